@@ -1,0 +1,116 @@
+//===- AttnAttrs.td - attn attributes ----------------------*- tablegen -*-===//
+//
+// Part of the attn project.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef ATTN_DIALECT_ATTN_IR_ATTNATTRS_TD
+#define ATTN_DIALECT_ATTN_IR_ATTNATTRS_TD
+
+include "attn/Dialect/Attn/IR/AttnBase.td"
+include "attn/Dialect/Attn/IR/AttnInterfaces.td"
+include "mlir/IR/EnumAttr.td"
+
+//===----------------------------------------------------------------------===//
+// Normalizer
+//===----------------------------------------------------------------------===//
+
+def Attn_NormalizerSoftmax : I32EnumAttrCase<"softmax", 0>;
+def Attn_NormalizerSigmoid : I32EnumAttrCase<"sigmoid", 1>;
+def Attn_NormalizerSoftpick : I32EnumAttrCase<"softpick", 2>;
+
+def Attn_Normalizer : I32EnumAttr<"Normalizer",
+    "how scores become attention weights",
+    [Attn_NormalizerSoftmax, Attn_NormalizerSigmoid, Attn_NormalizerSoftpick]> {
+  let cppNamespace = "::mlir::attn";
+  let genSpecializedAttr = 0;
+}
+
+def Attn_NormalizerAttr : EnumAttr<Attn_Dialect, Attn_Normalizer, "normalizer"> {
+  let assemblyFormat = "`<` $value `>`";
+}
+
+//===----------------------------------------------------------------------===//
+// Structured mask terms
+//===----------------------------------------------------------------------===//
+
+class Attn_MaskAttr<string name, string attrMnemonic>
+    : Attn_Attr<name, attrMnemonic,
+                [DeclareAttrInterfaceMethods<Attn_StructuredMaskAttrInterface>]>;
+
+def Attn_CausalAttr : Attn_MaskAttr<"Causal", "causal"> {
+  let summary = "causal mask, aligned to the bottom-right corner";
+  let description = [{
+    Keeps `kv_idx <= q'` where `q' = q_idx + (kv_len - q_len)`. When
+    `q_len == kv_len` this is the usual lower triangle; when `q_len < kv_len`
+    (decode, chunked prefill) the last query sees every key.
+
+    ```mlir
+    masks = [#attn.causal]
+    ```
+  }];
+}
+
+def Attn_SlidingWindowAttr : Attn_MaskAttr<"SlidingWindow", "sliding_window"> {
+  let summary = "local band of keys around the aligned query position";
+  let description = [{
+    Keeps `q' - left <= kv_idx <= q' + right`. `left` and `right` are
+    non-negative. Combined with `#attn.causal` use `right = 0`.
+
+    ```mlir
+    masks = [#attn.sliding_window<left = 256, right = 0>]
+    ```
+  }];
+  let parameters = (ins "int64_t":$left, "int64_t":$right);
+  let assemblyFormat = "`<` struct(params) `>`";
+  let genVerifyDecl = 1;
+}
+
+def Attn_DilatedAttr : Attn_MaskAttr<"Dilated", "dilated"> {
+  let summary = "dilated (strided) key selection";
+  let description = [{
+    Keeps `(q' - kv_idx) mod dilation == 0`: each query attends to every
+    `dilation`-th key counted from its own position (NATTEN-style dilation).
+    Combine with a window or causal term for a dilated local pattern.
+
+    ```mlir
+    masks = [#attn.causal, #attn.dilated<2>]
+    ```
+  }];
+  let parameters = (ins "int64_t":$dilation);
+  let assemblyFormat = "`<` $dilation `>`";
+  let genVerifyDecl = 1;
+}
+
+def Attn_ChunkedAttr : Attn_MaskAttr<"Chunked", "chunked"> {
+  let summary = "chunked-local attention";
+  let description = [{
+    Keeps `floor(q' / size) == floor(kv_idx / size)`: queries attend only
+    inside their own chunk of `size` keys (Llama 4 style when combined with
+    `#attn.causal`).
+
+    ```mlir
+    masks = [#attn.causal, #attn.chunked<64>]
+    ```
+  }];
+  let parameters = (ins "int64_t":$size);
+  let assemblyFormat = "`<` $size `>`";
+  let genVerifyDecl = 1;
+}
+
+def Attn_PrefixLMAttr : Attn_MaskAttr<"PrefixLM", "prefix_lm"> {
+  let summary = "prefix-LM mask: bidirectional prefix, causal suffix";
+  let description = [{
+    Keeps `kv_idx < prefix || kv_idx <= q'`. It already contains the causal
+    term, so it cannot be combined with `#attn.causal`.
+
+    ```mlir
+    masks = [#attn.prefix_lm<16>]
+    ```
+  }];
+  let parameters = (ins "int64_t":$prefix);
+  let assemblyFormat = "`<` $prefix `>`";
+  let genVerifyDecl = 1;
+}
+
+#endif // ATTN_DIALECT_ATTN_IR_ATTNATTRS_TD

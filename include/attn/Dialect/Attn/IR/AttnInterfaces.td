@@ -1,0 +1,44 @@
+//===- AttnInterfaces.td - attn interfaces -----------------*- tablegen -*-===//
+//
+// Part of the attn project.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef ATTN_DIALECT_ATTN_IR_ATTNINTERFACES_TD
+#define ATTN_DIALECT_ATTN_IR_ATTNINTERFACES_TD
+
+include "mlir/IR/OpBase.td"
+
+def Attn_StructuredMaskAttrInterface
+    : AttrInterface<"StructuredMaskAttrInterface"> {
+  let cppNamespace = "::mlir::attn";
+  let description = [{
+    A structured mask term: a predicate over the aligned query position
+    `q' = q_idx + (kv_len - q_len)` and the key position `kv_idx` that keeps
+    (true) or masks (false) one score. Terms of an `attn.attention` op are
+    combined by conjunction. Because each term is an affine comparison of
+    the two positions, tiling passes can classify whole tiles as empty,
+    full or partial without looking at data.
+  }];
+  let methods = [
+    InterfaceMethod<
+      /*desc=*/[{
+        Builds the `i1` predicate of this term for the aligned query
+        position `alignedQ` and key position `kv`, both of `index` type.
+      }],
+      /*retType=*/"::mlir::Value",
+      /*methodName=*/"buildPredicate",
+      /*args=*/(ins "::mlir::OpBuilder &":$b, "::mlir::Location":$loc,
+                    "::mlir::Value":$alignedQ, "::mlir::Value":$kv)>,
+    InterfaceMethod<
+      /*desc=*/[{
+        Evaluates the predicate on concrete positions (used by analyses,
+        folders and tests).
+      }],
+      /*retType=*/"bool",
+      /*methodName=*/"evaluate",
+      /*args=*/(ins "int64_t":$alignedQ, "int64_t":$kv)>,
+  ];
+}
+
+#endif // ATTN_DIALECT_ATTN_IR_ATTNINTERFACES_TD

@@ -1,0 +1,174 @@
+//===- AttnOps.td - attn operations ------------------------*- tablegen -*-===//
+//
+// Part of the attn project.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef ATTN_DIALECT_ATTN_IR_ATTNOPS_TD
+#define ATTN_DIALECT_ATTN_IR_ATTNOPS_TD
+
+include "attn/Dialect/Attn/IR/AttnBase.td"
+include "attn/Dialect/Attn/IR/AttnAttrs.td"
+include "mlir/Dialect/Linalg/IR/LinalgInterfaces.td"
+include "mlir/Interfaces/InferTypeOpInterface.td"
+include "mlir/Interfaces/SideEffectInterfaces.td"
+include "mlir/Interfaces/ControlFlowInterfaces.td"
+
+//===----------------------------------------------------------------------===//
+// AttentionOp
+//===----------------------------------------------------------------------===//
+
+def Attn_AttentionOp : Attn_Op<"attention", [
+    AttrSizedOperandSegments,
+    RecursiveMemoryEffects,
+    DeclareOpInterfaceMethods<AggregatedOpInterface, ["decomposeOperation"]>,
+    DeclareOpInterfaceMethods<ReifyRankedShapedTypeOpInterface,
+                              ["reifyResultShapes"]>]> {
+  let summary = "scaled dot-product attention with masks, modifiers and normalisers";
+  let description = [{
+    Computes attention for query `Q: [B, Hq, Lq, Dqk]`, key `K: [B, Hkv, Lkv,
+    Dqk]` and value `V: [B, Hkv, Lkv, Dv]`. `Hq` is a multiple of `Hkv`;
+    query head `h` reads key/value head `h / (Hq / Hkv)` (MHA when equal,
+    GQA/MQA otherwise). `Dqk` and `Dv` may differ (MLA). All arithmetic is
+    done in f32 whatever the input element type (f32, f16, bf16).
+
+    For every `b, h, i < Lq, j < Lkv` with `g = Hq / Hkv`:
+
+    ```
+    s      = scale * sum_d Q[b,h,i,d] * K[b,h/g,j,d]       scale default 1/sqrt(Dqk)
+    s      = softcap * tanh(s / softcap)                  if softcap is set
+    s      = score_mod(s, b, h, i, j)                     if the region is present
+    s      = s + mask[b,h,i,j]                            if mask is floating point
+    keep   = mask[b,h,i,j]                                if mask is i1
+           & i < q_lengths[b] & j < kv_lengths[b]         if given
+           & q_segment_ids[b,i] == kv_segment_ids[b,j]    if given
+           & AND_t masks[t](i + kvlen_b - qlen_b, j)       structured terms
+           & mask_mod(b, h, i, j)                         if the region is present
+    s      = keep ? s : -inf
+    ```
+
+    where `qlen_b`/`kvlen_b` are `q_lengths[b]`/`kv_lengths[b]` when given
+    and `Lq`/`Lkv` otherwise (so causal masks are bottom-right aligned per
+    sequence). The mask tensor broadcasts numpy-style from the right against
+    `[B, Hq, Lq, Lkv]`. Then, with `m_i = max_j s_ij`:
+
+    * `softmax` (default): `p_ij = exp(s_ij) / (sum_j exp(s_ij) + exp(sink_h))`,
+      the sink term present only with the `sinks` operand (one logit per
+      query head); `lse_i = log(sum_j exp(s_ij) + exp(sink_h))`.
+    * `sigmoid`: `p_ij = sigmoid(s_ij + sigmoid_bias)` (0 where masked), no
+      normalisation.
+    * `softpick`: `p_ij = relu(exp(s_ij) - 1) / (sum_j |exp(s_ij) - 1| + 1e-6)`,
+      the sum over kept scores only.
+
+    `O[b,h,i,e] = sum_j p_ij * V[b,h/g,j,e]`, converted to the result element
+    type. A row with no kept score gives `O = 0` and `lse = -inf` (never NaN).
+    The optional second result is the log-sum-exp `[B, Hq, Lq]` in f32; it
+    exists only for `softmax`.
+
+    The `score_mod` region takes `(f32 score, index b, index h, index q_idx,
+    index kv_idx)` and yields the new f32 score; `mask_mod` takes the four
+    indices and yields `i1` (true keeps). Both may read values defined above
+    the op (ALiBi slopes, bias tables) and must be free of side effects.
+
+    Example: causal GQA with ALiBi and the log-sum-exp.
+
+    ```mlir
+    %o, %lse = attn.attention ins(%q, %k, %v : tensor<1x8x128x64xf32>,
+                                  tensor<1x2x128x64xf32>, tensor<1x2x128x64xf32>)
+        {masks = [#attn.causal]}
+        -> tensor<1x8x128x64xf32>, tensor<1x8x128xf32>
+        score_mod {
+        ^bb0(%s: f32, %b: index, %h: index, %i: index, %j: index):
+          %slope = tensor.extract %slopes[%h] : tensor<8xf32>
+          %d = arith.subi %j, %i : index
+          %di = arith.index_cast %d : index to i64
+          %df = arith.sitofp %di : i64 to f32
+          %bias = arith.mulf %slope, %df : f32
+          %r = arith.addf %s, %bias : f32
+          attn.yield %r : f32
+        }
+    ```
+  }];
+
+  let arguments = (ins
+    AnyRankedTensor:$query,
+    AnyRankedTensor:$key,
+    AnyRankedTensor:$value,
+    Optional<AnyRankedTensor>:$mask,
+    Optional<AnyRankedTensor>:$q_lengths,
+    Optional<AnyRankedTensor>:$kv_lengths,
+    Optional<AnyRankedTensor>:$q_segment_ids,
+    Optional<AnyRankedTensor>:$kv_segment_ids,
+    Optional<AnyRankedTensor>:$sinks,
+    OptionalAttr<F64Attr>:$scale,
+    OptionalAttr<F64Attr>:$softcap,
+    OptionalAttr<ArrayAttr>:$masks,
+    DefaultValuedAttr<Attn_NormalizerAttr,
+                      "::mlir::attn::Normalizer::softmax">:$normalizer,
+    OptionalAttr<F64Attr>:$sigmoid_bias
+  );
+  let results = (outs AnyRankedTensor:$output, Optional<AnyRankedTensor>:$lse);
+  let regions = (region MaxSizedRegion<1>:$score_mod,
+                        MaxSizedRegion<1>:$mask_mod);
+
+  let assemblyFormat = [{
+    `ins` `(` $query `,` $key `,` $value `:` type($query) `,` type($key) `,`
+      type($value) `)`
+    (`mask` `(` $mask^ `:` type($mask) `)`)?
+    (`q_lengths` `(` $q_lengths^ `:` type($q_lengths) `)`)?
+    (`kv_lengths` `(` $kv_lengths^ `:` type($kv_lengths) `)`)?
+    (`segment_ids` `(` $q_segment_ids^ `,` $kv_segment_ids `:`
+      type($q_segment_ids) `,` type($kv_segment_ids) `)`)?
+    (`sinks` `(` $sinks^ `:` type($sinks) `)`)?
+    attr-dict `->` type(results)
+    (`score_mod` $score_mod^)?
+    (`mask_mod` $mask_mod^)?
+  }];
+
+  let hasVerifier = 1;
+  let hasRegionVerifier = 1;
+  let hasCanonicalizer = 1;
+
+  let extraClassDeclaration = [{
+    /// The scale applied to Q.K^T when known at compile time: the `scale`
+    /// attribute, or 1/sqrt(Dqk) for a static Dqk.
+    std::optional<double> getStaticScale();
+    /// Hq / Hkv when both are static, std::nullopt otherwise.
+    std::optional<int64_t> getStaticGroupSize();
+    /// The structured mask terms, in order.
+    SmallVector<StructuredMaskAttrInterface> getMaskTerms();
+    RankedTensorType getQueryType() {
+      return cast<RankedTensorType>(getQuery().getType());
+    }
+    RankedTensorType getKeyType() {
+      return cast<RankedTensorType>(getKey().getType());
+    }
+    RankedTensorType getValueType() {
+      return cast<RankedTensorType>(getValue().getType());
+    }
+    RankedTensorType getOutputType() {
+      return cast<RankedTensorType>(getOutput().getType());
+    }
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// YieldOp
+//===----------------------------------------------------------------------===//
+
+def Attn_YieldOp : Attn_Op<"yield", [Pure, Terminator,
+    HasParent<"AttentionOp">]> {
+  let summary = "terminates the score_mod and mask_mod regions";
+  let description = [{
+    Yields the modified score (`f32`) of a `score_mod` region or the keep
+    predicate (`i1`) of a `mask_mod` region.
+
+    ```mlir
+    attn.yield %s : f32
+    ```
+  }];
+  let arguments = (ins Variadic<AnyType>:$values);
+  let assemblyFormat = "($values^ `:` type($values))? attr-dict";
+}
+
+#endif // ATTN_DIALECT_ATTN_IR_ATTNOPS_TD

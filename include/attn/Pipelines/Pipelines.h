@@ -1,0 +1,59 @@
+//===- Pipelines.h - attn compilation pipelines -----------------*- C++ -*-===//
+//
+// Part of the attn project.
+//
+//===----------------------------------------------------------------------===//
+//
+// Pass pipelines from `attn` IR to the LLVM dialect. The build functions are
+// public so that a compiler embedding the dialect can append them to its own
+// pass manager; attn-opt registers each of them under a name, so every stage
+// replays from the command line.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef ATTN_PIPELINES_PIPELINES_H
+#define ATTN_PIPELINES_PIPELINES_H
+
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassOptions.h"
+
+namespace mlir {
+namespace attn {
+
+/// Options of the CPU pipeline.
+struct AttnCPUPipelineOptions
+    : public PassPipelineOptions<AttnCPUPipelineOptions> {
+  PassOptions::Option<bool> outParams{
+      *this, "out-params",
+      llvm::cl::desc("Turn memref results of functions into trailing output "
+                     "arguments (simpler C interface)"),
+      llvm::cl::init(true)};
+  PassOptions::Option<bool> cInterface{
+      *this, "c-interface",
+      llvm::cl::desc("Emit _mlir_ciface_ wrappers for every function"),
+      llvm::cl::init(true)};
+};
+
+/// attn on tensors -> linalg on buffers with explicit deallocation: the
+/// reference decomposition, one-shot bufferization across function
+/// boundaries (identity layouts), optional out-params, buffer deallocation.
+void buildAttnCPUBufferizePipeline(OpPassManager &pm,
+                                   const AttnCPUPipelineOptions &options);
+
+/// linalg on buffers -> LLVM dialect: loops, control flow, math (libm for
+/// what LLVM has no intrinsic for), memref descriptors, C wrappers.
+void buildAttnCPULowerToLLVMPipeline(OpPassManager &pm,
+                                     const AttnCPUPipelineOptions &options);
+
+/// The whole CPU pipeline: the two stages above.
+void buildAttnCPUPipeline(OpPassManager &pm,
+                          const AttnCPUPipelineOptions &options);
+
+/// Registers `attn-cpu-pipeline`, `attn-cpu-bufferize` and
+/// `attn-cpu-lower-to-llvm` with the global pipeline registry.
+void registerAttnPipelines();
+
+} // namespace attn
+} // namespace mlir
+
+#endif // ATTN_PIPELINES_PIPELINES_H

@@ -1,0 +1,427 @@
+//===- AttnOps.cpp - attn operations ----------------------------*- C++ -*-===//
+//
+// Part of the attn project.
+//
+//===----------------------------------------------------------------------===//
+
+#include "attn/Dialect/Attn/IR/AttnOps.h"
+
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/Matchers.h"
+#include "mlir/IR/OpImplementation.h"
+#include "mlir/IR/PatternMatch.h"
+#include "llvm/ADT/SmallPtrSet.h"
+
+#include <cmath>
+
+using namespace mlir;
+using namespace mlir::attn;
+
+#define GET_OP_CLASSES
+#include "attn/Dialect/Attn/IR/AttnOps.cpp.inc"
+
+//===----------------------------------------------------------------------===//
+// Helpers
+//===----------------------------------------------------------------------===//
+
+/// True when two extents may be equal (either is dynamic, or both agree).
+static bool compatible(int64_t a, int64_t b) {
+  return ShapedType::isDynamic(a) || ShapedType::isDynamic(b) || a == b;
+}
+
+static bool isSupportedFloat(Type t) {
+  return isa<Float32Type, Float16Type, BFloat16Type>(t);
+}
+
+static std::string shapeStr(ArrayRef<int64_t> shape) {
+  std::string s;
+  llvm::raw_string_ostream os(s);
+  os << "[";
+  llvm::interleave(
+      shape, os,
+      [&](int64_t d) {
+        if (ShapedType::isDynamic(d))
+          os << "?";
+        else
+          os << d;
+      },
+      ", ");
+  os << "]";
+  return s;
+}
+
+//===----------------------------------------------------------------------===//
+// AttentionOp
+//===----------------------------------------------------------------------===//
+
+std::optional<int64_t> AttentionOp::getStaticGroupSize() {
+  int64_t hq = getQueryType().getDimSize(1);
+  int64_t hkv = getKeyType().getDimSize(1);
+  if (ShapedType::isDynamic(hq) || ShapedType::isDynamic(hkv) || hkv == 0)
+    return std::nullopt;
+  return hq / hkv;
+}
+
+std::optional<double> AttentionOp::getStaticScale() {
+  if (FloatAttr s = getScaleAttr())
+    return s.getValueAsDouble();
+  int64_t d = getQueryType().getDimSize(3);
+  if (ShapedType::isDynamic(d) || d <= 0)
+    return std::nullopt;
+  return 1.0 / std::sqrt(static_cast<double>(d));
+}
+
+SmallVector<StructuredMaskAttrInterface> AttentionOp::getMaskTerms() {
+  SmallVector<StructuredMaskAttrInterface> terms;
+  if (std::optional<ArrayAttr> masks = getMasks())
+    for (Attribute a : *masks)
+      if (auto t = dyn_cast<StructuredMaskAttrInterface>(a))
+        terms.push_back(t);
+  return terms;
+}
+
+/// Verifies that `operand` is a rank-`rank` tensor of integers whose shape is
+/// compatible with `expected`.
+static LogicalResult verifyIndexOperand(AttentionOp op, StringRef name,
+                                        Value operand,
+                                        ArrayRef<int64_t> expected,
+                                        StringRef layout) {
+  auto t = cast<RankedTensorType>(operand.getType());
+  if (!t.getElementType().isSignlessInteger() ||
+      t.getElementType().getIntOrFloatBitWidth() < 8)
+    return op.emitOpError("expects ")
+           << name << " to have a signless integer element type, got "
+           << t.getElementType();
+  if (t.getRank() != static_cast<int64_t>(expected.size()))
+    return op.emitOpError("expects ")
+           << name << " to have rank " << expected.size() << " (" << layout
+           << "), got rank " << t.getRank();
+  for (auto [got, want] : llvm::zip(t.getShape(), expected))
+    if (!compatible(got, want))
+      return op.emitOpError("expects ")
+             << name << " of shape " << shapeStr(expected) << " " << layout
+             << ", got " << shapeStr(t.getShape());
+  return success();
+}
+
+LogicalResult AttentionOp::verify() {
+  RankedTensorType qT = getQueryType(), kT = getKeyType(),
+                   vT = getValueType();
+  for (auto [name, t] : {std::make_pair("query", qT), std::make_pair("key", kT),
+                         std::make_pair("value", vT)}) {
+    if (t.getRank() != 4)
+      return emitOpError("expects ")
+             << name << " to have rank 4 ([B, H, L, D]), got rank "
+             << t.getRank();
+    if (!isSupportedFloat(t.getElementType()))
+      return emitOpError("expects ")
+             << name << " element type to be f32, f16 or bf16, got "
+             << t.getElementType();
+  }
+  if (qT.getElementType() != kT.getElementType() ||
+      qT.getElementType() != vT.getElementType())
+    return emitOpError("expects query, key and value to share an element "
+                       "type, got ")
+           << qT.getElementType() << ", " << kT.getElementType() << " and "
+           << vT.getElementType();
+
+  ArrayRef<int64_t> q = qT.getShape(), k = kT.getShape(), v = vT.getShape();
+  if (!compatible(q[0], k[0]) || !compatible(q[0], v[0]))
+    return emitOpError("expects query, key and value to share the batch "
+                       "size, got ")
+           << shapeStr(q) << ", " << shapeStr(k) << " and " << shapeStr(v);
+  if (!compatible(k[1], v[1]))
+    return emitOpError("expects key and value to share the number of heads, "
+                       "got ")
+           << k[1] << " and " << v[1];
+  if (!compatible(k[2], v[2]))
+    return emitOpError("expects key and value to share a sequence length, "
+                       "got ")
+           << k[2] << " and " << v[2];
+  if (!compatible(q[3], k[3]))
+    return emitOpError("expects query and key to share the head dimension, "
+                       "got ")
+           << q[3] << " and " << k[3];
+  if (!ShapedType::isDynamic(k[1]) && k[1] == 0)
+    return emitOpError("expects at least one key/value head");
+  if (!ShapedType::isDynamic(q[1]) && !ShapedType::isDynamic(k[1]) &&
+      q[1] % k[1] != 0)
+    return emitOpError("expects the number of query heads to be a multiple of "
+                       "the number of key/value heads, got ")
+           << q[1] << " and " << k[1];
+
+  // Results.
+  RankedTensorType oT = getOutputType();
+  SmallVector<int64_t> oExpected = {q[0], q[1], q[2], v[3]};
+  if (oT.getRank() != 4)
+    return emitOpError("expects the output to have rank 4 ([B, Hq, Lq, Dv]), "
+                       "got rank ")
+           << oT.getRank();
+  if (!isSupportedFloat(oT.getElementType()))
+    return emitOpError("expects the output element type to be f32, f16 or "
+                       "bf16, got ")
+           << oT.getElementType();
+  for (auto [got, want] : llvm::zip(oT.getShape(), oExpected))
+    if (!compatible(got, want))
+      return emitOpError("expects the output of shape ")
+             << shapeStr(oExpected) << " ([B, Hq, Lq, Dv]), got "
+             << shapeStr(oT.getShape());
+
+  Normalizer norm = getNormalizer();
+  if (Value lse = getLse()) {
+    if (norm != Normalizer::softmax)
+      return emitOpError("expects no log-sum-exp result with the '")
+             << stringifyNormalizer(norm) << "' normalizer";
+    auto lT = cast<RankedTensorType>(lse.getType());
+    SmallVector<int64_t> lExpected = {q[0], q[1], q[2]};
+    if (!lT.getElementType().isF32())
+      return emitOpError("expects the log-sum-exp result to be f32, got ")
+             << lT.getElementType();
+    if (lT.getRank() != 3 ||
+        !llvm::all_of(llvm::zip(lT.getShape(), lExpected), [](auto p) {
+          return compatible(std::get<0>(p), std::get<1>(p));
+        }))
+      return emitOpError("expects the log-sum-exp result of shape ")
+             << shapeStr(lExpected) << " ([B, Hq, Lq]), got "
+             << shapeStr(lT.getShape());
+  }
+
+  // Scalar attributes.
+  if (FloatAttr a = getScaleAttr()) {
+    double s = a.getValueAsDouble();
+    if (!std::isfinite(s) || s <= 0.0)
+      return emitOpError("expects a positive finite scale, got ") << s;
+  }
+  if (FloatAttr a = getSoftcapAttr()) {
+    double c = a.getValueAsDouble();
+    if (!std::isfinite(c) || c <= 0.0)
+      return emitOpError("expects a positive finite softcap, got ") << c;
+  }
+  if (FloatAttr a = getSigmoidBiasAttr()) {
+    if (norm != Normalizer::sigmoid)
+      return emitOpError("expects 'sigmoid_bias' only with the 'sigmoid' "
+                         "normalizer");
+    if (!std::isfinite(a.getValueAsDouble()))
+      return emitOpError("expects a finite sigmoid_bias, got ")
+             << a.getValueAsDouble();
+  }
+
+  // Mask tensor: numpy broadcasting from the right against [B, Hq, Lq, Lkv].
+  if (Value mask = getMask()) {
+    auto mT = cast<RankedTensorType>(mask.getType());
+    Type e = mT.getElementType();
+    if (!e.isInteger(1) && !isa<FloatType>(e))
+      return emitOpError("expects a boolean (i1) or floating-point mask, got ")
+             << e;
+    if (mT.getRank() < 2 || mT.getRank() > 4)
+      return emitOpError("expects a mask of rank 2 to 4 broadcastable to "
+                         "[B, Hq, Lq, Lkv], got rank ")
+             << mT.getRank();
+    SmallVector<int64_t> full = {q[0], q[1], q[2], k[2]};
+    int64_t lead = 4 - mT.getRank();
+    for (int64_t i = 0; i < mT.getRank(); ++i) {
+      int64_t d = mT.getDimSize(i);
+      if (d != 1 && !compatible(d, full[lead + i]))
+        return emitOpError("expects a mask broadcastable to ")
+               << shapeStr(full) << " ([B, Hq, Lq, Lkv]), got "
+               << shapeStr(mT.getShape());
+    }
+  }
+
+  // Lengths and segment ids.
+  if (Value ql = getQLengths())
+    if (failed(verifyIndexOperand(*this, "q_lengths", ql, {q[0]}, "([B])")))
+      return failure();
+  if (Value kl = getKvLengths())
+    if (failed(verifyIndexOperand(*this, "kv_lengths", kl, {q[0]}, "([B])")))
+      return failure();
+  if (static_cast<bool>(getQSegmentIds()) !=
+      static_cast<bool>(getKvSegmentIds()))
+    return emitOpError("expects q_segment_ids and kv_segment_ids together");
+  if (Value qs = getQSegmentIds()) {
+    if (failed(verifyIndexOperand(*this, "q_segment_ids", qs, {q[0], q[2]},
+                                  "([B, Lq])")) ||
+        failed(verifyIndexOperand(*this, "kv_segment_ids", getKvSegmentIds(),
+                                  {q[0], k[2]}, "([B, Lkv])")))
+      return failure();
+    if (cast<RankedTensorType>(qs.getType()).getElementType() !=
+        cast<RankedTensorType>(getKvSegmentIds().getType()).getElementType())
+      return emitOpError("expects q_segment_ids and kv_segment_ids to share "
+                         "an element type");
+  }
+
+  // Sinks.
+  if (Value sinks = getSinks()) {
+    if (norm != Normalizer::softmax)
+      return emitOpError("expects sinks only with the 'softmax' normalizer");
+    auto sT = cast<RankedTensorType>(sinks.getType());
+    if (!isa<FloatType>(sT.getElementType()))
+      return emitOpError("expects floating-point sink logits, got ")
+             << sT.getElementType();
+    if (sT.getRank() != 1 || !compatible(sT.getDimSize(0), q[1]))
+      return emitOpError("expects one sink logit per query head ([")
+             << (ShapedType::isDynamic(q[1]) ? std::string("?")
+                                             : std::to_string(q[1]))
+             << "]), got " << shapeStr(sT.getShape());
+  }
+
+  // Structured mask terms.
+  if (std::optional<ArrayAttr> masks = getMasks()) {
+    llvm::SmallPtrSet<TypeID, 4> seen;
+    bool causal = false, prefix = false;
+    std::optional<int64_t> windowRight;
+    for (Attribute a : *masks) {
+      if (!isa<StructuredMaskAttrInterface>(a))
+        return emitOpError("expects structured mask attributes in 'masks', "
+                           "got ")
+               << a;
+      if (!seen.insert(a.getTypeID()).second)
+        return emitOpError("expects at most one mask term of each kind, got ")
+               << a << " twice";
+      causal |= isa<CausalAttr>(a);
+      prefix |= isa<PrefixLMAttr>(a);
+      if (auto w = dyn_cast<SlidingWindowAttr>(a))
+        windowRight = w.getRight();
+    }
+    if (causal && prefix)
+      return emitOpError("expects #attn.causal and #attn.prefix_lm not to be "
+                         "combined: the causal term hides the bidirectional "
+                         "prefix");
+    if (causal && windowRight && *windowRight > 0)
+      return emitOpError("expects a sliding window with right = 0 under "
+                         "#attn.causal, got right = ")
+             << *windowRight;
+  }
+  return success();
+}
+
+/// Verifies a modifier region: its argument types and the single value it
+/// yields.
+static LogicalResult verifyModRegion(AttentionOp op, Region &region,
+                                     StringRef name, TypeRange argTypes,
+                                     Type yieldType) {
+  if (region.empty())
+    return success();
+  Block &block = region.front();
+  auto sig = [&]() {
+    std::string s;
+    llvm::raw_string_ostream os(s);
+    os << "(";
+    llvm::interleaveComma(argTypes, os);
+    os << ")";
+    return s;
+  };
+  if (block.getNumArguments() != argTypes.size() ||
+      !llvm::equal(block.getArgumentTypes(), argTypes))
+    return op.emitOpError("expects ")
+           << name << " arguments " << sig() << ", got "
+           << block.getNumArguments() << " argument(s)"
+           << (block.getNumArguments() ? " of types (" : "")
+           << block.getArgumentTypes()
+           << (block.getNumArguments() ? ")" : "");
+  auto yield = dyn_cast<YieldOp>(block.getTerminator());
+  if (!yield || yield.getValues().size() != 1 ||
+      yield.getValues()[0].getType() != yieldType)
+    return op.emitOpError("expects ")
+           << name << " to end with 'attn.yield' of one " << yieldType
+           << " value";
+  return success();
+}
+
+LogicalResult AttentionOp::verifyRegions() {
+  Builder b(getContext());
+  Type idx = b.getIndexType();
+  if (failed(verifyModRegion(*this, getScoreMod(), "score_mod",
+                             {b.getF32Type(), idx, idx, idx, idx},
+                             b.getF32Type())))
+    return failure();
+  return verifyModRegion(*this, getMaskMod(), "mask_mod", {idx, idx, idx, idx},
+                         b.getI1Type());
+}
+
+LogicalResult AttentionOp::reifyResultShapes(
+    OpBuilder &b, ReifiedRankedShapedTypeDims &reifiedReturnShapes) {
+  Location loc = getLoc();
+  SmallVector<OpFoldResult> q = tensor::getMixedSizes(b, loc, getQuery());
+  OpFoldResult dv = tensor::getMixedSize(b, loc, getValue(), 3);
+  reifiedReturnShapes.push_back({q[0], q[1], q[2], dv});
+  if (getLse())
+    reifiedReturnShapes.push_back({q[0], q[1], q[2]});
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Canonicalization
+//===----------------------------------------------------------------------===//
+
+namespace {
+/// Erases a score_mod region that yields its score argument unchanged.
+struct EraseIdentityScoreMod final : OpRewritePattern<AttentionOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(AttentionOp op,
+                                PatternRewriter &rewriter) const override {
+    Region &r = op.getScoreMod();
+    if (r.empty())
+      return rewriter.notifyMatchFailure(op, "no score_mod");
+    auto yield = cast<YieldOp>(r.front().getTerminator());
+    if (yield.getValues()[0] != r.front().getArgument(0))
+      return rewriter.notifyMatchFailure(op, "score_mod changes the score");
+    rewriter.modifyOpInPlace(op, [&] { rewriter.eraseBlock(&r.front()); });
+    return success();
+  }
+};
+
+/// Erases a mask_mod region that yields a constant true.
+struct EraseTrueMaskMod final : OpRewritePattern<AttentionOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(AttentionOp op,
+                                PatternRewriter &rewriter) const override {
+    Region &r = op.getMaskMod();
+    if (r.empty())
+      return rewriter.notifyMatchFailure(op, "no mask_mod");
+    auto yield = cast<YieldOp>(r.front().getTerminator());
+    if (!matchPattern(yield.getValues()[0], m_One()))
+      return rewriter.notifyMatchFailure(op, "mask_mod is not constant true");
+    rewriter.modifyOpInPlace(op, [&] { rewriter.eraseBlock(&r.front()); });
+    return success();
+  }
+};
+
+/// Drops a mask tensor that is a splat of `true` (boolean) or `0.0`
+/// (additive): it keeps every score unchanged.
+struct DropNeutralMaskTensor final : OpRewritePattern<AttentionOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(AttentionOp op,
+                                PatternRewriter &rewriter) const override {
+    Value mask = op.getMask();
+    if (!mask)
+      return rewriter.notifyMatchFailure(op, "no mask tensor");
+    bool neutral = cast<ShapedType>(mask.getType()).getElementType().isInteger(1)
+                       ? matchPattern(mask, m_One())
+                       : matchPattern(mask, m_AnyZeroFloat());
+    if (!neutral)
+      return rewriter.notifyMatchFailure(op, "mask tensor is not neutral");
+    rewriter.modifyOpInPlace(op, [&] { op.getMaskMutable().clear(); });
+    return success();
+  }
+};
+
+/// Drops an empty `masks` array.
+struct DropEmptyMasks final : OpRewritePattern<AttentionOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(AttentionOp op,
+                                PatternRewriter &rewriter) const override {
+    std::optional<ArrayAttr> masks = op.getMasks();
+    if (!masks || !masks->empty())
+      return rewriter.notifyMatchFailure(op, "no empty masks array");
+    rewriter.modifyOpInPlace(op, [&] { op.removeMasksAttr(); });
+    return success();
+  }
+};
+} // namespace
+
+void AttentionOp::getCanonicalizationPatterns(RewritePatternSet &results,
+                                              MLIRContext *context) {
+  results.add<EraseIdentityScoreMod, EraseTrueMaskMod, DropNeutralMaskTensor,
+              DropEmptyMasks>(context);
+}

@@ -1,0 +1,60 @@
+//===- AttnDecompose.cpp - reference decomposition pass ---------*- C++ -*-===//
+//
+// Part of the attn project.
+//
+//===----------------------------------------------------------------------===//
+
+#include "attn/Dialect/Attn/IR/AttnOps.h"
+#include "attn/Dialect/Attn/Transforms/Passes.h"
+#include "attn/Dialect/Attn/Transforms/Transforms.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+
+namespace mlir {
+namespace attn {
+#define GEN_PASS_DEF_ATTNDECOMPOSEPASS
+#include "attn/Dialect/Attn/Transforms/Passes.h.inc"
+} // namespace attn
+} // namespace mlir
+
+using namespace mlir;
+using namespace mlir::attn;
+
+FailureOr<SmallVector<Value>>
+mlir::attn::decomposeAttention(RewriterBase &rewriter, AttentionOp op) {
+  OpBuilder::InsertionGuard guard(rewriter);
+  rewriter.setInsertionPoint(op);
+  FailureOr<SmallVector<Value>> repl =
+      cast<linalg::AggregatedOpInterface>(op.getOperation())
+          .decomposeOperation(rewriter);
+  if (failed(repl))
+    return op.emitOpError("failed to decompose");
+  rewriter.replaceOp(op, *repl);
+  return repl;
+}
+
+LogicalResult mlir::attn::decomposeAllAttention(RewriterBase &rewriter,
+                                                Operation *root) {
+  SmallVector<AttentionOp> ops;
+  root->walk([&](AttentionOp op) { ops.push_back(op); });
+  for (AttentionOp op : ops)
+    if (failed(decomposeAttention(rewriter, op)))
+      return failure();
+  return success();
+}
+
+namespace {
+struct AttnDecomposePass final
+    : attn::impl::AttnDecomposePassBase<AttnDecomposePass> {
+  void runOnOperation() override;
+};
+} // namespace
+
+void AttnDecomposePass::runOnOperation() {
+  IRRewriter rewriter(&getContext());
+  if (failed(decomposeAllAttention(rewriter, getOperation())))
+    signalPassFailure();
+}

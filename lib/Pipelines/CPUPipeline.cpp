@@ -1,0 +1,87 @@
+//===- CPUPipeline.cpp - attn CPU pipeline ----------------------*- C++ -*-===//
+//
+// Part of the attn project.
+//
+//===----------------------------------------------------------------------===//
+
+#include "attn/Pipelines/Pipelines.h"
+#include "attn/Dialect/Attn/Transforms/Passes.h"
+
+#include "mlir/Conversion/Passes.h"
+#include "mlir/Dialect/Arith/Transforms/Passes.h"
+#include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
+#include "mlir/Dialect/Bufferization/Transforms/Passes.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/Transforms/Passes.h"
+#include "mlir/Dialect/Linalg/Passes.h"
+#include "mlir/Dialect/MemRef/Transforms/Passes.h"
+#include "mlir/Pass/PassRegistry.h"
+#include "mlir/Transforms/Passes.h"
+
+using namespace mlir;
+using namespace mlir::attn;
+
+void mlir::attn::buildAttnCPUBufferizePipeline(
+    OpPassManager &pm, const AttnCPUPipelineOptions &options) {
+  pm.addPass(createAttnDecomposePass());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+
+  bufferization::OneShotBufferizePassOptions bufOpts;
+  bufOpts.bufferizeFunctionBoundaries = true;
+  bufOpts.functionBoundaryTypeConversion =
+      bufferization::LayoutMapOption::IdentityLayoutMap;
+  pm.addPass(bufferization::createOneShotBufferizePass(bufOpts));
+  if (options.outParams) {
+    bufferization::BufferResultsToOutParamsPassOptions outOpts;
+    outOpts.modifyPublicFunctions = true;
+    outOpts.hoistStaticAllocs = true;
+    pm.addPass(bufferization::createBufferResultsToOutParamsPass(outOpts));
+  }
+  bufferization::buildBufferDeallocationPipeline(pm);
+  pm.addPass(createCanonicalizerPass());
+}
+
+void mlir::attn::buildAttnCPULowerToLLVMPipeline(
+    OpPassManager &pm, const AttnCPUPipelineOptions &options) {
+  pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
+  pm.addPass(createLowerAffinePass());
+  pm.addPass(createSCFToControlFlowPass());
+  pm.addPass(memref::createExpandStridedMetadataPass());
+  pm.addPass(createLowerAffinePass());
+  arith::ArithExpandOpsPassOptions expandOpts;
+  expandOpts.includeBf16 = true;
+  pm.addPass(arith::createArithExpandOpsPass(expandOpts));
+  pm.addPass(createConvertMathToLLVMPass());
+  pm.addPass(createConvertMathToLibmPass());
+  if (options.cInterface)
+    pm.addPass(LLVM::createLLVMRequestCWrappersPass());
+  pm.addPass(createFinalizeMemRefToLLVMConversionPass());
+  pm.addPass(createConvertFuncToLLVMPass());
+  pm.addPass(createConvertIndexToLLVMPass());
+  pm.addPass(createArithToLLVMConversionPass());
+  pm.addPass(createConvertControlFlowToLLVMPass());
+  pm.addPass(createReconcileUnrealizedCastsPass());
+  pm.addPass(createCanonicalizerPass());
+}
+
+void mlir::attn::buildAttnCPUPipeline(OpPassManager &pm,
+                                      const AttnCPUPipelineOptions &options) {
+  buildAttnCPUBufferizePipeline(pm, options);
+  buildAttnCPULowerToLLVMPipeline(pm, options);
+}
+
+void mlir::attn::registerAttnPipelines() {
+  PassPipelineRegistration<AttnCPUPipelineOptions>(
+      "attn-cpu-pipeline",
+      "Lower attn IR on tensors to the LLVM dialect for the CPU",
+      buildAttnCPUPipeline);
+  PassPipelineRegistration<AttnCPUPipelineOptions>(
+      "attn-cpu-bufferize",
+      "First CPU stage: decompose attn ops and bufferize",
+      buildAttnCPUBufferizePipeline);
+  PassPipelineRegistration<AttnCPUPipelineOptions>(
+      "attn-cpu-lower-to-llvm",
+      "Second CPU stage: lower linalg on buffers to the LLVM dialect",
+      buildAttnCPULowerToLLVMPipeline);
+}
