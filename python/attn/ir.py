@@ -1,0 +1,285 @@
+"""Textual IR generation for ``attn.attention`` variants.
+
+A variant is a plain dict (see :func:`random_variant`); :func:`function`
+turns it into a ``func.func`` whose arguments are the op's operands (and
+any captured tensors) and whose results are the op's results.
+"""
+
+import random
+
+import numpy as np
+
+_ELEM = {"f32": "f32", "f16": "f16", "bf16": "bf16"}
+
+
+def tensor_type(shape, elem, dynamic=()):
+    dims = ["?" if i in dynamic else str(d) for i, d in enumerate(shape)]
+    return "tensor<" + "x".join(dims + [elem]) + ">"
+
+
+def _mask_term_ir(term):
+    kind = term[0]
+    if kind == "causal":
+        return "#attn.causal"
+    if kind == "sliding_window":
+        return "#attn.sliding_window<left = %d, right = %d>" % term[1:]
+    return "#attn.%s<%d>" % (kind, term[1])
+
+
+# score_mod regions: (IR body using %s, %b, %h, %i, %j and captured %cap,
+# type of the captured tensor as a function of the variant, numpy version).
+def _score_mod_ir(kind, cap_type):
+    if kind == "alibi":
+        return """
+        %m_slope = tensor.extract %cap[%h] : {t}
+        %m_d = arith.subi %j, %i : index
+        %m_di = arith.index_cast %m_d : index to i64
+        %m_df = arith.sitofp %m_di : i64 to f32
+        %m_bias = arith.mulf %m_slope, %m_df : f32
+        %m_r = arith.addf %s, %m_bias : f32
+        attn.yield %m_r : f32""".format(t=cap_type)
+    if kind == "table":
+        return """
+        %m_t = tensor.extract %cap[%h, %i, %j] : {t}
+        %m_half = arith.constant 0.5 : f32
+        %m_hs = arith.mulf %s, %m_half : f32
+        %m_r = arith.addf %m_hs, %m_t : f32
+        attn.yield %m_r : f32""".format(t=cap_type)
+    raise ValueError(kind)
+
+
+def score_mod_numpy(kind, cap):
+    if kind == "alibi":
+        return lambda s, b, h, i, j: s + cap[h] * (j - i)
+    if kind == "table":
+        return lambda s, b, h, i, j: 0.5 * s + cap[h, i, j]
+    raise ValueError(kind)
+
+
+def _mask_mod_ir(kind):
+    if kind == "mod3":
+        return """
+        %m_c3 = arith.constant 3 : index
+        %m_c0 = arith.constant 0 : index
+        %m_a = arith.addi %i, %j : index
+        %m_a2 = arith.addi %m_a, %h : index
+        %m_r = arith.remui %m_a2, %m_c3 : index
+        %m_k = arith.cmpi ne, %m_r, %m_c0 : index
+        attn.yield %m_k : i1"""
+    if kind == "kv_ge_b":
+        return """
+        %m_k = arith.cmpi sge, %j, %b : index
+        attn.yield %m_k : i1"""
+    raise ValueError(kind)
+
+
+def mask_mod_numpy(kind):
+    if kind == "mod3":
+        return lambda b, h, i, j: (i + j + h) % 3 != 0
+    if kind == "kv_ge_b":
+        return lambda b, h, i, j: j >= b
+    raise ValueError(kind)
+
+
+def arguments(var):
+    """Ordered list of (name, shape, elem, dynamic dims) of the function."""
+    B, Hq, Hkv = var["B"], var["Hq"], var["Hkv"]
+    Lq, Lkv, D, Dv = var["Lq"], var["Lkv"], var["D"], var["Dv"]
+    dyn = set(var.get("dynamic", ()))
+    e = _ELEM[var["dtype"]]
+
+    def dd(*names):
+        return tuple(i for i, n in enumerate(names) if n in dyn)
+
+    args = [
+        ("q", (B, Hq, Lq, D), e, dd("B", "H", "Lq", "D")),
+        ("k", (B, Hkv, Lkv, D), e, dd("B", "Hkv", "Lkv", "D")),
+        ("v", (B, Hkv, Lkv, Dv), e, dd("B", "Hkv", "Lkv", "Dv")),
+    ]
+    if var.get("mask"):
+        shape = var["mask_shape"]
+        full = ["B", "H", "Lq", "Lkv"][4 - len(shape):]
+        dims = tuple(i for i, n in enumerate(full)
+                     if n in dyn and shape[i] != 1)
+        args.append(("mask", shape, "i1" if var["mask"] == "bool" else "f32",
+                     dims))
+    if var.get("q_lengths"):
+        args.append(("q_lengths", (B,), "i32", dd("B")))
+    if var.get("kv_lengths"):
+        args.append(("kv_lengths", (B,), "i32", dd("B")))
+    if var.get("segments"):
+        args.append(("q_segment_ids", (B, Lq), "i32", dd("B", "Lq")))
+        args.append(("kv_segment_ids", (B, Lkv), "i32", dd("B", "Lkv")))
+    if var.get("sinks"):
+        args.append(("sinks", (Hq,), "f32", dd("H")))
+    if var.get("score_mod") == "alibi":
+        args.append(("cap", (Hq,), "f32", dd("H")))
+    elif var.get("score_mod") == "table":
+        args.append(("cap", (Hq, Lq, Lkv), "f32", dd("H", "Lq", "Lkv")))
+    return args
+
+
+def results(var):
+    B, Hq, Lq, Dv = var["B"], var["Hq"], var["Lq"], var["Dv"]
+    dyn = set(var.get("dynamic", ()))
+    dims = tuple(i for i, n in enumerate(["B", "H", "Lq", "Dv"]) if n in dyn)
+    res = [("out", (B, Hq, Lq, Dv), _ELEM[var["dtype"]], dims)]
+    if var.get("lse"):
+        res.append(("lse", (B, Hq, Lq), "f32",
+                    tuple(d for d in dims if d < 3)))
+    return res
+
+
+def function(name, var):
+    args = arguments(var)
+    res = results(var)
+    ty = {a[0]: tensor_type(a[1], a[2], a[3]) for a in args}
+    rty = [tensor_type(r[1], r[2], r[3]) for r in res]
+    sig = ", ".join("%%%s: %s" % (a[0], ty[a[0]]) for a in args)
+    parts = ["ins(%q, %k, %v : {}, {}, {})".format(ty["q"], ty["k"], ty["v"])]
+    if "mask" in ty:
+        parts.append("mask(%%mask : %s)" % ty["mask"])
+    if "q_lengths" in ty:
+        parts.append("q_lengths(%%q_lengths : %s)" % ty["q_lengths"])
+    if "kv_lengths" in ty:
+        parts.append("kv_lengths(%%kv_lengths : %s)" % ty["kv_lengths"])
+    if "q_segment_ids" in ty:
+        parts.append("segment_ids(%%q_segment_ids, %%kv_segment_ids : %s, %s)"
+                     % (ty["q_segment_ids"], ty["kv_segment_ids"]))
+    if "sinks" in ty:
+        parts.append("sinks(%%sinks : %s)" % ty["sinks"])
+    attrs = []
+    if var.get("scale") is not None:
+        attrs.append("scale = %r" % var["scale"])
+    if var.get("softcap") is not None:
+        attrs.append("softcap = %r" % var["softcap"])
+    if var.get("masks"):
+        attrs.append("masks = [%s]" % ", ".join(
+            _mask_term_ir(t) for t in var["masks"]))
+    if var.get("normalizer", "softmax") != "softmax":
+        attrs.append("normalizer = #attn.normalizer<%s>" % var["normalizer"])
+    if var.get("sigmoid_bias") is not None:
+        attrs.append("sigmoid_bias = %r" % var["sigmoid_bias"])
+    attr = (" {" + ", ".join(attrs) + "}") if attrs else ""
+    regions = ""
+    if var.get("score_mod"):
+        regions += (" score_mod {\n      ^bb0(%s: f32, %b: index, %h: index, "
+                    "%i: index, %j: index):" +
+                    _score_mod_ir(var["score_mod"], ty["cap"]) + "\n      }")
+    if var.get("mask_mod"):
+        regions += (" mask_mod {\n      ^bb0(%b: index, %h: index, %i: index, "
+                    "%j: index):" + _mask_mod_ir(var["mask_mod"]) +
+                    "\n      }")
+    names = ", ".join("%%r%d" % i for i in range(len(res)))
+    return """func.func @{name}({sig}) -> ({rt}) {{
+  {names} = attn.attention {ops}{attr}
+      -> {rt}{regions}
+  return {names} : {rt}
+}}
+""".format(name=name, sig=sig, rt=", ".join(rty), names=names,
+           ops="\n      ".join(parts), attr=attr, regions=regions)
+
+
+def random_variant(rng: random.Random, dtype=None):
+    """A random valid variant covering every feature of the op."""
+    Hkv = rng.choice([1, 1, 2, 3])
+    g = rng.choice([1, 1, 2, 4])
+    var = {
+        "B": rng.choice([1, 2, 3]),
+        "Hkv": Hkv,
+        "Hq": Hkv * g,
+        "Lq": rng.randint(1, 13),
+        "Lkv": rng.randint(1, 19),
+        "D": rng.choice([4, 5, 8, 16]),
+        "dtype": dtype or rng.choice(["f32"] * 6 + ["f16", "bf16"]),
+    }
+    var["Dv"] = var["D"] if rng.random() < 0.6 else rng.choice([3, 6, 12])
+    if rng.random() < 0.3:
+        var["dynamic"] = rng.sample(["B", "H", "Hkv", "Lq", "Lkv", "D", "Dv"],
+                                    rng.randint(1, 4))
+        # A dynamic Hq or Hkv makes the group size dynamic and exercises
+        # the gathered K/V path of the decomposition.
+    if rng.random() < 0.3:
+        var["scale"] = round(rng.uniform(0.05, 0.8), 3)
+    if rng.random() < 0.2:
+        var["softcap"] = rng.choice([2.0, 5.0, 30.0])
+    masks = []
+    if rng.random() < 0.5:
+        masks.append(("causal",))
+    if rng.random() < 0.3:
+        right = 0 if masks else rng.randint(0, 3)
+        masks.append(("sliding_window", rng.randint(0, 5), right))
+    if rng.random() < 0.15:
+        masks.append(("dilated", rng.randint(1, 3)))
+    if rng.random() < 0.15:
+        masks.append(("chunked", rng.randint(1, 6)))
+    if not masks and rng.random() < 0.2:
+        masks.append(("prefix_lm", rng.randint(0, 6)))
+    rng.shuffle(masks)
+    var["masks"] = masks
+    r = rng.random()
+    if r < 0.15:
+        var["mask"] = "bool"
+    elif r < 0.3:
+        var["mask"] = "add"
+    if var.get("mask"):
+        full = [var["B"], var["Hq"], var["Lq"], var["Lkv"]]
+        rank = rng.randint(2, 4)
+        shape = full[4 - rank:]
+        var["mask_shape"] = tuple(
+            1 if (i < rank - 2 and rng.random() < 0.5) else d
+            for i, d in enumerate(shape))
+    var["q_lengths"] = rng.random() < 0.15
+    var["kv_lengths"] = rng.random() < 0.2
+    var["segments"] = rng.random() < 0.15
+    var["normalizer"] = rng.choice(["softmax"] * 6 + ["sigmoid", "softpick"])
+    if var["normalizer"] == "softmax":
+        var["sinks"] = rng.random() < 0.2
+        var["lse"] = rng.random() < 0.5
+    if var["normalizer"] == "sigmoid" and rng.random() < 0.5:
+        var["sigmoid_bias"] = round(rng.uniform(-2.0, 0.5), 3)
+    r = rng.random()
+    if r < 0.15:
+        var["score_mod"] = "alibi"
+    elif r < 0.25:
+        var["score_mod"] = "table"
+    r = rng.random()
+    if r < 0.1:
+        var["mask_mod"] = "mod3"
+    elif r < 0.2:
+        var["mask_mod"] = "kv_ge_b"
+    return var
+
+
+def random_inputs(var, nrng):
+    """numpy inputs (float64 master copies) for a variant."""
+    B, Hq, Hkv = var["B"], var["Hq"], var["Hkv"]
+    Lq, Lkv, D, Dv = var["Lq"], var["Lkv"], var["D"], var["Dv"]
+    x = {
+        "q": nrng.standard_normal((B, Hq, Lq, D)),
+        "k": nrng.standard_normal((B, Hkv, Lkv, D)),
+        "v": nrng.standard_normal((B, Hkv, Lkv, Dv)),
+    }
+    if var.get("mask") == "bool":
+        x["mask"] = nrng.random(var["mask_shape"]) < 0.7
+    elif var.get("mask") == "add":
+        m = nrng.standard_normal(var["mask_shape"])
+        m[nrng.random(var["mask_shape"]) < 0.2] = -np.inf
+        x["mask"] = m
+    if var.get("q_lengths"):
+        x["q_lengths"] = nrng.integers(0, Lq + 1, size=B).astype(np.int32)
+    if var.get("kv_lengths"):
+        x["kv_lengths"] = nrng.integers(0, Lkv + 1, size=B).astype(np.int32)
+    if var.get("segments"):
+        x["q_segment_ids"] = np.sort(nrng.integers(0, 3, size=(B, Lq)),
+                                     axis=1).astype(np.int32)
+        x["kv_segment_ids"] = np.sort(nrng.integers(0, 3, size=(B, Lkv)),
+                                      axis=1).astype(np.int32)
+    if var.get("sinks"):
+        x["sinks"] = nrng.standard_normal(Hq)
+    if var.get("score_mod") == "alibi":
+        x["cap"] = -np.exp2(-8.0 * (np.arange(Hq) + 1) / Hq)
+    elif var.get("score_mod") == "table":
+        x["cap"] = nrng.standard_normal((Hq, Lq, Lkv))
+    return x
+

@@ -1,0 +1,118 @@
+"""Independent numpy reference of ``attn.attention`` (float64).
+
+Written from the formulas in docs/semantics.md, not from the compiler's
+decomposition, so that it can check both the decomposition and later fast
+paths.
+"""
+
+import numpy as np
+
+
+def _floordiv(a, b):
+    return np.floor_divide(a, b)
+
+
+def structured_keep(term, qa, kv):
+    """Keep predicate of one structured mask term on aligned query
+    positions ``qa`` and key positions ``kv`` (broadcastable int arrays)."""
+    kind = term[0]
+    if kind == "causal":
+        return kv <= qa
+    if kind == "sliding_window":
+        _, left, right = term
+        return (qa - left <= kv) & (kv <= qa + right)
+    if kind == "dilated":
+        _, d = term
+        return np.fmod(qa - kv, d) == 0
+    if kind == "chunked":
+        _, c = term
+        return _floordiv(qa, c) == _floordiv(kv, c)
+    if kind == "prefix_lm":
+        _, p = term
+        return (kv < p) | (kv <= qa)
+    raise ValueError(kind)
+
+
+def attention(q, k, v, *, scale=None, softcap=None, masks=(), mask=None,
+              q_lengths=None, kv_lengths=None, q_segment_ids=None,
+              kv_segment_ids=None, sinks=None, normalizer="softmax",
+              sigmoid_bias=0.0, score_mod=None, mask_mod=None):
+    """Returns (output, lse) in float64.
+
+    ``score_mod(s, b, h, i, j)`` and ``mask_mod(b, h, i, j)`` receive
+    broadcastable index grids and operate elementwise.
+    """
+    q = np.asarray(q, np.float64)
+    k = np.asarray(k, np.float64)
+    v = np.asarray(v, np.float64)
+    B, Hq, Lq, D = q.shape
+    _, Hkv, Lkv, Dv = v.shape
+    g = Hq // Hkv
+    kx = np.repeat(k, g, axis=1)
+    vx = np.repeat(v, g, axis=1)
+    if scale is None:
+        scale = 1.0 / np.sqrt(D)
+    s = np.einsum("bhid,bhjd->bhij", q, kx) * scale
+    if softcap is not None:
+        s = softcap * np.tanh(s / softcap)
+    bi = np.arange(B).reshape(B, 1, 1, 1)
+    hi = np.arange(Hq).reshape(1, Hq, 1, 1)
+    ii = np.arange(Lq).reshape(1, 1, Lq, 1)
+    jj = np.arange(Lkv).reshape(1, 1, 1, Lkv)
+    if score_mod is not None:
+        s = np.broadcast_to(score_mod(s, bi, hi, ii, jj), s.shape).astype(
+            np.float64)
+    keep = np.ones(s.shape, bool)
+    if mask is not None:
+        m = np.asarray(mask)
+        if m.dtype == bool:
+            keep &= np.broadcast_to(m, s.shape)
+        else:
+            s = s + np.broadcast_to(m.astype(np.float64), s.shape)
+    qlen = np.full((B, 1, 1, 1), Lq, np.int64)
+    kvlen = np.full((B, 1, 1, 1), Lkv, np.int64)
+    if q_lengths is not None:
+        qlen = np.asarray(q_lengths, np.int64).reshape(B, 1, 1, 1)
+        keep &= ii < qlen
+    if kv_lengths is not None:
+        kvlen = np.asarray(kv_lengths, np.int64).reshape(B, 1, 1, 1)
+        keep &= jj < kvlen
+    qa = ii + (kvlen - qlen)
+    for term in masks:
+        keep &= structured_keep(term, qa, jj)
+    if q_segment_ids is not None:
+        qs = np.asarray(q_segment_ids).reshape(B, 1, Lq, 1)
+        ks = np.asarray(kv_segment_ids).reshape(B, 1, 1, Lkv)
+        keep &= qs == ks
+    if mask_mod is not None:
+        keep &= np.broadcast_to(mask_mod(bi, hi, ii, jj), s.shape)
+    keep &= s > -np.inf
+    s = np.where(keep, s, -np.inf)
+
+    lse = None
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        if normalizer == "softmax":
+            m = s.max(axis=-1, keepdims=True)
+            if sinks is not None:
+                sk = np.asarray(sinks, np.float64).reshape(1, Hq, 1, 1)
+                m = np.maximum(m, sk)
+            m = np.where(np.isneginf(m), 0.0, m)
+            e = np.where(keep, np.exp(s - m), 0.0)
+            den = e.sum(axis=-1, keepdims=True)
+            if sinks is not None:
+                den = den + np.exp(sk - m)
+            p = np.where(den > 0, e / np.where(den > 0, den, 1.0), 0.0)
+            lse = (m + np.log(den))[..., 0]
+        elif normalizer == "sigmoid":
+            p = np.where(keep, 1.0 / (1.0 + np.exp(-(s + sigmoid_bias))), 0.0)
+        elif normalizer == "softpick":
+            # relu(e^s - 1) / (sum |e^s - 1| + eps), computed in float64
+            # with the same shift as the op description allows.
+            m = np.maximum(s.max(axis=-1, keepdims=True), 0.0)
+            e = np.where(keep, np.exp(s - m) - np.exp(-m), 0.0)
+            den = np.abs(e).sum(axis=-1, keepdims=True) + 1e-6 * np.exp(-m)
+            p = np.maximum(e, 0.0) / den
+        else:
+            raise ValueError(normalizer)
+    out = np.einsum("bhij,bhje->bhie", p, vx)
+    return out, lse
