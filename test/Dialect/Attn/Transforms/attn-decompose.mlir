@@ -1,0 +1,226 @@
+// RUN: attn-opt %s -attn-decompose -canonicalize -cse -split-input-file | FileCheck %s
+
+/// MHA: S = Q.K^T (f32), scale, row max, exp, sum, P.V, division guarded
+/// against empty rows. The [B, H, Lq, Lkv] score tensor is materialised.
+// CHECK-DAG: #[[QMAP:.+]] = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d4)>
+// CHECK-DAG: #[[KMAP:.+]] = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d3, d4)>
+// CHECK-DAG: #[[VMAP:.+]] = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d4, d3)>
+// CHECK-DAG: #[[ROW:.+]] = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2)>
+// CHECK-LABEL: func @mha
+// CHECK-SAME: (%[[Q:.+]]: tensor<2x3x5x8xf32>, %[[K:.+]]: tensor<2x3x7x8xf32>, %[[V:.+]]: tensor<2x3x7x4xf32>)
+// CHECK-DAG:   %[[NEGINF:.+]] = arith.constant 0xFF800000 : f32
+// CHECK-DAG:   %[[SCALE:.+]] = arith.constant 0.353553385 : f32
+// CHECK:       %[[S:.+]] = linalg.generic {indexing_maps = [#[[QMAP]], #[[KMAP]], {{.*}}], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]} ins(%[[Q]], %[[K]] : {{.*}}) outs({{.*}} : tensor<2x3x5x7xf32>)
+// CHECK:         arith.mulf
+// CHECK:         arith.addf
+// CHECK:       %[[SS:.+]] = linalg.generic {{.*}} ins(%[[S]] : tensor<2x3x5x7xf32>)
+// CHECK:         arith.mulf %{{.*}}, %[[SCALE]] : f32
+// CHECK:       %[[MAX:.+]] = linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "parallel", "reduction"]} ins(%[[SS]] : tensor<2x3x5x7xf32>)
+// CHECK:         arith.maximumf
+// CHECK:       %[[SAFE:.+]] = linalg.generic {{.*}} ins(%[[MAX]] : tensor<2x3x5xf32>)
+// CHECK:         arith.cmpf oeq, %{{.*}}, %[[NEGINF]] : f32
+// CHECK:       %[[P:.+]] = linalg.generic {{.*}} ins(%[[SS]], %[[SAFE]] :
+// CHECK:         math.exp
+// CHECK:       %[[SUM:.+]] = linalg.generic {{.*}} ins(%[[P]] : tensor<2x3x5x7xf32>)
+// CHECK:       %[[ACC:.+]] = linalg.generic {indexing_maps = [#[[QMAP]], #[[VMAP]], {{.*}}], {{.*}} ins(%[[P]], %[[V]] :
+// CHECK:       %[[O:.+]] = linalg.generic {{.*}} ins(%[[ACC]], %[[SUM]] :
+// CHECK:         %[[Z:.+]] = arith.cmpf oeq
+// CHECK:         %[[DIV:.+]] = arith.divf
+// CHECK:         arith.select %[[Z]], %{{.*}}, %[[DIV]] : f32
+// CHECK:       return %[[O]]
+func.func @mha(%q: tensor<2x3x5x8xf32>, %k: tensor<2x3x7x8xf32>, %v: tensor<2x3x7x4xf32>) -> tensor<2x3x5x4xf32> {
+  %o = attn.attention ins(%q, %k, %v : tensor<2x3x5x8xf32>, tensor<2x3x7x8xf32>, tensor<2x3x7x4xf32>)
+      -> tensor<2x3x5x4xf32>
+  return %o : tensor<2x3x5x4xf32>
+}
+
+// -----
+
+/// Static GQA: query head h reads KV head h floordiv 4 through the indexing
+/// map, without copying K or V.
+// CHECK-DAG: #[[KMAP:.+]] = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1 floordiv 4, d3, d4)>
+// CHECK-DAG: #[[VMAP:.+]] = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1 floordiv 4, d4, d3)>
+// CHECK-LABEL: func @gqa_static
+// CHECK: linalg.generic {indexing_maps = [#{{.+}}, #[[KMAP]], #{{.+}}]
+// CHECK: linalg.generic {indexing_maps = [#{{.+}}, #[[VMAP]], #{{.+}}]
+func.func @gqa_static(%q: tensor<1x8x4x16xbf16>, %k: tensor<1x2x6x16xbf16>, %v: tensor<1x2x6x16xbf16>) -> tensor<1x8x4x16xbf16> {
+  %o = attn.attention ins(%q, %k, %v : tensor<1x8x4x16xbf16>, tensor<1x2x6x16xbf16>, tensor<1x2x6x16xbf16>)
+      -> tensor<1x8x4x16xbf16>
+  return %o : tensor<1x8x4x16xbf16>
+}
+
+// -----
+
+/// A dynamic head count makes the group size a runtime value: K and V are
+/// gathered in the body; a dynamic Dqk gives the default scale rsqrt(Dqk).
+// CHECK-LABEL: func @gqa_dynamic
+// CHECK-SAME: (%[[Q:.+]]: tensor<1x?x4x?xf32>, %[[K:.+]]: tensor<1x2x6x?xf32>
+// CHECK:       %[[HQ:.+]] = tensor.dim %[[Q]], %c1
+// CHECK:       %[[G:.+]] = arith.divui %[[HQ]], %c2 : index
+// CHECK:       linalg.generic
+// CHECK:         %[[H:.+]] = linalg.index 1 : index
+// CHECK:         %[[HK:.+]] = arith.divui %[[H]], %[[G]] : index
+// CHECK:         tensor.extract %[[K]][%{{.+}}, %[[HK]], %{{.+}}, %{{.+}}]
+// CHECK:       math.rsqrt
+func.func @gqa_dynamic(%q: tensor<1x?x4x?xf32>, %k: tensor<1x2x6x?xf32>, %v: tensor<1x2x6x3xf32>) -> tensor<1x?x4x3xf32> {
+  %o = attn.attention ins(%q, %k, %v : tensor<1x?x4x?xf32>, tensor<1x2x6x?xf32>, tensor<1x2x6x3xf32>)
+      -> tensor<1x?x4x3xf32>
+  return %o : tensor<1x?x4x3xf32>
+}
+
+// -----
+
+/// Structured masks become index comparisons on the bottom-right aligned
+/// query position q' = i + (Lkv - Lq) (here + 3); masked scores are -inf.
+// CHECK-LABEL: func @causal_window
+// CHECK-DAG:   %[[NEGINF:.+]] = arith.constant 0xFF800000 : f32
+// CHECK-DAG:   %[[C3:.+]] = arith.constant 3 : index
+// CHECK:       linalg.generic
+// CHECK:         %[[I:.+]] = linalg.index 2 : index
+// CHECK:         %[[J:.+]] = linalg.index 3 : index
+// CHECK:         %[[QA:.+]] = arith.addi %[[I]], %[[C3]] : index
+// CHECK:         %[[CAUSAL:.+]] = arith.cmpi sle, %[[J]], %[[QA]] : index
+// CHECK:         %[[LO:.+]] = arith.addi %[[J]], %c2 : index
+// CHECK:         %[[WIN:.+]] = arith.cmpi sle, %[[QA]], %[[LO]] : index
+// CHECK:         %[[KEEP:.+]] = arith.andi %[[CAUSAL]], %{{.+}} : i1
+// CHECK:         arith.select %[[KEEP]], %{{.+}}, %[[NEGINF]] : f32
+func.func @causal_window(%q: tensor<1x1x4x8xf32>, %k: tensor<1x1x7x8xf32>) -> tensor<1x1x4x8xf32> {
+  %o = attn.attention ins(%q, %k, %k : tensor<1x1x4x8xf32>, tensor<1x1x7x8xf32>, tensor<1x1x7x8xf32>)
+      {masks = [#attn.causal, #attn.sliding_window<left = 2, right = 0>]} -> tensor<1x1x4x8xf32>
+  return %o : tensor<1x1x4x8xf32>
+}
+
+// -----
+
+/// Lengths and segment ids are read through broadcasting maps; the causal
+/// alignment uses the per-sequence lengths.
+// CHECK-DAG: #[[B:.+]] = affine_map<(d0, d1, d2, d3) -> (d0)>
+// CHECK-DAG: #[[BQ:.+]] = affine_map<(d0, d1, d2, d3) -> (d0, d2)>
+// CHECK-DAG: #[[BK:.+]] = affine_map<(d0, d1, d2, d3) -> (d0, d3)>
+// CHECK-LABEL: func @lengths_segments
+// CHECK: linalg.generic {indexing_maps = [#{{.+}}, #[[B]], #[[B]], #[[BQ]], #[[BK]], #{{.+}}]
+// CHECK:   ^bb0(%{{.+}}: f32, %[[QL:.+]]: i32, %[[KL:.+]]: i32, %[[QS:.+]]: i32, %[[KS:.+]]: i32, %{{.+}}: f32):
+// CHECK:   %[[QLI:.+]] = arith.index_cast %[[QL]] : i32 to index
+// CHECK:   %[[KLI:.+]] = arith.index_cast %[[KL]] : i32 to index
+// CHECK:   arith.subi %[[KLI]], %[[QLI]] : index
+// CHECK:   arith.cmpi eq, %[[QS]], %[[KS]] : i32
+func.func @lengths_segments(%q: tensor<2x1x4x8xf32>, %ql: tensor<2xi32>, %kl: tensor<2xi32>,
+                            %qs: tensor<2x4xi32>, %ks: tensor<2x4xi32>) -> tensor<2x1x4x8xf32> {
+  %o = attn.attention ins(%q, %q, %q : tensor<2x1x4x8xf32>, tensor<2x1x4x8xf32>, tensor<2x1x4x8xf32>)
+      q_lengths(%ql : tensor<2xi32>) kv_lengths(%kl : tensor<2xi32>)
+      segment_ids(%qs, %ks : tensor<2x4xi32>, tensor<2x4xi32>) {masks = [#attn.causal]}
+      -> tensor<2x1x4x8xf32>
+  return %o : tensor<2x1x4x8xf32>
+}
+
+// -----
+
+/// Mask tensors broadcast through constant-0 map results; booleans select,
+/// floats add.
+// CHECK-DAG: #[[BOOL:.+]] = affine_map<(d0, d1, d2, d3) -> (0, d2, d3)>
+// CHECK-DAG: #[[ADD:.+]] = affine_map<(d0, d1, d2, d3) -> (d2, d3)>
+// CHECK-LABEL: func @mask_tensors
+// CHECK: linalg.generic {indexing_maps = [#{{.+}}, #[[BOOL]], #{{.+}}]
+// CHECK:   ^bb0(%{{.+}}: f32, %[[M:.+]]: i1, %{{.+}}: f32):
+// CHECK:   arith.select %[[M]]
+// CHECK: linalg.generic {indexing_maps = [#{{.+}}, #[[ADD]], #{{.+}}]
+// CHECK:   ^bb0(%{{.+}}: f32, %[[A:.+]]: f16, %{{.+}}: f32):
+// CHECK:   %[[AE:.+]] = arith.extf %[[A]] : f16 to f32
+// CHECK:   arith.addf %{{.+}}, %[[AE]] : f32
+func.func @mask_tensors(%q: tensor<1x2x4x8xf32>, %bm: tensor<1x4x4xi1>, %am: tensor<4x4xf16>) -> (tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>) {
+  %a = attn.attention ins(%q, %q, %q : tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>)
+      mask(%bm : tensor<1x4x4xi1>) -> tensor<1x2x4x8xf32>
+  %b = attn.attention ins(%q, %q, %q : tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>)
+      mask(%am : tensor<4x4xf16>) -> tensor<1x2x4x8xf32>
+  return %a, %b : tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>
+}
+
+// -----
+
+/// score_mod and mask_mod bodies are inlined into the score generic, after
+/// the scale and softcap; captured tensors are read in place.
+// CHECK-LABEL: func @regions
+// CHECK-SAME: %[[SLOPES:[^:]+]]: tensor<2xf32>
+// CHECK: linalg.generic
+// CHECK:   %[[SC:.+]] = arith.mulf %{{.+}}, %{{.+}} : f32
+// CHECK:   %[[T:.+]] = math.tanh
+// CHECK:   %[[CAPPED:.+]] = arith.mulf {{.*}}%[[T]]{{.*}} : f32
+// CHECK:   %[[H:.+]] = linalg.index 1 : index
+// CHECK:   %[[SLOPE:.+]] = tensor.extract %[[SLOPES]][%[[H]]] : tensor<2xf32>
+// CHECK:   %[[MOD:.+]] = arith.addf %[[CAPPED]], %[[SLOPE]] : f32
+// CHECK:   %[[KEEP:.+]] = arith.cmpi ult, %{{.+}}, %{{.+}} : index
+// CHECK:   arith.select %[[KEEP]], %[[MOD]], %{{.+}} : f32
+func.func @regions(%q: tensor<1x2x4x8xf32>, %slopes: tensor<2xf32>) -> tensor<1x2x4x8xf32> {
+  %o = attn.attention ins(%q, %q, %q : tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>)
+      {softcap = 20.0} -> tensor<1x2x4x8xf32>
+      score_mod {
+      ^bb0(%s: f32, %b: index, %h: index, %i: index, %j: index):
+        %slope = tensor.extract %slopes[%h] : tensor<2xf32>
+        %r = arith.addf %s, %slope : f32
+        attn.yield %r : f32
+      } mask_mod {
+      ^bb0(%b: index, %h: index, %i: index, %j: index):
+        %k = arith.cmpi ult, %j, %i : index
+        attn.yield %k : i1
+      }
+  return %o : tensor<1x2x4x8xf32>
+}
+
+// -----
+
+/// Sinks join the row max and add exp(sink - max) to the denominator; the
+/// log-sum-exp is max + log(denominator).
+// CHECK-DAG: #[[HEAD:.+]] = affine_map<(d0, d1, d2) -> (d1)>
+// CHECK-LABEL: func @sinks_lse
+// CHECK: %[[SAFE:.+]] = linalg.generic {indexing_maps = [#{{.+}}, #[[HEAD]], #{{.+}}]
+// CHECK:   arith.maximumf
+// CHECK: %[[DEN:.+]] = linalg.generic {indexing_maps = [#{{.+}}, #{{.+}}, #[[HEAD]], #{{.+}}]
+// CHECK:   math.exp
+// CHECK: %[[LSE:.+]] = linalg.generic {{.*}} ins(%[[DEN]], %[[SAFE]] :
+// CHECK:   math.log
+// CHECK: return %{{.+}}, %[[LSE]]
+func.func @sinks_lse(%q: tensor<1x2x4x8xf32>, %sinks: tensor<2xf32>) -> (tensor<1x2x4x8xf32>, tensor<1x2x4xf32>) {
+  %o, %l = attn.attention ins(%q, %q, %q : tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>)
+      sinks(%sinks : tensor<2xf32>) -> tensor<1x2x4x8xf32>, tensor<1x2x4xf32>
+  return %o, %l : tensor<1x2x4x8xf32>, tensor<1x2x4xf32>
+}
+
+// -----
+
+/// Sigmoid attention: no row reduction, no division.
+// CHECK-LABEL: func @sigmoid
+// CHECK-NOT: arith.maximumf
+// CHECK: arith.constant -1.500000e+00 : f32
+// CHECK: math.exp
+// CHECK-NOT: math.log
+// CHECK: return
+func.func @sigmoid(%q: tensor<1x1x4x8xf32>) -> tensor<1x1x4x8xf32> {
+  %o = attn.attention ins(%q, %q, %q : tensor<1x1x4x8xf32>, tensor<1x1x4x8xf32>, tensor<1x1x4x8xf32>)
+      {normalizer = #attn.normalizer<sigmoid>, sigmoid_bias = -1.5, scale = 1.0} -> tensor<1x1x4x8xf32>
+  return %o : tensor<1x1x4x8xf32>
+}
+
+// -----
+
+/// Softpick: relu numerator, |.| denominator, masked scores excluded.
+// CHECK-LABEL: func @softpick
+// CHECK-DAG: arith.constant 9.99999997E-7 : f32
+// CHECK-DAG: math.absf
+// CHECK: return
+func.func @softpick(%q: tensor<1x1x4x8xf32>) -> tensor<1x1x4x8xf32> {
+  %o = attn.attention ins(%q, %q, %q : tensor<1x1x4x8xf32>, tensor<1x1x4x8xf32>, tensor<1x1x4x8xf32>)
+      {normalizer = #attn.normalizer<softpick>} -> tensor<1x1x4x8xf32>
+  return %o : tensor<1x1x4x8xf32>
+}
+
+// -----
+
+/// f16 output: f32 accumulation, truncation at the end.
+// CHECK-LABEL: func @half_output
+// CHECK: arith.extf %{{.+}} : f16 to f32
+// CHECK: arith.truncf %{{.+}} : f32 to f16
+func.func @half_output(%q: tensor<1x1x4x8xf16>) -> tensor<1x1x4x8xf16> {
+  %o = attn.attention ins(%q, %q, %q : tensor<1x1x4x8xf16>, tensor<1x1x4x8xf16>, tensor<1x1x4x8xf16>)
+      -> tensor<1x1x4x8xf16>
+  return %o : tensor<1x1x4x8xf16>
+}

@@ -1,0 +1,111 @@
+// RUN: attn-opt %s -canonicalize -split-input-file | FileCheck %s
+
+/// An identity score_mod is dropped.
+// CHECK-LABEL: func @identity_score_mod
+// CHECK: attn.attention
+// CHECK-NOT: score_mod
+func.func @identity_score_mod(%q: tensor<1x1x4x8xf32>) -> tensor<1x1x4x8xf32> {
+  %o = attn.attention ins(%q, %q, %q : tensor<1x1x4x8xf32>, tensor<1x1x4x8xf32>, tensor<1x1x4x8xf32>)
+      -> tensor<1x1x4x8xf32>
+      score_mod {
+      ^bb0(%s: f32, %b: index, %h: index, %i: index, %j: index):
+        attn.yield %s : f32
+      }
+  return %o : tensor<1x1x4x8xf32>
+}
+
+// -----
+
+/// A score_mod that changes the score stays.
+// CHECK-LABEL: func @negative_score_mod
+// CHECK: score_mod
+// CHECK: arith.mulf
+func.func @negative_score_mod(%q: tensor<1x1x4x8xf32>) -> tensor<1x1x4x8xf32> {
+  %o = attn.attention ins(%q, %q, %q : tensor<1x1x4x8xf32>, tensor<1x1x4x8xf32>, tensor<1x1x4x8xf32>)
+      -> tensor<1x1x4x8xf32>
+      score_mod {
+      ^bb0(%s: f32, %b: index, %h: index, %i: index, %j: index):
+        %r = arith.mulf %s, %s : f32
+        attn.yield %r : f32
+      }
+  return %o : tensor<1x1x4x8xf32>
+}
+
+// -----
+
+/// A mask_mod that keeps everything is dropped.
+// CHECK-LABEL: func @true_mask_mod
+// CHECK: attn.attention
+// CHECK-NOT: mask_mod
+func.func @true_mask_mod(%q: tensor<1x1x4x8xf32>) -> tensor<1x1x4x8xf32> {
+  %o = attn.attention ins(%q, %q, %q : tensor<1x1x4x8xf32>, tensor<1x1x4x8xf32>, tensor<1x1x4x8xf32>)
+      -> tensor<1x1x4x8xf32>
+      mask_mod {
+      ^bb0(%b: index, %h: index, %i: index, %j: index):
+        %t = arith.constant true
+        attn.yield %t : i1
+      }
+  return %o : tensor<1x1x4x8xf32>
+}
+
+// -----
+
+/// A mask_mod that depends on the indices stays.
+// CHECK-LABEL: func @negative_mask_mod
+// CHECK: mask_mod
+// CHECK: arith.cmpi
+func.func @negative_mask_mod(%q: tensor<1x1x4x8xf32>) -> tensor<1x1x4x8xf32> {
+  %o = attn.attention ins(%q, %q, %q : tensor<1x1x4x8xf32>, tensor<1x1x4x8xf32>, tensor<1x1x4x8xf32>)
+      -> tensor<1x1x4x8xf32>
+      mask_mod {
+      ^bb0(%b: index, %h: index, %i: index, %j: index):
+        %k = arith.cmpi ule, %j, %i : index
+        attn.yield %k : i1
+      }
+  return %o : tensor<1x1x4x8xf32>
+}
+
+// -----
+
+/// All-true boolean masks and all-zero additive masks are dropped.
+// CHECK-LABEL: func @neutral_masks
+// CHECK-NOT: mask(
+// CHECK: attn.attention ins(%{{.*}}, %{{.*}}, %{{.*}} : {{.*}}) -> tensor<1x1x4x8xf32>
+// CHECK-NOT: mask(
+// CHECK: attn.attention ins(%{{.*}}, %{{.*}}, %{{.*}} : {{.*}}) -> tensor<1x1x4x8xf32>
+func.func @neutral_masks(%q: tensor<1x1x4x8xf32>) -> (tensor<1x1x4x8xf32>, tensor<1x1x4x8xf32>) {
+  %t = arith.constant dense<true> : tensor<4x4xi1>
+  %z = arith.constant dense<0.0> : tensor<1x4x4xf32>
+  %a = attn.attention ins(%q, %q, %q : tensor<1x1x4x8xf32>, tensor<1x1x4x8xf32>, tensor<1x1x4x8xf32>)
+      mask(%t : tensor<4x4xi1>) -> tensor<1x1x4x8xf32>
+  %b = attn.attention ins(%q, %q, %q : tensor<1x1x4x8xf32>, tensor<1x1x4x8xf32>, tensor<1x1x4x8xf32>)
+      mask(%z : tensor<1x4x4xf32>) -> tensor<1x1x4x8xf32>
+  return %a, %b : tensor<1x1x4x8xf32>, tensor<1x1x4x8xf32>
+}
+
+// -----
+
+/// A mask with a false entry stays.
+// CHECK-LABEL: func @negative_mask_tensor
+// CHECK: mask(%{{.*}} : tensor<2x2xi1>)
+func.func @negative_mask_tensor(%q: tensor<1x1x2x8xf32>) -> tensor<1x1x2x8xf32> {
+  %m = arith.constant dense<[[true, false], [true, true]]> : tensor<2x2xi1>
+  %a = attn.attention ins(%q, %q, %q : tensor<1x1x2x8xf32>, tensor<1x1x2x8xf32>, tensor<1x1x2x8xf32>)
+      mask(%m : tensor<2x2xi1>) -> tensor<1x1x2x8xf32>
+  return %a : tensor<1x1x2x8xf32>
+}
+
+// -----
+
+/// An empty list of structured masks is dropped; an unused op is erased.
+// CHECK-LABEL: func @empty_masks
+// CHECK: attn.attention
+// CHECK-NOT: masks
+// CHECK-NOT: attn.attention
+func.func @empty_masks(%q: tensor<1x1x4x8xf32>) -> tensor<1x1x4x8xf32> {
+  %a = attn.attention ins(%q, %q, %q : tensor<1x1x4x8xf32>, tensor<1x1x4x8xf32>, tensor<1x1x4x8xf32>)
+      {masks = []} -> tensor<1x1x4x8xf32>
+  %dead = attn.attention ins(%q, %q, %q : tensor<1x1x4x8xf32>, tensor<1x1x4x8xf32>, tensor<1x1x4x8xf32>)
+      -> tensor<1x1x4x8xf32>
+  return %a : tensor<1x1x4x8xf32>
+}
