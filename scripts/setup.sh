@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs what attn needs on a fresh Debian 12 machine (run as root):
+# LLVM/MLIR 22, clang, ninja, ccache, cmake and Debian's numpy.
+set -euo pipefail
+
+PKGS=(libmlir-22-dev mlir-22-tools llvm-22-dev llvm-22-tools clang-22
+      ninja-build ccache cmake libzstd-dev python3 python3-numpy
+      python3-pytest git)
+
+missing=()
+for p in "${PKGS[@]}"; do
+  dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "== installing: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q
+  apt-get install -y -q "${missing[@]}"
+else
+  echo "== all packages present"
+fi
