@@ -34,6 +34,16 @@ static int64_t floorDiv(int64_t a, int64_t b) {
   return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q;
 }
 
+/// Verifies `value >= minimum` for the parameter described by `what`.
+static LogicalResult verifyAtLeast(function_ref<InFlightDiagnostic()> emitError,
+                                   int64_t value, int64_t minimum,
+                                   StringRef what) {
+  if (value < minimum)
+    return emitError() << "expects " << what << " of at least " << minimum
+                       << ", got " << value;
+  return success();
+}
+
 static Value cmp(OpBuilder &b, Location loc, arith::CmpIPredicate pred,
                  Value lhs, Value rhs) {
   return arith::CmpIOp::create(b, loc, pred, lhs, rhs);
@@ -90,9 +100,7 @@ bool SlidingWindowAttr::evaluate(int64_t alignedQ, int64_t kv) const {
 
 LogicalResult DilatedAttr::verify(function_ref<InFlightDiagnostic()> emitError,
                                   int64_t dilation) {
-  if (dilation < 1)
-    return emitError() << "expects a dilation of at least 1, got " << dilation;
-  return success();
+  return verifyAtLeast(emitError, dilation, 1, "a dilation");
 }
 
 Value DilatedAttr::buildPredicate(OpBuilder &b, Location loc, Value alignedQ,
@@ -112,9 +120,7 @@ bool DilatedAttr::evaluate(int64_t alignedQ, int64_t kv) const {
 
 LogicalResult ChunkedAttr::verify(function_ref<InFlightDiagnostic()> emitError,
                                   int64_t size) {
-  if (size < 1)
-    return emitError() << "expects a chunk size of at least 1, got " << size;
-  return success();
+  return verifyAtLeast(emitError, size, 1, "a chunk size");
 }
 
 Value ChunkedAttr::buildPredicate(OpBuilder &b, Location loc, Value alignedQ,
