@@ -24,6 +24,96 @@
 using namespace mlir;
 using namespace mlir::attn;
 
+//===----------------------------------------------------------------------===//
+// Score semantics shared by every lowering
+//===----------------------------------------------------------------------===//
+
+Value mlir::attn::castToF32(OpBuilder &b, Location loc, Value x) {
+  Type t = x.getType();
+  Type f = b.getF32Type();
+  if (t == f)
+    return x;
+  if (t.getIntOrFloatBitWidth() < 32)
+    return arith::ExtFOp::create(b, loc, f, x);
+  return arith::TruncFOp::create(b, loc, f, x);
+}
+
+Value mlir::attn::buildScale(OpBuilder &b, Location loc, AttentionOp op,
+                             Value dqk) {
+  if (std::optional<double> st = op.getStaticScale())
+    return arith::ConstantOp::create(b, loc, b.getF32FloatAttr(*st));
+  Value di = arith::IndexCastOp::create(b, loc, b.getI64Type(), dqk);
+  Value df = arith::SIToFPOp::create(b, loc, b.getF32Type(), di);
+  return math::RsqrtOp::create(b, loc, df);
+}
+
+Value mlir::attn::inlineModRegion(OpBuilder &b, Region &region,
+                                  ValueRange args) {
+  IRMapping mapping;
+  Block &block = region.front();
+  mapping.map(block.getArguments(), args);
+  for (Operation &o : block.without_terminator())
+    b.clone(o, mapping);
+  auto yield = cast<YieldOp>(block.getTerminator());
+  return mapping.lookupOrDefault(yield.getValues()[0]);
+}
+
+Value mlir::attn::buildScore(OpBuilder &b, Location loc, AttentionOp op,
+                             Value dot, Value scale, ValueRange idx,
+                             const ScoreOperands &in,
+                             bool applyStructuredMasks) {
+  Value v = arith::MulFOp::create(b, loc, dot, scale);
+  if (FloatAttr capAttr = op.getSoftcapAttr()) {
+    Value cap = arith::ConstantOp::create(
+        b, loc, b.getF32FloatAttr(capAttr.getValueAsDouble()));
+    Value t =
+        math::TanhOp::create(b, loc, arith::DivFOp::create(b, loc, v, cap));
+    v = arith::MulFOp::create(b, loc, cap, t);
+  }
+  if (!op.getScoreMod().empty())
+    v = inlineModRegion(b, op.getScoreMod(),
+                        {v, idx[0], idx[1], idx[2], idx[3]});
+  Value keep;
+  auto andKeep = [&](Value c) {
+    keep = keep ? arith::AndIOp::create(b, loc, keep, c).getResult() : c;
+  };
+  if (in.mask) {
+    if (in.mask.getType().isInteger(1))
+      andKeep(in.mask);
+    else
+      v = arith::AddFOp::create(b, loc, v, castToF32(b, loc, in.mask));
+  }
+  if (op.getQLengths())
+    andKeep(arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, idx[2],
+                                  in.qLen));
+  if (op.getKvLengths())
+    andKeep(arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, idx[3],
+                                  in.kvLen));
+  SmallVector<StructuredMaskAttrInterface> terms = op.getMaskTerms();
+  if (applyStructuredMasks && !terms.empty()) {
+    Value off = arith::SubIOp::create(b, loc, in.kvLen, in.qLen);
+    Value aligned = arith::AddIOp::create(b, loc, idx[2], off);
+    for (StructuredMaskAttrInterface t : terms)
+      andKeep(t.buildPredicate(b, loc, aligned, idx[3]));
+  }
+  if (in.qSegment)
+    andKeep(arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
+                                  in.qSegment, in.kvSegment));
+  if (!op.getMaskMod().empty())
+    andKeep(inlineModRegion(b, op.getMaskMod(), idx));
+  if (keep) {
+    Value negInf = arith::ConstantOp::create(
+        b, loc,
+        b.getF32FloatAttr(-std::numeric_limits<double>::infinity()));
+    v = arith::SelectOp::create(b, loc, keep, v, negInf);
+  }
+  return v;
+}
+
+//===----------------------------------------------------------------------===//
+// Reference decomposition
+//===----------------------------------------------------------------------===//
+
 static void yieldValue(OpBuilder &b, Location loc, Value v) {
   linalg::YieldOp::create(b, loc, ValueRange{v});
 }
@@ -64,17 +154,6 @@ struct Decomposer {
     return f32Const(nb, l, -std::numeric_limits<double>::infinity());
   }
 
-  /// Converts a floating-point scalar to f32.
-  static Value toF32(OpBuilder &nb, Location l, Value x) {
-    Type t = x.getType();
-    Type f = nb.getF32Type();
-    if (t == f)
-      return x;
-    if (t.getIntOrFloatBitWidth() < 32)
-      return arith::ExtFOp::create(nb, l, f, x);
-    return arith::TruncFOp::create(nb, l, f, x);
-  }
-
   Value empty(ArrayRef<OpFoldResult> sizes, Type elem) {
     return tensor::EmptyOp::create(b, loc, sizes, elem);
   }
@@ -111,18 +190,6 @@ struct Decomposer {
     return tensor::ExtractOp::create(nb, l, t, ValueRange{bi, hk, li, fi});
   }
 
-  /// Clones the single block of `region` at the builder's insertion point with
-  /// its arguments mapped to `args`; returns the yielded value.
-  static Value inlineRegion(OpBuilder &nb, Region &region, ValueRange args) {
-    IRMapping mapping;
-    Block &block = region.front();
-    mapping.map(block.getArguments(), args);
-    for (Operation &o : block.without_terminator())
-      nb.clone(o, mapping);
-    auto yield = cast<YieldOp>(block.getTerminator());
-    return mapping.lookupOrDefault(yield.getValues()[0]);
-  }
-
   FailureOr<SmallVector<Value>> run();
   Value scores();
   Value maskedScores(Value s);
@@ -149,8 +216,8 @@ Value Decomposer::scores() {
        IterTy::reduction},
       [&](OpBuilder &nb, Location l, ValueRange args) {
         Value kv = kIn ? args[1] : gatherKV(nb, l, k, grp, 0, 1, 3, 4);
-        Value prod = arith::MulFOp::create(nb, l, toF32(nb, l, args[0]),
-                                           toF32(nb, l, kv));
+        Value prod = arith::MulFOp::create(nb, l, castToF32(nb, l, args[0]),
+                                           castToF32(nb, l, kv));
         Value acc = arith::AddFOp::create(nb, l, args.back(), prod);
         yieldValue(nb, l, acc);
       });
@@ -159,23 +226,15 @@ Value Decomposer::scores() {
 /// Applies scale, softcap, score_mod, the additive mask and every keep
 /// predicate; masked scores become -inf.
 Value Decomposer::maskedScores(Value s) {
-  // The scale, folded when static, computed from Dqk otherwise.
-  Value scale;
-  if (std::optional<double> st = op.getStaticScale()) {
-    scale = f32Const(*st);
-  } else {
-    Value dq = getValueOrCreateConstantIndexOp(b, loc, D);
-    Value di = arith::IndexCastOp::create(b, loc, b.getI64Type(), dq);
-    Value df = arith::SIToFPOp::create(b, loc, f32, di);
-    scale = math::RsqrtOp::create(b, loc, df);
-  }
+  Value scale =
+      buildScale(b, loc, op, getValueOrCreateConstantIndexOp(b, loc, D));
   Value lqVal = getValueOrCreateConstantIndexOp(b, loc, Lq);
   Value lkvVal = getValueOrCreateConstantIndexOp(b, loc, Lkv);
 
   AffineMap id4 = b.getMultiDimIdentityMap(4);
   SmallVector<Value> ins = {s};
   SmallVector<AffineMap> maps = {id4};
-  int maskIdx = -1, qlIdx = -1, kvlIdx = -1, qsIdx = -1, kvsIdx = -1;
+  int maskIdx = -1, qlIdx = -1, kvlIdx = -1, qsIdx = -1;
   if (Value m = op.getMask()) {
     auto mT = cast<RankedTensorType>(m.getType());
     unsigned lead = 4 - mT.getRank();
@@ -201,71 +260,32 @@ Value Decomposer::maskedScores(Value s) {
     qsIdx = ins.size();
     ins.push_back(qs);
     maps.push_back(map(4, {d(0), d(2)}));
-    kvsIdx = ins.size();
     ins.push_back(op.getKvSegmentIds());
     maps.push_back(map(4, {d(0), d(3)}));
   }
   maps.push_back(id4);
   Value init = empty({B, Hq, Lq, Lkv}, f32);
-
-  std::optional<double> softcap;
-  if (FloatAttr a = op.getSoftcapAttr())
-    softcap = a.getValueAsDouble();
-  SmallVector<StructuredMaskAttrInterface> terms = op.getMaskTerms();
-  Region &scoreMod = op.getScoreMod();
-  Region &maskMod = op.getMaskMod();
   return generic(
       ins, init, maps, SmallVector<IterTy>(4, IterTy::parallel),
       [&](OpBuilder &nb, Location l, ValueRange args) {
-        Value v = arith::MulFOp::create(nb, l, args[0], scale);
-        if (softcap) {
-          Value cap = f32Const(nb, l, *softcap);
-          Value t = math::TanhOp::create(
-              nb, l, arith::DivFOp::create(nb, l, v, cap));
-          v = arith::MulFOp::create(nb, l, cap, t);
-        }
         SmallVector<Value> idx;
         for (unsigned i = 0; i < 4; ++i)
           idx.push_back(linalg::IndexOp::create(nb, l, i));
-        if (!scoreMod.empty())
-          v = inlineRegion(nb, scoreMod,
-                           {v, idx[0], idx[1], idx[2], idx[3]});
-        Value keep;
-        auto andKeep = [&](Value c) {
-          keep = keep ? arith::AndIOp::create(nb, l, keep, c).getResult() : c;
-        };
-        if (maskIdx >= 0) {
-          Value m = args[maskIdx];
-          if (m.getType().isInteger(1))
-            andKeep(m);
-          else
-            v = arith::AddFOp::create(nb, l, v, toF32(nb, l, m));
-        }
         auto toIndex = [&](Value x) -> Value {
           return arith::IndexCastOp::create(nb, l, nb.getIndexType(), x);
         };
-        Value qlen = qlIdx >= 0 ? toIndex(args[qlIdx]) : lqVal;
-        Value kvlen = kvlIdx >= 0 ? toIndex(args[kvlIdx]) : lkvVal;
-        if (qlIdx >= 0)
-          andKeep(arith::CmpIOp::create(nb, l, arith::CmpIPredicate::slt,
-                                        idx[2], qlen));
-        if (kvlIdx >= 0)
-          andKeep(arith::CmpIOp::create(nb, l, arith::CmpIPredicate::slt,
-                                        idx[3], kvlen));
-        if (!terms.empty()) {
-          Value off = arith::SubIOp::create(nb, l, kvlen, qlen);
-          Value aligned = arith::AddIOp::create(nb, l, idx[2], off);
-          for (StructuredMaskAttrInterface t : terms)
-            andKeep(t.buildPredicate(nb, l, aligned, idx[3]));
+        ScoreOperands in;
+        if (maskIdx >= 0)
+          in.mask = args[maskIdx];
+        in.qLen = qlIdx >= 0 ? toIndex(args[qlIdx]) : lqVal;
+        in.kvLen = kvlIdx >= 0 ? toIndex(args[kvlIdx]) : lkvVal;
+        if (qsIdx >= 0) {
+          in.qSegment = args[qsIdx];
+          in.kvSegment = args[qsIdx + 1];
         }
-        if (qsIdx >= 0)
-          andKeep(arith::CmpIOp::create(nb, l, arith::CmpIPredicate::eq,
-                                        args[qsIdx], args[kvsIdx]));
-        if (!maskMod.empty())
-          andKeep(inlineRegion(nb, maskMod, idx));
-        if (keep)
-          v = arith::SelectOp::create(nb, l, keep, v, negInf(nb, l));
-        yieldValue(nb, l, v);
+        yieldValue(nb, l,
+                   buildScore(nb, l, op, args[0], scale, idx, in,
+                              /*applyStructuredMasks=*/true));
       });
 }
 
@@ -376,7 +396,7 @@ FailureOr<SmallVector<Value>> Decomposer::run() {
         [&](OpBuilder &nb, Location l, ValueRange args) {
           Value v = args[0];
           if (sinks)
-            v = arith::MaximumFOp::create(nb, l, v, toF32(nb, l, args[1]));
+            v = arith::MaximumFOp::create(nb, l, v, castToF32(nb, l, args[1]));
           Value isInf = arith::CmpFOp::create(nb, l, arith::CmpFPredicate::OEQ,
                                               v, negInf(nb, l));
           v = arith::SelectOp::create(nb, l, isInf, f32Const(nb, l, 0.0), v);
@@ -404,7 +424,7 @@ FailureOr<SmallVector<Value>> Decomposer::run() {
                     if (sinks) {
                       Value e = math::ExpOp::create(
                           nb, l,
-                          arith::SubFOp::create(nb, l, toF32(nb, l, args[2]),
+                          arith::SubFOp::create(nb, l, castToF32(nb, l, args[2]),
                                                 args[1]));
                       v = arith::AddFOp::create(nb, l, v, e);
                     }
@@ -503,7 +523,7 @@ FailureOr<SmallVector<Value>> Decomposer::run() {
       [&](OpBuilder &nb, Location l, ValueRange args) {
         Value vv = vIn ? args[1] : gatherKV(nb, l, v, grp, 0, 1, 4, 3);
         Value prod =
-            arith::MulFOp::create(nb, l, args[0], toF32(nb, l, vv));
+            arith::MulFOp::create(nb, l, args[0], castToF32(nb, l, vv));
         yieldValue(nb, l,
                                 arith::AddFOp::create(nb, l, args.back(), prod));
       });

@@ -142,10 +142,10 @@ func.func @mask_tensors(%q: tensor<1x2x4x8xf32>, %bm: tensor<1x4x4xi1>, %am: ten
 // CHECK-LABEL: func @regions
 // CHECK-SAME: %[[SLOPES:[^:]+]]: tensor<2xf32>
 // CHECK: linalg.generic
+// CHECK:   %[[H:.+]] = linalg.index 1 : index
 // CHECK:   %[[SC:.+]] = arith.mulf %{{.+}}, %{{.+}} : f32
 // CHECK:   %[[T:.+]] = math.tanh
 // CHECK:   %[[CAPPED:.+]] = arith.mulf {{.*}}%[[T]]{{.*}} : f32
-// CHECK:   %[[H:.+]] = linalg.index 1 : index
 // CHECK:   %[[SLOPE:.+]] = tensor.extract %[[SLOPES]][%[[H]]] : tensor<2xf32>
 // CHECK:   %[[MOD:.+]] = arith.addf %[[CAPPED]], %[[SLOPE]] : f32
 // CHECK:   %[[KEEP:.+]] = arith.cmpi ult, %{{.+}}, %{{.+}} : index
