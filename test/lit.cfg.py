@@ -26,6 +26,8 @@ config.substitutions.append(
 config.substitutions.append(
     ("%mlir_c_runner_utils",
      os.path.join(config.mlir_lib_dir, "libmlir_c_runner_utils.so")))
+config.substitutions.append(
+    ("%libomp", os.path.join(config.mlir_lib_dir, "libomp.so")))
 config.substitutions.append(("%clang", config.attn_clang))
 config.substitutions.append(("%python", config.python_executable))
 

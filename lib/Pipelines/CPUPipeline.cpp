@@ -15,6 +15,7 @@
 #include "mlir/Dialect/LLVMIR/Transforms/Passes.h"
 #include "mlir/Dialect/Linalg/Passes.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
+#include "mlir/Dialect/SCF/Transforms/Passes.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Transforms/Passes.h"
 
@@ -23,7 +24,14 @@ using namespace mlir::attn;
 
 void mlir::attn::buildAttnCPUBufferizePipeline(
     OpPassManager &pm, const AttnCPUPipelineOptions &options) {
-  pm.addPass(createAttnDecomposePass());
+  if (options.reference) {
+    pm.addPass(createAttnDecomposePass());
+  } else {
+    AttnTilePassOptions tileOpts;
+    tileOpts.qTile = options.qTile;
+    tileOpts.kvTile = options.kvTile;
+    pm.addPass(createAttnTilePass(tileOpts));
+  }
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
 
@@ -44,7 +52,22 @@ void mlir::attn::buildAttnCPUBufferizePipeline(
 
 void mlir::attn::buildAttnCPULowerToLLVMPipeline(
     OpPassManager &pm, const AttnCPUPipelineOptions &options) {
+  // The (batch, head, query tile) forall becomes an OpenMP work-sharing
+  // loop, or a sequential loop nest.
+  if (options.parallel)
+    pm.addNestedPass<func::FuncOp>(createForallToParallelLoopPass());
+  else
+    pm.addNestedPass<func::FuncOp>(createForallToForLoopPass());
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
+  if (options.parallel) {
+    ConvertSCFToOpenMPPassOptions ompOpts;
+    ompOpts.numThreads = options.numThreads;
+    pm.addPass(createConvertSCFToOpenMPPass(ompOpts));
+    // Inlines the memref.alloca_scope the conversion wraps around each
+    // iteration (the body allocates on the heap only), before scf-to-cf
+    // splits its region into blocks.
+    pm.addPass(createCanonicalizerPass());
+  }
   pm.addPass(createLowerAffinePass());
   pm.addPass(createSCFToControlFlowPass());
   pm.addPass(memref::createExpandStridedMetadataPass());
@@ -61,6 +84,8 @@ void mlir::attn::buildAttnCPULowerToLLVMPipeline(
   pm.addPass(createConvertIndexToLLVMPass());
   pm.addPass(createArithToLLVMConversionPass());
   pm.addPass(createConvertControlFlowToLLVMPass());
+  if (options.parallel)
+    pm.addPass(createConvertOpenMPToLLVMPass());
   pm.addPass(createReconcileUnrealizedCastsPass());
   pm.addPass(createCanonicalizerPass());
 }

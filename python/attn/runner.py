@@ -40,6 +40,8 @@ def _run(cmd, **kw):
 
 
 def compile_module(source, workdir=None, pipeline="attn-cpu-pipeline"):
+    """`pipeline` is an attn-opt pipeline flag without the dashes, options
+    included (e.g. 'attn-cpu-pipeline{reference=true}')."""
     """Compiles MLIR `source` to a shared library; returns a ctypes.CDLL."""
     workdir = workdir or tempfile.mkdtemp(prefix="attn-")
     src = os.path.join(workdir, "module.mlir")
@@ -51,9 +53,10 @@ def compile_module(source, workdir=None, pipeline="attn-cpu-pipeline"):
         f.write(_run([os.path.join(LLVM_BIN, "mlir-translate"),
                       "--mlir-to-llvmir"], input=llvm_dialect))
     so = os.path.join(workdir, "module.so")
-    _run([os.path.join(LLVM_BIN, "clang"), "-O2", "-shared", "-fPIC",
+    _run([os.path.join(LLVM_BIN, "clang"), "-O3", "-march=native",
+          "-shared", "-fPIC",
           "-Wno-override-module", ll, "-o", so, "-lm",
-          "-L" + LLVM_LIB, "-lmlir_c_runner_utils",
+          "-L" + LLVM_LIB, "-lmlir_c_runner_utils", "-lomp",
           "-Wl,-rpath," + LLVM_LIB])
     return ctypes.CDLL(so)
 

@@ -1,6 +1,15 @@
-# RUN: %python -m attn.check --seed 0 --count 150 | FileCheck %s
-# RUN: %python -m attn.check --seed 1 --count 40 --dtype bf16 | FileCheck %s
-# RUN: %python -m attn.check --seed 2 --count 40 --dtype f16 | FileCheck %s
+# Reference decomposition:
+# RUN: %python -m attn.check --seed 0 --count 150 --pipeline attn-cpu-pipeline=reference=true | FileCheck %s
+# Tiled online-softmax path: default tiles, then tile sizes that divide no
+# length (and a single-row, single-key tile), parallel and sequential.
+# RUN: %python -m attn.check --seed 1 --count 150 | FileCheck %s
+# RUN: %python -m attn.check --seed 2 --count 150 --pipeline "attn-cpu-pipeline=q-tile=3 kv-tile=5" | FileCheck %s
+# RUN: %python -m attn.check --seed 3 --count 100 --pipeline "attn-cpu-pipeline=q-tile=1 kv-tile=1 parallel=false" | FileCheck %s
+# RUN: %python -m attn.check --seed 4 --count 100 --pipeline "attn-cpu-pipeline=q-tile=4 kv-tile=7 num-threads=3" | FileCheck %s
+# Half precision inputs on both paths.
+# RUN: %python -m attn.check --seed 5 --count 40 --dtype bf16 | FileCheck %s
+# RUN: %python -m attn.check --seed 6 --count 40 --dtype f16 --pipeline "attn-cpu-pipeline=q-tile=2 kv-tile=3" | FileCheck %s
+# RUN: %python -m attn.check --seed 7 --count 40 --dtype bf16 --pipeline attn-cpu-pipeline=reference=true | FileCheck %s
 
 # Random variants of attn.attention (every mask kind, normaliser and
 # modifier; odd lengths, Lq != Lkv, GQA ratios, dynamic dims) compiled with

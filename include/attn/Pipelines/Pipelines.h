@@ -23,6 +23,26 @@ namespace attn {
 /// Options of the CPU pipeline.
 struct AttnCPUPipelineOptions
     : public PassPipelineOptions<AttnCPUPipelineOptions> {
+  PassOptions::Option<bool> reference{
+      *this, "reference",
+      llvm::cl::desc("Use the reference decomposition (materialised scores) "
+                     "instead of the tiled online-softmax path"),
+      llvm::cl::init(false)};
+  PassOptions::Option<int64_t> qTile{
+      *this, "q-tile", llvm::cl::desc("Query rows per tile (tiled path)"),
+      llvm::cl::init(64)};
+  PassOptions::Option<int64_t> kvTile{
+      *this, "kv-tile", llvm::cl::desc("Keys per tile (tiled path)"),
+      llvm::cl::init(128)};
+  PassOptions::Option<bool> parallel{
+      *this, "parallel",
+      llvm::cl::desc("Run the (batch, head, query tile) loop on OpenMP "
+                     "threads (links against libomp)"),
+      llvm::cl::init(true)};
+  PassOptions::Option<unsigned> numThreads{
+      *this, "num-threads",
+      llvm::cl::desc("OpenMP threads (0: the runtime's default)"),
+      llvm::cl::init(0)};
   PassOptions::Option<bool> outParams{
       *this, "out-params",
       llvm::cl::desc("Turn memref results of functions into trailing output "
@@ -35,7 +55,8 @@ struct AttnCPUPipelineOptions
 };
 
 /// attn on tensors -> linalg on buffers with explicit deallocation: the
-/// reference decomposition, one-shot bufferization across function
+/// tiled online-softmax lowering (or the reference decomposition), one-shot
+/// bufferization across function
 /// boundaries (identity layouts), optional out-params, buffer deallocation.
 void buildAttnCPUBufferizePipeline(OpPassManager &pm,
                                    const AttnCPUPipelineOptions &options);

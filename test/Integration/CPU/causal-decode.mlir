@@ -1,6 +1,6 @@
 // RUN: attn-opt %s --attn-cpu-pipeline | \
 // RUN:   mlir-runner -e main -entry-point-result=void \
-// RUN:     -shared-libs=%mlir_runner_utils,%mlir_c_runner_utils | FileCheck %s
+// RUN:     -shared-libs=%mlir_runner_utils,%mlir_c_runner_utils,%libomp | FileCheck %s
 
 /// With Q = K = 0 every kept score is equal, so each output row is the mean
 /// of the values it may see: the causal mask shows up directly in the

@@ -1,6 +1,6 @@
 // RUN: attn-opt %s --attn-cpu-pipeline="out-params=false" | \
 // RUN:   mlir-runner -e main -entry-point-result=void \
-// RUN:     -shared-libs=%mlir_runner_utils,%mlir_c_runner_utils | FileCheck %s
+// RUN:     -shared-libs=%mlir_runner_utils,%mlir_c_runner_utils,%libomp | FileCheck %s
 
 /// Dynamic shapes and bf16 inputs, GQA (2 query heads on one KV head) with a
 /// sliding window of one key to the left: row i averages v[i-1] and v[i].

@@ -1,6 +1,6 @@
 // RUN: attn-opt %s --attn-cpu-pipeline | \
 // RUN:   mlir-runner -e main -entry-point-result=void \
-// RUN:     -shared-libs=%mlir_runner_utils,%mlir_c_runner_utils | FileCheck %s
+// RUN:     -shared-libs=%mlir_runner_utils,%mlir_c_runner_utils,%libomp | FileCheck %s
 
 /// Rows with no kept key give 0 (never NaN) and a log-sum-exp of -inf;
 /// sinks add exp(sink) to the denominator; sigmoid attention does not

@@ -53,6 +53,14 @@ static Value cst(OpBuilder &b, Location loc, int64_t v) {
   return arith::ConstantIndexOp::create(b, loc, v);
 }
 
+static Value add(OpBuilder &b, Location loc, Value x, int64_t c) {
+  return c == 0 ? x : arith::AddIOp::create(b, loc, x, cst(b, loc, c));
+}
+
+static Value boolCst(OpBuilder &b, Location loc, bool v) {
+  return arith::ConstantIntOp::create(b, loc, b.getI1Type(), v);
+}
+
 //===----------------------------------------------------------------------===//
 // CausalAttr
 //===----------------------------------------------------------------------===//
@@ -64,6 +72,16 @@ Value CausalAttr::buildPredicate(OpBuilder &b, Location loc, Value alignedQ,
 
 bool CausalAttr::evaluate(int64_t alignedQ, int64_t kv) const {
   return kv <= alignedQ;
+}
+
+std::pair<Value, Value> CausalAttr::buildKeyRange(OpBuilder &b, Location loc,
+                                                  Value qLo, Value qHi) const {
+  return {Value(), add(b, loc, qHi, 1)};
+}
+
+Value CausalAttr::buildTileIsFull(OpBuilder &b, Location loc, Value qLo,
+                                  Value qHi, Value kvLo, Value kvHi) const {
+  return cmp(b, loc, arith::CmpIPredicate::sle, kvHi, qLo);
 }
 
 //===----------------------------------------------------------------------===//
@@ -94,6 +112,22 @@ bool SlidingWindowAttr::evaluate(int64_t alignedQ, int64_t kv) const {
   return alignedQ - getLeft() <= kv && kv <= alignedQ + getRight();
 }
 
+std::pair<Value, Value>
+SlidingWindowAttr::buildKeyRange(OpBuilder &b, Location loc, Value qLo,
+                                 Value qHi) const {
+  return {add(b, loc, qLo, -getLeft()), add(b, loc, qHi, getRight() + 1)};
+}
+
+Value SlidingWindowAttr::buildTileIsFull(OpBuilder &b, Location loc, Value qLo,
+                                         Value qHi, Value kvLo,
+                                         Value kvHi) const {
+  Value lo = cmp(b, loc, arith::CmpIPredicate::sge, kvLo,
+                 add(b, loc, qHi, -getLeft()));
+  Value hi = cmp(b, loc, arith::CmpIPredicate::sle, kvHi,
+                 add(b, loc, qLo, getRight()));
+  return arith::AndIOp::create(b, loc, lo, hi);
+}
+
 //===----------------------------------------------------------------------===//
 // DilatedAttr
 //===----------------------------------------------------------------------===//
@@ -112,6 +146,18 @@ Value DilatedAttr::buildPredicate(OpBuilder &b, Location loc, Value alignedQ,
 
 bool DilatedAttr::evaluate(int64_t alignedQ, int64_t kv) const {
   return (alignedQ - kv) % getDilation() == 0;
+}
+
+std::pair<Value, Value> DilatedAttr::buildKeyRange(OpBuilder &b, Location loc,
+                                                   Value qLo,
+                                                   Value qHi) const {
+  return {Value(), Value()};
+}
+
+Value DilatedAttr::buildTileIsFull(OpBuilder &b, Location loc, Value qLo,
+                                   Value qHi, Value kvLo, Value kvHi) const {
+  // Only a dilation of 1 keeps a whole tile (of more than one key).
+  return boolCst(b, loc, getDilation() == 1);
 }
 
 //===----------------------------------------------------------------------===//
@@ -133,6 +179,31 @@ Value ChunkedAttr::buildPredicate(OpBuilder &b, Location loc, Value alignedQ,
 
 bool ChunkedAttr::evaluate(int64_t alignedQ, int64_t kv) const {
   return floorDiv(alignedQ, getSize()) == floorDiv(kv, getSize());
+}
+
+std::pair<Value, Value> ChunkedAttr::buildKeyRange(OpBuilder &b, Location loc,
+                                                   Value qLo,
+                                                   Value qHi) const {
+  Value size = cst(b, loc, getSize());
+  Value lo = arith::MulIOp::create(
+      b, loc, arith::FloorDivSIOp::create(b, loc, qLo, size), size);
+  Value hiChunk =
+      add(b, loc, arith::FloorDivSIOp::create(b, loc, qHi, size), 1);
+  return {lo, arith::MulIOp::create(b, loc, hiChunk, size)};
+}
+
+Value ChunkedAttr::buildTileIsFull(OpBuilder &b, Location loc, Value qLo,
+                                   Value qHi, Value kvLo, Value kvHi) const {
+  Value size = cst(b, loc, getSize());
+  auto chunk = [&](Value x) -> Value {
+    return arith::FloorDivSIOp::create(b, loc, x, size);
+  };
+  Value c = chunk(qLo);
+  Value full = cmp(b, loc, arith::CmpIPredicate::eq, c, chunk(qHi));
+  full = arith::AndIOp::create(
+      b, loc, full, cmp(b, loc, arith::CmpIPredicate::eq, c, chunk(kvLo)));
+  return arith::AndIOp::create(
+      b, loc, full, cmp(b, loc, arith::CmpIPredicate::eq, c, chunk(kvHi)));
 }
 
 //===----------------------------------------------------------------------===//
@@ -157,4 +228,19 @@ Value PrefixLMAttr::buildPredicate(OpBuilder &b, Location loc, Value alignedQ,
 
 bool PrefixLMAttr::evaluate(int64_t alignedQ, int64_t kv) const {
   return kv < getPrefix() || kv <= alignedQ;
+}
+
+std::pair<Value, Value> PrefixLMAttr::buildKeyRange(OpBuilder &b, Location loc,
+                                                    Value qLo,
+                                                    Value qHi) const {
+  return {Value(), arith::MaxSIOp::create(b, loc, cst(b, loc, getPrefix()),
+                                          add(b, loc, qHi, 1))};
+}
+
+Value PrefixLMAttr::buildTileIsFull(OpBuilder &b, Location loc, Value qLo,
+                                    Value qHi, Value kvLo, Value kvHi) const {
+  Value inPrefix =
+      cmp(b, loc, arith::CmpIPredicate::slt, kvHi, cst(b, loc, getPrefix()));
+  Value causal = cmp(b, loc, arith::CmpIPredicate::sle, kvHi, qLo);
+  return arith::OrIOp::create(b, loc, inPrefix, causal);
 }

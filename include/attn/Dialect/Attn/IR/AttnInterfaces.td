@@ -38,6 +38,29 @@ def Attn_StructuredMaskAttrInterface
       /*retType=*/"bool",
       /*methodName=*/"evaluate",
       /*args=*/(ins "int64_t":$alignedQ, "int64_t":$kv)>,
+    InterfaceMethod<
+      /*desc=*/[{
+        Builds the half-open key interval `[lo, hi)` outside of which the
+        term drops every score of the aligned query rows
+        `alignedQLo..alignedQHi` (inclusive). A null value means unbounded
+        on that side. Tiled lowerings iterate only over the intersection of
+        these intervals, so tiles outside it are never visited.
+      }],
+      /*retType=*/"std::pair<::mlir::Value, ::mlir::Value>",
+      /*methodName=*/"buildKeyRange",
+      /*args=*/(ins "::mlir::OpBuilder &":$b, "::mlir::Location":$loc,
+                    "::mlir::Value":$alignedQLo, "::mlir::Value":$alignedQHi)>,
+    InterfaceMethod<
+      /*desc=*/[{
+        Builds an `i1` that is true when the term keeps every score of the
+        tile of aligned query rows `alignedQLo..alignedQHi` and keys
+        `kvLo..kvHi` (all inclusive), so the tile needs no mask.
+      }],
+      /*retType=*/"::mlir::Value",
+      /*methodName=*/"buildTileIsFull",
+      /*args=*/(ins "::mlir::OpBuilder &":$b, "::mlir::Location":$loc,
+                    "::mlir::Value":$alignedQLo, "::mlir::Value":$alignedQHi,
+                    "::mlir::Value":$kvLo, "::mlir::Value":$kvHi)>,
   ];
 }
 

@@ -37,4 +37,53 @@ def AttnDecomposePass : Pass<"attn-decompose"> {
   ];
 }
 
+def AttnTilePass : Pass<"attn-tile"> {
+  let summary = "Tile attn ops into FlashAttention-2 online softmax with tile skipping";
+  let description = [{
+    Rewrites every `attn.attention` into an `scf.forall` over (batch, query
+    head, query tile) whose body runs the FlashAttention-2 recurrence
+    (running row max, running sum, rescaled accumulator) over key/value
+    tiles in an `scf.for`. Memory stays O(L): no [Lq, Lkv] buffer exists.
+
+    Tile skipping: for every query tile the key loop runs only over the
+    intersection of the key intervals of the structured mask terms
+    (`StructuredMaskAttrInterface::buildKeyRange`), the per-sequence
+    lengths and `[0, Lkv)`, computed symbolically from the (possibly
+    dynamic) lengths, so empty tiles are never visited and a new shape needs
+    no recompile. Inside the loop a tile proven full by every term
+    (`buildTileIsFull`) and by the lengths takes a branch without any mask
+    arithmetic; only partial tiles evaluate the keep predicate. Mask
+    tensors, segment ids and `mask_mod` are evaluated on every visited
+    tile. `score_mod`/`mask_mod` bodies are inlined into the tile body.
+
+    Sinks enter as an extra key with logit `sink_h` and value 0 (initial
+    running max `sink_h`, running sum 1). Softpick runs the same recurrence
+    with the running max clamped at 0; sigmoid needs no running state.
+
+    Example: causal attention, 64x128 tiles.
+
+    ```mlir
+    %o = attn.attention ins(%q, %k, %v : tensor<1x8x1024x64xf32>,
+        tensor<1x8x1024x64xf32>, tensor<1x8x1024x64xf32>)
+        {masks = [#attn.causal]} -> tensor<1x8x1024x64xf32>
+    ```
+
+    becomes a `scf.forall (%b, %h, %t) in (1, 8, 16)` whose key loop is
+    `scf.for %k0 = %c0 to min(1024, 64 * %t + 64) step %c128`.
+  }];
+  let options = [
+    Option<"qTile", "q-tile", "int64_t", /*default=*/"64",
+           "Query rows per tile (parallel work item)">,
+    Option<"kvTile", "kv-tile", "int64_t", /*default=*/"128",
+           "Keys per tile of the online-softmax loop">,
+  ];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::math::MathDialect",
+    "::mlir::scf::SCFDialect",
+    "::mlir::tensor::TensorDialect"
+  ];
+}
+
 #endif // ATTN_DIALECT_ATTN_TRANSFORMS_PASSES_TD

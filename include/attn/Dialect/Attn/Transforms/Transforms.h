@@ -22,6 +22,20 @@ FailureOr<SmallVector<Value>> decomposeAttention(RewriterBase &rewriter,
 /// Decomposes every `attn.attention` nested under `root`.
 LogicalResult decomposeAllAttention(RewriterBase &rewriter, Operation *root);
 
+/// Tile sizes of the online-softmax lowering.
+struct AttentionTileSizes {
+  int64_t qTile = 64;
+  int64_t kvTile = 128;
+};
+
+/// Replaces `op` by an scf.forall over (batch, head, query tile) running the
+/// FlashAttention-2 recurrence over the key tiles that the structured masks
+/// and lengths may keep (see the `attn-tile` pass). Returns the replacement
+/// values.
+FailureOr<SmallVector<Value>>
+tileAttentionOnline(RewriterBase &rewriter, AttentionOp op,
+                    const AttentionTileSizes &sizes);
+
 } // namespace attn
 } // namespace mlir
 

@@ -1,0 +1,569 @@
+//===- AttnTile.cpp - online-softmax tiling with tile skipping --*- C++ -*-===//
+//
+// Part of the attn project.
+//
+//===----------------------------------------------------------------------===//
+//
+// Lowers attn.attention to the FlashAttention-2 recurrence:
+//
+//   scf.forall (b, h, qt) in (B, Hq, ceil(Lq / Tq)) {
+//     [kvLo, kvHi) = key range kept by the masks and lengths for this tile
+//     m, l, acc = init
+//     scf.for k0 = kvLo to kvHi step Tk {
+//       S = Q_tile . K_tile^T               (f32)
+//       S = score(S) without / with masks   (scf.if on "tile is full")
+//       m, l, acc = online update(S, V_tile)
+//     }
+//     O_tile = acc / l
+//   }
+//
+// The key range and the fullness test come from StructuredMaskAttrInterface,
+// so they are symbolic in the sequence lengths.
+//
+//===----------------------------------------------------------------------===//
+
+#include "attn/Dialect/Attn/IR/AttnOps.h"
+#include "attn/Dialect/Attn/Transforms/Passes.h"
+#include "attn/Dialect/Attn/Transforms/Transforms.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Arith/Utils/Utils.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+
+#include <limits>
+
+namespace mlir {
+namespace attn {
+#define GEN_PASS_DEF_ATTNTILEPASS
+#include "attn/Dialect/Attn/Transforms/Passes.h.inc"
+} // namespace attn
+} // namespace mlir
+
+using namespace mlir;
+using namespace mlir::attn;
+
+namespace {
+using IterTy = utils::IteratorType;
+
+/// Builds the tiled form of one attention op.
+struct OnlineTiler {
+  AttentionOp op;
+  OpBuilder &b;
+  Location loc;
+  MLIRContext *ctx;
+  Type f32;
+  AttentionTileSizes sizes;
+  Normalizer norm;
+
+  // Problem sizes (index values) and derived constants.
+  Value B, Hq, Lq, D, Lkv, Dv, group, scale;
+  OpFoldResult dStatic, dvStatic;
+
+  OnlineTiler(AttentionOp op, OpBuilder &b, const AttentionTileSizes &sizes)
+      : op(op), b(b), loc(op.getLoc()), ctx(op.getContext()),
+        f32(b.getF32Type()), sizes(sizes), norm(op.getNormalizer()) {}
+
+  Value cst(OpBuilder &nb, int64_t v) {
+    return arith::ConstantIndexOp::create(nb, loc, v);
+  }
+  static Value f32Const(OpBuilder &nb, Location l, double v) {
+    return arith::ConstantOp::create(nb, l, nb.getF32FloatAttr(v));
+  }
+  static Value negInf(OpBuilder &nb, Location l) {
+    return f32Const(nb, l, -std::numeric_limits<double>::infinity());
+  }
+  /// x when x > -inf, else 0: the stabiliser of a row with no kept score.
+  static Value safeMax(OpBuilder &nb, Location l, Value x) {
+    Value isInf =
+        arith::CmpFOp::create(nb, l, arith::CmpFPredicate::OEQ, x, negInf(nb, l));
+    return arith::SelectOp::create(nb, l, isInf, f32Const(nb, l, 0.0), x);
+  }
+  AffineExpr d(unsigned i) { return getAffineDimExpr(i, ctx); }
+  AffineMap map(unsigned n, ArrayRef<AffineExpr> r) {
+    return AffineMap::get(n, 0, r, ctx);
+  }
+
+  Value empty(OpBuilder &nb, ArrayRef<OpFoldResult> shape, Type elem) {
+    return tensor::EmptyOp::create(nb, loc, shape, elem);
+  }
+  Value filled(OpBuilder &nb, ArrayRef<OpFoldResult> shape, double v) {
+    return linalg::FillOp::create(nb, loc, ValueRange{f32Const(nb, loc, v)},
+                                  ValueRange{empty(nb, shape, f32)})
+        .getResult(0);
+  }
+  Value generic(OpBuilder &nb, ValueRange ins, Value init,
+                ArrayRef<AffineMap> maps, ArrayRef<IterTy> iters,
+                function_ref<Value(OpBuilder &, Location, ValueRange)> body) {
+    return linalg::GenericOp::create(
+               nb, loc, TypeRange{init.getType()}, ins, ValueRange{init},
+               maps, iters,
+               [&](OpBuilder &bb, Location l, ValueRange args) {
+                 linalg::YieldOp::create(bb, l, ValueRange{body(bb, l, args)});
+               })
+        .getResult(0);
+  }
+
+  /// A 2-D slice [rows, cols] of the 4-D tensor `t` at (b, h, r0, 0).
+  Value slice2D(OpBuilder &nb, Value t, Value bi, Value hi, Value r0,
+                OpFoldResult rows, OpFoldResult cols) {
+    auto tT = cast<RankedTensorType>(t.getType());
+    SmallVector<OpFoldResult> offs = {bi, hi, r0, nb.getIndexAttr(0)};
+    SmallVector<OpFoldResult> szs = {nb.getIndexAttr(1), nb.getIndexAttr(1),
+                                     rows, cols};
+    SmallVector<OpFoldResult> strides(4, nb.getIndexAttr(1));
+    RankedTensorType resT =
+        tensor::ExtractSliceOp::inferCanonicalRankReducedResultType(2, tT,
+                                                                    szs);
+    return tensor::ExtractSliceOp::create(nb, loc, resT, t, offs, szs,
+                                          strides);
+  }
+
+  FailureOr<SmallVector<Value>> run();
+  void buildTile(OpBuilder &nb, Value bi, Value hi, Value qt,
+                 ValueRange sharedOuts, SmallVectorImpl<Value> &tiles,
+                 Value &q0Out, Value &tqOut);
+  Value scores(OpBuilder &nb, Value dot, Value bi, Value hi, Value q0,
+               Value k0, Value qLen, Value kvLen, bool structured);
+};
+} // namespace
+
+/// Applies the score semantics to a [tq, tk] tile of dot products whose
+/// element (i, j) is the global (q0 + i, k0 + j).
+Value OnlineTiler::scores(OpBuilder &nb, Value dot, Value bi, Value hi,
+                          Value q0, Value k0, Value qLen, Value kvLen,
+                          bool structured) {
+  AffineMap id2 = nb.getMultiDimIdentityMap(2);
+  SmallVector<OpFoldResult> shape = tensor::getMixedSizes(nb, loc, dot);
+  return generic(
+      nb, {dot}, empty(nb, shape, f32), {id2, id2},
+      {IterTy::parallel, IterTy::parallel},
+      [&](OpBuilder &bb, Location l, ValueRange args) {
+        Value gi = arith::AddIOp::create(bb, l, q0,
+                                         linalg::IndexOp::create(bb, l, 0));
+        Value gj = arith::AddIOp::create(bb, l, k0,
+                                         linalg::IndexOp::create(bb, l, 1));
+        SmallVector<Value> idx = {bi, hi, gi, gj};
+        ScoreOperands in;
+        in.qLen = qLen;
+        in.kvLen = kvLen;
+        if (Value m = op.getMask()) {
+          auto mT = cast<RankedTensorType>(m.getType());
+          unsigned lead = 4 - mT.getRank();
+          SmallVector<Value> mi;
+          Value zero;
+          for (unsigned i = 0; i < mT.getRank(); ++i) {
+            if (mT.getDimSize(i) == 1) {
+              if (!zero)
+                zero = arith::ConstantIndexOp::create(bb, l, 0);
+              mi.push_back(zero);
+            } else {
+              mi.push_back(idx[lead + i]);
+            }
+          }
+          in.mask = tensor::ExtractOp::create(bb, l, m, mi);
+        }
+        if (Value qs = op.getQSegmentIds()) {
+          in.qSegment = tensor::ExtractOp::create(bb, l, qs, ValueRange{bi, gi});
+          in.kvSegment = tensor::ExtractOp::create(bb, l, op.getKvSegmentIds(),
+                                                   ValueRange{bi, gj});
+        }
+        return buildScore(bb, l, op, args[0], scale, idx, in, structured);
+      });
+}
+
+void OnlineTiler::buildTile(OpBuilder &nb, Value bi, Value hi, Value qt,
+                            ValueRange sharedOuts,
+                            SmallVectorImpl<Value> &tiles, Value &q0Out,
+                            Value &tqOut) {
+  Value tq0 = cst(nb, sizes.qTile), tk0 = cst(nb, sizes.kvTile);
+  Value q0 = arith::MulIOp::create(nb, loc, qt, tq0);
+  Value tq = arith::MinSIOp::create(
+      nb, loc, tq0, arith::SubIOp::create(nb, loc, Lq, q0));
+  Value hk = arith::DivUIOp::create(nb, loc, hi, group);
+  auto lengthOf = [&](Value lengths, Value dflt) -> Value {
+    if (!lengths)
+      return dflt;
+    Value e = tensor::ExtractOp::create(nb, loc, lengths, ValueRange{bi});
+    return arith::IndexCastOp::create(nb, loc, nb.getIndexType(), e);
+  };
+  Value qLen = lengthOf(op.getQLengths(), Lq);
+  Value kvLen = lengthOf(op.getKvLengths(), Lkv);
+
+  // Aligned rows of the tile: q' = i + (kvLen - qLen).
+  Value off = arith::SubIOp::create(nb, loc, kvLen, qLen);
+  Value qLoA = arith::AddIOp::create(nb, loc, q0, off);
+  Value qHiA = arith::AddIOp::create(
+      nb, loc, arith::AddIOp::create(nb, loc, qLoA, tq), cst(nb, -1));
+
+  // Key range: [0, min(Lkv, kvLen)) intersected with every term's interval.
+  Value kvLo = cst(nb, 0);
+  Value kvHi = op.getKvLengths()
+                   ? arith::MinSIOp::create(nb, loc, Lkv, kvLen).getResult()
+                   : Lkv;
+  SmallVector<StructuredMaskAttrInterface> terms = op.getMaskTerms();
+  for (StructuredMaskAttrInterface t : terms) {
+    auto [lo, hiB] = t.buildKeyRange(nb, loc, qLoA, qHiA);
+    if (lo)
+      kvLo = arith::MaxSIOp::create(nb, loc, kvLo, lo);
+    if (hiB)
+      kvHi = arith::MinSIOp::create(nb, loc, kvHi, hiB);
+  }
+  // Rows at or past q_lengths keep nothing: a tile made only of them is empty.
+  Value rowsValid;
+  if (op.getQLengths()) {
+    rowsValid = arith::CmpIOp::create(
+        nb, loc, arith::CmpIPredicate::sle,
+        arith::AddIOp::create(nb, loc, q0, tq), qLen);
+    Value anyRow =
+        arith::CmpIOp::create(nb, loc, arith::CmpIPredicate::slt, q0, qLen);
+    kvHi = arith::SelectOp::create(nb, loc, anyRow, kvHi, kvLo);
+  }
+
+  // Running state.
+  Value sinks = op.getSinks();
+  Value m0, l0;
+  SmallVector<OpFoldResult> rowShape = {tq};
+  if (norm == Normalizer::softmax && sinks) {
+    // The sink is an extra key of logit sink_h and value 0.
+    Value s = castToF32(nb, loc,
+                        tensor::ExtractOp::create(nb, loc, sinks, ValueRange{hi}));
+    m0 = linalg::FillOp::create(nb, loc, ValueRange{s},
+                                ValueRange{empty(nb, rowShape, f32)})
+             .getResult(0);
+    l0 = filled(nb, rowShape, 1.0);
+  } else {
+    m0 = filled(nb, rowShape,
+                norm == Normalizer::softpick
+                    ? 0.0
+                    : -std::numeric_limits<double>::infinity());
+    l0 = filled(nb, rowShape, 0.0);
+  }
+  Value acc0 = filled(nb, {tq, dvStatic}, 0.0);
+  Value qTile = slice2D(nb, op.getQuery(), bi, hi, q0, tq, dStatic);
+
+  bool alwaysPartial = op.getMask() || op.getQSegmentIds() ||
+                       !op.getMaskMod().empty();
+  bool needsCheck = alwaysPartial || !terms.empty() || op.getQLengths() ||
+                    op.getKvLengths();
+
+  AffineMap id1 = nb.getMultiDimIdentityMap(1);
+  AffineMap id2 = nb.getMultiDimIdentityMap(2);
+  AffineMap row2 = map(2, {d(0)});
+  SmallVector<IterTy> par2 = {IterTy::parallel, IterTy::parallel};
+  SmallVector<IterTy> red2 = {IterTy::parallel, IterTy::reduction};
+  auto fm = arith::FastMathFlagsAttr::get(
+      ctx, arith::FastMathFlags::reassoc | arith::FastMathFlags::contract);
+
+  auto loop = scf::ForOp::create(
+      nb, loc, kvLo, kvHi, tk0, ValueRange{m0, l0, acc0},
+      [&](OpBuilder &lb, Location l, Value k0, ValueRange state) {
+        Value m = state[0], sum = state[1], acc = state[2];
+        Value tk = arith::MinSIOp::create(
+            lb, l, tk0, arith::SubIOp::create(lb, l, kvHi, k0));
+        Value kTile = slice2D(lb, op.getKey(), bi, hk, k0, tk, dStatic);
+        Value vTile = slice2D(lb, op.getValue(), bi, hk, k0, tk, dvStatic);
+
+        // dot[i, j] = sum_d q[i, d] * k[j, d]; loops (i, j, d).
+        Value dot = generic(
+            lb, {qTile, kTile}, filled(lb, {tq, tk}, 0.0),
+            {map(3, {d(0), d(2)}), map(3, {d(1), d(2)}), map(3, {d(0), d(1)})},
+            {IterTy::parallel, IterTy::parallel, IterTy::reduction},
+            [&](OpBuilder &bb, Location bl, ValueRange a) -> Value {
+              Value p = arith::MulFOp::create(bb, bl, castToF32(bb, bl, a[0]),
+                                              castToF32(bb, bl, a[1]), fm);
+              return arith::AddFOp::create(bb, bl, a[2], p, fm);
+            });
+
+        // Scores: the masks only on tiles not proven full.
+        Value s;
+        if (!needsCheck) {
+          s = scores(lb, dot, bi, hi, q0, k0, qLen, kvLen, false);
+        } else {
+          Value full;
+          if (alwaysPartial) {
+            full = arith::ConstantIntOp::create(lb, l, lb.getI1Type(), 0);
+          } else {
+            Value kHi = arith::AddIOp::create(
+                lb, l, arith::AddIOp::create(lb, l, k0, tk), cst(lb, -1));
+            full = arith::ConstantIntOp::create(lb, l, lb.getI1Type(), 1);
+            for (StructuredMaskAttrInterface t : terms)
+              full = arith::AndIOp::create(
+                  lb, l, full,
+                  t.buildTileIsFull(lb, l, qLoA, qHiA, k0, kHi));
+            if (rowsValid)
+              full = arith::AndIOp::create(lb, l, full, rowsValid);
+          }
+          auto ifOp = scf::IfOp::create(
+              lb, l, full,
+              [&](OpBuilder &tb, Location tl) {
+                scf::YieldOp::create(
+                    tb, tl,
+                    scores(tb, dot, bi, hi, q0, k0, qLen, kvLen, false));
+              },
+              [&](OpBuilder &eb, Location el) {
+                scf::YieldOp::create(
+                    eb, el, scores(eb, dot, bi, hi, q0, k0, qLen, kvLen, true));
+              });
+          s = ifOp.getResult(0);
+        }
+
+        // Online update. p[i, j] is the weight of key j before the division
+        // by the running denominator.
+        Value p, alpha, mNew;
+        if (norm == Normalizer::sigmoid) {
+          double bias = 0.0;
+          if (FloatAttr a = op.getSigmoidBiasAttr())
+            bias = a.getValueAsDouble();
+          p = generic(lb, {s}, empty(lb, {tq, tk}, f32), {id2, id2}, par2,
+                      [&](OpBuilder &bb, Location bl, ValueRange a) -> Value {
+                        Value x = arith::AddFOp::create(
+                            bb, bl, a[0], f32Const(bb, bl, bias));
+                        Value e = math::ExpOp::create(
+                            bb, bl, arith::NegFOp::create(bb, bl, x));
+                        Value one = f32Const(bb, bl, 1.0);
+                        return arith::DivFOp::create(
+                            bb, bl, one, arith::AddFOp::create(bb, bl, one, e));
+                      });
+          mNew = m;
+        } else {
+          // The tile's row max, then one generic that updates the running
+          // max in place and yields alpha = exp(m - m_new), the rescaling of
+          // the old state (0 while the row has seen no kept score).
+          Value tileMax = generic(
+              lb, {s}, filled(lb, {tq}, -std::numeric_limits<double>::infinity()),
+              {id2, row2}, red2,
+              [&](OpBuilder &bb, Location bl, ValueRange a) -> Value {
+                return arith::MaximumFOp::create(bb, bl, a[1], a[0]);
+              });
+          auto update = linalg::GenericOp::create(
+              lb, l, TypeRange{m.getType(), m.getType()}, ValueRange{tileMax},
+              ValueRange{m, empty(lb, {tq}, f32)}, {id1, id1, id1},
+              {IterTy::parallel},
+              [&](OpBuilder &bb, Location bl, ValueRange a) {
+                Value mOld = a[1];
+                Value mN = arith::MaximumFOp::create(bb, bl, mOld, a[0]);
+                Value e = math::ExpOp::create(
+                    bb, bl,
+                    arith::SubFOp::create(bb, bl, mOld, safeMax(bb, bl, mN)));
+                Value wasEmpty = arith::CmpFOp::create(
+                    bb, bl, arith::CmpFPredicate::OEQ, mOld, negInf(bb, bl));
+                Value al = arith::SelectOp::create(
+                    bb, bl, wasEmpty, f32Const(bb, bl, 0.0), e);
+                linalg::YieldOp::create(bb, bl, ValueRange{mN, al});
+              });
+          mNew = update.getResult(0);
+          alpha = update.getResult(1);
+          bool softpick = norm == Normalizer::softpick;
+          // Softmax: p = exp(s - m_new). Softpick: e = exp(s - m) - exp(-m)
+          // on kept scores, p = relu(e), the sum takes |e|.
+          auto weight = [softpick](OpBuilder &bb, Location bl, Value x,
+                                   Value mr, bool absolute) -> Value {
+            Value e = math::ExpOp::create(
+                bb, bl, arith::SubFOp::create(bb, bl, x, safeMax(bb, bl, mr)));
+            if (!softpick)
+              return e;
+            Value zero = f32Const(bb, bl, 0.0);
+            Value kept = arith::CmpFOp::create(
+                bb, bl, arith::CmpFPredicate::OGT, x, negInf(bb, bl));
+            Value e0 =
+                math::ExpOp::create(bb, bl, arith::NegFOp::create(bb, bl, mr));
+            Value sh = arith::SubFOp::create(bb, bl, e, e0);
+            Value r = absolute
+                          ? math::AbsFOp::create(bb, bl, sh).getResult()
+                          : arith::MaximumFOp::create(bb, bl, sh, zero)
+                                .getResult();
+            return arith::SelectOp::create(bb, bl, kept, r, zero);
+          };
+          p = generic(lb, {s, mNew}, empty(lb, {tq, tk}, f32),
+                      {id2, row2, id2}, par2,
+                      [&](OpBuilder &bb, Location bl, ValueRange a) -> Value {
+                        return weight(bb, bl, a[0], a[1], false);
+                      });
+          Value weights = p;
+          if (softpick)
+            weights = generic(
+                lb, {s, mNew}, empty(lb, {tq, tk}, f32), {id2, row2, id2},
+                par2, [&](OpBuilder &bb, Location bl, ValueRange a) -> Value {
+                  return weight(bb, bl, a[0], a[1], true);
+                });
+          // sum_new = sum * alpha + sum_j weights and acc *= alpha, both in
+          // place on the loop-carried tensors so that they bufferize to the
+          // same buffers on every iteration.
+          sum = generic(lb, {alpha}, sum, {id1, id1}, {IterTy::parallel},
+                        [&](OpBuilder &bb, Location bl, ValueRange a) -> Value {
+                          return arith::MulFOp::create(bb, bl, a[1], a[0]);
+                        });
+          sum = generic(lb, {weights}, sum, {id2, row2}, red2,
+                        [&](OpBuilder &bb, Location bl, ValueRange a) -> Value {
+                          return arith::AddFOp::create(bb, bl, a[1], a[0], fm);
+                        });
+          acc = generic(lb, {alpha}, acc, {row2, id2}, par2,
+                        [&](OpBuilder &bb, Location bl, ValueRange a) -> Value {
+                          return arith::MulFOp::create(bb, bl, a[1], a[0]);
+                        });
+        }
+        // acc[i, e] += sum_j p[i, j] * v[j, e]; loops (i, j, e), e innermost.
+        acc = generic(
+            lb, {p, vTile}, acc,
+            {map(3, {d(0), d(1)}), map(3, {d(1), d(2)}), map(3, {d(0), d(2)})},
+            {IterTy::parallel, IterTy::reduction, IterTy::parallel},
+            [&](OpBuilder &bb, Location bl, ValueRange a) -> Value {
+              Value prod = arith::MulFOp::create(
+                  bb, bl, a[0], castToF32(bb, bl, a[1]), fm);
+              return arith::AddFOp::create(bb, bl, a[2], prod, fm);
+            });
+        scf::YieldOp::create(lb, l, ValueRange{mNew, sum, acc});
+      });
+  Value m = loop.getResult(0), sum = loop.getResult(1),
+        acc = loop.getResult(2);
+
+  // Output tile: acc / den (0 for an empty denominator), cast.
+  Type oElem = op.getOutputType().getElementType();
+  Value den;
+  if (norm == Normalizer::softmax) {
+    den = sum;
+  } else if (norm == Normalizer::softpick) {
+    den = generic(nb, {sum, m}, empty(nb, rowShape, f32), {id1, id1, id1},
+                  {IterTy::parallel},
+                  [&](OpBuilder &bb, Location bl, ValueRange a) -> Value {
+                    Value eps = arith::MulFOp::create(
+                        bb, bl, f32Const(bb, bl, 1e-6),
+                        math::ExpOp::create(
+                            bb, bl, arith::NegFOp::create(bb, bl, a[1])));
+                    return arith::AddFOp::create(bb, bl, a[0], eps);
+                  });
+  }
+  SmallVector<Value> outIns = {acc};
+  SmallVector<AffineMap> outMaps = {id2};
+  if (den) {
+    outIns.push_back(den);
+    outMaps.push_back(row2);
+  }
+  outMaps.push_back(id2);
+  tiles.push_back(generic(
+      nb, outIns, empty(nb, {tq, dvStatic}, oElem), outMaps, par2,
+      [&](OpBuilder &bb, Location bl, ValueRange a) -> Value {
+        Value o = a[0];
+        if (den) {
+          Value zero = f32Const(bb, bl, 0.0);
+          Value isZero = arith::CmpFOp::create(
+              bb, bl, arith::CmpFPredicate::OEQ, a[1], zero);
+          o = arith::SelectOp::create(bb, bl, isZero, zero,
+                                      arith::DivFOp::create(bb, bl, o, a[1]));
+        }
+        if (o.getType() != oElem)
+          o = arith::TruncFOp::create(bb, bl, oElem, o);
+        return o;
+      }));
+  if (op.getLse())
+    tiles.push_back(generic(
+        nb, {sum, m}, empty(nb, rowShape, f32), {id1, id1, id1},
+        {IterTy::parallel},
+        [&](OpBuilder &bb, Location bl, ValueRange a) -> Value {
+          Value lg = math::LogOp::create(bb, bl, a[0]);
+          return arith::AddFOp::create(bb, bl, safeMax(bb, bl, a[1]), lg);
+        }));
+  q0Out = q0;
+  tqOut = tq;
+}
+
+FailureOr<SmallVector<Value>> OnlineTiler::run() {
+  if (sizes.qTile < 1 || sizes.kvTile < 1)
+    return op.emitOpError("expects positive tile sizes, got q-tile = ")
+           << sizes.qTile << ", kv-tile = " << sizes.kvTile;
+  auto dimV = [&](Value t, unsigned i) -> Value {
+    return getValueOrCreateConstantIndexOp(
+        b, loc, tensor::getMixedSize(b, loc, t, i));
+  };
+  B = dimV(op.getQuery(), 0);
+  Hq = dimV(op.getQuery(), 1);
+  Lq = dimV(op.getQuery(), 2);
+  D = dimV(op.getQuery(), 3);
+  Lkv = dimV(op.getKey(), 2);
+  Dv = dimV(op.getValue(), 3);
+  dStatic = tensor::getMixedSize(b, loc, op.getQuery(), 3);
+  dvStatic = tensor::getMixedSize(b, loc, op.getValue(), 3);
+  if (std::optional<int64_t> g = op.getStaticGroupSize())
+    group = cst(b, *g);
+  else
+    group = arith::DivUIOp::create(b, loc, Hq, dimV(op.getKey(), 1));
+  scale = buildScale(b, loc, op, D);
+
+  SmallVector<OpFoldResult> outShape = {B, Hq, Lq, Dv};
+  SmallVector<Value> outs = {
+      empty(b, outShape, op.getOutputType().getElementType())};
+  if (op.getLse())
+    outs.push_back(empty(b, {B, Hq, Lq}, f32));
+  Value numQT = arith::CeilDivUIOp::create(b, loc, Lq, cst(b, sizes.qTile));
+
+  auto forall = scf::ForallOp::create(
+      b, loc, SmallVector<OpFoldResult>{b.getIndexAttr(0), b.getIndexAttr(0),
+                                        b.getIndexAttr(0)},
+      SmallVector<OpFoldResult>{B, Hq, numQT},
+      SmallVector<OpFoldResult>{b.getIndexAttr(1), b.getIndexAttr(1),
+                                b.getIndexAttr(1)},
+      outs, std::nullopt);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPoint(forall.getTerminator());
+  SmallVector<Value> ivs(forall.getInductionVars());
+  SmallVector<Value> tiles;
+  Value q0, tq;
+  buildTile(b, ivs[0], ivs[1], ivs[2], forall.getRegionIterArgs(), tiles, q0,
+            tq);
+
+  b.setInsertionPointToStart(forall.getTerminator().getBody());
+  OpFoldResult one = b.getIndexAttr(1), zero = b.getIndexAttr(0);
+  ValueRange shared = forall.getRegionIterArgs();
+  tensor::ParallelInsertSliceOp::create(
+      b, loc, tiles[0], shared[0],
+      SmallVector<OpFoldResult>{ivs[0], ivs[1], q0, zero},
+      SmallVector<OpFoldResult>{one, one, tq, dvStatic},
+      SmallVector<OpFoldResult>(4, one));
+  if (op.getLse())
+    tensor::ParallelInsertSliceOp::create(
+        b, loc, tiles[1], shared[1],
+        SmallVector<OpFoldResult>{ivs[0], ivs[1], q0},
+        SmallVector<OpFoldResult>{one, one, tq},
+        SmallVector<OpFoldResult>(3, one));
+
+  SmallVector<Value> results(forall.getResults());
+  b.setInsertionPointAfter(forall);
+  for (auto [r, t] : llvm::zip(results, op->getResultTypes()))
+    if (r.getType() != t)
+      r = tensor::CastOp::create(b, loc, t, r);
+  return results;
+}
+
+FailureOr<SmallVector<Value>>
+mlir::attn::tileAttentionOnline(RewriterBase &rewriter, AttentionOp op,
+                                const AttentionTileSizes &sizes) {
+  OpBuilder::InsertionGuard guard(rewriter);
+  rewriter.setInsertionPoint(op);
+  FailureOr<SmallVector<Value>> repl = OnlineTiler(op, rewriter, sizes).run();
+  if (failed(repl))
+    return failure();
+  rewriter.replaceOp(op, *repl);
+  return repl;
+}
+
+namespace {
+struct AttnTilePass final : attn::impl::AttnTilePassBase<AttnTilePass> {
+  using AttnTilePassBase::AttnTilePassBase;
+  void runOnOperation() override;
+};
+} // namespace
+
+void AttnTilePass::runOnOperation() {
+  IRRewriter rewriter(&getContext());
+  AttentionTileSizes tileSizes;
+  tileSizes.qTile = qTile;
+  tileSizes.kvTile = kvTile;
+  SmallVector<AttentionOp> ops;
+  getOperation()->walk([&](AttentionOp op) { ops.push_back(op); });
+  for (AttentionOp op : ops)
+    if (failed(tileAttentionOnline(rewriter, op, tileSizes)))
+      return signalPassFailure();
+}

@@ -1,0 +1,101 @@
+// RUN: attn-opt %s -attn-tile -canonicalize -cse -split-input-file | FileCheck %s
+// RUN: attn-opt %s -attn-tile="q-tile=16 kv-tile=32" -canonicalize -cse -split-input-file | FileCheck %s --check-prefix=SMALL
+
+/// Causal + sliding window on dynamic lengths. Per query tile, the key loop
+/// runs over [max(0, q'lo - 256), min(Lkv, q'hi + 1)) with q' = i + (Lkv - Lq),
+/// computed at run time from the lengths: tiles outside are never visited
+/// and a new length needs no recompile. Tiles proven full skip the mask.
+// CHECK-LABEL: func @causal_window
+// CHECK-SAME: (%[[Q:.+]]: tensor<1x4x?x64xf32>, %[[K:.+]]: tensor<1x4x?x64xf32>, %[[V:.+]]: tensor<1x4x?x64xf32>)
+// CHECK-DAG:   %[[C64:.+]] = arith.constant 64 : index
+// CHECK-DAG:   %[[C128:.+]] = arith.constant 128 : index
+// CHECK-DAG:   %[[LQ:.+]] = tensor.dim %[[Q]], %c2
+// CHECK-DAG:   %[[LKV:.+]] = tensor.dim %[[K]], %c2
+// CHECK:       %[[NT:.+]] = arith.ceildivui %[[LQ]], %[[C64]] : index
+// CHECK:       scf.forall (%[[H:.+]], %[[T:.+]]) in (4, %[[NT]])
+// CHECK:         %[[Q0:.+]] = arith.muli %[[T]], %[[C64]] : index
+// CHECK:         %[[OFF:.+]] = arith.subi %[[LKV]], %[[LQ]] : index
+// CHECK:         %[[QLO:.+]] = arith.addi %[[Q0]], %[[OFF]] : index
+// CHECK:         %[[QHI1:.+]] = arith.addi %[[QLO]], %{{.+}} : index
+// CHECK:         %[[CAUSALHI:.+]] = arith.minsi %[[LKV]], %[[QHI1]] : index
+// CHECK:         %[[WLO:.+]] = arith.addi %[[QLO]], %c-256 : index
+// CHECK:         %[[LO:.+]] = arith.maxsi %[[WLO]], %c0 : index
+// CHECK:         %[[HI:.+]] = arith.minsi %[[CAUSALHI]], %[[QHI1]] : index
+// CHECK:         scf.for %[[K0:.+]] = %[[LO]] to %[[HI]] step %[[C128]] iter_args(
+// CHECK:           linalg.generic {{.*}}iterator_types = ["parallel", "parallel", "reduction"]
+// CHECK:           %[[FULL:.+]] = arith.andi
+// CHECK:           scf.if %{{.+}} -> (tensor<?x?xf32>) {
+// CHECK-NOT:         arith.cmpi
+// CHECK:             arith.mulf
+// CHECK-NOT:         arith.select
+// CHECK:           } else {
+// CHECK:             arith.cmpi sle
+// CHECK:             arith.select
+// CHECK:           }
+// CHECK:           math.exp
+// CHECK:           scf.yield
+// CHECK:         scf.forall.in_parallel
+// CHECK:           tensor.parallel_insert_slice %{{.+}} into %{{.+}}[0, %[[H]], %[[Q0]], 0] [1, 1, %{{.+}}, 64] [1, 1, 1, 1]
+func.func @causal_window(%q: tensor<1x4x?x64xf32>, %k: tensor<1x4x?x64xf32>, %v: tensor<1x4x?x64xf32>) -> tensor<1x4x?x64xf32> {
+  %o = attn.attention ins(%q, %k, %v : tensor<1x4x?x64xf32>, tensor<1x4x?x64xf32>, tensor<1x4x?x64xf32>)
+      {masks = [#attn.causal, #attn.sliding_window<left = 256, right = 0>]} -> tensor<1x4x?x64xf32>
+  return %o : tensor<1x4x?x64xf32>
+}
+
+// -----
+
+/// No mask: the key loop covers [0, Lkv) and needs no scf.if. Tile sizes
+/// are pass options.
+// CHECK-LABEL: func @dense
+// CHECK:   scf.forall (%{{.+}}, %{{.+}}, %{{.+}}) in (2, 8, 16)
+// CHECK:     scf.for %{{.+}} = %c0 to %c1000 step %c128
+// CHECK-NOT: scf.if
+// SMALL-LABEL: func @dense
+// SMALL:   scf.forall (%{{.+}}, %{{.+}}, %{{.+}}) in (2, 8, 63)
+// SMALL:     scf.for %{{.+}} = %c0 to %c1000 step %c32
+func.func @dense(%q: tensor<2x8x1000x64xf32>, %k: tensor<2x8x1000x64xf32>, %v: tensor<2x8x1000x64xf32>) -> tensor<2x8x1000x64xf32> {
+  %o = attn.attention ins(%q, %k, %v : tensor<2x8x1000x64xf32>, tensor<2x8x1000x64xf32>, tensor<2x8x1000x64xf32>)
+      -> tensor<2x8x1000x64xf32>
+  return %o : tensor<2x8x1000x64xf32>
+}
+
+// -----
+
+/// GQA reads K/V head h / 4 without copies; kv_lengths bound the key loop
+/// per sequence; sinks seed the running max and sum (an extra key of value 0).
+// CHECK-LABEL: func @gqa_lengths_sinks
+// CHECK-SAME: %[[K:[^:]+]]: tensor<2x2x300x64xbf16>
+// CHECK-SAME: %[[KL:[^:]+]]: tensor<2xi32>, %[[S:[^:]+]]: tensor<8xf32>
+// CHECK:   scf.forall (%[[B:.+]], %[[H:.+]], %{{.+}}) in (2, 8, 2)
+// CHECK:     %[[HK:.+]] = arith.divui %[[H]], %c4 : index
+// CHECK:     %[[LEN:.+]] = tensor.extract %[[KL]][%[[B]]] : tensor<2xi32>
+// CHECK:     %[[LENI:.+]] = arith.index_cast %[[LEN]] : i32 to index
+// CHECK:     %[[HI:.+]] = arith.minsi %[[LENI]], %c300 : index
+// CHECK:     %[[SINK:.+]] = tensor.extract %[[S]][%[[H]]] : tensor<8xf32>
+// CHECK:     linalg.fill ins(%[[SINK]] : f32)
+// CHECK:     linalg.fill ins(%cst{{.*}} : f32)
+// CHECK:     scf.for %[[K0:.+]] = %c0 to %[[HI]] step %c128
+// CHECK:       tensor.extract_slice %[[K]][%[[B]], %[[HK]], %[[K0]], 0]
+func.func @gqa_lengths_sinks(%q: tensor<2x8x100x64xbf16>, %k: tensor<2x2x300x64xbf16>, %v: tensor<2x2x300x64xbf16>,
+                             %kl: tensor<2xi32>, %s: tensor<8xf32>) -> tensor<2x8x100x64xbf16> {
+  %o = attn.attention ins(%q, %k, %v : tensor<2x8x100x64xbf16>, tensor<2x2x300x64xbf16>, tensor<2x2x300x64xbf16>)
+      kv_lengths(%kl : tensor<2xi32>) sinks(%s : tensor<8xf32>) -> tensor<2x8x100x64xbf16>
+  return %o : tensor<2x8x100x64xbf16>
+}
+
+// -----
+
+/// Chunked-local attention: the key range is the chunks the tile's rows fall
+/// in, [floor(q'lo / 64) * 64, (floor(q'hi / 64) + 1) * 64).
+// CHECK-LABEL: func @chunked
+// CHECK:   %[[CLO:.+]] = arith.floordivsi %{{.+}}, %c64 : index
+// CHECK:   %[[LO:.+]] = arith.muli %[[CLO]], %c64 : index
+// CHECK:   %[[CHI:.+]] = arith.floordivsi %{{.+}}, %c64 : index
+// CHECK:   %[[CHI1:.+]] = arith.addi %[[CHI]], %c1 : index
+// CHECK:   %[[HI:.+]] = arith.muli %[[CHI1]], %c64 : index
+// CHECK:   scf.for %{{.+}} = %{{.+}} to %{{.+}} step
+func.func @chunked(%q: tensor<1x1x512x32xf32>) -> tensor<1x1x512x32xf32> {
+  %o = attn.attention ins(%q, %q, %q : tensor<1x1x512x32xf32>, tensor<1x1x512x32xf32>, tensor<1x1x512x32xf32>)
+      {masks = [#attn.chunked<64>]} -> tensor<1x1x512x32xf32>
+  return %o : tensor<1x1x512x32xf32>
+}
