@@ -59,6 +59,7 @@ void mlir::attn::buildAttnCPULowerToLLVMPipeline(
   else
     pm.addNestedPass<func::FuncOp>(createForallToForLoopPass());
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
+  pm.addNestedPass<func::FuncOp>(createConvertVectorToSCFPass());
   if (options.parallel) {
     ConvertSCFToOpenMPPassOptions ompOpts;
     ompOpts.numThreads = options.numThreads;
@@ -68,6 +69,8 @@ void mlir::attn::buildAttnCPULowerToLLVMPipeline(
     // splits its region into blocks.
     pm.addPass(createCanonicalizerPass());
   }
+  if (options.approximateMath)
+    pm.addPass(createAttnApproximateMathPass());
   pm.addPass(createLowerAffinePass());
   pm.addPass(createSCFToControlFlowPass());
   pm.addPass(memref::createExpandStridedMetadataPass());
@@ -79,7 +82,13 @@ void mlir::attn::buildAttnCPULowerToLLVMPipeline(
   pm.addPass(createConvertMathToLibmPass());
   if (options.cInterface)
     pm.addPass(LLVM::createLLVMRequestCWrappersPass());
-  pm.addPass(createFinalizeMemRefToLLVMConversionPass());
+  pm.addPass(createConvertVectorToLLVMPass());
+  // aligned_alloc keeps the pointer provenance of each buffer (no integer
+  // alignment arithmetic), so LLVM sees that buffers do not alias and can
+  // keep reduction accumulators in registers.
+  FinalizeMemRefToLLVMConversionPassOptions memrefOpts;
+  memrefOpts.useAlignedAlloc = true;
+  pm.addPass(createFinalizeMemRefToLLVMConversionPass(memrefOpts));
   pm.addPass(createConvertFuncToLLVMPass());
   pm.addPass(createConvertIndexToLLVMPass());
   pm.addPass(createArithToLLVMConversionPass());

@@ -194,6 +194,13 @@ def random_variant(rng: random.Random, dtype=None):
         "dtype": dtype or rng.choice(["f32"] * 6 + ["f16", "bf16"]),
     }
     var["Dv"] = var["D"] if rng.random() < 0.6 else rng.choice([3, 6, 12])
+    if rng.random() < 0.25:
+        # Large enough for full-size tiles of the register micro-kernels
+        # (static Dv a multiple of 32) with small tile options.
+        var["Lq"] = rng.randint(8, 70)
+        var["Lkv"] = rng.randint(8, 90)
+        var["D"] = rng.choice([8, 32, 64])
+        var["Dv"] = rng.choice([32, 64])
     if rng.random() < 0.3:
         var["dynamic"] = rng.sample(["B", "H", "Hkv", "Lq", "Lkv", "D", "Dv"],
                                     rng.randint(1, 4))

@@ -43,6 +43,11 @@ struct AttnCPUPipelineOptions
       *this, "num-threads",
       llvm::cl::desc("OpenMP threads (0: the runtime's default)"),
       llvm::cl::init(0)};
+  PassOptions::Option<bool> approximateMath{
+      *this, "approximate-math",
+      llvm::cl::desc("Replace exp/log/tanh by vectorisable polynomial "
+                     "approximations (attn-approximate-math)"),
+      llvm::cl::init(true)};
   PassOptions::Option<bool> outParams{
       *this, "out-params",
       llvm::cl::desc("Turn memref results of functions into trailing output "

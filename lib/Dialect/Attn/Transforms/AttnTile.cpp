@@ -32,6 +32,7 @@
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 
 #include <limits>
 
@@ -122,19 +123,27 @@ struct OnlineTiler {
   }
 
   FailureOr<SmallVector<Value>> run();
+  bool useMicroKernels();
+  Value microDot(OpBuilder &nb, Value qTile, Value kT, Value init);
+  Value microPV(OpBuilder &nb, Value p, Value vTile, Value acc, Value tk);
+  Value microRowReduce(OpBuilder &nb, Value tile, Value init, bool isMax);
   void buildTile(OpBuilder &nb, Value bi, Value hi, Value qt,
                  ValueRange sharedOuts, SmallVectorImpl<Value> &tiles,
                  Value &q0Out, Value &tqOut);
   Value scores(OpBuilder &nb, Value dot, Value bi, Value hi, Value q0,
-               Value k0, Value qLen, Value kvLen, bool structured);
+               Value k0, Value qLen, Value kvLen, bool structured,
+               Value kvEnd);
 };
 } // namespace
 
-/// Applies the score semantics to a [tq, tk] tile of dot products whose
-/// element (i, j) is the global (q0 + i, k0 + j).
+/// Applies the score semantics to a tile of dot products whose element
+/// (i, j) is the global (q0 + i, k0 + j). With `kvEnd` set the tile is
+/// padded: columns at or past `kvEnd` become -inf and indices are clamped
+/// into the operands' bounds before any read (padded rows are discarded by
+/// the caller).
 Value OnlineTiler::scores(OpBuilder &nb, Value dot, Value bi, Value hi,
                           Value q0, Value k0, Value qLen, Value kvLen,
-                          bool structured) {
+                          bool structured, Value kvEnd) {
   AffineMap id2 = nb.getMultiDimIdentityMap(2);
   SmallVector<OpFoldResult> shape = tensor::getMixedSizes(nb, loc, dot);
   return generic(
@@ -145,6 +154,16 @@ Value OnlineTiler::scores(OpBuilder &nb, Value dot, Value bi, Value hi,
                                          linalg::IndexOp::create(bb, l, 0));
         Value gj = arith::AddIOp::create(bb, l, k0,
                                          linalg::IndexOp::create(bb, l, 1));
+        Value inRange;
+        if (kvEnd) {
+          inRange = arith::CmpIOp::create(bb, l, arith::CmpIPredicate::slt, gj,
+                                          kvEnd);
+          Value one = arith::ConstantIndexOp::create(bb, l, 1);
+          gi = arith::MinSIOp::create(bb, l, gi,
+                                      arith::SubIOp::create(bb, l, Lq, one));
+          gj = arith::MinSIOp::create(bb, l, gj,
+                                      arith::SubIOp::create(bb, l, Lkv, one));
+        }
         SmallVector<Value> idx = {bi, hi, gi, gj};
         ScoreOperands in;
         in.qLen = qLen;
@@ -170,8 +189,198 @@ Value OnlineTiler::scores(OpBuilder &nb, Value dot, Value bi, Value hi,
           in.kvSegment = tensor::ExtractOp::create(bb, l, op.getKvSegmentIds(),
                                                    ValueRange{bi, gj});
         }
-        return buildScore(bb, l, op, args[0], scale, idx, in, structured);
+        Value v = buildScore(bb, l, op, args[0], scale, idx, in, structured);
+        if (inRange)
+          v = arith::SelectOp::create(bb, l, inRange, v, negInf(bb, l));
+        return v;
       });
+}
+
+//===----------------------------------------------------------------------===//
+// Register-blocked micro-kernels for full-size f32 tiles
+//===----------------------------------------------------------------------===//
+//
+// Both products keep an kMR x (kNR * kLanes) block of the result in vector
+// registers across their reduction loop, broadcasting one scalar of the left
+// operand per row and loading kNR vectors of the right one per step: kMR*kNR
+// FMAs for kNR + kMR loads, so the loop is FMA-bound instead of load-bound.
+
+static constexpr int64_t kLanes = 16; // f32 lanes of an AVX-512 register.
+static constexpr int64_t kMR = 8;     // Rows of the register block.
+static constexpr int64_t kNR = 2;     // Vectors per row of the register block.
+
+bool OnlineTiler::useMicroKernels() {
+  auto qT = op.getQueryType();
+  int64_t d = qT.getDimSize(3), dv = op.getValueType().getDimSize(3);
+  return qT.getElementType().isF32() && !ShapedType::isDynamic(d) &&
+         !ShapedType::isDynamic(dv) && dv % (kNR * kLanes) == 0 &&
+         sizes.qTile % kMR == 0 && sizes.kvTile % (kNR * kLanes) == 0;
+}
+
+/// dot[Tq, Tk] = q[Tq, D] . kT[D, Tk] on static padded tiles; `kT` is the
+/// key tile transposed so that key positions are contiguous.
+Value OnlineTiler::microDot(OpBuilder &nb, Value qTile, Value kT,
+                            Value init) {
+  int64_t tq = sizes.qTile, tk = sizes.kvTile;
+  int64_t d = op.getQueryType().getDimSize(3);
+  auto vecT = VectorType::get({kLanes}, f32);
+  Value zeroVec = arith::ConstantOp::create(
+      nb, loc, vecT, DenseElementsAttr::get(vecT, nb.getF32FloatAttr(0.0)));
+  Value pad = f32Const(nb, loc, 0.0);
+  auto rows = scf::ForOp::create(
+      nb, loc, cst(nb, 0), cst(nb, tq), cst(nb, kMR), ValueRange{init},
+      [&](OpBuilder &rb, Location l, Value i0, ValueRange rArgs) {
+        auto cols = scf::ForOp::create(
+            rb, l, cst(rb, 0), cst(rb, tk), cst(rb, kNR * kLanes), rArgs,
+            [&](OpBuilder &cb, Location cl, Value j0, ValueRange cArgs) {
+              SmallVector<Value> accInit(kMR * kNR, zeroVec);
+              auto red = scf::ForOp::create(
+                  cb, cl, cst(cb, 0), cst(cb, d), cst(cb, 1), accInit,
+                  [&](OpBuilder &db, Location dl, Value dd, ValueRange acc) {
+                    SmallVector<Value> bv;
+                    for (int64_t c = 0; c < kNR; ++c) {
+                      Value j = arith::AddIOp::create(db, dl, j0,
+                                                      cst(db, c * kLanes));
+                      bv.push_back(vector::TransferReadOp::create(
+                          db, dl, vecT, kT, ValueRange{dd, j}, pad,
+                          ArrayRef<bool>{true}));
+                    }
+                    SmallVector<Value> next;
+                    for (int64_t r = 0; r < kMR; ++r) {
+                      Value i = arith::AddIOp::create(db, dl, i0, cst(db, r));
+                      Value a = tensor::ExtractOp::create(db, dl, qTile,
+                                                          ValueRange{i, dd});
+                      Value av = vector::BroadcastOp::create(db, dl, vecT, a);
+                      for (int64_t c = 0; c < kNR; ++c)
+                        next.push_back(vector::FMAOp::create(
+                            db, dl, av, bv[c], acc[r * kNR + c]));
+                    }
+                    scf::YieldOp::create(db, dl, next);
+                  });
+              Value out = cArgs[0];
+              for (int64_t r = 0; r < kMR; ++r)
+                for (int64_t c = 0; c < kNR; ++c) {
+                  Value i = arith::AddIOp::create(cb, cl, i0, cst(cb, r));
+                  Value j =
+                      arith::AddIOp::create(cb, cl, j0, cst(cb, c * kLanes));
+                  out = vector::TransferWriteOp::create(
+                            cb, cl, red.getResult(r * kNR + c), out,
+                            ValueRange{i, j}, ArrayRef<bool>{true})
+                            .getResult();
+                }
+              scf::YieldOp::create(cb, cl, out);
+            });
+        scf::YieldOp::create(rb, l, cols.getResults());
+      });
+  return rows.getResult(0);
+}
+
+/// acc[Tq, Dv] += p[Tq, 0:tk] . v[0:tk, Dv]: p is the static padded weight
+/// tile, v the unpadded value tile (the padded weights are 0, so stopping at
+/// tk is exact and reads no padding).
+Value OnlineTiler::microPV(OpBuilder &nb, Value p, Value vTile, Value acc,
+                           Value tk) {
+  int64_t tq = sizes.qTile;
+  int64_t dv = op.getValueType().getDimSize(3);
+  auto vecT = VectorType::get({kLanes}, f32);
+  Value pad = f32Const(nb, loc, 0.0);
+  auto rows = scf::ForOp::create(
+      nb, loc, cst(nb, 0), cst(nb, tq), cst(nb, kMR), ValueRange{acc},
+      [&](OpBuilder &rb, Location l, Value i0, ValueRange rArgs) {
+        auto cols = scf::ForOp::create(
+            rb, l, cst(rb, 0), cst(rb, dv), cst(rb, kNR * kLanes), rArgs,
+            [&](OpBuilder &cb, Location cl, Value e0, ValueRange cArgs) {
+              Value out = cArgs[0];
+              SmallVector<Value> accInit;
+              for (int64_t r = 0; r < kMR; ++r)
+                for (int64_t c = 0; c < kNR; ++c) {
+                  Value i = arith::AddIOp::create(cb, cl, i0, cst(cb, r));
+                  Value e =
+                      arith::AddIOp::create(cb, cl, e0, cst(cb, c * kLanes));
+                  accInit.push_back(vector::TransferReadOp::create(
+                      cb, cl, vecT, out, ValueRange{i, e}, pad,
+                      ArrayRef<bool>{true}));
+                }
+              auto red = scf::ForOp::create(
+                  cb, cl, cst(cb, 0), tk, cst(cb, 1), accInit,
+                  [&](OpBuilder &db, Location dl, Value j, ValueRange a) {
+                    SmallVector<Value> bv;
+                    for (int64_t c = 0; c < kNR; ++c) {
+                      Value e = arith::AddIOp::create(db, dl, e0,
+                                                      cst(db, c * kLanes));
+                      bv.push_back(vector::TransferReadOp::create(
+                          db, dl, vecT, vTile, ValueRange{j, e}, pad,
+                          ArrayRef<bool>{true}));
+                    }
+                    SmallVector<Value> next;
+                    for (int64_t r = 0; r < kMR; ++r) {
+                      Value i = arith::AddIOp::create(db, dl, i0, cst(db, r));
+                      Value pv =
+                          tensor::ExtractOp::create(db, dl, p, ValueRange{i, j});
+                      Value pb = vector::BroadcastOp::create(db, dl, vecT, pv);
+                      for (int64_t c = 0; c < kNR; ++c)
+                        next.push_back(vector::FMAOp::create(
+                            db, dl, pb, bv[c], a[r * kNR + c]));
+                    }
+                    scf::YieldOp::create(db, dl, next);
+                  });
+              for (int64_t r = 0; r < kMR; ++r)
+                for (int64_t c = 0; c < kNR; ++c) {
+                  Value i = arith::AddIOp::create(cb, cl, i0, cst(cb, r));
+                  Value e =
+                      arith::AddIOp::create(cb, cl, e0, cst(cb, c * kLanes));
+                  out = vector::TransferWriteOp::create(
+                            cb, cl, red.getResult(r * kNR + c), out,
+                            ValueRange{i, e}, ArrayRef<bool>{true})
+                            .getResult();
+                }
+              scf::YieldOp::create(cb, cl, out);
+            });
+        scf::YieldOp::create(rb, l, cols.getResults());
+      });
+  return rows.getResult(0);
+}
+
+/// init[i] = max(init[i], max_j tile[i, j]) (or + sum_j) on a static padded
+/// [Tq, Tk] tile, with one vector accumulator per row and a final
+/// horizontal reduction. Scores are never NaN, so maxnum is exact.
+Value OnlineTiler::microRowReduce(OpBuilder &nb, Value tile, Value init,
+                                  bool isMax) {
+  int64_t tq = sizes.qTile, tk = sizes.kvTile;
+  auto vecT = VectorType::get({kLanes}, f32);
+  Value pad = f32Const(nb, loc, 0.0);
+  double neutral = isMax ? -std::numeric_limits<double>::infinity() : 0.0;
+  Value neutralVec = arith::ConstantOp::create(
+      nb, loc, vecT, DenseElementsAttr::get(vecT, nb.getF32FloatAttr(neutral)));
+  auto rows = scf::ForOp::create(
+      nb, loc, cst(nb, 0), cst(nb, tq), cst(nb, 1), ValueRange{init},
+      [&](OpBuilder &rb, Location l, Value i, ValueRange rArgs) {
+        auto red = scf::ForOp::create(
+            rb, l, cst(rb, 0), cst(rb, tk), cst(rb, kLanes),
+            ValueRange{neutralVec},
+            [&](OpBuilder &cb, Location cl, Value j, ValueRange a) {
+              Value x = vector::TransferReadOp::create(
+                  cb, cl, vecT, tile, ValueRange{i, j}, pad,
+                  ArrayRef<bool>{true});
+              Value r = isMax ? arith::MaxNumFOp::create(cb, cl, a[0], x)
+                                    .getResult()
+                              : arith::AddFOp::create(cb, cl, a[0], x)
+                                    .getResult();
+              scf::YieldOp::create(cb, cl, r);
+            });
+        Value h = vector::ReductionOp::create(
+            rb, l,
+            isMax ? vector::CombiningKind::MAXNUMF : vector::CombiningKind::ADD,
+            red.getResult(0));
+        Value old = tensor::ExtractOp::create(rb, l, rArgs[0], ValueRange{i});
+        Value n = isMax ? arith::MaxNumFOp::create(rb, l, old, h).getResult()
+                        : arith::AddFOp::create(rb, l, old, h).getResult();
+        scf::YieldOp::create(
+            rb, l,
+            tensor::InsertOp::create(rb, l, n, rArgs[0], ValueRange{i})
+                .getResult());
+      });
+  return rows.getResult(0);
 }
 
 void OnlineTiler::buildTile(OpBuilder &nb, Value bi, Value hi, Value qt,
@@ -225,7 +434,12 @@ void OnlineTiler::buildTile(OpBuilder &nb, Value bi, Value hi, Value qt,
   // Running state.
   Value sinks = op.getSinks();
   Value m0, l0;
-  SmallVector<OpFoldResult> rowShape = {tq};
+  // Micro-kernel tiles are static and zero-padded to Tq x Tk; otherwise the
+  // tiles have the dynamic sizes tq x tk of the boundary.
+  bool micro = useMicroKernels();
+  OpFoldResult rows = micro ? OpFoldResult(nb.getIndexAttr(sizes.qTile))
+                            : OpFoldResult(tq);
+  SmallVector<OpFoldResult> rowShape = {rows};
   if (norm == Normalizer::softmax && sinks) {
     // The sink is an extra key of logit sink_h and value 0.
     Value s = castToF32(nb, loc,
@@ -241,13 +455,22 @@ void OnlineTiler::buildTile(OpBuilder &nb, Value bi, Value hi, Value qt,
                     : -std::numeric_limits<double>::infinity());
     l0 = filled(nb, rowShape, 0.0);
   }
-  Value acc0 = filled(nb, {tq, dvStatic}, 0.0);
+  Value acc0 = filled(nb, {rows, dvStatic}, 0.0);
   Value qTile = slice2D(nb, op.getQuery(), bi, hi, q0, tq, dStatic);
+  if (micro) {
+    // Zero-padded static [Tq, D] copy of the query tile.
+    qTile = tensor::InsertSliceOp::create(
+        nb, loc, qTile, filled(nb, {rows, dStatic}, 0.0),
+        ArrayRef<OpFoldResult>{nb.getIndexAttr(0), nb.getIndexAttr(0)},
+        ArrayRef<OpFoldResult>{tq, dStatic},
+        ArrayRef<OpFoldResult>{nb.getIndexAttr(1), nb.getIndexAttr(1)});
+  }
 
   bool alwaysPartial = op.getMask() || op.getQSegmentIds() ||
                        !op.getMaskMod().empty();
-  bool needsCheck = alwaysPartial || !terms.empty() || op.getQLengths() ||
-                    op.getKvLengths();
+  // Padded micro-kernel tiles always need the "is this tile full-size" test.
+  bool needsCheck = micro || alwaysPartial || !terms.empty() ||
+                    op.getQLengths() || op.getKvLengths();
 
   AffineMap id1 = nb.getMultiDimIdentityMap(1);
   AffineMap id2 = nb.getMultiDimIdentityMap(2);
@@ -256,6 +479,9 @@ void OnlineTiler::buildTile(OpBuilder &nb, Value bi, Value hi, Value qt,
   SmallVector<IterTy> red2 = {IterTy::parallel, IterTy::reduction};
   auto fm = arith::FastMathFlagsAttr::get(
       ctx, arith::FastMathFlags::reassoc | arith::FastMathFlags::contract);
+  auto fmMax = arith::FastMathFlagsAttr::get(
+      ctx, arith::FastMathFlags::reassoc | arith::FastMathFlags::nnan |
+               arith::FastMathFlags::nsz);
 
   auto loop = scf::ForOp::create(
       nb, loc, kvLo, kvHi, tk0, ValueRange{m0, l0, acc0},
@@ -266,21 +492,55 @@ void OnlineTiler::buildTile(OpBuilder &nb, Value bi, Value hi, Value qt,
         Value kTile = slice2D(lb, op.getKey(), bi, hk, k0, tk, dStatic);
         Value vTile = slice2D(lb, op.getValue(), bi, hk, k0, tk, dvStatic);
 
-        // dot[i, j] = sum_d q[i, d] * k[j, d]; loops (i, j, d).
-        Value dot = generic(
-            lb, {qTile, kTile}, filled(lb, {tq, tk}, 0.0),
-            {map(3, {d(0), d(2)}), map(3, {d(1), d(2)}), map(3, {d(0), d(1)})},
-            {IterTy::parallel, IterTy::parallel, IterTy::reduction},
-            [&](OpBuilder &bb, Location bl, ValueRange a) -> Value {
-              Value p = arith::MulFOp::create(bb, bl, castToF32(bb, bl, a[0]),
-                                              castToF32(bb, bl, a[1]), fm);
-              return arith::AddFOp::create(bb, bl, a[2], p, fm);
-            });
+        OpFoldResult cols = micro
+                                ? OpFoldResult(lb.getIndexAttr(sizes.kvTile))
+                                : OpFoldResult(tk);
+        SmallVector<OpFoldResult> tileShape = {rows, cols};
+        Value fullSize = arith::CmpIOp::create(
+            lb, l, arith::CmpIPredicate::eq, tk, tk0);
+        if (micro)
+          fullSize = arith::AndIOp::create(
+              lb, l, fullSize,
+              arith::CmpIOp::create(lb, l, arith::CmpIPredicate::eq, tq, tq0));
+
+        // dot[i, j] = sum_d q[i, d] * k[j, d].
+        Value dot;
+        if (micro) {
+          // Zero-padded transposed key tile [D, Tk], then the
+          // register-blocked kernel.
+          Value kT = filled(lb, {dStatic, cols}, 0.0);
+          SmallVector<OpFoldResult> zero2 = {lb.getIndexAttr(0),
+                                             lb.getIndexAttr(0)};
+          SmallVector<OpFoldResult> one2 = {lb.getIndexAttr(1),
+                                            lb.getIndexAttr(1)};
+          Value kTPart = tensor::ExtractSliceOp::create(
+              lb, l, kT, zero2, ArrayRef<OpFoldResult>{dStatic, tk}, one2);
+          kTPart = linalg::TransposeOp::create(lb, l, kTile, kTPart,
+                                               ArrayRef<int64_t>{1, 0})
+                       .getResult()[0];
+          kT = tensor::InsertSliceOp::create(
+              lb, l, kTPart, kT, zero2, ArrayRef<OpFoldResult>{dStatic, tk},
+              one2);
+          dot = microDot(lb, qTile, kT, empty(lb, tileShape, f32));
+        } else {
+          // Loops (i, j, d).
+          dot = generic(
+              lb, {qTile, kTile}, filled(lb, tileShape, 0.0),
+              {map(3, {d(0), d(2)}), map(3, {d(1), d(2)}),
+               map(3, {d(0), d(1)})},
+              {IterTy::parallel, IterTy::parallel, IterTy::reduction},
+              [&](OpBuilder &bb, Location bl, ValueRange a) -> Value {
+                Value p = arith::MulFOp::create(
+                    bb, bl, castToF32(bb, bl, a[0]), castToF32(bb, bl, a[1]),
+                    fm);
+                return arith::AddFOp::create(bb, bl, a[2], p, fm);
+              });
+        }
 
         // Scores: the masks only on tiles not proven full.
         Value s;
         if (!needsCheck) {
-          s = scores(lb, dot, bi, hi, q0, k0, qLen, kvLen, false);
+          s = scores(lb, dot, bi, hi, q0, k0, qLen, kvLen, false, Value());
         } else {
           Value full;
           if (alwaysPartial) {
@@ -288,7 +548,9 @@ void OnlineTiler::buildTile(OpBuilder &nb, Value bi, Value hi, Value qt,
           } else {
             Value kHi = arith::AddIOp::create(
                 lb, l, arith::AddIOp::create(lb, l, k0, tk), cst(lb, -1));
-            full = arith::ConstantIntOp::create(lb, l, lb.getI1Type(), 1);
+            full = micro ? fullSize
+                         : arith::ConstantIntOp::create(lb, l, lb.getI1Type(),
+                                                        1);
             for (StructuredMaskAttrInterface t : terms)
               full = arith::AndIOp::create(
                   lb, l, full,
@@ -301,11 +563,14 @@ void OnlineTiler::buildTile(OpBuilder &nb, Value bi, Value hi, Value qt,
               [&](OpBuilder &tb, Location tl) {
                 scf::YieldOp::create(
                     tb, tl,
-                    scores(tb, dot, bi, hi, q0, k0, qLen, kvLen, false));
+                    scores(tb, dot, bi, hi, q0, k0, qLen, kvLen, false,
+                           Value()));
               },
               [&](OpBuilder &eb, Location el) {
                 scf::YieldOp::create(
-                    eb, el, scores(eb, dot, bi, hi, q0, k0, qLen, kvLen, true));
+                    eb, el,
+                    scores(eb, dot, bi, hi, q0, k0, qLen, kvLen, true,
+                           micro ? kvHi : Value()));
               });
           s = ifOp.getResult(0);
         }
@@ -317,7 +582,7 @@ void OnlineTiler::buildTile(OpBuilder &nb, Value bi, Value hi, Value qt,
           double bias = 0.0;
           if (FloatAttr a = op.getSigmoidBiasAttr())
             bias = a.getValueAsDouble();
-          p = generic(lb, {s}, empty(lb, {tq, tk}, f32), {id2, id2}, par2,
+          p = generic(lb, {s}, empty(lb, tileShape, f32), {id2, id2}, par2,
                       [&](OpBuilder &bb, Location bl, ValueRange a) -> Value {
                         Value x = arith::AddFOp::create(
                             bb, bl, a[0], f32Const(bb, bl, bias));
@@ -332,15 +597,20 @@ void OnlineTiler::buildTile(OpBuilder &nb, Value bi, Value hi, Value qt,
           // The tile's row max, then one generic that updates the running
           // max in place and yields alpha = exp(m - m_new), the rescaling of
           // the old state (0 while the row has seen no kept score).
-          Value tileMax = generic(
-              lb, {s}, filled(lb, {tq}, -std::numeric_limits<double>::infinity()),
-              {id2, row2}, red2,
-              [&](OpBuilder &bb, Location bl, ValueRange a) -> Value {
-                return arith::MaximumFOp::create(bb, bl, a[1], a[0]);
-              });
+          Value maxInit =
+              filled(lb, rowShape, -std::numeric_limits<double>::infinity());
+          Value tileMax =
+              micro ? microRowReduce(lb, s, maxInit, /*isMax=*/true)
+                    : generic(lb, {s}, maxInit, {id2, row2}, red2,
+                              [&](OpBuilder &bb, Location bl,
+                                  ValueRange a) -> Value {
+                                // Scores are never NaN (finite or -inf).
+                                return arith::MaxNumFOp::create(
+                                    bb, bl, a[1], a[0], fmMax);
+                              });
           auto update = linalg::GenericOp::create(
               lb, l, TypeRange{m.getType(), m.getType()}, ValueRange{tileMax},
-              ValueRange{m, empty(lb, {tq}, f32)}, {id1, id1, id1},
+              ValueRange{m, empty(lb, rowShape, f32)}, {id1, id1, id1},
               {IterTy::parallel},
               [&](OpBuilder &bb, Location bl, ValueRange a) {
                 Value mOld = a[1];
@@ -377,7 +647,7 @@ void OnlineTiler::buildTile(OpBuilder &nb, Value bi, Value hi, Value qt,
                                 .getResult();
             return arith::SelectOp::create(bb, bl, kept, r, zero);
           };
-          p = generic(lb, {s, mNew}, empty(lb, {tq, tk}, f32),
+          p = generic(lb, {s, mNew}, empty(lb, tileShape, f32),
                       {id2, row2, id2}, par2,
                       [&](OpBuilder &bb, Location bl, ValueRange a) -> Value {
                         return weight(bb, bl, a[0], a[1], false);
@@ -385,7 +655,7 @@ void OnlineTiler::buildTile(OpBuilder &nb, Value bi, Value hi, Value qt,
           Value weights = p;
           if (softpick)
             weights = generic(
-                lb, {s, mNew}, empty(lb, {tq, tk}, f32), {id2, row2, id2},
+                lb, {s, mNew}, empty(lb, tileShape, f32), {id2, row2, id2},
                 par2, [&](OpBuilder &bb, Location bl, ValueRange a) -> Value {
                   return weight(bb, bl, a[0], a[1], true);
                 });
@@ -396,25 +666,35 @@ void OnlineTiler::buildTile(OpBuilder &nb, Value bi, Value hi, Value qt,
                         [&](OpBuilder &bb, Location bl, ValueRange a) -> Value {
                           return arith::MulFOp::create(bb, bl, a[1], a[0]);
                         });
-          sum = generic(lb, {weights}, sum, {id2, row2}, red2,
-                        [&](OpBuilder &bb, Location bl, ValueRange a) -> Value {
-                          return arith::AddFOp::create(bb, bl, a[1], a[0], fm);
-                        });
+          sum = micro
+                    ? microRowReduce(lb, weights, sum, /*isMax=*/false)
+                    : generic(lb, {weights}, sum, {id2, row2}, red2,
+                              [&](OpBuilder &bb, Location bl,
+                                  ValueRange a) -> Value {
+                                return arith::AddFOp::create(bb, bl, a[1],
+                                                             a[0], fm);
+                              });
           acc = generic(lb, {alpha}, acc, {row2, id2}, par2,
                         [&](OpBuilder &bb, Location bl, ValueRange a) -> Value {
                           return arith::MulFOp::create(bb, bl, a[1], a[0]);
                         });
         }
-        // acc[i, e] += sum_j p[i, j] * v[j, e]; loops (i, j, e), e innermost.
-        acc = generic(
-            lb, {p, vTile}, acc,
-            {map(3, {d(0), d(1)}), map(3, {d(1), d(2)}), map(3, {d(0), d(2)})},
-            {IterTy::parallel, IterTy::reduction, IterTy::parallel},
-            [&](OpBuilder &bb, Location bl, ValueRange a) -> Value {
-              Value prod = arith::MulFOp::create(
-                  bb, bl, a[0], castToF32(bb, bl, a[1]), fm);
-              return arith::AddFOp::create(bb, bl, a[2], prod, fm);
-            });
+        // acc[i, e] += sum_j p[i, j] * v[j, e].
+        if (micro) {
+          acc = microPV(lb, p, vTile, acc, tk);
+        } else {
+          // Loops (i, j, e), e innermost.
+          acc = generic(
+              lb, {p, vTile}, acc,
+              {map(3, {d(0), d(1)}), map(3, {d(1), d(2)}),
+               map(3, {d(0), d(2)})},
+              {IterTy::parallel, IterTy::reduction, IterTy::parallel},
+              [&](OpBuilder &bb, Location bl, ValueRange a) -> Value {
+                Value prod = arith::MulFOp::create(
+                    bb, bl, a[0], castToF32(bb, bl, a[1]), fm);
+                return arith::AddFOp::create(bb, bl, a[2], prod, fm);
+              });
+        }
         scf::YieldOp::create(lb, l, ValueRange{mNew, sum, acc});
       });
   Value m = loop.getResult(0), sum = loop.getResult(1),
@@ -444,7 +724,7 @@ void OnlineTiler::buildTile(OpBuilder &nb, Value bi, Value hi, Value qt,
   }
   outMaps.push_back(id2);
   tiles.push_back(generic(
-      nb, outIns, empty(nb, {tq, dvStatic}, oElem), outMaps, par2,
+      nb, outIns, empty(nb, {rows, dvStatic}, oElem), outMaps, par2,
       [&](OpBuilder &bb, Location bl, ValueRange a) -> Value {
         Value o = a[0];
         if (den) {
@@ -466,6 +746,17 @@ void OnlineTiler::buildTile(OpBuilder &nb, Value bi, Value hi, Value qt,
           Value lg = math::LogOp::create(bb, bl, a[0]);
           return arith::AddFOp::create(bb, bl, safeMax(bb, bl, a[1]), lg);
         }));
+  if (micro) {
+    // Drop the padding rows.
+    SmallVector<OpFoldResult> zero = {nb.getIndexAttr(0), nb.getIndexAttr(0)};
+    SmallVector<OpFoldResult> one = {nb.getIndexAttr(1), nb.getIndexAttr(1)};
+    tiles[0] = tensor::ExtractSliceOp::create(
+        nb, loc, tiles[0], zero, ArrayRef<OpFoldResult>{tq, dvStatic}, one);
+    if (tiles.size() > 1)
+      tiles[1] = tensor::ExtractSliceOp::create(
+          nb, loc, tiles[1], ArrayRef<OpFoldResult>{nb.getIndexAttr(0)},
+          ArrayRef<OpFoldResult>{tq}, ArrayRef<OpFoldResult>{one[0]});
+  }
   q0Out = q0;
   tqOut = tq;
 }

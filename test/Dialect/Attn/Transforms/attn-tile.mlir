@@ -22,9 +22,9 @@
 // CHECK:         %[[LO:.+]] = arith.maxsi %[[WLO]], %c0 : index
 // CHECK:         %[[HI:.+]] = arith.minsi %[[CAUSALHI]], %[[QHI1]] : index
 // CHECK:         scf.for %[[K0:.+]] = %[[LO]] to %[[HI]] step %[[C128]] iter_args(
-// CHECK:           linalg.generic {{.*}}iterator_types = ["parallel", "parallel", "reduction"]
+// CHECK:           vector.fma
 // CHECK:           %[[FULL:.+]] = arith.andi
-// CHECK:           scf.if %{{.+}} -> (tensor<?x?xf32>) {
+// CHECK:           scf.if %{{.+}} -> (tensor<64x128xf32>) {
 // CHECK-NOT:         arith.cmpi
 // CHECK:             arith.mulf
 // CHECK-NOT:         arith.select
@@ -44,16 +44,47 @@ func.func @causal_window(%q: tensor<1x4x?x64xf32>, %k: tensor<1x4x?x64xf32>, %v:
 
 // -----
 
-/// No mask: the key loop covers [0, Lkv) and needs no scf.if. Tile sizes
-/// are pass options.
+/// No mask (bf16, generic tile code): the key loop covers [0, Lkv) and needs
+/// no scf.if. Tile sizes are pass options.
 // CHECK-LABEL: func @dense
 // CHECK:   scf.forall (%{{.+}}, %{{.+}}, %{{.+}}) in (2, 8, 16)
 // CHECK:     scf.for %{{.+}} = %c0 to %c1000 step %c128
 // CHECK-NOT: scf.if
+// CHECK:       linalg.generic {{.*}}iterator_types = ["parallel", "parallel", "reduction"]
+// CHECK-NOT: scf.if
+// CHECK:     scf.forall.in_parallel
 // SMALL-LABEL: func @dense
 // SMALL:   scf.forall (%{{.+}}, %{{.+}}, %{{.+}}) in (2, 8, 63)
 // SMALL:     scf.for %{{.+}} = %c0 to %c1000 step %c32
-func.func @dense(%q: tensor<2x8x1000x64xf32>, %k: tensor<2x8x1000x64xf32>, %v: tensor<2x8x1000x64xf32>) -> tensor<2x8x1000x64xf32> {
+func.func @dense(%q: tensor<2x8x1000x64xbf16>, %k: tensor<2x8x1000x64xbf16>, %v: tensor<2x8x1000x64xbf16>) -> tensor<2x8x1000x64xbf16> {
+  %o = attn.attention ins(%q, %k, %v : tensor<2x8x1000x64xbf16>, tensor<2x8x1000x64xbf16>, tensor<2x8x1000x64xbf16>)
+      -> tensor<2x8x1000x64xbf16>
+  return %o : tensor<2x8x1000x64xbf16>
+}
+
+// -----
+
+/// f32 with a static Dv that is a multiple of 32: static 64x128 tiles
+/// zero-padded at the boundary, Q.K^T and P.V in an 8x32 register block
+/// (16 vector<16xf32> accumulators), and a full-size test that routes
+/// boundary tiles through the masked branch (column j >= Lkv is -inf).
+// CHECK-LABEL: func @dense_f32_micro
+// CHECK:   scf.for %[[K0:.+]] = %c0 to %c1000 step %c128
+// CHECK:     %[[TK:.+]] = arith.minsi %{{.+}}, %c128 : index
+// CHECK:     %[[FULLK:.+]] = arith.cmpi eq, %[[TK]], %c128 : index
+// CHECK:     linalg.transpose
+// CHECK:     scf.for %{{.+}} = %c0 to %c64 step %c8
+// CHECK:       scf.for %{{.+}} = %c0 to %c128 step %c32
+// CHECK:         scf.for %{{.+}} = %c0 to %c64 step %c1 iter_args({{.*}}) -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>)
+// CHECK-COUNT-16: vector.fma
+// CHECK:     scf.if %{{.+}} -> (tensor<64x128xf32>)
+// CHECK:     } else {
+// CHECK:       arith.cmpi slt, %{{.+}}, %c1000 : index
+// CHECK:     vector.reduction <maxnumf>
+// CHECK:     vector.reduction <add>
+// CHECK:     scf.for %{{.+}} = %c0 to %[[TK]] step %c1 iter_args(
+// CHECK-COUNT-16: vector.fma
+func.func @dense_f32_micro(%q: tensor<2x8x1000x64xf32>, %k: tensor<2x8x1000x64xf32>, %v: tensor<2x8x1000x64xf32>) -> tensor<2x8x1000x64xf32> {
   %o = attn.attention ins(%q, %k, %v : tensor<2x8x1000x64xf32>, tensor<2x8x1000x64xf32>, tensor<2x8x1000x64xf32>)
       -> tensor<2x8x1000x64xf32>
   return %o : tensor<2x8x1000x64xf32>

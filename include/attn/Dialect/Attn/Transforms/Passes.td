@@ -82,7 +82,31 @@ def AttnTilePass : Pass<"attn-tile"> {
     "::mlir::linalg::LinalgDialect",
     "::mlir::math::MathDialect",
     "::mlir::scf::SCFDialect",
-    "::mlir::tensor::TensorDialect"
+    "::mlir::tensor::TensorDialect",
+    "::mlir::vector::VectorDialect"
+  ];
+}
+
+def AttnApproximateMathPass : Pass<"attn-approximate-math"> {
+  let summary = "Replace f32 transcendental math ops by polynomial approximations";
+  let description = [{
+    Applies the upstream math polynomial approximations (exp, log, tanh,
+    ...) and f32 expansions to every op nested under the root, so that the
+    softmax exponentials become plain arithmetic that LLVM vectorises,
+    instead of one libm call per score. The approximations are accurate to
+    a few ULP in f32, inside the 1e-5 relative tolerance of the numeric
+    check.
+
+    ```mlir
+    %e = math.exp %x : f32
+    ```
+
+    becomes a range reduction and a polynomial in `arith` ops.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::math::MathDialect",
+    "::mlir::vector::VectorDialect"
   ];
 }
 

@@ -36,6 +36,10 @@ FailureOr<SmallVector<Value>>
 tileAttentionOnline(RewriterBase &rewriter, AttentionOp op,
                     const AttentionTileSizes &sizes);
 
+/// Patterns replacing f32 transcendental math ops (exp, log, tanh, ...) by
+/// the upstream polynomial approximations, so that they vectorise.
+void populateAttnMathApproximationPatterns(RewritePatternSet &patterns);
+
 } // namespace attn
 } // namespace mlir
 
