@@ -17,11 +17,11 @@
 // CHECK: llvm.func @_mlir_ciface_attention_causal(%{{.+}}: !llvm.ptr, %{{.+}}: !llvm.ptr, %{{.+}}: !llvm.ptr, %{{.+}}: !llvm.ptr, %{{.+}}: !llvm.ptr)
 
 /// Default (tiled) first stage: O(L) memory. The only buffers are per-tile
-/// (at most 64 query rows x 128 keys); no 512x512 score buffer exists. The
+/// (at most 128 query rows x 64 keys); no 512x512 score buffer exists. The
 /// output became a trailing out-param.
 // TILED-LABEL: func.func @attention_causal
 // TILED-SAME: (%{{.+}}: memref<1x2x512x8xf32>, %{{.+}}: memref<1x1x512x8xf32>, %{{.+}}: memref<1x1x512x8xf32>, %{{.+}}: memref<2xf32>, %[[OUT:.+]]: memref<1x2x512x8xf32>)
-// TILED: scf.forall (%{{.+}}, %{{.+}}) in (2, 8)
+// TILED: scf.forall (%{{.+}}, %{{.+}}) in (2, 4)
 // TILED: scf.for
 // TILED: memref.alloc(%{{.+}}, %{{.+}}) {{.*}} : memref<?x?xf32>
 // TILED-NOT: memref<512x512xf32>

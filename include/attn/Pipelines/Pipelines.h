@@ -29,11 +29,13 @@ struct AttnCPUPipelineOptions
                      "instead of the tiled online-softmax path"),
       llvm::cl::init(false)};
   PassOptions::Option<int64_t> qTile{
-      *this, "q-tile", llvm::cl::desc("Query rows per tile (tiled path)"),
-      llvm::cl::init(64)};
+      *this, "q-tile",
+      llvm::cl::desc("Query rows per tile (tiled path; 0: from the shape)"),
+      llvm::cl::init(0)};
   PassOptions::Option<int64_t> kvTile{
-      *this, "kv-tile", llvm::cl::desc("Keys per tile (tiled path)"),
-      llvm::cl::init(128)};
+      *this, "kv-tile",
+      llvm::cl::desc("Keys per tile (tiled path; 0: from the shape)"),
+      llvm::cl::init(0)};
   PassOptions::Option<bool> parallel{
       *this, "parallel",
       llvm::cl::desc("Run the (batch, head, query tile) loop on OpenMP "

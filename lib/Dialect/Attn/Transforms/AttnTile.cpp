@@ -762,6 +762,14 @@ void OnlineTiler::buildTile(OpBuilder &nb, Value bi, Value hi, Value qt,
 }
 
 FailureOr<SmallVector<Value>> OnlineTiler::run() {
+  if (sizes.qTile == 0) {
+    int64_t lq = op.getQueryType().getDimSize(2);
+    sizes.qTile = 128;
+    if (!ShapedType::isDynamic(lq) && lq < 128)
+      sizes.qTile = std::max<int64_t>(8, llvm::alignTo(lq, 8));
+  }
+  if (sizes.kvTile == 0)
+    sizes.kvTile = 64;
   if (sizes.qTile < 1 || sizes.kvTile < 1)
     return op.emitOpError("expects positive tile sizes, got q-tile = ")
            << sizes.qTile << ", kv-tile = " << sizes.kvTile;

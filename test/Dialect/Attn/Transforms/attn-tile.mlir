@@ -1,4 +1,5 @@
-// RUN: attn-opt %s -attn-tile -canonicalize -cse -split-input-file | FileCheck %s
+// RUN: attn-opt %s -attn-tile="q-tile=64 kv-tile=128" -canonicalize -cse -split-input-file | FileCheck %s
+// RUN: attn-opt %s -attn-tile -canonicalize -cse -split-input-file | FileCheck %s --check-prefix=AUTO
 // RUN: attn-opt %s -attn-tile="q-tile=16 kv-tile=32" -canonicalize -cse -split-input-file | FileCheck %s --check-prefix=SMALL
 
 /// Causal + sliding window on dynamic lengths. Per query tile, the key loop
@@ -56,6 +57,10 @@ func.func @causal_window(%q: tensor<1x4x?x64xf32>, %k: tensor<1x4x?x64xf32>, %v:
 // SMALL-LABEL: func @dense
 // SMALL:   scf.forall (%{{.+}}, %{{.+}}, %{{.+}}) in (2, 8, 63)
 // SMALL:     scf.for %{{.+}} = %c0 to %c1000 step %c32
+/// Default tiles: 128 query rows x 64 keys.
+// AUTO-LABEL: func @dense
+// AUTO:   scf.forall (%{{.+}}, %{{.+}}, %{{.+}}) in (2, 8, 8)
+// AUTO:     scf.for %{{.+}} = %c0 to %c1000 step %c64
 func.func @dense(%q: tensor<2x8x1000x64xbf16>, %k: tensor<2x8x1000x64xbf16>, %v: tensor<2x8x1000x64xbf16>) -> tensor<2x8x1000x64xbf16> {
   %o = attn.attention ins(%q, %k, %v : tensor<2x8x1000x64xbf16>, tensor<2x8x1000x64xbf16>, tensor<2x8x1000x64xbf16>)
       -> tensor<2x8x1000x64xbf16>
@@ -94,6 +99,11 @@ func.func @dense_f32_micro(%q: tensor<2x8x1000x64xf32>, %k: tensor<2x8x1000x64xf
 
 /// GQA reads K/V head h / 4 without copies; kv_lengths bound the key loop
 /// per sequence; sinks seed the running max and sum (an extra key of value 0).
+/// Default tiles with a static query length under 128: a single query tile
+/// (104 rows, holding all 100), so the tile loop folds away.
+// AUTO-LABEL: func @gqa_lengths_sinks
+// AUTO:   scf.forall (%{{.+}}, %{{.+}}) in (2, 8)
+// AUTO:     linalg.fill {{.*}} -> tensor<100xf32>
 // CHECK-LABEL: func @gqa_lengths_sinks
 // CHECK-SAME: %[[K:[^:]+]]: tensor<2x2x300x64xbf16>
 // CHECK-SAME: %[[KL:[^:]+]]: tensor<2xi32>, %[[S:[^:]+]]: tensor<8xf32>

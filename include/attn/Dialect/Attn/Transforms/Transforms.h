@@ -22,10 +22,12 @@ FailureOr<SmallVector<Value>> decomposeAttention(RewriterBase &rewriter,
 /// Decomposes every `attn.attention` nested under `root`.
 LogicalResult decomposeAllAttention(RewriterBase &rewriter, Operation *root);
 
-/// Tile sizes of the online-softmax lowering.
+/// Tile sizes of the online-softmax lowering; 0 picks a size from the shape
+/// (128 query rows, or the static query length rounded up to 8 when shorter;
+/// 64 keys), which keeps the f32 score tile at 32 KiB, inside L1.
 struct AttentionTileSizes {
-  int64_t qTile = 64;
-  int64_t kvTile = 128;
+  int64_t qTile = 0;
+  int64_t kvTile = 0;
 };
 
 /// Replaces `op` by an scf.forall over (batch, head, query tile) running the
