@@ -278,10 +278,12 @@ def random_inputs(var, nrng):
     if var.get("kv_lengths"):
         x["kv_lengths"] = nrng.integers(0, Lkv + 1, size=B).astype(np.int32)
     if var.get("segments"):
-        x["q_segment_ids"] = np.sort(nrng.integers(0, 3, size=(B, Lq)),
-                                     axis=1).astype(np.int32)
-        x["kv_segment_ids"] = np.sort(nrng.integers(0, 3, size=(B, Lkv)),
-                                      axis=1).astype(np.int32)
+        # Packed documents (sorted ids) usually, arbitrary ids sometimes.
+        sort = np.sort if nrng.random() < 0.7 else (lambda a, axis: a)
+        x["q_segment_ids"] = sort(nrng.integers(0, 3, size=(B, Lq)),
+                                  axis=1).astype(np.int32)
+        x["kv_segment_ids"] = sort(nrng.integers(0, 3, size=(B, Lkv)),
+                                   axis=1).astype(np.int32)
     if var.get("sinks"):
         x["sinks"] = nrng.standard_normal(Hq)
     if var.get("score_mod") == "alibi":

@@ -127,6 +127,8 @@ struct OnlineTiler {
   Value microDot(OpBuilder &nb, Value qTile, Value kT, Value init);
   Value microPV(OpBuilder &nb, Value p, Value vTile, Value acc, Value tk);
   Value microRowReduce(OpBuilder &nb, Value tile, Value init, bool isMax);
+  std::pair<Value, Value> segmentRange(OpBuilder &nb, Value ids, Value bi,
+                                       Value start, Value count);
   void buildTile(OpBuilder &nb, Value bi, Value hi, Value qt,
                  ValueRange sharedOuts, SmallVectorImpl<Value> &tiles,
                  Value &q0Out, Value &tqOut);
@@ -383,6 +385,24 @@ Value OnlineTiler::microRowReduce(OpBuilder &nb, Value tile, Value init,
   return rows.getResult(0);
 }
 
+/// (min, max) of ids[bi, start : start + count] (count >= 1).
+std::pair<Value, Value> OnlineTiler::segmentRange(OpBuilder &nb, Value ids,
+                                                  Value bi, Value start,
+                                                  Value count) {
+  Value first = tensor::ExtractOp::create(nb, loc, ids, ValueRange{bi, start});
+  Value end = arith::AddIOp::create(nb, loc, start, count);
+  auto loop = scf::ForOp::create(
+      nb, loc, start, end, cst(nb, 1), ValueRange{first, first},
+      [&](OpBuilder &b2, Location l, Value i, ValueRange mm) {
+        Value x = tensor::ExtractOp::create(b2, l, ids, ValueRange{bi, i});
+        scf::YieldOp::create(
+            b2, l,
+            ValueRange{arith::MinSIOp::create(b2, l, mm[0], x),
+                       arith::MaxSIOp::create(b2, l, mm[1], x)});
+      });
+  return {loop.getResult(0), loop.getResult(1)};
+}
+
 void OnlineTiler::buildTile(OpBuilder &nb, Value bi, Value hi, Value qt,
                             ValueRange sharedOuts,
                             SmallVectorImpl<Value> &tiles, Value &q0Out,
@@ -483,12 +503,17 @@ void OnlineTiler::buildTile(OpBuilder &nb, Value bi, Value hi, Value qt,
       ctx, arith::FastMathFlags::reassoc | arith::FastMathFlags::nnan |
                arith::FastMathFlags::nsz);
 
+  std::optional<std::pair<Value, Value>> qSegRange;
+  if (op.getQSegmentIds())
+    qSegRange = segmentRange(nb, op.getQSegmentIds(), bi, q0, tq);
   auto loop = scf::ForOp::create(
       nb, loc, kvLo, kvHi, tk0, ValueRange{m0, l0, acc0},
-      [&](OpBuilder &lb, Location l, Value k0, ValueRange state) {
-        Value m = state[0], sum = state[1], acc = state[2];
+      [&](OpBuilder &lb0, Location l, Value k0, ValueRange state) {
         Value tk = arith::MinSIOp::create(
-            lb, l, tk0, arith::SubIOp::create(lb, l, kvHi, k0));
+            lb0, l, tk0, arith::SubIOp::create(lb0, l, kvHi, k0));
+        // The online update of one key tile.
+        auto body = [&](OpBuilder &lb, ValueRange st) -> SmallVector<Value> {
+        Value m = st[0], sum = st[1], acc = st[2];
         Value kTile = slice2D(lb, op.getKey(), bi, hk, k0, tk, dStatic);
         Value vTile = slice2D(lb, op.getValue(), bi, hk, k0, tk, dvStatic);
 
@@ -695,7 +720,33 @@ void OnlineTiler::buildTile(OpBuilder &nb, Value bi, Value hi, Value qt,
                 return arith::AddFOp::create(bb, bl, a[2], prod, fm);
               });
         }
-        scf::YieldOp::create(lb, l, ValueRange{mNew, sum, acc});
+        return {mNew, sum, acc};
+        };
+        if (!qSegRange) {
+          scf::YieldOp::create(lb0, l, body(lb0, state));
+          return;
+        }
+        // Document masks: a key tile whose segment ids lie outside the
+        // [min, max] of the query tile's ids keeps no score; skip it at run
+        // time (exact for any ids, tight for packed sorted documents).
+        auto [kMin, kMax] =
+            segmentRange(lb0, op.getKvSegmentIds(), bi, k0, tk);
+        Value disjoint = arith::OrIOp::create(
+            lb0, l,
+            arith::CmpIOp::create(lb0, l, arith::CmpIPredicate::slt, kMax,
+                                  qSegRange->first),
+            arith::CmpIOp::create(lb0, l, arith::CmpIPredicate::sgt, kMin,
+                                  qSegRange->second));
+        // A loop of 0 or 1 trips rather than an scf.if: its results stay
+        // equivalent to the loop-carried buffers after bufferization.
+        Value trips = arith::SelectOp::create(lb0, l, disjoint, cst(lb0, 0),
+                                              cst(lb0, 1));
+        auto skip = scf::ForOp::create(
+            lb0, l, cst(lb0, 0), trips, cst(lb0, 1), state,
+            [&](OpBuilder &tb, Location tl, Value, ValueRange inner) {
+              scf::YieldOp::create(tb, tl, body(tb, inner));
+            });
+        scf::YieldOp::create(lb0, l, skip.getResults());
       });
   Value m = loop.getResult(0), sum = loop.getResult(1),
         acc = loop.getResult(2);

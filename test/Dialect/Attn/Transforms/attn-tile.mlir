@@ -140,3 +140,28 @@ func.func @chunked(%q: tensor<1x1x512x32xf32>) -> tensor<1x1x512x32xf32> {
       {masks = [#attn.chunked<64>]} -> tensor<1x1x512x32xf32>
   return %o : tensor<1x1x512x32xf32>
 }
+
+// -----
+
+/// Document masks skip key tiles at run time: the (min, max) of the query
+/// tile's segment ids is computed once, each key tile's per iteration, and a
+/// 0-or-1-trip loop runs the tile only when the ranges overlap.
+// CHECK-LABEL: func @documents
+// CHECK-SAME: %[[QS:[^:]+]]: tensor<1x4096xi32>, %[[KS:[^:]+]]: tensor<1x4096xi32>
+// CHECK:   %[[QMM:.+]]:2 = scf.for {{.*}} iter_args(
+// CHECK:     tensor.extract %[[QS]]
+// CHECK:     arith.minsi
+// CHECK:     arith.maxsi
+// CHECK:   scf.for %[[K0:.+]] = %c0 to %c4096 step %c128 iter_args(
+// CHECK:     %[[KMM:.+]]:2 = scf.for {{.*}} iter_args(
+// CHECK:       tensor.extract %[[KS]]
+// CHECK:     %[[BELOW:.+]] = arith.cmpi slt, %[[KMM]]#1, %[[QMM]]#0 : i32
+// CHECK:     %[[ABOVE:.+]] = arith.cmpi sgt, %[[KMM]]#0, %[[QMM]]#1 : i32
+// CHECK:     %[[DISJOINT:.+]] = arith.ori %[[BELOW]], %[[ABOVE]] : i1
+// CHECK:     %[[TRIPS:.+]] = arith.select %[[DISJOINT]], %c0, %c1 : index
+// CHECK:     scf.for %{{.+}} = %c0 to %[[TRIPS]] step %c1 iter_args(
+func.func @documents(%q: tensor<1x1x4096x64xbf16>, %qs: tensor<1x4096xi32>, %ks: tensor<1x4096xi32>) -> tensor<1x1x4096x64xbf16> {
+  %o = attn.attention ins(%q, %q, %q : tensor<1x1x4096x64xbf16>, tensor<1x1x4096x64xbf16>, tensor<1x1x4096x64xbf16>)
+      segment_ids(%qs, %ks : tensor<1x4096xi32>, tensor<1x4096xi32>) -> tensor<1x1x4096x64xbf16>
+  return %o : tensor<1x1x4096x64xbf16>
+}
