@@ -7,9 +7,10 @@
 # RUN: %python -m attn.check --seed 3 --count 100 --pipeline "attn-cpu-pipeline=q-tile=1 kv-tile=1 parallel=false" | FileCheck %s
 # RUN: %python -m attn.check --seed 4 --count 100 --pipeline "attn-cpu-pipeline=q-tile=4 kv-tile=7 num-threads=3" | FileCheck %s
 # Tile sizes that enable the register micro-kernels on the larger variants
-# (f32, static Dv a multiple of 32), with partial boundary tiles.
-# RUN: %python -m attn.check --seed 8 --count 120 --pipeline "attn-cpu-pipeline=q-tile=8 kv-tile=32" | FileCheck %s
-# RUN: %python -m attn.check --seed 9 --count 80 --pipeline "attn-cpu-pipeline=q-tile=16 kv-tile=64 parallel=false" | FileCheck %s
+# (f32, static Dv a multiple of 32, query tile a multiple of 32), with
+# partial boundary tiles.
+# RUN: %python -m attn.check --seed 8 --count 120 --pipeline "attn-cpu-pipeline=q-tile=32 kv-tile=8" | FileCheck %s
+# RUN: %python -m attn.check --seed 9 --count 80 --pipeline "attn-cpu-pipeline=q-tile=32 kv-tile=16 parallel=false" | FileCheck %s
 # Half precision inputs on both paths.
 # RUN: %python -m attn.check --seed 5 --count 40 --dtype bf16 | FileCheck %s
 # RUN: %python -m attn.check --seed 6 --count 40 --dtype f16 --pipeline "attn-cpu-pipeline=q-tile=2 kv-tile=3" | FileCheck %s

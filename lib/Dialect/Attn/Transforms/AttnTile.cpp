@@ -124,9 +124,8 @@ struct OnlineTiler {
 
   FailureOr<SmallVector<Value>> run();
   bool useMicroKernels();
-  Value microDot(OpBuilder &nb, Value qTile, Value kT, Value init);
+  Value microDotT(OpBuilder &nb, Value kTile, Value qT, Value tk, Value init);
   Value microPV(OpBuilder &nb, Value p, Value vTile, Value acc, Value tk);
-  Value microRowReduce(OpBuilder &nb, Value tile, Value init, bool isMax);
   std::pair<Value, Value> segmentRange(OpBuilder &nb, Value ids, Value bi,
                                        Value start, Value count);
   void buildTile(OpBuilder &nb, Value bi, Value hi, Value qt,
@@ -134,28 +133,29 @@ struct OnlineTiler {
                  Value &q0Out, Value &tqOut);
   Value scores(OpBuilder &nb, Value dot, Value bi, Value hi, Value q0,
                Value k0, Value qLen, Value kvLen, bool structured,
-               Value kvEnd);
+               Value kvEnd, bool transposed);
 };
 } // namespace
 
 /// Applies the score semantics to a tile of dot products whose element
-/// (i, j) is the global (q0 + i, k0 + j). With `kvEnd` set the tile is
+/// (i, j) is the global (q0 + i, k0 + j), or (k0 + i, q0 + j) for a
+/// `transposed` (keys x queries) tile. With `kvEnd` set the tile is
 /// padded: columns at or past `kvEnd` become -inf and indices are clamped
 /// into the operands' bounds before any read (padded rows are discarded by
 /// the caller).
 Value OnlineTiler::scores(OpBuilder &nb, Value dot, Value bi, Value hi,
                           Value q0, Value k0, Value qLen, Value kvLen,
-                          bool structured, Value kvEnd) {
+                          bool structured, Value kvEnd, bool transposed) {
   AffineMap id2 = nb.getMultiDimIdentityMap(2);
   SmallVector<OpFoldResult> shape = tensor::getMixedSizes(nb, loc, dot);
   return generic(
       nb, {dot}, empty(nb, shape, f32), {id2, id2},
       {IterTy::parallel, IterTy::parallel},
       [&](OpBuilder &bb, Location l, ValueRange args) {
-        Value gi = arith::AddIOp::create(bb, l, q0,
-                                         linalg::IndexOp::create(bb, l, 0));
-        Value gj = arith::AddIOp::create(bb, l, k0,
-                                         linalg::IndexOp::create(bb, l, 1));
+        Value gi = arith::AddIOp::create(
+            bb, l, q0, linalg::IndexOp::create(bb, l, transposed ? 1 : 0));
+        Value gj = arith::AddIOp::create(
+            bb, l, k0, linalg::IndexOp::create(bb, l, transposed ? 0 : 1));
         Value inRange;
         if (kvEnd) {
           inRange = arith::CmpIOp::create(bb, l, arith::CmpIPredicate::slt, gj,
@@ -216,42 +216,50 @@ bool OnlineTiler::useMicroKernels() {
   int64_t d = qT.getDimSize(3), dv = op.getValueType().getDimSize(3);
   return qT.getElementType().isF32() && !ShapedType::isDynamic(d) &&
          !ShapedType::isDynamic(dv) && dv % (kNR * kLanes) == 0 &&
-         sizes.qTile % kMR == 0 && sizes.kvTile % (kNR * kLanes) == 0;
+         sizes.qTile % (kNR * kLanes) == 0 && sizes.kvTile % kMR == 0;
 }
 
-/// dot[Tq, Tk] = q[Tq, D] . kT[D, Tk] on static padded tiles; `kT` is the
-/// key tile transposed so that key positions are contiguous.
-Value OnlineTiler::microDot(OpBuilder &nb, Value qTile, Value kT,
-                            Value init) {
-  int64_t tq = sizes.qTile, tk = sizes.kvTile;
+/// dotT[Tk, Tq] = k[0:tk, D] . qT[D, Tq]: the scores transposed (keys x
+/// queries), from the unpadded key tile and the zero-padded transposed query
+/// tile (built once per query tile). Key rows at or past `tk` read the last
+/// real row (clamped index); the caller masks those scores.
+Value OnlineTiler::microDotT(OpBuilder &nb, Value kTile, Value qT, Value tk,
+                             Value init) {
+  int64_t tq = sizes.qTile, tkS = sizes.kvTile;
   int64_t d = op.getQueryType().getDimSize(3);
   auto vecT = VectorType::get({kLanes}, f32);
   Value zeroVec = arith::ConstantOp::create(
       nb, loc, vecT, DenseElementsAttr::get(vecT, nb.getF32FloatAttr(0.0)));
   Value pad = f32Const(nb, loc, 0.0);
-  auto rows = scf::ForOp::create(
-      nb, loc, cst(nb, 0), cst(nb, tq), cst(nb, kMR), ValueRange{init},
-      [&](OpBuilder &rb, Location l, Value i0, ValueRange rArgs) {
+  Value lastRow = arith::SubIOp::create(nb, loc, tk, cst(nb, 1));
+  auto rowsLoop = scf::ForOp::create(
+      nb, loc, cst(nb, 0), cst(nb, tkS), cst(nb, kMR), ValueRange{init},
+      [&](OpBuilder &rb, Location l, Value j0, ValueRange rArgs) {
+        SmallVector<Value> kRows;
+        for (int64_t r = 0; r < kMR; ++r)
+          kRows.push_back(arith::MinSIOp::create(
+              rb, l, arith::AddIOp::create(rb, l, j0, cst(rb, r)), lastRow));
         auto cols = scf::ForOp::create(
-            rb, l, cst(rb, 0), cst(rb, tk), cst(rb, kNR * kLanes), rArgs,
-            [&](OpBuilder &cb, Location cl, Value j0, ValueRange cArgs) {
+            rb, l, cst(rb, 0), cst(rb, tq), cst(rb, kNR * kLanes), rArgs,
+            [&](OpBuilder &cb, Location cl, Value i0, ValueRange cArgs) {
               SmallVector<Value> accInit(kMR * kNR, zeroVec);
               auto red = scf::ForOp::create(
                   cb, cl, cst(cb, 0), cst(cb, d), cst(cb, 1), accInit,
                   [&](OpBuilder &db, Location dl, Value dd, ValueRange acc) {
                     SmallVector<Value> bv;
                     for (int64_t c = 0; c < kNR; ++c) {
-                      Value j = arith::AddIOp::create(db, dl, j0,
+                      Value i = arith::AddIOp::create(db, dl, i0,
                                                       cst(db, c * kLanes));
                       bv.push_back(vector::TransferReadOp::create(
-                          db, dl, vecT, kT, ValueRange{dd, j}, pad,
+                          db, dl, vecT, qT, ValueRange{dd, i}, pad,
                           ArrayRef<bool>{true}));
                     }
                     SmallVector<Value> next;
                     for (int64_t r = 0; r < kMR; ++r) {
-                      Value i = arith::AddIOp::create(db, dl, i0, cst(db, r));
-                      Value a = tensor::ExtractOp::create(db, dl, qTile,
-                                                          ValueRange{i, dd});
+                      Value a = castToF32(
+                          db, dl,
+                          tensor::ExtractOp::create(db, dl, kTile,
+                                                    ValueRange{kRows[r], dd}));
                       Value av = vector::BroadcastOp::create(db, dl, vecT, a);
                       for (int64_t c = 0; c < kNR; ++c)
                         next.push_back(vector::FMAOp::create(
@@ -262,24 +270,24 @@ Value OnlineTiler::microDot(OpBuilder &nb, Value qTile, Value kT,
               Value out = cArgs[0];
               for (int64_t r = 0; r < kMR; ++r)
                 for (int64_t c = 0; c < kNR; ++c) {
-                  Value i = arith::AddIOp::create(cb, cl, i0, cst(cb, r));
-                  Value j =
-                      arith::AddIOp::create(cb, cl, j0, cst(cb, c * kLanes));
+                  Value j = arith::AddIOp::create(cb, cl, j0, cst(cb, r));
+                  Value i =
+                      arith::AddIOp::create(cb, cl, i0, cst(cb, c * kLanes));
                   out = vector::TransferWriteOp::create(
                             cb, cl, red.getResult(r * kNR + c), out,
-                            ValueRange{i, j}, ArrayRef<bool>{true})
+                            ValueRange{j, i}, ArrayRef<bool>{true})
                             .getResult();
                 }
               scf::YieldOp::create(cb, cl, out);
             });
         scf::YieldOp::create(rb, l, cols.getResults());
       });
-  return rows.getResult(0);
+  return rowsLoop.getResult(0);
 }
 
-/// acc[Tq, Dv] += p[Tq, 0:tk] . v[0:tk, Dv]: p is the static padded weight
-/// tile, v the unpadded value tile (the padded weights are 0, so stopping at
-/// tk is exact and reads no padding).
+/// acc[Tq, Dv] += pT[0:tk, Tq]^T . v[0:tk, Dv]: pT is the static padded
+/// transposed weight tile, v the unpadded value tile (stopping at tk reads
+/// no padding).
 Value OnlineTiler::microPV(OpBuilder &nb, Value p, Value vTile, Value acc,
                            Value tk) {
   int64_t tq = sizes.qTile;
@@ -318,7 +326,7 @@ Value OnlineTiler::microPV(OpBuilder &nb, Value p, Value vTile, Value acc,
                     for (int64_t r = 0; r < kMR; ++r) {
                       Value i = arith::AddIOp::create(db, dl, i0, cst(db, r));
                       Value pv =
-                          tensor::ExtractOp::create(db, dl, p, ValueRange{i, j});
+                          tensor::ExtractOp::create(db, dl, p, ValueRange{j, i});
                       Value pb = vector::BroadcastOp::create(db, dl, vecT, pv);
                       for (int64_t c = 0; c < kNR; ++c)
                         next.push_back(vector::FMAOp::create(
@@ -339,48 +347,6 @@ Value OnlineTiler::microPV(OpBuilder &nb, Value p, Value vTile, Value acc,
               scf::YieldOp::create(cb, cl, out);
             });
         scf::YieldOp::create(rb, l, cols.getResults());
-      });
-  return rows.getResult(0);
-}
-
-/// init[i] = max(init[i], max_j tile[i, j]) (or + sum_j) on a static padded
-/// [Tq, Tk] tile, with one vector accumulator per row and a final
-/// horizontal reduction. Scores are never NaN, so maxnum is exact.
-Value OnlineTiler::microRowReduce(OpBuilder &nb, Value tile, Value init,
-                                  bool isMax) {
-  int64_t tq = sizes.qTile, tk = sizes.kvTile;
-  auto vecT = VectorType::get({kLanes}, f32);
-  Value pad = f32Const(nb, loc, 0.0);
-  double neutral = isMax ? -std::numeric_limits<double>::infinity() : 0.0;
-  Value neutralVec = arith::ConstantOp::create(
-      nb, loc, vecT, DenseElementsAttr::get(vecT, nb.getF32FloatAttr(neutral)));
-  auto rows = scf::ForOp::create(
-      nb, loc, cst(nb, 0), cst(nb, tq), cst(nb, 1), ValueRange{init},
-      [&](OpBuilder &rb, Location l, Value i, ValueRange rArgs) {
-        auto red = scf::ForOp::create(
-            rb, l, cst(rb, 0), cst(rb, tk), cst(rb, kLanes),
-            ValueRange{neutralVec},
-            [&](OpBuilder &cb, Location cl, Value j, ValueRange a) {
-              Value x = vector::TransferReadOp::create(
-                  cb, cl, vecT, tile, ValueRange{i, j}, pad,
-                  ArrayRef<bool>{true});
-              Value r = isMax ? arith::MaxNumFOp::create(cb, cl, a[0], x)
-                                    .getResult()
-                              : arith::AddFOp::create(cb, cl, a[0], x)
-                                    .getResult();
-              scf::YieldOp::create(cb, cl, r);
-            });
-        Value h = vector::ReductionOp::create(
-            rb, l,
-            isMax ? vector::CombiningKind::MAXNUMF : vector::CombiningKind::ADD,
-            red.getResult(0));
-        Value old = tensor::ExtractOp::create(rb, l, rArgs[0], ValueRange{i});
-        Value n = isMax ? arith::MaxNumFOp::create(rb, l, old, h).getResult()
-                        : arith::AddFOp::create(rb, l, old, h).getResult();
-        scf::YieldOp::create(
-            rb, l,
-            tensor::InsertOp::create(rb, l, n, rArgs[0], ValueRange{i})
-                .getResult());
       });
   return rows.getResult(0);
 }
@@ -477,13 +443,23 @@ void OnlineTiler::buildTile(OpBuilder &nb, Value bi, Value hi, Value qt,
   }
   Value acc0 = filled(nb, {rows, dvStatic}, 0.0);
   Value qTile = slice2D(nb, op.getQuery(), bi, hi, q0, tq, dStatic);
+  Value qT;
   if (micro) {
-    // Zero-padded static [Tq, D] copy of the query tile.
-    qTile = tensor::InsertSliceOp::create(
-        nb, loc, qTile, filled(nb, {rows, dStatic}, 0.0),
-        ArrayRef<OpFoldResult>{nb.getIndexAttr(0), nb.getIndexAttr(0)},
-        ArrayRef<OpFoldResult>{tq, dStatic},
-        ArrayRef<OpFoldResult>{nb.getIndexAttr(1), nb.getIndexAttr(1)});
+    // Zero-padded transposed query tile [D, Tq], built once per query tile:
+    // the micro-kernel computes the scores transposed (keys x queries) so
+    // that the per-query softmax statistics are vectors along the tile's
+    // rows and no key tile is ever transposed.
+    SmallVector<OpFoldResult> zero2 = {nb.getIndexAttr(0), nb.getIndexAttr(0)};
+    SmallVector<OpFoldResult> one2 = {nb.getIndexAttr(1), nb.getIndexAttr(1)};
+    qT = filled(nb, {dStatic, rows}, 0.0);
+    Value part = tensor::ExtractSliceOp::create(
+        nb, loc, qT, zero2, ArrayRef<OpFoldResult>{dStatic, tq}, one2);
+    part = linalg::TransposeOp::create(nb, loc, qTile, part,
+                                       ArrayRef<int64_t>{1, 0})
+               .getResult()[0];
+    qT = tensor::InsertSliceOp::create(nb, loc, part, qT, zero2,
+                                       ArrayRef<OpFoldResult>{dStatic, tq},
+                                       one2);
   }
 
   bool alwaysPartial = op.getMask() || op.getQSegmentIds() ||
@@ -496,7 +472,13 @@ void OnlineTiler::buildTile(OpBuilder &nb, Value bi, Value hi, Value qt,
   AffineMap id2 = nb.getMultiDimIdentityMap(2);
   AffineMap row2 = map(2, {d(0)});
   SmallVector<IterTy> par2 = {IterTy::parallel, IterTy::parallel};
-  SmallVector<IterTy> red2 = {IterTy::parallel, IterTy::reduction};
+  // Score tiles are [rows = queries, cols = keys], or transposed [keys,
+  // queries] with the micro-kernels: `qOf` maps a tile element to its
+  // query's statistics and `keyRed` reduces over the key dimension.
+  AffineMap qOf = micro ? map(2, {d(1)}) : row2;
+  SmallVector<IterTy> keyRed =
+      micro ? SmallVector<IterTy>{IterTy::reduction, IterTy::parallel}
+            : SmallVector<IterTy>{IterTy::parallel, IterTy::reduction};
   auto fm = arith::FastMathFlagsAttr::get(
       ctx, arith::FastMathFlags::reassoc | arith::FastMathFlags::contract);
   auto fmMax = arith::FastMathFlagsAttr::get(
@@ -521,6 +503,8 @@ void OnlineTiler::buildTile(OpBuilder &nb, Value bi, Value hi, Value qt,
                                 ? OpFoldResult(lb.getIndexAttr(sizes.kvTile))
                                 : OpFoldResult(tk);
         SmallVector<OpFoldResult> tileShape = {rows, cols};
+        if (micro)
+          tileShape = {cols, rows};
         Value fullSize = arith::CmpIOp::create(
             lb, l, arith::CmpIPredicate::eq, tk, tk0);
         if (micro)
@@ -528,25 +512,11 @@ void OnlineTiler::buildTile(OpBuilder &nb, Value bi, Value hi, Value qt,
               lb, l, fullSize,
               arith::CmpIOp::create(lb, l, arith::CmpIPredicate::eq, tq, tq0));
 
-        // dot[i, j] = sum_d q[i, d] * k[j, d].
+        // dot[i, j] = sum_d q[i, d] * k[j, d] (transposed with the
+        // micro-kernel).
         Value dot;
         if (micro) {
-          // Zero-padded transposed key tile [D, Tk], then the
-          // register-blocked kernel.
-          Value kT = filled(lb, {dStatic, cols}, 0.0);
-          SmallVector<OpFoldResult> zero2 = {lb.getIndexAttr(0),
-                                             lb.getIndexAttr(0)};
-          SmallVector<OpFoldResult> one2 = {lb.getIndexAttr(1),
-                                            lb.getIndexAttr(1)};
-          Value kTPart = tensor::ExtractSliceOp::create(
-              lb, l, kT, zero2, ArrayRef<OpFoldResult>{dStatic, tk}, one2);
-          kTPart = linalg::TransposeOp::create(lb, l, kTile, kTPart,
-                                               ArrayRef<int64_t>{1, 0})
-                       .getResult()[0];
-          kT = tensor::InsertSliceOp::create(
-              lb, l, kTPart, kT, zero2, ArrayRef<OpFoldResult>{dStatic, tk},
-              one2);
-          dot = microDot(lb, qTile, kT, empty(lb, tileShape, f32));
+          dot = microDotT(lb, kTile, qT, tk, empty(lb, tileShape, f32));
         } else {
           // Loops (i, j, d).
           dot = generic(
@@ -565,7 +535,8 @@ void OnlineTiler::buildTile(OpBuilder &nb, Value bi, Value hi, Value qt,
         // Scores: the masks only on tiles not proven full.
         Value s;
         if (!needsCheck) {
-          s = scores(lb, dot, bi, hi, q0, k0, qLen, kvLen, false, Value());
+          s = scores(lb, dot, bi, hi, q0, k0, qLen, kvLen, false, Value(),
+                     micro);
         } else {
           Value full;
           if (alwaysPartial) {
@@ -589,13 +560,13 @@ void OnlineTiler::buildTile(OpBuilder &nb, Value bi, Value hi, Value qt,
                 scf::YieldOp::create(
                     tb, tl,
                     scores(tb, dot, bi, hi, q0, k0, qLen, kvLen, false,
-                           Value()));
+                           Value(), micro));
               },
               [&](OpBuilder &eb, Location el) {
                 scf::YieldOp::create(
                     eb, el,
                     scores(eb, dot, bi, hi, q0, k0, qLen, kvLen, true,
-                           micro ? kvHi : Value()));
+                           micro ? kvHi : Value(), micro));
               });
           s = ifOp.getResult(0);
         }
@@ -624,15 +595,12 @@ void OnlineTiler::buildTile(OpBuilder &nb, Value bi, Value hi, Value qt,
           // the old state (0 while the row has seen no kept score).
           Value maxInit =
               filled(lb, rowShape, -std::numeric_limits<double>::infinity());
-          Value tileMax =
-              micro ? microRowReduce(lb, s, maxInit, /*isMax=*/true)
-                    : generic(lb, {s}, maxInit, {id2, row2}, red2,
-                              [&](OpBuilder &bb, Location bl,
-                                  ValueRange a) -> Value {
-                                // Scores are never NaN (finite or -inf).
-                                return arith::MaxNumFOp::create(
-                                    bb, bl, a[1], a[0], fmMax);
-                              });
+          Value tileMax = generic(
+              lb, {s}, maxInit, {id2, qOf}, keyRed,
+              [&](OpBuilder &bb, Location bl, ValueRange a) -> Value {
+                // Scores are never NaN (finite or -inf).
+                return arith::MaxNumFOp::create(bb, bl, a[1], a[0], fmMax);
+              });
           auto update = linalg::GenericOp::create(
               lb, l, TypeRange{m.getType(), m.getType()}, ValueRange{tileMax},
               ValueRange{m, empty(lb, rowShape, f32)}, {id1, id1, id1},
@@ -673,14 +641,14 @@ void OnlineTiler::buildTile(OpBuilder &nb, Value bi, Value hi, Value qt,
             return arith::SelectOp::create(bb, bl, kept, r, zero);
           };
           p = generic(lb, {s, mNew}, empty(lb, tileShape, f32),
-                      {id2, row2, id2}, par2,
+                      {id2, qOf, id2}, par2,
                       [&](OpBuilder &bb, Location bl, ValueRange a) -> Value {
                         return weight(bb, bl, a[0], a[1], false);
                       });
           Value weights = p;
           if (softpick)
             weights = generic(
-                lb, {s, mNew}, empty(lb, tileShape, f32), {id2, row2, id2},
+                lb, {s, mNew}, empty(lb, tileShape, f32), {id2, qOf, id2},
                 par2, [&](OpBuilder &bb, Location bl, ValueRange a) -> Value {
                   return weight(bb, bl, a[0], a[1], true);
                 });
@@ -691,14 +659,10 @@ void OnlineTiler::buildTile(OpBuilder &nb, Value bi, Value hi, Value qt,
                         [&](OpBuilder &bb, Location bl, ValueRange a) -> Value {
                           return arith::MulFOp::create(bb, bl, a[1], a[0]);
                         });
-          sum = micro
-                    ? microRowReduce(lb, weights, sum, /*isMax=*/false)
-                    : generic(lb, {weights}, sum, {id2, row2}, red2,
-                              [&](OpBuilder &bb, Location bl,
-                                  ValueRange a) -> Value {
-                                return arith::AddFOp::create(bb, bl, a[1],
-                                                             a[0], fm);
-                              });
+          sum = generic(lb, {weights}, sum, {id2, qOf}, keyRed,
+                        [&](OpBuilder &bb, Location bl, ValueRange a) -> Value {
+                          return arith::AddFOp::create(bb, bl, a[1], a[0], fm);
+                        });
           acc = generic(lb, {alpha}, acc, {row2, id2}, par2,
                         [&](OpBuilder &bb, Location bl, ValueRange a) -> Value {
                           return arith::MulFOp::create(bb, bl, a[1], a[0]);
@@ -817,7 +781,7 @@ FailureOr<SmallVector<Value>> OnlineTiler::run() {
     int64_t lq = op.getQueryType().getDimSize(2);
     sizes.qTile = 128;
     if (!ShapedType::isDynamic(lq) && lq < 128)
-      sizes.qTile = std::max<int64_t>(8, llvm::alignTo(lq, 8));
+      sizes.qTile = std::max<int64_t>(32, llvm::alignTo(lq, 32));
   }
   if (sizes.kvTile == 0)
     sizes.kvTile = 64;

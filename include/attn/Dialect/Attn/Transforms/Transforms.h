@@ -23,7 +23,7 @@ FailureOr<SmallVector<Value>> decomposeAttention(RewriterBase &rewriter,
 LogicalResult decomposeAllAttention(RewriterBase &rewriter, Operation *root);
 
 /// Tile sizes of the online-softmax lowering; 0 picks a size from the shape
-/// (128 query rows, or the static query length rounded up to 8 when shorter;
+/// (128 query rows, or the static query length rounded up to 32 when shorter;
 /// 64 keys), which keeps the f32 score tile at 32 KiB, inside L1.
 struct AttentionTileSizes {
   int64_t qTile = 0;
