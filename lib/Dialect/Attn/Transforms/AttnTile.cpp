@@ -124,6 +124,9 @@ struct OnlineTiler {
 
   FailureOr<SmallVector<Value>> run();
   bool useMicroKernels();
+  Value forEachBlock(
+      OpBuilder &nb, Value t, int64_t rows, int64_t cols,
+      function_ref<Value(OpBuilder &, Location, Value, Value, Value)> body);
   Value microDotT(OpBuilder &nb, Value kTile, Value qT, Value tk, Value init);
   Value microPV(OpBuilder &nb, Value p, Value vTile, Value acc, Value tk);
   std::pair<Value, Value> segmentRange(OpBuilder &nb, Value ids, Value bi,
@@ -219,70 +222,106 @@ bool OnlineTiler::useMicroKernels() {
          sizes.qTile % (kNR * kLanes) == 0 && sizes.kvTile % kMR == 0;
 }
 
+/// The common core of both micro-kernels: for k in [0, ub), acc[r][c] +=
+/// broadcast(a(r, k)) * b(c, k) on a kMR x kNR block of vector
+/// accumulators starting from `init`; returns the final block.
+static SmallVector<Value>
+blockFMA(OpBuilder &b, Location loc, ValueRange init, Value ub,
+         function_ref<Value(OpBuilder &, Location, int64_t, Value)> a,
+         function_ref<Value(OpBuilder &, Location, int64_t, Value)> bvec) {
+  Value c0 = arith::ConstantIndexOp::create(b, loc, 0);
+  Value c1 = arith::ConstantIndexOp::create(b, loc, 1);
+  auto loop = scf::ForOp::create(
+      b, loc, c0, ub, c1, init,
+      [&](OpBuilder &db, Location dl, Value k, ValueRange acc) {
+        SmallVector<Value> bv;
+        for (int64_t c = 0; c < kNR; ++c)
+          bv.push_back(bvec(db, dl, c, k));
+        SmallVector<Value> next;
+        for (int64_t r = 0; r < kMR; ++r) {
+          Value av = vector::BroadcastOp::create(db, dl, bv[0].getType(),
+                                                 a(db, dl, r, k));
+          for (int64_t c = 0; c < kNR; ++c)
+            next.push_back(
+                vector::FMAOp::create(db, dl, av, bv[c], acc[r * kNR + c]));
+        }
+        scf::YieldOp::create(db, dl, next);
+      });
+  return SmallVector<Value>(loop.getResults());
+}
+
+/// Element (r0 + r, c0 + c * kLanes) of `t` for block position (r, c).
+static SmallVector<Value> blockIndex(OpBuilder &b, Location loc, Value r0,
+                                     Value c0, int64_t r, int64_t c) {
+  return {arith::AddIOp::create(b, loc, r0,
+                                arith::ConstantIndexOp::create(b, loc, r)),
+          arith::AddIOp::create(
+              b, loc, c0, arith::ConstantIndexOp::create(b, loc, c * kLanes))};
+}
+
+/// Writes a kMR x kNR block of vectors into `t` at rows r0.., columns c0...
+static Value storeBlock(OpBuilder &b, Location loc, ValueRange block, Value t,
+                        Value r0, Value c0) {
+  for (int64_t r = 0; r < kMR; ++r)
+    for (int64_t c = 0; c < kNR; ++c)
+      t = vector::TransferWriteOp::create(b, loc, block[r * kNR + c], t,
+                                          blockIndex(b, loc, r0, c0, r, c),
+                                          ArrayRef<bool>{true})
+              .getResult();
+  return t;
+}
+
+/// Loops over the kMR x (kNR * kLanes) blocks of a [rows, cols] tile `t`,
+/// calling `body(b, loc, r0, c0, t)` that returns the updated tile.
+Value OnlineTiler::forEachBlock(
+    OpBuilder &nb, Value t, int64_t rows, int64_t cols,
+    function_ref<Value(OpBuilder &, Location, Value, Value, Value)> body) {
+  auto rowLoop = scf::ForOp::create(
+      nb, loc, cst(nb, 0), cst(nb, rows), cst(nb, kMR), ValueRange{t},
+      [&](OpBuilder &rb, Location l, Value r0, ValueRange rArgs) {
+        auto colLoop = scf::ForOp::create(
+            rb, l, cst(rb, 0), cst(rb, cols), cst(rb, kNR * kLanes), rArgs,
+            [&](OpBuilder &cb, Location cl, Value c0, ValueRange cArgs) {
+              scf::YieldOp::create(cb, cl, body(cb, cl, r0, c0, cArgs[0]));
+            });
+        scf::YieldOp::create(rb, l, colLoop.getResults());
+      });
+  return rowLoop.getResult(0);
+}
+
 /// dotT[Tk, Tq] = k[0:tk, D] . qT[D, Tq]: the scores transposed (keys x
 /// queries), from the unpadded key tile and the zero-padded transposed query
 /// tile (built once per query tile). Key rows at or past `tk` read the last
 /// real row (clamped index); the caller masks those scores.
 Value OnlineTiler::microDotT(OpBuilder &nb, Value kTile, Value qT, Value tk,
                              Value init) {
-  int64_t tq = sizes.qTile, tkS = sizes.kvTile;
   int64_t d = op.getQueryType().getDimSize(3);
   auto vecT = VectorType::get({kLanes}, f32);
   Value zeroVec = arith::ConstantOp::create(
       nb, loc, vecT, DenseElementsAttr::get(vecT, nb.getF32FloatAttr(0.0)));
   Value pad = f32Const(nb, loc, 0.0);
   Value lastRow = arith::SubIOp::create(nb, loc, tk, cst(nb, 1));
-  auto rowsLoop = scf::ForOp::create(
-      nb, loc, cst(nb, 0), cst(nb, tkS), cst(nb, kMR), ValueRange{init},
-      [&](OpBuilder &rb, Location l, Value j0, ValueRange rArgs) {
+  return forEachBlock(
+      nb, init, sizes.kvTile, sizes.qTile,
+      [&](OpBuilder &b, Location l, Value j0, Value i0, Value out) {
         SmallVector<Value> kRows;
         for (int64_t r = 0; r < kMR; ++r)
           kRows.push_back(arith::MinSIOp::create(
-              rb, l, arith::AddIOp::create(rb, l, j0, cst(rb, r)), lastRow));
-        auto cols = scf::ForOp::create(
-            rb, l, cst(rb, 0), cst(rb, tq), cst(rb, kNR * kLanes), rArgs,
-            [&](OpBuilder &cb, Location cl, Value i0, ValueRange cArgs) {
-              SmallVector<Value> accInit(kMR * kNR, zeroVec);
-              auto red = scf::ForOp::create(
-                  cb, cl, cst(cb, 0), cst(cb, d), cst(cb, 1), accInit,
-                  [&](OpBuilder &db, Location dl, Value dd, ValueRange acc) {
-                    SmallVector<Value> bv;
-                    for (int64_t c = 0; c < kNR; ++c) {
-                      Value i = arith::AddIOp::create(db, dl, i0,
-                                                      cst(db, c * kLanes));
-                      bv.push_back(vector::TransferReadOp::create(
-                          db, dl, vecT, qT, ValueRange{dd, i}, pad,
-                          ArrayRef<bool>{true}));
-                    }
-                    SmallVector<Value> next;
-                    for (int64_t r = 0; r < kMR; ++r) {
-                      Value a = castToF32(
-                          db, dl,
-                          tensor::ExtractOp::create(db, dl, kTile,
-                                                    ValueRange{kRows[r], dd}));
-                      Value av = vector::BroadcastOp::create(db, dl, vecT, a);
-                      for (int64_t c = 0; c < kNR; ++c)
-                        next.push_back(vector::FMAOp::create(
-                            db, dl, av, bv[c], acc[r * kNR + c]));
-                    }
-                    scf::YieldOp::create(db, dl, next);
-                  });
-              Value out = cArgs[0];
-              for (int64_t r = 0; r < kMR; ++r)
-                for (int64_t c = 0; c < kNR; ++c) {
-                  Value j = arith::AddIOp::create(cb, cl, j0, cst(cb, r));
-                  Value i =
-                      arith::AddIOp::create(cb, cl, i0, cst(cb, c * kLanes));
-                  out = vector::TransferWriteOp::create(
-                            cb, cl, red.getResult(r * kNR + c), out,
-                            ValueRange{j, i}, ArrayRef<bool>{true})
-                            .getResult();
-                }
-              scf::YieldOp::create(cb, cl, out);
+              b, l, arith::AddIOp::create(b, l, j0, cst(b, r)), lastRow));
+        SmallVector<Value> block = blockFMA(
+            b, l, SmallVector<Value>(kMR * kNR, zeroVec), cst(b, d),
+            [&](OpBuilder &bb, Location bl, int64_t r, Value dd) -> Value {
+              return castToF32(bb, bl,
+                               tensor::ExtractOp::create(
+                                   bb, bl, kTile, ValueRange{kRows[r], dd}));
+            },
+            [&](OpBuilder &bb, Location bl, int64_t c, Value dd) -> Value {
+              return vector::TransferReadOp::create(
+                  bb, bl, vecT, qT, blockIndex(bb, bl, dd, i0, 0, c), pad,
+                  ArrayRef<bool>{true});
             });
-        scf::YieldOp::create(rb, l, cols.getResults());
+        return storeBlock(b, l, block, out, j0, i0);
       });
-  return rowsLoop.getResult(0);
 }
 
 /// acc[Tq, Dv] += pT[0:tk, Tq]^T . v[0:tk, Dv]: pT is the static padded
@@ -290,65 +329,30 @@ Value OnlineTiler::microDotT(OpBuilder &nb, Value kTile, Value qT, Value tk,
 /// no padding).
 Value OnlineTiler::microPV(OpBuilder &nb, Value p, Value vTile, Value acc,
                            Value tk) {
-  int64_t tq = sizes.qTile;
-  int64_t dv = op.getValueType().getDimSize(3);
   auto vecT = VectorType::get({kLanes}, f32);
   Value pad = f32Const(nb, loc, 0.0);
-  auto rows = scf::ForOp::create(
-      nb, loc, cst(nb, 0), cst(nb, tq), cst(nb, kMR), ValueRange{acc},
-      [&](OpBuilder &rb, Location l, Value i0, ValueRange rArgs) {
-        auto cols = scf::ForOp::create(
-            rb, l, cst(rb, 0), cst(rb, dv), cst(rb, kNR * kLanes), rArgs,
-            [&](OpBuilder &cb, Location cl, Value e0, ValueRange cArgs) {
-              Value out = cArgs[0];
-              SmallVector<Value> accInit;
-              for (int64_t r = 0; r < kMR; ++r)
-                for (int64_t c = 0; c < kNR; ++c) {
-                  Value i = arith::AddIOp::create(cb, cl, i0, cst(cb, r));
-                  Value e =
-                      arith::AddIOp::create(cb, cl, e0, cst(cb, c * kLanes));
-                  accInit.push_back(vector::TransferReadOp::create(
-                      cb, cl, vecT, out, ValueRange{i, e}, pad,
-                      ArrayRef<bool>{true}));
-                }
-              auto red = scf::ForOp::create(
-                  cb, cl, cst(cb, 0), tk, cst(cb, 1), accInit,
-                  [&](OpBuilder &db, Location dl, Value j, ValueRange a) {
-                    SmallVector<Value> bv;
-                    for (int64_t c = 0; c < kNR; ++c) {
-                      Value e = arith::AddIOp::create(db, dl, e0,
-                                                      cst(db, c * kLanes));
-                      bv.push_back(vector::TransferReadOp::create(
-                          db, dl, vecT, vTile, ValueRange{j, e}, pad,
-                          ArrayRef<bool>{true}));
-                    }
-                    SmallVector<Value> next;
-                    for (int64_t r = 0; r < kMR; ++r) {
-                      Value i = arith::AddIOp::create(db, dl, i0, cst(db, r));
-                      Value pv =
-                          tensor::ExtractOp::create(db, dl, p, ValueRange{j, i});
-                      Value pb = vector::BroadcastOp::create(db, dl, vecT, pv);
-                      for (int64_t c = 0; c < kNR; ++c)
-                        next.push_back(vector::FMAOp::create(
-                            db, dl, pb, bv[c], a[r * kNR + c]));
-                    }
-                    scf::YieldOp::create(db, dl, next);
-                  });
-              for (int64_t r = 0; r < kMR; ++r)
-                for (int64_t c = 0; c < kNR; ++c) {
-                  Value i = arith::AddIOp::create(cb, cl, i0, cst(cb, r));
-                  Value e =
-                      arith::AddIOp::create(cb, cl, e0, cst(cb, c * kLanes));
-                  out = vector::TransferWriteOp::create(
-                            cb, cl, red.getResult(r * kNR + c), out,
-                            ValueRange{i, e}, ArrayRef<bool>{true})
-                            .getResult();
-                }
-              scf::YieldOp::create(cb, cl, out);
+  return forEachBlock(
+      nb, acc, sizes.qTile, op.getValueType().getDimSize(3),
+      [&](OpBuilder &b, Location l, Value i0, Value e0, Value out) {
+        SmallVector<Value> init;
+        for (int64_t r = 0; r < kMR; ++r)
+          for (int64_t c = 0; c < kNR; ++c)
+            init.push_back(vector::TransferReadOp::create(
+                b, l, vecT, out, blockIndex(b, l, i0, e0, r, c), pad,
+                ArrayRef<bool>{true}));
+        SmallVector<Value> block = blockFMA(
+            b, l, init, tk,
+            [&](OpBuilder &bb, Location bl, int64_t r, Value j) -> Value {
+              Value i = arith::AddIOp::create(bb, bl, i0, cst(bb, r));
+              return tensor::ExtractOp::create(bb, bl, p, ValueRange{j, i});
+            },
+            [&](OpBuilder &bb, Location bl, int64_t c, Value j) -> Value {
+              return vector::TransferReadOp::create(
+                  bb, bl, vecT, vTile, blockIndex(bb, bl, j, e0, 0, c), pad,
+                  ArrayRef<bool>{true});
             });
-        scf::YieldOp::create(rb, l, cols.getResults());
+        return storeBlock(b, l, block, out, i0, e0);
       });
-  return rows.getResult(0);
 }
 
 /// (min, max) of ids[bi, start : start + count] (count >= 1).

@@ -84,8 +84,8 @@ func.func @dense(%q: tensor<2x8x1000x64xbf16>, %k: tensor<2x8x1000x64xbf16>, %v:
 // CHECK:     %[[FULLK:.+]] = arith.cmpi eq, %[[TK]], %c128 : index
 // CHECK:     %[[LAST:.+]] = arith.subi %[[TK]], %c1 : index
 // CHECK:     scf.for %[[J0:.+]] = %c0 to %c128 step %c8
-// CHECK:       arith.minsi %[[J0]], %[[LAST]] : index
 // CHECK:       scf.for %{{.+}} = %c0 to %c64 step %c32
+// CHECK:         arith.minsi %[[J0]], %[[LAST]] : index
 // CHECK:         scf.for %{{.+}} = %c0 to %c64 step %c1 iter_args({{.*}}) -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>)
 // CHECK-COUNT-16: vector.fma
 // CHECK:     scf.if %{{.+}} -> (tensor<128x64xf32>)
