@@ -10,7 +10,9 @@
 //     [kvLo, kvHi) = key range kept by the masks and lengths for this tile
 //     m, l, acc = init
 //     scf.for k0 = kvLo to kvHi step Tk {
-//       S = Q_tile . K_tile^T               (f32)
+//       (skipped at run time when the document ranges are disjoint)
+//       S = Q_tile . K_tile^T               (f32; transposed, K . Q_tile^T,
+//                                            in the micro-kernel path)
 //       S = score(S) without / with masks   (scf.if on "tile is full")
 //       m, l, acc = online update(S, V_tile)
 //     }
@@ -18,7 +20,9 @@
 //   }
 //
 // The key range and the fullness test come from StructuredMaskAttrInterface,
-// so they are symbolic in the sequence lengths.
+// so they are symbolic in the sequence lengths. f32 tiles that meet
+// useMicroKernels() are static, zero-padded and use register-blocked vector
+// kernels; all others use dynamically shaped linalg tiles.
 //
 //===----------------------------------------------------------------------===//
 
@@ -202,10 +206,10 @@ Value OnlineTiler::scores(OpBuilder &nb, Value dot, Value bi, Value hi,
 }
 
 //===----------------------------------------------------------------------===//
-// Register-blocked micro-kernels for full-size f32 tiles
+// Register-blocked micro-kernels for static padded f32 tiles
 //===----------------------------------------------------------------------===//
 //
-// Both products keep an kMR x (kNR * kLanes) block of the result in vector
+// Both products keep a kMR x (kNR * kLanes) block of the result in vector
 // registers across their reduction loop, broadcasting one scalar of the left
 // operand per row and loading kNR vectors of the right one per step: kMR*kNR
 // FMAs for kNR + kMR loads, so the loop is FMA-bound instead of load-bound.
