@@ -146,6 +146,9 @@ def grid(quick):
             out.append(dict(base, kind="gqa4", Hkv=2))
     out.append(dict(B=1, Hq=8, Hkv=8, Lq=1, Lkv=32768, D=128,
                     kind="decode"))
+    # One head: only split-KV occupies more than one thread.
+    out.append(dict(B=1, Hq=1, Hkv=1, Lq=1, Lkv=32768, D=128,
+                    kind="decode-1h"))
     return out
 
 

@@ -30,6 +30,7 @@ void mlir::attn::buildAttnCPUBufferizePipeline(
     AttnTilePassOptions tileOpts;
     tileOpts.qTile = options.qTile;
     tileOpts.kvTile = options.kvTile;
+    tileOpts.kvSplits = options.kvSplits;
     pm.addPass(createAttnTilePass(tileOpts));
   }
   pm.addPass(createCanonicalizerPass());

@@ -6,6 +6,10 @@
 # RUN: %python -m attn.check --seed 2 --count 150 --pipeline "attn-cpu-pipeline=q-tile=3 kv-tile=5" | FileCheck %s
 # RUN: %python -m attn.check --seed 3 --count 100 --pipeline "attn-cpu-pipeline=q-tile=1 kv-tile=1 parallel=false" | FileCheck %s
 # RUN: %python -m attn.check --seed 4 --count 100 --pipeline "attn-cpu-pipeline=q-tile=4 kv-tile=7 num-threads=3" | FileCheck %s
+# Split-KV: key-axis splits merged through their maxima (with sinks, LSE,
+# every normaliser), generic and micro-kernel tiles.
+# RUN: %python -m attn.check --seed 10 --count 100 --pipeline "attn-cpu-pipeline=kv-splits=3 q-tile=3 kv-tile=5" | FileCheck %s
+# RUN: %python -m attn.check --seed 11 --count 80 --pipeline "attn-cpu-pipeline=kv-splits=2 q-tile=32 kv-tile=8" | FileCheck %s
 # Tile sizes that enable the register micro-kernels on the larger variants
 # (f32, static Dv a multiple of 32, query tile a multiple of 32), with
 # partial boundary tiles.

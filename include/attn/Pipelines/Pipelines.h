@@ -36,6 +36,11 @@ struct AttnCPUPipelineOptions
       *this, "kv-tile",
       llvm::cl::desc("Keys per tile (tiled path; 0: from the shape)"),
       llvm::cl::init(0)};
+  PassOptions::Option<int64_t> kvSplits{
+      *this, "kv-splits",
+      llvm::cl::desc("Parallel splits of the key axis (tiled path; 0: "
+                     "picked for small static work, 1: off)"),
+      llvm::cl::init(0)};
   PassOptions::Option<bool> parallel{
       *this, "parallel",
       llvm::cl::desc("Run the (batch, head, query tile) loop on OpenMP "

@@ -66,6 +66,9 @@ struct OnlineTiler {
   // Problem sizes (index values) and derived constants.
   Value B, Hq, Lq, D, Lkv, Dv, group, scale;
   OpFoldResult dStatic, dvStatic;
+  /// Number of key splits (split-KV for decode), as a value and a size.
+  int64_t splits = 1;
+  OpFoldResult splitsOfr;
 
   OnlineTiler(AttentionOp op, OpBuilder &b, const AttentionTileSizes &sizes)
       : op(op), b(b), loc(op.getLoc()), ctx(op.getContext()),
@@ -135,9 +138,11 @@ struct OnlineTiler {
   Value microPV(OpBuilder &nb, Value p, Value vTile, Value acc, Value tk);
   std::pair<Value, Value> segmentRange(OpBuilder &nb, Value ids, Value bi,
                                        Value start, Value count);
-  void buildTile(OpBuilder &nb, Value bi, Value hi, Value qt,
-                 ValueRange sharedOuts, SmallVectorImpl<Value> &tiles,
-                 Value &q0Out, Value &tqOut);
+  SmallVector<Value> finalize(OpBuilder &nb, Value acc, Value sum, Value m);
+  SmallVector<Value> mergeSplits(OpBuilder &nb, Value accP, Value mP,
+                                 Value sumP);
+  void buildTile(OpBuilder &nb, Value bi, Value hi, Value qt, Value split,
+                 SmallVectorImpl<Value> &tiles, Value &q0Out, Value &tqOut);
   Value scores(OpBuilder &nb, Value dot, Value bi, Value hi, Value q0,
                Value k0, Value qLen, Value kvLen, bool structured,
                Value kvEnd, bool transposed);
@@ -377,10 +382,131 @@ std::pair<Value, Value> OnlineTiler::segmentRange(OpBuilder &nb, Value ids,
   return {loop.getResult(0), loop.getResult(1)};
 }
 
+/// The output (and log-sum-exp) from the final running state: `acc` has
+/// shape [..., Dv], `sum` and `m` the same shape without Dv. out = acc / den
+/// (0 where den == 0) converted to the output element type, with den = sum
+/// (softmax), sum + 1e-6 * exp(-m) (softpick) or none (sigmoid); lse =
+/// max(m) + log(sum).
+SmallVector<Value> OnlineTiler::finalize(OpBuilder &nb, Value acc, Value sum,
+                                         Value m) {
+  auto accT = cast<RankedTensorType>(acc.getType());
+  unsigned r = accT.getRank();
+  AffineMap idR = nb.getMultiDimIdentityMap(r);
+  AffineMap idRow = nb.getMultiDimIdentityMap(r - 1);
+  SmallVector<AffineExpr> rowRes;
+  for (unsigned i = 0; i + 1 < r; ++i)
+    rowRes.push_back(d(i));
+  AffineMap rowOf = map(r, rowRes);
+  SmallVector<IterTy> parR(r, IterTy::parallel), parRow(r - 1,
+                                                        IterTy::parallel);
+  SmallVector<OpFoldResult> rowShape = tensor::getMixedSizes(nb, loc, sum);
+  Type oElem = op.getOutputType().getElementType();
+  Value den;
+  if (norm == Normalizer::softmax) {
+    den = sum;
+  } else if (norm == Normalizer::softpick) {
+    den = generic(nb, {sum, m}, empty(nb, rowShape, f32),
+                  {idRow, idRow, idRow}, parRow,
+                  [&](OpBuilder &bb, Location bl, ValueRange a) -> Value {
+                    Value eps = arith::MulFOp::create(
+                        bb, bl, f32Const(bb, bl, 1e-6),
+                        math::ExpOp::create(
+                            bb, bl, arith::NegFOp::create(bb, bl, a[1])));
+                    return arith::AddFOp::create(bb, bl, a[0], eps);
+                  });
+  }
+  SmallVector<Value> outIns = {acc};
+  SmallVector<AffineMap> outMaps = {idR};
+  if (den) {
+    outIns.push_back(den);
+    outMaps.push_back(rowOf);
+  }
+  outMaps.push_back(idR);
+  SmallVector<Value> results;
+  results.push_back(generic(
+      nb, outIns, empty(nb, tensor::getMixedSizes(nb, loc, acc), oElem),
+      outMaps, parR, [&](OpBuilder &bb, Location bl, ValueRange a) -> Value {
+        Value o = a[0];
+        if (den) {
+          Value zero = f32Const(bb, bl, 0.0);
+          Value isZero = arith::CmpFOp::create(
+              bb, bl, arith::CmpFPredicate::OEQ, a[1], zero);
+          o = arith::SelectOp::create(bb, bl, isZero, zero,
+                                      arith::DivFOp::create(bb, bl, o, a[1]));
+        }
+        if (o.getType() != oElem)
+          o = arith::TruncFOp::create(bb, bl, oElem, o);
+        return o;
+      }));
+  if (op.getLse())
+    results.push_back(generic(
+        nb, {sum, m}, empty(nb, rowShape, f32), {idRow, idRow, idRow}, parRow,
+        [&](OpBuilder &bb, Location bl, ValueRange a) -> Value {
+          Value lg = math::LogOp::create(bb, bl, a[0]);
+          return arith::AddFOp::create(bb, bl, safeMax(bb, bl, a[1]), lg);
+        }));
+  return results;
+}
+
+/// Merges the per-split states [B, Hq, Lq, S, ...] through their maxima:
+/// w_s = exp(m_s - M) (0 for an empty split), acc = sum_s w_s acc_s,
+/// sum = sum_s w_s sum_s, then finalize().
+SmallVector<Value> OnlineTiler::mergeSplits(OpBuilder &nb, Value accP,
+                                            Value mP, Value sumP) {
+  SmallVector<OpFoldResult> rowShape = {B, Hq, Lq};
+  AffineMap id4 = nb.getMultiDimIdentityMap(4);
+  AffineMap id3 = nb.getMultiDimIdentityMap(3);
+  AffineMap row4 = map(4, {d(0), d(1), d(2)});
+  SmallVector<IterTy> red4 = {IterTy::parallel, IterTy::parallel,
+                              IterTy::parallel, IterTy::reduction};
+  auto negInfInit = [&]() {
+    return filled(nb, rowShape, norm == Normalizer::softpick
+                                    ? 0.0
+                                    : -std::numeric_limits<double>::infinity());
+  };
+  Value mAll = generic(nb, {mP}, negInfInit(), {id4, row4}, red4,
+                       [&](OpBuilder &bb, Location bl, ValueRange a) -> Value {
+                         return arith::MaximumFOp::create(bb, bl, a[1], a[0]);
+                       });
+  bool sigmoid = norm == Normalizer::sigmoid;
+  Value w = generic(
+      nb, {mP, mAll}, empty(nb, {B, Hq, Lq, splitsOfr}, f32),
+      {id4, row4, id4}, SmallVector<IterTy>(4, IterTy::parallel),
+      [&](OpBuilder &bb, Location bl, ValueRange a) -> Value {
+        if (sigmoid)
+          return f32Const(bb, bl, 1.0);
+        Value e = math::ExpOp::create(
+            bb, bl, arith::SubFOp::create(bb, bl, a[0], safeMax(bb, bl, a[1])));
+        Value empty = arith::CmpFOp::create(bb, bl, arith::CmpFPredicate::OEQ,
+                                            a[0], negInf(bb, bl));
+        return arith::SelectOp::create(bb, bl, empty, f32Const(bb, bl, 0.0),
+                                       e);
+      });
+  Value sum = generic(nb, {sumP, w}, filled(nb, rowShape, 0.0),
+                      {id4, id4, row4}, red4,
+                      [&](OpBuilder &bb, Location bl, ValueRange a) -> Value {
+                        return arith::AddFOp::create(
+                            bb, bl, a[2],
+                            arith::MulFOp::create(bb, bl, a[0], a[1]));
+                      });
+  // acc[b,h,i,e] = sum_s accP[b,h,i,s,e] * w[b,h,i,s]; loops (b,h,i,e,s).
+  Value acc = generic(
+      nb, {accP, w}, filled(nb, {B, Hq, Lq, dvStatic}, 0.0),
+      {map(5, {d(0), d(1), d(2), d(4), d(3)}), map(5, {d(0), d(1), d(2), d(4)}),
+       map(5, {d(0), d(1), d(2), d(3)})},
+      {IterTy::parallel, IterTy::parallel, IterTy::parallel, IterTy::parallel,
+       IterTy::reduction},
+      [&](OpBuilder &bb, Location bl, ValueRange a) -> Value {
+        return arith::AddFOp::create(bb, bl, a[2],
+                                     arith::MulFOp::create(bb, bl, a[0], a[1]));
+      });
+  (void)id3;
+  return finalize(nb, acc, sum, mAll);
+}
+
 void OnlineTiler::buildTile(OpBuilder &nb, Value bi, Value hi, Value qt,
-                            ValueRange sharedOuts,
-                            SmallVectorImpl<Value> &tiles, Value &q0Out,
-                            Value &tqOut) {
+                            Value split, SmallVectorImpl<Value> &tiles,
+                            Value &q0Out, Value &tqOut) {
   Value tq0 = cst(nb, sizes.qTile), tk0 = cst(nb, sizes.kvTile);
   Value q0 = arith::MulIOp::create(nb, loc, qt, tq0);
   Value tq = arith::MinSIOp::create(
@@ -425,6 +551,23 @@ void OnlineTiler::buildTile(OpBuilder &nb, Value bi, Value hi, Value qt,
     kvHi = arith::SelectOp::create(nb, loc, anyRow, kvHi, kvLo);
   }
 
+  // Split-KV: this work item covers only its share of [kvLo, kvHi), in
+  // whole key tiles.
+  if (split) {
+    Value span = arith::MaxSIOp::create(
+        nb, loc, arith::SubIOp::create(nb, loc, kvHi, kvLo), cst(nb, 0));
+    Value perSplit =
+        arith::CeilDivUIOp::create(nb, loc, span, cst(nb, splits));
+    Value chunk = arith::MulIOp::create(
+        nb, loc,
+        arith::CeilDivUIOp::create(nb, loc, perSplit, tk0), tk0);
+    Value lo = arith::AddIOp::create(
+        nb, loc, kvLo, arith::MulIOp::create(nb, loc, split, chunk));
+    kvHi = arith::MinSIOp::create(nb, loc, kvHi,
+                                  arith::AddIOp::create(nb, loc, lo, chunk));
+    kvLo = lo;
+  }
+
   // Running state.
   Value sinks = op.getSinks();
   Value m0, l0;
@@ -438,10 +581,21 @@ void OnlineTiler::buildTile(OpBuilder &nb, Value bi, Value hi, Value qt,
     // The sink is an extra key of logit sink_h and value 0.
     Value s = castToF32(nb, loc,
                         tensor::ExtractOp::create(nb, loc, sinks, ValueRange{hi}));
+    Value one = f32Const(nb, loc, 1.0);
+    if (split) {
+      // Only the first key split carries the sink.
+      Value first = arith::CmpIOp::create(nb, loc, arith::CmpIPredicate::eq,
+                                          split, cst(nb, 0));
+      s = arith::SelectOp::create(nb, loc, first, s, negInf(nb, loc));
+      one = arith::SelectOp::create(nb, loc, first, one,
+                                    f32Const(nb, loc, 0.0));
+    }
     m0 = linalg::FillOp::create(nb, loc, ValueRange{s},
                                 ValueRange{empty(nb, rowShape, f32)})
              .getResult(0);
-    l0 = filled(nb, rowShape, 1.0);
+    l0 = linalg::FillOp::create(nb, loc, ValueRange{one},
+                                ValueRange{empty(nb, rowShape, f32)})
+             .getResult(0);
   } else {
     m0 = filled(nb, rowShape,
                 norm == Normalizer::softpick
@@ -723,61 +877,23 @@ void OnlineTiler::buildTile(OpBuilder &nb, Value bi, Value hi, Value qt,
   Value m = loop.getResult(0), sum = loop.getResult(1),
         acc = loop.getResult(2);
 
-  // Output tile: acc / den (0 for an empty denominator), cast.
-  Type oElem = op.getOutputType().getElementType();
-  Value den;
-  if (norm == Normalizer::softmax) {
-    den = sum;
-  } else if (norm == Normalizer::softpick) {
-    den = generic(nb, {sum, m}, empty(nb, rowShape, f32), {id1, id1, id1},
-                  {IterTy::parallel},
-                  [&](OpBuilder &bb, Location bl, ValueRange a) -> Value {
-                    Value eps = arith::MulFOp::create(
-                        bb, bl, f32Const(bb, bl, 1e-6),
-                        math::ExpOp::create(
-                            bb, bl, arith::NegFOp::create(bb, bl, a[1])));
-                    return arith::AddFOp::create(bb, bl, a[0], eps);
-                  });
+  if (split) {
+    // Split keys: hand back the raw state; run() merges the splits.
+    tiles.append({acc, m, sum});
+  } else {
+    SmallVector<Value> fin = finalize(nb, acc, sum, m);
+    tiles.append(fin.begin(), fin.end());
   }
-  SmallVector<Value> outIns = {acc};
-  SmallVector<AffineMap> outMaps = {id2};
-  if (den) {
-    outIns.push_back(den);
-    outMaps.push_back(row2);
-  }
-  outMaps.push_back(id2);
-  tiles.push_back(generic(
-      nb, outIns, empty(nb, {rows, dvStatic}, oElem), outMaps, par2,
-      [&](OpBuilder &bb, Location bl, ValueRange a) -> Value {
-        Value o = a[0];
-        if (den) {
-          Value zero = f32Const(bb, bl, 0.0);
-          Value isZero = arith::CmpFOp::create(
-              bb, bl, arith::CmpFPredicate::OEQ, a[1], zero);
-          o = arith::SelectOp::create(bb, bl, isZero, zero,
-                                      arith::DivFOp::create(bb, bl, o, a[1]));
-        }
-        if (o.getType() != oElem)
-          o = arith::TruncFOp::create(bb, bl, oElem, o);
-        return o;
-      }));
-  if (op.getLse())
-    tiles.push_back(generic(
-        nb, {sum, m}, empty(nb, rowShape, f32), {id1, id1, id1},
-        {IterTy::parallel},
-        [&](OpBuilder &bb, Location bl, ValueRange a) -> Value {
-          Value lg = math::LogOp::create(bb, bl, a[0]);
-          return arith::AddFOp::create(bb, bl, safeMax(bb, bl, a[1]), lg);
-        }));
   if (micro) {
-    // Drop the padding rows.
+    // Drop the padding rows: the first tile is [rows, Dv], the others
+    // [rows].
     SmallVector<OpFoldResult> zero = {nb.getIndexAttr(0), nb.getIndexAttr(0)};
     SmallVector<OpFoldResult> one = {nb.getIndexAttr(1), nb.getIndexAttr(1)};
     tiles[0] = tensor::ExtractSliceOp::create(
         nb, loc, tiles[0], zero, ArrayRef<OpFoldResult>{tq, dvStatic}, one);
-    if (tiles.size() > 1)
-      tiles[1] = tensor::ExtractSliceOp::create(
-          nb, loc, tiles[1], ArrayRef<OpFoldResult>{nb.getIndexAttr(0)},
+    for (size_t t = 1; t < tiles.size(); ++t)
+      tiles[t] = tensor::ExtractSliceOp::create(
+          nb, loc, tiles[t], ArrayRef<OpFoldResult>{nb.getIndexAttr(0)},
           ArrayRef<OpFoldResult>{tq}, ArrayRef<OpFoldResult>{one[0]});
   }
   q0Out = q0;
@@ -814,45 +930,81 @@ FailureOr<SmallVector<Value>> OnlineTiler::run() {
     group = arith::DivUIOp::create(b, loc, Hq, dimV(op.getKey(), 1));
   scale = buildScale(b, loc, op, D);
 
-  SmallVector<OpFoldResult> outShape = {B, Hq, Lq, Dv};
-  SmallVector<Value> outs = {
-      empty(b, outShape, op.getOutputType().getElementType())};
-  if (op.getLse())
-    outs.push_back(empty(b, {B, Hq, Lq}, f32));
   Value numQT = arith::CeilDivUIOp::create(b, loc, Lq, cst(b, sizes.qTile));
 
-  auto forall = scf::ForallOp::create(
-      b, loc, SmallVector<OpFoldResult>{b.getIndexAttr(0), b.getIndexAttr(0),
-                                        b.getIndexAttr(0)},
-      SmallVector<OpFoldResult>{B, Hq, numQT},
-      SmallVector<OpFoldResult>{b.getIndexAttr(1), b.getIndexAttr(1),
-                                b.getIndexAttr(1)},
-      outs, std::nullopt);
+  // Split-KV (decode): 0 picks a split count when the static (batch, head,
+  // query tile) work is too small to occupy 8 threads and the keys are long.
+  splits = sizes.kvSplits;
+  if (splits == 0) {
+    splits = 1;
+    auto qT = op.getQueryType();
+    int64_t lkv = op.getKeyType().getDimSize(2);
+    if (qT.hasStaticShape() && !ShapedType::isDynamic(lkv)) {
+      int64_t items = qT.getDimSize(0) * qT.getDimSize(1) *
+                      llvm::divideCeil(qT.getDimSize(2), sizes.qTile);
+      if (items < 8)
+        splits = std::max<int64_t>(
+            1, std::min<int64_t>(llvm::divideCeil(8, items),
+                                 lkv / (4 * sizes.kvTile)));
+    }
+  }
+  splitsOfr = b.getIndexAttr(splits);
+  bool split = splits > 1;
+
+  SmallVector<Value> outs;
+  if (split) {
+    outs.push_back(empty(b, {B, Hq, Lq, splitsOfr, dvStatic}, f32));
+    outs.push_back(empty(b, {B, Hq, Lq, splitsOfr}, f32));
+    outs.push_back(empty(b, {B, Hq, Lq, splitsOfr}, f32));
+  } else {
+    outs.push_back(
+        empty(b, {B, Hq, Lq, Dv}, op.getOutputType().getElementType()));
+    if (op.getLse())
+      outs.push_back(empty(b, {B, Hq, Lq}, f32));
+  }
+
+  SmallVector<OpFoldResult> lbs(3, b.getIndexAttr(0)), ubs = {B, Hq, numQT},
+                                                       steps(3,
+                                                             b.getIndexAttr(1));
+  if (split) {
+    lbs.push_back(b.getIndexAttr(0));
+    ubs.push_back(splitsOfr);
+    steps.push_back(b.getIndexAttr(1));
+  }
+  auto forall =
+      scf::ForallOp::create(b, loc, lbs, ubs, steps, outs, std::nullopt);
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPoint(forall.getTerminator());
   SmallVector<Value> ivs(forall.getInductionVars());
   SmallVector<Value> tiles;
   Value q0, tq;
-  buildTile(b, ivs[0], ivs[1], ivs[2], forall.getRegionIterArgs(), tiles, q0,
+  buildTile(b, ivs[0], ivs[1], ivs[2], split ? ivs[3] : Value(), tiles, q0,
             tq);
 
   b.setInsertionPointToStart(forall.getTerminator().getBody());
   OpFoldResult one = b.getIndexAttr(1), zero = b.getIndexAttr(0);
   ValueRange shared = forall.getRegionIterArgs();
-  tensor::ParallelInsertSliceOp::create(
-      b, loc, tiles[0], shared[0],
-      SmallVector<OpFoldResult>{ivs[0], ivs[1], q0, zero},
-      SmallVector<OpFoldResult>{one, one, tq, dvStatic},
-      SmallVector<OpFoldResult>(4, one));
-  if (op.getLse())
+  // Tile 0 is [tq, Dv]; the others are [tq] rows.
+  for (auto [t, dest] : llvm::enumerate(shared)) {
+    SmallVector<OpFoldResult> offs = {ivs[0], ivs[1], q0};
+    SmallVector<OpFoldResult> szs = {one, one, tq};
+    if (split) {
+      offs.push_back(ivs[3]);
+      szs.push_back(one);
+    }
+    if (t == 0) {
+      offs.push_back(zero);
+      szs.push_back(dvStatic);
+    }
     tensor::ParallelInsertSliceOp::create(
-        b, loc, tiles[1], shared[1],
-        SmallVector<OpFoldResult>{ivs[0], ivs[1], q0},
-        SmallVector<OpFoldResult>{one, one, tq},
-        SmallVector<OpFoldResult>(3, one));
+        b, loc, tiles[t], dest, offs, szs,
+        SmallVector<OpFoldResult>(offs.size(), one));
+  }
 
-  SmallVector<Value> results(forall.getResults());
   b.setInsertionPointAfter(forall);
+  SmallVector<Value> results(forall.getResults());
+  if (split)
+    results = mergeSplits(b, results[0], results[1], results[2]);
   for (auto [r, t] : llvm::zip(results, op->getResultTypes()))
     if (r.getType() != t)
       r = tensor::CastOp::create(b, loc, t, r);
@@ -883,6 +1035,7 @@ void AttnTilePass::runOnOperation() {
   AttentionTileSizes tileSizes;
   tileSizes.qTile = qTile;
   tileSizes.kvTile = kvTile;
+  tileSizes.kvSplits = kvSplits;
   SmallVector<AttentionOp> ops;
   getOperation()->walk([&](AttentionOp op) { ops.push_back(op); });
   for (AttentionOp op : ops)

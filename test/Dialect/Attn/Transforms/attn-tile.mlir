@@ -171,3 +171,26 @@ func.func @documents(%q: tensor<1x1x4096x64xbf16>, %qs: tensor<1x4096xi32>, %ks:
       segment_ids(%qs, %ks : tensor<1x4096xi32>, tensor<1x4096xi32>) -> tensor<1x1x4096x64xbf16>
   return %o : tensor<1x1x4096x64xbf16>
 }
+
+// -----
+
+/// Decode with one head: a single (batch, head, query tile) item would use
+/// one thread, so the key axis is split 8 ways (at least 4 key tiles each).
+/// Each split writes its unnormalised state; the merge rescales split s by
+/// exp(m_s - max_s m_s) before the division.
+// AUTO-LABEL: func @decode_split_kv
+// AUTO:   %[[ACCP:.+]] = tensor.empty() : tensor<1x1x1x8x128xf32>
+// AUTO:   %[[STATE:.+]]:3 = scf.forall (%[[S:.+]]) in (8) shared_outs(
+// AUTO:     %[[LO:.+]] = arith.muli %[[S]], %{{.+}} : index
+// AUTO:     scf.for %{{.+}} = %[[LO]] to %{{.+}} step %c64
+// AUTO:     tensor.parallel_insert_slice %{{.+}} into %{{.+}}[0, 0, 0, %[[S]], 0] [1, 1, 1, 1, 128]
+// AUTO:   linalg.generic {{.*}}iterator_types = ["parallel", "parallel", "parallel", "reduction"]{{.*}} ins(%[[STATE]]#1
+// AUTO:     arith.maximumf
+// AUTO:   math.exp
+// AUTO:   linalg.generic {{.*}}iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]{{.*}} ins(%[[STATE]]#0
+// AUTO:   arith.divf
+func.func @decode_split_kv(%q: tensor<1x1x1x128xf32>, %k: tensor<1x1x4096x128xf32>, %v: tensor<1x1x4096x128xf32>) -> tensor<1x1x1x128xf32> {
+  %o = attn.attention ins(%q, %k, %v : tensor<1x1x1x128xf32>, tensor<1x1x4096x128xf32>, tensor<1x1x4096x128xf32>)
+      {masks = [#attn.causal]} -> tensor<1x1x1x128xf32>
+  return %o : tensor<1x1x1x128xf32>
+}

@@ -67,6 +67,12 @@ def AttnTilePass : Pass<"attn-tile"> {
     register-blocked AVX-512 micro-kernel (8 x 32 block, 16 vector
     accumulators).
 
+    Split-KV: with `kv-splits` > 1 the forall gains a split dimension; each
+    item runs the recurrence over its share of the key range and writes its
+    unnormalised state, and a merge rescales the splits by exp(m_s - max m)
+    before the final division (decode shapes, Lq = 1, otherwise leave most
+    threads idle).
+
     Sinks enter as an extra key with logit `sink_h` and value 0 (initial
     running max `sink_h`, running sum 1). Softpick runs the same recurrence
     with the running max clamped at 0; sigmoid needs no running state.
@@ -88,6 +94,10 @@ def AttnTilePass : Pass<"attn-tile"> {
            "shape (see AttentionTileSizes)">,
     Option<"kvTile", "kv-tile", "int64_t", /*default=*/"0",
            "Keys per tile of the online-softmax loop; 0 picks it">,
+    Option<"kvSplits", "kv-splits", "int64_t", /*default=*/"0",
+           "Parallel splits of the key axis merged through their maxima "
+           "(split-KV decode); 0 picks (more than 1 only for small static "
+           "work), 1 disables">,
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",

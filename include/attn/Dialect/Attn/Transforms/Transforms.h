@@ -28,6 +28,11 @@ LogicalResult decomposeAllAttention(RewriterBase &rewriter, Operation *root);
 struct AttentionTileSizes {
   int64_t qTile = 0;
   int64_t kvTile = 0;
+  /// Splits of the key axis run as separate parallel work items and merged
+  /// through their running maxima (split-KV decode); 0 picks: more than 1
+  /// only when static shapes give fewer than 8 (batch, head, query tile)
+  /// items and at least 4 key tiles per split.
+  int64_t kvSplits = 0;
 };
 
 /// Replaces `op` by an scf.forall over (batch, head, query tile) running the
