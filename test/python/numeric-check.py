@@ -17,6 +17,7 @@
 # RUN: %python -m attn.check --seed 9 --count 80 --pipeline "attn-cpu-pipeline=q-tile=32 kv-tile=16 parallel=false" | FileCheck %s
 # Half precision inputs on both paths.
 # RUN: %python -m attn.check --seed 5 --count 40 --dtype bf16 | FileCheck %s
+# RUN: %python -m attn.check --seed 12 --count 60 --dtype bf16 --pipeline "attn-cpu-pipeline=q-tile=32 kv-tile=8" | FileCheck %s
 # RUN: %python -m attn.check --seed 6 --count 40 --dtype f16 --pipeline "attn-cpu-pipeline=q-tile=2 kv-tile=3" | FileCheck %s
 # RUN: %python -m attn.check --seed 7 --count 40 --dtype bf16 --pipeline attn-cpu-pipeline=reference=true | FileCheck %s
 

@@ -226,7 +226,7 @@ static constexpr int64_t kNR = 2;     // Vectors per row of the register block.
 bool OnlineTiler::useMicroKernels() {
   auto qT = op.getQueryType();
   int64_t d = qT.getDimSize(3), dv = op.getValueType().getDimSize(3);
-  return qT.getElementType().isF32() && !ShapedType::isDynamic(d) &&
+  return !ShapedType::isDynamic(d) &&
          !ShapedType::isDynamic(dv) && dv % (kNR * kLanes) == 0 &&
          sizes.qTile % (kNR * kLanes) == 0 && sizes.kvTile % kMR == 0;
 }
@@ -340,6 +340,8 @@ Value OnlineTiler::microPV(OpBuilder &nb, Value p, Value vTile, Value acc,
                            Value tk) {
   auto vecT = VectorType::get({kLanes}, f32);
   Value pad = f32Const(nb, loc, 0.0);
+  Type vElem = cast<RankedTensorType>(vTile.getType()).getElementType();
+  Value vPad = arith::ConstantOp::create(nb, loc, nb.getFloatAttr(vElem, 0.0));
   return forEachBlock(
       nb, acc, sizes.qTile, op.getValueType().getDimSize(3),
       [&](OpBuilder &b, Location l, Value i0, Value e0, Value out) {
@@ -356,9 +358,14 @@ Value OnlineTiler::microPV(OpBuilder &nb, Value p, Value vTile, Value acc,
               return tensor::ExtractOp::create(bb, bl, p, ValueRange{j, i});
             },
             [&](OpBuilder &bb, Location bl, int64_t c, Value j) -> Value {
-              return vector::TransferReadOp::create(
-                  bb, bl, vecT, vTile, blockIndex(bb, bl, j, e0, 0, c), pad,
+              // f16/bf16 values widen to f32 lanes after the load.
+              Value x = vector::TransferReadOp::create(
+                  bb, bl, VectorType::get({kLanes}, vElem), vTile,
+                  blockIndex(bb, bl, j, e0, 0, c), vPad,
                   ArrayRef<bool>{true});
+              if (vElem != f32)
+                x = arith::ExtFOp::create(bb, bl, vecT, x);
+              return x;
             });
         return storeBlock(b, l, block, out, i0, e0);
       });
@@ -616,9 +623,12 @@ void OnlineTiler::buildTile(OpBuilder &nb, Value bi, Value hi, Value qt,
     qT = filled(nb, {dStatic, rows}, 0.0);
     Value part = tensor::ExtractSliceOp::create(
         nb, loc, qT, zero2, ArrayRef<OpFoldResult>{dStatic, tq}, one2);
-    part = linalg::TransposeOp::create(nb, loc, qTile, part,
-                                       ArrayRef<int64_t>{1, 0})
-               .getResult()[0];
+    // qT[d, i] = f32(q[i, d]).
+    part = generic(nb, {qTile}, part, {map(2, {d(1), d(0)}), map(2, {d(0), d(1)})},
+                   {IterTy::parallel, IterTy::parallel},
+                   [&](OpBuilder &bb, Location bl, ValueRange a) -> Value {
+                     return castToF32(bb, bl, a[0]);
+                   });
     qT = tensor::InsertSliceOp::create(nb, loc, part, qT, zero2,
                                        ArrayRef<OpFoldResult>{dStatic, tq},
                                        one2);

@@ -57,11 +57,12 @@ def AttnTilePass : Pass<"attn-tile"> {
     tile. `score_mod`/`mask_mod` bodies are inlined into the tile body.
 
     Tile sizes default (option 0) to 128 query rows x 64 keys: the f32 score
-    tile (32 KiB) stays in a 48 KiB L1 data cache and each transposed key
-    tile is reused by 128 rows; a static query length under 128 shrinks the
-    row tile to the length rounded up to 32. With f32 inputs, a static Dv
-    that is a multiple of 32, a query tile that is a multiple of 32 and a
-    key tile that is a multiple of 8, the tiles are static and zero-padded,
+    tile (32 KiB) stays in a 48 KiB L1 data cache and each transposed query
+    tile is reused by every key tile; a static query length under 128
+    shrinks the row tile to the length rounded up to 32. With a static Dqk,
+    a static Dv that is a multiple of 32 (any input element type), a query
+    tile that is a multiple of 32 and a key tile that is a multiple of 8,
+    the tiles are static and zero-padded,
     the scores are computed transposed (keys x queries) from a transposed
     query tile built once per query tile, and both products run in a
     register-blocked AVX-512 micro-kernel (8 x 32 block, 16 vector
