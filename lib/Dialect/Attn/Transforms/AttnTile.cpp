@@ -462,7 +462,6 @@ SmallVector<Value> OnlineTiler::mergeSplits(OpBuilder &nb, Value accP,
                                             Value mP, Value sumP) {
   SmallVector<OpFoldResult> rowShape = {B, Hq, Lq};
   AffineMap id4 = nb.getMultiDimIdentityMap(4);
-  AffineMap id3 = nb.getMultiDimIdentityMap(3);
   AffineMap row4 = map(4, {d(0), d(1), d(2)});
   SmallVector<IterTy> red4 = {IterTy::parallel, IterTy::parallel,
                               IterTy::parallel, IterTy::reduction};
@@ -507,7 +506,6 @@ SmallVector<Value> OnlineTiler::mergeSplits(OpBuilder &nb, Value accP,
         return arith::AddFOp::create(bb, bl, a[2],
                                      arith::MulFOp::create(bb, bl, a[0], a[1]));
       });
-  (void)id3;
   return finalize(nb, acc, sum, mAll);
 }
 
@@ -677,11 +675,12 @@ void OnlineTiler::buildTile(OpBuilder &nb, Value bi, Value hi, Value qt,
         SmallVector<OpFoldResult> tileShape = {rows, cols};
         if (micro)
           tileShape = {cols, rows};
-        Value fullSize = arith::CmpIOp::create(
-            lb, l, arith::CmpIPredicate::eq, tk, tk0);
+        // Padded micro-kernel tiles are unpadded only at full size.
+        Value fullSize;
         if (micro)
           fullSize = arith::AndIOp::create(
-              lb, l, fullSize,
+              lb, l,
+              arith::CmpIOp::create(lb, l, arith::CmpIPredicate::eq, tk, tk0),
               arith::CmpIOp::create(lb, l, arith::CmpIPredicate::eq, tq, tq0));
 
         // dot[i, j] = sum_d q[i, d] * k[j, d] (transposed with the
