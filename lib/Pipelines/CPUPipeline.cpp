@@ -32,6 +32,8 @@ void mlir::attn::buildAttnCPUBufferizePipeline(
     tileOpts.kvTile = options.kvTile;
     tileOpts.kvSplits = options.kvSplits;
     pm.addPass(createAttnTilePass(tileOpts));
+    if (options.fuseElementwise)
+      pm.addPass(createAttnFuseElementwisePass());
   }
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());

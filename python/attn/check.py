@@ -67,11 +67,17 @@ def compare_lse(out, ref, tol):
 
 
 def run(seed, count, pipeline="attn-cpu-pipeline", verbose=False,
-        dtype=None, variants=None):
+        dtype=None, variants=None, require=None):
+    """`require` keeps only variants with that feature set (e.g. 'mask'),
+    drawing until `count` of them exist."""
     rng = random.Random(seed)
     nrng = np.random.default_rng(seed)
-    variants = variants or [ir.random_variant(rng, dtype)
-                            for _ in range(count)]
+    if not variants:
+        variants = []
+        while len(variants) < count:
+            var = ir.random_variant(rng, dtype)
+            if not require or var.get(require):
+                variants.append(var)
     module = "\n".join(ir.function("v%d" % i, v)
                        for i, v in enumerate(variants))
     lib = runner.compile_module(module, pipeline=pipeline)
@@ -111,9 +117,13 @@ def main(argv=None):
     ap.add_argument("--count", type=int, default=60)
     ap.add_argument("--pipeline", default="attn-cpu-pipeline")
     ap.add_argument("--dtype", choices=sorted(TOLERANCE))
+    ap.add_argument("--require", metavar="FEATURE",
+                    help="only variants with this feature (e.g. mask, "
+                    "segments, sinks)")
     ap.add_argument("-v", "--verbose", action="store_true")
     a = ap.parse_args(argv)
-    return 1 if run(a.seed, a.count, a.pipeline, a.verbose, a.dtype) else 0
+    return 1 if run(a.seed, a.count, a.pipeline, a.verbose, a.dtype,
+                    require=a.require) else 0
 
 
 if __name__ == "__main__":

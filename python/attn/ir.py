@@ -267,12 +267,24 @@ def random_inputs(var, nrng):
         "k": nrng.standard_normal((B, Hkv, Lkv, D)),
         "v": nrng.standard_normal((B, Hkv, Lkv, Dv)),
     }
-    if var.get("mask") == "bool":
-        x["mask"] = nrng.random(var["mask_shape"]) < 0.7
-    elif var.get("mask") == "add":
-        m = nrng.standard_normal(var["mask_shape"])
-        m[nrng.random(var["mask_shape"]) < 0.2] = -np.inf
-        x["mask"] = m
+    if var.get("mask"):
+        shape = var["mask_shape"]
+        kept = nrng.random(shape) < 0.7
+        if nrng.random() < 0.5:
+            # Block-sparse: blocks of random size (not aligned with the
+            # tiles) that keep nothing, everything, or a random subset.
+            bq, bk = nrng.integers(1, 9, size=2)
+            coarse = shape[:-2] + (-(-shape[-2] // bq), -(-shape[-1] // bk))
+            kind = nrng.integers(0, 3, size=coarse)
+            kind = np.repeat(np.repeat(kind, bq, axis=-2), bk, axis=-1)
+            kind = kind[..., :shape[-2], :shape[-1]]
+            kept = np.where(kind == 2, kept, kind == 1)
+        if var["mask"] == "bool":
+            x["mask"] = kept
+        else:
+            m = nrng.standard_normal(shape)
+            m[~kept] = -np.inf
+            x["mask"] = m
     if var.get("q_lengths"):
         x["q_lengths"] = nrng.integers(0, Lq + 1, size=B).astype(np.int32)
     if var.get("kv_lengths"):

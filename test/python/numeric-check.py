@@ -15,6 +15,10 @@
 # partial boundary tiles.
 # RUN: %python -m attn.check --seed 8 --count 120 --pipeline "attn-cpu-pipeline=q-tile=32 kv-tile=8" | FileCheck %s
 # RUN: %python -m attn.check --seed 9 --count 80 --pipeline "attn-cpu-pipeline=q-tile=32 kv-tile=16 parallel=false" | FileCheck %s
+# Mask tensors (half of them block-sparse, blocks not aligned with the
+# tiles) through the runtime block summary: skipped and mask-free blocks.
+# RUN: %python -m attn.check --seed 21 --count 40 --require mask --pipeline "attn-cpu-pipeline=q-tile=3 kv-tile=5" | FileCheck %s
+# RUN: %python -m attn.check --seed 22 --count 40 --require mask --pipeline "attn-cpu-pipeline=q-tile=32 kv-tile=8" | FileCheck %s
 # Half precision inputs on both paths.
 # RUN: %python -m attn.check --seed 5 --count 40 --dtype bf16 | FileCheck %s
 # RUN: %python -m attn.check --seed 12 --count 60 --dtype bf16 --pipeline "attn-cpu-pipeline=q-tile=32 kv-tile=8" | FileCheck %s

@@ -41,6 +41,12 @@ struct AttnCPUPipelineOptions
       llvm::cl::desc("Parallel splits of the key axis (tiled path; 0: "
                      "picked for small static work, 1: off)"),
       llvm::cl::init(0)};
+  PassOptions::Option<bool> fuseElementwise{
+      *this, "fuse-elementwise",
+      llvm::cl::desc("Fuse elementwise producers of Q/K/V and consumers of "
+                     "the output into the attention tiles (-attn-fuse-"
+                     "elementwise)"),
+      llvm::cl::init(true)};
   PassOptions::Option<bool> parallel{
       *this, "parallel",
       llvm::cl::desc("Run the (batch, head, query tile) loop on OpenMP "

@@ -66,6 +66,9 @@ struct OnlineTiler {
   // Problem sizes (index values) and derived constants.
   Value B, Hq, Lq, D, Lkv, Dv, group, scale;
   OpFoldResult dStatic, dvStatic;
+  /// Block summary of the mask tensor: per (query tile, key tile) block,
+  /// whether any score is kept and (boolean masks) whether all are.
+  Value maskAny, maskAll;
   /// Number of key splits (split-KV for decode), as a value and a size.
   int64_t splits = 1;
   OpFoldResult splitsOfr;
@@ -139,6 +142,9 @@ struct OnlineTiler {
   std::pair<Value, Value> segmentRange(OpBuilder &nb, Value ids, Value bi,
                                        Value start, Value count);
   SmallVector<Value> finalize(OpBuilder &nb, Value acc, Value sum, Value m);
+  void summarizeMask(OpBuilder &nb);
+  Value maskBlockFlag(OpBuilder &nb, Value flags, Value bi, Value hi, Value qt,
+                      Value kt);
   SmallVector<Value> mergeSplits(OpBuilder &nb, Value accP, Value mP,
                                  Value sumP);
   void buildTile(OpBuilder &nb, Value bi, Value hi, Value qt, Value split,
@@ -182,7 +188,10 @@ Value OnlineTiler::scores(OpBuilder &nb, Value dot, Value bi, Value hi,
         ScoreOperands in;
         in.qLen = qLen;
         in.kvLen = kvLen;
-        if (Value m = op.getMask()) {
+        // Tiles proven full read no boolean mask: its block summary said
+        // every element is true.
+        Value m = op.getMask();
+        if (m && (structured || !maskAll)) {
           auto mT = cast<RankedTensorType>(m.getType());
           unsigned lead = 4 - mT.getRank();
           SmallVector<Value> mi;
@@ -389,6 +398,89 @@ std::pair<Value, Value> OnlineTiler::segmentRange(OpBuilder &nb, Value ids,
   return {loop.getResult(0), loop.getResult(1)};
 }
 
+/// Runtime block summary of the mask tensor: one pass over the mask
+/// computes, per (query tile, key tile) block of every mask dimension that is
+/// not broadcast, whether any score of the block is kept (`maskAny`) and, for
+/// boolean masks, whether all are (`maskAll`). The key loop skips blocks that
+/// keep nothing and evaluates no mask on boolean blocks that keep everything.
+void OnlineTiler::summarizeMask(OpBuilder &nb) {
+  Value mask = op.getMask();
+  auto mT = cast<RankedTensorType>(mask.getType());
+  unsigned r = mT.getRank(), lead = 4 - r;
+  bool boolean = mT.getElementType().isInteger(1);
+  SmallVector<OpFoldResult> shape;
+  SmallVector<AffineExpr> outExprs;
+  for (unsigned i = 0; i < r; ++i) {
+    unsigned g = lead + i;
+    OpFoldResult size = tensor::getMixedSize(nb, loc, mask, i);
+    int64_t tile = g == 2 ? sizes.qTile : g == 3 ? sizes.kvTile : 1;
+    if (tile == 1 || mT.getDimSize(i) == 1) {
+      shape.push_back(size);
+      outExprs.push_back(d(i));
+      continue;
+    }
+    if (!mT.isDynamicDim(i)) {
+      shape.push_back(
+          nb.getIndexAttr(llvm::divideCeil(mT.getDimSize(i), tile)));
+    } else {
+      Value n = getValueOrCreateConstantIndexOp(nb, loc, size);
+      shape.push_back(
+          arith::CeilDivUIOp::create(nb, loc, n, cst(nb, tile)).getResult());
+    }
+    outExprs.push_back(d(i).floorDiv(tile));
+  }
+  Type i1 = nb.getI1Type();
+  auto init = [&](bool v) {
+    Value c = arith::ConstantIntOp::create(nb, loc, i1, v);
+    return linalg::FillOp::create(nb, loc, ValueRange{c},
+                                  ValueRange{empty(nb, shape, i1)})
+        .getResult(0);
+  };
+  SmallVector<Value> inits = {init(false)};
+  if (boolean)
+    inits.push_back(init(true));
+  AffineMap in = nb.getMultiDimIdentityMap(r), out = map(r, outExprs);
+  SmallVector<AffineMap> maps = {in, out};
+  if (boolean)
+    maps.push_back(out);
+  // Every mask element of a block folds into the block's flags.
+  SmallVector<IterTy> iters(r, IterTy::reduction);
+  auto summary = linalg::GenericOp::create(
+      nb, loc, ValueRange(inits).getTypes(), ValueRange{mask}, inits, maps,
+      iters, [&](OpBuilder &bb, Location l, ValueRange a) {
+        Value kept = a[0];
+        if (!boolean)
+          kept = arith::CmpFOp::create(bb, l, arith::CmpFPredicate::ONE, a[0],
+                                       arith::ConstantOp::create(
+                                           bb, l,
+                                           bb.getFloatAttr(
+                                               a[0].getType(),
+                                               -std::numeric_limits<
+                                                   double>::infinity())));
+        SmallVector<Value> res = {arith::OrIOp::create(bb, l, a[1], kept)};
+        if (boolean)
+          res.push_back(arith::AndIOp::create(bb, l, a[2], kept));
+        linalg::YieldOp::create(bb, l, res);
+      });
+  maskAny = summary.getResult(0);
+  if (boolean)
+    maskAll = summary.getResult(1);
+}
+
+/// The summary flag of the block (query tile `qt`, key tile `kt`) for
+/// query head `hi` of batch `bi`.
+Value OnlineTiler::maskBlockFlag(OpBuilder &nb, Value flags, Value bi,
+                                 Value hi, Value qt, Value kt) {
+  auto fT = cast<RankedTensorType>(flags.getType());
+  auto mT = cast<RankedTensorType>(op.getMask().getType());
+  unsigned r = fT.getRank(), lead = 4 - r;
+  Value global[4] = {bi, hi, qt, kt};
+  SmallVector<Value> idx;
+  for (unsigned i = 0; i < r; ++i)
+    idx.push_back(mT.getDimSize(i) == 1 ? cst(nb, 0) : global[lead + i]);
+  return tensor::ExtractOp::create(nb, loc, flags, idx);
+}
+
 /// The output (and log-sum-exp) from the final running state: `acc` has
 /// shape [..., Dv], `sum` and `m` the same shape without Dv. out = acc / den
 /// (0 where den == 0) converted to the output element type, with den = sum
@@ -556,6 +648,18 @@ void OnlineTiler::buildTile(OpBuilder &nb, Value bi, Value hi, Value qt,
     kvHi = arith::SelectOp::create(nb, loc, anyRow, kvHi, kvLo);
   }
 
+  // Key tiles start on multiples of the tile size when the mask summary
+  // describes them (the extra keys are masked by the partial-tile path).
+  // An empty range stays empty (its bounds may lie past Lkv).
+  if (maskAny) {
+    Value aligned = arith::MulIOp::create(
+        nb, loc, arith::DivUIOp::create(nb, loc, kvLo, tk0), tk0);
+    Value nonEmpty =
+        arith::CmpIOp::create(nb, loc, arith::CmpIPredicate::slt, kvLo, kvHi);
+    kvHi = arith::SelectOp::create(nb, loc, nonEmpty, kvHi, aligned);
+    kvLo = aligned;
+  }
+
   // Split-KV: this work item covers only its share of [kvLo, kvHi), in
   // whole key tiles.
   if (split) {
@@ -632,10 +736,12 @@ void OnlineTiler::buildTile(OpBuilder &nb, Value bi, Value hi, Value qt,
                                        one2);
   }
 
-  bool alwaysPartial = op.getMask() || op.getQSegmentIds() ||
+  // Boolean mask tensors are summarised per block (maskAll); additive ones
+  // always take the partial path.
+  bool alwaysPartial = (op.getMask() && !maskAll) || op.getQSegmentIds() ||
                        !op.getMaskMod().empty();
   // Padded micro-kernel tiles always need the "is this tile full-size" test.
-  bool needsCheck = micro || alwaysPartial || !terms.empty() ||
+  bool needsCheck = micro || alwaysPartial || maskAll || !terms.empty() ||
                     op.getQLengths() || op.getKvLengths();
 
   AffineMap id1 = nb.getMultiDimIdentityMap(1);
@@ -722,6 +828,11 @@ void OnlineTiler::buildTile(OpBuilder &nb, Value bi, Value hi, Value qt,
               full = arith::AndIOp::create(
                   lb, l, full,
                   t.buildTileIsFull(lb, l, qLoA, qHiA, k0, kHi));
+            if (maskAll)
+              full = arith::AndIOp::create(
+                  lb, l, full,
+                  maskBlockFlag(lb, maskAll, bi, hi, qt,
+                                arith::DivUIOp::create(lb, l, k0, tk0)));
             if (rowsValid)
               full = arith::AndIOp::create(lb, l, full, rowsValid);
           }
@@ -857,25 +968,36 @@ void OnlineTiler::buildTile(OpBuilder &nb, Value bi, Value hi, Value qt,
         }
         return {mNew, sum, acc};
         };
-        if (!qSegRange) {
+        if (!qSegRange && !maskAny) {
           scf::YieldOp::create(lb0, l, body(lb0, state));
           return;
         }
-        // Document masks: a key tile whose segment ids lie outside the
-        // [min, max] of the query tile's ids keeps no score; skip it at run
-        // time (exact for any ids, tight for packed sorted documents).
-        auto [kMin, kMax] =
-            segmentRange(lb0, op.getKvSegmentIds(), bi, k0, tk);
-        Value disjoint = arith::OrIOp::create(
-            lb0, l,
-            arith::CmpIOp::create(lb0, l, arith::CmpIPredicate::slt, kMax,
-                                  qSegRange->first),
-            arith::CmpIOp::create(lb0, l, arith::CmpIPredicate::sgt, kMin,
-                                  qSegRange->second));
+        // Tiles proven empty at run time are skipped.
+        Value visit;
+        if (qSegRange) {
+          // Document masks: a key tile whose segment ids lie outside the
+          // [min, max] of the query tile's ids keeps no score (exact for any
+          // ids, tight for packed sorted documents).
+          auto [kMin, kMax] =
+              segmentRange(lb0, op.getKvSegmentIds(), bi, k0, tk);
+          visit = arith::AndIOp::create(
+              lb0, l,
+              arith::CmpIOp::create(lb0, l, arith::CmpIPredicate::sge, kMax,
+                                    qSegRange->first),
+              arith::CmpIOp::create(lb0, l, arith::CmpIPredicate::sle, kMin,
+                                    qSegRange->second));
+        }
+        if (maskAny) {
+          // Mask tensors: blocks whose summary keeps nothing.
+          Value any = maskBlockFlag(lb0, maskAny, bi, hi, qt,
+                                    arith::DivUIOp::create(lb0, l, k0, tk0));
+          visit = visit ? arith::AndIOp::create(lb0, l, visit, any).getResult()
+                        : any;
+        }
         // A loop of 0 or 1 trips rather than an scf.if: its results stay
         // equivalent to the loop-carried buffers after bufferization.
-        Value trips = arith::SelectOp::create(lb0, l, disjoint, cst(lb0, 0),
-                                              cst(lb0, 1));
+        Value trips = arith::SelectOp::create(lb0, l, visit, cst(lb0, 1),
+                                              cst(lb0, 0));
         auto skip = scf::ForOp::create(
             lb0, l, cst(lb0, 0), trips, cst(lb0, 1), state,
             [&](OpBuilder &tb, Location tl, Value, ValueRange inner) {
@@ -960,16 +1082,24 @@ FailureOr<SmallVector<Value>> OnlineTiler::run() {
   splitsOfr = b.getIndexAttr(splits);
   bool split = splits > 1;
 
+  if (op.getMask())
+    summarizeMask(b);
+
+  // Static sizes stay static in the loop's results, so that consumers can
+  // fuse into it without a cast in between.
+  OpFoldResult bS = tensor::getMixedSize(b, loc, op.getQuery(), 0);
+  OpFoldResult hS = tensor::getMixedSize(b, loc, op.getQuery(), 1);
+  OpFoldResult lqS = tensor::getMixedSize(b, loc, op.getQuery(), 2);
   SmallVector<Value> outs;
   if (split) {
-    outs.push_back(empty(b, {B, Hq, Lq, splitsOfr, dvStatic}, f32));
-    outs.push_back(empty(b, {B, Hq, Lq, splitsOfr}, f32));
-    outs.push_back(empty(b, {B, Hq, Lq, splitsOfr}, f32));
+    outs.push_back(empty(b, {bS, hS, lqS, splitsOfr, dvStatic}, f32));
+    outs.push_back(empty(b, {bS, hS, lqS, splitsOfr}, f32));
+    outs.push_back(empty(b, {bS, hS, lqS, splitsOfr}, f32));
   } else {
     outs.push_back(
-        empty(b, {B, Hq, Lq, Dv}, op.getOutputType().getElementType()));
+        empty(b, {bS, hS, lqS, dvStatic}, op.getOutputType().getElementType()));
     if (op.getLse())
-      outs.push_back(empty(b, {B, Hq, Lq}, f32));
+      outs.push_back(empty(b, {bS, hS, lqS}, f32));
   }
 
   SmallVector<OpFoldResult> lbs(3, b.getIndexAttr(0)), ubs = {B, Hq, numQT},
@@ -982,6 +1112,7 @@ FailureOr<SmallVector<Value>> OnlineTiler::run() {
   }
   auto forall =
       scf::ForallOp::create(b, loc, lbs, ubs, steps, outs, std::nullopt);
+  forall->setAttr(kTiledAttentionAttrName, b.getUnitAttr());
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPoint(forall.getTerminator());
   SmallVector<Value> ivs(forall.getInductionVars());

@@ -162,15 +162,46 @@ func.func @chunked(%q: tensor<1x1x512x32xf32>) -> tensor<1x1x512x32xf32> {
 // CHECK:   scf.for %[[K0:.+]] = %c0 to %c4096 step %c128 iter_args(
 // CHECK:     %[[KMM:.+]]:2 = scf.for {{.*}} iter_args(
 // CHECK:       tensor.extract %[[KS]]
-// CHECK:     %[[BELOW:.+]] = arith.cmpi slt, %[[KMM]]#1, %[[QMM]]#0 : i32
-// CHECK:     %[[ABOVE:.+]] = arith.cmpi sgt, %[[KMM]]#0, %[[QMM]]#1 : i32
-// CHECK:     %[[DISJOINT:.+]] = arith.ori %[[BELOW]], %[[ABOVE]] : i1
-// CHECK:     %[[TRIPS:.+]] = arith.select %[[DISJOINT]], %c0, %c1 : index
+// CHECK:     %[[NOTBELOW:.+]] = arith.cmpi sge, %[[KMM]]#1, %[[QMM]]#0 : i32
+// CHECK:     %[[NOTABOVE:.+]] = arith.cmpi sle, %[[KMM]]#0, %[[QMM]]#1 : i32
+// CHECK:     %[[OVERLAP:.+]] = arith.andi %[[NOTBELOW]], %[[NOTABOVE]] : i1
+// CHECK:     %[[TRIPS:.+]] = arith.select %[[OVERLAP]], %c1, %c0 : index
 // CHECK:     scf.for %{{.+}} = %c0 to %[[TRIPS]] step %c1 iter_args(
 func.func @documents(%q: tensor<1x1x4096x64xbf16>, %qs: tensor<1x4096xi32>, %ks: tensor<1x4096xi32>) -> tensor<1x1x4096x64xbf16> {
   %o = attn.attention ins(%q, %q, %q : tensor<1x1x4096x64xbf16>, tensor<1x1x4096x64xbf16>, tensor<1x1x4096x64xbf16>)
       segment_ids(%qs, %ks : tensor<1x4096xi32>, tensor<1x4096xi32>) -> tensor<1x1x4096x64xbf16>
   return %o : tensor<1x1x4096x64xbf16>
+}
+
+// -----
+
+/// Boolean mask tensors get a block summary at run time: one reduction over
+/// the mask computes, per (query tile, key tile) block, whether any and
+/// whether all of its scores are kept (`floordiv` output maps; the
+/// broadcast head dimension stays 1). The key loop starts on a tile multiple,
+/// skips blocks that keep nothing with a 0-or-1-trip loop and takes the
+/// mask-free branch on blocks that keep everything.
+// CHECK-DAG: #[[BLOCK:.+]] = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2 floordiv 64, d3 floordiv 128)>
+// CHECK-LABEL: func @mask_block_summary
+// CHECK-SAME: %[[M:[^:]+]]: tensor<2x1x300x500xi1>
+// CHECK:   %[[ANY0:.+]] = linalg.fill ins(%false : i1) outs(%{{.+}} : tensor<2x1x5x4xi1>)
+// CHECK:   %[[ALL0:.+]] = linalg.fill ins(%true : i1) outs(%{{.+}} : tensor<2x1x5x4xi1>)
+// CHECK:   %[[SUM:.+]]:2 = linalg.generic {indexing_maps = [#{{.+}}, #[[BLOCK]], #[[BLOCK]]], iterator_types = ["reduction", "reduction", "reduction", "reduction"]} ins(%[[M]] : tensor<2x1x300x500xi1>) outs(%[[ANY0]], %[[ALL0]] :
+// CHECK:     arith.ori
+// CHECK:     arith.andi
+// CHECK:   scf.forall (%[[B:.+]], %[[H:.+]], %[[QT:.+]]) in (2, 4, 5)
+// CHECK:     scf.for %[[K0:.+]] = %c0 to %c500 step %c128
+// CHECK:       %[[KT:.+]] = arith.divui %[[K0]], %c128 : index
+// CHECK:       %[[ANY:.+]] = tensor.extract %[[SUM]]#0[%[[B]], %c0, %[[QT]], %[[KT]]] : tensor<2x1x5x4xi1>
+// CHECK:       %[[TRIPS:.+]] = arith.select %[[ANY]], %c1, %c0 : index
+// CHECK:       scf.for %{{.+}} = %c0 to %[[TRIPS]] step %c1 iter_args(
+// CHECK:         %[[ALL:.+]] = tensor.extract %[[SUM]]#1[%[[B]], %c0, %[[QT]], %{{.+}}] : tensor<2x1x5x4xi1>
+// CHECK:         %[[FULL:.+]] = arith.andi %{{.+}}, %[[ALL]] : i1
+// CHECK:         scf.if %[[FULL]]
+func.func @mask_block_summary(%q: tensor<2x4x300x32xf32>, %k: tensor<2x4x500x32xf32>, %m: tensor<2x1x300x500xi1>) -> tensor<2x4x300x32xf32> {
+  %o = attn.attention ins(%q, %k, %k : tensor<2x4x300x32xf32>, tensor<2x4x500x32xf32>, tensor<2x4x500x32xf32>)
+      mask(%m : tensor<2x1x300x500xi1>) -> tensor<2x4x300x32xf32>
+  return %o : tensor<2x4x300x32xf32>
 }
 
 // -----

@@ -110,6 +110,43 @@ def AttnTilePass : Pass<"attn-tile"> {
   ];
 }
 
+def AttnFuseElementwisePass : Pass<"attn-fuse-elementwise"> {
+  let summary = "Fuse elementwise producers and consumers into tiled attention";
+  let description = [{
+    For every `scf.forall` built by `-attn-tile` (marked
+    `attn.tiled_attention`), recomputes inside the loop, per tile, the
+    elementwise producers of the query, key and value tiles it reads and
+    the elementwise consumers of its outputs, instead of round-tripping
+    them through memory: casts, scaling, rotary embeddings, broadcasts and
+    transposes of Q/K/V; output casts, gates such as `sigmoid(G) * O`,
+    residual adds and head-merging transposes of the output. Chains of such
+    ops fuse one after the other.
+
+    Fusible ops are linalg ops on tensors with one result and only parallel
+    loops. Producers go through
+    `tensor::replaceExtractSliceWithTiledProducer`, consumers through
+    `scf::tileAndFuseConsumer` (both TilingInterface based). A producer of
+    the key or value tile is recomputed once per query tile: for a body of
+    a few ops this is small next to the 2 * Tq flops per key element of the
+    tile's dot products.
+
+    ```mlir
+    %q = linalg.generic ... ins(%x : tensor<1x8x1024x64xbf16>) { arith.extf }
+    %o = attn.attention ins(%q, %k, %v : ...) -> tensor<1x8x1024x64xf32>
+    %r = linalg.generic ... ins(%g, %o : ...) { sigmoid(g) * o }
+    ```
+
+    after `-attn-tile -attn-fuse-elementwise` the cast runs on each query
+    tile and the gate on each output tile, inside the forall; `%q` and `%o`
+    no longer exist as whole tensors.
+  }];
+  let dependentDialects = [
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::scf::SCFDialect",
+    "::mlir::tensor::TensorDialect"
+  ];
+}
+
 def AttnApproximateMathPass : Pass<"attn-approximate-math"> {
   let summary = "Replace f32 transcendental math ops by polynomial approximations";
   let description = [{

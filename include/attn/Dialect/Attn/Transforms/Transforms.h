@@ -9,10 +9,18 @@
 
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Support/LLVM.h"
+#include "llvm/ADT/StringRef.h"
 
 namespace mlir {
+namespace scf {
+class ForallOp;
+} // namespace scf
 namespace attn {
 class AttentionOp;
+
+/// Unit attribute that `tileAttentionOnline` puts on the scf.forall it
+/// builds: the loop that -attn-fuse-elementwise fuses into.
+constexpr llvm::StringLiteral kTiledAttentionAttrName = "attn.tiled_attention";
 
 /// Replaces `op` by its reference decomposition (linalg on tensors with
 /// materialised scores) and returns the values that replaced its results.
@@ -42,6 +50,21 @@ struct AttentionTileSizes {
 FailureOr<SmallVector<Value>>
 tileAttentionOnline(RewriterBase &rewriter, AttentionOp op,
                     const AttentionTileSizes &sizes);
+
+/// True for ops the tiled attention may recompute per tile: linalg ops on
+/// tensors with one result, only parallel loops and projected-permutation
+/// indexing maps (casts, scaling, rotary embeddings, broadcasts, transposes,
+/// gates, residual adds).
+bool isFusibleElementwiseOp(Operation *op);
+
+/// Fuses into `loop` (an scf.forall built by tileAttentionOnline) the
+/// elementwise producers of the tensors it slices (the query, key and value
+/// tiles; chains of them) and the elementwise consumers of its results
+/// (output casts, gates, residual adds; chains of them), through the
+/// TilingInterface. Returns the loop, which consumer fusion replaces, and
+/// the number of ops fused in `numFused`.
+FailureOr<scf::ForallOp> fuseElementwiseIntoAttentionLoop(
+    RewriterBase &rewriter, scf::ForallOp loop, unsigned *numFused = nullptr);
 
 /// Patterns replacing f32 transcendental math ops (exp, log, tanh, ...) by
 /// the upstream polynomial approximations, so that they vectorise.

@@ -1,0 +1,124 @@
+#!/usr/bin/env python3
+"""CPU benchmark of elementwise fusion and mask-tensor block summaries.
+
+    PYTHONPATH=python python3 bench/cpu/fusion_masks.py [--n 4096] [--reps 5]
+
+Times, best of --reps, interleaved in one process (B=1, H=8, D=128, f32):
+  * attention alone, then the same attention between elementwise producers
+    (Q cast from bf16 and rotary-embedded, K rotary-embedded) and consumers
+    (sigmoid output gate, residual add), compiled with and without
+    -attn-fuse-elementwise: the fused graph should cost little more than the
+    attention alone;
+  * attention with a boolean mask tensor whose 128x128 blocks are kept with
+    probability p (block-sparse), against no mask: with the runtime block
+    summary, time should track the kept fraction.
+"""
+
+import argparse
+import os
+import sys
+import time
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "..", "python"))
+from attn import runner  # noqa: E402
+
+ID4 = "affine_map<(b, h, l, d) -> (b, h, l, d)>"
+ROW4 = "affine_map<(b, h, l, d) -> (l, d)>"
+PAR4 = '["parallel", "parallel", "parallel", "parallel"]'
+
+
+def load_fusion_check():
+    import importlib.util
+    path = os.path.join(HERE, "..", "..", "test", "python", "fusion-check.py")
+    spec = importlib.util.spec_from_file_location("fusion_check", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def plain(B, H, L, D, mask=False):
+    t = "tensor<%dx%dx%dx%dxf32>" % (B, H, L, D)
+    mt = "tensor<%dx1x%dx%dxi1>" % (B, L, L)
+    margs = ", %%m: %s" % mt if mask else ""
+    mop = " mask(%%m : %s)" % mt if mask else ""
+    return ("func.func @f(%%q: %s, %%k: %s, %%v: %s%s) -> %s {\n"
+            "  %%o = attn.attention ins(%%q, %%k, %%v : %s, %s, %s)%s -> %s\n"
+            "  return %%o : %s\n}\n" % (t, t, t, margs, t, t, t, t, mop, t, t))
+
+
+def best_time(lib, ins, outs, reps):
+    best = 1e30
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        runner.call(lib, "f", ins, outs)
+        best = min(best, time.perf_counter() - t0)
+    return best
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--n", type=int, default=4096)
+    ap.add_argument("--reps", type=int, default=5)
+    a = ap.parse_args()
+    B, H, L, D = 1, 8, a.n, 128
+    rng = np.random.default_rng(0)
+    fc = load_fusion_check()
+    dims = dict(B=B, H=H, L=L, D=D, HALF=D // 2, ID4=ID4, ROW4=ROW4,
+                PAR4=PAR4)
+    graph = fc.ROTARY_GATE.format(
+        ROT_Q=fc.ROTARY.format(res="q", x="qf", **dims),
+        ROT_K=fc.ROTARY.format(res="kr", x="k", **dims), **dims)
+    # The graph's attention is causal; time causal attention alone too.
+    alone = plain(B, H, L, D).replace(
+        " -> tensor<%dx%dx%dx%dxf32>\n  return" % (B, H, L, D),
+        " {masks = [#attn.causal]} -> tensor<%dx%dx%dx%dxf32>\n  return" %
+        (B, H, L, D))
+    libs = {
+        "attention alone": runner.compile_module(alone),
+        "graph fused": runner.compile_module(graph),
+        "graph unfused": runner.compile_module(
+            graph, pipeline="attn-cpu-pipeline=fuse-elementwise=false"),
+    }
+    x = lambda *s: (rng.random(s, np.float32) - 0.5)  # noqa: E731
+    q, k, v = x(B, H, L, D), x(B, H, L, D), x(B, H, L, D)
+    g, r = x(B, H, L, D), x(B, L, H, D)
+    ang = rng.uniform(0, 6.28, (L, D)).astype(np.float32)
+    graph_ins = [runner.to_bf16_bits(q), k, v, np.cos(ang), np.sin(ang), g, r]
+    outs = {n: np.zeros((B, H, L, D) if n == "attention alone" else
+                        (B, L, H, D), np.float32) for n in libs}
+    times = {n: 1e30 for n in libs}
+    for _ in range(a.reps):
+        for n, lib in libs.items():
+            ins = [q, k, v] if n == "attention alone" else graph_ins
+            times[n] = min(times[n], best_time(lib, ins, [outs[n]], 1))
+    print("fusion, B=%d H=%d N=%d D=%d, causal, f32:" % (B, H, L, D))
+    for n in libs:
+        print("  %-16s %8.1f ms  (%.2fx attention alone)" %
+              (n, times[n] * 1e3, times[n] / times["attention alone"]))
+    print("  fused speed-up over unfused: %.2fx" %
+          (times["graph unfused"] / times["graph fused"]))
+
+    dense = runner.compile_module(plain(B, H, L, D))
+    masked = runner.compile_module(plain(B, H, L, D, mask=True))
+    print("block-sparse boolean mask (128x128 blocks), B=%d H=%d N=%d D=%d:"
+          % (B, H, L, D))
+    out = np.zeros((B, H, L, D), np.float32)
+    t_dense = min(best_time(dense, [q, k, v], [out], 1)
+                  for _ in range(a.reps))
+    print("  no mask          %8.1f ms" % (t_dense * 1e3))
+    nb = -(-L // 128)
+    for p in (1.0, 0.5, 0.25, 0.1):
+        blocks = rng.random((B, 1, nb, nb)) < p
+        m = np.repeat(np.repeat(blocks, 128, 2), 128, 3)[:, :, :L, :L]
+        m = np.ascontiguousarray(m)
+        t = min(best_time(masked, [q, k, v, m], [out], 1)
+                for _ in range(a.reps))
+        print("  kept %-4.0f%%       %8.1f ms  (%.2fx no-mask time, kept "
+              "area %.2f)" % (100 * p, t * 1e3, t / t_dense, blocks.mean()))
+
+
+if __name__ == "__main__":
+    main()
