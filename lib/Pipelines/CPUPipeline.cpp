@@ -33,6 +33,9 @@ void mlir::attn::buildAttnCPUBufferizePipeline(
     tileOpts.kvSplits = options.kvSplits;
     pm.addPass(createAttnTilePass(tileOpts));
   }
+  // linalg.softmax (a front end's attention that was not raised to
+  // attn.attention) has no loop lowering: expand it into linalg.generic.
+  pm.addPass(createAttnDecomposeAggregatesPass());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
 
