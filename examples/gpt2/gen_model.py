@@ -21,7 +21,7 @@ from collections import namedtuple
 
 Config = namedtuple("Config", "layers seq vocab d_model heads d_mlp")
 
-DEFAULT = Config(layers=4, seq=128, vocab=1024, d_model=768, heads=12,
+DEFAULT = Config(layers=2, seq=128, vocab=1024, d_model=768, heads=12,
                  d_mlp=3072)
 
 # Per-layer arguments, GPT-2 naming (Conv1D weights stored [in, out]).
