@@ -130,7 +130,8 @@ def main():
     ap.add_argument("--no-raise", action="store_true",
                     help="skip --attn-raise even when attn-opt has it")
     ap.add_argument("--pipeline", default="attn-cpu-pipeline",
-                    help="attn-opt pipeline, options included")
+                    help="attn-opt pipeline flag without the dashes, options "
+                    "included: 'attn-cpu-pipeline=parallel=false'")
     ap.add_argument("--keep", metavar="DIR",
                     help="keep the intermediate files (raised IR, LLVM IR, "
                     "shared library) in DIR")
