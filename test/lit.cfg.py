@@ -3,6 +3,7 @@
 
 import os
 import shutil
+import subprocess
 
 import lit.formats
 from lit.llvm import llvm_config
@@ -48,3 +49,10 @@ llvm_config.add_tool_substitutions(tools, tool_dirs)
 # GPU execution tests run only where a CUDA device answers.
 if shutil.which("nvidia-smi") and os.system("nvidia-smi -L >/dev/null 2>&1") == 0:
     config.available_features.add("cuda")
+
+# `attn-raise` while that pass is not in every build: tests that need it say
+# `%if attn-raise %{...%}`.
+_help = subprocess.run([os.path.join(config.attn_tools_dir, "attn-opt"),
+                        "--help"], capture_output=True, text=True).stdout
+if "--attn-raise " in _help:
+    config.available_features.add("attn-raise")

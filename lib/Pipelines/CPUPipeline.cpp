@@ -35,6 +35,9 @@ void mlir::attn::buildAttnCPUBufferizePipeline(
     if (options.fuseElementwise)
       pm.addPass(createAttnFuseElementwisePass());
   }
+  // linalg.softmax (a front end's attention that was not raised to
+  // attn.attention) has no loop lowering: expand it into linalg.generic.
+  pm.addPass(createAttnDecomposeAggregatesPass());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
 

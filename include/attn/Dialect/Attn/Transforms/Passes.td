@@ -170,4 +170,35 @@ def AttnApproximateMathPass : Pass<"attn-approximate-math"> {
   ];
 }
 
+def AttnDecomposeAggregatesPass : Pass<"attn-decompose-aggregates"> {
+  let summary = "Decompose aggregated linalg ops (linalg.softmax) into linalg.generic";
+  let description = [{
+    Replaces every op on tensors that implements
+    `linalg::AggregatedOpInterface` by its `decomposeOperation` expansion.
+    Upstream this covers `linalg.softmax` (row max, `exp(x - max)`, row sum,
+    division, as `linalg.generic` ops), which `convert-linalg-to-loops`
+    cannot lower; it also covers `attn.attention`, which gets its reference
+    decomposition (the CPU pipeline runs this pass after `attn-tile`, so
+    only the attention subgraphs that were not raised to `attn.attention`
+    are left for it). Ops on buffers are rejected: the upstream expansions
+    build tensors, so the pass must run before bufferization.
+
+    Example:
+
+    ```mlir
+    %p = linalg.softmax dimension(2) ins(%s : tensor<12x128x128xf32>)
+        outs(%e : tensor<12x128x128xf32>) -> tensor<12x128x128xf32>
+    ```
+
+    becomes a max reduction, an `exp(x - max)` map, a sum reduction and a
+    division, each a `linalg.generic` on tensors.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::math::MathDialect",
+    "::mlir::tensor::TensorDialect"
+  ];
+}
+
 #endif // ATTN_DIALECT_ATTN_TRANSFORMS_PASSES_TD

@@ -30,6 +30,13 @@ FailureOr<SmallVector<Value>> decomposeAttention(RewriterBase &rewriter,
 /// Decomposes every `attn.attention` nested under `root`.
 LogicalResult decomposeAllAttention(RewriterBase &rewriter, Operation *root);
 
+/// Replaces every op nested under `root` that implements
+/// `linalg::AggregatedOpInterface` (linalg.softmax, attn.attention) by its
+/// decomposition. Fails, with an error on the op, on an aggregated op with
+/// buffer operands (the upstream expansions build tensors) or one whose
+/// decomposition fails.
+LogicalResult decomposeAggregatedOps(RewriterBase &rewriter, Operation *root);
+
 /// Tile sizes of the online-softmax lowering; 0 picks a size from the shape
 /// (128 query rows, or the static query length rounded up to 32 when shorter;
 /// 64 keys), which keeps the f32 score tile at 32 KiB, inside L1.
