@@ -133,4 +133,49 @@ def AttnApproximateMathPass : Pass<"attn-approximate-math"> {
   ];
 }
 
+def AttnRaisePass : Pass<"attn-raise", "func::FuncOp"> {
+  let summary = "Raise linalg and TOSA attention subgraphs to attn.attention";
+  let description = [{
+    Recognises `softmax(scale * Q.K^T + mask) . V` spelled in linalg on
+    tensors (named matmuls, `linalg.generic` contractions, `linalg.softmax`
+    or its decomposition into max/sub/exp/sum/div ops, mask adds or selects)
+    or in TOSA (`tosa.matmul`, `tosa.transpose`, `tosa.mul`, `tosa.add`,
+    `tosa.reduce_max`, `tosa.sub`, `tosa.exp`, `tosa.reduce_sum`,
+    `tosa.reciprocal`) and replaces it by one `attn.attention`, leaving the
+    rest of the function as it is. Patterns are rooted at the final P.V
+    contraction.
+
+    * Q, K and V are traced back through reshapes, transposes and
+      broadcasts to `[B, H, L, D]` tensors: a `[B*H, L, D]` batch_matmul
+      attention reads the head-split tensors, and key/value heads repeated
+      for grouped-query attention (broadcast + collapse) are read un-repeated
+      (`Hkv < Hq`).
+    * Constant scale factors (multiplications or divisions of the scores)
+      become the `scale` attribute.
+    * Mask terms that are compile-time functions of the query and key
+      positions (constant tensors, `linalg.index` comparisons) become
+      `#attn.causal` or `#attn.sliding_window` when their keep pattern is
+      exactly one of these (bottom-right aligned); other masks become the
+      `mask` operand.
+    * Nothing is raised when an intermediate value (scores, exponentials,
+      probabilities) has another user, when the softmax runs over another
+      axis than the one contracted with V, or when a scale is applied after
+      the softmax.
+
+    Example:
+
+    ```mlir
+    %s = linalg.batch_matmul_transpose_b ins(%q, %k : ...) outs(%zero : ...)
+    %p = linalg.softmax dimension(2) ins(%s : ...) outs(%e : ...)
+    %o = linalg.batch_matmul ins(%p, %v : ...) outs(%zero2 : ...)
+    ```
+
+    becomes `attn.attention` on `[1, B*H, L, D]` views with `scale = 1.0`.
+  }];
+  let dependentDialects = [
+    "::mlir::attn::AttnDialect",
+    "::mlir::tensor::TensorDialect"
+  ];
+}
+
 #endif // ATTN_DIALECT_ATTN_TRANSFORMS_PASSES_TD
