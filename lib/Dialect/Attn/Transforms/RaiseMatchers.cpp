@@ -419,7 +419,14 @@ std::optional<Term> raise::matchRowReduction(Term row, RowReduction kind,
     std::optional<double> start = getInitConstant(init->get());
     if (!start)
       return std::nullopt;
-    if (kind == RowReduction::Sum ? *start != 0.0 : *start > -1e30)
+    // A max starts at -inf (or any value at or below -1e30), or at NaN,
+    // which maxnumf ignores.
+    bool maxNum = isa<arith::MaxNumFOp>(
+        op.getBlock()->getTerminator()->getOperand(0).getDefiningOp());
+    bool okStart = kind == RowReduction::Sum
+                       ? *start == 0.0
+                       : (*start <= -1e30 || (std::isnan(*start) && maxNum));
+    if (!okStart)
       return std::nullopt;
     local.insert(op);
     chain = local;

@@ -1,0 +1,291 @@
+// RUN: attn-opt %s -split-input-file --attn-raise | FileCheck %s
+
+/// GPT-2 style: heads split by expand_shape + transpose, collapsed to
+/// [B*H, L, D] for batch_matmul with K transposed by linalg.transpose, a
+/// scale generic, an additive lower-triangular -inf constant and
+/// linalg.softmax. The op reads the [B, H, L, D] tensors and its result is
+/// collapsed back to the batch_matmul's shape.
+
+// CHECK-LABEL: func.func @bmm3d_causal_constant(
+// CHECK-SAME:      %[[X:.+]]: tensor<1x4x16xf32>, %[[K4:.+]]: tensor<1x2x4x8xf32>, %[[V4:.+]]: tensor<1x2x4x8xf32>)
+// CHECK:         %[[E:.+]] = tensor.expand_shape %[[X]]
+// CHECK:         %[[Q4:.+]] = linalg.transpose ins(%[[E]]
+// CHECK-NOT:     linalg.batch_matmul
+// CHECK-NOT:     linalg.softmax
+// CHECK:         %[[O:.+]] = attn.attention ins(%[[Q4]], %[[K4]], %[[V4]] : tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>)
+// CHECK-SAME:        {masks = [#attn.causal], scale = 0.35355338{{[0-9]*}} : f64} -> tensor<1x2x4x8xf32>
+// CHECK:         %[[C:.+]] = tensor.collapse_shape %[[O]] {{\[}}[0, 1], [2], [3]] : tensor<1x2x4x8xf32> into tensor<2x4x8xf32>
+// CHECK:         return %[[C]]
+#id3 = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
+func.func @bmm3d_causal_constant(%x: tensor<1x4x16xf32>, %k4: tensor<1x2x4x8xf32>, %v4: tensor<1x2x4x8xf32>) -> tensor<2x4x8xf32> {
+  %qs = tensor.expand_shape %x [[0], [1], [2, 3]] output_shape [1, 4, 2, 8] : tensor<1x4x16xf32> into tensor<1x4x2x8xf32>
+  %qt0 = tensor.empty() : tensor<1x2x4x8xf32>
+  %q4 = linalg.transpose ins(%qs : tensor<1x4x2x8xf32>) outs(%qt0 : tensor<1x2x4x8xf32>) permutation = [0, 2, 1, 3]
+  %q = tensor.collapse_shape %q4 [[0, 1], [2], [3]] : tensor<1x2x4x8xf32> into tensor<2x4x8xf32>
+  %k = tensor.collapse_shape %k4 [[0, 1], [2], [3]] : tensor<1x2x4x8xf32> into tensor<2x4x8xf32>
+  %v = tensor.collapse_shape %v4 [[0, 1], [2], [3]] : tensor<1x2x4x8xf32> into tensor<2x4x8xf32>
+  %kt0 = tensor.empty() : tensor<2x8x4xf32>
+  %kt = linalg.transpose ins(%k : tensor<2x4x8xf32>) outs(%kt0 : tensor<2x8x4xf32>) permutation = [0, 2, 1]
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<2x4x4xf32>
+  %f = linalg.fill ins(%zero : f32) outs(%e : tensor<2x4x4xf32>) -> tensor<2x4x4xf32>
+  %s = linalg.batch_matmul ins(%q, %kt : tensor<2x4x8xf32>, tensor<2x8x4xf32>) outs(%f : tensor<2x4x4xf32>) -> tensor<2x4x4xf32>
+  %c = arith.constant 0.353553385 : f32
+  %ss = linalg.generic {indexing_maps = [#id3, #id3], iterator_types = ["parallel", "parallel", "parallel"]} ins(%s : tensor<2x4x4xf32>) outs(%e : tensor<2x4x4xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %m = arith.mulf %a, %c : f32
+    linalg.yield %m : f32
+  } -> tensor<2x4x4xf32>
+  %mask = arith.constant dense<[[0.0, 0xFF800000, 0xFF800000, 0xFF800000], [0.0, 0.0, 0xFF800000, 0xFF800000], [0.0, 0.0, 0.0, 0xFF800000], [0.0, 0.0, 0.0, 0.0]]> : tensor<4x4xf32>
+  %sm = linalg.generic {indexing_maps = [#id3, affine_map<(d0, d1, d2) -> (d1, d2)>, #id3], iterator_types = ["parallel", "parallel", "parallel"]} ins(%ss, %mask : tensor<2x4x4xf32>, tensor<4x4xf32>) outs(%e : tensor<2x4x4xf32>) {
+  ^bb0(%a: f32, %b: f32, %o: f32):
+    %m = arith.addf %a, %b : f32
+    linalg.yield %m : f32
+  } -> tensor<2x4x4xf32>
+  %p = linalg.softmax dimension(2) ins(%sm : tensor<2x4x4xf32>) outs(%e : tensor<2x4x4xf32>) -> tensor<2x4x4xf32>
+  %eo = tensor.empty() : tensor<2x4x8xf32>
+  %fo = linalg.fill ins(%zero : f32) outs(%eo : tensor<2x4x8xf32>) -> tensor<2x4x8xf32>
+  %o = linalg.batch_matmul ins(%p, %v : tensor<2x4x4xf32>, tensor<2x4x8xf32>) outs(%fo : tensor<2x4x8xf32>) -> tensor<2x4x8xf32>
+  return %o : tensor<2x4x8xf32>
+}
+
+// -----
+
+/// 4-D form: Q.K^T as a linalg.generic contraction reading K transposed
+/// through its map, the scale as a division, a causal mask computed from
+/// linalg.index comparisons in a select, and the softmax decomposed as
+/// upstream decomposes linalg.softmax (max from NaN with maxnumf, sub+exp,
+/// sum, div).
+
+// CHECK-LABEL: func.func @generic4d_iota_decomposed(
+// CHECK-SAME:      %[[Q:[^:]+]]: tensor<2x3x5x4xf32>, %[[K:[^:]+]]: tensor<2x3x5x4xf32>, %[[V:[^:]+]]: tensor<2x3x5x6xf32>)
+// CHECK-NEXT:    %[[O:.+]] = attn.attention ins(%[[Q]], %[[K]], %[[V]] : {{.*}}) {masks = [#attn.causal], scale = 5.000000e-01 : f64} -> tensor<2x3x5x6xf32>
+// CHECK-NEXT:    return %[[O]]
+#q4 = affine_map<(b, h, i, j, d) -> (b, h, i, d)>
+#k4 = affine_map<(b, h, i, j, d) -> (b, h, j, d)>
+#s4 = affine_map<(b, h, i, j, d) -> (b, h, i, j)>
+#id4 = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
+#row4 = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2)>
+func.func @generic4d_iota_decomposed(%q: tensor<2x3x5x4xf32>, %k: tensor<2x3x5x4xf32>, %v: tensor<2x3x5x6xf32>) -> tensor<2x3x5x6xf32> {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<2x3x5x5xf32>
+  %f = linalg.fill ins(%zero : f32) outs(%e : tensor<2x3x5x5xf32>) -> tensor<2x3x5x5xf32>
+  %s = linalg.generic {indexing_maps = [#q4, #k4, #s4], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]} ins(%q, %k : tensor<2x3x5x4xf32>, tensor<2x3x5x4xf32>) outs(%f : tensor<2x3x5x5xf32>) {
+  ^bb0(%a: f32, %b: f32, %acc: f32):
+    %m = arith.mulf %a, %b : f32
+    %r = arith.addf %acc, %m : f32
+    linalg.yield %r : f32
+  } -> tensor<2x3x5x5xf32>
+  %two = arith.constant 2.0 : f32
+  %ninf = arith.constant 0xFF800000 : f32
+  %masked = linalg.generic {indexing_maps = [#id4, #id4], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%s : tensor<2x3x5x5xf32>) outs(%e : tensor<2x3x5x5xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %i = linalg.index 2 : index
+    %j = linalg.index 3 : index
+    %keep = arith.cmpi ule, %j, %i : index
+    %sc = arith.divf %a, %two : f32
+    %r = arith.select %keep, %sc, %ninf : f32
+    linalg.yield %r : f32
+  } -> tensor<2x3x5x5xf32>
+  %re = tensor.empty() : tensor<2x3x5xf32>
+  %nan = arith.constant 0xFFC00000 : f32
+  %mi = linalg.fill ins(%nan : f32) outs(%re : tensor<2x3x5xf32>) -> tensor<2x3x5xf32>
+  %max = linalg.generic {indexing_maps = [#id4, #row4], iterator_types = ["parallel", "parallel", "parallel", "reduction"]} ins(%masked : tensor<2x3x5x5xf32>) outs(%mi : tensor<2x3x5xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %r = arith.maxnumf %in, %out : f32
+    linalg.yield %r : f32
+  } -> tensor<2x3x5xf32>
+  %exp = linalg.generic {indexing_maps = [#id4, #row4, #id4], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%masked, %max : tensor<2x3x5x5xf32>, tensor<2x3x5xf32>) outs(%e : tensor<2x3x5x5xf32>) {
+  ^bb0(%in: f32, %mx: f32, %out: f32):
+    %d = arith.subf %in, %mx : f32
+    %x = math.exp %d : f32
+    linalg.yield %x : f32
+  } -> tensor<2x3x5x5xf32>
+  %si = linalg.fill ins(%zero : f32) outs(%re : tensor<2x3x5xf32>) -> tensor<2x3x5xf32>
+  %sum = linalg.generic {indexing_maps = [#id4, #row4], iterator_types = ["parallel", "parallel", "parallel", "reduction"]} ins(%exp : tensor<2x3x5x5xf32>) outs(%si : tensor<2x3x5xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %r = arith.addf %in, %out : f32
+    linalg.yield %r : f32
+  } -> tensor<2x3x5xf32>
+  %p = linalg.generic {indexing_maps = [#id4, #row4, #id4], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%exp, %sum : tensor<2x3x5x5xf32>, tensor<2x3x5xf32>) outs(%e : tensor<2x3x5x5xf32>) {
+  ^bb0(%in: f32, %z: f32, %out: f32):
+    %r = arith.divf %in, %z : f32
+    linalg.yield %r : f32
+  } -> tensor<2x3x5x5xf32>
+  %eo = tensor.empty() : tensor<2x3x5x6xf32>
+  %fo = linalg.fill ins(%zero : f32) outs(%eo : tensor<2x3x5x6xf32>) -> tensor<2x3x5x6xf32>
+  %o = linalg.generic {indexing_maps = [affine_map<(b, h, i, e, j) -> (b, h, i, j)>, affine_map<(b, h, i, e, j) -> (b, h, j, e)>, affine_map<(b, h, i, e, j) -> (b, h, i, e)>], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]} ins(%p, %v : tensor<2x3x5x5xf32>, tensor<2x3x5x6xf32>) outs(%fo : tensor<2x3x5x6xf32>) {
+  ^bb0(%a: f32, %b: f32, %acc: f32):
+    %m = arith.mulf %a, %b : f32
+    %r = arith.addf %acc, %m : f32
+    linalg.yield %r : f32
+  } -> tensor<2x3x5x6xf32>
+  return %o : tensor<2x3x5x6xf32>
+}
+
+// -----
+
+/// GQA spelled as repeat_interleave on [B, Hkv, L, D]: expand to
+/// [B, Hkv, 1, L, D], broadcast to [B, Hkv, g, L, D], collapse to
+/// [B, Hq, L, D], then the [B*Hq, L, D] batch_matmul form. The op reads the
+/// un-repeated K and V (2 key/value heads for 4 query heads); batch_matmul's
+/// transposed-rhs spelling (indexing_maps) reads K without a transpose.
+
+// CHECK-LABEL: func.func @gqa_repeat_interleave_bmm(
+// CHECK-SAME:      %[[Q:[^:]+]]: tensor<1x4x3x8xf32>, %[[K:[^:]+]]: tensor<1x2x3x8xf32>, %[[V:[^:]+]]: tensor<1x2x3x8xf32>)
+// CHECK:         %[[O:.+]] = attn.attention ins(%[[Q]], %[[K]], %[[V]] : tensor<1x4x3x8xf32>, tensor<1x2x3x8xf32>, tensor<1x2x3x8xf32>) {scale = 1.000000e+00 : f64} -> tensor<1x4x3x8xf32>
+// CHECK:         tensor.collapse_shape %[[O]]
+#bcast5 = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, 0, d3, d4)>
+#id5 = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d3, d4)>
+func.func @gqa_repeat_interleave_bmm(%q4: tensor<1x4x3x8xf32>, %k: tensor<1x2x3x8xf32>, %v: tensor<1x2x3x8xf32>) -> tensor<4x3x8xf32> {
+  %q = tensor.collapse_shape %q4 [[0, 1], [2], [3]] : tensor<1x4x3x8xf32> into tensor<4x3x8xf32>
+  %rep = tensor.empty() : tensor<1x2x2x3x8xf32>
+  %k5 = tensor.expand_shape %k [[0], [1, 2], [3], [4]] output_shape [1, 2, 1, 3, 8] : tensor<1x2x3x8xf32> into tensor<1x2x1x3x8xf32>
+  %kb = linalg.generic {indexing_maps = [#bcast5, #id5], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel"]} ins(%k5 : tensor<1x2x1x3x8xf32>) outs(%rep : tensor<1x2x2x3x8xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    linalg.yield %in : f32
+  } -> tensor<1x2x2x3x8xf32>
+  %kr = tensor.collapse_shape %kb [[0, 1, 2], [3], [4]] : tensor<1x2x2x3x8xf32> into tensor<4x3x8xf32>
+  %v5 = tensor.expand_shape %v [[0], [1, 2], [3], [4]] output_shape [1, 2, 1, 3, 8] : tensor<1x2x3x8xf32> into tensor<1x2x1x3x8xf32>
+  %vb = linalg.generic {indexing_maps = [#bcast5, #id5], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel"]} ins(%v5 : tensor<1x2x1x3x8xf32>) outs(%rep : tensor<1x2x2x3x8xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    linalg.yield %in : f32
+  } -> tensor<1x2x2x3x8xf32>
+  %vr = tensor.collapse_shape %vb [[0, 1, 2], [3], [4]] : tensor<1x2x2x3x8xf32> into tensor<4x3x8xf32>
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<4x3x3xf32>
+  %f = linalg.fill ins(%zero : f32) outs(%e : tensor<4x3x3xf32>) -> tensor<4x3x3xf32>
+  %s = linalg.batch_matmul indexing_maps = [affine_map<(b, m, n, k) -> (b, m, k)>, affine_map<(b, m, n, k) -> (b, n, k)>, affine_map<(b, m, n, k) -> (b, m, n)>] ins(%q, %kr : tensor<4x3x8xf32>, tensor<4x3x8xf32>) outs(%f : tensor<4x3x3xf32>) -> tensor<4x3x3xf32>
+  %p = linalg.softmax dimension(2) ins(%s : tensor<4x3x3xf32>) outs(%e : tensor<4x3x3xf32>) -> tensor<4x3x3xf32>
+  %eo = tensor.empty() : tensor<4x3x8xf32>
+  %fo = linalg.fill ins(%zero : f32) outs(%eo : tensor<4x3x8xf32>) -> tensor<4x3x8xf32>
+  %o = linalg.batch_matmul ins(%p, %vr : tensor<4x3x3xf32>, tensor<4x3x8xf32>) outs(%fo : tensor<4x3x8xf32>) -> tensor<4x3x8xf32>
+  return %o : tensor<4x3x8xf32>
+}
+
+// -----
+
+/// GQA in the 4-D form: K/V repeated with linalg.broadcast to
+/// [B, Hkv, g, L, D] and collapsed to [B, Hq, L, D]; a runtime additive mask
+/// [B, 1, Lq, Lkv] (not a compile-time pattern) becomes the mask operand.
+/// The scores come from a batch_matmul-free 4-D contraction.
+
+// CHECK-LABEL: func.func @gqa_broadcast_runtime_mask(
+// CHECK-SAME:      %[[Q:[^:]+]]: tensor<2x4x3x8xf32>, %[[K:[^:]+]]: tensor<2x1x3x8xf32>, %[[V:[^:]+]]: tensor<2x1x3x8xf32>, %[[M:[^:]+]]: tensor<2x1x3x3xf32>)
+// CHECK:         %[[O:.+]] = attn.attention ins(%[[Q]], %[[K]], %[[V]] : {{.*}}) mask(%[[M]] : tensor<2x1x3x3xf32>) {scale = 1.250000e-01 : f64} -> tensor<2x4x3x8xf32>
+// CHECK-NEXT:    return %[[O]]
+#q4 = affine_map<(b, h, i, j, d) -> (b, h, i, d)>
+#k4 = affine_map<(b, h, i, j, d) -> (b, h, j, d)>
+#s4 = affine_map<(b, h, i, j, d) -> (b, h, i, j)>
+#id4 = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
+#m4 = affine_map<(d0, d1, d2, d3) -> (d0, 0, d2, d3)>
+func.func @gqa_broadcast_runtime_mask(%q: tensor<2x4x3x8xf32>, %k: tensor<2x1x3x8xf32>, %v: tensor<2x1x3x8xf32>, %mask: tensor<2x1x3x3xf32>) -> tensor<2x4x3x8xf32> {
+  %k3 = tensor.collapse_shape %k [[0, 1], [2], [3]] : tensor<2x1x3x8xf32> into tensor<2x3x8xf32>
+  %v3 = tensor.collapse_shape %v [[0, 1], [2], [3]] : tensor<2x1x3x8xf32> into tensor<2x3x8xf32>
+  %rep = tensor.empty() : tensor<2x4x3x8xf32>
+  %kb = linalg.broadcast ins(%k3 : tensor<2x3x8xf32>) outs(%rep : tensor<2x4x3x8xf32>) dimensions = [1]
+  %vb = linalg.broadcast ins(%v3 : tensor<2x3x8xf32>) outs(%rep : tensor<2x4x3x8xf32>) dimensions = [1]
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<2x4x3x3xf32>
+  %f = linalg.fill ins(%zero : f32) outs(%e : tensor<2x4x3x3xf32>) -> tensor<2x4x3x3xf32>
+  %s = linalg.generic {indexing_maps = [#q4, #k4, #s4], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]} ins(%q, %kb : tensor<2x4x3x8xf32>, tensor<2x4x3x8xf32>) outs(%f : tensor<2x4x3x3xf32>) {
+  ^bb0(%a: f32, %b: f32, %acc: f32):
+    %m = arith.mulf %a, %b : f32
+    %r = arith.addf %acc, %m : f32
+    linalg.yield %r : f32
+  } -> tensor<2x4x3x3xf32>
+  %c = arith.constant 0.125 : f32
+  %sm = linalg.generic {indexing_maps = [#id4, #m4, #id4], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%s, %mask : tensor<2x4x3x3xf32>, tensor<2x1x3x3xf32>) outs(%e : tensor<2x4x3x3xf32>) {
+  ^bb0(%a: f32, %b: f32, %o: f32):
+    %x = arith.mulf %c, %a : f32
+    %y = arith.addf %x, %b : f32
+    linalg.yield %y : f32
+  } -> tensor<2x4x3x3xf32>
+  %p = linalg.softmax dimension(3) ins(%sm : tensor<2x4x3x3xf32>) outs(%e : tensor<2x4x3x3xf32>) -> tensor<2x4x3x3xf32>
+  %eo = tensor.empty() : tensor<2x4x3x8xf32>
+  %fo = linalg.fill ins(%zero : f32) outs(%eo : tensor<2x4x3x8xf32>) -> tensor<2x4x3x8xf32>
+  %o = linalg.generic {indexing_maps = [affine_map<(b, h, i, e, j) -> (b, h, i, j)>, affine_map<(b, h, i, e, j) -> (b, h, j, e)>, affine_map<(b, h, i, e, j) -> (b, h, i, e)>], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]} ins(%p, %vb : tensor<2x4x3x3xf32>, tensor<2x4x3x8xf32>) outs(%fo : tensor<2x4x3x8xf32>) {
+  ^bb0(%a: f32, %b: f32, %acc: f32):
+    %m = arith.mulf %a, %b : f32
+    %r = arith.addf %acc, %m : f32
+    linalg.yield %r : f32
+  } -> tensor<2x4x3x8xf32>
+  return %o : tensor<2x4x3x8xf32>
+}
+
+// -----
+
+/// TOSA: rank-3 matmuls with K transposed by tosa.transpose, the scale as a
+/// tosa.mul by a splat constant (with its shift operand), a causal tosa.const
+/// mask broadcast over the batch by tosa.add, keep-dim reductions and the
+/// reciprocal of the row sum. TOSA has no [B, H] split here, so the op runs
+/// on a [1, N, L, D] view of the operands.
+
+// CHECK-LABEL: func.func @tosa_causal(
+// CHECK-SAME:      %[[Q:[^:]+]]: tensor<2x4x8xf32>, %[[K:[^:]+]]: tensor<2x4x8xf32>, %[[V:[^:]+]]: tensor<2x4x6xf32>)
+// CHECK-DAG:     %[[Q4:.+]] = tensor.expand_shape %[[Q]] {{\[}}[0, 1], [2], [3]] output_shape [1, 2, 4, 8]
+// CHECK-DAG:     %[[K4:.+]] = tensor.expand_shape %[[K]] {{\[}}[0, 1], [2], [3]] output_shape [1, 2, 4, 8]
+// CHECK-DAG:     %[[V4:.+]] = tensor.expand_shape %[[V]] {{\[}}[0, 1], [2], [3]] output_shape [1, 2, 4, 6]
+// CHECK:         %[[O:.+]] = attn.attention ins(%[[Q4]], %[[K4]], %[[V4]] : {{.*}}) {masks = [#attn.causal], scale = 2.500000e-01 : f64} -> tensor<1x2x4x6xf32>
+// CHECK:         %[[C:.+]] = tensor.collapse_shape %[[O]] {{\[}}[0, 1], [2], [3]] : tensor<1x2x4x6xf32> into tensor<2x4x6xf32>
+// CHECK-NOT:     tosa.matmul
+// CHECK:         return %[[C]]
+func.func @tosa_causal(%q: tensor<2x4x8xf32>, %k: tensor<2x4x8xf32>, %v: tensor<2x4x6xf32>) -> tensor<2x4x6xf32> {
+  %zp = "tosa.const"() <{values = dense<0.0> : tensor<1xf32>}> : () -> tensor<1xf32>
+  %shift = "tosa.const"() <{values = dense<0> : tensor<1xi8>}> : () -> tensor<1xi8>
+  %kt = tosa.transpose %k {perms = array<i32: 0, 2, 1>} : (tensor<2x4x8xf32>) -> tensor<2x8x4xf32>
+  %s = tosa.matmul %q, %kt, %zp, %zp : (tensor<2x4x8xf32>, tensor<2x8x4xf32>, tensor<1xf32>, tensor<1xf32>) -> tensor<2x4x4xf32>
+  %c = "tosa.const"() <{values = dense<0.25> : tensor<1x1x1xf32>}> : () -> tensor<1x1x1xf32>
+  %ss = tosa.mul %s, %c, %shift : (tensor<2x4x4xf32>, tensor<1x1x1xf32>, tensor<1xi8>) -> tensor<2x4x4xf32>
+  %mask = "tosa.const"() <{values = dense<[[[0.0, -3.40282347E+38, -3.40282347E+38, -3.40282347E+38], [0.0, 0.0, -3.40282347E+38, -3.40282347E+38], [0.0, 0.0, 0.0, -3.40282347E+38], [0.0, 0.0, 0.0, 0.0]]]> : tensor<1x4x4xf32>}> : () -> tensor<1x4x4xf32>
+  %sm = tosa.add %ss, %mask : (tensor<2x4x4xf32>, tensor<1x4x4xf32>) -> tensor<2x4x4xf32>
+  %max = tosa.reduce_max %sm {axis = 2 : i32} : (tensor<2x4x4xf32>) -> tensor<2x4x1xf32>
+  %d = tosa.sub %sm, %max : (tensor<2x4x4xf32>, tensor<2x4x1xf32>) -> tensor<2x4x4xf32>
+  %ex = tosa.exp %d : (tensor<2x4x4xf32>) -> tensor<2x4x4xf32>
+  %sum = tosa.reduce_sum %ex {axis = 2 : i32} : (tensor<2x4x4xf32>) -> tensor<2x4x1xf32>
+  %r = tosa.reciprocal %sum : (tensor<2x4x1xf32>) -> tensor<2x4x1xf32>
+  %p = tosa.mul %ex, %r, %shift : (tensor<2x4x4xf32>, tensor<2x4x1xf32>, tensor<1xi8>) -> tensor<2x4x4xf32>
+  %o = tosa.matmul %p, %v, %zp, %zp : (tensor<2x4x4xf32>, tensor<2x4x6xf32>, tensor<1xf32>, tensor<1xf32>) -> tensor<2x4x6xf32>
+  return %o : tensor<2x4x6xf32>
+}
+
+// -----
+
+/// A boolean keep mask applied with select(mask, s, -inf) becomes the i1
+/// mask operand; a sliding window computed from indices (keep
+/// i - 2 <= j <= i) becomes #attn.sliding_window. Single head, 2-D
+/// linalg.matmul form: the operands get a [1, 1, L, D] view.
+
+// CHECK-LABEL: func.func @matmul2d_window_bool(
+// CHECK-SAME:      %[[Q:[^:]+]]: tensor<6x4xf32>, %[[K:[^:]+]]: tensor<6x4xf32>, %[[V:[^:]+]]: tensor<6x4xf32>, %[[M:[^:]+]]: tensor<6x6xi1>)
+// CHECK-DAG:     %[[Q4:.+]] = tensor.expand_shape %[[Q]] {{\[}}[0, 1, 2], [3]] output_shape [1, 1, 6, 4]
+// CHECK-DAG:     %[[K4:.+]] = tensor.expand_shape %[[K]]
+// CHECK-DAG:     %[[V4:.+]] = tensor.expand_shape %[[V]]
+// CHECK:         %[[O:.+]] = attn.attention ins(%[[Q4]], %[[K4]], %[[V4]] : {{.*}}) mask(%[[M]] : tensor<6x6xi1>) {masks = [#attn.sliding_window<left = 2, right = 0>], scale = 1.000000e+00 : f64} -> tensor<1x1x6x4xf32>
+// CHECK:         tensor.collapse_shape %[[O]] {{\[}}[0, 1, 2], [3]]
+#id2 = affine_map<(d0, d1) -> (d0, d1)>
+func.func @matmul2d_window_bool(%q: tensor<6x4xf32>, %k: tensor<6x4xf32>, %v: tensor<6x4xf32>, %m: tensor<6x6xi1>) -> tensor<6x4xf32> {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<6x6xf32>
+  %f = linalg.fill ins(%zero : f32) outs(%e : tensor<6x6xf32>) -> tensor<6x6xf32>
+  %s = linalg.matmul indexing_maps = [affine_map<(m, n, k) -> (m, k)>, affine_map<(m, n, k) -> (n, k)>, affine_map<(m, n, k) -> (m, n)>] ins(%q, %k : tensor<6x4xf32>, tensor<6x4xf32>) outs(%f : tensor<6x6xf32>) -> tensor<6x6xf32>
+  %big = arith.constant -1.0e30 : f32
+  %c2 = arith.constant 2 : index
+  %sm = linalg.generic {indexing_maps = [#id2, #id2, #id2], iterator_types = ["parallel", "parallel"]} ins(%s, %m : tensor<6x6xf32>, tensor<6x6xi1>) outs(%e : tensor<6x6xf32>) {
+  ^bb0(%a: f32, %keep: i1, %o: f32):
+    %i = linalg.index 0 : index
+    %j = linalg.index 1 : index
+    %lo = arith.subi %i, %c2 : index
+    %far = arith.cmpi slt, %j, %lo : index
+    %future = arith.cmpi sgt, %j, %i : index
+    %out = arith.ori %far, %future : i1
+    %w = arith.select %out, %big, %a : f32
+    %r = arith.select %keep, %w, %big : f32
+    linalg.yield %r : f32
+  } -> tensor<6x6xf32>
+  %p = linalg.softmax dimension(1) ins(%sm : tensor<6x6xf32>) outs(%e : tensor<6x6xf32>) -> tensor<6x6xf32>
+  %eo = tensor.empty() : tensor<6x4xf32>
+  %fo = linalg.fill ins(%zero : f32) outs(%eo : tensor<6x4xf32>) -> tensor<6x4xf32>
+  %o = linalg.matmul ins(%p, %v : tensor<6x6xf32>, tensor<6x4xf32>) outs(%fo : tensor<6x4xf32>) -> tensor<6x4xf32>
+  return %o : tensor<6x4xf32>
+}
