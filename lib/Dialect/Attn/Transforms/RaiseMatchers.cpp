@@ -591,7 +591,9 @@ static int64_t evalAffine(AffineExpr e, ArrayRef<int64_t> dims,
   default:
     break;
   }
-  auto bin = cast<AffineBinaryOpExpr>(e);
+  auto bin = dyn_cast<AffineBinaryOpExpr>(e);
+  if (!bin)
+    return 0; // Symbols do not occur in linalg indexing maps.
   int64_t l = evalAffine(bin.getLHS(), dims, deps, dimDeps);
   int64_t r = evalAffine(bin.getRHS(), dims, deps, dimDeps);
   switch (e.getKind()) {

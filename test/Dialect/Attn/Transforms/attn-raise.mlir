@@ -487,3 +487,77 @@ func.func @negative_contract_wrong_dim(%q: tensor<2x4x4xf32>, %k: tensor<2x4x4xf
   %o = linalg.batch_matmul ins(%p, %v : tensor<2x4x4xf32>, tensor<2x4x8xf32>) outs(%fo : tensor<2x4x8xf32>) -> tensor<2x4x8xf32>
   return %o : tensor<2x4x8xf32>
 }
+
+// -----
+
+/// Dynamic batch and sequence lengths: the 4-D form needs no static
+/// extents (no mask, so nothing is evaluated); the scale stays explicit at 1.
+
+// CHECK-LABEL: func.func @dynamic_4d(
+// CHECK-SAME:      %[[Q:[^:]+]]: tensor<?x4x?x8xf32>, %[[K:[^:]+]]: tensor<?x4x?x8xf32>, %[[V:[^:]+]]: tensor<?x4x?x8xf32>
+// CHECK-NEXT:    %[[O:.+]] = attn.attention ins(%[[Q]], %[[K]], %[[V]] : {{.*}}) {scale = 1.000000e+00 : f64} -> tensor<?x4x?x8xf32>
+// CHECK-NEXT:    return %[[O]]
+#q4 = affine_map<(b, h, i, j, d) -> (b, h, i, d)>
+#k4 = affine_map<(b, h, i, j, d) -> (b, h, j, d)>
+#s4 = affine_map<(b, h, i, j, d) -> (b, h, i, j)>
+func.func @dynamic_4d(%q: tensor<?x4x?x8xf32>, %k: tensor<?x4x?x8xf32>, %v: tensor<?x4x?x8xf32>, %e: tensor<?x4x?x?xf32>, %eo: tensor<?x4x?x8xf32>) -> tensor<?x4x?x8xf32> {
+  %zero = arith.constant 0.0 : f32
+  %f = linalg.fill ins(%zero : f32) outs(%e : tensor<?x4x?x?xf32>) -> tensor<?x4x?x?xf32>
+  %s = linalg.generic {indexing_maps = [#q4, #k4, #s4], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]} ins(%q, %k : tensor<?x4x?x8xf32>, tensor<?x4x?x8xf32>) outs(%f : tensor<?x4x?x?xf32>) {
+  ^bb0(%a: f32, %b: f32, %acc: f32):
+    %m = arith.mulf %a, %b : f32
+    %r = arith.addf %acc, %m : f32
+    linalg.yield %r : f32
+  } -> tensor<?x4x?x?xf32>
+  %p = linalg.softmax dimension(3) ins(%s : tensor<?x4x?x?xf32>) outs(%e : tensor<?x4x?x?xf32>) -> tensor<?x4x?x?xf32>
+  %fo = linalg.fill ins(%zero : f32) outs(%eo : tensor<?x4x?x8xf32>) -> tensor<?x4x?x8xf32>
+  %o = linalg.generic {indexing_maps = [affine_map<(b, h, i, e, j) -> (b, h, i, j)>, affine_map<(b, h, i, e, j) -> (b, h, j, e)>, affine_map<(b, h, i, e, j) -> (b, h, i, e)>], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]} ins(%p, %v : tensor<?x4x?x?xf32>, tensor<?x4x?x8xf32>) outs(%fo : tensor<?x4x?x8xf32>) {
+  ^bb0(%a: f32, %b: f32, %acc: f32):
+    %m = arith.mulf %a, %b : f32
+    %r = arith.addf %acc, %m : f32
+    linalg.yield %r : f32
+  } -> tensor<?x4x?x8xf32>
+  return %o : tensor<?x4x?x8xf32>
+}
+
+// -----
+
+/// Named linalg ops only: linalg.reduce for the row max and sum,
+/// linalg.broadcast back over the keys, linalg.sub, linalg.exp, linalg.div.
+/// The plain [N, L, D] operands get a [1, N, L, D] view.
+
+// CHECK-LABEL: func.func @named_ops(
+// CHECK-SAME:      %[[Q:[^:]+]]: tensor<2x4x8xf32>
+// CHECK:         %[[Q4:.+]] = tensor.expand_shape %[[Q]] {{\[}}[0, 1], [2], [3]] output_shape [1, 2, 4, 8]
+// CHECK:         %[[O:.+]] = attn.attention ins(%[[Q4]], %{{.+}}, %{{.+}} : {{.*}}) {scale = 1.000000e+00 : f64} -> tensor<1x2x4x8xf32>
+// CHECK-NOT:     linalg.exp
+// CHECK:         tensor.collapse_shape %[[O]]
+func.func @named_ops(%q: tensor<2x4x8xf32>, %k: tensor<2x4x8xf32>, %v: tensor<2x4x8xf32>) -> tensor<2x4x8xf32> {
+  %zero = arith.constant 0.0 : f32
+  %ninf = arith.constant 0xFF800000 : f32
+  %e = tensor.empty() : tensor<2x4x4xf32>
+  %f = linalg.fill ins(%zero : f32) outs(%e : tensor<2x4x4xf32>) -> tensor<2x4x4xf32>
+  %s = linalg.batch_matmul indexing_maps = [affine_map<(b, m, n, k) -> (b, m, k)>, affine_map<(b, m, n, k) -> (b, n, k)>, affine_map<(b, m, n, k) -> (b, m, n)>] ins(%q, %k : tensor<2x4x8xf32>, tensor<2x4x8xf32>) outs(%f : tensor<2x4x4xf32>) -> tensor<2x4x4xf32>
+  %re = tensor.empty() : tensor<2x4xf32>
+  %mi = linalg.fill ins(%ninf : f32) outs(%re : tensor<2x4xf32>) -> tensor<2x4xf32>
+  %max = linalg.reduce ins(%s : tensor<2x4x4xf32>) outs(%mi : tensor<2x4xf32>) dimensions = [2]
+    (%in: f32, %acc: f32) {
+      %r = arith.maximumf %in, %acc : f32
+      linalg.yield %r : f32
+    }
+  %mb = linalg.broadcast ins(%max : tensor<2x4xf32>) outs(%e : tensor<2x4x4xf32>) dimensions = [2]
+  %d = linalg.sub ins(%s, %mb : tensor<2x4x4xf32>, tensor<2x4x4xf32>) outs(%e : tensor<2x4x4xf32>) -> tensor<2x4x4xf32>
+  %x = linalg.exp ins(%d : tensor<2x4x4xf32>) outs(%e : tensor<2x4x4xf32>) -> tensor<2x4x4xf32>
+  %si = linalg.fill ins(%zero : f32) outs(%re : tensor<2x4xf32>) -> tensor<2x4xf32>
+  %sum = linalg.reduce ins(%x : tensor<2x4x4xf32>) outs(%si : tensor<2x4xf32>) dimensions = [2]
+    (%in: f32, %acc: f32) {
+      %r = arith.addf %in, %acc : f32
+      linalg.yield %r : f32
+    }
+  %sb = linalg.broadcast ins(%sum : tensor<2x4xf32>) outs(%e : tensor<2x4x4xf32>) dimensions = [2]
+  %p = linalg.div ins(%x, %sb : tensor<2x4x4xf32>, tensor<2x4x4xf32>) outs(%e : tensor<2x4x4xf32>) -> tensor<2x4x4xf32>
+  %eo = tensor.empty() : tensor<2x4x8xf32>
+  %fo = linalg.fill ins(%zero : f32) outs(%eo : tensor<2x4x8xf32>) -> tensor<2x4x8xf32>
+  %o = linalg.batch_matmul ins(%p, %v : tensor<2x4x4xf32>, tensor<2x4x8xf32>) outs(%fo : tensor<2x4x8xf32>) -> tensor<2x4x8xf32>
+  return %o : tensor<2x4x8xf32>
+}

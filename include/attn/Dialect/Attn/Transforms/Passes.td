@@ -162,15 +162,24 @@ def AttnRaisePass : Pass<"attn-raise", "func::FuncOp"> {
       axis than the one contracted with V, or when a scale is applied after
       the softmax.
 
-    Example:
+    See docs/raising.md for every recognised form. Example:
 
     ```mlir
-    %s = linalg.batch_matmul_transpose_b ins(%q, %k : ...) outs(%zero : ...)
-    %p = linalg.softmax dimension(2) ins(%s : ...) outs(%e : ...)
-    %o = linalg.batch_matmul ins(%p, %v : ...) outs(%zero2 : ...)
+    %s = linalg.batch_matmul indexing_maps = [
+           affine_map<(b, m, n, k) -> (b, m, k)>,
+           affine_map<(b, m, n, k) -> (b, n, k)>,
+           affine_map<(b, m, n, k) -> (b, m, n)>]
+         ins(%q, %k : tensor<8x16x64xf32>, tensor<8x16x64xf32>)
+         outs(%zero : tensor<8x16x16xf32>) -> tensor<8x16x16xf32>
+    %p = linalg.softmax dimension(2) ins(%s : tensor<8x16x16xf32>)
+         outs(%e : tensor<8x16x16xf32>) -> tensor<8x16x16xf32>
+    %o = linalg.batch_matmul ins(%p, %v : tensor<8x16x16xf32>,
+         tensor<8x16x64xf32>) outs(%zero2 : tensor<8x16x64xf32>)
+         -> tensor<8x16x64xf32>
     ```
 
-    becomes `attn.attention` on `[1, B*H, L, D]` views with `scale = 1.0`.
+    becomes `attn.attention` with `scale = 1.0` on `[1, 8, 16, 64]`
+    expansions of Q, K and V, its result collapsed back to `8x16x64`.
   }];
   let dependentDialects = [
     "::mlir::attn::AttnDialect",
