@@ -406,9 +406,15 @@ static std::optional<Term> getMaskTensor(Term t, int64_t rank, Type element) {
 //===----------------------------------------------------------------------===//
 
 namespace {
+/// A tensor the op reads, and the permutation that puts it in
+/// [batch..., L, D] order first (empty when it already is).
+struct Source {
+  Value value;
+  SmallVector<int64_t> transpose;
+};
 struct Sources {
   ViewKind kind;
-  Value q, k, v;
+  Source q, k, v;
 };
 } // namespace
 
@@ -474,47 +480,90 @@ static std::optional<Sources> findSources(Term q, Term k, Term v,
       }
     }
     if (qSource) {
-      auto findKV = [&](Term t) -> Value {
+      // Key/value: the deepest view in [B, Hkv, L, D] order (grouped heads
+      // read un-repeated); failing that, the first view that is a
+      // transpose of that order, transposed back.
+      auto findKV = [&](Term t) -> Source {
         SmallVector<int64_t> domain = kvDomain(t);
-        Value found;
+        Source found;
+        bool inOrder = false;
+        SmallVector<int64_t> perm = {0, 1, 2, 3};
         for (Term view : peelViews(t)) {
           auto type = cast<RankedTensorType>(view.value.getType());
           if (type.getRank() != 4)
             continue;
-          int64_t hkv = type.getDimSize(1);
-          if (view.map.isIdentity() && !split) {
-            found = view.value;
-            continue;
-          }
-          if (ShapedType::isDynamic(hkv) || ShapedType::isDynamic(hq) ||
-              hkv == 0 || hq % hkv != 0)
-            continue;
-          if (mapsAgree(view.map,
-                        expectedSourceMap(ctx, split, hq, hq / hkv), domain))
-            found = view.value;
+          std::sort(perm.begin(), perm.end());
+          do {
+            bool identity = llvm::equal(perm, ArrayRef<int64_t>{0, 1, 2, 3});
+            if (!identity && (inOrder || found.value))
+              break;
+            // The transposed tensor T'[x] = view[y], y[perm[i]] = x[i].
+            SmallVector<AffineExpr> exprs;
+            for (int64_t i = 0; i < 4; ++i)
+              exprs.push_back(view.map.getResult(perm[i]));
+            AffineMap map = AffineMap::get(view.map.getNumDims(), 0, exprs,
+                                           ctx);
+            int64_t hkv = type.getDimSize(perm[1]);
+            bool ok = false;
+            if (identity && map.isIdentity() && !split)
+              ok = true;
+            else if (!ShapedType::isDynamic(hkv) &&
+                     !ShapedType::isDynamic(hq) && hkv != 0 && hq % hkv == 0)
+              ok = mapsAgree(map, expectedSourceMap(ctx, split, hq, hq / hkv),
+                             domain);
+            if (!ok)
+              continue;
+            found = identity ? Source{view.value, {}}
+                             : Source{view.value, SmallVector<int64_t>(perm)};
+            inOrder |= identity;
+            break;
+          } while (std::next_permutation(perm.begin(), perm.end()));
         }
         return found;
       };
-      Value kSource = findKV(k), vSource = findKV(v);
-      if (kSource && vSource)
+      Source kSource = findKV(k), vSource = findKV(v);
+      if (kSource.value && vSource.value)
         return Sources{split ? ViewKind::SplitHeads : ViewKind::Direct,
-                       qSource, kSource, vSource};
+                       {qSource, {}}, kSource, vSource};
     }
-    if (rank == 4)
-      return std::nullopt;
   }
-  // Prepend unit dims to rank-2/3 operands read in order.
-  auto firstInOrder = [&](Term t) -> Value {
-    for (Term view : peelViews(t))
+  // The operands as the contractions read them, in order (prepending unit
+  // dims below rank 4); an operand only read transposed (e.g. Kᵀ from a
+  // transpose of a [B, H, D, L] tensor) is transposed back.
+  auto inOrder = [&](Term t) -> std::optional<Source> {
+    SmallVector<Term> views = peelViews(t);
+    for (Term view : views)
       if (view.map.isIdentity() &&
           cast<RankedTensorType>(view.value.getType()).getRank() == rank)
-        return view.value;
-    return {};
+        return Source{view.value, {}};
+    if (!t.map.isPermutation())
+      return std::nullopt;
+    SmallVector<int64_t> perm(rank);
+    for (unsigned r = 0; r < rank; ++r)
+      perm[t.map.getDimPosition(r)] = r;
+    return Source{t.value, perm};
   };
-  Value qs = firstInOrder(q), ks = firstInOrder(k), vs = firstInOrder(v);
+  std::optional<Source> qs = inOrder(q), ks = inOrder(k), vs = inOrder(v);
   if (!qs || !ks || !vs)
     return std::nullopt;
-  return Sources{ViewKind::Prepend, qs, ks, vs};
+  return Sources{rank == 4 ? ViewKind::Direct : ViewKind::Prepend, *qs, *ks,
+                 *vs};
+}
+
+/// Materialises a source in [batch..., L, D] order.
+static Value materialize(RewriterBase &rewriter, Location loc,
+                         const Source &source) {
+  if (source.transpose.empty())
+    return source.value;
+  SmallVector<OpFoldResult> sizes;
+  for (int64_t p : source.transpose)
+    sizes.push_back(tensor::getMixedSize(rewriter, loc, source.value, p));
+  auto type = cast<RankedTensorType>(source.value.getType());
+  Value init = tensor::EmptyOp::create(rewriter, loc, sizes,
+                                       type.getElementType());
+  return linalg::TransposeOp::create(rewriter, loc, source.value, init,
+                                     source.transpose)
+      ->getResult(0);
 }
 
 /// Reshapes a rank-2/3 tensor to rank 4 by prepending unit dims.
@@ -592,11 +641,11 @@ FailureOr<AttentionOp> mlir::attn::raiseAttention(RewriterBase &rewriter,
   std::optional<Sources> sources = findSources(q, k, v, rank);
   if (!sources)
     return failure();
-  auto qType = cast<RankedTensorType>(sources->q.getType());
+  auto qType = cast<RankedTensorType>(sources->q.value.getType());
   Type element = qType.getElementType();
-  if (cast<RankedTensorType>(sources->k.getType()).getElementType() !=
+  if (cast<RankedTensorType>(sources->k.value.getType()).getElementType() !=
           element ||
-      cast<RankedTensorType>(sources->v.getType()).getElementType() !=
+      cast<RankedTensorType>(sources->v.value.getType()).getElementType() !=
           element ||
       !isa<Float32Type, Float16Type, BFloat16Type>(element))
     return failure();
@@ -664,7 +713,17 @@ FailureOr<AttentionOp> mlir::attn::raiseAttention(RewriterBase &rewriter,
   Location loc = root->getLoc();
   OpBuilder::InsertionGuard guard(rewriter);
   rewriter.setInsertionPoint(root);
-  Value qv = sources->q, kv = sources->k, vv = sources->v, mask;
+  // Everything built goes right before root: on a late failure, the ops
+  // after `before` are erased again so that a failed match changes nothing.
+  Operation *before = root->getPrevNode();
+  auto undo = [&]() {
+    while (root->getPrevNode() != before)
+      rewriter.eraseOp(root->getPrevNode());
+    return failure();
+  };
+  Value qv = materialize(rewriter, loc, sources->q),
+        kv = materialize(rewriter, loc, sources->k),
+        vv = materialize(rewriter, loc, sources->v), mask;
   if (sources->kind == ViewKind::Prepend) {
     qv = prependUnitDims(rewriter, loc, qv);
     kv = prependUnitDims(rewriter, loc, kv);
@@ -679,7 +738,7 @@ FailureOr<AttentionOp> mlir::attn::raiseAttention(RewriterBase &rewriter,
       int64_t b = qType.getDimSize(0), h = qType.getDimSize(1);
       if (ShapedType::isDynamic(b) || ShapedType::isDynamic(h) ||
           !maskType.hasStaticShape())
-        return failure();
+        return undo();
       auto type = RankedTensorType::get(
           {b, h, maskType.getDimSize(1), maskType.getDimSize(2)},
           maskType.getElementType());
@@ -706,10 +765,8 @@ FailureOr<AttentionOp> mlir::attn::raiseAttention(RewriterBase &rewriter,
     // Shapes the matcher cannot see (dynamic extents) are left to the
     // verifier; a failure here means no raise, not an error.
     ScopedDiagnosticHandler silence(ctx, [](Diagnostic &) { return success(); });
-    if (failed(op.verify())) {
-      rewriter.eraseOp(op);
-      return failure();
-    }
+    if (failed(op.verify()))
+      return undo();
   }
   Value result = op.getOutput();
   if (sources->kind != ViewKind::Direct) {

@@ -561,3 +561,37 @@ func.func @named_ops(%q: tensor<2x4x8xf32>, %k: tensor<2x4x8xf32>, %v: tensor<2x
   %o = linalg.batch_matmul ins(%p, %v : tensor<2x4x4xf32>, tensor<2x4x8xf32>) outs(%fo : tensor<2x4x8xf32>) -> tensor<2x4x8xf32>
   return %o : tensor<2x4x8xf32>
 }
+
+// -----
+
+/// Kᵀ produced by one 4-D transpose [B, L, H, D] -> [B, H, D, L] before the
+/// collapse: no view of K is in [B, H, L, D] order, so the [B, H, D, L]
+/// tensor is transposed back for the op (one copy, as the graph had).
+
+// CHECK-LABEL: func.func @kt4(
+// CHECK-SAME:      %{{.+}}: tensor<1x4x16xf32>, %{{.+}}: tensor<1x4x16xf32>, %[[V:[^:]+]]: tensor<1x2x4x8xf32>)
+// CHECK:         %[[Q:.+]] = linalg.transpose {{.*}} permutation = [0, 2, 1, 3]
+// CHECK:         %[[KT:.+]] = linalg.transpose {{.*}} permutation = [0, 2, 3, 1]
+// CHECK:         %[[K:.+]] = linalg.transpose ins(%[[KT]] : tensor<1x2x8x4xf32>) {{.*}} permutation = [0, 1, 3, 2]
+// CHECK:         %[[O:.+]] = attn.attention ins(%[[Q]], %[[K]], %[[V]] : {{.*}}) {scale = 1.000000e+00 : f64} -> tensor<1x2x4x8xf32>
+// CHECK:         tensor.collapse_shape %[[O]]
+func.func @kt4(%x: tensor<1x4x16xf32>, %y: tensor<1x4x16xf32>, %v4: tensor<1x2x4x8xf32>) -> tensor<2x4x8xf32> {
+  %v = tensor.collapse_shape %v4 [[0, 1], [2], [3]] : tensor<1x2x4x8xf32> into tensor<2x4x8xf32>
+  %qs = tensor.expand_shape %x [[0], [1], [2, 3]] output_shape [1, 4, 2, 8] : tensor<1x4x16xf32> into tensor<1x4x2x8xf32>
+  %qt0 = tensor.empty() : tensor<1x2x4x8xf32>
+  %q4 = linalg.transpose ins(%qs : tensor<1x4x2x8xf32>) outs(%qt0 : tensor<1x2x4x8xf32>) permutation = [0, 2, 1, 3]
+  %q = tensor.collapse_shape %q4 [[0, 1], [2], [3]] : tensor<1x2x4x8xf32> into tensor<2x4x8xf32>
+  %ks = tensor.expand_shape %y [[0], [1], [2, 3]] output_shape [1, 4, 2, 8] : tensor<1x4x16xf32> into tensor<1x4x2x8xf32>
+  %kt0 = tensor.empty() : tensor<1x2x8x4xf32>
+  %kt4 = linalg.transpose ins(%ks : tensor<1x4x2x8xf32>) outs(%kt0 : tensor<1x2x8x4xf32>) permutation = [0, 2, 3, 1]
+  %kt = tensor.collapse_shape %kt4 [[0, 1], [2], [3]] : tensor<1x2x8x4xf32> into tensor<2x8x4xf32>
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<2x4x4xf32>
+  %f = linalg.fill ins(%zero : f32) outs(%e : tensor<2x4x4xf32>) -> tensor<2x4x4xf32>
+  %s = linalg.batch_matmul ins(%q, %kt : tensor<2x4x8xf32>, tensor<2x8x4xf32>) outs(%f : tensor<2x4x4xf32>) -> tensor<2x4x4xf32>
+  %p = linalg.softmax dimension(2) ins(%s : tensor<2x4x4xf32>) outs(%e : tensor<2x4x4xf32>) -> tensor<2x4x4xf32>
+  %eo = tensor.empty() : tensor<2x4x8xf32>
+  %fo = linalg.fill ins(%zero : f32) outs(%eo : tensor<2x4x8xf32>) -> tensor<2x4x8xf32>
+  %o = linalg.batch_matmul ins(%p, %v : tensor<2x4x4xf32>, tensor<2x4x8xf32>) outs(%fo : tensor<2x4x8xf32>) -> tensor<2x4x8xf32>
+  return %o : tensor<2x4x8xf32>
+}

@@ -182,7 +182,9 @@ def AttnRaisePass : Pass<"attn-raise", "func::FuncOp"> {
     expansions of Q, K and V, its result collapsed back to `8x16x64`.
   }];
   let dependentDialects = [
+    "::mlir::arith::ArithDialect",
     "::mlir::attn::AttnDialect",
+    "::mlir::linalg::LinalgDialect",
     "::mlir::tensor::TensorDialect"
   ];
 }
