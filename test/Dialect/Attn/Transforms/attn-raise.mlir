@@ -595,3 +595,47 @@ func.func @kt4(%x: tensor<1x4x16xf32>, %y: tensor<1x4x16xf32>, %v4: tensor<1x2x4
   %o = linalg.batch_matmul ins(%p, %v : tensor<2x4x4xf32>, tensor<2x4x8xf32>) outs(%fo : tensor<2x4x8xf32>) -> tensor<2x4x8xf32>
   return %o : tensor<2x4x8xf32>
 }
+
+// -----
+
+/// K/V heads repeated tile-style ([B, g, Hkv, L, D] collapsed: query head h
+/// reads key head h mod Hkv) are not the op's grouping (h floordiv g): the
+/// op reads the repeated [B, Hq, L, D] tensors, which is still exact.
+
+// CHECK-LABEL: func.func @tiled_heads_read_repeated(
+// CHECK-SAME:      %[[Q:[^:]+]]: tensor<1x4x3x8xf32>
+// CHECK:         %[[KR:.+]] = tensor.collapse_shape %{{.+}} {{\[}}[0], [1, 2], [3], [4]] : tensor<1x2x2x3x8xf32> into tensor<1x4x3x8xf32>
+// CHECK:         attn.attention ins(%[[Q]], %[[KR]], %[[KR]] : tensor<1x4x3x8xf32>, tensor<1x4x3x8xf32>, tensor<1x4x3x8xf32>)
+#bt = affine_map<(d0, d1, d2, d3, d4) -> (d0, 0, d2, d3, d4)>
+#id5 = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d3, d4)>
+#q4 = affine_map<(b, h, i, j, d) -> (b, h, i, d)>
+#k4 = affine_map<(b, h, i, j, d) -> (b, h, j, d)>
+#s4 = affine_map<(b, h, i, j, d) -> (b, h, i, j)>
+func.func @tiled_heads_read_repeated(%q: tensor<1x4x3x8xf32>, %k: tensor<1x2x3x8xf32>) -> tensor<1x4x3x8xf32> {
+  %k5 = tensor.expand_shape %k [[0, 1], [2], [3], [4]] output_shape [1, 1, 2, 3, 8] : tensor<1x2x3x8xf32> into tensor<1x1x2x3x8xf32>
+  %rep = tensor.empty() : tensor<1x2x2x3x8xf32>
+  %kb = linalg.generic {indexing_maps = [#bt, #id5], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel"]} ins(%k5 : tensor<1x1x2x3x8xf32>) outs(%rep : tensor<1x2x2x3x8xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    linalg.yield %in : f32
+  } -> tensor<1x2x2x3x8xf32>
+  %kr = tensor.collapse_shape %kb [[0], [1, 2], [3], [4]] : tensor<1x2x2x3x8xf32> into tensor<1x4x3x8xf32>
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<1x4x3x3xf32>
+  %f = linalg.fill ins(%zero : f32) outs(%e : tensor<1x4x3x3xf32>) -> tensor<1x4x3x3xf32>
+  %s = linalg.generic {indexing_maps = [#q4, #k4, #s4], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]} ins(%q, %kr : tensor<1x4x3x8xf32>, tensor<1x4x3x8xf32>) outs(%f : tensor<1x4x3x3xf32>) {
+  ^bb0(%a: f32, %b: f32, %acc: f32):
+    %m = arith.mulf %a, %b : f32
+    %r = arith.addf %acc, %m : f32
+    linalg.yield %r : f32
+  } -> tensor<1x4x3x3xf32>
+  %p = linalg.softmax dimension(3) ins(%s : tensor<1x4x3x3xf32>) outs(%e : tensor<1x4x3x3xf32>) -> tensor<1x4x3x3xf32>
+  %eo = tensor.empty() : tensor<1x4x3x8xf32>
+  %fo = linalg.fill ins(%zero : f32) outs(%eo : tensor<1x4x3x8xf32>) -> tensor<1x4x3x8xf32>
+  %o = linalg.generic {indexing_maps = [affine_map<(b, h, i, e, j) -> (b, h, i, j)>, affine_map<(b, h, i, e, j) -> (b, h, j, e)>, affine_map<(b, h, i, e, j) -> (b, h, i, e)>], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]} ins(%p, %kr : tensor<1x4x3x3xf32>, tensor<1x4x3x8xf32>) outs(%fo : tensor<1x4x3x8xf32>) {
+  ^bb0(%a: f32, %b: f32, %acc: f32):
+    %m = arith.mulf %a, %b : f32
+    %r = arith.addf %acc, %m : f32
+    linalg.yield %r : f32
+  } -> tensor<1x4x3x8xf32>
+  return %o : tensor<1x4x3x8xf32>
+}
