@@ -639,3 +639,29 @@ func.func @tiled_heads_read_repeated(%q: tensor<1x4x3x8xf32>, %k: tensor<1x2x3x8
   } -> tensor<1x4x3x8xf32>
   return %o : tensor<1x4x3x8xf32>
 }
+
+// -----
+
+/// TOSA with a boolean lower-triangular constant applied by tosa.select
+/// against -inf: the i1 keep pattern is evaluated and becomes #attn.causal.
+
+// CHECK-LABEL: func.func @tosa_select_bool(
+// CHECK:         attn.attention ins({{.*}}) {masks = [#attn.causal], scale = 1.000000e+00 : f64} -> tensor<1x2x3x8xf32>
+// CHECK-NOT:     tosa.select
+func.func @tosa_select_bool(%q: tensor<2x3x8xf32>, %k: tensor<2x3x8xf32>, %v: tensor<2x3x8xf32>) -> tensor<2x3x8xf32> {
+  %zp = "tosa.const"() <{values = dense<0.0> : tensor<1xf32>}> : () -> tensor<1xf32>
+  %kt = tosa.transpose %k {perms = array<i32: 0, 2, 1>} : (tensor<2x3x8xf32>) -> tensor<2x8x3xf32>
+  %s = tosa.matmul %q, %kt, %zp, %zp : (tensor<2x3x8xf32>, tensor<2x8x3xf32>, tensor<1xf32>, tensor<1xf32>) -> tensor<2x3x3xf32>
+  %keep = "tosa.const"() <{values = dense<[[[true, false, false], [true, true, false], [true, true, true]]]> : tensor<1x3x3xi1>}> : () -> tensor<1x3x3xi1>
+  %ninf = "tosa.const"() <{values = dense<0xFF800000> : tensor<1x1x1xf32>}> : () -> tensor<1x1x1xf32>
+  %sm = tosa.select %keep, %s, %ninf : (tensor<1x3x3xi1>, tensor<2x3x3xf32>, tensor<1x1x1xf32>) -> tensor<2x3x3xf32>
+  %max = tosa.reduce_max %sm {axis = 2 : i32} : (tensor<2x3x3xf32>) -> tensor<2x3x1xf32>
+  %d = tosa.sub %sm, %max : (tensor<2x3x3xf32>, tensor<2x3x1xf32>) -> tensor<2x3x3xf32>
+  %ex = tosa.exp %d : (tensor<2x3x3xf32>) -> tensor<2x3x3xf32>
+  %sum = tosa.reduce_sum %ex {axis = 2 : i32} : (tensor<2x3x3xf32>) -> tensor<2x3x1xf32>
+  %r = tosa.reciprocal %sum : (tensor<2x3x1xf32>) -> tensor<2x3x1xf32>
+  %shift = "tosa.const"() <{values = dense<0> : tensor<1xi8>}> : () -> tensor<1xi8>
+  %p = tosa.mul %ex, %r, %shift : (tensor<2x3x3xf32>, tensor<2x3x1xf32>, tensor<1xi8>) -> tensor<2x3x3xf32>
+  %o = tosa.matmul %p, %v, %zp, %zp : (tensor<2x3x3xf32>, tensor<2x3x8xf32>, tensor<1xf32>, tensor<1xf32>) -> tensor<2x3x8xf32>
+  return %o : tensor<2x3x8xf32>
+}
