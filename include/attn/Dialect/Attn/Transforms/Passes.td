@@ -201,4 +201,60 @@ def AttnDecomposeAggregatesPass : Pass<"attn-decompose-aggregates"> {
   ];
 }
 
+def AttnRaisePass : Pass<"attn-raise", "func::FuncOp"> {
+  let summary = "Raise linalg and TOSA attention subgraphs to attn.attention";
+  let description = [{
+    Recognises `softmax(scale * Q.K^T + mask) . V` spelled in linalg on
+    tensors (named matmuls, `linalg.generic` contractions, `linalg.softmax`
+    or its decomposition into max/sub/exp/sum/div ops, mask adds or selects)
+    or in TOSA (`tosa.matmul`, `tosa.transpose`, `tosa.mul`, `tosa.add`,
+    `tosa.reduce_max`, `tosa.sub`, `tosa.exp`, `tosa.reduce_sum`,
+    `tosa.reciprocal`) and replaces it by one `attn.attention`, leaving the
+    rest of the function as it is. Patterns are rooted at the final P.V
+    contraction.
+
+    * Q, K and V are traced back through reshapes, transposes and
+      broadcasts to `[B, H, L, D]` tensors: a `[B*H, L, D]` batch_matmul
+      attention reads the head-split tensors, and key/value heads repeated
+      for grouped-query attention (broadcast + collapse) are read un-repeated
+      (`Hkv < Hq`).
+    * Constant scale factors (multiplications or divisions of the scores)
+      become the `scale` attribute.
+    * Mask terms that are compile-time functions of the query and key
+      positions (constant tensors, `linalg.index` comparisons) become
+      `#attn.causal` or `#attn.sliding_window` when their keep pattern is
+      exactly one of these (bottom-right aligned); other masks become the
+      `mask` operand.
+    * Nothing is raised when an intermediate value (scores, exponentials,
+      probabilities) has another user, when the softmax runs over another
+      axis than the one contracted with V, or when a scale is applied after
+      the softmax.
+
+    See docs/raising.md for every recognised form. Example:
+
+    ```mlir
+    %s = linalg.batch_matmul indexing_maps = [
+           affine_map<(b, m, n, k) -> (b, m, k)>,
+           affine_map<(b, m, n, k) -> (b, n, k)>,
+           affine_map<(b, m, n, k) -> (b, m, n)>]
+         ins(%q, %k : tensor<8x16x64xf32>, tensor<8x16x64xf32>)
+         outs(%zero : tensor<8x16x16xf32>) -> tensor<8x16x16xf32>
+    %p = linalg.softmax dimension(2) ins(%s : tensor<8x16x16xf32>)
+         outs(%e : tensor<8x16x16xf32>) -> tensor<8x16x16xf32>
+    %o = linalg.batch_matmul ins(%p, %v : tensor<8x16x16xf32>,
+         tensor<8x16x64xf32>) outs(%zero2 : tensor<8x16x64xf32>)
+         -> tensor<8x16x64xf32>
+    ```
+
+    becomes `attn.attention` with `scale = 1.0` on `[1, 8, 16, 64]`
+    expansions of Q, K and V, its result collapsed back to `8x16x64`.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::attn::AttnDialect",
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::tensor::TensorDialect"
+  ];
+}
+
 #endif // ATTN_DIALECT_ATTN_TRANSFORMS_PASSES_TD

@@ -77,6 +77,18 @@ FailureOr<scf::ForallOp> fuseElementwiseIntoAttentionLoop(
 /// the upstream polynomial approximations, so that they vectorise.
 void populateAttnMathApproximationPatterns(RewritePatternSet &patterns);
 
+/// Replaces the attention subgraph that ends in the P.V contraction `root`
+/// (a linalg contraction or tosa.matmul) by an `attn.attention`, reading Q,
+/// K and V through the reshapes, transposes and head broadcasts that produce
+/// them (see docs/raising.md). Fails, changing nothing, when `root` does not
+/// end an attention the op can express or an intermediate value has other
+/// users.
+FailureOr<AttentionOp> raiseAttention(RewriterBase &rewriter, Operation *root);
+
+/// Patterns raising linalg and TOSA attention subgraphs to `attn.attention`,
+/// rooted at the final contraction (see `raiseAttention`).
+void populateAttnRaisePatterns(RewritePatternSet &patterns);
+
 } // namespace attn
 } // namespace mlir
 
