@@ -167,16 +167,13 @@ def attention(q, k=None, v=None, *, dtype="f32", scale=None, softcap=None,
         var["sinks"] = True
         if sinks is not True:
             defaults["sinks"] = np.asarray(sinks)
-    registry = tr.Captures()
+    # Capture names become keyword arguments: keep them off the operands'.
+    registry = tr.Captures(reserved=set(ir.OPERANDS) | {"out", "lse"})
     if score_mod is not None:
         var["score_mod"] = tr.trace(score_mod, "score_mod", registry)
     if mask_mod is not None:
         var["mask_mod"] = tr.trace(mask_mod, "mask_mod", registry)
-    reserved = set(ir.OPERANDS) | {"out", "lse"}
-    for c in registry.items:
-        if c.name in reserved:
-            c.name = c.name + "_"
-    var["captures"] = registry.items
+    var["captures"] = list(registry.items)
     kern = Kernel(name, var, pipeline, defaults)
     if compile:
         kern.compile()
@@ -203,9 +200,9 @@ class Kernel:
         self.arguments = [a[0] for a in self._args]
         self.captures = {c.name: c for c in var.get("captures", ())}
         self.defaults = dict(defaults)
-        for c in self.captures.values():
+        for n, c in self.captures.items():
             if c.array is not None:
-                self.defaults[c.name] = c.array
+                self.defaults[n] = c.array
         self.score_mod, self.mask_mod = ir.traces(var)
         self.mlir = ir.function(name, var)
         self.library = None
@@ -332,7 +329,7 @@ class Kernel:
             if n in a and a[n].size and (a[n].min() < 0 or a[n].max() > L):
                 raise ValueError("argument %r: values must lie in [0, %d], "
                                  "got %s" % (n, L, a[n]))
-        caps = {c: a[c.name] for c in self.captures.values()}
+        caps = {c: a[n] for n, c in self.captures.items()}
         for t in (self.score_mod, self.mask_mod):
             if t is not None:
                 tr.check_bounds(t, full, caps)
@@ -409,7 +406,7 @@ class Kernel:
         if "mask" in a:
             kw["mask"] = (a["mask"].astype(bool) if var["mask"] == "bool"
                           else a["mask"].astype(np.float64))
-        caps = {c: a[c.name] for c in self.captures.values()}
+        caps = {c: a[n] for n, c in self.captures.items()}
         if self.score_mod is not None:
             kw["score_mod"] = tr.numpy_function(self.score_mod, caps)
         if self.mask_mod is not None:

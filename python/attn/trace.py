@@ -446,10 +446,8 @@ def _auto_captures(fn, registry):
         return fn
 
     def wrap(name, x):
-        if isinstance(x, np.ndarray) and x.ndim > 0:
-            return registry.add(Capture(x), name)
-        if isinstance(x, Capture):
-            return registry.add(x, name)
+        if isinstance(x, (np.ndarray, Capture)):
+            return registry.wrap(x, name)
         return x
 
     names = set()
@@ -463,7 +461,7 @@ def _auto_captures(fn, registry):
     collect(fn.__code__)
     g = fn.__globals__
     new_globals = g
-    hits = {n: wrap(n, g[n]) for n in names
+    hits = {n: wrap(n, g[n]) for n in sorted(names)
             if n in g and isinstance(g[n], (np.ndarray, Capture))}
     if hits:
         new_globals = dict(g)
@@ -494,21 +492,35 @@ def _auto_captures(fn, registry):
 
 
 class Captures:
-    """The captures of a kernel, in argument order, with unique names."""
+    """The captures of a kernel: ``items`` in argument order (first use in
+    the traced graphs), with unique names."""
 
-    def __init__(self):
+    def __init__(self, reserved=()):
         self.items = []
+        self.reserved = set(reserved)
+        self._wrapped = {}
 
-    def add(self, cap, name=None):
-        for c in self.items:
-            if c is cap or (cap.array is not None and c.array is cap.array):
-                return c
-        base = cap.name or name or "cap"
+    def wrap(self, x, name):
+        """The Capture standing for array (or Capture) `x`, a free variable
+        called `name`; the same object for the same array."""
+        if isinstance(x, np.ndarray) and x.ndim == 0:
+            return x
+        key = id(x)
+        if key not in self._wrapped:
+            cap = x if isinstance(x, Capture) else Capture(x)
+            if cap.name is None:
+                cap.name = name
+            # Keep `x` alive so that its id stays unique.
+            self._wrapped[key] = (cap, x)
+        return self._wrapped[key][0]
+
+    def add(self, cap):
+        if any(c is cap for c in self.items):
+            return cap
         base = "".join(ch if ch.isalnum() or ch == "_" else "_"
-                       for ch in base)
-        taken = {c.name for c in self.items}
-        new = base
-        n = 1
+                       for ch in (cap.name or "cap"))
+        taken = {c.name for c in self.items} | self.reserved
+        new, n = base, 1
         while new in taken:
             new = "%s_%d" % (base, n)
             n += 1
@@ -517,7 +529,7 @@ class Captures:
         return cap
 
     def collect(self, root):
-        """Registers the captures an (already traced) graph reads."""
+        """Registers the captures a traced graph reads, in walk order."""
         for v in walk(root):
             if v.op == "extract":
                 self.add(v.attr)
@@ -653,7 +665,10 @@ class RegionEmitter:
             if ty == F32:
                 lit = f32_literal(value)
             elif ty == I1:
-                lit = "true" if value else "false"
+                # The i1 literal carries its type.
+                self.consts[key] = self.op("arith.constant %s" % (
+                    "true" if value else "false"))
+                return self.consts[key]
             else:
                 lit = str(int(value))
             self.consts[key] = self.op("arith.constant %s : %s" % (lit, ty))
