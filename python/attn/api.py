@@ -166,7 +166,8 @@ def attention(q, k=None, v=None, *, dtype="f32", scale=None, softcap=None,
     if sinks is not False and sinks is not None:
         var["sinks"] = True
         if sinks is not True:
-            defaults["sinks"] = np.asarray(sinks)
+            # Converted once, like captured arrays.
+            defaults["sinks"] = np.ascontiguousarray(sinks, np.float32)
     # Capture names become keyword arguments: keep them off the operands'.
     registry = tr.Captures(reserved=set(ir.OPERANDS) | {"out", "lse"})
     if score_mod is not None:
