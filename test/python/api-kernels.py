@@ -159,11 +159,16 @@ pos = np.arange(L)
 def mixed_score(s, b, h, i, j):
     capped = 4.0 * attn.tanh(s / 4.0)
     return (attn.where(s > 1.5, capped, s) + np.exp(-s) * (i == j)
-            - ((i - j) / 7) ** 2 + ((i - j) / 3) // 1.0 * 0.01)
+            - ((i - j) / 7) ** 2 + ((i - j) / 3) // 1.0 * 0.01
+            # Floor division and modulo of negative indices, Python style.
+            + ((i - j) // 3) * 0.05 + ((j - i) % 4) * 0.02
+            + ((i - 20) % -3) * 0.03 + (-(j + 1) // -4) * 0.01)
 
 
 def mixed_mask(b, h, i, j):
-    return ~((doc_ids[i] != doc_ids[j]) | (j > pos[-1] - 3)) | (i == j)
+    bits = ((i & 3) != (j | 1)) ^ ((~j & 7) == 2)
+    return ~((doc_ids[i] != doc_ids[j]) | (j > pos[-1] - 3)) | (i == j) \
+        | bits
 
 
 kern = attn.attention((B, HQ, None, D), (B, HKV, None, D),
