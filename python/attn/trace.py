@@ -170,7 +170,8 @@ class Value:
             raise TraceError(
                 "numpy.%s is not supported on traced values (at %s); the "
                 "supported numpy functions are %s" %
-                (ufunc.__name__, _user_location(2), ", ".join(sorted(_UFUNCS))))
+                (ufunc.__name__, _user_location(2),
+                 ", ".join(sorted(_UFUNCS))))
         for x in inputs:
             if isinstance(x, np.ndarray) and x.ndim > 0:
                 raise TraceError(
@@ -636,7 +637,8 @@ _FBIN = {"add": "arith.addf", "sub": "arith.subf", "mul": "arith.mulf",
          "max": "arith.maximumf"}
 _IBIN = {"add": "arith.addi", "sub": "arith.subi", "mul": "arith.muli",
          "min": "arith.minsi", "max": "arith.maxsi", "and": "arith.andi",
-         "or": "arith.ori", "xor": "arith.xori", "floordiv": "arith.floordivsi"}
+         "or": "arith.ori", "xor": "arith.xori",
+         "floordiv": "arith.floordivsi"}
 
 
 class RegionEmitter:

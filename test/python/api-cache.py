@@ -33,7 +33,8 @@ def build(causal=True):
 
 # CHECK: first: hit=False attn-opt runs=1
 k1 = build()
-print("first: hit=%s attn-opt runs=%d" % (k1.cache_hit, runner.STATS["attn-opt"]))
+print("first: hit=%s attn-opt runs=%d" % (k1.cache_hit,
+                                          runner.STATS["attn-opt"]))
 # CHECK: second: hit=True attn-opt runs=1 same library=True
 k2 = build()
 print("second: hit=%s attn-opt runs=%d same library=%s" % (
