@@ -3,13 +3,33 @@
 A variant is a plain dict (see :func:`random_variant`); :func:`function`
 turns it into a ``func.func`` whose arguments are the op's operands (and
 any captured tensors) and whose results are the op's results.
+
+``score_mod``/``mask_mod`` of a variant are either the name of one of the
+built-in modifiers below (random variants) or a :class:`attn.trace.Trace`
+(the Python API); both are printed by the tracer, so the regions of the
+random variants exercise the same code path as user functions.
+
+Variant keys: ``B Hq Hkv Lq Lkv D Dv`` sizes, ``dtype``, ``dynamic`` (the
+size names compiled as ``?``: ``B H Hkv Lq Lkv D Dv``), ``scale``,
+``softcap``, ``masks`` (structured terms as tuples, e.g. ``("causal",)``),
+``mask`` (``"bool"``/``"add"``) with ``mask_shape``, ``q_lengths``,
+``kv_lengths``, ``segments``, ``sinks``, ``lse``, ``normalizer``,
+``sigmoid_bias``, ``score_mod``, ``mask_mod`` and ``captures`` (extra
+:class:`attn.trace.Capture` arguments of traced modifiers).
 """
 
 import random
 
 import numpy as np
 
+from attn import trace as tr
+
 _ELEM = {"f32": "f32", "f16": "f16", "bf16": "bf16"}
+
+# Operands of the op, in the function's argument order; any other argument
+# is a captured tensor.
+OPERANDS = ("q", "k", "v", "mask", "q_lengths", "kv_lengths",
+            "q_segment_ids", "kv_segment_ids", "sinks")
 
 
 def tensor_type(shape, elem, dynamic=()):
@@ -17,7 +37,8 @@ def tensor_type(shape, elem, dynamic=()):
     return "tensor<" + "x".join(dims + [elem]) + ">"
 
 
-def _mask_term_ir(term):
+def mask_term_ir(term):
+    """The attribute of a structured mask term tuple."""
     kind = term[0]
     if kind == "causal":
         return "#attn.causal"
@@ -26,29 +47,9 @@ def _mask_term_ir(term):
     return "#attn.%s<%d>" % (kind, term[1])
 
 
-# score_mod regions: (IR body using %s, %b, %h, %i, %j and captured %cap,
-# type of the captured tensor as a function of the variant, numpy version).
-def _score_mod_ir(kind, cap_type):
-    if kind == "alibi":
-        return """
-        %m_slope = tensor.extract %cap[%h] : {t}
-        %m_d = arith.subi %j, %i : index
-        %m_di = arith.index_cast %m_d : index to i64
-        %m_df = arith.sitofp %m_di : i64 to f32
-        %m_bias = arith.mulf %m_slope, %m_df : f32
-        %m_r = arith.addf %s, %m_bias : f32
-        attn.yield %m_r : f32""".format(t=cap_type)
-    if kind == "table":
-        return """
-        %m_t = tensor.extract %cap[%h, %i, %j] : {t}
-        %m_half = arith.constant 0.5 : f32
-        %m_hs = arith.mulf %s, %m_half : f32
-        %m_r = arith.addf %m_hs, %m_t : f32
-        attn.yield %m_r : f32""".format(t=cap_type)
-    raise ValueError(kind)
-
-
-def score_mod_numpy(kind, cap):
+# The built-in modifiers of random variants, as traceable Python functions
+# of a captured tensor `cap`.
+def _score_mod_fn(kind, cap):
     if kind == "alibi":
         return lambda s, b, h, i, j: s + cap[h] * (j - i)
     if kind == "table":
@@ -56,29 +57,46 @@ def score_mod_numpy(kind, cap):
     raise ValueError(kind)
 
 
-def _mask_mod_ir(kind):
-    if kind == "mod3":
-        return """
-        %m_c3 = arith.constant 3 : index
-        %m_c0 = arith.constant 0 : index
-        %m_a = arith.addi %i, %j : index
-        %m_a2 = arith.addi %m_a, %h : index
-        %m_r = arith.remui %m_a2, %m_c3 : index
-        %m_k = arith.cmpi ne, %m_r, %m_c0 : index
-        attn.yield %m_k : i1"""
-    if kind == "kv_ge_b":
-        return """
-        %m_k = arith.cmpi sge, %j, %b : index
-        attn.yield %m_k : i1"""
-    raise ValueError(kind)
-
-
-def mask_mod_numpy(kind):
+def _mask_mod_fn(kind):
     if kind == "mod3":
         return lambda b, h, i, j: (i + j + h) % 3 != 0
     if kind == "kv_ge_b":
         return lambda b, h, i, j: j >= b
     raise ValueError(kind)
+
+
+def _builtin_capture(var):
+    """The placeholder of the tensor a built-in score_mod reads."""
+    dyn = set(var.get("dynamic", ()))
+    Hq, Lq, Lkv = var["Hq"], var["Lq"], var["Lkv"]
+    if var.get("score_mod") == "alibi":
+        shape, names = (Hq,), ("H",)
+    else:
+        shape, names = (Hq, Lq, Lkv), ("H", "Lq", "Lkv")
+    return tr.Capture(name="cap", shape=shape, dtype=np.float32,
+                      dynamic=[i for i, n in enumerate(names) if n in dyn])
+
+
+def traces(var):
+    """(score_mod Trace or None, mask_mod Trace or None) of a variant."""
+    sm, mm = var.get("score_mod"), var.get("mask_mod")
+    if isinstance(sm, str):
+        sm = tr.trace(_score_mod_fn(sm, _builtin_capture(var)), "score_mod")
+    if isinstance(mm, str):
+        mm = tr.trace(_mask_mod_fn(mm), "mask_mod")
+    return sm or None, mm or None
+
+
+def score_mod_numpy(kind, cap):
+    """numpy version of a built-in score_mod: the trace evaluated on `cap`."""
+    t = tr.trace(_score_mod_fn(kind, tr.Capture(
+        name="cap", shape=np.shape(cap), dtype=np.float32)), "score_mod")
+    (c,) = t.captures
+    return tr.numpy_function(t, {c: cap})
+
+
+def mask_mod_numpy(kind):
+    return tr.numpy_function(tr.trace(_mask_mod_fn(kind), "mask_mod"), {})
 
 
 def arguments(var):
@@ -112,10 +130,11 @@ def arguments(var):
         args.append(("kv_segment_ids", (B, Lkv), "i32", dd("B", "Lkv")))
     if var.get("sinks"):
         args.append(("sinks", (Hq,), "f32", dd("H")))
-    if var.get("score_mod") == "alibi":
-        args.append(("cap", (Hq,), "f32", dd("H")))
-    elif var.get("score_mod") == "table":
-        args.append(("cap", (Hq, Lq, Lkv), "f32", dd("H", "Lq", "Lkv")))
+    if isinstance(var.get("score_mod"), str):
+        c = _builtin_capture(var)
+        args.append((c.name, c.shape, c.elem, c.dynamic))
+    for c in var.get("captures", ()):
+        args.append((c.name, c.shape, c.elem, c.dynamic))
     return args
 
 
@@ -130,12 +149,18 @@ def results(var):
     return res
 
 
+def ssa_name(arg_name):
+    """The SSA name of a function argument: captures get a `cap_` prefix so
+    that they never clash with the operands."""
+    return "%" + (arg_name if arg_name in OPERANDS else "cap_" + arg_name)
+
+
 def function(name, var):
     args = arguments(var)
     res = results(var)
     ty = {a[0]: tensor_type(a[1], a[2], a[3]) for a in args}
     rty = [tensor_type(r[1], r[2], r[3]) for r in res]
-    sig = ", ".join("%%%s: %s" % (a[0], ty[a[0]]) for a in args)
+    sig = ", ".join("%s: %s" % (ssa_name(a[0]), ty[a[0]]) for a in args)
     parts = ["ins(%q, %k, %v : {}, {}, {})".format(ty["q"], ty["k"], ty["v"])]
     if "mask" in ty:
         parts.append("mask(%%mask : %s)" % ty["mask"])
@@ -150,26 +175,23 @@ def function(name, var):
         parts.append("sinks(%%sinks : %s)" % ty["sinks"])
     attrs = []
     if var.get("scale") is not None:
-        attrs.append("scale = %r" % var["scale"])
+        attrs.append("scale = %r" % float(var["scale"]))
     if var.get("softcap") is not None:
-        attrs.append("softcap = %r" % var["softcap"])
+        attrs.append("softcap = %r" % float(var["softcap"]))
     if var.get("masks"):
         attrs.append("masks = [%s]" % ", ".join(
-            _mask_term_ir(t) for t in var["masks"]))
+            mask_term_ir(t) for t in var["masks"]))
     if var.get("normalizer", "softmax") != "softmax":
         attrs.append("normalizer = #attn.normalizer<%s>" % var["normalizer"])
     if var.get("sigmoid_bias") is not None:
-        attrs.append("sigmoid_bias = %r" % var["sigmoid_bias"])
+        attrs.append("sigmoid_bias = %r" % float(var["sigmoid_bias"]))
     attr = (" {" + ", ".join(attrs) + "}") if attrs else ""
+    sm, mm = traces(var)
     regions = ""
-    if var.get("score_mod"):
-        regions += (" score_mod {\n      ^bb0(%s: f32, %b: index, %h: index, "
-                    "%i: index, %j: index):" +
-                    _score_mod_ir(var["score_mod"], ty["cap"]) + "\n      }")
-    if var.get("mask_mod"):
-        regions += (" mask_mod {\n      ^bb0(%b: index, %h: index, %i: index, "
-                    "%j: index):" + _mask_mod_ir(var["mask_mod"]) +
-                    "\n      }")
+    if sm is not None:
+        regions += " score_mod " + tr.region_text(sm, "sm_")
+    if mm is not None:
+        regions += " mask_mod " + tr.region_text(mm, "mm_")
     names = ", ".join("%%r%d" % i for i in range(len(res)))
     return """func.func @{name}({sig}) -> ({rt}) {{
   {names} = attn.attention {ops}{attr}

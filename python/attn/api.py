@@ -1,0 +1,417 @@
+"""The Python API: build, compile and call ``attn.attention`` kernels.
+
+    import numpy as np
+    import attn
+
+    slopes = -np.exp2(-8.0 * np.arange(1, 9) / 8)
+
+    def alibi(score, b, h, q_idx, kv_idx):
+        return score + slopes[h] * (kv_idx - q_idx)
+
+    kernel = attn.attention(q=(1, 8, 128, 64), k=(1, 2, 128, 64),
+                            masks=[attn.causal()], score_mod=alibi)
+    out = kernel(q, k, v)             # numpy in, numpy out, no copies
+    ref, _ = kernel.reference(q, k, v)  # float64 numpy model, same alibi
+
+:func:`attention` prints the op (``kernel.mlir``), compiles it with
+``attn-opt``'s CPU pipeline into a shared library (cached by content hash
+in ``$ATTN_CACHE_DIR``, default ``~/.cache/attn``) and returns a
+:class:`Kernel`. See docs/python.md.
+"""
+
+import ctypes
+
+import numpy as np
+
+from attn import ir, reference, runner
+from attn import trace as tr
+
+#===----------------------------------------------------------------------===#
+# Structured mask terms
+#===----------------------------------------------------------------------===#
+
+
+def causal():
+    """``#attn.causal``: keep ``kv_idx <= q'`` (bottom-right aligned)."""
+    return ("causal",)
+
+
+def sliding_window(left, right=0):
+    """``#attn.sliding_window``: keep ``q' - left <= kv_idx <= q' + right``."""
+    return ("sliding_window", int(left), int(right))
+
+
+def dilated(d):
+    """``#attn.dilated<d>``: keep ``(q' - kv_idx) mod d == 0``."""
+    return ("dilated", int(d))
+
+
+def chunked(c):
+    """``#attn.chunked<c>``: keep ``q' // c == kv_idx // c``."""
+    return ("chunked", int(c))
+
+
+def prefix_lm(p):
+    """``#attn.prefix_lm<p>``: keep ``kv_idx < p or kv_idx <= q'``."""
+    return ("prefix_lm", int(p))
+
+
+#===----------------------------------------------------------------------===#
+# Kernel construction
+#===----------------------------------------------------------------------===#
+
+# Element type of q/k/v/out -> numpy storage dtype (bf16 as raw uint16 bits).
+STORAGE = {e: np.dtype(runner.STORAGE[e]) for e in
+           ("f32", "f16", "bf16", "i1", "i32", "i64")}
+_DTYPES = {"f32": "f32", "float32": "f32", "f16": "f16", "float16": "f16",
+           "bf16": "bf16", "bfloat16": "bf16"}
+_SIZES = ("B", "H", "Hkv", "Lq", "Lkv", "D", "Dv")
+
+
+def _shape4(name, shape):
+    shape = tuple(shape)
+    if len(shape) != 4:
+        raise ValueError("%s shape must have 4 dimensions [B, heads, length, "
+                         "head dim], got %r" % (name, shape))
+    for d in shape:
+        if d is not None and (not isinstance(d, (int, np.integer)) or d < 0):
+            raise ValueError("%s shape entries must be sizes or None "
+                             "(dynamic), got %r" % (name, shape))
+    return shape
+
+
+def _sizes(q, k, v):
+    """Static sizes (None = dynamic) of the named dimensions; checks that
+    the operands agree where they share a size."""
+    uses = {"B": [("q", q[0]), ("k", k[0]), ("v", v[0])],
+            "H": [("q", q[1])], "Hkv": [("k", k[1]), ("v", v[1])],
+            "Lq": [("q", q[2])], "Lkv": [("k", k[2]), ("v", v[2])],
+            "D": [("q", q[3]), ("k", k[3])], "Dv": [("v", v[3])]}
+    sizes = {}
+    for n, us in uses.items():
+        static = {d for _, d in us if d is not None}
+        if len(static) > 1:
+            raise ValueError("operands disagree on %s: %s" % (
+                n, ", ".join("%s has %s" % u for u in us)))
+        # A size is dynamic when any operand leaves it open.
+        sizes[n] = None if any(d is None for _, d in us) else static.pop()
+    if sizes["H"] is not None and sizes["Hkv"]:
+        if sizes["H"] % sizes["Hkv"]:
+            raise ValueError("%d query heads are not a multiple of %d key/"
+                             "value heads" % (sizes["H"], sizes["Hkv"]))
+    return sizes
+
+
+def attention(q, k=None, v=None, *, dtype="f32", scale=None, softcap=None,
+              masks=(), score_mod=None, mask_mod=None, mask=None,
+              mask_dtype="bool", q_lengths=False, kv_lengths=False,
+              segment_ids=False, sinks=False, normalizer="softmax",
+              sigmoid_bias=None, return_lse=False,
+              pipeline="attn-cpu-pipeline", name="attention", compile=True):
+    """Builds an ``attn.attention`` kernel; see docs/python.md.
+
+    ``q``, ``k``, ``v`` are shapes ``[B, heads, length, head dim]`` (``k``
+    defaults to ``q``, ``v`` to ``k``); ``None`` entries are dynamic
+    dimensions. ``dtype`` is the element type of q/k/v and the output
+    (``"f32"``, ``"f16"`` or ``"bf16"``; bf16 arrays are raw ``uint16``
+    bits). ``masks`` lists structured terms (:func:`causal`, ...).
+    ``score_mod(score, b, h, q_idx, kv_idx)`` and ``mask_mod(b, h, q_idx,
+    kv_idx)`` are Python functions traced into the op's regions.
+    ``mask`` is the shape of a mask operand (rank 2-4, broadcast against
+    ``[B, Hq, Lq, Lkv]``, ``None`` = the full dynamic size) of
+    ``mask_dtype`` ``"bool"`` (keep) or ``"f32"`` (added to the scores).
+    ``q_lengths``, ``kv_lengths``, ``segment_ids`` add those operands.
+    ``sinks`` is ``True`` (a ``[Hq]`` float32 argument) or the sink logits
+    themselves (kept by the kernel, overridable per call).
+    ``compile=False`` only builds the IR (``kernel.mlir``).
+    """
+    if dtype not in _DTYPES:
+        raise ValueError("dtype must be one of f32, f16, bf16, got %r" %
+                         (dtype,))
+    dtype = _DTYPES[dtype]
+    q = _shape4("q", q)
+    k = _shape4("k", q if k is None else k)
+    v = _shape4("v", k if v is None else v)
+    sizes = _sizes(q, k, v)
+    dynamic = [n for n in _SIZES if sizes[n] is None]
+    var = {n if n != "H" else "Hq": (sizes[n] if sizes[n] is not None
+                                     else 1) for n in _SIZES}
+    var.update(dtype=dtype, dynamic=dynamic, scale=scale, softcap=softcap,
+               masks=[tuple(t) for t in masks], normalizer=normalizer,
+               sigmoid_bias=sigmoid_bias, lse=bool(return_lse),
+               q_lengths=bool(q_lengths), kv_lengths=bool(kv_lengths),
+               segments=bool(segment_ids))
+    for t in var["masks"]:
+        if not t or t[0] not in ("causal", "sliding_window", "dilated",
+                                 "chunked", "prefix_lm"):
+            raise ValueError("unknown mask term %r; use attn.causal(), "
+                             "attn.sliding_window(l, r), attn.dilated(d), "
+                             "attn.chunked(c) or attn.prefix_lm(p)" % (t,))
+    if mask is not None:
+        mshape = tuple(mask)
+        if not 2 <= len(mshape) <= 4:
+            raise ValueError("mask shape must have rank 2 to 4, got %r" %
+                             (mshape,))
+        full = ("B", "H", "Lq", "Lkv")[4 - len(mshape):]
+        # None means "the full size": that size when static, a dynamic
+        # dimension (placeholder 2, never 1) otherwise.
+        var["mask_shape"] = tuple(
+            d if d is not None else (sizes[n] if sizes[n] is not None else 2)
+            for d, n in zip(mshape, full))
+        if mask_dtype not in ("bool", "f32"):
+            raise ValueError("mask_dtype must be 'bool' or 'f32', got %r" %
+                             (mask_dtype,))
+        var["mask"] = "bool" if mask_dtype == "bool" else "add"
+    defaults = {}
+    if sinks is not False and sinks is not None:
+        var["sinks"] = True
+        if sinks is not True:
+            # Converted once, like captured arrays.
+            defaults["sinks"] = np.ascontiguousarray(sinks, np.float32)
+    # Capture names become keyword arguments: keep them off the operands'.
+    registry = tr.Captures(reserved=set(ir.OPERANDS) | {"out", "lse"})
+    if score_mod is not None:
+        var["score_mod"] = tr.trace(score_mod, "score_mod", registry)
+    if mask_mod is not None:
+        var["mask_mod"] = tr.trace(mask_mod, "mask_mod", registry)
+    var["captures"] = list(registry.items)
+    kern = Kernel(name, var, pipeline, defaults)
+    if compile:
+        kern.compile()
+    return kern
+
+
+#===----------------------------------------------------------------------===#
+# Kernel
+#===----------------------------------------------------------------------===#
+
+
+class Kernel:
+    """A compiled ``attn.attention``: call it on numpy arrays.
+
+    Attributes: ``mlir`` (the module text), ``arguments`` (argument names
+    in order: q, k, v, then the optional operands and the captured arrays),
+    ``library`` (path of the shared library), ``cache_hit``.
+    """
+
+    def __init__(self, name, var, pipeline, defaults):
+        self.name, self.var, self.pipeline = name, var, pipeline
+        self._args = ir.arguments(var)
+        self._results = ir.results(var)
+        self.arguments = [a[0] for a in self._args]
+        self.captures = {c.name: c for c in var.get("captures", ())}
+        self.defaults = dict(defaults)
+        for n, c in self.captures.items():
+            if c.array is not None:
+                self.defaults[n] = c.array
+        self.score_mod, self.mask_mod = ir.traces(var)
+        self.mlir = ir.function(name, var)
+        self.library = None
+        self.cache_hit = None
+        self._fn = None
+
+    def __repr__(self):
+        return "<attn.Kernel %s(%s)%s>" % (
+            self.name, ", ".join(self.arguments),
+            "" if self._fn else " (not compiled)")
+
+    def compile(self):
+        """Compiles (or loads from the cache) the shared library."""
+        self.library, self.cache_hit = runner.compile_cached(
+            self.mlir, self.pipeline, self.name + ".mlir")
+        lib = ctypes.CDLL(self.library)
+        self._fn = getattr(lib, "_mlir_ciface_" + self.name)
+        self._fn.argtypes = [ctypes.c_void_p] * (len(self._args) +
+                                                 len(self._results))
+        self._fn.restype = None
+        return self
+
+    # -- argument checking ------------------------------------------------
+
+    def _bind(self, args, kwargs):
+        if len(args) > len(self.arguments):
+            raise TypeError("%s takes %d arguments (%s), got %d" % (
+                self.name, len(self.arguments), ", ".join(self.arguments),
+                len(args)))
+        bound = dict(zip(self.arguments, args))
+        for key, val in kwargs.items():
+            if key not in self.arguments:
+                raise TypeError("%s got an unexpected argument %r (its "
+                                "arguments: %s)" % (self.name, key,
+                                                    ", ".join(self.arguments)))
+            if key in bound:
+                raise TypeError("%s got argument %r twice" % (self.name, key))
+            bound[key] = val
+        for n in self.arguments:
+            if n not in bound:
+                if n not in self.defaults:
+                    raise TypeError("%s is missing argument %r" %
+                                    (self.name, n))
+                bound[n] = self.defaults[n]
+        return bound
+
+    def _check(self, bound, strict=True):
+        """Checks every argument against the compiled signature; returns
+        the arrays in argument order and the runtime sizes. `strict`
+        demands the exact storage dtype and C-contiguity (the call);
+        otherwise any numeric array is accepted (the reference)."""
+        arrays = []
+        for name, shape, elem, dyn in self._args:
+            x = bound[name]
+            want = STORAGE[elem]
+            if not isinstance(x, np.ndarray):
+                x = np.asarray(x, dtype=want)
+            if strict and x.dtype != want:
+                raise TypeError(
+                    "argument %r: the kernel was compiled for %s, which "
+                    "takes %s arrays, got %s%s" % (
+                        name, elem, want, x.dtype,
+                        " (bf16 values are passed as their raw uint16 bits,"
+                        " see attn.runner.to_bf16_bits)" if elem == "bf16"
+                        else "; convert with .astype(np.%s)" % want.name))
+            if not strict and x.dtype.kind not in "biuf":
+                raise TypeError("argument %r: expected a numeric array, got "
+                                "%s" % (name, x.dtype))
+            if x.ndim != len(shape):
+                raise ValueError("argument %r: expected %d dimensions %s, "
+                                 "got shape %s" % (name, len(shape),
+                                                   ir.tensor_type(shape, elem,
+                                                                  dyn),
+                                                   x.shape))
+            for d, (n, m) in enumerate(zip(x.shape, shape)):
+                if d not in dyn and n != m:
+                    raise ValueError("argument %r: expected shape %s, got "
+                                     "%s" % (name, ir.tensor_type(shape, elem,
+                                                                  dyn),
+                                             x.shape))
+            if strict and not x.flags["C_CONTIGUOUS"]:
+                raise ValueError("argument %r is not C-contiguous (strides "
+                                 "%s); pass np.ascontiguousarray(%s)" %
+                                 (name, x.strides, name))
+            if strict and not x.flags["ALIGNED"]:
+                raise ValueError("argument %r is not aligned" % name)
+            arrays.append(x)
+        a = dict(zip(self.arguments, arrays))
+        (B, Hq, Lq, D), (Bk, Hkv, Lkv, Dk) = a["q"].shape, a["k"].shape
+        Bv, Hv, Lv, Dv = a["v"].shape
+
+        def same(what, pairs):
+            vals = {p[1] for p in pairs}
+            if len(vals) > 1:
+                raise ValueError("mismatched %s: %s" % (what, ", ".join(
+                    "%s %d" % p for p in pairs)))
+
+        same("batch sizes", [("q", B), ("k", Bk), ("v", Bv)])
+        same("key/value heads", [("k", Hkv), ("v", Hv)])
+        same("key/value lengths", [("k", Lkv), ("v", Lv)])
+        same("query/key head dimensions", [("q", D), ("k", Dk)])
+        if Hkv == 0 or Hq % Hkv:
+            raise ValueError("%d query heads are not a positive multiple of "
+                             "%d key/value heads" % (Hq, Hkv))
+        if D == 0:
+            raise ValueError("the query/key head dimension is 0")
+        full = (B, Hq, Lq, Lkv)
+        if "mask" in a:
+            m = a["mask"]
+            for d, n in enumerate(m.shape):
+                f = full[4 - m.ndim + d]
+                if n not in (1, f):
+                    raise ValueError("argument 'mask' of shape %s does not "
+                                     "broadcast to [B, Hq, Lq, Lkv] = %s" %
+                                     (m.shape, list(full)))
+        for n, want in (("q_lengths", (B,)), ("kv_lengths", (B,)),
+                        ("q_segment_ids", (B, Lq)),
+                        ("kv_segment_ids", (B, Lkv)), ("sinks", (Hq,))):
+            if n in a and a[n].shape != want:
+                raise ValueError("argument %r: expected shape %s, got %s" %
+                                 (n, want, a[n].shape))
+        # Lengths bound the key loops of the tiled code: keep them in range.
+        for n, L in (("q_lengths", Lq), ("kv_lengths", Lkv)):
+            if n in a and a[n].size and (a[n].min() < 0 or a[n].max() > L):
+                raise ValueError("argument %r: values must lie in [0, %d], "
+                                 "got %s" % (n, L, a[n]))
+        caps = {c: a[n] for n, c in self.captures.items()}
+        for t in (self.score_mod, self.mask_mod):
+            if t is not None:
+                tr.check_bounds(t, full, caps)
+        return arrays, (B, Hq, Lq, Lkv, Dv)
+
+    def _outputs(self, sizes, out, lse):
+        B, Hq, Lq, _, Dv = sizes
+        res = []
+        for (name, shape, elem, _), given in zip(self._results, (out, lse)):
+            want_shape = (B, Hq, Lq, Dv) if name == "out" else (B, Hq, Lq)
+            want = STORAGE[elem]
+            if given is None:
+                res.append(np.empty(want_shape, want))
+                continue
+            if (not isinstance(given, np.ndarray) or given.dtype != want or
+                    given.shape != want_shape or
+                    not given.flags["C_CONTIGUOUS"] or
+                    not given.flags["WRITEABLE"] or
+                    not given.flags["ALIGNED"]):
+                raise ValueError(
+                    "%s= must be a writeable C-contiguous %s array of shape "
+                    "%s" % (name, want, want_shape))
+            res.append(given)
+        if lse is not None and len(self._results) == 1:
+            raise TypeError("lse= given but the kernel has no log-sum-exp "
+                            "result (return_lse=False)")
+        return res
+
+    def prepare(self, *args, out=None, lse=None, **kwargs):
+        """Checks the arguments as a call would; returns (inputs, outputs,
+        descriptors): the arrays handed to the kernel and the memref
+        descriptors viewing them (their pointers are the arrays' data)."""
+        arrays, sizes = self._check(self._bind(args, kwargs))
+        outs = self._outputs(sizes, out, lse)
+        descs = [runner.descriptor(x) for x in arrays + outs]
+        return arrays, outs, descs
+
+    # -- calls ------------------------------------------------------------
+
+    def __call__(self, *args, out=None, lse=None, **kwargs):
+        """Runs the kernel. Arguments by position (in ``arguments`` order)
+        or by name; arrays must have the compiled dtypes and be
+        C-contiguous (they are passed without copies). Returns ``out``, or
+        ``(out, lse)`` with ``return_lse``; ``out=``/``lse=`` give the
+        result arrays to write."""
+        if self._fn is None:
+            raise RuntimeError("kernel %s is not compiled" % self.name)
+        arrays, outs, descs = self.prepare(*args, out=out, lse=lse, **kwargs)
+        if all(n > 0 for n in outs[0].shape[:3]):
+            self._fn(*[ctypes.addressof(d) for d in descs])
+        return outs[0] if len(outs) == 1 else tuple(outs)
+
+    def reference(self, *args, **kwargs):
+        """The float64 numpy reference (attn.reference) on the same
+        arguments, with the traced score_mod/mask_mod evaluated by numpy.
+        Returns ``out``, or ``(out, lse)`` with ``return_lse``."""
+        arrays, _ = self._check(self._bind(args, kwargs), strict=False)
+        a = dict(zip(self.arguments, arrays))
+        dtype = self.var["dtype"]
+
+        def val(x):
+            if dtype == "bf16" and x.dtype == np.uint16:
+                return runner.from_bf16_bits(x).astype(np.float64)
+            return x.astype(np.float64)
+
+        var = self.var
+        kw = dict(scale=var.get("scale"), softcap=var.get("softcap"),
+                  masks=var.get("masks", ()), normalizer=var["normalizer"],
+                  sigmoid_bias=var.get("sigmoid_bias") or 0.0)
+        for n in ("q_lengths", "kv_lengths", "q_segment_ids",
+                  "kv_segment_ids", "sinks"):
+            if n in a:
+                kw[n] = a[n]
+        if "mask" in a:
+            kw["mask"] = (a["mask"].astype(bool) if var["mask"] == "bool"
+                          else a["mask"].astype(np.float64))
+        caps = {c: a[n] for n, c in self.captures.items()}
+        if self.score_mod is not None:
+            kw["score_mod"] = tr.numpy_function(self.score_mod, caps)
+        if self.mask_mod is not None:
+            kw["mask_mod"] = tr.numpy_function(self.mask_mod, caps)
+        o, lse = reference.attention(val(a["q"]), val(a["k"]), val(a["v"]),
+                                     **kw)
+        return (o, lse) if var.get("lse") else o
