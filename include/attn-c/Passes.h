@@ -38,7 +38,8 @@ MLIR_CAPI_EXPORTED void mlirAttnRegisterPipelines(void);
 /// parse error or every diagnostic emitted while the passes run is handed to
 /// it as a line `<location>: <severity>: <message>` instead of going to the
 /// context's diagnostic handlers; `errorCallback` may be called several times
-/// per line.
+/// per line. Without a callback, a parse error is emitted on the context as
+/// an error diagnostic too.
 MLIR_CAPI_EXPORTED MlirLogicalResult
 mlirAttnRunPipeline(MlirModule module, MlirStringRef pipeline,
                     MlirStringCallback errorCallback, void *userData);

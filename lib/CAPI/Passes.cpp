@@ -19,7 +19,6 @@
 #include "mlir/Pass/PassRegistry.h"
 #include "llvm/Support/raw_ostream.h"
 
-
 using namespace mlir;
 using namespace mlir::attn;
 
@@ -73,6 +72,10 @@ MlirLogicalResult mlirAttnRunPipeline(MlirModule module, MlirStringRef pipeline,
     if (errorStream)
       *errorStream << "attn: invalid pass pipeline '" << unwrap(pipeline)
                    << "': " << parseError << "\n";
+    else
+      emitError(UnknownLoc::get(context))
+          << "invalid pass pipeline '" << unwrap(pipeline)
+          << "': " << StringRef(parseError).trim();
     return mlirLogicalResultFailure();
   }
 
@@ -89,6 +92,5 @@ MlirLogicalResult mlirAttnRunPipeline(MlirModule module, MlirStringRef pipeline,
   if (failed(result) && errorStream && !reported)
     *errorStream << "attn: pass pipeline '" << unwrap(pipeline)
                  << "' failed without a diagnostic\n";
-  errorStream.reset();
   return wrap(result);
 }

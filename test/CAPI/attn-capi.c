@@ -114,6 +114,12 @@ int main(int argc, char **argv) {
   // CHECK: -> failure
   mlirModuleDestroy(runPipeline(ctx, file, "attn-no-such-pass", true));
 
+  // Without a callback, the same error as a diagnostic on the context.
+  // CHECK-LABEL: == run 'attn-tile{no-such-option=1}'
+  // CHECK-NEXT: context handler: invalid pass pipeline 'attn-tile{no-such-option=1}': {{.*}}no such option no-such-option
+  // CHECK: -> failure
+  mlirModuleDestroy(runPipeline(ctx, file, "attn-tile{no-such-option=1}", false));
+
   // CHECK-LABEL: == run 'attn-decompose,canonicalize'
   // CHECK-NEXT: -> success
   mlirModuleDestroy(runPipeline(ctx, file, "attn-decompose,canonicalize", true));
