@@ -31,6 +31,20 @@ config.substitutions.append(
     ("%libomp", os.path.join(config.mlir_lib_dir, "libomp.so")))
 config.substitutions.append(("%clang", config.attn_clang))
 config.substitutions.append(("%python", config.python_executable))
+# Embedding: the stock mlir-opt that loads AttnPlugin.so, the folder of our
+# libraries, and the toolchain a downstream CMake project builds with.
+config.substitutions.append(
+    ("%mlir_opt", os.path.join(config.llvm_tools_dir, "mlir-opt")))
+config.substitutions.append(
+    ("%attn_libs", os.path.join(config.attn_obj_root, "lib")))
+config.substitutions.append(("%cmake_exe", config.cmake_command))
+config.substitutions.append(
+    ("%cmake_toolchain_args",
+     " ".join(['-G "%s"' % config.cmake_generator,
+               "-DCMAKE_MAKE_PROGRAM=%s" % config.cmake_make_program,
+               "-DCMAKE_CXX_COMPILER=%s" % config.cmake_cxx_compiler,
+               "-DCMAKE_CXX_COMPILER_LAUNCHER=%s" % config.cmake_cxx_launcher,
+               "-DCMAKE_BUILD_TYPE=Release"])))
 
 llvm_config.with_system_environment(["HOME", "INCLUDE", "LIB", "TMP", "TEMP"])
 llvm_config.use_default_substitutions()
@@ -43,7 +57,7 @@ llvm_config.with_environment("PYTHONPATH",
 llvm_config.with_environment("ATTN_BUILD_DIR", config.attn_obj_root)
 
 tool_dirs = [config.attn_tools_dir, config.llvm_tools_dir]
-tools = ["attn-opt", "mlir-runner", "mlir-translate"]
+tools = ["attn-opt", "attn-capi-test", "mlir-runner", "mlir-translate"]
 llvm_config.add_tool_substitutions(tools, tool_dirs)
 
 # GPU execution tests run only where a CUDA device answers.

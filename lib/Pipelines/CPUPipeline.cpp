@@ -86,8 +86,10 @@ void mlir::attn::buildAttnCPULowerToLLVMPipeline(
   pm.addPass(arith::createArithExpandOpsPass(expandOpts));
   pm.addPass(createConvertMathToLLVMPass());
   pm.addPass(createConvertMathToLibmPass());
+  // Nested explicitly: a textual pipeline (`--pass-pipeline`, the C API, an
+  // embedding pass manager) does not nest function passes implicitly.
   if (options.cInterface)
-    pm.addPass(LLVM::createLLVMRequestCWrappersPass());
+    pm.addNestedPass<func::FuncOp>(LLVM::createLLVMRequestCWrappersPass());
   pm.addPass(createConvertVectorToLLVMPass());
   // aligned_alloc keeps the pointer provenance of each buffer (no integer
   // alignment arithmetic), so LLVM sees that buffers do not alias and can
@@ -112,6 +114,12 @@ void mlir::attn::buildAttnCPUPipeline(OpPassManager &pm,
 }
 
 void mlir::attn::registerAttnPipelines() {
+  // The registry asserts that a name is registered once; the plugin and the
+  // C API may both be asked to register.
+  static bool registered = false;
+  if (registered)
+    return;
+  registered = true;
   PassPipelineRegistration<AttnCPUPipelineOptions>(
       "attn-cpu-pipeline",
       "Lower attn IR on tensors to the LLVM dialect for the CPU",

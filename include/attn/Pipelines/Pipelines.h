@@ -89,7 +89,8 @@ void buildAttnCPUPipeline(OpPassManager &pm,
                           const AttnCPUPipelineOptions &options);
 
 /// Registers `attn-cpu-pipeline`, `attn-cpu-bufferize` and
-/// `attn-cpu-lower-to-llvm` with the global pipeline registry.
+/// `attn-cpu-lower-to-llvm` with the global pipeline registry. Later calls
+/// do nothing.
 void registerAttnPipelines();
 
 } // namespace attn
