@@ -48,3 +48,12 @@ llvm_config.add_tool_substitutions(tools, tool_dirs)
 # GPU execution tests run only where a CUDA device answers.
 if shutil.which("nvidia-smi") and os.system("nvidia-smi -L >/dev/null 2>&1") == 0:
     config.available_features.add("cuda")
+
+# ptxas assembles the PTX of the GPU pipeline (no GPU needed).
+_ptxas = os.path.join(os.environ.get("CUDA_HOME", "/usr/local/cuda"), "bin",
+                      "ptxas")
+if not os.path.exists(_ptxas):
+    _ptxas = shutil.which("ptxas")
+if _ptxas:
+    config.available_features.add("ptxas")
+    config.substitutions.append(("%ptxas", _ptxas))
