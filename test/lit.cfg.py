@@ -57,3 +57,9 @@ if not os.path.exists(_ptxas):
 if _ptxas:
     config.available_features.add("ptxas")
     config.substitutions.append(("%ptxas", _ptxas))
+
+# runtime/cuda was built (CUDA toolkit found at configure time).
+_cuda_rt = os.path.join(config.attn_obj_root, "lib", "libattn_cuda_runtime.so")
+if os.path.exists(_cuda_rt):
+    config.available_features.add("cuda-runtime")
+    config.substitutions.append(("%attn_cuda_runtime", _cuda_rt))

@@ -14,10 +14,12 @@ Command line::
 """
 
 import argparse
+import ctypes
 import os
 import re
 import subprocess
 import sys
+import tempfile
 
 CUDA_HOME = os.environ.get("CUDA_HOME", "/usr/local/cuda")
 
@@ -102,6 +104,79 @@ def launch_config(batch, q_heads, q_len, head_dim, elt_bytes=2):
     block = (128, 1, 1)
     smem = 5 * 64 * (head_dim + 8) * elt_bytes
     return grid, block, smem
+
+
+def compile_gpu(module_text, chip="sm_90", fmt="bin", attn_opt=None):
+    """Runs attn-gpu-pipeline on a module; returns (lowered text, payload of
+    the first gpu.binary object: cubin bytes or PTX text)."""
+    if attn_opt is None:
+        from attn.runner import attn_opt as default_attn_opt
+        attn_opt = default_attn_opt()
+    with tempfile.TemporaryDirectory() as tmp:
+        src = os.path.join(tmp, "in.mlir")
+        with open(src, "w") as f:
+            f.write(module_text)
+        p = subprocess.run([attn_opt, src, "--attn-gpu-pipeline=chip=%s "
+                            "format=%s" % (chip, fmt)],
+                           capture_output=True, text=True)
+    if p.returncode != 0:
+        raise RuntimeError("attn-opt --attn-gpu-pipeline failed:\n" +
+                           p.stderr[-4000:])
+    objs = extract_gpu_binaries(p.stdout)
+    if not objs:
+        raise RuntimeError("no gpu.binary in the pipeline output")
+    return p.stdout, objs[0][1]
+
+
+class CudaRuntime:
+    """ctypes view of libattn_cuda_runtime.so (runtime/cuda)."""
+
+    def __init__(self, path=None):
+        if path is None:
+            from attn.runner import build_dir
+            path = os.path.join(build_dir(), "lib",
+                                "libattn_cuda_runtime.so")
+        lib = ctypes.CDLL(path)
+        vp, u64 = ctypes.c_void_p, ctypes.c_uint64
+        lib.mgpuMemAlloc.restype = vp
+        lib.mgpuMemAlloc.argtypes = [u64, vp, ctypes.c_bool]
+        lib.mgpuMemFree.argtypes = [vp, vp]
+        lib.mgpuMemcpy.argtypes = [vp, vp, ctypes.c_size_t, vp]
+        lib.mgpuStreamCreate.restype = vp
+        lib.mgpuStreamSynchronize.argtypes = [vp]
+        lib.mgpuStreamDestroy.argtypes = [vp]
+        lib.attnCudaLastError.restype = ctypes.c_char_p
+        lib.attnCudaLaunchAttention.restype = ctypes.c_int
+        lib.attnCudaLaunchAttention.argtypes = (
+            [vp, ctypes.c_char_p] + [ctypes.c_int64] * 5 + [vp] * 6)
+        self.lib = lib
+
+    def to_device(self, array):
+        ptr = self.lib.mgpuMemAlloc(array.nbytes, None, False)
+        self.lib.mgpuMemcpy(ptr, array.ctypes.data, array.nbytes, None)
+        return ptr
+
+    def alloc(self, nbytes):
+        return self.lib.mgpuMemAlloc(nbytes, None, False)
+
+    def to_host(self, ptr, array):
+        self.lib.mgpuMemcpy(array.ctypes.data, ptr, array.nbytes, None)
+        return array
+
+    def free(self, ptr):
+        self.lib.mgpuMemFree(ptr, None)
+
+    def launch_attention(self, image, kernel, batch, q_heads, q_len,
+                         head_dim, elt_bytes, q, k, v, o, lse=None,
+                         stream=None):
+        buf = ctypes.create_string_buffer(image, len(image))
+        rc = self.lib.attnCudaLaunchAttention(
+            buf, kernel.encode(), batch, q_heads, q_len, head_dim, elt_bytes,
+            q, k, v, o, lse, stream)
+        if rc != 0:
+            raise RuntimeError(self.lib.attnCudaLastError().decode())
+        # Keep the image alive as long as its cached module may be used.
+        self._images = getattr(self, "_images", []) + [buf]
 
 
 def main(argv=None):
