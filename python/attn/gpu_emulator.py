@@ -174,6 +174,13 @@ class Emulator:
         if name == "arith.divsi":
             return np.sign(a[0]) * np.sign(a[1]) * (np.abs(a[0]) //
                                                     np.abs(a[1]))
+        if name == "arith.floordivsi":
+            return a[0] // a[1]
+        if name == "arith.remsi":
+            return np.fmod(a[0], a[1])
+        if name in ("arith.ori", "arith.xori"):
+            return (np.bitwise_or if name == "arith.ori" else
+                    np.bitwise_xor)(a[0], a[1])
         if name == "arith.ceildivsi":
             return -((-a[0]) // a[1])
         if name == "arith.cmpi":

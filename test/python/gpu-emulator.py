@@ -27,6 +27,16 @@ CASES = [
     ("window", "bf16", 1, 1, 1, 130, 130, 64,
      "{masks = [#attn.sliding_window<left = 70, right = 0>]}",
      [("sliding_window", 70, 0)], "bf16", True),
+    ("chunked_causal", "f16", 1, 2, 1, 150, 150, 64,
+     "{masks = [#attn.causal, #attn.chunked<48>]}",
+     [("causal",), ("chunked", 48)], "f32", False),
+    ("prefix_lm", "bf16", 1, 1, 1, 80, 200, 64,
+     "{masks = [#attn.prefix_lm<90>]}", [("prefix_lm", 90)], "f32", True),
+    # Lq > Lkv: the first 60 aligned rows see no key (O = 0, lse = -inf).
+    ("causal_empty_rows", "bf16", 1, 1, 1, 100, 40, 64,
+     "{masks = [#attn.causal]}", [("causal",)], "f32", True),
+    ("dilated", "f16", 1, 1, 1, 64, 130, 64,
+     "{masks = [#attn.dilated<3>]}", [("dilated", 3)], "f32", False),
 ]
 
 
@@ -74,7 +84,13 @@ def emulate(case, mutate=None, seed=1):
     scale = 0.1 if "scale" in attr else None
     ref_o, ref_lse = reference.attention(q, k, v, scale=scale, masks=masks)
     err = np.max(np.abs(o - ref_o))
-    return err, (np.max(np.abs(args[4] - ref_lse)) if lse else None)
+    if not lse:
+        return err, None
+    got = args[4]
+    same_inf = np.isinf(ref_lse) & (got == ref_lse)
+    with np.errstate(invalid="ignore"):
+        diff = np.abs(got - ref_lse)
+    return err, np.max(np.where(same_inf, 0.0, diff))
 
 
 def main():
@@ -103,6 +119,10 @@ def main():
 # CHECK: causal_gqa: max|O - ref| = {{.*}} ok, max|lse - ref| = {{.*}} ok
 # CHECK: dense_d128: max|O - ref| = {{.*}} ok
 # CHECK: window: max|O - ref| = {{.*}} ok, max|lse - ref| = {{.*}} ok
+# CHECK: chunked_causal: max|O - ref| = {{.*}} ok
+# CHECK: prefix_lm: max|O - ref| = {{.*}} ok, max|lse - ref| = {{.*}} ok
+# CHECK: causal_empty_rows: max|O - ref| = {{.*}} ok, max|lse - ref| = {{.*}} ok
+# CHECK: dilated: max|O - ref| = {{.*}} ok
 # CHECK: mutant V fragments without ldmatrix.trans: caught
 # CHECK: mutant causal diagonal dropped (sle -> slt): caught
 # CHECK-NOT: BAD

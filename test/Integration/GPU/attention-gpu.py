@@ -1,4 +1,4 @@
-# REQUIRES: cuda
+# REQUIRES: cuda, cuda-runtime
 # RUN: %python %s | FileCheck %s
 """Runs kernels of attn-gpu-pipeline on the GPU through libattn_cuda_runtime
 and compares them with the float64 numpy reference.
