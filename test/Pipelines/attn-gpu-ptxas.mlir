@@ -16,10 +16,12 @@
 // CHECK-DAG: Compiling entry function 'gqa_bf16_d128_attn_0' for 'sm_90'
 // CHECK-DAG: Compiling entry function 'window_f16_d64_lse_attn_0' for 'sm_90'
 // CHECK-DAG: Compiling entry function 'dense_f16_d128_attn_0' for 'sm_90'
+// CHECK-DAG: Compiling entry function 'dense_bf16_d96_attn_0' for 'sm_90'
 // CHECK-NOT: bytes spill stores, {{[1-9]}}
 // CHECK-NOT: {{[1-9][0-9]*}} bytes spill stores
 
 // REPORT: causal_bf16_d64_attn_0: registers={{[0-9]+}} spill_stores=0 spill_loads=0 stack=0
+// REPORT: dense_bf16_d96_attn_0: registers={{[0-9]+}} spill_stores=0 spill_loads=0 stack=0
 // REPORT: dense_f16_d128_attn_0: registers={{[0-9]+}} spill_stores=0 spill_loads=0 stack=0
 // REPORT: gqa_bf16_d128_attn_0: registers={{[0-9]+}} spill_stores=0 spill_loads=0 stack=0
 // REPORT: window_f16_d64_lse_attn_0: registers={{[0-9]+}} spill_stores=0 spill_loads=0 stack=0
@@ -49,4 +51,10 @@ func.func @dense_f16_d128(%q: tensor<1x4x100x128xf16>, %k: tensor<1x4x200x128xf1
   %o = attn.attention ins(%q, %k, %v : tensor<1x4x100x128xf16>, tensor<1x4x200x128xf16>, tensor<1x4x200x128xf16>)
       -> tensor<1x4x100x128xf16>
   return %o : tensor<1x4x100x128xf16>
+}
+
+func.func @dense_bf16_d96(%q: tensor<1x4x256x96xbf16>, %k: tensor<1x4x256x96xbf16>, %v: tensor<1x4x256x96xbf16>) -> tensor<1x4x256x96xbf16> {
+  %o = attn.attention ins(%q, %k, %v : tensor<1x4x256x96xbf16>, tensor<1x4x256x96xbf16>, tensor<1x4x256x96xbf16>)
+      -> tensor<1x4x256x96xbf16>
+  return %o : tensor<1x4x256x96xbf16>
 }

@@ -35,6 +35,7 @@ CASES = [
     # Lq > Lkv: the first 60 aligned rows see no key (O = 0, lse = -inf).
     ("causal_empty_rows", "bf16", 1, 1, 1, 100, 40, 64,
      "{masks = [#attn.causal]}", [("causal",)], "f32", True),
+    ("dense_d96", "f16", 1, 1, 1, 64, 100, 96, "", [], "f32", False),
     ("dilated", "f16", 1, 1, 1, 64, 130, 64,
      "{masks = [#attn.dilated<3>]}", [("dilated", 3)], "f32", False),
 ]
@@ -122,6 +123,7 @@ def main():
 # CHECK: chunked_causal: max|O - ref| = {{.*}} ok
 # CHECK: prefix_lm: max|O - ref| = {{.*}} ok, max|lse - ref| = {{.*}} ok
 # CHECK: causal_empty_rows: max|O - ref| = {{.*}} ok, max|lse - ref| = {{.*}} ok
+# CHECK: dense_d96: max|O - ref| = {{.*}} ok
 # CHECK: dilated: max|O - ref| = {{.*}} ok
 # CHECK: mutant V fragments without ldmatrix.trans: caught
 # CHECK: mutant causal diagonal dropped (sle -> slt): caught

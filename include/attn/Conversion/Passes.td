@@ -44,7 +44,7 @@ def ConvertAttnToGPUPass : Pass<"convert-attn-to-gpu", "::mlir::ModuleOp"> {
     `5 * 64 * (D + 8) * sizeof(elt)` bytes of dynamic shared memory.
 
     Inputs the kernel cannot handle (f32/f64 inputs, head dims other than
-    64 and 128, dynamic shapes, mask tensors, lengths, segments, sinks,
+    64, 96 and 128, dynamic shapes, mask tensors, lengths, segments, sinks,
     softcap, score/mask modifiers, non-softmax normalisers) are reported
     with a diagnostic and the pass fails; so does an unknown `chip`.
   }];

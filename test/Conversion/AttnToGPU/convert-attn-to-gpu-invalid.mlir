@@ -19,16 +19,24 @@ func.func @f32(%q: tensor<1x1x64x64xf32>, %k: tensor<1x1x64x64xf32>, %v: tensor<
 
 // -----
 
-func.func @head_dim_96(%q: tensor<1x1x64x96xbf16>, %k: tensor<1x1x64x96xbf16>, %v: tensor<1x1x64x96xbf16>) -> tensor<1x1x64x96xbf16> {
-  // expected-error @+1 {{head dim must be 64 or 128, got 96}}
-  %o = attn.attention ins(%q, %k, %v : tensor<1x1x64x96xbf16>, tensor<1x1x64x96xbf16>, tensor<1x1x64x96xbf16>) -> tensor<1x1x64x96xbf16>
-  return %o : tensor<1x1x64x96xbf16>
+func.func @head_dim_80(%q: tensor<1x1x64x80xbf16>, %k: tensor<1x1x64x80xbf16>, %v: tensor<1x1x64x80xbf16>) -> tensor<1x1x64x80xbf16> {
+  // expected-error @+1 {{head dim must be 64, 96 or 128, got 80}}
+  %o = attn.attention ins(%q, %k, %v : tensor<1x1x64x80xbf16>, tensor<1x1x64x80xbf16>, tensor<1x1x64x80xbf16>) -> tensor<1x1x64x80xbf16>
+  return %o : tensor<1x1x64x80xbf16>
+}
+
+// -----
+
+func.func @head_dim_32(%q: tensor<1x1x64x32xbf16>, %k: tensor<1x1x64x32xbf16>, %v: tensor<1x1x64x32xbf16>) -> tensor<1x1x64x32xbf16> {
+  // expected-error @+1 {{head dim must be 64, 96 or 128, got 32}}
+  %o = attn.attention ins(%q, %k, %v : tensor<1x1x64x32xbf16>, tensor<1x1x64x32xbf16>, tensor<1x1x64x32xbf16>) -> tensor<1x1x64x32xbf16>
+  return %o : tensor<1x1x64x32xbf16>
 }
 
 // -----
 
 func.func @head_dim_256(%q: tensor<1x1x64x256xbf16>, %k: tensor<1x1x64x256xbf16>, %v: tensor<1x1x64x256xbf16>) -> tensor<1x1x64x256xbf16> {
-  // expected-error @+1 {{head dim must be 64 or 128, got 256}}
+  // expected-error @+1 {{head dim must be 64, 96 or 128, got 256}}
   %o = attn.attention ins(%q, %k, %v : tensor<1x1x64x256xbf16>, tensor<1x1x64x256xbf16>, tensor<1x1x64x256xbf16>) -> tensor<1x1x64x256xbf16>
   return %o : tensor<1x1x64x256xbf16>
 }
