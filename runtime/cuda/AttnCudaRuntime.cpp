@@ -125,8 +125,8 @@ ATTN_EXPORT void mgpuLaunchKernel(CUfunction function, intptr_t gridX,
                                   intptr_t gridY, intptr_t gridZ,
                                   intptr_t blockX, intptr_t blockY,
                                   intptr_t blockZ, int32_t smem,
-                                  CUstream stream, void **params,
-                                  void **extra, size_t /*paramsCount*/) {
+                                  CUstream stream, void **params, void **extra,
+                                  size_t /*paramsCount*/) {
   ScopedContext scope;
   ATTN_CHECK(allowSharedMemory(function, static_cast<uint32_t>(smem)));
   ATTN_CHECK(cuLaunchKernel(function, gridX, gridY, gridZ, blockX, blockY,
@@ -198,14 +198,14 @@ ATTN_EXPORT void mgpuMemcpy(void *dst, void *src, size_t sizeBytes,
 
 ATTN_EXPORT void mgpuMemset32(void *dst, unsigned int value, size_t count,
                               CUstream stream) {
-  ATTN_CHECK(cuMemsetD32Async(reinterpret_cast<CUdeviceptr>(dst), value,
-                              count, stream));
+  ATTN_CHECK(cuMemsetD32Async(reinterpret_cast<CUdeviceptr>(dst), value, count,
+                              stream));
 }
 
 ATTN_EXPORT void mgpuMemset16(void *dst, unsigned short value, size_t count,
                               CUstream stream) {
-  ATTN_CHECK(cuMemsetD16Async(reinterpret_cast<CUdeviceptr>(dst), value,
-                              count, stream));
+  ATTN_CHECK(cuMemsetD16Async(reinterpret_cast<CUdeviceptr>(dst), value, count,
+                              stream));
 }
 
 namespace {
@@ -317,9 +317,9 @@ ATTN_EXPORT int attnCudaLaunch(const void *image, const char *kernel,
   CUfunction function;
   ATTN_TRY(cuModuleGetFunction(&function, module, kernel));
   ATTN_TRY(allowSharedMemory(function, sharedBytes));
-  ATTN_TRY(cuLaunchKernel(function, gridX, gridY, gridZ, blockX, blockY,
-                          blockZ, sharedBytes, static_cast<CUstream>(stream),
-                          args, nullptr));
+  ATTN_TRY(cuLaunchKernel(function, gridX, gridY, gridZ, blockX, blockY, blockZ,
+                          sharedBytes, static_cast<CUstream>(stream), args,
+                          nullptr));
   return 0;
 }
 
@@ -331,10 +331,8 @@ ATTN_EXPORT int attnCudaLaunchAttention(const void *image, const char *kernel,
                                         void *stream) {
   void *args[] = {&q, &k, &v, &o, &lse};
   int numArgs = lse ? 5 : 4;
-  uint32_t smem =
-      static_cast<uint32_t>(5 * 64 * (headDim + 8) * eltBytes);
-  return attnCudaLaunch(image, kernel,
-                        static_cast<uint32_t>((qLen + 63) / 64),
+  uint32_t smem = static_cast<uint32_t>(5 * 64 * (headDim + 8) * eltBytes);
+  return attnCudaLaunch(image, kernel, static_cast<uint32_t>((qLen + 63) / 64),
                         static_cast<uint32_t>(qHeads),
                         static_cast<uint32_t>(batch), 128, 1, 1, smem, stream,
                         args, numArgs);

@@ -37,9 +37,8 @@ int attnCudaLaunch(const void *image, const char *kernel, uint32_t gridX,
 /// 5 * 64 * (D + 8) * eltBytes bytes of dynamic shared memory.
 int attnCudaLaunchAttention(const void *image, const char *kernel,
                             int64_t batch, int64_t qHeads, int64_t qLen,
-                            int64_t headDim, int64_t eltBytes, void *q,
-                            void *k, void *v, void *o, void *lse,
-                            void *stream);
+                            int64_t headDim, int64_t eltBytes, void *q, void *k,
+                            void *v, void *o, void *lse, void *stream);
 
 /// The message of the last failing call of this thread ("" if none).
 const char *attnCudaLastError(void);

@@ -31,11 +31,9 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
-#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
-#include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
@@ -213,8 +211,7 @@ struct KernelBuilder {
   }
 
   Value shuffleXor(Value x, int32_t offset) {
-    return gpu::ShuffleOp::create(b, loc, x, offset, 32,
-                                  gpu::ShuffleMode::XOR)
+    return gpu::ShuffleOp::create(b, loc, x, offset, 32, gpu::ShuffleMode::XOR)
         .getShuffleResult();
   }
 
@@ -250,11 +247,12 @@ struct KernelBuilder {
   /// Packs two 16-bit elements of an ldmatrix result row into the b32
   /// register an mma.sync operand takes (f16 operands stay vector<2xf16>).
   Value mmaOperand(Value frag, int64_t row) {
-    Value pair = vector::ExtractOp::create(b, loc, frag, ArrayRef<int64_t>{row});
+    Value pair =
+        vector::ExtractOp::create(b, loc, frag, ArrayRef<int64_t>{row});
     if (elt.isF16())
       return pair;
-    Value asInt = vector::BitCastOp::create(
-        b, loc, VectorType::get({1}, i32), pair);
+    Value asInt =
+        vector::BitCastOp::create(b, loc, VectorType::get({1}, i32), pair);
     return vector::ExtractOp::create(b, loc, asInt, ArrayRef<int64_t>{0});
   }
 
@@ -264,10 +262,9 @@ struct KernelBuilder {
   }
 
   /// acc (4 f32) += a (4 regs) * b (2 regs), m16n8k16.
-  void mma(ArrayRef<Value> a, ArrayRef<Value> bOp,
-           MutableArrayRef<Value> acc) {
-    auto st = LLVM::LLVMStructType::getLiteral(b.getContext(),
-                                               {f32, f32, f32, f32});
+  void mma(ArrayRef<Value> a, ArrayRef<Value> bOp, MutableArrayRef<Value> acc) {
+    auto st =
+        LLVM::LLVMStructType::getLiteral(b.getContext(), {f32, f32, f32, f32});
     NVVM::MMATypes ty =
         elt.isF16() ? NVVM::MMATypes::f16 : NVVM::MMATypes::bf16;
     auto r = NVVM::MmaOp::create(
@@ -283,12 +280,12 @@ struct KernelBuilder {
   Value packPair(Value x, Value y) {
     Value pair = vector::FromElementsOp::create(
         b, loc, VectorType::get({2}, f32), ValueRange{x, y});
-    Value narrow = arith::TruncFOp::create(
-        b, loc, VectorType::get({2}, elt), pair);
+    Value narrow =
+        arith::TruncFOp::create(b, loc, VectorType::get({2}, elt), pair);
     if (elt.isF16())
       return narrow;
-    Value asInt = vector::BitCastOp::create(
-        b, loc, VectorType::get({1}, i32), narrow);
+    Value asInt =
+        vector::BitCastOp::create(b, loc, VectorType::get({1}, i32), narrow);
     return vector::ExtractOp::create(b, loc, asInt, ArrayRef<int64_t>{0});
   }
 
@@ -355,8 +352,8 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
   Type tokenTy = nvgpu::DeviceAsyncTokenType::get(ctx);
   copyTile(q, Lq, hi, q0, qs, ValueRange{});
   copyKV(tLo, idx(0));
-  Value g0 = nvgpu::DeviceAsyncCreateGroupOp::create(b, loc, tokenTy,
-                                                     ValueRange{});
+  Value g0 =
+      nvgpu::DeviceAsyncCreateGroupOp::create(b, loc, tokenTy, ValueRange{});
   nvgpu::DeviceAsyncWaitOp::create(b, loc, g0, b.getI32IntegerAttr(0));
   gpu::BarrierOp::create(b, loc);
 
@@ -377,7 +374,8 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
   // two rows of the thread.
   int64_t nOut = D / 8;
   constexpr int64_t nS = kGPUKeyTile / 8;
-  Value zero = f32c(0.0), negInf = f32c(-std::numeric_limits<double>::infinity());
+  Value zero = f32c(0.0),
+        negInf = f32c(-std::numeric_limits<double>::infinity());
   SmallVector<Value> init(nOut * 4, zero);
   init.append({negInf, negInf, zero, zero});
 
@@ -409,8 +407,8 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
       copyKV(next, arith::SubIOp::create(b, loc, idx(1), buf));
       scf::YieldOp::create(b, loc);
     });
-    Value grp = nvgpu::DeviceAsyncCreateGroupOp::create(b, loc, tokenTy,
-                                                        ValueRange{});
+    Value grp =
+        nvgpu::DeviceAsyncCreateGroupOp::create(b, loc, tokenTy, ValueRange{});
     nvgpu::DeviceAsyncWaitOp::create(b, loc, grp, b.getI32IntegerAttr(1));
     gpu::BarrierOp::create(b, loc);
 
@@ -418,10 +416,8 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
     SmallVector<SmallVector<Value, 4>> s(nS, SmallVector<Value, 4>(4, zero));
     for (int64_t n = 0; n < nS; ++n) {
       for (int64_t kp = 0; kp < D / 32; ++kp) {
-        Value f = ldmatrix(ks,
-                           {buf, add(lane8, n * 8),
-                            add(mul(lane8Hi, 8), kp * 32)},
-                           false);
+        Value f = ldmatrix(
+            ks, {buf, add(lane8, n * 8), add(mul(lane8Hi, 8), kp * 32)}, false);
         Value b0[2] = {mmaOperand(f, 0), mmaOperand(f, 1)};
         Value b1[2] = {mmaOperand(f, 2), mmaOperand(f, 3)};
         mma(qFrag[2 * kp], b0, s[n]);
@@ -435,13 +431,13 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
 
     // Masks only on tiles not proven full.
     Value k0 = mul(t, kGPUKeyTile);
-    Value full = cmpi(arith::CmpIPredicate::sle, add(k0, kGPUKeyTile),
-                      idx(Lkv));
+    Value full =
+        cmpi(arith::CmpIPredicate::sle, add(k0, kGPUKeyTile), idx(Lkv));
     for (StructuredMaskAttrInterface term : terms)
-      full = arith::AndIOp::create(
-          b, loc, full,
-          term.buildTileIsFull(b, loc, qLoA, qHiA, k0,
-                               add(k0, kGPUKeyTile - 1)));
+      full =
+          arith::AndIOp::create(b, loc, full,
+                                term.buildTileIsFull(b, loc, qLoA, qHiA, k0,
+                                                     add(k0, kGPUKeyTile - 1)));
     SmallVector<Type> sTypes(nS * 4, f32);
     SmallVector<Value> flat;
     for (auto &blk : s)
@@ -460,9 +456,10 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
               Value keep = cmpi(arith::CmpIPredicate::slt, key, idx(Lkv));
               for (StructuredMaskAttrInterface term : terms)
                 keep = arith::AndIOp::create(
-                    b, loc, keep, term.buildPredicate(b, loc, rowA[r / 2], key));
-              masked.push_back(arith::SelectOp::create(b, loc, keep,
-                                                       s[n][r], negInf));
+                    b, loc, keep,
+                    term.buildPredicate(b, loc, rowA[r / 2], key));
+              masked.push_back(
+                  arith::SelectOp::create(b, loc, keep, s[n][r], negInf));
             }
           }
           scf::YieldOp::create(b, loc, masked);
@@ -519,8 +516,7 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
         Value f = ldmatrix(vs, {buf, row, add(mul(laneHi, 8), n2 * 16)}, true);
         Value b0[2] = {mmaOperand(f, 0), mmaOperand(f, 1)};
         Value b1[2] = {mmaOperand(f, 2), mmaOperand(f, 3)};
-        mma(pFrag[j], b0,
-            MutableArrayRef<Value>(acc).slice(2 * n2 * 4, 4));
+        mma(pFrag[j], b0, MutableArrayRef<Value>(acc).slice(2 * n2 * 4, 4));
         mma(pFrag[j], b1,
             MutableArrayRef<Value>(acc).slice((2 * n2 + 1) * 4, 4));
       }
@@ -590,8 +586,7 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
 }
 
 void mlir::attn::lowerAttentionToGPU(RewriterBase &rewriter, AttentionOp op,
-                                     gpu::GPUModuleOp kernels,
-                                     StringRef name) {
+                                     gpu::GPUModuleOp kernels, StringRef name) {
   Location loc = op.getLoc();
   auto memrefOf = [](Value t) {
     auto tt = cast<RankedTensorType>(t.getType());
@@ -631,9 +626,9 @@ void mlir::attn::lowerAttentionToGPU(RewriterBase &rewriter, AttentionOp op,
       gpu::WaitOp::create(rewriter, loc, tokenTy, ValueRange{}).getAsyncToken();
   SmallVector<Value> outs;
   for (Type t : ArrayRef<Type>(argTypes).drop_front(3)) {
-    auto alloc = gpu::AllocOp::create(rewriter, loc, t, tokenTy,
-                                      ValueRange{token}, ValueRange{},
-                                      ValueRange{}, UnitAttr());
+    auto alloc =
+        gpu::AllocOp::create(rewriter, loc, t, tokenTy, ValueRange{token},
+                             ValueRange{}, ValueRange{}, UnitAttr());
     token = alloc.getAsyncToken();
     outs.push_back(alloc.getMemref());
     args.push_back(alloc.getMemref());
@@ -642,15 +637,14 @@ void mlir::attn::lowerAttentionToGPU(RewriterBase &rewriter, AttentionOp op,
   auto c = [&](int64_t v) {
     return arith::ConstantIndexOp::create(rewriter, loc, v).getResult();
   };
-  gpu::KernelDim3 grid{
-      c(llvm::divideCeil(qT.getDimSize(2), kGPUQueryTile)),
-      c(qT.getDimSize(1)), c(qT.getDimSize(0))};
+  gpu::KernelDim3 grid{c(llvm::divideCeil(qT.getDimSize(2), kGPUQueryTile)),
+                       c(qT.getDimSize(1)), c(qT.getDimSize(0))};
   gpu::KernelDim3 block{c(kGPUBlockThreads), c(1), c(1)};
   Value smemBytes = arith::ConstantIntOp::create(
       rewriter, loc, rewriter.getI32Type(), getGPUKernelSharedMemoryBytes(op));
-  auto launch = gpu::LaunchFuncOp::create(rewriter, loc, func, grid, block,
-                                          smemBytes, args, tokenTy,
-                                          ValueRange{token});
+  auto launch =
+      gpu::LaunchFuncOp::create(rewriter, loc, func, grid, block, smemBytes,
+                                args, tokenTy, ValueRange{token});
   gpu::WaitOp::create(rewriter, loc, Type(),
                       ValueRange{launch.getAsyncToken()});
   SmallVector<Value> results;
@@ -693,11 +687,11 @@ void ConvertAttnToGPUPass::runOnOperation() {
   IRRewriter rewriter(&getContext());
   rewriter.setInsertionPointToEnd(module.getBody());
   SymbolTable symbols(module);
-  auto kernels = dyn_cast_or_null<gpu::GPUModuleOp>(
-      symbols.lookup("attn_kernels"));
+  auto kernels =
+      dyn_cast_or_null<gpu::GPUModuleOp>(symbols.lookup("attn_kernels"));
   if (!kernels) {
-    kernels = gpu::GPUModuleOp::create(rewriter, module.getLoc(),
-                                       "attn_kernels");
+    kernels =
+        gpu::GPUModuleOp::create(rewriter, module.getLoc(), "attn_kernels");
     symbols.insert(kernels);
   }
   module->setAttr(gpu::GPUDialect::getContainerModuleAttrName(),
@@ -706,8 +700,7 @@ void ConvertAttnToGPUPass::runOnOperation() {
   for (AttentionOp op : ops) {
     auto parent = op->getParentOfType<FunctionOpInterface>();
     std::string base =
-        (parent ? parent.getName().str() : std::string("attention")) +
-        "_attn";
+        (parent ? parent.getName().str() : std::string("attention")) + "_attn";
     std::string name = base + "_" + std::to_string(counts[base]++);
     lowerAttentionToGPU(rewriter, op, kernels, name);
   }
