@@ -70,3 +70,17 @@ _help = subprocess.run([os.path.join(config.attn_tools_dir, "attn-opt"),
                         "--help"], capture_output=True, text=True).stdout
 if "--attn-raise " in _help:
     config.available_features.add("attn-raise")
+# ptxas assembles the PTX of the GPU pipeline (no GPU needed).
+_ptxas = os.path.join(os.environ.get("CUDA_HOME", "/usr/local/cuda"), "bin",
+                      "ptxas")
+if not os.path.exists(_ptxas):
+    _ptxas = shutil.which("ptxas")
+if _ptxas:
+    config.available_features.add("ptxas")
+    config.substitutions.append(("%ptxas", _ptxas))
+
+# runtime/cuda was built (CUDA toolkit found at configure time).
+_cuda_rt = os.path.join(config.attn_obj_root, "lib", "libattn_cuda_runtime.so")
+if os.path.exists(_cuda_rt):
+    config.available_features.add("cuda-runtime")
+    config.substitutions.append(("%attn_cuda_runtime", _cuda_rt))

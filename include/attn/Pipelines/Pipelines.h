@@ -93,6 +93,55 @@ void buildAttnCPUPipeline(OpPassManager &pm,
 /// do nothing.
 void registerAttnPipelines();
 
+/// Options of the NVIDIA GPU pipeline.
+struct AttnGPUPipelineOptions
+    : public PassPipelineOptions<AttnGPUPipelineOptions> {
+  PassOptions::Option<std::string> chip{
+      *this, "chip", llvm::cl::desc("Target chip (sm_80 or later)"),
+      llvm::cl::init("sm_90")};
+  PassOptions::Option<std::string> features{
+      *this, "features",
+      llvm::cl::desc("PTX features (empty: the PTX ISA version of the chip)"),
+      llvm::cl::init("")};
+  PassOptions::Option<unsigned> optLevel{
+      *this, "opt-level", llvm::cl::desc("LLVM optimisation level for NVPTX"),
+      llvm::cl::init(3)};
+  PassOptions::Option<std::string> format{
+      *this, "format",
+      llvm::cl::desc("gpu.binary contents: bin (cubin, ptxas), isa (PTX), "
+                     "fatbin or llvm"),
+      llvm::cl::init("bin")};
+  PassOptions::Option<std::string> toolkit{
+      *this, "toolkit",
+      llvm::cl::desc("CUDA toolkit path holding bin/ptxas (empty: MLIR's "
+                     "default lookup)"),
+      llvm::cl::init("")};
+  PassOptions::Option<std::string> ptxasOptions{
+      *this, "ptxas-options",
+      llvm::cl::desc("Extra command-line options for ptxas"),
+      llvm::cl::init("")};
+  PassOptions::Option<bool> cInterface{
+      *this, "c-interface",
+      llvm::cl::desc("Emit _mlir_ciface_ wrappers for host functions"),
+      llvm::cl::init(true)};
+};
+
+/// attn on tensors -> gpu.module kernels + bufferized host functions that
+/// gpu.alloc the results and gpu.launch_func the kernels.
+void buildAttnGPUKernelPipeline(OpPassManager &pm,
+                                const AttnGPUPipelineOptions &options);
+
+/// Kernels -> NVVM -> gpu.binary (ptxas), host -> LLVM dialect.
+void buildAttnGPULowerPipeline(OpPassManager &pm,
+                               const AttnGPUPipelineOptions &options);
+
+/// The whole GPU pipeline: the two stages above.
+void buildAttnGPUPipeline(OpPassManager &pm,
+                          const AttnGPUPipelineOptions &options);
+
+/// Registers `attn-gpu-pipeline`, `attn-gpu-kernel` and `attn-gpu-lower`.
+void registerAttnGPUPipelines();
+
 } // namespace attn
 } // namespace mlir
 

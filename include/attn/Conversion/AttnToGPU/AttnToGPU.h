@@ -1,0 +1,51 @@
+//===- AttnToGPU.h - attn to NVIDIA GPU kernels -----------------*- C++ -*-===//
+//
+// Part of the attn project.
+//
+//===----------------------------------------------------------------------===//
+//
+// Lowering of attn.attention to a tensor-core (mma.sync) FlashAttention-2
+// kernel in the gpu/nvgpu dialects, launched with gpu.launch_func.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef ATTN_CONVERSION_ATTNTOGPU_ATTNTOGPU_H
+#define ATTN_CONVERSION_ATTNTOGPU_ATTNTOGPU_H
+
+#include "attn/Dialect/Attn/IR/AttnOps.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/IR/PatternMatch.h"
+
+#include <optional>
+
+namespace mlir {
+namespace attn {
+
+/// Query rows per thread block (4 warps of 16 rows).
+constexpr int64_t kGPUQueryTile = 64;
+/// Keys per K/V tile staged in shared memory.
+constexpr int64_t kGPUKeyTile = 64;
+/// Threads per block.
+constexpr int64_t kGPUBlockThreads = 128;
+
+/// Returns the SM version (e.g. 90 for "sm_90" or "sm_90a") of a chip name
+/// the GPU lowering accepts, std::nullopt for anything else.
+std::optional<int> parseGPUChip(StringRef chip);
+
+/// Emits a diagnostic on `op` and fails when the tensor-core kernel cannot
+/// compute it (element types, head dims, dynamic shapes, features).
+LogicalResult checkGPUKernelSupport(AttentionOp op);
+
+/// Bytes of dynamic shared memory the kernel of `op` needs.
+int64_t getGPUKernelSharedMemoryBytes(AttentionOp op);
+
+/// Builds the kernel of `op` as a gpu.func named `name` in `kernels`, and
+/// replaces `op` with bufferization casts, a gpu.alloc per result and a
+/// gpu.launch_func of that kernel. `op` must pass checkGPUKernelSupport.
+void lowerAttentionToGPU(RewriterBase &rewriter, AttentionOp op,
+                         gpu::GPUModuleOp kernels, StringRef name);
+
+} // namespace attn
+} // namespace mlir
+
+#endif // ATTN_CONVERSION_ATTNTOGPU_ATTNTOGPU_H

@@ -1,0 +1,68 @@
+//===- Passes.td - attn conversion passes ------------------*- tablegen -*-===//
+//
+// Part of the attn project.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef ATTN_CONVERSION_PASSES_TD
+#define ATTN_CONVERSION_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+//===----------------------------------------------------------------------===//
+// AttnToGPU
+//===----------------------------------------------------------------------===//
+
+def ConvertAttnToGPUPass : Pass<"convert-attn-to-gpu", "::mlir::ModuleOp"> {
+  let summary = "Lower attn.attention to a tensor-core GPU kernel (NVIDIA)";
+  let description = [{
+    Replaces every `attn.attention` on static f16/bf16 tensors with a
+    `gpu.launch_func` of a FlashAttention-2 style kernel built in a
+    `gpu.module @attn_kernels`:
+
+    * one thread block of 4 warps per (query tile of 64 rows, query head,
+      batch); each warp owns 16 query rows;
+    * Q is staged once and kept in registers as `nvgpu.ldmatrix`
+      fragments; K/V tiles of 64 keys go through padded workgroup memory
+      with `nvgpu.device_async_copy` (cp.async), double buffered;
+    * S = Q·Kᵀ and O += P·V run on `nvgpu.mma.sync` m16n8k16 (f16/bf16
+      operands, f32 accumulators); P is converted in registers into the A
+      operand of P·V;
+    * the online softmax lives in registers, in base 2 (`log2(e)` folded
+      into the scale, `math.exp2`), row statistics reduced across the four
+      lanes of a quad with `gpu.shuffle xor`;
+    * the key loop runs only over the tiles that
+      `StructuredMaskAttrInterface::buildKeyRange` keeps, and the mask is
+      evaluated only on tiles that `buildTileIsFull` cannot prove full;
+    * GQA reads key/value head `h / (Hq / Hkv)`: K/V are never copied.
+
+    Operands become buffers with `bufferization.to_buffer`; the output (and
+    the log-sum-exp) is a `gpu.alloc`, so the host function's buffers must
+    be device memory. The kernel takes bare pointers (`use-bare-ptr-call-conv`
+    in the pipeline): `(Q, K, V, O[, LSE])`, launched on a grid of
+    `(ceil(Lq / 64), Hq, B)` blocks of 128 threads with
+    `5 * 64 * (D + 8) * sizeof(elt)` bytes of dynamic shared memory.
+
+    Inputs the kernel cannot handle (f32/f64 inputs, head dims other than
+    64, 96 and 128, dynamic shapes, mask tensors, lengths, segments, sinks,
+    softcap, score/mask modifiers, non-softmax normalisers) are reported
+    with a diagnostic and the pass fails; so does an unknown `chip`.
+  }];
+  let options = [
+    Option<"chip", "chip", "std::string", [{"sm_90"}],
+           "Target chip (sm_80 or later; mma.sync needs Ampere)">
+  ];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::bufferization::BufferizationDialect",
+    "::mlir::gpu::GPUDialect",
+    "::mlir::LLVM::LLVMDialect",
+    "::mlir::NVVM::NVVMDialect",
+    "::mlir::memref::MemRefDialect",
+    "::mlir::nvgpu::NVGPUDialect",
+    "::mlir::scf::SCFDialect",
+    "::mlir::vector::VectorDialect"
+  ];
+}
+
+#endif // ATTN_CONVERSION_PASSES_TD

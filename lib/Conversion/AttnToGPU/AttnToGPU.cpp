@@ -1,0 +1,707 @@
+//===- AttnToGPU.cpp - attn.attention to a tensor-core kernel ---*- C++ -*-===//
+//
+// Part of the attn project.
+//
+//===----------------------------------------------------------------------===//
+//
+// Builds a FlashAttention-2 kernel for one attn.attention:
+//
+//   block (qt, h, b), 4 warps, warp w owns query rows q0 + 16w .. + 15
+//   Q tile -> shared (cp.async) -> registers (ldmatrix, once)
+//   [tLo, tHi) = key tiles kept by the structured masks (buildKeyRange)
+//   prefetch K/V tile tLo
+//   for t in [tLo, tHi):
+//     prefetch K/V tile t + 1 into the other buffer (cp.async, one group)
+//     wait for tile t; barrier
+//     S = Q . K^T                     mma.sync m16n8k16, f32 accumulators
+//     S = mask(S) unless the tile is proven full (buildTileIsFull)
+//     m, l, O = online softmax(S)     base 2, quad shuffles, registers
+//     O += P . V                      P converted in registers (A operand)
+//     barrier
+//   O /= l; store (and lse)
+//
+// The fragments follow the PTX layouts of mma.m16n8k16: a thread of lane l
+// holds rows l/4 and l/4 + 8 of a 16x8 accumulator, columns 2(l%4) and
+// 2(l%4) + 1, so a row of S lives in the four lanes of a quad.
+//
+//===----------------------------------------------------------------------===//
+
+#include "attn/Conversion/AttnToGPU/AttnToGPU.h"
+#include "attn/Conversion/Passes.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/SymbolTable.h"
+
+#include <cmath>
+#include <limits>
+
+namespace mlir {
+namespace attn {
+#define GEN_PASS_DEF_CONVERTATTNTOGPUPASS
+#include "attn/Conversion/Passes.h.inc"
+} // namespace attn
+} // namespace mlir
+
+using namespace mlir;
+using namespace mlir::attn;
+
+//===----------------------------------------------------------------------===//
+// Support checks
+//===----------------------------------------------------------------------===//
+
+std::optional<int> mlir::attn::parseGPUChip(StringRef chip) {
+  // Chips with mma.sync for f16/bf16 (Ampere and later) that the NVPTX
+  // backend of LLVM 22 knows.
+  static const int kKnown[] = {80, 86, 87, 89, 90, 100, 101, 103, 120, 121};
+  if (!chip.consume_front("sm_"))
+    return std::nullopt;
+  // Architecture-specific ("a") and family ("f") variants.
+  if (chip.ends_with("a") || chip.ends_with("f"))
+    chip = chip.drop_back();
+  int version;
+  if (chip.getAsInteger(10, version))
+    return std::nullopt;
+  if (!llvm::is_contained(kKnown, version))
+    return std::nullopt;
+  return version;
+}
+
+LogicalResult mlir::attn::checkGPUKernelSupport(AttentionOp op) {
+  auto unsupported = [&](StringRef what) {
+    return op.emitOpError("cannot be lowered to the GPU kernel: ") << what;
+  };
+  RankedTensorType qT = op.getQueryType(), kT = op.getKeyType(),
+                   vT = op.getValueType(), oT = op.getOutputType();
+  Type elt = qT.getElementType();
+  if (!elt.isF16() && !elt.isBF16())
+    return unsupported("only f16 and bf16 inputs run on tensor cores, got ")
+           << elt;
+  if (kT.getElementType() != elt || vT.getElementType() != elt)
+    return unsupported("query, key and value must share an element type");
+  Type outElt = oT.getElementType();
+  if (!outElt.isF16() && !outElt.isBF16() && !outElt.isF32())
+    return unsupported("the output element type must be f16, bf16 or f32, got ")
+           << outElt;
+  for (RankedTensorType t : {qT, kT, vT, oT})
+    if (!t.hasStaticShape() || t.getRank() != 4)
+      return unsupported("shapes must be static [B, H, L, D], got ") << t;
+  int64_t dqk = qT.getDimSize(3), dv = vT.getDimSize(3);
+  if (dqk != dv)
+    return unsupported("head dims of query/key and value must be equal, got ")
+           << dqk << " and " << dv;
+  // Multiples of 32 (whole ldmatrix.x4 loads of K) up to 128: beyond,
+  // the O accumulators, Q fragments and scores no longer fit in registers.
+  // D = 32 assembles with a 4-byte ptxas spill (design.md), so it is left
+  // to the future SIMT path too.
+  if (dqk % 32 != 0 || dqk < 64 || dqk > 128)
+    return unsupported("head dim must be 64, 96 or 128, got ") << dqk;
+  if (op.getMask() || op.getQLengths() || op.getKvLengths() ||
+      op.getQSegmentIds() || op.getSinks())
+    return unsupported(
+        "mask tensors, lengths, segment ids and sinks are not supported yet");
+  if (op.getSoftcap() || !op.getScoreMod().empty() || !op.getMaskMod().empty())
+    return unsupported("softcap, score_mod and mask_mod are not supported yet");
+  if (op.getNormalizer() != Normalizer::softmax)
+    return unsupported("only the softmax normalizer is supported");
+  if (!op.getStaticScale())
+    return unsupported("the scale must be known at compile time");
+  if (!op.getStaticGroupSize())
+    return unsupported("the GQA group size must be static");
+  return success();
+}
+
+/// Elements of a padded shared-memory row: 8 extra elements (16 bytes) make
+/// the eight 16-byte rows of every ldmatrix fall into distinct banks.
+static int64_t paddedRow(int64_t d) { return d + 8; }
+
+int64_t mlir::attn::getGPUKernelSharedMemoryBytes(AttentionOp op) {
+  int64_t d = op.getQueryType().getDimSize(3);
+  int64_t eltBytes = op.getQueryType().getElementTypeBitWidth() / 8;
+  // Q, two K buffers and two V buffers.
+  return 5 * kGPUKeyTile * paddedRow(d) * eltBytes;
+}
+
+//===----------------------------------------------------------------------===//
+// Kernel construction
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+/// Builds the body of one attention kernel.
+struct KernelBuilder {
+  AttentionOp op;
+  OpBuilder &b;
+  Location loc;
+
+  // Problem.
+  int64_t B, Hq, Hkv, Lq, Lkv, D, group;
+  Type elt, outElt;
+  bool withLse;
+  double scaleLog2;
+
+  // Kernel values.
+  Value q, k, v, o, lse;
+  Value tid, lane, warp, bi, hi, hkv, q0;
+  Value qs, ks, vs;
+
+  Type f32, i32;
+
+  KernelBuilder(AttentionOp op, OpBuilder &b, Location loc)
+      : op(op), b(b), loc(loc) {
+    RankedTensorType qT = op.getQueryType(), kT = op.getKeyType();
+    B = qT.getDimSize(0);
+    Hq = qT.getDimSize(1);
+    Lq = qT.getDimSize(2);
+    D = qT.getDimSize(3);
+    Hkv = kT.getDimSize(1);
+    Lkv = kT.getDimSize(2);
+    group = *op.getStaticGroupSize();
+    elt = qT.getElementType();
+    outElt = op.getOutputType().getElementType();
+    withLse = static_cast<bool>(op.getLse());
+    scaleLog2 = *op.getStaticScale() * M_LOG2E;
+    f32 = b.getF32Type();
+    i32 = b.getI32Type();
+  }
+
+  Value idx(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
+  Value f32c(double v) {
+    return arith::ConstantFloatOp::create(b, loc, cast<FloatType>(f32),
+                                          APFloat(static_cast<float>(v)));
+  }
+  Value add(Value x, Value y) { return arith::AddIOp::create(b, loc, x, y); }
+  Value mul(Value x, Value y) { return arith::MulIOp::create(b, loc, x, y); }
+  Value add(Value x, int64_t c) { return add(x, idx(c)); }
+  Value mul(Value x, int64_t c) { return mul(x, idx(c)); }
+  Value divu(Value x, int64_t c) {
+    return arith::DivUIOp::create(b, loc, x, idx(c));
+  }
+  Value remu(Value x, int64_t c) {
+    return arith::RemUIOp::create(b, loc, x, idx(c));
+  }
+  Value minsi(Value x, Value y) { return arith::MinSIOp::create(b, loc, x, y); }
+  Value cmpi(arith::CmpIPredicate p, Value x, Value y) {
+    return arith::CmpIOp::create(b, loc, p, x, y);
+  }
+  Value fmax(Value x, Value y) {
+    return arith::MaximumFOp::create(b, loc, x, y);
+  }
+
+  /// 2^x with the PTX approximation (one MUFU.EX2); no libdevice needed.
+  Value exp2(Value x) { return unaryPtx("ex2.approx.ftz.f32 $0, $1;", x); }
+  /// log2(x) with the PTX approximation (lg2(0) = -inf).
+  Value log2(Value x) { return unaryPtx("lg2.approx.ftz.f32 $0, $1;", x); }
+  Value unaryPtx(StringRef ptx, Value x) {
+    auto asmOp = LLVM::InlineAsmOp::create(
+        b, loc, f32, ValueRange{x}, b.getStringAttr(ptx),
+        b.getStringAttr("=f,f"), /*has_side_effects=*/UnitAttr(),
+        /*is_align_stack=*/UnitAttr(),
+        LLVM::TailCallKindAttr::get(b.getContext(), LLVM::TailCallKind::None),
+        LLVM::AsmDialectAttr::get(b.getContext(), LLVM::AsmDialect::AD_ATT),
+        /*operand_attrs=*/ArrayAttr());
+    return asmOp.getResult(0);
+  }
+
+  Value shuffleXor(Value x, int32_t offset) {
+    return gpu::ShuffleOp::create(b, loc, x, offset, 32, gpu::ShuffleMode::XOR)
+        .getShuffleResult();
+  }
+
+  /// One 16-byte cp.async chunk per (thread, step) moves a 64-row tile of
+  /// `src[bIdx, hIdx, row0 + r, :]` into `dst[dstPrefix..., r, :]`; rows at
+  /// or past `rows` are zero-filled (their source index is clamped).
+  void copyTile(Value src, int64_t rows, Value hIdx, Value row0, Value dst,
+                ValueRange dstPrefix) {
+    int64_t chunksPerRow = D / 8;
+    int64_t steps = kGPUKeyTile * chunksPerRow / kGPUBlockThreads;
+    for (int64_t i = 0; i < steps; ++i) {
+      Value c = add(tid, i * kGPUBlockThreads);
+      Value r = divu(c, chunksPerRow);
+      Value col = mul(remu(c, chunksPerRow), 8);
+      Value row = add(row0, r);
+      Value valid = cmpi(arith::CmpIPredicate::slt, row, idx(rows));
+      Value srcRow = minsi(row, idx(rows - 1));
+      Value srcElems = arith::SelectOp::create(b, loc, valid, idx(8), idx(0));
+      SmallVector<Value> dstIdx(dstPrefix);
+      dstIdx.append({r, col});
+      nvgpu::DeviceAsyncCopyOp::create(
+          b, loc, dst, dstIdx, src, ValueRange{bi, hIdx, srcRow, col},
+          b.getIndexAttr(8), srcElems, b.getUnitAttr());
+    }
+  }
+
+  void copyKV(Value tile, Value buf) {
+    Value row0 = mul(tile, kGPUKeyTile);
+    copyTile(k, Lkv, hkv, row0, ks, ValueRange{buf});
+    copyTile(v, Lkv, hkv, row0, vs, ValueRange{buf});
+  }
+
+  /// Packs two 16-bit elements of an ldmatrix result row into the b32
+  /// register an mma.sync operand takes (f16 operands stay vector<2xf16>).
+  Value mmaOperand(Value frag, int64_t row) {
+    Value pair =
+        vector::ExtractOp::create(b, loc, frag, ArrayRef<int64_t>{row});
+    if (elt.isF16())
+      return pair;
+    Value asInt =
+        vector::BitCastOp::create(b, loc, VectorType::get({1}, i32), pair);
+    return vector::ExtractOp::create(b, loc, asInt, ArrayRef<int64_t>{0});
+  }
+
+  Value ldmatrix(Value mem, ValueRange indices, bool transpose) {
+    auto ty = VectorType::get({4, 2}, elt);
+    return nvgpu::LdMatrixOp::create(b, loc, ty, mem, indices, transpose, 4);
+  }
+
+  /// acc (4 f32) += a (4 regs) * b (2 regs), m16n8k16.
+  void mma(ArrayRef<Value> a, ArrayRef<Value> bOp, MutableArrayRef<Value> acc) {
+    auto st =
+        LLVM::LLVMStructType::getLiteral(b.getContext(), {f32, f32, f32, f32});
+    NVVM::MMATypes ty =
+        elt.isF16() ? NVVM::MMATypes::f16 : NVVM::MMATypes::bf16;
+    auto r = NVVM::MmaOp::create(
+        b, loc, st, a, bOp, ValueRange(acc), {16, 8, 16}, std::nullopt,
+        std::nullopt, std::array<NVVM::MMATypes, 2>{ty, ty},
+        std::array<NVVM::MMALayout, 2>{NVVM::MMALayout::row,
+                                       NVVM::MMALayout::col});
+    for (int64_t i = 0; i < 4; ++i)
+      acc[i] = LLVM::ExtractValueOp::create(b, loc, r, ArrayRef<int64_t>{i});
+  }
+
+  /// Packs two f32 into the 2 x 16-bit register of an A operand.
+  Value packPair(Value x, Value y) {
+    Value pair = vector::FromElementsOp::create(
+        b, loc, VectorType::get({2}, f32), ValueRange{x, y});
+    Value narrow =
+        arith::TruncFOp::create(b, loc, VectorType::get({2}, elt), pair);
+    if (elt.isF16())
+      return narrow;
+    Value asInt =
+        vector::BitCastOp::create(b, loc, VectorType::get({1}, i32), narrow);
+    return vector::ExtractOp::create(b, loc, asInt, ArrayRef<int64_t>{0});
+  }
+
+  void build(gpu::GPUFuncOp func);
+};
+
+} // namespace
+
+void KernelBuilder::build(gpu::GPUFuncOp func) {
+  MLIRContext *ctx = b.getContext();
+  Block &entry = func.getBody().front();
+  b.setInsertionPointToStart(&entry);
+  q = entry.getArgument(0);
+  k = entry.getArgument(1);
+  v = entry.getArgument(2);
+  o = entry.getArgument(3);
+  if (withLse)
+    lse = entry.getArgument(4);
+
+  tid = gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x);
+  lane = remu(tid, 32);
+  warp = divu(tid, 32);
+  Value qt = gpu::BlockIdOp::create(b, loc, gpu::Dimension::x);
+  hi = gpu::BlockIdOp::create(b, loc, gpu::Dimension::y);
+  bi = gpu::BlockIdOp::create(b, loc, gpu::Dimension::z);
+  hkv = group == 1 ? hi : divu(hi, group);
+  q0 = mul(qt, kGPUQueryTile);
+
+  // Shared memory: Q | K0 K1 | V0 V1, rows padded to D + 8 elements.
+  auto wg = gpu::AddressSpaceAttr::get(ctx, gpu::AddressSpace::Workgroup);
+  int64_t rowLen = paddedRow(D);
+  int64_t tileBytes = kGPUKeyTile * rowLen * (elt.getIntOrFloatBitWidth() / 8);
+  Value smem = gpu::DynamicSharedMemoryOp::create(
+      b, loc,
+      MemRefType::get({ShapedType::kDynamic}, b.getI8Type(),
+                      MemRefLayoutAttrInterface(), wg));
+  auto view = [&](ArrayRef<int64_t> shape, int64_t offset) -> Value {
+    auto ty = MemRefType::get(shape, elt, MemRefLayoutAttrInterface(), wg);
+    return memref::ViewOp::create(b, loc, ty, smem, idx(offset), ValueRange{});
+  };
+  qs = view({kGPUQueryTile, rowLen}, 0);
+  ks = view({2, kGPUKeyTile, rowLen}, tileBytes);
+  vs = view({2, kGPUKeyTile, rowLen}, 3 * tileBytes);
+
+  // Key tiles this query tile needs: [0, Lkv) intersected with every
+  // structured term's interval for the aligned rows of the tile.
+  Value off = idx(Lkv - Lq);
+  Value qLoA = add(q0, off);
+  Value qHiA = add(minsi(add(q0, kGPUQueryTile - 1), idx(Lq - 1)), off);
+  Value kvLo = idx(0), kvHi = idx(Lkv);
+  SmallVector<StructuredMaskAttrInterface> terms = op.getMaskTerms();
+  for (StructuredMaskAttrInterface t : terms) {
+    auto [lo, hiB] = t.buildKeyRange(b, loc, qLoA, qHiA);
+    if (lo)
+      kvLo = arith::MaxSIOp::create(b, loc, kvLo, lo);
+    if (hiB)
+      kvHi = minsi(kvHi, hiB);
+  }
+  Value tLo = arith::DivSIOp::create(b, loc, kvLo, idx(kGPUKeyTile));
+  Value tHi = arith::CeilDivSIOp::create(b, loc, kvHi, idx(kGPUKeyTile));
+  tHi = arith::MaxSIOp::create(b, loc, tHi, tLo);
+
+  // Prologue: Q and the first K/V tile in one group.
+  Type tokenTy = nvgpu::DeviceAsyncTokenType::get(ctx);
+  copyTile(q, Lq, hi, q0, qs, ValueRange{});
+  copyKV(tLo, idx(0));
+  Value g0 =
+      nvgpu::DeviceAsyncCreateGroupOp::create(b, loc, tokenTy, ValueRange{});
+  nvgpu::DeviceAsyncWaitOp::create(b, loc, g0, b.getI32IntegerAttr(0));
+  gpu::BarrierOp::create(b, loc);
+
+  // Q fragments of this warp's 16 rows, kept in registers: a[ks][0..3].
+  Value lane16 = remu(lane, 16), laneHi = divu(lane, 16);
+  Value lane8 = remu(lane, 8), lane8Hi = divu(lane, 8);
+  Value qRow = add(mul(warp, 16), lane16);
+  SmallVector<SmallVector<Value, 4>> qFrag;
+  for (int64_t kstep = 0; kstep < D / 16; ++kstep) {
+    Value f = ldmatrix(qs, {qRow, add(mul(laneHi, 8), kstep * 16)}, false);
+    SmallVector<Value, 4> regs;
+    for (int64_t r = 0; r < 4; ++r)
+      regs.push_back(mmaOperand(f, r));
+    qFrag.push_back(regs);
+  }
+
+  // Loop state: O accumulators (D/8 blocks of 4 f32), then m and l for the
+  // two rows of the thread.
+  int64_t nOut = D / 8;
+  constexpr int64_t nS = kGPUKeyTile / 8;
+  Value zero = f32c(0.0),
+        negInf = f32c(-std::numeric_limits<double>::infinity());
+  SmallVector<Value> init(nOut * 4, zero);
+  init.append({negInf, negInf, zero, zero});
+
+  Value rowInWarp = divu(lane, 4);
+  Value colInQuad = mul(remu(lane, 4), 2);
+  // Aligned query positions of the thread's two rows.
+  Value rowA0 = add(add(add(q0, mul(warp, 16)), rowInWarp), off);
+  Value rowA[2] = {rowA0, add(rowA0, 8)};
+
+  auto loop = scf::ForOp::create(b, loc, tLo, tHi, idx(1), init);
+  {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(loop.getBody());
+    Value t = loop.getInductionVar();
+    SmallVector<Value> acc(loop.getRegionIterArgs().take_front(nOut * 4));
+    Value mOld[2] = {loop.getRegionIterArgs()[nOut * 4],
+                     loop.getRegionIterArgs()[nOut * 4 + 1]};
+    Value lOld[2] = {loop.getRegionIterArgs()[nOut * 4 + 2],
+                     loop.getRegionIterArgs()[nOut * 4 + 3]};
+    Value buf = remu(arith::SubIOp::create(b, loc, t, tLo), 2);
+
+    // Prefetch tile t + 1 into the other buffer; commit (possibly empty)
+    // and wait until only that group may be pending.
+    Value next = add(t, 1);
+    Value hasNext = cmpi(arith::CmpIPredicate::slt, next, tHi);
+    scf::IfOp::create(b, loc, hasNext, [&](OpBuilder &tb, Location) {
+      OpBuilder::InsertionGuard g(b);
+      b.setInsertionPoint(tb.getInsertionBlock(), tb.getInsertionPoint());
+      copyKV(next, arith::SubIOp::create(b, loc, idx(1), buf));
+      scf::YieldOp::create(b, loc);
+    });
+    Value grp =
+        nvgpu::DeviceAsyncCreateGroupOp::create(b, loc, tokenTy, ValueRange{});
+    nvgpu::DeviceAsyncWaitOp::create(b, loc, grp, b.getI32IntegerAttr(1));
+    gpu::BarrierOp::create(b, loc);
+
+    // S = Q . K^T: s[n][0..3] for the 8 key blocks of 8.
+    SmallVector<SmallVector<Value, 4>> s(nS, SmallVector<Value, 4>(4, zero));
+    for (int64_t n = 0; n < nS; ++n) {
+      for (int64_t kp = 0; kp < D / 32; ++kp) {
+        Value f = ldmatrix(
+            ks, {buf, add(lane8, n * 8), add(mul(lane8Hi, 8), kp * 32)}, false);
+        Value b0[2] = {mmaOperand(f, 0), mmaOperand(f, 1)};
+        Value b1[2] = {mmaOperand(f, 2), mmaOperand(f, 3)};
+        mma(qFrag[2 * kp], b0, s[n]);
+        mma(qFrag[2 * kp + 1], b1, s[n]);
+      }
+    }
+    Value scale = f32c(scaleLog2);
+    for (auto &blk : s)
+      for (Value &x : blk)
+        x = arith::MulFOp::create(b, loc, x, scale);
+
+    // Masks only on tiles not proven full.
+    Value k0 = mul(t, kGPUKeyTile);
+    Value full =
+        cmpi(arith::CmpIPredicate::sle, add(k0, kGPUKeyTile), idx(Lkv));
+    for (StructuredMaskAttrInterface term : terms)
+      full =
+          arith::AndIOp::create(b, loc, full,
+                                term.buildTileIsFull(b, loc, qLoA, qHiA, k0,
+                                                     add(k0, kGPUKeyTile - 1)));
+    SmallVector<Type> sTypes(nS * 4, f32);
+    SmallVector<Value> flat;
+    for (auto &blk : s)
+      flat.append(blk.begin(), blk.end());
+    auto ifFull = scf::IfOp::create(
+        b, loc, full,
+        [&](OpBuilder &tb, Location tl) { scf::YieldOp::create(tb, tl, flat); },
+        [&](OpBuilder &eb, Location el) {
+          OpBuilder::InsertionGuard g(b);
+          b.setInsertionPoint(eb.getInsertionBlock(), eb.getInsertionPoint());
+          SmallVector<Value> masked;
+          Value kBase = add(k0, colInQuad);
+          for (int64_t n = 0; n < nS; ++n) {
+            for (int64_t r = 0; r < 4; ++r) {
+              Value key = add(kBase, n * 8 + (r % 2));
+              Value keep = cmpi(arith::CmpIPredicate::slt, key, idx(Lkv));
+              for (StructuredMaskAttrInterface term : terms)
+                keep = arith::AndIOp::create(
+                    b, loc, keep,
+                    term.buildPredicate(b, loc, rowA[r / 2], key));
+              masked.push_back(
+                  arith::SelectOp::create(b, loc, keep, s[n][r], negInf));
+            }
+          }
+          scf::YieldOp::create(b, loc, masked);
+        });
+    for (int64_t n = 0; n < nS; ++n)
+      for (int64_t r = 0; r < 4; ++r)
+        s[n][r] = ifFull.getResult(n * 4 + r);
+
+    // Online softmax, per thread row h (registers 2h, 2h + 1 of a block).
+    SmallVector<Value> yields(nOut * 4);
+    Value mNew[2], lNew[2];
+    for (int64_t h = 0; h < 2; ++h) {
+      Value mx = negInf;
+      for (int64_t n = 0; n < nS; ++n)
+        mx = fmax(mx, fmax(s[n][2 * h], s[n][2 * h + 1]));
+      mx = fmax(mx, shuffleXor(mx, 1));
+      mx = fmax(mx, shuffleXor(mx, 2));
+      mNew[h] = fmax(mOld[h], mx);
+      Value isEmpty = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ,
+                                            mNew[h], negInf);
+      Value mUse = arith::SelectOp::create(b, loc, isEmpty, zero, mNew[h]);
+      Value alpha =
+          exp2(arith::SubFOp::create(b, loc, mOld[h], mUse).getResult());
+      Value sum = zero;
+      for (int64_t n = 0; n < nS; ++n) {
+        for (int64_t e = 0; e < 2; ++e) {
+          Value &x = s[n][2 * h + e];
+          x = exp2(arith::SubFOp::create(b, loc, x, mUse).getResult());
+          sum = arith::AddFOp::create(b, loc, sum, x);
+        }
+      }
+      lNew[h] = arith::AddFOp::create(
+          b, loc, arith::MulFOp::create(b, loc, lOld[h], alpha), sum);
+      for (int64_t n = 0; n < nOut; ++n)
+        for (int64_t e = 0; e < 2; ++e) {
+          Value &a = acc[n * 4 + 2 * h + e];
+          a = arith::MulFOp::create(b, loc, a, alpha);
+        }
+    }
+
+    // P as A operands: k-step j covers key blocks 2j and 2j + 1.
+    SmallVector<SmallVector<Value, 4>> pFrag;
+    for (int64_t j = 0; j < nS / 2; ++j) {
+      pFrag.push_back({packPair(s[2 * j][0], s[2 * j][1]),
+                       packPair(s[2 * j][2], s[2 * j][3]),
+                       packPair(s[2 * j + 1][0], s[2 * j + 1][1]),
+                       packPair(s[2 * j + 1][2], s[2 * j + 1][3])});
+    }
+
+    // O += P . V; V fragments through ldmatrix.trans.
+    for (int64_t n2 = 0; n2 < D / 16; ++n2) {
+      for (int64_t j = 0; j < nS / 2; ++j) {
+        Value row = add(add(lane8, mul(remu(lane8Hi, 2), 8)), j * 16);
+        Value f = ldmatrix(vs, {buf, row, add(mul(laneHi, 8), n2 * 16)}, true);
+        Value b0[2] = {mmaOperand(f, 0), mmaOperand(f, 1)};
+        Value b1[2] = {mmaOperand(f, 2), mmaOperand(f, 3)};
+        mma(pFrag[j], b0, MutableArrayRef<Value>(acc).slice(2 * n2 * 4, 4));
+        mma(pFrag[j], b1,
+            MutableArrayRef<Value>(acc).slice((2 * n2 + 1) * 4, 4));
+      }
+    }
+    // The next iteration prefetches into the buffer just read.
+    gpu::BarrierOp::create(b, loc);
+
+    for (int64_t i = 0; i < nOut * 4; ++i)
+      yields[i] = acc[i];
+    yields.append({mNew[0], mNew[1], lNew[0], lNew[1]});
+    scf::YieldOp::create(b, loc, yields);
+  }
+
+  // Epilogue: the quad's partial sums, O / l (0 for empty rows), store.
+  ValueRange res = loop.getResults();
+  for (int64_t h = 0; h < 2; ++h) {
+    Value l = res[nOut * 4 + 2 + h];
+    l = arith::AddFOp::create(b, loc, l, shuffleXor(l, 1));
+    l = arith::AddFOp::create(b, loc, l, shuffleXor(l, 2));
+    Value isZero =
+        arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, l, zero);
+    Value inv = arith::SelectOp::create(
+        b, loc, isZero, zero, arith::DivFOp::create(b, loc, f32c(1.0), l));
+    Value row = add(add(add(q0, mul(warp, 16)), rowInWarp), h * 8);
+    auto store = [&](OpBuilder &, Location) {
+      for (int64_t n = 0; n < nOut; ++n) {
+        Value x0 = arith::MulFOp::create(b, loc, res[n * 4 + 2 * h], inv);
+        Value x1 = arith::MulFOp::create(b, loc, res[n * 4 + 2 * h + 1], inv);
+        Value pair = vector::FromElementsOp::create(
+            b, loc, VectorType::get({2}, f32), ValueRange{x0, x1});
+        if (outElt != f32)
+          pair = arith::TruncFOp::create(b, loc, VectorType::get({2}, outElt),
+                                         pair);
+        vector::StoreOp::create(b, loc, pair, o,
+                                ValueRange{bi, hi, row, add(colInQuad, n * 8)});
+      }
+      if (withLse) {
+        Value m = res[nOut * 4 + h];
+        Value isEmpty =
+            arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, m, negInf);
+        Value mUse = arith::SelectOp::create(b, loc, isEmpty, zero, m);
+        // lse = ln 2 * (m + log2 l), in natural-log units.
+        Value lse2 = arith::AddFOp::create(b, loc, mUse, log2(l));
+        Value val = arith::MulFOp::create(b, loc, lse2, f32c(M_LN2));
+        Value first = cmpi(arith::CmpIPredicate::eq, remu(lane, 4), idx(0));
+        scf::IfOp::create(b, loc, first, [&](OpBuilder &tb, Location) {
+          OpBuilder::InsertionGuard g(b);
+          b.setInsertionPoint(tb.getInsertionBlock(), tb.getInsertionPoint());
+          memref::StoreOp::create(b, loc, val, lse, ValueRange{bi, hi, row});
+          scf::YieldOp::create(b, loc);
+        });
+      }
+    };
+    if (Lq % kGPUQueryTile == 0) {
+      store(b, loc);
+    } else {
+      Value inRange = cmpi(arith::CmpIPredicate::slt, row, idx(Lq));
+      scf::IfOp::create(b, loc, inRange, [&](OpBuilder &tb, Location tl) {
+        OpBuilder::InsertionGuard g(b);
+        b.setInsertionPoint(tb.getInsertionBlock(), tb.getInsertionPoint());
+        store(b, tl);
+        scf::YieldOp::create(b, loc);
+      });
+    }
+  }
+  gpu::ReturnOp::create(b, loc);
+}
+
+void mlir::attn::lowerAttentionToGPU(RewriterBase &rewriter, AttentionOp op,
+                                     gpu::GPUModuleOp kernels, StringRef name) {
+  Location loc = op.getLoc();
+  auto memrefOf = [](Value t) {
+    auto tt = cast<RankedTensorType>(t.getType());
+    return MemRefType::get(tt.getShape(), tt.getElementType());
+  };
+  SmallVector<Type> argTypes = {memrefOf(op.getQuery()), memrefOf(op.getKey()),
+                                memrefOf(op.getValue()),
+                                memrefOf(op.getOutput())};
+  if (op.getLse())
+    argTypes.push_back(memrefOf(op.getLse()));
+
+  // The kernel.
+  OpBuilder::InsertionGuard guard(rewriter);
+  rewriter.setInsertionPointToEnd(kernels.getBody());
+  auto func = gpu::GPUFuncOp::create(rewriter, loc, name,
+                                     rewriter.getFunctionType(argTypes, {}));
+  func->setAttr(gpu::GPUDialect::getKernelFuncAttrName(),
+                rewriter.getUnitAttr());
+  func.setKnownBlockSizeAttr(
+      rewriter.getDenseI32ArrayAttr({kGPUBlockThreads, 1, 1}));
+  SymbolTable(kernels).insert(func);
+  {
+    KernelBuilder kb(op, rewriter, loc);
+    kb.build(func);
+  }
+
+  // The launch.
+  rewriter.setInsertionPoint(op);
+  SmallVector<Value> args;
+  SmallVector<Value> inputs = {op.getQuery(), op.getKey(), op.getValue()};
+  for (auto [i, operand] : llvm::enumerate(inputs))
+    args.push_back(bufferization::ToBufferOp::create(
+        rewriter, loc, argTypes[i], operand, rewriter.getUnitAttr()));
+  // One stream per launch: allocate the results, launch, synchronise.
+  Type tokenTy = gpu::AsyncTokenType::get(rewriter.getContext());
+  Value token =
+      gpu::WaitOp::create(rewriter, loc, tokenTy, ValueRange{}).getAsyncToken();
+  SmallVector<Value> outs;
+  for (Type t : ArrayRef<Type>(argTypes).drop_front(3)) {
+    auto alloc =
+        gpu::AllocOp::create(rewriter, loc, t, tokenTy, ValueRange{token},
+                             ValueRange{}, ValueRange{}, UnitAttr());
+    token = alloc.getAsyncToken();
+    outs.push_back(alloc.getMemref());
+    args.push_back(alloc.getMemref());
+  }
+  RankedTensorType qT = op.getQueryType();
+  auto c = [&](int64_t v) {
+    return arith::ConstantIndexOp::create(rewriter, loc, v).getResult();
+  };
+  gpu::KernelDim3 grid{c(llvm::divideCeil(qT.getDimSize(2), kGPUQueryTile)),
+                       c(qT.getDimSize(1)), c(qT.getDimSize(0))};
+  gpu::KernelDim3 block{c(kGPUBlockThreads), c(1), c(1)};
+  Value smemBytes = arith::ConstantIntOp::create(
+      rewriter, loc, rewriter.getI32Type(), getGPUKernelSharedMemoryBytes(op));
+  auto launch =
+      gpu::LaunchFuncOp::create(rewriter, loc, func, grid, block, smemBytes,
+                                args, tokenTy, ValueRange{token});
+  gpu::WaitOp::create(rewriter, loc, Type(),
+                      ValueRange{launch.getAsyncToken()});
+  SmallVector<Value> results;
+  for (auto [buf, res] : llvm::zip(outs, op->getResults()))
+    results.push_back(bufferization::ToTensorOp::create(
+        rewriter, loc, res.getType(), buf, rewriter.getUnitAttr(),
+        rewriter.getUnitAttr()));
+  rewriter.replaceOp(op, results);
+}
+
+//===----------------------------------------------------------------------===//
+// Pass
+//===----------------------------------------------------------------------===//
+
+namespace {
+struct ConvertAttnToGPUPass final
+    : attn::impl::ConvertAttnToGPUPassBase<ConvertAttnToGPUPass> {
+  using Base::Base;
+  void runOnOperation() override;
+};
+} // namespace
+
+void ConvertAttnToGPUPass::runOnOperation() {
+  ModuleOp module = getOperation();
+  if (!parseGPUChip(chip)) {
+    module.emitError("unknown GPU chip '")
+        << chip << "' (expected sm_80 or a later sm_XY[a|f] that LLVM knows)";
+    return signalPassFailure();
+  }
+  SmallVector<AttentionOp> ops;
+  module.walk([&](AttentionOp op) { ops.push_back(op); });
+  if (ops.empty())
+    return;
+  bool failed = false;
+  for (AttentionOp op : ops)
+    failed |= mlir::failed(checkGPUKernelSupport(op));
+  if (failed)
+    return signalPassFailure();
+
+  IRRewriter rewriter(&getContext());
+  rewriter.setInsertionPointToEnd(module.getBody());
+  SymbolTable symbols(module);
+  auto kernels =
+      dyn_cast_or_null<gpu::GPUModuleOp>(symbols.lookup("attn_kernels"));
+  if (!kernels) {
+    kernels =
+        gpu::GPUModuleOp::create(rewriter, module.getLoc(), "attn_kernels");
+    symbols.insert(kernels);
+  }
+  module->setAttr(gpu::GPUDialect::getContainerModuleAttrName(),
+                  rewriter.getUnitAttr());
+  llvm::StringMap<unsigned> counts;
+  for (AttentionOp op : ops) {
+    auto parent = op->getParentOfType<FunctionOpInterface>();
+    std::string base =
+        (parent ? parent.getName().str() : std::string("attention")) + "_attn";
+    std::string name = base + "_" + std::to_string(counts[base]++);
+    lowerAttentionToGPU(rewriter, op, kernels, name);
+  }
+}

@@ -1,0 +1,213 @@
+"""Helpers for the NVIDIA GPU path: gpu.binary extraction and ptxas reports.
+
+``attn-opt --attn-gpu-pipeline`` ends in a ``gpu.binary`` whose object holds
+PTX (``format=isa``) or a cubin (``format=bin``) as an escaped MLIR string.
+This module pulls that payload out, runs ``ptxas -v`` on PTX and parses its
+resource report, and computes the kernel launch configuration documented in
+``convert-attn-to-gpu`` (the ABI a host framework uses to launch a kernel on
+its own device pointers).
+
+Command line::
+
+    python -m attn.gpu extract IN.mlir OUT          # PTX text or cubin bytes
+    python -m attn.gpu ptxas-report IN.ptx [--arch sm_90]
+"""
+
+import argparse
+import ctypes
+import os
+import re
+import subprocess
+import sys
+import tempfile
+
+CUDA_HOME = os.environ.get("CUDA_HOME", "/usr/local/cuda")
+
+_OBJECT = re.compile(r'\b(assembly|bin|object) = "((?:[^"\\]|\\.)*)"')
+
+
+def _unescape(raw):
+    """Decodes an MLIR string literal body (\\XX hex escapes) to bytes."""
+    out = bytearray()
+    i = 0
+    while i < len(raw):
+        c = raw[i]
+        if c == "\\":
+            nxt = raw[i + 1]
+            if nxt in '\\"':
+                out.append(ord(nxt))
+                i += 2
+            elif nxt == "n":
+                out.append(10)
+                i += 2
+            elif nxt == "t":
+                out.append(9)
+                i += 2
+            else:
+                out.append(int(raw[i + 1:i + 3], 16))
+                i += 3
+        else:
+            out += c.encode("utf-8")
+            i += 1
+    return bytes(out)
+
+
+def extract_gpu_binaries(mlir_text):
+    """Returns [(kind, payload bytes)] for every object of every gpu.binary;
+    kind is 'assembly' (PTX) or 'bin' (cubin)."""
+    found = []
+    for line in mlir_text.splitlines():
+        if "gpu.binary" not in line:
+            continue
+        for m in _OBJECT.finditer(line):
+            found.append((m.group(1), _unescape(m.group(2))))
+    return found
+
+
+def ptxas_report(ptx_path, arch="sm_90", ptxas=None):
+    """Assembles PTX with ``ptxas -v`` and returns {kernel: {registers,
+    spill_stores, spill_loads, stack, smem}} parsed from its report."""
+    ptxas = ptxas or os.path.join(CUDA_HOME, "bin", "ptxas")
+    p = subprocess.run([ptxas, "-arch=" + arch, "-v", ptx_path, "-o",
+                        os.devnull], capture_output=True, text=True)
+    if p.returncode != 0:
+        raise RuntimeError("ptxas failed:\n" + p.stderr)
+    report, current = {}, None
+    for line in (p.stdout + p.stderr).splitlines():
+        m = re.search(r"Function properties for (\S+)", line)
+        if m:
+            current = report.setdefault(m.group(1), {})
+            continue
+        m = re.search(r"Compiling entry function '([^']+)'", line)
+        if m:
+            current = report.setdefault(m.group(1), {})
+            continue
+        if current is None:
+            continue
+        m = re.search(r"(\d+) bytes stack frame, (\d+) bytes spill stores, "
+                      r"(\d+) bytes spill loads", line)
+        if m:
+            current.update(stack=int(m.group(1)), spill_stores=int(m.group(2)),
+                           spill_loads=int(m.group(3)))
+        m = re.search(r"Used (\d+) registers", line)
+        if m:
+            current["registers"] = int(m.group(1))
+        m = re.search(r"(\d+) bytes smem", line)
+        if m:
+            current["smem"] = int(m.group(1))
+    return report
+
+
+def launch_config(batch, q_heads, q_len, head_dim, elt_bytes=2):
+    """(grid, block, dynamic shared bytes) of a convert-attn-to-gpu kernel."""
+    grid = ((q_len + 63) // 64, q_heads, batch)
+    block = (128, 1, 1)
+    smem = 5 * 64 * (head_dim + 8) * elt_bytes
+    return grid, block, smem
+
+
+def compile_gpu(module_text, chip="sm_90", fmt="bin", attn_opt=None):
+    """Runs attn-gpu-pipeline on a module; returns (lowered text, payload of
+    the first gpu.binary object: cubin bytes or PTX text)."""
+    if attn_opt is None:
+        from attn.runner import attn_opt as default_attn_opt
+        attn_opt = default_attn_opt()
+    with tempfile.TemporaryDirectory() as tmp:
+        src = os.path.join(tmp, "in.mlir")
+        with open(src, "w") as f:
+            f.write(module_text)
+        p = subprocess.run([attn_opt, src, "--attn-gpu-pipeline=chip=%s "
+                            "format=%s" % (chip, fmt)],
+                           capture_output=True, text=True)
+    if p.returncode != 0:
+        raise RuntimeError("attn-opt --attn-gpu-pipeline failed:\n" +
+                           p.stderr[-4000:])
+    objs = extract_gpu_binaries(p.stdout)
+    if not objs:
+        raise RuntimeError("no gpu.binary in the pipeline output")
+    return p.stdout, objs[0][1]
+
+
+class CudaRuntime:
+    """ctypes view of libattn_cuda_runtime.so (runtime/cuda)."""
+
+    def __init__(self, path=None):
+        if path is None:
+            from attn.runner import build_dir
+            path = os.path.join(build_dir(), "lib",
+                                "libattn_cuda_runtime.so")
+        lib = ctypes.CDLL(path)
+        vp, u64 = ctypes.c_void_p, ctypes.c_uint64
+        lib.mgpuMemAlloc.restype = vp
+        lib.mgpuMemAlloc.argtypes = [u64, vp, ctypes.c_bool]
+        lib.mgpuMemFree.argtypes = [vp, vp]
+        lib.mgpuMemcpy.argtypes = [vp, vp, ctypes.c_size_t, vp]
+        lib.mgpuStreamCreate.restype = vp
+        lib.mgpuStreamSynchronize.argtypes = [vp]
+        lib.mgpuStreamDestroy.argtypes = [vp]
+        lib.attnCudaLastError.restype = ctypes.c_char_p
+        lib.attnCudaLaunchAttention.restype = ctypes.c_int
+        lib.attnCudaLaunchAttention.argtypes = (
+            [vp, ctypes.c_char_p] + [ctypes.c_int64] * 5 + [vp] * 6)
+        self.lib = lib
+
+    def to_device(self, array):
+        ptr = self.lib.mgpuMemAlloc(array.nbytes, None, False)
+        self.lib.mgpuMemcpy(ptr, array.ctypes.data, array.nbytes, None)
+        return ptr
+
+    def alloc(self, nbytes):
+        return self.lib.mgpuMemAlloc(nbytes, None, False)
+
+    def to_host(self, ptr, array):
+        self.lib.mgpuMemcpy(array.ctypes.data, ptr, array.nbytes, None)
+        return array
+
+    def free(self, ptr):
+        self.lib.mgpuMemFree(ptr, None)
+
+    def launch_attention(self, image, kernel, batch, q_heads, q_len,
+                         head_dim, elt_bytes, q, k, v, o, lse=None,
+                         stream=None):
+        buf = ctypes.create_string_buffer(image, len(image))
+        rc = self.lib.attnCudaLaunchAttention(
+            buf, kernel.encode(), batch, q_heads, q_len, head_dim, elt_bytes,
+            q, k, v, o, lse, stream)
+        if rc != 0:
+            raise RuntimeError(self.lib.attnCudaLastError().decode())
+        # Keep the image alive as long as its cached module may be used.
+        self._images = getattr(self, "_images", []) + [buf]
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(prog="python -m attn.gpu")
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    ex = sub.add_parser("extract", help="write the first gpu.binary object")
+    ex.add_argument("input")
+    ex.add_argument("output")
+    rep = sub.add_parser("ptxas-report", help="ptxas -v resource report")
+    rep.add_argument("ptx")
+    rep.add_argument("--arch", default="sm_90")
+    args = ap.parse_args(argv)
+    if args.cmd == "extract":
+        with open(args.input) as f:
+            objs = extract_gpu_binaries(f.read())
+        if not objs:
+            print("error: no gpu.binary object in " + args.input,
+                  file=sys.stderr)
+            return 1
+        with open(args.output, "wb") as f:
+            f.write(objs[0][1])
+        print("%s: %d bytes" % (objs[0][0], len(objs[0][1])))
+        return 0
+    report = ptxas_report(args.ptx, args.arch)
+    for name in sorted(report):
+        r = report[name]
+        print("%s: registers=%s spill_stores=%s spill_loads=%s stack=%s" %
+              (name, r.get("registers"), r.get("spill_stores"),
+               r.get("spill_loads"), r.get("stack")))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,368 @@
+"""A numpy emulator of the kernels of ``convert-attn-to-gpu``.
+
+No GPU is needed: the pass output (generic MLIR form) is interpreted with
+every SSA value held for all 128 threads of a block at once (lockstep
+SIMT), and the warp-level operations are modelled from the PTX ISA:
+
+* ``nvgpu.ldmatrix`` (x4, b16): lane ``8i + r`` gives the address of row
+  ``r`` of matrix ``i``; lane ``l`` receives elements ``(l / 4, 2(l % 4) + j)``
+  of each matrix, or ``(2(l % 4) + j, l / 4)`` with ``.trans``.
+* ``nvvm.mma.sync`` m16n8k16 row.col with f32 accumulators: A registers
+  ``a0..a3`` hold (row g, cols 2t..2t+1), (g + 8, 2t..), (g, 2t + 8..),
+  (g + 8, 2t + 8..); B registers (k = 2t.., n = g), (k = 2t + 8.., n = g);
+  C/D (g, 2t..), (g + 8, 2t..), with g = lane / 4, t = lane % 4.
+* ``cp.async`` copies (zero-filled when the source size is 0) take effect
+  immediately; ``gpu.shuffle xor`` exchanges within a warp; the inline
+  ``ex2``/``lg2`` are exact exp2/log2.
+
+Divergent ``scf.if`` runs both branches under thread masks. The emulator
+checks the kernel's index arithmetic, fragment plumbing, buffer choice,
+masking and online softmax against a reference; it says nothing about
+timing, bank conflicts or the real asynchronous copy semantics.
+"""
+
+import re
+
+import numpy as np
+
+T = 128  # threads per block
+
+_OP = re.compile(r'^\s*(?:(%[\w]+)(?::(\d+))? = )?"([\w.]+)"\((.*?)\)(.*)$')
+
+
+class Op:
+    __slots__ = ("name", "results", "operands", "rest", "regions")
+
+    def __init__(self, name, results, operands, rest):
+        self.name, self.results, self.operands = name, results, operands
+        self.rest, self.regions = rest, []
+
+
+class Block:
+    def __init__(self, args):
+        self.args, self.ops = args, []
+
+
+def parse(text):
+    """Parses generic-form MLIR into nested Op/Block objects; returns the
+    top-level ops."""
+    root = Block([])
+    stack = [(None, root)]  # (op owning the region, current block)
+    for line in text.splitlines():
+        s = line.strip()
+        if not s or s.startswith("//"):
+            continue
+        if s.startswith("^bb"):
+            args = re.findall(r"(%[\w]+):", s)
+            op, blk = stack[-1]
+            if blk.ops or blk.args:
+                blk = Block(args)
+                op.regions[-1].append(blk)
+                stack[-1] = (op, blk)
+            else:
+                blk.args = args
+            continue
+        if s.startswith("}, {"):
+            op, _ = stack[-1]
+            blk = Block([])
+            op.regions.append([blk])
+            stack[-1] = (op, blk)
+            continue
+        if s.startswith("})"):
+            op, _ = stack.pop()
+            op.rest += s[2:]
+            continue
+        m = _OP.match(s)
+        if not m:
+            raise ValueError("cannot parse: " + s[:120])
+        res, n, name, operands, rest = m.groups()
+        results = []
+        if res:
+            results = [res] if n is None else [
+                "%s#%d" % (res, i) for i in range(int(n))]
+        ops = [o.strip() for o in operands.split(",") if o.strip()]
+        op = Op(name, results, ops, rest)
+        stack[-1][1].ops.append(op)
+        if rest.rstrip().endswith("({"):
+            blk = Block([])
+            op.regions.append([blk])
+            stack.append((op, blk))
+    return root.ops
+
+
+def _attr_int(op, key):
+    return int(re.search(key + r" = (-?\d+)", op.rest).group(1))
+
+
+def _result_type(op):
+    return op.rest.rsplit("->", 1)[1].strip()
+
+
+def _shape(ty):
+    m = re.match(r"(?:memref|vector)<([\dx]+)x(\w+)", ty)
+    return tuple(int(d) for d in m.group(1).split("x")), m.group(2)
+
+
+def round_to(x, elem):
+    x = np.asarray(x, np.float64)
+    if elem == "f16":
+        return x.astype(np.float16).astype(np.float64)
+    if elem == "bf16":
+        f = x.astype(np.float32)
+        u = f.view(np.uint32).astype(np.uint64)
+        u = ((u + 0x7FFF + ((u >> 16) & 1)) >> 16) << 16
+        return u.astype(np.uint32).view(np.float32).astype(np.float64)
+    return x.astype(np.float32).astype(np.float64)
+
+
+class Emulator:
+    """Runs one gpu.func over a grid on numpy global buffers."""
+
+    def __init__(self, func):
+        self.func = func
+        self.lane = np.arange(T) % 32
+        self.warp_base = np.arange(T) - self.lane
+
+    def run(self, grid, args):
+        blk = self.func.regions[0][0]
+        for z in range(grid[2]):
+            for y in range(grid[1]):
+                for x in range(grid[0]):
+                    env = dict(zip(blk.args, args))
+                    self.block_id = (x, y, z)
+                    self.shared = {}
+                    self.exec_block(blk, env, np.ones(T, bool))
+
+    def exec_block(self, blk, env, mask):
+        for op in blk.ops:
+            if op.name == "scf.yield":
+                return [env[o] for o in op.operands]
+            out = self.exec_op(op, env, mask)
+            if out is None:
+                continue
+            if not isinstance(out, list):
+                out = [out]
+            for name, val in zip(op.results, out):
+                env[name] = val
+        return []
+
+    def exec_op(self, op, env, mask):
+        name = op.name
+        a = [env[o] for o in op.operands]
+        if name == "arith.constant":
+            m = re.search(r"value = ([^:]+) : (\w+)", op.rest)
+            v, ty = m.group(1).strip(), m.group(2)
+            if v in ("true", "false"):
+                return np.full(T, v == "true")
+            if ty in ("index", "i32", "i64", "i1"):
+                return np.full(T, int(v), np.int64)
+            return np.full(T, float(v.replace("0xFF800000", "-inf")))
+        simple = {
+            "arith.addi": np.add, "arith.subi": np.subtract,
+            "arith.muli": np.multiply, "arith.divui": np.floor_divide,
+            "arith.remui": np.remainder, "arith.minsi": np.minimum,
+            "arith.maxsi": np.maximum, "arith.andi": np.logical_and,
+            "arith.addf": np.add, "arith.subf": np.subtract,
+            "arith.mulf": np.multiply, "arith.maximumf": np.maximum,
+        }
+        if name in simple:
+            with np.errstate(invalid="ignore"):
+                return simple[name](a[0], a[1])
+        if name == "arith.divf":
+            with np.errstate(divide="ignore", invalid="ignore"):
+                return a[0] / a[1]
+        if name == "arith.divsi":
+            return np.sign(a[0]) * np.sign(a[1]) * (np.abs(a[0]) //
+                                                    np.abs(a[1]))
+        if name == "arith.floordivsi":
+            return a[0] // a[1]
+        if name == "arith.remsi":
+            return np.fmod(a[0], a[1])
+        if name in ("arith.ori", "arith.xori"):
+            return (np.bitwise_or if name == "arith.ori" else
+                    np.bitwise_xor)(a[0], a[1])
+        if name == "arith.ceildivsi":
+            return -((-a[0]) // a[1])
+        if name == "arith.cmpi":
+            p = _attr_int(op, "predicate")
+            f = {0: np.equal, 1: np.not_equal, 2: np.less, 3: np.less_equal,
+                 4: np.greater, 5: np.greater_equal, 6: np.less,
+                 7: np.less_equal, 8: np.greater, 9: np.greater_equal}[p]
+            return f(a[0], a[1])
+        if name == "arith.cmpf":
+            assert _attr_int(op, "predicate") == 1, "only oeq is modelled"
+            return a[0] == a[1]
+        if name == "arith.select":
+            c = a[0].reshape(a[0].shape + (1,) * (a[1].ndim - a[0].ndim))
+            return np.where(c, a[1], a[2])
+        if name == "arith.truncf":
+            return round_to(a[0], _shape(_result_type(op))[1])
+        if name == "gpu.thread_id":
+            return np.arange(T, dtype=np.int64)
+        if name == "gpu.block_id":
+            d = "xyz".index(re.search(r"dim (\w)", op.rest).group(1))
+            return np.full(T, self.block_id[d], np.int64)
+        if name == "gpu.dynamic_shared_memory":
+            return "smem"
+        if name == "memref.view":
+            off = int(a[1][0])
+            shape, _ = _shape(_result_type(op))
+            key = (off, shape)
+            if key not in self.shared:
+                self.shared[key] = np.full(shape, np.nan)
+            return self.shared[key]
+        if name in ("gpu.barrier", "nvgpu.device_async_wait", "gpu.return"):
+            return None
+        if name == "nvgpu.device_async_create_group":
+            return "token"
+        if name == "nvgpu.device_async_copy":
+            seg = [int(x) for x in re.search(
+                r"operandSegmentSizes = array<i32: ([\d, ]+)>",
+                op.rest).group(1).split(",")]
+            dst, rest = a[0], a[1:]
+            di, rest = rest[:seg[1]], rest[seg[1]:]
+            src, rest = rest[0], rest[1:]
+            si, rest = rest[:seg[3]], rest[seg[3]:]
+            n = _attr_int(op, "dstElements")
+            src_elems = rest[0] if seg[4] else np.full(T, n)
+            for t in np.nonzero(mask)[0]:
+                s_idx = tuple(int(i[t]) for i in si)
+                d_idx = tuple(int(i[t]) for i in di)
+                chunk = np.zeros(n)
+                if src_elems[t] == n:
+                    chunk = src[s_idx[:-1]][s_idx[-1]:s_idx[-1] + n]
+                else:
+                    assert src_elems[t] == 0
+                dst[d_idx[:-1]][d_idx[-1]:d_idx[-1] + n] = chunk
+            return "token"
+        if name == "nvgpu.ldmatrix":
+            mem, idx = a[0], a[1:]
+            assert _attr_int(op, "numTiles") == 4
+            trans = "transpose = true" in op.rest
+            rows = np.stack([mem[tuple(int(i[t]) for i in idx[:-1])]
+                             [int(idx[-1][t]):int(idx[-1][t]) + 8]
+                             for t in range(T)])  # [T, 8]
+            out = np.zeros((T, 4, 2))
+            g, tq = self.lane // 4, self.lane % 4
+            for i in range(4):
+                for j in range(2):
+                    if trans:
+                        src = self.warp_base + 8 * i + 2 * tq + j
+                        out[:, i, j] = rows[src, g]
+                    else:
+                        src = self.warp_base + 8 * i + g
+                        out[:, i, j] = rows[src, 2 * tq + j]
+            return out
+        if name == "vector.extract":
+            pos = [int(p) for p in re.search(
+                r"static_position = array<i64: ([\d, ]+)>",
+                op.rest).group(1).split(",")]
+            v = a[0]
+            for p in pos:
+                v = v[:, p]
+            return v
+        if name == "vector.bitcast":
+            # vector<2 x 16-bit> -> vector<1xi32>: keep the pair as one
+            # "register".
+            return a[0].reshape(T, 1, 2)
+        if name == "vector.from_elements":
+            return np.stack(a, axis=1)
+        if name == "nvvm.mma.sync":
+            return self.mma(a)
+        if name == "llvm.extractvalue":
+            p = int(re.search(r"position = array<i64: (\d+)>",
+                              op.rest).group(1))
+            return a[0][:, p]
+        if name == "llvm.inline_asm":
+            s = re.search(r'asm_string = "([^"]+)"', op.rest).group(1)
+            with np.errstate(divide="ignore"):
+                if s.startswith("ex2"):
+                    return np.exp2(a[0])
+                if s.startswith("lg2"):
+                    return np.log2(a[0])
+            raise NotImplementedError(s)
+        if name == "gpu.shuffle":
+            assert "xor" in op.rest and np.all(a[2] == 32)
+            src = self.warp_base + (self.lane ^ a[1])
+            return [a[0][src], np.ones(T, bool)]
+        if name == "vector.store":
+            val, mem, idx = a[0], a[1], a[2:]
+            for t in np.nonzero(mask)[0]:
+                i = tuple(int(x[t]) for x in idx)
+                mem[i[:-1]][i[-1]:i[-1] + val.shape[1]] = val[t]
+            return None
+        if name == "memref.store":
+            val, mem, idx = a[0], a[1], a[2:]
+            for t in np.nonzero(mask)[0]:
+                mem[tuple(int(x[t]) for x in idx)] = val[t]
+            return None
+        if name == "scf.if":
+            cond = a[0].astype(bool)
+            then_m, else_m = mask & cond, mask & ~cond
+            res_t = res_e = []
+            if then_m.any() or not op.regions[1:]:
+                res_t = self.exec_block(op.regions[0][0], env, then_m)
+            if len(op.regions) > 1 and op.regions[1][0].ops and else_m.any():
+                res_e = self.exec_block(op.regions[1][0], env, else_m)
+            if not op.results:
+                return None
+            if not res_e:
+                return res_t
+            if not res_t:
+                return res_e
+            return [np.where(cond.reshape((T,) + (1,) * (x.ndim - 1)), x, y)
+                    for x, y in zip(res_t, res_e)]
+        if name == "scf.for":
+            lo, hi, step = (int(a[i][0]) for i in range(3))
+            assert all(np.all(a[i] == a[i][0]) for i in range(3)), \
+                "divergent loop bounds"
+            carried = a[3:]
+            body = op.regions[0][0]
+            for it in range(lo, hi, step):
+                benv = dict(env)
+                benv[body.args[0]] = np.full(T, it, np.int64)
+                for n, v in zip(body.args[1:], carried):
+                    benv[n] = v
+                carried = self.exec_block(body, benv, mask)
+            return carried
+        raise NotImplementedError(name)
+
+    def mma(self, a):
+        """D = A.B + C for each warp, m16n8k16, from per-lane registers."""
+        A_regs, B_regs, C = a[0:4], a[4:6], a[6:10]
+        pair = lambda r: r.reshape(T, 2)
+        g, t = self.lane // 4, self.lane % 4
+        out = [np.zeros(T) for _ in range(4)]
+        for w in range(T // 32):
+            sl = slice(32 * w, 32 * w + 32)
+            Am, Bm, Cm = np.zeros((16, 16)), np.zeros((16, 8)), np.zeros(
+                (16, 8))
+            for r, (dr, dc) in enumerate([(0, 0), (8, 0), (0, 8), (8, 8)]):
+                v = pair(A_regs[r])[sl]
+                for j in range(2):
+                    Am[g[sl] + dr, 2 * t[sl] + j + dc] = v[:, j]
+            for r, dk in enumerate([0, 8]):
+                v = pair(B_regs[r])[sl]
+                for j in range(2):
+                    Bm[2 * t[sl] + j + dk, g[sl]] = v[:, j]
+            for r, (dr, j) in enumerate([(0, 0), (0, 1), (8, 0), (8, 1)]):
+                Cm[g[sl] + dr, 2 * t[sl] + j] = C[r][sl]
+            D = Am @ Bm + Cm
+            for r, (dr, j) in enumerate([(0, 0), (0, 1), (8, 0), (8, 1)]):
+                out[r][sl] = D[g[sl] + dr, 2 * t[sl] + j]
+        return [np.stack(out, axis=1)]
+
+
+def kernels(text):
+    """{name: gpu.func Op} of the gpu.module in a generic-form module."""
+    found = {}
+
+    def walk(ops):
+        for op in ops:
+            if op.name == "gpu.func":
+                found[re.search(r'sym_name = "(\w+)"', op.rest).group(1)] = op
+            for region in op.regions:
+                for blk in region:
+                    walk(blk.ops)
+    walk(parse(text))
+    return found

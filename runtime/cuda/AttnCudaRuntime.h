@@ -1,0 +1,50 @@
+//===- AttnCudaRuntime.h - attn CUDA launch entry ---------------*- C++ -*-===//
+//
+// Part of the attn project.
+//
+//===----------------------------------------------------------------------===//
+//
+// C entry points for launching a kernel compiled by attn-gpu-pipeline on
+// device pointers owned by a host framework (PyTorch, JAX, ...). The cubin
+// is the payload of the gpu.binary (python/attn/gpu.py extracts it).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef ATTN_RUNTIME_CUDA_ATTNCUDARUNTIME_H
+#define ATTN_RUNTIME_CUDA_ATTNCUDARUNTIME_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// Launches `kernel` of the cubin/PTX image `image` (loaded once per image
+/// address and cached) on `stream` (a CUstream, null for the current
+/// context's default stream) with the bare-pointer arguments `args`
+/// (`numArgs` pointers to the argument values). Sets the dynamic shared
+/// memory limit of the function when `sharedBytes` exceeds 48 KiB. Returns
+/// 0 on success, the CUresult otherwise; attnCudaLastError() describes it.
+int attnCudaLaunch(const void *image, const char *kernel, uint32_t gridX,
+                   uint32_t gridY, uint32_t gridZ, uint32_t blockX,
+                   uint32_t blockY, uint32_t blockZ, uint32_t sharedBytes,
+                   void *stream, void **args, int numArgs);
+
+/// Launches an attention kernel of convert-attn-to-gpu (arguments Q, K, V,
+/// O and optionally LSE, all device pointers) with the launch configuration
+/// that pass documents: grid (ceil(Lq / 64), Hq, B), 128 threads,
+/// 5 * 64 * (D + 8) * eltBytes bytes of dynamic shared memory.
+int attnCudaLaunchAttention(const void *image, const char *kernel,
+                            int64_t batch, int64_t qHeads, int64_t qLen,
+                            int64_t headDim, int64_t eltBytes, void *q, void *k,
+                            void *v, void *o, void *lse, void *stream);
+
+/// The message of the last failing call of this thread ("" if none).
+const char *attnCudaLastError(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif // ATTN_RUNTIME_CUDA_ATTNCUDARUNTIME_H

@@ -1,0 +1,95 @@
+# REQUIRES: cuda, cuda-runtime
+# RUN: %python %s | FileCheck %s
+"""Runs kernels of attn-gpu-pipeline on the GPU through libattn_cuda_runtime
+and compares them with the float64 numpy reference.
+
+Inputs are rounded to f16/bf16 first, so the reference sees exactly what the
+kernel reads; the tolerance covers the f16/bf16 rounding of P before P.V and
+of the output, and ex2.approx.
+"""
+
+import numpy as np
+
+from attn import reference
+from attn.gpu import CudaRuntime, compile_gpu
+from attn.runner import from_bf16_bits, to_bf16_bits
+
+CASES = [
+    # name, dtype, B, Hq, Hkv, Lq, Lkv, D, masks attr, numpy masks, out, lse
+    ("causal_gqa_bf16_d64", "bf16", 2, 8, 2, 256, 256, 64,
+     "{masks = [#attn.causal]}", [("causal",)], "bf16", False),
+    ("causal_gqa_bf16_d128", "bf16", 1, 4, 1, 200, 200, 128,
+     "{masks = [#attn.causal]}", [("causal",)], "bf16", False),
+    ("dense_f16_d128_ragged", "f16", 1, 2, 2, 100, 300, 128,
+     "{scale = 0.1}", [], "f32", True),
+    ("window_f16_d64_decode", "f16", 2, 4, 4, 17, 333, 64,
+     "{masks = [#attn.sliding_window<left = 100, right = 0>]}",
+     [("sliding_window", 100, 0)], "f16", True),
+]
+
+
+def storage(x, dtype):
+    if dtype == "bf16":
+        bits = to_bf16_bits(x)
+        return bits, from_bf16_bits(bits).astype(np.float64)
+    h = x.astype(np.float16)
+    return h, h.astype(np.float64)
+
+
+def module(case):
+    name, dt, B, Hq, Hkv, Lq, Lkv, D, attr, _, out, lse = case
+    t = lambda s, e: "tensor<%sx%s>" % ("x".join(map(str, s)), e)
+    qt, kt = t((B, Hq, Lq, D), dt), t((B, Hkv, Lkv, D), dt)
+    ot, lt = t((B, Hq, Lq, D), out), t((B, Hq, Lq), "f32")
+    res = "%s, %s" % (ot, lt) if lse else ot
+    names = "%o, %lse" if lse else "%o"
+    return """
+func.func @{name}(%q: {qt}, %k: {kt}, %v: {kt}) -> ({res}) {{
+  {names} = attn.attention ins(%q, %k, %v : {qt}, {kt}, {kt}) {attr} -> {res}
+  return {names} : {res}
+}}""".format(**locals())
+
+
+def main():
+    rt = CudaRuntime()
+    rng = np.random.default_rng(0)
+    for case in CASES:
+        name, dt, B, Hq, Hkv, Lq, Lkv, D, _, masks, out, lse = case
+        _, cubin = compile_gpu(module(case))
+        q, qr = storage(rng.standard_normal((B, Hq, Lq, D)), dt)
+        k, kr = storage(rng.standard_normal((B, Hkv, Lkv, D)), dt)
+        v, vr = storage(rng.standard_normal((B, Hkv, Lkv, D)), dt)
+        scale = 0.1 if "scale" in case[8] else None
+        ref_o, ref_lse = reference.attention(qr, kr, vr, scale=scale,
+                                             masks=masks)
+        out_np = {"f32": np.float32, "f16": np.float16,
+                  "bf16": np.uint16}[out]
+        o_host = np.zeros((B, Hq, Lq, D), out_np)
+        dq, dk, dv = rt.to_device(q), rt.to_device(k), rt.to_device(v)
+        do = rt.alloc(o_host.nbytes)
+        dl = rt.alloc(B * Hq * Lq * 4) if lse else None
+        rt.launch_attention(cubin, name + "_attn_0", B, Hq, Lq, D, 2,
+                            dq, dk, dv, do, dl)
+        rt.to_host(do, o_host)
+        got = (from_bf16_bits(o_host) if out == "bf16" else o_host)
+        err = np.max(np.abs(got.astype(np.float64) - ref_o))
+        line = "%s: max|O - ref| = %.2e %s" % (name, err,
+                                              "ok" if err < 2e-2 else "BAD")
+        if lse:
+            l_host = rt.to_host(dl, np.zeros((B, Hq, Lq), np.float32))
+            lerr = np.max(np.abs(l_host - ref_lse))
+            line += ", max|lse - ref| = %.2e %s" % (
+                lerr, "ok" if lerr < 1e-2 else "BAD")
+            rt.free(dl)
+        for p in (dq, dk, dv, do):
+            rt.free(p)
+        print(line)
+
+
+# CHECK: causal_gqa_bf16_d64: max|O - ref| = {{.*}} ok
+# CHECK: causal_gqa_bf16_d128: max|O - ref| = {{.*}} ok
+# CHECK: dense_f16_d128_ragged: max|O - ref| = {{.*}} ok, max|lse - ref| = {{.*}} ok
+# CHECK: window_f16_d64_decode: max|O - ref| = {{.*}} ok, max|lse - ref| = {{.*}} ok
+# CHECK-NOT: BAD
+if __name__ == "__main__":
+    main()

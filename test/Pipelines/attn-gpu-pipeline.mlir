@@ -1,0 +1,55 @@
+// RUN: attn-opt %s --attn-gpu-pipeline=format=isa | FileCheck %s
+// RUN: attn-opt %s --attn-gpu-kernel | attn-opt --attn-gpu-lower=format=isa | FileCheck %s
+// RUN: attn-opt %s --attn-gpu-pipeline=format=isa -o %t.mlir
+// RUN: %python -m attn.gpu extract %t.mlir %t.ptx | FileCheck %s --check-prefix=EXTRACT
+// RUN: FileCheck %s --input-file=%t.ptx --check-prefix=PTX --implicit-check-not=__nv_
+// RUN: attn-opt %s --attn-gpu-pipeline="chip=sm_80 format=isa" | FileCheck %s --check-prefix=SM80
+
+/// The GPU pipeline ends in a gpu.binary holding the kernels and host code
+/// in the LLVM dialect that allocates the result and launches the kernel on
+/// a stream; the two registered stages replay it. The PTX uses tensor cores
+/// (mma.sync m16n8k16 with f32 accumulation), cp.async and ldmatrix, and
+/// exp2 through ex2.approx: no libdevice function is referenced, so the PTX
+/// assembles whether or not MLIR finds libdevice.
+
+// CHECK: llvm.func @causal_gqa(
+// CHECK: llvm.call @mgpuStreamCreate()
+// CHECK: llvm.call @mgpuMemAlloc(
+// CHECK: gpu.launch_func <%{{.+}} : !llvm.ptr> @attn_kernels::@causal_gqa_attn_0
+// CHECK-SAME: dynamic_shared_memory_size
+// CHECK: llvm.call @mgpuStreamSynchronize(
+// CHECK: llvm.call @mgpuStreamDestroy(
+// CHECK: llvm.func @_mlir_ciface_causal_gqa(
+// CHECK: llvm.func @dense_f16_d128(
+// CHECK: gpu.binary @attn_kernels [#gpu.object<#nvvm.target<O = 3, chip = "sm_90", features = "+ptx80">
+// CHECK-SAME: assembly = "
+
+// EXTRACT: assembly: {{[0-9]+}} bytes
+
+// PTX: .target sm_90
+// PTX-LABEL: .visible .entry causal_gqa_attn_0(
+// PTX-COUNT-4: .param .u64 .ptr .align 1
+// PTX-DAG: cp.async.cg.shared.global
+// PTX-DAG: cp.async.commit_group
+// PTX-DAG: cp.async.wait_group
+// PTX-DAG: ldmatrix.sync.aligned.m8n8.x4.shared.b16
+// PTX-DAG: mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32
+// PTX-DAG: shfl.sync.bfly.b32
+// PTX-DAG: ex2.approx.ftz.f32
+// PTX-DAG: ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16
+// PTX-LABEL: .visible .entry dense_f16_d128_attn_0(
+// PTX: mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32
+
+// SM80: #nvvm.target<O = 3, chip = "sm_80", features = "+ptx70">
+// SM80-SAME: .target sm_80
+func.func @causal_gqa(%q: tensor<2x8x256x64xbf16>, %k: tensor<2x2x256x64xbf16>, %v: tensor<2x2x256x64xbf16>) -> tensor<2x8x256x64xbf16> {
+  %o = attn.attention ins(%q, %k, %v : tensor<2x8x256x64xbf16>, tensor<2x2x256x64xbf16>, tensor<2x2x256x64xbf16>)
+      {masks = [#attn.causal]} -> tensor<2x8x256x64xbf16>
+  return %o : tensor<2x8x256x64xbf16>
+}
+
+func.func @dense_f16_d128(%q: tensor<1x4x100x128xf16>, %k: tensor<1x4x200x128xf16>, %v: tensor<1x4x200x128xf16>) -> (tensor<1x4x100x128xf16>, tensor<1x4x100xf32>) {
+  %o, %lse = attn.attention ins(%q, %k, %v : tensor<1x4x100x128xf16>, tensor<1x4x200x128xf16>, tensor<1x4x200x128xf16>)
+      -> tensor<1x4x100x128xf16>, tensor<1x4x100xf32>
+  return %o, %lse : tensor<1x4x100x128xf16>, tensor<1x4x100xf32>
+}

@@ -1,0 +1,60 @@
+// REQUIRES: ptxas
+// RUN: attn-opt %s --attn-gpu-pipeline=format=isa -o %t.mlir
+// RUN: %python -m attn.gpu extract %t.mlir %t.ptx
+// RUN: %ptxas -arch=sm_90 -v %t.ptx -o %t.cubin 2>&1 | FileCheck %s
+// RUN: %python -m attn.gpu ptxas-report %t.ptx --arch sm_90 | FileCheck %s --check-prefix=REPORT
+// RUN: attn-opt %s --attn-gpu-pipeline -o %t.bin.mlir
+// RUN: FileCheck %s --input-file=%t.bin.mlir --check-prefix=BIN
+// RUN: %python -m attn.gpu extract %t.bin.mlir %t.cubin2 | FileCheck %s --check-prefix=CUBIN
+
+/// ptxas assembles the PTX of every kernel shape the GPU path supports for
+/// sm_90 with no register spills (the online-softmax state, the O
+/// accumulators and the Q fragments all stay in registers), and the default
+/// pipeline embeds a cubin (an ELF file) in the gpu.binary.
+
+// CHECK-DAG: Compiling entry function 'causal_bf16_d64_attn_0' for 'sm_90'
+// CHECK-DAG: Compiling entry function 'gqa_bf16_d128_attn_0' for 'sm_90'
+// CHECK-DAG: Compiling entry function 'window_f16_d64_lse_attn_0' for 'sm_90'
+// CHECK-DAG: Compiling entry function 'dense_f16_d128_attn_0' for 'sm_90'
+// CHECK-DAG: Compiling entry function 'dense_bf16_d96_attn_0' for 'sm_90'
+// CHECK-NOT: bytes spill stores, {{[1-9]}}
+// CHECK-NOT: {{[1-9][0-9]*}} bytes spill stores
+
+// REPORT: causal_bf16_d64_attn_0: registers={{[0-9]+}} spill_stores=0 spill_loads=0 stack=0
+// REPORT: dense_bf16_d96_attn_0: registers={{[0-9]+}} spill_stores=0 spill_loads=0 stack=0
+// REPORT: dense_f16_d128_attn_0: registers={{[0-9]+}} spill_stores=0 spill_loads=0 stack=0
+// REPORT: gqa_bf16_d128_attn_0: registers={{[0-9]+}} spill_stores=0 spill_loads=0 stack=0
+// REPORT: window_f16_d64_lse_attn_0: registers={{[0-9]+}} spill_stores=0 spill_loads=0 stack=0
+
+// BIN: gpu.binary @attn_kernels [#gpu.object<#nvvm.target<O = 3, chip = "sm_90", features = "+ptx80">, {{.*}}bin = "\7FELF
+// CUBIN: bin: {{[0-9]+}} bytes
+
+func.func @causal_bf16_d64(%q: tensor<1x8x1024x64xbf16>, %k: tensor<1x8x1024x64xbf16>, %v: tensor<1x8x1024x64xbf16>) -> tensor<1x8x1024x64xbf16> {
+  %o = attn.attention ins(%q, %k, %v : tensor<1x8x1024x64xbf16>, tensor<1x8x1024x64xbf16>, tensor<1x8x1024x64xbf16>)
+      {masks = [#attn.causal]} -> tensor<1x8x1024x64xbf16>
+  return %o : tensor<1x8x1024x64xbf16>
+}
+
+func.func @gqa_bf16_d128(%q: tensor<2x32x512x128xbf16>, %k: tensor<2x8x512x128xbf16>, %v: tensor<2x8x512x128xbf16>) -> tensor<2x32x512x128xbf16> {
+  %o = attn.attention ins(%q, %k, %v : tensor<2x32x512x128xbf16>, tensor<2x8x512x128xbf16>, tensor<2x8x512x128xbf16>)
+      {masks = [#attn.causal]} -> tensor<2x32x512x128xbf16>
+  return %o : tensor<2x32x512x128xbf16>
+}
+
+func.func @window_f16_d64_lse(%q: tensor<1x4x300x64xf16>, %k: tensor<1x4x300x64xf16>, %v: tensor<1x4x300x64xf16>) -> (tensor<1x4x300x64xf32>, tensor<1x4x300xf32>) {
+  %o, %lse = attn.attention ins(%q, %k, %v : tensor<1x4x300x64xf16>, tensor<1x4x300x64xf16>, tensor<1x4x300x64xf16>)
+      {masks = [#attn.sliding_window<left = 100, right = 0>]} -> tensor<1x4x300x64xf32>, tensor<1x4x300xf32>
+  return %o, %lse : tensor<1x4x300x64xf32>, tensor<1x4x300xf32>
+}
+
+func.func @dense_f16_d128(%q: tensor<1x4x100x128xf16>, %k: tensor<1x4x200x128xf16>, %v: tensor<1x4x200x128xf16>) -> tensor<1x4x100x128xf16> {
+  %o = attn.attention ins(%q, %k, %v : tensor<1x4x100x128xf16>, tensor<1x4x200x128xf16>, tensor<1x4x200x128xf16>)
+      -> tensor<1x4x100x128xf16>
+  return %o : tensor<1x4x100x128xf16>
+}
+
+func.func @dense_bf16_d96(%q: tensor<1x4x256x96xbf16>, %k: tensor<1x4x256x96xbf16>, %v: tensor<1x4x256x96xbf16>) -> tensor<1x4x256x96xbf16> {
+  %o = attn.attention ins(%q, %k, %v : tensor<1x4x256x96xbf16>, tensor<1x4x256x96xbf16>, tensor<1x4x256x96xbf16>)
+      -> tensor<1x4x256x96xbf16>
+  return %o : tensor<1x4x256x96xbf16>
+}
