@@ -38,8 +38,8 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
-#include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/Matchers.h"
 #include "mlir/IR/SymbolTable.h"
 #include "mlir/Transforms/RegionUtils.h"
@@ -518,8 +518,8 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
   Value qSeg[2], qSegLo, qSegHi;
   if (qSegIds) {
     for (int64_t h = 0; h < 2; ++h)
-      qSeg[h] = memref::LoadOp::create(b, loc, qSegIds,
-                                       ValueRange{bi, rowRead[h]});
+      qSeg[h] =
+          memref::LoadOp::create(b, loc, qSegIds, ValueRange{bi, rowRead[h]});
     std::tie(qSegLo, qSegHi) = segmentRange(qSegIds, q0, Lq);
   }
 
@@ -554,162 +554,169 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
     // The tile's work: S, masks, online softmax, P.V; returns the new loop
     // state (acc..., m0, m1, l0, l1).
     auto tileBody = [&]() -> SmallVector<Value> {
-    // S = Q . K^T: s[n][0..3] for the 8 key blocks of 8.
-    SmallVector<SmallVector<Value, 4>> s(nS, SmallVector<Value, 4>(4, zero));
-    for (int64_t n = 0; n < nS; ++n) {
-      for (int64_t kp = 0; kp < D / 32; ++kp) {
-        Value f = ldmatrix(
-            ks, {buf, add(lane8, n * 8), add(mul(lane8Hi, 8), kp * 32)}, false);
-        Value b0[2] = {mmaOperand(f, 0), mmaOperand(f, 1)};
-        Value b1[2] = {mmaOperand(f, 2), mmaOperand(f, 3)};
-        mma(qFrag[2 * kp], b0, s[n]);
-        mma(qFrag[2 * kp + 1], b1, s[n]);
+      // S = Q . K^T: s[n][0..3] for the 8 key blocks of 8.
+      SmallVector<SmallVector<Value, 4>> s(nS, SmallVector<Value, 4>(4, zero));
+      for (int64_t n = 0; n < nS; ++n) {
+        for (int64_t kp = 0; kp < D / 32; ++kp) {
+          Value f = ldmatrix(
+              ks, {buf, add(lane8, n * 8), add(mul(lane8Hi, 8), kp * 32)},
+              false);
+          Value b0[2] = {mmaOperand(f, 0), mmaOperand(f, 1)};
+          Value b1[2] = {mmaOperand(f, 2), mmaOperand(f, 3)};
+          mma(qFrag[2 * kp], b0, s[n]);
+          mma(qFrag[2 * kp + 1], b1, s[n]);
+        }
       }
-    }
-    Value kBase = add(k0, colInQuad);
-    // Key of accumulator register r of block n, and the same clamped into
-    // [0, Lkv) for reads.
-    auto keyOf = [&](int64_t n, int64_t r) { return add(kBase, n * 8 + r % 2); };
-    auto keyRead = [&](Value key) {
-      return Lkv % kGPUKeyTile != 0 ? minsi(key, idx(Lkv - 1)) : key;
-    };
-    if (!modScore && !alwaysPartial) {
-      Value scale = f32c(scaleLog2);
-      for (auto &blk : s)
-        for (Value &x : blk)
-          x = arith::MulFOp::create(b, loc, x, scale);
-    } else if (!alwaysPartial) {
-      // Score modifiers apply to every tile, full ones included.
-      for (int64_t n = 0; n < nS; ++n)
-        for (int64_t r = 0; r < 4; ++r)
-          s[n][r] = score(s[n][r], rowRead[r / 2], keyRead(keyOf(n, r)),
-                          Value(), Value());
-    }
-
-    // The masked scores of the tile (and, with alwaysPartial, the whole
-    // score semantics, segment ids and mask_mod included).
-    auto maskedScores = [&]() {
-      SmallVector<Value> masked;
-      Value kvSeg[nS][2];
-      if (qSegIds)
+      Value kBase = add(k0, colInQuad);
+      // Key of accumulator register r of block n, and the same clamped into
+      // [0, Lkv) for reads.
+      auto keyOf = [&](int64_t n, int64_t r) {
+        return add(kBase, n * 8 + r % 2);
+      };
+      auto keyRead = [&](Value key) {
+        return Lkv % kGPUKeyTile != 0 ? minsi(key, idx(Lkv - 1)) : key;
+      };
+      if (!modScore && !alwaysPartial) {
+        Value scale = f32c(scaleLog2);
+        for (auto &blk : s)
+          for (Value &x : blk)
+            x = arith::MulFOp::create(b, loc, x, scale);
+      } else if (!alwaysPartial) {
+        // Score modifiers apply to every tile, full ones included.
         for (int64_t n = 0; n < nS; ++n)
-          for (int64_t e = 0; e < 2; ++e)
-            kvSeg[n][e] = memref::LoadOp::create(
-                b, loc, kvSegIds, ValueRange{bi, keyRead(keyOf(n, e))});
-      for (int64_t n = 0; n < nS; ++n) {
-        for (int64_t r = 0; r < 4; ++r) {
-          Value key = keyOf(n, r);
-          Value val = s[n][r];
-          if (alwaysPartial)
-            val = score(val, rowRead[r / 2], keyRead(key),
-                        qSegIds ? qSeg[r / 2] : Value(),
-                        qSegIds ? kvSeg[n][r % 2] : Value());
-          // Keys past Lkv exist only when Lkv is not a multiple of 64.
-          Value keep;
-          if (Lkv % kGPUKeyTile != 0)
-            keep = cmpi(arith::CmpIPredicate::slt, key, idx(Lkv));
-          for (StructuredMaskAttrInterface term : terms) {
-            Value p = term.buildPredicate(b, loc, rowA[r / 2], key);
-            keep = keep ? arith::AndIOp::create(b, loc, keep, p).getResult()
-                        : p;
+          for (int64_t r = 0; r < 4; ++r)
+            s[n][r] = score(s[n][r], rowRead[r / 2], keyRead(keyOf(n, r)),
+                            Value(), Value());
+      }
+
+      // The masked scores of the tile (and, with alwaysPartial, the whole
+      // score semantics, segment ids and mask_mod included).
+      auto maskedScores = [&]() {
+        SmallVector<Value> masked;
+        Value kvSeg[nS][2];
+        if (qSegIds)
+          for (int64_t n = 0; n < nS; ++n)
+            for (int64_t e = 0; e < 2; ++e)
+              kvSeg[n][e] = memref::LoadOp::create(
+                  b, loc, kvSegIds, ValueRange{bi, keyRead(keyOf(n, e))});
+        for (int64_t n = 0; n < nS; ++n) {
+          for (int64_t r = 0; r < 4; ++r) {
+            Value key = keyOf(n, r);
+            Value val = s[n][r];
+            if (alwaysPartial)
+              val = score(val, rowRead[r / 2], keyRead(key),
+                          qSegIds ? qSeg[r / 2] : Value(),
+                          qSegIds ? kvSeg[n][r % 2] : Value());
+            // Keys past Lkv exist only when Lkv is not a multiple of 64.
+            Value keep;
+            if (Lkv % kGPUKeyTile != 0)
+              keep = cmpi(arith::CmpIPredicate::slt, key, idx(Lkv));
+            for (StructuredMaskAttrInterface term : terms) {
+              Value p = term.buildPredicate(b, loc, rowA[r / 2], key);
+              keep =
+                  keep ? arith::AndIOp::create(b, loc, keep, p).getResult() : p;
+            }
+            masked.push_back(
+                keep ? arith::SelectOp::create(b, loc, keep, val, negInf)
+                           .getResult()
+                     : val);
           }
-          masked.push_back(
-              keep ? arith::SelectOp::create(b, loc, keep, val, negInf)
-                         .getResult()
-                   : val);
         }
+        return masked;
+      };
+
+      // Masks only on tiles not proven full.
+      if (alwaysPartial) {
+        SmallVector<Value> masked = maskedScores();
+        for (int64_t n = 0; n < nS; ++n)
+          for (int64_t r = 0; r < 4; ++r)
+            s[n][r] = masked[n * 4 + r];
+      } else {
+        Value full =
+            cmpi(arith::CmpIPredicate::sle, add(k0, kGPUKeyTile), idx(Lkv));
+        for (StructuredMaskAttrInterface term : terms)
+          full = arith::AndIOp::create(
+              b, loc, full,
+              term.buildTileIsFull(b, loc, qLoA, qHiA, k0,
+                                   add(k0, kGPUKeyTile - 1)));
+        SmallVector<Type> sTypes(nS * 4, f32);
+        SmallVector<Value> flat;
+        for (auto &blk : s)
+          flat.append(blk.begin(), blk.end());
+        auto ifFull = scf::IfOp::create(
+            b, loc, full,
+            [&](OpBuilder &tb, Location tl) {
+              scf::YieldOp::create(tb, tl, flat);
+            },
+            [&](OpBuilder &eb, Location el) {
+              OpBuilder::InsertionGuard g(b);
+              b.setInsertionPoint(eb.getInsertionBlock(),
+                                  eb.getInsertionPoint());
+              scf::YieldOp::create(b, loc, maskedScores());
+            });
+        for (int64_t n = 0; n < nS; ++n)
+          for (int64_t r = 0; r < 4; ++r)
+            s[n][r] = ifFull.getResult(n * 4 + r);
       }
-      return masked;
-    };
 
-    // Masks only on tiles not proven full.
-    if (alwaysPartial) {
-      SmallVector<Value> masked = maskedScores();
-      for (int64_t n = 0; n < nS; ++n)
-        for (int64_t r = 0; r < 4; ++r)
-          s[n][r] = masked[n * 4 + r];
-    } else {
-    Value full =
-        cmpi(arith::CmpIPredicate::sle, add(k0, kGPUKeyTile), idx(Lkv));
-    for (StructuredMaskAttrInterface term : terms)
-      full =
-          arith::AndIOp::create(b, loc, full,
-                                term.buildTileIsFull(b, loc, qLoA, qHiA, k0,
-                                                     add(k0, kGPUKeyTile - 1)));
-    SmallVector<Type> sTypes(nS * 4, f32);
-    SmallVector<Value> flat;
-    for (auto &blk : s)
-      flat.append(blk.begin(), blk.end());
-    auto ifFull = scf::IfOp::create(
-        b, loc, full,
-        [&](OpBuilder &tb, Location tl) { scf::YieldOp::create(tb, tl, flat); },
-        [&](OpBuilder &eb, Location el) {
-          OpBuilder::InsertionGuard g(b);
-          b.setInsertionPoint(eb.getInsertionBlock(), eb.getInsertionPoint());
-          scf::YieldOp::create(b, loc, maskedScores());
-        });
-    for (int64_t n = 0; n < nS; ++n)
-      for (int64_t r = 0; r < 4; ++r)
-        s[n][r] = ifFull.getResult(n * 4 + r);
-    }
-
-    // Online softmax, per thread row h (registers 2h, 2h + 1 of a block).
-    SmallVector<Value> yields(nOut * 4);
-    Value mNew[2], lNew[2];
-    for (int64_t h = 0; h < 2; ++h) {
-      Value mx = negInf;
-      for (int64_t n = 0; n < nS; ++n)
-        mx = fmax(mx, fmax(s[n][2 * h], s[n][2 * h + 1]));
-      mx = fmax(mx, shuffleXor(mx, 1));
-      mx = fmax(mx, shuffleXor(mx, 2));
-      mNew[h] = fmax(mOld[h], mx);
-      Value isEmpty = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ,
-                                            mNew[h], negInf);
-      Value mUse = arith::SelectOp::create(b, loc, isEmpty, zero, mNew[h]);
-      Value alpha =
-          exp2(arith::SubFOp::create(b, loc, mOld[h], mUse).getResult());
-      Value sum = zero;
-      for (int64_t n = 0; n < nS; ++n) {
-        for (int64_t e = 0; e < 2; ++e) {
-          Value &x = s[n][2 * h + e];
-          x = exp2(arith::SubFOp::create(b, loc, x, mUse).getResult());
-          sum = arith::AddFOp::create(b, loc, sum, x);
+      // Online softmax, per thread row h (registers 2h, 2h + 1 of a block).
+      SmallVector<Value> yields(nOut * 4);
+      Value mNew[2], lNew[2];
+      for (int64_t h = 0; h < 2; ++h) {
+        Value mx = negInf;
+        for (int64_t n = 0; n < nS; ++n)
+          mx = fmax(mx, fmax(s[n][2 * h], s[n][2 * h + 1]));
+        mx = fmax(mx, shuffleXor(mx, 1));
+        mx = fmax(mx, shuffleXor(mx, 2));
+        mNew[h] = fmax(mOld[h], mx);
+        Value isEmpty = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ,
+                                              mNew[h], negInf);
+        Value mUse = arith::SelectOp::create(b, loc, isEmpty, zero, mNew[h]);
+        Value alpha =
+            exp2(arith::SubFOp::create(b, loc, mOld[h], mUse).getResult());
+        Value sum = zero;
+        for (int64_t n = 0; n < nS; ++n) {
+          for (int64_t e = 0; e < 2; ++e) {
+            Value &x = s[n][2 * h + e];
+            x = exp2(arith::SubFOp::create(b, loc, x, mUse).getResult());
+            sum = arith::AddFOp::create(b, loc, sum, x);
+          }
         }
+        lNew[h] = arith::AddFOp::create(
+            b, loc, arith::MulFOp::create(b, loc, lOld[h], alpha), sum);
+        for (int64_t n = 0; n < nOut; ++n)
+          for (int64_t e = 0; e < 2; ++e) {
+            Value &a = acc[n * 4 + 2 * h + e];
+            a = arith::MulFOp::create(b, loc, a, alpha);
+          }
       }
-      lNew[h] = arith::AddFOp::create(
-          b, loc, arith::MulFOp::create(b, loc, lOld[h], alpha), sum);
-      for (int64_t n = 0; n < nOut; ++n)
-        for (int64_t e = 0; e < 2; ++e) {
-          Value &a = acc[n * 4 + 2 * h + e];
-          a = arith::MulFOp::create(b, loc, a, alpha);
-        }
-    }
 
-    // P as A operands: k-step j covers key blocks 2j and 2j + 1.
-    SmallVector<SmallVector<Value, 4>> pFrag;
-    for (int64_t j = 0; j < nS / 2; ++j) {
-      pFrag.push_back({packPair(s[2 * j][0], s[2 * j][1]),
-                       packPair(s[2 * j][2], s[2 * j][3]),
-                       packPair(s[2 * j + 1][0], s[2 * j + 1][1]),
-                       packPair(s[2 * j + 1][2], s[2 * j + 1][3])});
-    }
-
-    // O += P . V; V fragments through ldmatrix.trans.
-    for (int64_t n2 = 0; n2 < D / 16; ++n2) {
+      // P as A operands: k-step j covers key blocks 2j and 2j + 1.
+      SmallVector<SmallVector<Value, 4>> pFrag;
       for (int64_t j = 0; j < nS / 2; ++j) {
-        Value row = add(add(lane8, mul(remu(lane8Hi, 2), 8)), j * 16);
-        Value f = ldmatrix(vs, {buf, row, add(mul(laneHi, 8), n2 * 16)}, true);
-        Value b0[2] = {mmaOperand(f, 0), mmaOperand(f, 1)};
-        Value b1[2] = {mmaOperand(f, 2), mmaOperand(f, 3)};
-        mma(pFrag[j], b0, MutableArrayRef<Value>(acc).slice(2 * n2 * 4, 4));
-        mma(pFrag[j], b1,
-            MutableArrayRef<Value>(acc).slice((2 * n2 + 1) * 4, 4));
+        pFrag.push_back({packPair(s[2 * j][0], s[2 * j][1]),
+                         packPair(s[2 * j][2], s[2 * j][3]),
+                         packPair(s[2 * j + 1][0], s[2 * j + 1][1]),
+                         packPair(s[2 * j + 1][2], s[2 * j + 1][3])});
       }
-    }
-    for (int64_t i = 0; i < nOut * 4; ++i)
-      yields[i] = acc[i];
-    yields.append({mNew[0], mNew[1], lNew[0], lNew[1]});
-    return yields;
+
+      // O += P . V; V fragments through ldmatrix.trans.
+      for (int64_t n2 = 0; n2 < D / 16; ++n2) {
+        for (int64_t j = 0; j < nS / 2; ++j) {
+          Value row = add(add(lane8, mul(remu(lane8Hi, 2), 8)), j * 16);
+          Value f =
+              ldmatrix(vs, {buf, row, add(mul(laneHi, 8), n2 * 16)}, true);
+          Value b0[2] = {mmaOperand(f, 0), mmaOperand(f, 1)};
+          Value b1[2] = {mmaOperand(f, 2), mmaOperand(f, 3)};
+          mma(pFrag[j], b0, MutableArrayRef<Value>(acc).slice(2 * n2 * 4, 4));
+          mma(pFrag[j], b1,
+              MutableArrayRef<Value>(acc).slice((2 * n2 + 1) * 4, 4));
+        }
+      }
+      for (int64_t i = 0; i < nOut * 4; ++i)
+        yields[i] = acc[i];
+      yields.append({mNew[0], mNew[1], lNew[0], lNew[1]});
+      return yields;
     };
 
     SmallVector<Value> state;
