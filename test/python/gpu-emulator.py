@@ -42,7 +42,8 @@ CASES = [
 ]
 
 # Score modifiers, document masks and sinks: the same tuple plus a feature
-# dict (keys alibi, softcap, segments = "sorted" | "random", sinks, mask_mod).
+# dict (keys alibi, softcap, segments = "sorted" | "random", seg_type (the
+# ids' element type, i32 by default), sinks, mask_mod).
 FEATURE_CASES = [
     ("alibi_causal", "bf16", 1, 4, 2, 100, 150, 64,
      "{masks = [#attn.causal]}", [("causal",)], "f32", True,
@@ -58,9 +59,13 @@ FEATURE_CASES = [
     ("document_causal_lse", "f16", 1, 2, 2, 150, 150, 64,
      "{masks = [#attn.causal]}", [("causal",)], "f32", True,
      {"segments": "sorted"}),
-    ("document_unsorted", "bf16", 1, 1, 1, 100, 130, 64, "", [], "f32",
-     True, {"segments": "random"}),
+    ("document_unsorted_i16", "bf16", 1, 1, 1, 100, 130, 64, "", [], "f32",
+     True, {"segments": "random", "seg_type": "i16"}),
     ("sinks_causal", "bf16", 1, 4, 2, 100, 100, 64,
+     "{masks = [#attn.causal]}", [("causal",)], "f32", True,
+     {"sinks": True}),
+    # Lq > Lkv causal: the first 60 rows keep no key (O = 0, lse = sink).
+    ("sinks_empty_rows", "f16", 1, 2, 2, 100, 40, 64,
      "{masks = [#attn.causal]}", [("causal",)], "f32", True,
      {"sinks": True}),
     ("mask_mod_causal", "f16", 1, 1, 1, 96, 160, 64,
@@ -106,7 +111,8 @@ def module(case):
         attr = "{%s}" % ", ".join(
             x for x in (inner, "softcap = %r" % feat["softcap"]) if x)
     if feat.get("segments"):
-        qst, kst = t((B, Lq), "i32"), t((B, Lkv), "i32")
+        st = feat.get("seg_type", "i32")
+        qst, kst = t((B, Lq), st), t((B, Lkv), st)
         params += ", %%qs: %s, %%ks: %s" % (qst, kst)
         operands += " segment_ids(%%qs, %%ks : %s, %s)" % (qst, kst)
     if feat.get("sinks"):
@@ -265,8 +271,9 @@ def alibi_sub(text):
 # CHECK: softcap_alibi_window: max|O - ref| = {{.*}} ok
 # CHECK: document: max|O - ref| = {{.*}} ok
 # CHECK: document_causal_lse: max|O - ref| = {{.*}} ok, max|lse - ref| = {{.*}} ok
-# CHECK: document_unsorted: max|O - ref| = {{.*}} ok, max|lse - ref| = {{.*}} ok
+# CHECK: document_unsorted_i16: max|O - ref| = {{.*}} ok, max|lse - ref| = {{.*}} ok
 # CHECK: sinks_causal: max|O - ref| = {{.*}} ok, max|lse - ref| = {{.*}} ok
+# CHECK: sinks_empty_rows: max|O - ref| = {{.*}} ok, max|lse - ref| = {{.*}} ok
 # CHECK: mask_mod_causal: max|O - ref| = {{.*}} ok, max|lse - ref| = {{.*}} ok
 # CHECK: mutant V fragments without ldmatrix.trans: caught
 # CHECK: mutant causal diagonal dropped (sle -> slt): caught

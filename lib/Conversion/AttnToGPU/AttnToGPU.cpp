@@ -351,21 +351,27 @@ struct KernelBuilder {
     return vector::ExtractOp::create(b, loc, asInt, ArrayRef<int64_t>{0});
   }
 
-  /// (min, max) of the segment ids `ids[bi, start : min(start + 64, len)]`,
-  /// the same for every thread.
+  /// (min, max) of the segment ids `ids[bi, start : min(start + 64, len)]`
+  /// (start < len), the same in every thread: each warp reads the 64 ids
+  /// two per lane (positions past the end clamped to the last id, which is
+  /// in the range) and reduces them with five xor shuffles each.
   std::pair<Value, Value> segmentRange(Value ids, Value start, int64_t len) {
-    Value end = minsi(add(start, kGPUKeyTile), idx(len));
-    Value first = memref::LoadOp::create(b, loc, ids, ValueRange{bi, start});
-    auto loop = scf::ForOp::create(
-        b, loc, add(start, 1), end, idx(1), ValueRange{first, first},
-        [&](OpBuilder &lb, Location l, Value i, ValueRange mm) {
-          Value x = memref::LoadOp::create(lb, l, ids, ValueRange{bi, i});
-          scf::YieldOp::create(
-              lb, l,
-              ValueRange{arith::MinSIOp::create(lb, l, mm[0], x),
-                         arith::MaxSIOp::create(lb, l, mm[1], x)});
-        });
-    return {loop.getResult(0), loop.getResult(1)};
+    Value lo, hi;
+    for (int64_t i = 0; i < kGPUKeyTile / 32; ++i) {
+      Value pos = minsi(add(add(start, lane), i * 32), idx(len - 1));
+      Value x = memref::LoadOp::create(b, loc, ids, ValueRange{bi, pos});
+      // Shuffles move 32 or 64 bits: narrower ids are sign-extended (the
+      // ranges are only compared with each other).
+      if (x.getType().getIntOrFloatBitWidth() < 32)
+        x = arith::ExtSIOp::create(b, loc, i32, x);
+      lo = lo ? arith::MinSIOp::create(b, loc, lo, x).getResult() : x;
+      hi = hi ? arith::MaxSIOp::create(b, loc, hi, x).getResult() : x;
+    }
+    for (int32_t offset = 1; offset < 32; offset *= 2) {
+      lo = arith::MinSIOp::create(b, loc, lo, shuffleXor(lo, offset));
+      hi = arith::MaxSIOp::create(b, loc, hi, shuffleXor(hi, offset));
+    }
+    return {lo, hi};
   }
 
   /// The score of dot product `dot` at raw (row, key) (in bounds) by the

@@ -183,22 +183,30 @@ func.func @alibi_softcap(%q: tensor<1x4x128x64xbf16>, %k: tensor<1x4x128x64xbf16
 // -----
 
 /// Document mask: the segment ids are kernel arguments; the query tile's
-/// id range is computed once, each key tile's range before its work, and a
-/// tile whose range misses the query tile's is skipped (the loop state
-/// passes through); every other tile compares ids per score (no full-tile
-/// branch).
+/// id range is computed once, each key tile's range before its work (two
+/// loads per lane and five xor shuffles each for min and max), and a tile
+/// whose range misses the query tile's is skipped (the loop state passes
+/// through); every other tile compares ids per score (no full-tile branch).
 
 // CHECK-LABEL: gpu.func @document_attn_0(
 // CHECK-SAME: %[[QSA:[^:]+]]: memref<2x256xi32>, %[[KSA:[^:]+]]: memref<2x256xi32>)
-// CHECK: %[[QLO:.+]]:2 = scf.for {{.*}} -> (i32, i32)
 // CHECK: memref.load %[[QSA]]
+// CHECK: memref.load %[[QSA]]
+// CHECK: gpu.shuffle  xor %{{.+}}, %c16_i32, %c32_i32 : i32
+// CHECK: %[[QLO:.+]] = arith.minsi %{{.+}}, %{{.+}} : i32
+// CHECK: gpu.shuffle  xor %{{.+}}, %c16_i32, %c32_i32 : i32
+// CHECK: %[[QHI:.+]] = arith.maxsi %{{.+}}, %{{.+}} : i32
 // CHECK: scf.for %{{.+}} = {{.*}} iter_args({{.*}}) -> (f32,
 // CHECK: nvgpu.device_async_wait %{{.+}} {numGroups = 1 : i32}
 // CHECK: gpu.barrier
-// CHECK: %[[KLO:.+]]:2 = scf.for {{.*}} -> (i32, i32)
 // CHECK: memref.load %[[KSA]]
-// CHECK: %[[A:.+]] = arith.cmpi sle, %[[KLO]]#0, %[[QLO]]#1 : i32
-// CHECK: %[[B:.+]] = arith.cmpi sle, %[[QLO]]#0, %[[KLO]]#1 : i32
+// CHECK: memref.load %[[KSA]]
+// CHECK: gpu.shuffle  xor %{{.+}}, %c16_i32, %c32_i32 : i32
+// CHECK: %[[KLO:.+]] = arith.minsi %{{.+}}, %{{.+}} : i32
+// CHECK: gpu.shuffle  xor %{{.+}}, %c16_i32, %c32_i32 : i32
+// CHECK: %[[KHI:.+]] = arith.maxsi %{{.+}}, %{{.+}} : i32
+// CHECK: %[[A:.+]] = arith.cmpi sle, %[[KLO]], %[[QHI]] : i32
+// CHECK: %[[B:.+]] = arith.cmpi sle, %[[QLO]], %[[KHI]] : i32
 // CHECK: %[[MEETS:.+]] = arith.andi %[[A]], %[[B]] : i1
 // CHECK: %[[ST:.+]]:36 = scf.if %[[MEETS]] -> (f32,
 // CHECK-NOT: scf.if
