@@ -5,8 +5,9 @@ to carry to a GPU machine that has PyTorch but no MLIR:
     python3 bench/gpu/prepare.py OUT_DIR [--chip sm_90]
 
 OUT_DIR receives one cubin per configuration, manifest.json (shapes, masks,
-kernel names, launch ABI) and a copy of libattn_cuda_runtime.so. Then, on
-the GPU machine: python3 bench/gpu/bench_attn.py OUT_DIR.
+variants (plain, ALiBi, softcap 50, document mask), kernel names and the
+kernel arguments after Q, K, V, O) and a copy of libattn_cuda_runtime.so.
+Then, on the GPU machine: python3 bench/gpu/bench_attn.py OUT_DIR.
 """
 
 import argparse
@@ -21,24 +22,66 @@ sys.path.insert(0, os.path.join(HERE, "..", "..", "python"))
 from attn.gpu import compile_gpu  # noqa: E402
 from attn.runner import build_dir  # noqa: E402
 
-# name, dtype, B, Hq, Hkv, L, D, mask ("none" | "causal")
+# name, dtype, B, Hq, Hkv, L, D, mask ("none" | "causal"), variant:
+#   ""          plain
+#   "alibi"     score_mod s + slope[h] * (j - i), slopes a captured tensor
+#   "softcap50" softcap = 50 (50 tanh(s / 50))
+#   "document"  segment_ids(q_ids, kv_ids): keep where the ids are equal
 CONFIGS = [
-    ("mha_causal_d64_2k", "bf16", 4, 16, 16, 2048, 64, "causal"),
-    ("mha_causal_d128_4k", "bf16", 2, 16, 16, 4096, 128, "causal"),
-    ("gqa_causal_d128_8k", "bf16", 1, 32, 8, 8192, 128, "causal"),
-    ("mha_dense_d128_2k", "bf16", 4, 16, 16, 2048, 128, "none"),
-    ("mha_dense_d64_1k_f16", "f16", 8, 16, 16, 1024, 64, "none"),
+    ("mha_causal_d64_2k", "bf16", 4, 16, 16, 2048, 64, "causal", ""),
+    ("mha_causal_d128_4k", "bf16", 2, 16, 16, 4096, 128, "causal", ""),
+    ("gqa_causal_d128_8k", "bf16", 1, 32, 8, 8192, 128, "causal", ""),
+    ("mha_dense_d128_2k", "bf16", 4, 16, 16, 2048, 128, "none", ""),
+    ("mha_dense_d64_1k_f16", "f16", 8, 16, 16, 1024, 64, "none", ""),
+    ("alibi_causal_d128_2k", "bf16", 4, 16, 16, 2048, 128, "causal", "alibi"),
+    ("softcap50_causal_d128_2k", "bf16", 4, 16, 16, 2048, 128, "causal",
+     "softcap50"),
+    ("softcap50_dense_d64_2k", "bf16", 4, 16, 16, 2048, 64, "none",
+     "softcap50"),
+    ("document_causal_d128_4k", "bf16", 2, 16, 16, 4096, 128, "causal",
+     "document"),
+    ("document_d64_8k", "bf16", 1, 16, 16, 8192, 64, "none", "document"),
 ]
 
+ALIBI = """
+      score_mod {
+      ^bb0(%%s: f32, %%b: index, %%h: index, %%i: index, %%j: index):
+        %%slope = tensor.extract %%slopes[%%h] : tensor<%dxf32>
+        %%d = arith.subi %%j, %%i : index
+        %%di = arith.index_cast %%d : index to i64
+        %%df = arith.sitofp %%di : i64 to f32
+        %%bias = arith.mulf %%slope, %%df : f32
+        %%r = arith.addf %%s, %%bias : f32
+        attn.yield %%r : f32
+      }"""
 
-def module(name, dt, B, Hq, Hkv, L, D, mask):
+
+def module(name, dt, B, Hq, Hkv, L, D, mask, variant):
     qt = "tensor<%dx%dx%dx%dx%s>" % (B, Hq, L, D, dt)
     kt = "tensor<%dx%dx%dx%dx%s>" % (B, Hkv, L, D, dt)
-    attr = "{masks = [#attn.causal]}" if mask == "causal" else ""
-    return ("func.func @%s(%%q: %s, %%k: %s, %%v: %s) -> %s {\n"
-            "  %%o = attn.attention ins(%%q, %%k, %%v : %s, %s, %s) %s -> %s\n"
-            "  return %%o : %s\n}\n" % (name, qt, kt, kt, qt, qt, kt, kt, attr,
-                                       qt, qt))
+    attrs = ["masks = [#attn.causal]"] if mask == "causal" else []
+    params, operands, region = "", "", ""
+    if variant == "softcap50":
+        attrs.append("softcap = 50.0")
+    elif variant == "alibi":
+        params = ", %%slopes: tensor<%dxf32>" % Hq
+        region = ALIBI % Hq
+    elif variant == "document":
+        it = "tensor<%dx%dxi32>" % (B, L)
+        params = ", %%qs: %s, %%ks: %s" % (it, it)
+        operands = " segment_ids(%%qs, %%ks : %s, %s)" % (it, it)
+    attr = "{%s}" % ", ".join(attrs) if attrs else ""
+    return ("func.func @%s(%%q: %s, %%k: %s, %%v: %s%s) -> %s {\n"
+            "  %%o = attn.attention ins(%%q, %%k, %%v : %s, %s, %s)%s %s -> %s%s\n"
+            "  return %%o : %s\n}\n" % (name, qt, kt, kt, params, qt, qt, kt,
+                                       kt, operands, attr, qt, region, qt))
+
+
+def extra_args(variant):
+    """Kernel arguments after (Q, K, V, O), in convert-attn-to-gpu's order."""
+    return {"alibi": ["slopes"], "document": ["q_segment_ids",
+                                               "kv_segment_ids"]}.get(
+                                                   variant, [])
 
 
 def main():
@@ -49,13 +92,14 @@ def main():
     os.makedirs(args.out, exist_ok=True)
     manifest = {"chip": args.chip, "configs": []}
     for cfg in CONFIGS:
-        name, dt, B, Hq, Hkv, L, D, mask = cfg
+        name, dt, B, Hq, Hkv, L, D, mask, variant = cfg
         _, cubin = compile_gpu(module(*cfg), chip=args.chip)
         with open(os.path.join(args.out, name + ".cubin"), "wb") as f:
             f.write(cubin)
         manifest["configs"].append(dict(
             name=name, dtype=dt, batch=B, q_heads=Hq, kv_heads=Hkv, seq=L,
-            head_dim=D, mask=mask, kernel=name + "_attn_0",
+            head_dim=D, mask=mask, variant=variant,
+            extra_args=extra_args(variant), kernel=name + "_attn_0",
             cubin=name + ".cubin"))
         print("compiled", name, len(cubin), "bytes")
     shutil.copy(os.path.join(build_dir(), "lib", "libattn_cuda_runtime.so"),

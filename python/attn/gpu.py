@@ -149,6 +149,10 @@ class CudaRuntime:
         lib.attnCudaLaunchAttention.restype = ctypes.c_int
         lib.attnCudaLaunchAttention.argtypes = (
             [vp, ctypes.c_char_p] + [ctypes.c_int64] * 5 + [vp] * 6)
+        lib.attnCudaLaunch.restype = ctypes.c_int
+        lib.attnCudaLaunch.argtypes = (
+            [vp, ctypes.c_char_p] + [ctypes.c_uint32] * 7 +
+            [vp, ctypes.POINTER(vp), ctypes.c_int])
         self.lib = lib
 
     def to_device(self, array):
@@ -168,11 +172,25 @@ class CudaRuntime:
 
     def launch_attention(self, image, kernel, batch, q_heads, q_len,
                          head_dim, elt_bytes, q, k, v, o, lse=None,
-                         stream=None):
+                         stream=None, extra=()):
+        """`extra`: device pointers after O[, LSE] (segment ids, sinks,
+        captured tensors, in convert-attn-to-gpu's order)."""
         buf = ctypes.create_string_buffer(image, len(image))
-        rc = self.lib.attnCudaLaunchAttention(
-            buf, kernel.encode(), batch, q_heads, q_len, head_dim, elt_bytes,
-            q, k, v, o, lse, stream)
+        if extra:
+            ptrs = [q, k, v, o] + ([lse] if lse else []) + list(extra)
+            vals = [ctypes.c_void_p(p) for p in ptrs]
+            args = (ctypes.c_void_p * len(vals))(
+                *[ctypes.cast(ctypes.pointer(x), ctypes.c_void_p)
+                  for x in vals])
+            grid, block, smem = launch_config(batch, q_heads, q_len,
+                                              head_dim, elt_bytes)
+            rc = self.lib.attnCudaLaunch(buf, kernel.encode(), *grid,
+                                         *block, smem, stream, args,
+                                         len(vals))
+        else:
+            rc = self.lib.attnCudaLaunchAttention(
+                buf, kernel.encode(), batch, q_heads, q_len, head_dim,
+                elt_bytes, q, k, v, o, lse, stream)
         if rc != 0:
             raise RuntimeError(self.lib.attnCudaLastError().decode())
         # Keep the image alive as long as its cached module may be used.

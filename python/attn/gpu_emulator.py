@@ -195,6 +195,20 @@ class Emulator:
         if name == "arith.select":
             c = a[0].reshape(a[0].shape + (1,) * (a[1].ndim - a[0].ndim))
             return np.where(c, a[1], a[2])
+        if name in ("arith.index_cast", "arith.extsi", "arith.extui",
+                    "arith.trunci"):
+            return a[0].astype(np.int64)
+        if name in ("arith.sitofp", "arith.uitofp"):
+            return round_to(a[0].astype(np.float64), "f32")
+        if name == "arith.extf":
+            return a[0]
+        if name == "arith.negf":
+            return -a[0]
+        if name == "memref.load":
+            # Global buffers (segment ids, sinks, captured tensors); the
+            # kernel clamps every index into bounds, masked threads too.
+            mem, idx = a[0], a[1:]
+            return mem[tuple(np.asarray(x, np.int64) for x in idx)]
         if name == "arith.truncf":
             return round_to(a[0], _shape(_result_type(op))[1])
         if name == "gpu.thread_id":
@@ -280,6 +294,8 @@ class Emulator:
                     return np.exp2(a[0])
                 if s.startswith("lg2"):
                     return np.log2(a[0])
+                if s.startswith("rcp"):
+                    return 1.0 / a[0]
             raise NotImplementedError(s)
         if name == "gpu.shuffle":
             assert "xor" in op.rest and np.all(a[2] == 32)

@@ -17,13 +17,19 @@
 // CHECK-DAG: Compiling entry function 'window_f16_d64_lse_attn_0' for 'sm_90'
 // CHECK-DAG: Compiling entry function 'dense_f16_d128_attn_0' for 'sm_90'
 // CHECK-DAG: Compiling entry function 'dense_bf16_d96_attn_0' for 'sm_90'
+// CHECK-DAG: Compiling entry function 'alibi_softcap_bf16_d128_attn_0' for 'sm_90'
+// CHECK-DAG: Compiling entry function 'document_bf16_d128_attn_0' for 'sm_90'
+// CHECK-DAG: Compiling entry function 'sinks_mask_mod_f16_d64_attn_0' for 'sm_90'
 // CHECK-NOT: bytes spill stores, {{[1-9]}}
 // CHECK-NOT: {{[1-9][0-9]*}} bytes spill stores
 
+// REPORT: alibi_softcap_bf16_d128_attn_0: registers={{[0-9]+}} spill_stores=0 spill_loads=0 stack=0
 // REPORT: causal_bf16_d64_attn_0: registers={{[0-9]+}} spill_stores=0 spill_loads=0 stack=0
 // REPORT: dense_bf16_d96_attn_0: registers={{[0-9]+}} spill_stores=0 spill_loads=0 stack=0
 // REPORT: dense_f16_d128_attn_0: registers={{[0-9]+}} spill_stores=0 spill_loads=0 stack=0
+// REPORT: document_bf16_d128_attn_0: registers={{[0-9]+}} spill_stores=0 spill_loads=0 stack=0
 // REPORT: gqa_bf16_d128_attn_0: registers={{[0-9]+}} spill_stores=0 spill_loads=0 stack=0
+// REPORT: sinks_mask_mod_f16_d64_attn_0: registers={{[0-9]+}} spill_stores=0 spill_loads=0 stack=0
 // REPORT: window_f16_d64_lse_attn_0: registers={{[0-9]+}} spill_stores=0 spill_loads=0 stack=0
 
 // BIN: gpu.binary @attn_kernels [#gpu.object<#nvvm.target<O = 3, chip = "sm_90", features = "+ptx80">, {{.*}}bin = "\7FELF
@@ -57,4 +63,44 @@ func.func @dense_bf16_d96(%q: tensor<1x4x256x96xbf16>, %k: tensor<1x4x256x96xbf1
   %o = attn.attention ins(%q, %k, %v : tensor<1x4x256x96xbf16>, tensor<1x4x256x96xbf16>, tensor<1x4x256x96xbf16>)
       -> tensor<1x4x256x96xbf16>
   return %o : tensor<1x4x256x96xbf16>
+}
+
+/// The score modifiers and document masks of the benchmark grid, at the
+/// largest head dim: ALiBi + softcap with a causal mask (the modifier on
+/// every tile), a document mask (segment-id ranges, no full-tile branch),
+/// sinks with a mask_mod.
+func.func @alibi_softcap_bf16_d128(%q: tensor<1x16x512x128xbf16>, %k: tensor<1x16x512x128xbf16>, %v: tensor<1x16x512x128xbf16>, %slopes: tensor<16xf32>) -> tensor<1x16x512x128xbf16> {
+  %o = attn.attention ins(%q, %k, %v : tensor<1x16x512x128xbf16>, tensor<1x16x512x128xbf16>, tensor<1x16x512x128xbf16>)
+      {masks = [#attn.causal], softcap = 50.0} -> tensor<1x16x512x128xbf16>
+      score_mod {
+      ^bb0(%s: f32, %b: index, %h: index, %i: index, %j: index):
+        %slope = tensor.extract %slopes[%h] : tensor<16xf32>
+        %d = arith.subi %j, %i : index
+        %di = arith.index_cast %d : index to i64
+        %df = arith.sitofp %di : i64 to f32
+        %bias = arith.mulf %slope, %df : f32
+        %r = arith.addf %s, %bias : f32
+        attn.yield %r : f32
+      }
+  return %o : tensor<1x16x512x128xbf16>
+}
+
+func.func @document_bf16_d128(%q: tensor<2x16x500x128xbf16>, %k: tensor<2x16x500x128xbf16>, %v: tensor<2x16x500x128xbf16>, %qs: tensor<2x500xi32>, %ks: tensor<2x500xi32>) -> (tensor<2x16x500x128xbf16>, tensor<2x16x500xf32>) {
+  %o, %lse = attn.attention ins(%q, %k, %v : tensor<2x16x500x128xbf16>, tensor<2x16x500x128xbf16>, tensor<2x16x500x128xbf16>)
+      segment_ids(%qs, %ks : tensor<2x500xi32>, tensor<2x500xi32>) {masks = [#attn.causal]} -> tensor<2x16x500x128xbf16>, tensor<2x16x500xf32>
+  return %o, %lse : tensor<2x16x500x128xbf16>, tensor<2x16x500xf32>
+}
+
+func.func @sinks_mask_mod_f16_d64(%q: tensor<1x8x256x64xf16>, %k: tensor<1x2x256x64xf16>, %v: tensor<1x2x256x64xf16>, %sinks: tensor<8xf32>) -> tensor<1x8x256x64xf16> {
+  %o = attn.attention ins(%q, %k, %v : tensor<1x8x256x64xf16>, tensor<1x2x256x64xf16>, tensor<1x2x256x64xf16>)
+      sinks(%sinks : tensor<8xf32>) -> tensor<1x8x256x64xf16>
+      mask_mod {
+      ^bb0(%b: index, %h: index, %i: index, %j: index):
+        %c0 = arith.constant 0 : index
+        %c3 = arith.constant 3 : index
+        %r = arith.remsi %j, %c3 : index
+        %keep = arith.cmpi ne, %r, %c0 : index
+        attn.yield %keep : i1
+      }
+  return %o : tensor<1x8x256x64xf16>
 }

@@ -9,6 +9,7 @@ f16/bf16 rounding of P before P.V (the only rounding inside the kernel).
 """
 
 import os
+import re
 import subprocess
 import tempfile
 
@@ -40,19 +41,107 @@ CASES = [
      "{masks = [#attn.dilated<3>]}", [("dilated", 3)], "f32", False),
 ]
 
+# Score modifiers, document masks and sinks: the same tuple plus a feature
+# dict (keys alibi, softcap, segments = "sorted" | "random", seg_type (the
+# ids' element type, i32 by default), sinks, mask_mod).
+FEATURE_CASES = [
+    ("alibi_causal", "bf16", 1, 4, 2, 100, 150, 64,
+     "{masks = [#attn.causal]}", [("causal",)], "f32", True,
+     {"alibi": True}),
+    ("softcap", "f16", 1, 2, 2, 70, 130, 64, "{scale = 0.1}", [], "f32",
+     True, {"softcap": 5.0}),
+    ("softcap_alibi_window", "bf16", 1, 2, 1, 64, 192, 128,
+     "{masks = [#attn.sliding_window<left = 90, right = 0>]}",
+     [("sliding_window", 90, 0)], "bf16", False,
+     {"softcap": 2.0, "alibi": True}),
+    ("document", "bf16", 2, 2, 1, 200, 200, 64, "", [], "f32", False,
+     {"segments": "sorted"}),
+    ("document_causal_lse", "f16", 1, 2, 2, 150, 150, 64,
+     "{masks = [#attn.causal]}", [("causal",)], "f32", True,
+     {"segments": "sorted"}),
+    ("document_unsorted_i16", "bf16", 1, 1, 1, 100, 130, 64, "", [], "f32",
+     True, {"segments": "random", "seg_type": "i16"}),
+    ("sinks_causal", "bf16", 1, 4, 2, 100, 100, 64,
+     "{masks = [#attn.causal]}", [("causal",)], "f32", True,
+     {"sinks": True}),
+    # Lq > Lkv causal: the first 60 rows keep no key (O = 0, lse = sink).
+    ("sinks_empty_rows", "f16", 1, 2, 2, 100, 40, 64,
+     "{masks = [#attn.causal]}", [("causal",)], "f32", True,
+     {"sinks": True}),
+    ("mask_mod_causal", "f16", 1, 1, 1, 96, 160, 64,
+     "{masks = [#attn.causal]}", [("causal",)], "f32", True,
+     {"mask_mod": True}),
+]
+
+ALIBI = """
+      score_mod {
+      ^bb0(%s: f32, %b: index, %h: index, %i: index, %j: index):
+        %slope = tensor.extract %slopes[%h] : tensor<HQxf32>
+        %d = arith.subi %j, %i : index
+        %di = arith.index_cast %d : index to i64
+        %df = arith.sitofp %di : i64 to f32
+        %bias = arith.mulf %slope, %df : f32
+        %r = arith.addf %s, %bias : f32
+        attn.yield %r : f32
+      }"""
+
+# Keeps keys j with j mod 5 != 2 (a pattern no structured term expresses).
+MASK_MOD = """
+      mask_mod {
+      ^bb0(%b: index, %h: index, %i: index, %j: index):
+        %c5 = arith.constant 5 : index
+        %c2 = arith.constant 2 : index
+        %r = arith.remsi %j, %c5 : index
+        %keep = arith.cmpi ne, %r, %c2 : index
+        attn.yield %keep : i1
+      }"""
+
 
 def module(case):
-    name, dt, B, Hq, Hkv, Lq, Lkv, D, attr, _, out, lse = case
+    name, dt, B, Hq, Hkv, Lq, Lkv, D, attr, _, out, lse = case[:12]
+    feat = case[12] if len(case) > 12 else {}
     t = lambda s, e: "tensor<%sx%s>" % ("x".join(map(str, s)), e)
     qt, kt = t((B, Hq, Lq, D), dt), t((B, Hkv, Lkv, D), dt)
     ot, lt = t((B, Hq, Lq, D), out), t((B, Hq, Lq), "f32")
     res = "%s, %s" % (ot, lt) if lse else ot
     names = "%o, %lse" if lse else "%o"
+    params, operands, regions = "", "", ""
+    if "softcap" in feat:
+        inner = attr.strip()[1:-1] if attr.strip() else ""
+        attr = "{%s}" % ", ".join(
+            x for x in (inner, "softcap = %r" % feat["softcap"]) if x)
+    if feat.get("segments"):
+        st = feat.get("seg_type", "i32")
+        qst, kst = t((B, Lq), st), t((B, Lkv), st)
+        params += ", %%qs: %s, %%ks: %s" % (qst, kst)
+        operands += " segment_ids(%%qs, %%ks : %s, %s)" % (qst, kst)
+    if feat.get("sinks"):
+        params += ", %%sinks: %s" % t((Hq,), "f32")
+        operands += " sinks(%%sinks : %s)" % t((Hq,), "f32")
+    if feat.get("alibi"):
+        params += ", %%slopes: %s" % t((Hq,), "f32")
+        regions += ALIBI.replace("HQ", str(Hq))
+    if feat.get("mask_mod"):
+        regions += MASK_MOD
     return """
-func.func @{name}(%q: {qt}, %k: {kt}, %v: {kt}) -> ({res}) {{
-  {names} = attn.attention ins(%q, %k, %v : {qt}, {kt}, {kt}) {attr} -> {res}
+func.func @{name}(%q: {qt}, %k: {kt}, %v: {kt}{params}) -> ({res}) {{
+  {names} = attn.attention ins(%q, %k, %v : {qt}, {kt}, {kt}){operands} {attr} -> {res}{regions}
   return {names} : {res}
 }}""".format(**locals())
+
+
+def segment_ids(rng, kind, B, L):
+    """Documents of 10..70 tokens ("sorted"), or ids 0..2 in any order."""
+    if kind == "random":
+        return rng.integers(0, 3, (B, L))
+    ids = np.zeros((B, L), np.int64)
+    for b in range(B):
+        pos, doc = 0, 0
+        while pos < L:
+            n = int(rng.integers(10, 71))
+            ids[b, pos:pos + n] = doc
+            pos, doc = pos + n, doc + 1
+    return ids
 
 
 def lower(text):
@@ -69,7 +158,8 @@ def lower(text):
 def emulate(case, mutate=None, seed=1):
     """Returns (max |O - ref|, max |lse - ref| or None)."""
     rng = np.random.default_rng(seed)
-    name, dt, B, Hq, Hkv, Lq, Lkv, D, attr, masks, out, lse = case
+    name, dt, B, Hq, Hkv, Lq, Lkv, D, attr, masks, out, lse = case[:12]
+    feat = case[12] if len(case) > 12 else {}
     text = lower(module(case))
     if mutate:
         text = mutate(text)
@@ -81,9 +171,33 @@ def emulate(case, mutate=None, seed=1):
     args = [q, k, v, o]
     if lse:
         args.append(np.full((B, Hq, Lq), np.nan))
+    kw = {}
+    if feat.get("segments"):
+        # Same ids for queries and keys where the positions coincide
+        # (self-attention packing), the key side longer when Lkv > Lq.
+        ks = segment_ids(rng, feat["segments"], B, Lkv)
+        qs = ks[:, Lkv - Lq:] if Lkv >= Lq else segment_ids(
+            rng, feat["segments"], B, Lq)
+        args += [qs, ks]
+        kw.update(q_segment_ids=qs, kv_segment_ids=ks)
+    if feat.get("sinks"):
+        sinks = rng.standard_normal(Hq) * 2.0
+        sinks[0] = -np.inf
+        args.append(sinks)
+        kw["sinks"] = sinks
+    if feat.get("alibi"):
+        # The ALiBi slopes 2^(-8 (h + 1) / Hq), rounded to f32.
+        slopes = round_to(2.0 ** (-8.0 * np.arange(1, Hq + 1) / Hq), "f32")
+        args.append(slopes)
+        kw["score_mod"] = lambda s, b, h, i, j: s + slopes[h] * (j - i)
+    if feat.get("mask_mod"):
+        kw["mask_mod"] = lambda b, h, i, j: (j % 5) != 2
+    if "softcap" in feat:
+        kw["softcap"] = feat["softcap"]
     Emulator(func).run(((Lq + 63) // 64, Hq, B), args)
     scale = 0.1 if "scale" in attr else None
-    ref_o, ref_lse = reference.attention(q, k, v, scale=scale, masks=masks)
+    ref_o, ref_lse = reference.attention(q, k, v, scale=scale, masks=masks,
+                                         **kw)
     err = np.max(np.abs(o - ref_o))
     if not lse:
         return err, None
@@ -95,7 +209,7 @@ def emulate(case, mutate=None, seed=1):
 
 
 def main():
-    for case in CASES:
+    for case in CASES + FEATURE_CASES:
         name = case[0]
         err, lerr = emulate(case)
         line = "%s: max|O - ref| = %.1e %s" % (
@@ -115,6 +229,33 @@ def main():
         err, _ = emulate(CASES[0], mutate)
         print("mutant %s: %s" % (what, "caught" if not err < 2e-2
                                   else "MISSED"))
+    by_name = {c[0]: c for c in FEATURE_CASES}
+    i32_cmp = r'(predicate = )%d( : i64}> : \(i32, i32\))'
+    feature_mutants = [
+        ("ALiBi bias slope - d instead of slope * d", "alibi_causal",
+         alibi_sub),
+        ("softcap tanh with exp2 for the reciprocal", "softcap",
+         lambda t: t.replace("rcp.approx", "ex2.approx")),
+        ("document mask: segment ids compared with ne", "document",
+         lambda t: re.sub(i32_cmp % 0, r"\g<1>1\2", t)),
+        ("document tile skip with strict range overlap", "document",
+         lambda t: re.sub(i32_cmp % 3, r"\g<1>2\2", t)),
+        ("mask_mod keep inverted", "mask_mod_causal",
+         lambda t: re.sub(r'(predicate = )1( : i64}> : \(index, index\))',
+                          r"\g<1>0\2", t)),
+    ]
+    for what, case, mutate in feature_mutants:
+        err, _ = emulate(by_name[case], mutate)
+        print("mutant %s: %s" % (what, "caught" if not err < 2e-2
+                                  else "MISSED"))
+
+
+def alibi_sub(text):
+    """Turns the ALiBi bias slope[h] * d into slope[h] - d."""
+    slope = re.search(r'(%\w+) = "memref.load"\(%\w+, %[\w#]+\) '
+                      r'<[^>]*> : \(memref<\d+xf32>', text).group(1)
+    return text.replace('"arith.mulf"(%s, ' % slope,
+                        '"arith.subf"(%s, ' % slope)
 
 
 # CHECK: causal_gqa: max|O - ref| = {{.*}} ok, max|lse - ref| = {{.*}} ok
@@ -125,8 +266,22 @@ def main():
 # CHECK: causal_empty_rows: max|O - ref| = {{.*}} ok, max|lse - ref| = {{.*}} ok
 # CHECK: dense_d96: max|O - ref| = {{.*}} ok
 # CHECK: dilated: max|O - ref| = {{.*}} ok
+# CHECK: alibi_causal: max|O - ref| = {{.*}} ok, max|lse - ref| = {{.*}} ok
+# CHECK: softcap: max|O - ref| = {{.*}} ok, max|lse - ref| = {{.*}} ok
+# CHECK: softcap_alibi_window: max|O - ref| = {{.*}} ok
+# CHECK: document: max|O - ref| = {{.*}} ok
+# CHECK: document_causal_lse: max|O - ref| = {{.*}} ok, max|lse - ref| = {{.*}} ok
+# CHECK: document_unsorted_i16: max|O - ref| = {{.*}} ok, max|lse - ref| = {{.*}} ok
+# CHECK: sinks_causal: max|O - ref| = {{.*}} ok, max|lse - ref| = {{.*}} ok
+# CHECK: sinks_empty_rows: max|O - ref| = {{.*}} ok, max|lse - ref| = {{.*}} ok
+# CHECK: mask_mod_causal: max|O - ref| = {{.*}} ok, max|lse - ref| = {{.*}} ok
 # CHECK: mutant V fragments without ldmatrix.trans: caught
 # CHECK: mutant causal diagonal dropped (sle -> slt): caught
+# CHECK: mutant ALiBi bias slope - d instead of slope * d: caught
+# CHECK: mutant softcap tanh with exp2 for the reciprocal: caught
+# CHECK: mutant document mask: segment ids compared with ne: caught
+# CHECK: mutant document tile skip with strict range overlap: caught
+# CHECK: mutant mask_mod keep inverted: caught
 # CHECK-NOT: BAD
 # CHECK-NOT: MISSED
 if __name__ == "__main__":

@@ -34,11 +34,15 @@
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
+#include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/Matchers.h"
 #include "mlir/IR/SymbolTable.h"
+#include "mlir/Transforms/RegionUtils.h"
 
 #include <cmath>
 #include <limits>
@@ -74,6 +78,19 @@ std::optional<int> mlir::attn::parseGPUChip(StringRef chip) {
   return version;
 }
 
+/// Captured values cloned into the kernel (scalar constants); every other
+/// capture is a tensor passed as a kernel argument.
+static bool isClonedCapture(Value c) {
+  return !isa<ShapedType>(c.getType()) && matchPattern(c, m_Constant());
+}
+
+SmallVector<Value> mlir::attn::getGPUCapturedValues(AttentionOp op) {
+  llvm::SetVector<Value> captured;
+  getUsedValuesDefinedAbove(op.getScoreMod(), captured);
+  getUsedValuesDefinedAbove(op.getMaskMod(), captured);
+  return captured.takeVector();
+}
+
 LogicalResult mlir::attn::checkGPUKernelSupport(AttentionOp op) {
   auto unsupported = [&](StringRef what) {
     return op.emitOpError("cannot be lowered to the GPU kernel: ") << what;
@@ -103,12 +120,45 @@ LogicalResult mlir::attn::checkGPUKernelSupport(AttentionOp op) {
   // to the future SIMT path too.
   if (dqk % 32 != 0 || dqk < 64 || dqk > 128)
     return unsupported("head dim must be 64, 96 or 128, got ") << dqk;
-  if (op.getMask() || op.getQLengths() || op.getKvLengths() ||
-      op.getQSegmentIds() || op.getSinks())
-    return unsupported(
-        "mask tensors, lengths, segment ids and sinks are not supported yet");
-  if (op.getSoftcap() || !op.getScoreMod().empty() || !op.getMaskMod().empty())
-    return unsupported("softcap, score_mod and mask_mod are not supported yet");
+  if (op.getMask() || op.getQLengths() || op.getKvLengths())
+    return unsupported("mask tensors and lengths are not supported yet");
+  for (Value t : {op.getQSegmentIds(), op.getKvSegmentIds(), op.getSinks()})
+    if (t && !cast<RankedTensorType>(t.getType()).hasStaticShape())
+      return unsupported("segment ids and sinks must have static shapes, got ")
+             << t.getType();
+  for (Region *region : {&op.getScoreMod(), &op.getMaskMod()}) {
+    if (region->empty())
+      continue;
+    // The region is cloned into the kernel: it may read constants and
+    // static tensors (through tensor.extract, which becomes a load of a
+    // kernel argument), and compute with arith and math.tanh only (other
+    // math functions would need libdevice).
+    WalkResult walk = region->walk([&](Operation *inner) {
+      bool scalar = llvm::none_of(inner->getResultTypes(),
+                                  [](Type t) { return isa<ShapedType>(t); });
+      if (scalar && (isa<arith::ArithDialect>(inner->getDialect()) ||
+                     isa<tensor::ExtractOp, math::TanhOp, YieldOp>(inner)))
+        return WalkResult::advance();
+      InFlightDiagnostic diag = unsupported("score_mod/mask_mod operation '");
+      diag << inner->getName() << "' has no GPU lowering";
+      return WalkResult::interrupt();
+    });
+    if (walk.wasInterrupted())
+      return failure();
+  }
+  for (Value c : getGPUCapturedValues(op)) {
+    if (isClonedCapture(c))
+      continue;
+    auto tt = dyn_cast<RankedTensorType>(c.getType());
+    bool onlyExtracts = llvm::all_of(c.getUses(), [&](OpOperand &use) {
+      return !op->isProperAncestor(use.getOwner()) ||
+             isa<tensor::ExtractOp>(use.getOwner());
+    });
+    if (!tt || !tt.hasStaticShape() || !onlyExtracts)
+      return unsupported("score_mod/mask_mod may only capture constants and "
+                         "static tensors read with tensor.extract, got ")
+             << c.getType();
+  }
   if (op.getNormalizer() != Normalizer::softmax)
     return unsupported("only the softmax normalizer is supported");
   if (!op.getStaticScale())
@@ -146,9 +196,18 @@ struct KernelBuilder {
   Type elt, outElt;
   bool withLse;
   double scaleLog2;
+  /// Any score modifier (softcap, score_mod): scores then follow buildScore
+  /// on the natural scale before the log2(e) factor.
+  bool modScore;
+  /// Keep conditions that no tile classification proves (segment ids,
+  /// mask_mod): every tile takes the masked branch.
+  bool alwaysPartial;
 
   // Kernel values.
   Value q, k, v, o, lse;
+  Value qSegIds, kvSegIds, sinks;
+  /// Kernel arguments of the captured non-constant tensors.
+  IRMapping capturedArgs;
   Value tid, lane, warp, bi, hi, hkv, q0;
   Value qs, ks, vs;
 
@@ -168,6 +227,9 @@ struct KernelBuilder {
     outElt = op.getOutputType().getElementType();
     withLse = static_cast<bool>(op.getLse());
     scaleLog2 = *op.getStaticScale() * M_LOG2E;
+    modScore = op.getSoftcap() || !op.getScoreMod().empty();
+    alwaysPartial =
+        static_cast<bool>(op.getQSegmentIds()) || !op.getMaskMod().empty();
     f32 = b.getF32Type();
     i32 = b.getI32Type();
   }
@@ -289,6 +351,49 @@ struct KernelBuilder {
     return vector::ExtractOp::create(b, loc, asInt, ArrayRef<int64_t>{0});
   }
 
+  /// (min, max) of the segment ids `ids[bi, start : min(start + 64, len)]`
+  /// (start < len), the same in every thread: each warp reads the 64 ids
+  /// two per lane (positions past the end clamped to the last id, which is
+  /// in the range) and reduces them with five xor shuffles each.
+  std::pair<Value, Value> segmentRange(Value ids, Value start, int64_t len) {
+    Value lo, hi;
+    for (int64_t i = 0; i < kGPUKeyTile / 32; ++i) {
+      Value pos = minsi(add(add(start, lane), i * 32), idx(len - 1));
+      Value x = memref::LoadOp::create(b, loc, ids, ValueRange{bi, pos});
+      // Shuffles move 32 or 64 bits: narrower ids are sign-extended (the
+      // ranges are only compared with each other).
+      if (x.getType().getIntOrFloatBitWidth() < 32)
+        x = arith::ExtSIOp::create(b, loc, i32, x);
+      lo = lo ? arith::MinSIOp::create(b, loc, lo, x).getResult() : x;
+      hi = hi ? arith::MaxSIOp::create(b, loc, hi, x).getResult() : x;
+    }
+    for (int32_t offset = 1; offset < 32; offset *= 2) {
+      lo = arith::MinSIOp::create(b, loc, lo, shuffleXor(lo, offset));
+      hi = arith::MaxSIOp::create(b, loc, hi, shuffleXor(hi, offset));
+    }
+    return {lo, hi};
+  }
+
+  /// The score of dot product `dot` at raw (row, key) (in bounds) by the
+  /// shared semantics (buildScore: scale, softcap, score_mod, segment ids,
+  /// mask_mod; structured terms are applied by the caller), times log2(e).
+  Value score(Value dot, Value row, Value key, Value qSeg, Value kvSeg) {
+    ScoreOperands in;
+    in.qSegment = qSeg;
+    in.kvSegment = kvSeg;
+    Value v = buildScore(b, loc, op, dot, f32c(*op.getStaticScale()),
+                         ValueRange{bi, hi, row, key}, in,
+                         /*applyStructuredMasks=*/false);
+    return arith::MulFOp::create(b, loc, v, f32c(M_LOG2E));
+  }
+
+  /// Rewrites what inlined score_mod/mask_mod regions left in `func`:
+  /// captured constants are cloned into the kernel, tensor.extract of a
+  /// captured tensor becomes a load of its kernel argument, and math.tanh
+  /// (softcap) becomes 1 - 2 / (2^(2 log2(e) x) + 1) with ex2.approx, so
+  /// no libdevice call remains.
+  void finalizeInlined(gpu::GPUFuncOp func);
+
   void build(gpu::GPUFuncOp func);
 };
 
@@ -302,8 +407,18 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
   k = entry.getArgument(1);
   v = entry.getArgument(2);
   o = entry.getArgument(3);
+  unsigned nextArg = 4;
   if (withLse)
-    lse = entry.getArgument(4);
+    lse = entry.getArgument(nextArg++);
+  if (op.getQSegmentIds()) {
+    qSegIds = entry.getArgument(nextArg++);
+    kvSegIds = entry.getArgument(nextArg++);
+  }
+  if (op.getSinks())
+    sinks = entry.getArgument(nextArg++);
+  for (Value c : getGPUCapturedValues(op))
+    if (!isClonedCapture(c))
+      capturedArgs.map(c, entry.getArgument(nextArg++));
 
   tid = gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x);
   lane = remu(tid, 32);
@@ -377,13 +492,42 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
   Value zero = f32c(0.0),
         negInf = f32c(-std::numeric_limits<double>::infinity());
   SmallVector<Value> init(nOut * 4, zero);
-  init.append({negInf, negInf, zero, zero});
+  if (sinks) {
+    // The sink joins the row as a logit of weight 0 in O: m starts at it
+    // and l at exp2(0) = 1 in one lane of the quad (l is quad-summed at the
+    // end), 0 for a -inf sink.
+    Value sinkL2 = arith::MulFOp::create(
+        b, loc, castToF32(b, loc, memref::LoadOp::create(b, loc, sinks, hi)),
+        f32c(M_LOG2E));
+    Value isNegInf = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ,
+                                           sinkL2, negInf);
+    Value first = cmpi(arith::CmpIPredicate::eq, remu(lane, 4), idx(0));
+    Value one = arith::SelectOp::create(b, loc, isNegInf, zero, f32c(1.0));
+    Value l0 = arith::SelectOp::create(b, loc, first, one, zero);
+    init.append({sinkL2, sinkL2, l0, l0});
+  } else {
+    init.append({negInf, negInf, zero, zero});
+  }
 
   Value rowInWarp = divu(lane, 4);
   Value colInQuad = mul(remu(lane, 4), 2);
   // Aligned query positions of the thread's two rows.
   Value rowA0 = add(add(add(q0, mul(warp, 16)), rowInWarp), off);
   Value rowA[2] = {rowA0, add(rowA0, 8)};
+  // Raw rows clamped into [0, Lq) for the reads of score_mod, mask_mod and
+  // segment ids (rows past Lq are computed but never stored).
+  Value rowRaw0 = add(add(q0, mul(warp, 16)), rowInWarp);
+  Value rowRead[2] = {rowRaw0, add(rowRaw0, 8)};
+  if (Lq % kGPUQueryTile != 0)
+    for (Value &r : rowRead)
+      r = minsi(r, idx(Lq - 1));
+  Value qSeg[2], qSegLo, qSegHi;
+  if (qSegIds) {
+    for (int64_t h = 0; h < 2; ++h)
+      qSeg[h] =
+          memref::LoadOp::create(b, loc, qSegIds, ValueRange{bi, rowRead[h]});
+    std::tie(qSegLo, qSegHi) = segmentRange(qSegIds, q0, Lq);
+  }
 
   auto loop = scf::ForOp::create(b, loc, tLo, tHi, idx(1), init);
   {
@@ -412,122 +556,201 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
     nvgpu::DeviceAsyncWaitOp::create(b, loc, grp, b.getI32IntegerAttr(1));
     gpu::BarrierOp::create(b, loc);
 
-    // S = Q . K^T: s[n][0..3] for the 8 key blocks of 8.
-    SmallVector<SmallVector<Value, 4>> s(nS, SmallVector<Value, 4>(4, zero));
-    for (int64_t n = 0; n < nS; ++n) {
-      for (int64_t kp = 0; kp < D / 32; ++kp) {
-        Value f = ldmatrix(
-            ks, {buf, add(lane8, n * 8), add(mul(lane8Hi, 8), kp * 32)}, false);
-        Value b0[2] = {mmaOperand(f, 0), mmaOperand(f, 1)};
-        Value b1[2] = {mmaOperand(f, 2), mmaOperand(f, 3)};
-        mma(qFrag[2 * kp], b0, s[n]);
-        mma(qFrag[2 * kp + 1], b1, s[n]);
-      }
-    }
-    Value scale = f32c(scaleLog2);
-    for (auto &blk : s)
-      for (Value &x : blk)
-        x = arith::MulFOp::create(b, loc, x, scale);
-
-    // Masks only on tiles not proven full.
     Value k0 = mul(t, kGPUKeyTile);
-    Value full =
-        cmpi(arith::CmpIPredicate::sle, add(k0, kGPUKeyTile), idx(Lkv));
-    for (StructuredMaskAttrInterface term : terms)
-      full =
-          arith::AndIOp::create(b, loc, full,
-                                term.buildTileIsFull(b, loc, qLoA, qHiA, k0,
-                                                     add(k0, kGPUKeyTile - 1)));
-    SmallVector<Type> sTypes(nS * 4, f32);
-    SmallVector<Value> flat;
-    for (auto &blk : s)
-      flat.append(blk.begin(), blk.end());
-    auto ifFull = scf::IfOp::create(
-        b, loc, full,
-        [&](OpBuilder &tb, Location tl) { scf::YieldOp::create(tb, tl, flat); },
-        [&](OpBuilder &eb, Location el) {
-          OpBuilder::InsertionGuard g(b);
-          b.setInsertionPoint(eb.getInsertionBlock(), eb.getInsertionPoint());
-          SmallVector<Value> masked;
-          Value kBase = add(k0, colInQuad);
-          for (int64_t n = 0; n < nS; ++n) {
-            for (int64_t r = 0; r < 4; ++r) {
-              Value key = add(kBase, n * 8 + (r % 2));
-              Value keep = cmpi(arith::CmpIPredicate::slt, key, idx(Lkv));
-              for (StructuredMaskAttrInterface term : terms)
-                keep = arith::AndIOp::create(
-                    b, loc, keep,
-                    term.buildPredicate(b, loc, rowA[r / 2], key));
-              masked.push_back(
-                  arith::SelectOp::create(b, loc, keep, s[n][r], negInf));
-            }
-          }
-          scf::YieldOp::create(b, loc, masked);
-        });
-    for (int64_t n = 0; n < nS; ++n)
-      for (int64_t r = 0; r < 4; ++r)
-        s[n][r] = ifFull.getResult(n * 4 + r);
-
-    // Online softmax, per thread row h (registers 2h, 2h + 1 of a block).
-    SmallVector<Value> yields(nOut * 4);
-    Value mNew[2], lNew[2];
-    for (int64_t h = 0; h < 2; ++h) {
-      Value mx = negInf;
-      for (int64_t n = 0; n < nS; ++n)
-        mx = fmax(mx, fmax(s[n][2 * h], s[n][2 * h + 1]));
-      mx = fmax(mx, shuffleXor(mx, 1));
-      mx = fmax(mx, shuffleXor(mx, 2));
-      mNew[h] = fmax(mOld[h], mx);
-      Value isEmpty = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ,
-                                            mNew[h], negInf);
-      Value mUse = arith::SelectOp::create(b, loc, isEmpty, zero, mNew[h]);
-      Value alpha =
-          exp2(arith::SubFOp::create(b, loc, mOld[h], mUse).getResult());
-      Value sum = zero;
+    // The tile's work: S, masks, online softmax, P.V; returns the new loop
+    // state (acc..., m0, m1, l0, l1).
+    auto tileBody = [&]() -> SmallVector<Value> {
+      // S = Q . K^T: s[n][0..3] for the 8 key blocks of 8.
+      SmallVector<SmallVector<Value, 4>> s(nS, SmallVector<Value, 4>(4, zero));
       for (int64_t n = 0; n < nS; ++n) {
-        for (int64_t e = 0; e < 2; ++e) {
-          Value &x = s[n][2 * h + e];
-          x = exp2(arith::SubFOp::create(b, loc, x, mUse).getResult());
-          sum = arith::AddFOp::create(b, loc, sum, x);
+        for (int64_t kp = 0; kp < D / 32; ++kp) {
+          Value f = ldmatrix(
+              ks, {buf, add(lane8, n * 8), add(mul(lane8Hi, 8), kp * 32)},
+              false);
+          Value b0[2] = {mmaOperand(f, 0), mmaOperand(f, 1)};
+          Value b1[2] = {mmaOperand(f, 2), mmaOperand(f, 3)};
+          mma(qFrag[2 * kp], b0, s[n]);
+          mma(qFrag[2 * kp + 1], b1, s[n]);
         }
       }
-      lNew[h] = arith::AddFOp::create(
-          b, loc, arith::MulFOp::create(b, loc, lOld[h], alpha), sum);
-      for (int64_t n = 0; n < nOut; ++n)
-        for (int64_t e = 0; e < 2; ++e) {
-          Value &a = acc[n * 4 + 2 * h + e];
-          a = arith::MulFOp::create(b, loc, a, alpha);
+      Value kBase = add(k0, colInQuad);
+      // Key of accumulator register r of block n, and the same clamped into
+      // [0, Lkv) for reads.
+      auto keyOf = [&](int64_t n, int64_t r) {
+        return add(kBase, n * 8 + r % 2);
+      };
+      auto keyRead = [&](Value key) {
+        return Lkv % kGPUKeyTile != 0 ? minsi(key, idx(Lkv - 1)) : key;
+      };
+      if (!modScore && !alwaysPartial) {
+        Value scale = f32c(scaleLog2);
+        for (auto &blk : s)
+          for (Value &x : blk)
+            x = arith::MulFOp::create(b, loc, x, scale);
+      } else if (!alwaysPartial) {
+        // Score modifiers apply to every tile, full ones included.
+        for (int64_t n = 0; n < nS; ++n)
+          for (int64_t r = 0; r < 4; ++r)
+            s[n][r] = score(s[n][r], rowRead[r / 2], keyRead(keyOf(n, r)),
+                            Value(), Value());
+      }
+
+      // The masked scores of the tile (and, with alwaysPartial, the whole
+      // score semantics, segment ids and mask_mod included).
+      auto maskedScores = [&]() {
+        SmallVector<Value> masked;
+        Value kvSeg[nS][2];
+        if (qSegIds)
+          for (int64_t n = 0; n < nS; ++n)
+            for (int64_t e = 0; e < 2; ++e)
+              kvSeg[n][e] = memref::LoadOp::create(
+                  b, loc, kvSegIds, ValueRange{bi, keyRead(keyOf(n, e))});
+        for (int64_t n = 0; n < nS; ++n) {
+          for (int64_t r = 0; r < 4; ++r) {
+            Value key = keyOf(n, r);
+            Value val = s[n][r];
+            if (alwaysPartial)
+              val = score(val, rowRead[r / 2], keyRead(key),
+                          qSegIds ? qSeg[r / 2] : Value(),
+                          qSegIds ? kvSeg[n][r % 2] : Value());
+            // Keys past Lkv exist only when Lkv is not a multiple of 64.
+            Value keep;
+            if (Lkv % kGPUKeyTile != 0)
+              keep = cmpi(arith::CmpIPredicate::slt, key, idx(Lkv));
+            for (StructuredMaskAttrInterface term : terms) {
+              Value p = term.buildPredicate(b, loc, rowA[r / 2], key);
+              keep =
+                  keep ? arith::AndIOp::create(b, loc, keep, p).getResult() : p;
+            }
+            masked.push_back(
+                keep ? arith::SelectOp::create(b, loc, keep, val, negInf)
+                           .getResult()
+                     : val);
+          }
         }
-    }
+        return masked;
+      };
 
-    // P as A operands: k-step j covers key blocks 2j and 2j + 1.
-    SmallVector<SmallVector<Value, 4>> pFrag;
-    for (int64_t j = 0; j < nS / 2; ++j) {
-      pFrag.push_back({packPair(s[2 * j][0], s[2 * j][1]),
-                       packPair(s[2 * j][2], s[2 * j][3]),
-                       packPair(s[2 * j + 1][0], s[2 * j + 1][1]),
-                       packPair(s[2 * j + 1][2], s[2 * j + 1][3])});
-    }
+      // Masks only on tiles not proven full.
+      if (alwaysPartial) {
+        SmallVector<Value> masked = maskedScores();
+        for (int64_t n = 0; n < nS; ++n)
+          for (int64_t r = 0; r < 4; ++r)
+            s[n][r] = masked[n * 4 + r];
+      } else {
+        Value full =
+            cmpi(arith::CmpIPredicate::sle, add(k0, kGPUKeyTile), idx(Lkv));
+        for (StructuredMaskAttrInterface term : terms)
+          full = arith::AndIOp::create(
+              b, loc, full,
+              term.buildTileIsFull(b, loc, qLoA, qHiA, k0,
+                                   add(k0, kGPUKeyTile - 1)));
+        SmallVector<Type> sTypes(nS * 4, f32);
+        SmallVector<Value> flat;
+        for (auto &blk : s)
+          flat.append(blk.begin(), blk.end());
+        auto ifFull = scf::IfOp::create(
+            b, loc, full,
+            [&](OpBuilder &tb, Location tl) {
+              scf::YieldOp::create(tb, tl, flat);
+            },
+            [&](OpBuilder &eb, Location el) {
+              OpBuilder::InsertionGuard g(b);
+              b.setInsertionPoint(eb.getInsertionBlock(),
+                                  eb.getInsertionPoint());
+              scf::YieldOp::create(b, loc, maskedScores());
+            });
+        for (int64_t n = 0; n < nS; ++n)
+          for (int64_t r = 0; r < 4; ++r)
+            s[n][r] = ifFull.getResult(n * 4 + r);
+      }
 
-    // O += P . V; V fragments through ldmatrix.trans.
-    for (int64_t n2 = 0; n2 < D / 16; ++n2) {
+      // Online softmax, per thread row h (registers 2h, 2h + 1 of a block).
+      SmallVector<Value> yields(nOut * 4);
+      Value mNew[2], lNew[2];
+      for (int64_t h = 0; h < 2; ++h) {
+        Value mx = negInf;
+        for (int64_t n = 0; n < nS; ++n)
+          mx = fmax(mx, fmax(s[n][2 * h], s[n][2 * h + 1]));
+        mx = fmax(mx, shuffleXor(mx, 1));
+        mx = fmax(mx, shuffleXor(mx, 2));
+        mNew[h] = fmax(mOld[h], mx);
+        Value isEmpty = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ,
+                                              mNew[h], negInf);
+        Value mUse = arith::SelectOp::create(b, loc, isEmpty, zero, mNew[h]);
+        Value alpha =
+            exp2(arith::SubFOp::create(b, loc, mOld[h], mUse).getResult());
+        Value sum = zero;
+        for (int64_t n = 0; n < nS; ++n) {
+          for (int64_t e = 0; e < 2; ++e) {
+            Value &x = s[n][2 * h + e];
+            x = exp2(arith::SubFOp::create(b, loc, x, mUse).getResult());
+            sum = arith::AddFOp::create(b, loc, sum, x);
+          }
+        }
+        lNew[h] = arith::AddFOp::create(
+            b, loc, arith::MulFOp::create(b, loc, lOld[h], alpha), sum);
+        for (int64_t n = 0; n < nOut; ++n)
+          for (int64_t e = 0; e < 2; ++e) {
+            Value &a = acc[n * 4 + 2 * h + e];
+            a = arith::MulFOp::create(b, loc, a, alpha);
+          }
+      }
+
+      // P as A operands: k-step j covers key blocks 2j and 2j + 1.
+      SmallVector<SmallVector<Value, 4>> pFrag;
       for (int64_t j = 0; j < nS / 2; ++j) {
-        Value row = add(add(lane8, mul(remu(lane8Hi, 2), 8)), j * 16);
-        Value f = ldmatrix(vs, {buf, row, add(mul(laneHi, 8), n2 * 16)}, true);
-        Value b0[2] = {mmaOperand(f, 0), mmaOperand(f, 1)};
-        Value b1[2] = {mmaOperand(f, 2), mmaOperand(f, 3)};
-        mma(pFrag[j], b0, MutableArrayRef<Value>(acc).slice(2 * n2 * 4, 4));
-        mma(pFrag[j], b1,
-            MutableArrayRef<Value>(acc).slice((2 * n2 + 1) * 4, 4));
+        pFrag.push_back({packPair(s[2 * j][0], s[2 * j][1]),
+                         packPair(s[2 * j][2], s[2 * j][3]),
+                         packPair(s[2 * j + 1][0], s[2 * j + 1][1]),
+                         packPair(s[2 * j + 1][2], s[2 * j + 1][3])});
       }
+
+      // O += P . V; V fragments through ldmatrix.trans.
+      for (int64_t n2 = 0; n2 < D / 16; ++n2) {
+        for (int64_t j = 0; j < nS / 2; ++j) {
+          Value row = add(add(lane8, mul(remu(lane8Hi, 2), 8)), j * 16);
+          Value f =
+              ldmatrix(vs, {buf, row, add(mul(laneHi, 8), n2 * 16)}, true);
+          Value b0[2] = {mmaOperand(f, 0), mmaOperand(f, 1)};
+          Value b1[2] = {mmaOperand(f, 2), mmaOperand(f, 3)};
+          mma(pFrag[j], b0, MutableArrayRef<Value>(acc).slice(2 * n2 * 4, 4));
+          mma(pFrag[j], b1,
+              MutableArrayRef<Value>(acc).slice((2 * n2 + 1) * 4, 4));
+        }
+      }
+      for (int64_t i = 0; i < nOut * 4; ++i)
+        yields[i] = acc[i];
+      yields.append({mNew[0], mNew[1], lNew[0], lNew[1]});
+      return yields;
+    };
+
+    SmallVector<Value> state;
+    if (qSegIds) {
+      // Document mask: a key tile whose segment-id range misses the query
+      // tile's keeps nothing and is skipped (the decision is uniform over
+      // the block, so the barriers stay outside).
+      auto [kvLo, kvHi] = segmentRange(kvSegIds, k0, Lkv);
+      Value meets = arith::AndIOp::create(
+          b, loc, cmpi(arith::CmpIPredicate::sle, kvLo, qSegHi),
+          cmpi(arith::CmpIPredicate::sle, qSegLo, kvHi));
+      ValueRange old = loop.getRegionIterArgs();
+      auto ifMeets =
+          scf::IfOp::create(b, loc, TypeRange(old), meets, /*withElse=*/true);
+      {
+        OpBuilder::InsertionGuard g(b);
+        b.setInsertionPointToStart(ifMeets.thenBlock());
+        scf::YieldOp::create(b, loc, tileBody());
+        b.setInsertionPointToStart(ifMeets.elseBlock());
+        scf::YieldOp::create(b, loc, old);
+      }
+      state.assign(ifMeets.getResults().begin(), ifMeets.getResults().end());
+    } else {
+      state = tileBody();
     }
     // The next iteration prefetches into the buffer just read.
     gpu::BarrierOp::create(b, loc);
-
-    for (int64_t i = 0; i < nOut * 4; ++i)
-      yields[i] = acc[i];
-    yields.append({mNew[0], mNew[1], lNew[0], lNew[1]});
-    scf::YieldOp::create(b, loc, yields);
+    scf::YieldOp::create(b, loc, state);
   }
 
   // Epilogue: the quad's partial sums, O / l (0 for empty rows), store.
@@ -585,6 +808,56 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
   gpu::ReturnOp::create(b, loc);
 }
 
+void KernelBuilder::finalizeInlined(gpu::GPUFuncOp func) {
+  Block &entry = func.getBody().front();
+  for (Value c : getGPUCapturedValues(op)) {
+    Value inKernel = capturedArgs.lookupOrNull(c);
+    if (!inKernel) {
+      b.setInsertionPointToStart(&entry);
+      inKernel = b.clone(*c.getDefiningOp())->getResult(0);
+    }
+    for (OpOperand &use : llvm::make_early_inc_range(c.getUses())) {
+      Operation *user = use.getOwner();
+      if (!func->isProperAncestor(user))
+        continue;
+      auto extract = dyn_cast<tensor::ExtractOp>(user);
+      if (!extract || !isa<MemRefType>(inKernel.getType())) {
+        use.set(inKernel);
+        continue;
+      }
+      b.setInsertionPoint(extract);
+      Value load = memref::LoadOp::create(b, extract.getLoc(), inKernel,
+                                          extract.getIndices());
+      extract.getResult().replaceAllUsesWith(load);
+      extract.erase();
+    }
+  }
+  SmallVector<math::TanhOp> tanhs;
+  func.walk([&](math::TanhOp t) { tanhs.push_back(t); });
+  for (math::TanhOp t : tanhs) {
+    b.setInsertionPoint(t);
+    // tanh(x / c) (softcap): the division by the constant folds into the
+    // exponent's factor; 2^y = inf gives 1, 2^y = 0 gives -1.
+    Value x = t.getOperand();
+    double factor = 2.0 * M_LOG2E;
+    auto div = x.getDefiningOp<arith::DivFOp>();
+    FloatAttr cap;
+    if (div && matchPattern(div.getRhs(), m_Constant(&cap))) {
+      x = div.getLhs();
+      factor /= cap.getValueAsDouble();
+    }
+    Value e = exp2(arith::MulFOp::create(b, loc, x, f32c(factor)));
+    Value r = unaryPtx("rcp.approx.ftz.f32 $0, $1;",
+                       arith::AddFOp::create(b, loc, e, f32c(1.0)));
+    Value tanh = arith::SubFOp::create(
+        b, loc, f32c(1.0), arith::MulFOp::create(b, loc, f32c(2.0), r));
+    t.getResult().replaceAllUsesWith(tanh);
+    t.erase();
+    if (div && div->use_empty())
+      div.erase();
+  }
+}
+
 void mlir::attn::lowerAttentionToGPU(RewriterBase &rewriter, AttentionOp op,
                                      gpu::GPUModuleOp kernels, StringRef name) {
   Location loc = op.getLoc();
@@ -597,6 +870,20 @@ void mlir::attn::lowerAttentionToGPU(RewriterBase &rewriter, AttentionOp op,
                                 memrefOf(op.getOutput())};
   if (op.getLse())
     argTypes.push_back(memrefOf(op.getLse()));
+  unsigned numOuts = argTypes.size() - 3;
+  // Read-only inputs after the results: segment ids, sinks, captured
+  // tensors of score_mod/mask_mod.
+  SmallVector<Value> inputs = {op.getQuery(), op.getKey(), op.getValue()};
+  SmallVector<Value> extras;
+  if (op.getQSegmentIds())
+    extras.append({op.getQSegmentIds(), op.getKvSegmentIds()});
+  if (op.getSinks())
+    extras.push_back(op.getSinks());
+  for (Value c : getGPUCapturedValues(op))
+    if (!isClonedCapture(c))
+      extras.push_back(c);
+  for (Value e : extras)
+    argTypes.push_back(memrefOf(e));
 
   // The kernel.
   OpBuilder::InsertionGuard guard(rewriter);
@@ -611,21 +898,26 @@ void mlir::attn::lowerAttentionToGPU(RewriterBase &rewriter, AttentionOp op,
   {
     KernelBuilder kb(op, rewriter, loc);
     kb.build(func);
+    kb.finalizeInlined(func);
   }
 
   // The launch.
   rewriter.setInsertionPoint(op);
   SmallVector<Value> args;
-  SmallVector<Value> inputs = {op.getQuery(), op.getKey(), op.getValue()};
   for (auto [i, operand] : llvm::enumerate(inputs))
     args.push_back(bufferization::ToBufferOp::create(
         rewriter, loc, argTypes[i], operand, rewriter.getUnitAttr()));
+  SmallVector<Value> extraArgs;
+  for (auto [i, operand] : llvm::enumerate(extras))
+    extraArgs.push_back(bufferization::ToBufferOp::create(
+        rewriter, loc, argTypes[3 + numOuts + i], operand,
+        rewriter.getUnitAttr()));
   // One stream per launch: allocate the results, launch, synchronise.
   Type tokenTy = gpu::AsyncTokenType::get(rewriter.getContext());
   Value token =
       gpu::WaitOp::create(rewriter, loc, tokenTy, ValueRange{}).getAsyncToken();
   SmallVector<Value> outs;
-  for (Type t : ArrayRef<Type>(argTypes).drop_front(3)) {
+  for (Type t : ArrayRef<Type>(argTypes).slice(3, numOuts)) {
     auto alloc =
         gpu::AllocOp::create(rewriter, loc, t, tokenTy, ValueRange{token},
                              ValueRange{}, ValueRange{}, UnitAttr());
@@ -633,6 +925,7 @@ void mlir::attn::lowerAttentionToGPU(RewriterBase &rewriter, AttentionOp op,
     outs.push_back(alloc.getMemref());
     args.push_back(alloc.getMemref());
   }
+  args.append(extraArgs);
   RankedTensorType qT = op.getQueryType();
   auto c = [&](int64_t v) {
     return arith::ConstantIndexOp::create(rewriter, loc, v).getResult();

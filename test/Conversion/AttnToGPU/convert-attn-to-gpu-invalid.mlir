@@ -59,16 +59,56 @@ func.func @dynamic(%q: tensor<1x1x?x64xbf16>, %k: tensor<1x1x?x64xbf16>, %v: ten
 
 // -----
 
-func.func @softcap(%q: tensor<1x1x64x64xbf16>, %k: tensor<1x1x64x64xbf16>, %v: tensor<1x1x64x64xbf16>) -> tensor<1x1x64x64xbf16> {
-  // expected-error @+1 {{softcap, score_mod and mask_mod are not supported yet}}
-  %o = attn.attention ins(%q, %k, %v : tensor<1x1x64x64xbf16>, tensor<1x1x64x64xbf16>, tensor<1x1x64x64xbf16>) {softcap = 30.0} -> tensor<1x1x64x64xbf16>
+func.func @score_mod_exp(%q: tensor<1x1x64x64xbf16>, %k: tensor<1x1x64x64xbf16>, %v: tensor<1x1x64x64xbf16>) -> tensor<1x1x64x64xbf16> {
+  // expected-error @+1 {{score_mod/mask_mod operation 'math.exp' has no GPU lowering}}
+  %o = attn.attention ins(%q, %k, %v : tensor<1x1x64x64xbf16>, tensor<1x1x64x64xbf16>, tensor<1x1x64x64xbf16>) -> tensor<1x1x64x64xbf16>
+      score_mod {
+      ^bb0(%s: f32, %b: index, %h: index, %i: index, %j: index):
+        %e = math.exp %s : f32
+        attn.yield %e : f32
+      }
+  return %o : tensor<1x1x64x64xbf16>
+}
+
+// -----
+
+func.func @captured_dynamic(%q: tensor<1x1x64x64xbf16>, %k: tensor<1x1x64x64xbf16>, %v: tensor<1x1x64x64xbf16>, %bias: tensor<?xf32>) -> tensor<1x1x64x64xbf16> {
+  // expected-error @+1 {{score_mod/mask_mod may only capture constants and static tensors read with tensor.extract, got 'tensor<?xf32>'}}
+  %o = attn.attention ins(%q, %k, %v : tensor<1x1x64x64xbf16>, tensor<1x1x64x64xbf16>, tensor<1x1x64x64xbf16>) -> tensor<1x1x64x64xbf16>
+      score_mod {
+      ^bb0(%s: f32, %b: index, %h: index, %i: index, %j: index):
+        %x = tensor.extract %bias[%j] : tensor<?xf32>
+        %r = arith.addf %s, %x : f32
+        attn.yield %r : f32
+      }
+  return %o : tensor<1x1x64x64xbf16>
+}
+
+// -----
+
+func.func @captured_scalar(%q: tensor<1x1x64x64xbf16>, %k: tensor<1x1x64x64xbf16>, %v: tensor<1x1x64x64xbf16>, %c: f32) -> tensor<1x1x64x64xbf16> {
+  // expected-error @+1 {{score_mod/mask_mod may only capture constants and static tensors read with tensor.extract, got 'f32'}}
+  %o = attn.attention ins(%q, %k, %v : tensor<1x1x64x64xbf16>, tensor<1x1x64x64xbf16>, tensor<1x1x64x64xbf16>) -> tensor<1x1x64x64xbf16>
+      score_mod {
+      ^bb0(%s: f32, %b: index, %h: index, %i: index, %j: index):
+        %r = arith.addf %s, %c : f32
+        attn.yield %r : f32
+      }
+  return %o : tensor<1x1x64x64xbf16>
+}
+
+// -----
+
+func.func @dynamic_segments(%q: tensor<1x1x64x64xbf16>, %k: tensor<1x1x64x64xbf16>, %v: tensor<1x1x64x64xbf16>, %qs: tensor<?x64xi32>, %ks: tensor<?x64xi32>) -> tensor<1x1x64x64xbf16> {
+  // expected-error @+1 {{segment ids and sinks must have static shapes, got 'tensor<?x64xi32>'}}
+  %o = attn.attention ins(%q, %k, %v : tensor<1x1x64x64xbf16>, tensor<1x1x64x64xbf16>, tensor<1x1x64x64xbf16>) segment_ids(%qs, %ks : tensor<?x64xi32>, tensor<?x64xi32>) -> tensor<1x1x64x64xbf16>
   return %o : tensor<1x1x64x64xbf16>
 }
 
 // -----
 
 func.func @mask_tensor(%q: tensor<1x1x64x64xbf16>, %k: tensor<1x1x64x64xbf16>, %v: tensor<1x1x64x64xbf16>, %m: tensor<64x64xi1>) -> tensor<1x1x64x64xbf16> {
-  // expected-error @+1 {{mask tensors, lengths, segment ids and sinks are not supported yet}}
+  // expected-error @+1 {{mask tensors and lengths are not supported yet}}
   %o = attn.attention ins(%q, %k, %v : tensor<1x1x64x64xbf16>, tensor<1x1x64x64xbf16>, tensor<1x1x64x64xbf16>) mask(%m : tensor<64x64xi1>) -> tensor<1x1x64x64xbf16>
   return %o : tensor<1x1x64x64xbf16>
 }
@@ -78,5 +118,21 @@ func.func @mask_tensor(%q: tensor<1x1x64x64xbf16>, %k: tensor<1x1x64x64xbf16>, %
 func.func @sigmoid(%q: tensor<1x1x64x64xbf16>, %k: tensor<1x1x64x64xbf16>, %v: tensor<1x1x64x64xbf16>) -> tensor<1x1x64x64xbf16> {
   // expected-error @+1 {{only the softmax normalizer is supported}}
   %o = attn.attention ins(%q, %k, %v : tensor<1x1x64x64xbf16>, tensor<1x1x64x64xbf16>, tensor<1x1x64x64xbf16>) {normalizer = #attn.normalizer<sigmoid>} -> tensor<1x1x64x64xbf16>
+  return %o : tensor<1x1x64x64xbf16>
+}
+
+// -----
+
+func.func @region_tensor_op(%q: tensor<1x1x64x64xbf16>, %k: tensor<1x1x64x64xbf16>, %v: tensor<1x1x64x64xbf16>) -> tensor<1x1x64x64xbf16> {
+  // expected-error @+1 {{score_mod/mask_mod operation 'arith.constant' has no GPU lowering}}
+  %o = attn.attention ins(%q, %k, %v : tensor<1x1x64x64xbf16>, tensor<1x1x64x64xbf16>, tensor<1x1x64x64xbf16>) -> tensor<1x1x64x64xbf16>
+      score_mod {
+      ^bb0(%s: f32, %b: index, %h: index, %i: index, %j: index):
+        %t = arith.constant dense<[1.0, 2.0]> : tensor<2xf32>
+        %c0 = arith.constant 0 : index
+        %x = tensor.extract %t[%c0] : tensor<2xf32>
+        %r = arith.addf %s, %x : f32
+        attn.yield %r : f32
+      }
   return %o : tensor<1x1x64x64xbf16>
 }

@@ -124,3 +124,147 @@ func.func @window(%q: tensor<1x2x512x64xbf16>, %k: tensor<1x2x512x64xbf16>, %v: 
       {masks = [#attn.sliding_window<left = 128, right = 0>]} -> tensor<1x2x512x64xbf16>
   return %o : tensor<1x2x512x64xbf16>
 }
+
+// -----
+
+/// ALiBi (score_mod reading captured slopes) with a softcap: the slopes
+/// become a kernel argument read with memref.load, the score follows
+/// buildScore on the natural scale (scale, softcap as 1 - 2 / (2^(x 2 log2(e)
+/// / cap) + 1) with ex2/rcp.approx, then the bias) and only then takes the
+/// log2(e) factor; the modifier runs on full tiles too.
+
+// CHECK-LABEL: func.func @alibi_softcap
+// CHECK-SAME: %[[SL:[^:]+]]: tensor<4xf32>)
+// CHECK: %[[SLB:.+]] = bufferization.to_buffer %[[SL]] read_only
+// CHECK: gpu.launch_func {{.*}} args({{.*}}, %[[SLB]] : memref<4xf32>)
+// CHECK: gpu.func @alibi_softcap_attn_0(
+// CHECK-SAME: %[[SLA:[^:]+]]: memref<4xf32>)
+// CHECK-NOT: math.tanh
+// CHECK-DAG: %[[LOG2E:.+]] = arith.constant 1.44269502 : f32
+// CHECK-DAG: %[[SCALE:.+]] = arith.constant 1.250000e-01 : f32
+// CHECK-DAG: %[[CAP:.+]] = arith.constant 5.000000e+01 : f32
+// CHECK-DAG: %[[F:.+]] = arith.constant 5.770780e-02 : f32
+// CHECK: scf.for
+// CHECK: nvvm.mma.sync
+// CHECK: %[[S:.+]] = arith.mulf %{{.+}}, %[[SCALE]] : f32
+// CHECK: %[[Y:.+]] = arith.mulf %[[S]], %[[F]] : f32
+// CHECK: %[[E:.+]] = llvm.inline_asm {{.*}}"ex2.approx.ftz.f32 $0, $1;", "=f,f" %[[Y]]
+// CHECK: %[[E1:.+]] = arith.addf %[[E]]
+// CHECK: %[[R:.+]] = llvm.inline_asm {{.*}}"rcp.approx.ftz.f32 $0, $1;", "=f,f" %[[E1]]
+// CHECK: %[[TANH:.+]] = arith.subf
+// CHECK: %[[CAPPED:.+]] = arith.mulf %[[TANH]], %[[CAP]] : f32
+// CHECK: %[[SLOPE:.+]] = memref.load %[[SLA]][%{{.+}}] : memref<4xf32>
+// CHECK: arith.subi
+// CHECK: arith.sitofp
+// CHECK: %[[BIAS:.+]] = arith.mulf %[[SLOPE]]
+// CHECK: %[[MOD:.+]] = arith.addf %[[CAPPED]], %[[BIAS]] : f32
+// CHECK: arith.mulf %[[MOD]], %[[LOG2E]] : f32
+/// The causal mask still only on tiles not proven full.
+// CHECK: scf.if %{{.+}} -> (f32,
+// CHECK: } else {
+// CHECK: arith.cmpi sle
+// CHECK: gpu.return
+func.func @alibi_softcap(%q: tensor<1x4x128x64xbf16>, %k: tensor<1x4x128x64xbf16>, %v: tensor<1x4x128x64xbf16>, %slopes: tensor<4xf32>) -> tensor<1x4x128x64xbf16> {
+  %o = attn.attention ins(%q, %k, %v : tensor<1x4x128x64xbf16>, tensor<1x4x128x64xbf16>, tensor<1x4x128x64xbf16>)
+      {masks = [#attn.causal], softcap = 50.0} -> tensor<1x4x128x64xbf16>
+      score_mod {
+      ^bb0(%s: f32, %b: index, %h: index, %i: index, %j: index):
+        %slope = tensor.extract %slopes[%h] : tensor<4xf32>
+        %d = arith.subi %j, %i : index
+        %di = arith.index_cast %d : index to i64
+        %df = arith.sitofp %di : i64 to f32
+        %bias = arith.mulf %slope, %df : f32
+        %r = arith.addf %s, %bias : f32
+        attn.yield %r : f32
+      }
+  return %o : tensor<1x4x128x64xbf16>
+}
+
+// -----
+
+/// Document mask: the segment ids are kernel arguments; the query tile's
+/// id range is computed once, each key tile's range before its work (two
+/// loads per lane and five xor shuffles each for min and max), and a tile
+/// whose range misses the query tile's is skipped (the loop state passes
+/// through); every other tile compares ids per score (no full-tile branch).
+
+// CHECK-LABEL: gpu.func @document_attn_0(
+// CHECK-SAME: %[[QSA:[^:]+]]: memref<2x256xi32>, %[[KSA:[^:]+]]: memref<2x256xi32>)
+// CHECK: memref.load %[[QSA]]
+// CHECK: memref.load %[[QSA]]
+// CHECK: gpu.shuffle  xor %{{.+}}, %c16_i32, %c32_i32 : i32
+// CHECK: %[[QLO:.+]] = arith.minsi %{{.+}}, %{{.+}} : i32
+// CHECK: gpu.shuffle  xor %{{.+}}, %c16_i32, %c32_i32 : i32
+// CHECK: %[[QHI:.+]] = arith.maxsi %{{.+}}, %{{.+}} : i32
+// CHECK: scf.for %{{.+}} = {{.*}} iter_args({{.*}}) -> (f32,
+// CHECK: nvgpu.device_async_wait %{{.+}} {numGroups = 1 : i32}
+// CHECK: gpu.barrier
+// CHECK: memref.load %[[KSA]]
+// CHECK: memref.load %[[KSA]]
+// CHECK: gpu.shuffle  xor %{{.+}}, %c16_i32, %c32_i32 : i32
+// CHECK: %[[KLO:.+]] = arith.minsi %{{.+}}, %{{.+}} : i32
+// CHECK: gpu.shuffle  xor %{{.+}}, %c16_i32, %c32_i32 : i32
+// CHECK: %[[KHI:.+]] = arith.maxsi %{{.+}}, %{{.+}} : i32
+// CHECK: %[[A:.+]] = arith.cmpi sle, %[[KLO]], %[[QHI]] : i32
+// CHECK: %[[B:.+]] = arith.cmpi sle, %[[QLO]], %[[KHI]] : i32
+// CHECK: %[[MEETS:.+]] = arith.andi %[[A]], %[[B]] : i1
+// CHECK: %[[ST:.+]]:36 = scf.if %[[MEETS]] -> (f32,
+// CHECK-NOT: scf.if
+// CHECK: nvvm.mma.sync
+// CHECK: %[[KID:.+]] = memref.load %[[KSA]]
+// CHECK: %[[SAME:.+]] = arith.cmpi eq, %{{.+}}, %[[KID]] : i32
+// CHECK: arith.select %[[SAME]]
+// CHECK: } else {
+// CHECK: scf.yield
+// CHECK: gpu.barrier
+// CHECK: scf.yield %[[ST]]#0,
+func.func @document(%q: tensor<2x2x256x64xf16>, %k: tensor<2x2x256x64xf16>, %v: tensor<2x2x256x64xf16>, %qs: tensor<2x256xi32>, %ks: tensor<2x256xi32>) -> tensor<2x2x256x64xf16> {
+  %o = attn.attention ins(%q, %k, %v : tensor<2x2x256x64xf16>, tensor<2x2x256x64xf16>, tensor<2x2x256x64xf16>)
+      segment_ids(%qs, %ks : tensor<2x256xi32>, tensor<2x256xi32>) -> tensor<2x2x256x64xf16>
+  return %o : tensor<2x2x256x64xf16>
+}
+
+// -----
+
+/// Sinks: the per-head sink (times log2(e)) starts the running max, and l
+/// starts at 1 in the first lane of each quad (0 for a -inf sink).
+
+// CHECK-LABEL: gpu.func @sinks_attn_0(
+// CHECK-SAME: %[[SKA:[^:]+]]: memref<4xf32>)
+// CHECK: %[[HQ:.+]] = gpu.block_id y
+// CHECK: %[[SINK:.+]] = memref.load %[[SKA]][%[[HQ]]] : memref<4xf32>
+// CHECK: %[[SL2:.+]] = arith.mulf %[[SINK]], %{{.+}} : f32
+// CHECK: %[[NEGINF:.+]] = arith.cmpf oeq, %[[SL2]]
+// CHECK: %[[ONE:.+]] = arith.select %[[NEGINF]]
+// CHECK: %[[L0:.+]] = arith.select %{{.+}}, %[[ONE]]
+// CHECK: scf.for {{.*}} iter_args({{.*}}, %{{.+}} = %[[SL2]], %{{.+}} = %[[SL2]], %{{.+}} = %[[L0]], %{{.+}} = %[[L0]])
+func.func @sinks(%q: tensor<1x4x64x64xbf16>, %k: tensor<1x4x64x64xbf16>, %v: tensor<1x4x64x64xbf16>, %sinks: tensor<4xf32>) -> tensor<1x4x64x64xbf16> {
+  %o = attn.attention ins(%q, %k, %v : tensor<1x4x64x64xbf16>, tensor<1x4x64x64xbf16>, tensor<1x4x64x64xbf16>)
+      sinks(%sinks : tensor<4xf32>) {masks = [#attn.causal]} -> tensor<1x4x64x64xbf16>
+  return %o : tensor<1x4x64x64xbf16>
+}
+
+// -----
+
+/// mask_mod: no tile is proven full, the region's predicate (with its
+/// captured constant cloned into the kernel) joins the keep condition.
+
+// CHECK-LABEL: gpu.func @mask_mod_attn_0(
+// CHECK: scf.for
+// CHECK-NOT: scf.if %{{.+}} -> (f32
+// CHECK: nvvm.mma.sync
+// CHECK: %[[R:.+]] = arith.remsi %{{.+}}, %c7 : index
+// CHECK: %[[KEEP:.+]] = arith.cmpi ne, %[[R]], %c0 : index
+// CHECK: arith.select %[[KEEP]]
+func.func @mask_mod(%q: tensor<1x1x128x64xbf16>, %k: tensor<1x1x128x64xbf16>, %v: tensor<1x1x128x64xbf16>) -> tensor<1x1x128x64xbf16> {
+  %c7 = arith.constant 7 : index
+  %o = attn.attention ins(%q, %k, %v : tensor<1x1x128x64xbf16>, tensor<1x1x128x64xbf16>, tensor<1x1x128x64xbf16>) -> tensor<1x1x128x64xbf16>
+      mask_mod {
+      ^bb0(%b: index, %h: index, %i: index, %j: index):
+        %c0 = arith.constant 0 : index
+        %r = arith.remsi %j, %c7 : index
+        %keep = arith.cmpi ne, %r, %c0 : index
+        attn.yield %keep : i1
+      }
+  return %o : tensor<1x1x128x64xbf16>
+}

@@ -36,6 +36,11 @@ std::optional<int> parseGPUChip(StringRef chip);
 /// compute it (element types, head dims, dynamic shapes, features).
 LogicalResult checkGPUKernelSupport(AttentionOp op);
 
+/// Values defined above `op` that its score_mod and mask_mod regions read,
+/// in first-use order. Non-constant ones (static tensors) become kernel
+/// arguments after Q, K, V, O, [LSE], [q/kv segment ids], [sinks].
+SmallVector<Value> getGPUCapturedValues(AttentionOp op);
+
 /// Bytes of dynamic shared memory the kernel of `op` needs.
 int64_t getGPUKernelSharedMemoryBytes(AttentionOp op);
 
