@@ -84,3 +84,12 @@ _cuda_rt = os.path.join(config.attn_obj_root, "lib", "libattn_cuda_runtime.so")
 if os.path.exists(_cuda_rt):
     config.available_features.add("cuda-runtime")
     config.substitutions.append(("%attn_cuda_runtime", _cuda_rt))
+
+# The host CPU has AVX512-BF16 (vdpbf16ps): code compiled for it with
+# `bf16-dot=true` (clang -march=native, the JIT's host target) runs here.
+try:
+    with open("/proc/cpuinfo") as _f:
+        if "avx512_bf16" in _f.read().split():
+            config.available_features.add("avx512-bf16")
+except OSError:
+    pass

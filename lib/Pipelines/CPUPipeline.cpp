@@ -31,6 +31,7 @@ void mlir::attn::buildAttnCPUBufferizePipeline(
     tileOpts.qTile = options.qTile;
     tileOpts.kvTile = options.kvTile;
     tileOpts.kvSplits = options.kvSplits;
+    tileOpts.bf16Dot = options.bf16Dot;
     pm.addPass(createAttnTilePass(tileOpts));
     if (options.fuseElementwise)
       pm.addPass(createAttnFuseElementwisePass());
@@ -90,7 +91,11 @@ void mlir::attn::buildAttnCPULowerToLLVMPipeline(
   // embedding pass manager) does not nest function passes implicitly.
   if (options.cInterface)
     pm.addNestedPass<func::FuncOp>(LLVM::createLLVMRequestCWrappersPass());
-  pm.addPass(createConvertVectorToLLVMPass());
+  // x86vector.avx512.dot (bf16-dot) becomes an LLVM intrinsic call; the
+  // legalization only touches X86Vector ops.
+  ConvertVectorToLLVMPassOptions vecOpts;
+  vecOpts.x86Vector = true;
+  pm.addPass(createConvertVectorToLLVMPass(vecOpts));
   // aligned_alloc keeps the pointer provenance of each buffer (no integer
   // alignment arithmetic), so LLVM sees that buffers do not alias and can
   // keep reduction accumulators in registers.

@@ -24,6 +24,11 @@
 # RUN: %python -m attn.check --seed 12 --count 60 --dtype bf16 --pipeline "attn-cpu-pipeline=q-tile=32 kv-tile=8" | FileCheck %s
 # RUN: %python -m attn.check --seed 6 --count 40 --dtype f16 --pipeline "attn-cpu-pipeline=q-tile=2 kv-tile=3" | FileCheck %s
 # RUN: %python -m attn.check --seed 7 --count 40 --dtype bf16 --pipeline attn-cpu-pipeline=reference=true | FileCheck %s
+# bf16 Q.K^T with the AVX512-BF16 dot product on micro-kernel tiles (about
+# one variant in five qualifies: static Dv a multiple of 32, static even D),
+# where the CPU has it.
+# RUN: %if avx512-bf16 %{ %python -m attn.check --seed 13 --count 120 --dtype bf16 --pipeline "attn-cpu-pipeline=q-tile=32 kv-tile=8 bf16-dot=true" | FileCheck %s %}
+# RUN: %if avx512-bf16 %{ %python -m attn.check --seed 14 --count 120 --dtype bf16 --pipeline "attn-cpu-pipeline=q-tile=32 kv-tile=16 kv-splits=2 parallel=false bf16-dot=true" | FileCheck %s %}
 
 # Random variants of attn.attention (every mask kind, normaliser and
 # modifier; odd lengths, Lq != Lkv, GQA ratios, dynamic dims) compiled with

@@ -41,6 +41,12 @@ struct AttnCPUPipelineOptions
       llvm::cl::desc("Parallel splits of the key axis (tiled path; 0: "
                      "picked for small static work, 1: off)"),
       llvm::cl::init(0)};
+  PassOptions::Option<bool> bf16Dot{
+      *this, "bf16-dot",
+      llvm::cl::desc("bf16 Q.K^T with the AVX512-BF16 dot product "
+                     "(vdpbf16ps; tiled path, micro-kernel tiles; the "
+                     "target CPU must have avx512_bf16)"),
+      llvm::cl::init(false)};
   PassOptions::Option<bool> fuseElementwise{
       *this, "fuse-elementwise",
       llvm::cl::desc("Fuse elementwise producers of Q/K/V and consumers of "

@@ -22,7 +22,9 @@
 // The key range and the fullness test come from StructuredMaskAttrInterface,
 // so they are symbolic in the sequence lengths. f32 tiles that meet
 // useMicroKernels() are static, zero-padded and use register-blocked vector
-// kernels; all others use dynamically shaped linalg tiles.
+// kernels; all others use dynamically shaped linalg tiles. With bf16-dot,
+// bf16 micro-kernel tiles compute Q . K^T with the AVX512-BF16 dot product
+// (x86vector.avx512.dot) from a pair-interleaved query tile.
 //
 //===----------------------------------------------------------------------===//
 
@@ -37,6 +39,7 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/Dialect/X86Vector/X86VectorDialect.h"
 
 #include <limits>
 
@@ -134,10 +137,13 @@ struct OnlineTiler {
 
   FailureOr<SmallVector<Value>> run();
   bool useMicroKernels();
+  bool useBF16Dot();
   Value forEachBlock(
       OpBuilder &nb, Value t, int64_t rows, int64_t cols,
       function_ref<Value(OpBuilder &, Location, Value, Value, Value)> body);
   Value microDotT(OpBuilder &nb, Value kTile, Value qT, Value tk, Value init);
+  Value microDotTBF16(OpBuilder &nb, Value kTile, Value qT2, Value tk,
+                      Value init);
   Value microPV(OpBuilder &nb, Value p, Value vTile, Value acc, Value tk);
   std::pair<Value, Value> segmentRange(OpBuilder &nb, Value ids, Value bi,
                                        Value start, Value count);
@@ -240,13 +246,29 @@ bool OnlineTiler::useMicroKernels() {
          sizes.qTile % (kNR * kLanes) == 0 && sizes.kvTile % kMR == 0;
 }
 
-/// The common core of both micro-kernels: for k in [0, ub), acc[r][c] +=
-/// broadcast(a(r, k)) * b(c, k) on a kMR x kNR block of vector
-/// accumulators starting from `init`; returns the final block.
-static SmallVector<Value>
-blockFMA(OpBuilder &b, Location loc, ValueRange init, Value ub,
-         function_ref<Value(OpBuilder &, Location, int64_t, Value)> a,
-         function_ref<Value(OpBuilder &, Location, int64_t, Value)> bvec) {
+/// bf16-dot applies: micro-kernel tiles, bf16 Q and K, an even Dqk.
+bool OnlineTiler::useBF16Dot() {
+  int64_t d = op.getQueryType().getDimSize(3);
+  return sizes.bf16Dot && useMicroKernels() && d % 2 == 0 &&
+         op.getQueryType().getElementType().isBF16() &&
+         op.getKeyType().getElementType().isBF16();
+}
+
+/// Yields the operand vector of block row or column `i` at reduction step k.
+using BlockOperandFn =
+    function_ref<Value(OpBuilder &, Location, int64_t, Value)>;
+/// One accumulation step: (a, b, acc) -> acc'.
+using BlockStepFn =
+    function_ref<Value(OpBuilder &, Location, Value, Value, Value)>;
+
+/// The common core of the micro-kernels: for k in [0, ub), acc[r][c] =
+/// step(a(r, k), b(c, k), acc[r][c]) on a kMR x kNR block of vector
+/// accumulators starting from `init`, where `a` yields a vector broadcast
+/// from row r's operand and `step` is an FMA (or a bf16 pair dot product);
+/// returns the final block.
+static SmallVector<Value> blockFMA(OpBuilder &b, Location loc, ValueRange init,
+                                   Value ub, BlockOperandFn a,
+                                   BlockOperandFn bvec, BlockStepFn step) {
   Value c0 = arith::ConstantIndexOp::create(b, loc, 0);
   Value c1 = arith::ConstantIndexOp::create(b, loc, 1);
   auto loop = scf::ForOp::create(
@@ -257,15 +279,24 @@ blockFMA(OpBuilder &b, Location loc, ValueRange init, Value ub,
           bv.push_back(bvec(db, dl, c, k));
         SmallVector<Value> next;
         for (int64_t r = 0; r < kMR; ++r) {
-          Value av = vector::BroadcastOp::create(db, dl, bv[0].getType(),
-                                                 a(db, dl, r, k));
+          Value av = a(db, dl, r, k);
           for (int64_t c = 0; c < kNR; ++c)
-            next.push_back(
-                vector::FMAOp::create(db, dl, av, bv[c], acc[r * kNR + c]));
+            next.push_back(step(db, dl, av, bv[c], acc[r * kNR + c]));
         }
         scf::YieldOp::create(db, dl, next);
       });
   return SmallVector<Value>(loop.getResults());
+}
+
+/// The f32 step of blockFMA: acc + a * b.
+static Value fmaStep(OpBuilder &b, Location loc, Value a, Value bv, Value acc) {
+  return vector::FMAOp::create(b, loc, a, bv, acc);
+}
+
+/// A vector<kLanes x f32> whose lanes all hold `x`.
+static Value splatF32(OpBuilder &b, Location loc, Value x) {
+  return vector::BroadcastOp::create(
+      b, loc, VectorType::get({kLanes}, b.getF32Type()), x);
 }
 
 /// Element (r0 + r, c0 + c * kLanes) of `t` for block position (r, c).
@@ -329,14 +360,71 @@ Value OnlineTiler::microDotT(OpBuilder &nb, Value kTile, Value qT, Value tk,
         SmallVector<Value> block = blockFMA(
             b, l, SmallVector<Value>(kMR * kNR, zeroVec), cst(b, d),
             [&](OpBuilder &bb, Location bl, int64_t r, Value dd) -> Value {
-              return castToF32(bb, bl,
-                               tensor::ExtractOp::create(
-                                   bb, bl, kTile, ValueRange{kRows[r], dd}));
+              return splatF32(
+                  bb, bl,
+                  castToF32(bb, bl,
+                            tensor::ExtractOp::create(
+                                bb, bl, kTile, ValueRange{kRows[r], dd})));
             },
             [&](OpBuilder &bb, Location bl, int64_t c, Value dd) -> Value {
               return vector::TransferReadOp::create(
                   bb, bl, vecT, qT, blockIndex(bb, bl, dd, i0, 0, c), pad,
                   ArrayRef<bool>{true});
+            },
+            fmaStep);
+        return storeBlock(b, l, block, out, j0, i0);
+      });
+}
+
+/// microDotT for bf16 Q and K with AVX512-BF16: `qT2` is the zero-padded
+/// query tile as bf16 pairs along D, [D/2, 2 * Tq] with qT2[p, 2i + j] =
+/// q[i, 2p + j]. Each step of the reduction over the D/2 pairs broadcasts
+/// the 32-bit pair (k[r, 2p], k[r, 2p + 1]) of a key row and runs
+/// `x86vector.avx512.dot` (vdpbf16ps): lane i accumulates, in f32,
+/// k[r, 2p] * q[i, 2p] + k[r, 2p + 1] * q[i, 2p + 1].
+Value OnlineTiler::microDotTBF16(OpBuilder &nb, Value kTile, Value qT2,
+                                 Value tk, Value init) {
+  int64_t d = op.getQueryType().getDimSize(3);
+  Type bf16 = nb.getBF16Type();
+  Type i32 = nb.getI32Type();
+  auto vecT = VectorType::get({kLanes}, f32);
+  auto pairsT = VectorType::get({2 * kLanes}, bf16);
+  Value zeroVec = arith::ConstantOp::create(
+      nb, loc, vecT, DenseElementsAttr::get(vecT, nb.getF32FloatAttr(0.0)));
+  Value pad = arith::ConstantOp::create(nb, loc, nb.getFloatAttr(bf16, 0.0));
+  Value lastRow = arith::SubIOp::create(nb, loc, tk, cst(nb, 1));
+  return forEachBlock(
+      nb, init, sizes.kvTile, sizes.qTile,
+      [&](OpBuilder &b, Location l, Value j0, Value i0, Value out) {
+        SmallVector<Value> kRows;
+        for (int64_t r = 0; r < kMR; ++r)
+          kRows.push_back(arith::MinSIOp::create(
+              b, l, arith::AddIOp::create(b, l, j0, cst(b, r)), lastRow));
+        // Column of query i0 in qT2.
+        Value col0 = arith::MulIOp::create(b, l, i0, cst(b, 2));
+        SmallVector<Value> block = blockFMA(
+            b, l, SmallVector<Value>(kMR * kNR, zeroVec), cst(b, d / 2),
+            [&](OpBuilder &bb, Location bl, int64_t r, Value p) -> Value {
+              Value dd = arith::MulIOp::create(bb, bl, p, cst(bb, 2));
+              Value pair = vector::TransferReadOp::create(
+                  bb, bl, VectorType::get({2}, bf16), kTile,
+                  ValueRange{kRows[r], dd}, pad, ArrayRef<bool>{true});
+              Value bits = vector::BitCastOp::create(
+                  bb, bl, VectorType::get({1}, i32), pair);
+              Value splat = vector::BroadcastOp::create(
+                  bb, bl, VectorType::get({kLanes}, i32), bits);
+              return vector::BitCastOp::create(bb, bl, pairsT, splat);
+            },
+            [&](OpBuilder &bb, Location bl, int64_t c, Value p) -> Value {
+              Value col =
+                  arith::AddIOp::create(bb, bl, col0, cst(bb, c * 2 * kLanes));
+              return vector::TransferReadOp::create(bb, bl, pairsT, qT2,
+                                                    ValueRange{p, col}, pad,
+                                                    ArrayRef<bool>{true});
+            },
+            [&](OpBuilder &bb, Location bl, Value a, Value bv,
+                Value acc) -> Value {
+              return x86vector::DotBF16Op::create(bb, bl, vecT, acc, a, bv);
             });
         return storeBlock(b, l, block, out, j0, i0);
       });
@@ -364,7 +452,9 @@ Value OnlineTiler::microPV(OpBuilder &nb, Value p, Value vTile, Value acc,
             b, l, init, tk,
             [&](OpBuilder &bb, Location bl, int64_t r, Value j) -> Value {
               Value i = arith::AddIOp::create(bb, bl, i0, cst(bb, r));
-              return tensor::ExtractOp::create(bb, bl, p, ValueRange{j, i});
+              return splatF32(
+                  bb, bl,
+                  tensor::ExtractOp::create(bb, bl, p, ValueRange{j, i}));
             },
             [&](OpBuilder &bb, Location bl, int64_t c, Value j) -> Value {
               // f16/bf16 values widen to f32 lanes after the load.
@@ -375,7 +465,8 @@ Value OnlineTiler::microPV(OpBuilder &nb, Value p, Value vTile, Value acc,
               if (vElem != f32)
                 x = arith::ExtFOp::create(bb, bl, vecT, x);
               return x;
-            });
+            },
+            fmaStep);
         return storeBlock(b, l, block, out, i0, e0);
       });
 }
@@ -683,6 +774,7 @@ void OnlineTiler::buildTile(OpBuilder &nb, Value bi, Value hi, Value qt,
   // Micro-kernel tiles are static and zero-padded to Tq x Tk; otherwise the
   // tiles have the dynamic sizes tq x tk of the boundary.
   bool micro = useMicroKernels();
+  bool bf16Dot = useBF16Dot();
   OpFoldResult rows = micro ? OpFoldResult(nb.getIndexAttr(sizes.qTile))
                             : OpFoldResult(tq);
   SmallVector<OpFoldResult> rowShape = {rows};
@@ -715,7 +807,33 @@ void OnlineTiler::buildTile(OpBuilder &nb, Value bi, Value hi, Value qt,
   Value acc0 = filled(nb, {rows, dvStatic}, 0.0);
   Value qTile = slice2D(nb, op.getQuery(), bi, hi, q0, tq, dStatic);
   Value qT;
-  if (micro) {
+  if (bf16Dot) {
+    // The query tile as bf16 pairs along D, zero-padded: [D/2, Tq, 2] with
+    // element (p, i, j) = q[i, 2p + j], collapsed to [D/2, 2 * Tq] so that
+    // one vector<32xbf16> read holds the pairs of 16 queries.
+    Type bf16 = nb.getBF16Type();
+    int64_t halfD = op.getQueryType().getDimSize(3) / 2;
+    OpFoldResult halfDOfr = nb.getIndexAttr(halfD), two = nb.getIndexAttr(2);
+    SmallVector<OpFoldResult> zero3(3, nb.getIndexAttr(0));
+    SmallVector<OpFoldResult> one3(3, nb.getIndexAttr(1));
+    Value zero = arith::ConstantOp::create(nb, loc, nb.getFloatAttr(bf16, 0.0));
+    Value padded = linalg::FillOp::create(
+                       nb, loc, ValueRange{zero},
+                       ValueRange{empty(nb, {halfDOfr, rows, two}, bf16)})
+                       .getResult(0);
+    SmallVector<OpFoldResult> partShape = {halfDOfr, tq, two};
+    Value part =
+        tensor::ExtractSliceOp::create(nb, loc, padded, zero3, partShape, one3);
+    part = generic(
+        nb, {qTile}, part,
+        {map(3, {d(1), d(0) * 2 + d(2)}), map(3, {d(0), d(1), d(2)})},
+        {IterTy::parallel, IterTy::parallel, IterTy::parallel},
+        [&](OpBuilder &, Location, ValueRange a) -> Value { return a[0]; });
+    padded = tensor::InsertSliceOp::create(nb, loc, part, padded, zero3,
+                                           partShape, one3);
+    qT = tensor::CollapseShapeOp::create(
+        nb, loc, padded, ArrayRef<ReassociationIndices>{{0}, {1, 2}});
+  } else if (micro) {
     // Zero-padded transposed query tile [D, Tq], built once per query tile:
     // the micro-kernel computes the scores transposed (keys x queries) so
     // that the per-query softmax statistics are vectors along the tile's
@@ -793,7 +911,10 @@ void OnlineTiler::buildTile(OpBuilder &nb, Value bi, Value hi, Value qt,
         // micro-kernel).
         Value dot;
         if (micro) {
-          dot = microDotT(lb, kTile, qT, tk, empty(lb, tileShape, f32));
+          dot =
+              bf16Dot
+                  ? microDotTBF16(lb, kTile, qT, tk, empty(lb, tileShape, f32))
+                  : microDotT(lb, kTile, qT, tk, empty(lb, tileShape, f32));
         } else {
           // Loops (i, j, d).
           dot = generic(
@@ -1176,6 +1297,7 @@ void AttnTilePass::runOnOperation() {
   tileSizes.qTile = qTile;
   tileSizes.kvTile = kvTile;
   tileSizes.kvSplits = kvSplits;
+  tileSizes.bf16Dot = bf16Dot;
   SmallVector<AttentionOp> ops;
   getOperation()->walk([&](AttentionOp op) { ops.push_back(op); });
   for (AttentionOp op : ops)

@@ -1,6 +1,7 @@
 // RUN: attn-opt %s -attn-tile="q-tile=64 kv-tile=128" -canonicalize -cse -split-input-file | FileCheck %s
 // RUN: attn-opt %s -attn-tile -canonicalize -cse -split-input-file | FileCheck %s --check-prefix=AUTO
 // RUN: attn-opt %s -attn-tile="q-tile=16 kv-tile=32" -canonicalize -cse -split-input-file | FileCheck %s --check-prefix=SMALL
+// RUN: attn-opt %s -attn-tile="q-tile=64 kv-tile=128 bf16-dot=true" -canonicalize -cse -split-input-file | FileCheck %s --check-prefix=BF16DOT
 
 /// Causal + sliding window on dynamic lengths. Per query tile, the key loop
 /// runs over [max(0, q'lo - 256), min(Lkv, q'hi + 1)) with q' = i + (Lkv - Lq),
@@ -78,6 +79,10 @@ func.func @dense(%q: tensor<2x8x1000x64xbf16>, %k: tensor<2x8x1000x64xbf16>, %v:
 /// and a full-size test routes boundary tiles through the masked branch
 /// (key j >= Lkv is -inf).
 // CHECK-LABEL: func @dense_f32_micro
+// BF16DOT-LABEL: func @dense_f32_micro
+// BF16DOT-NOT: x86vector
+// BF16DOT-COUNT-16: vector.fma
+// BF16DOT-NOT: x86vector
 // CHECK:   linalg.generic {indexing_maps = [#[[QT:.+]], #{{.+}}], iterator_types = ["parallel", "parallel"]} ins(%{{.+}} : tensor<?x64xf32>) outs(%{{.+}} : tensor<64x?xf32>)
 // CHECK:   scf.for %[[K0:.+]] = %c0 to %c1000 step %c128
 // CHECK:     %[[TK:.+]] = arith.minsi %{{.+}}, %c128 : index
@@ -225,4 +230,59 @@ func.func @decode_split_kv(%q: tensor<1x1x1x128xf32>, %k: tensor<1x1x4096x128xf3
   %o = attn.attention ins(%q, %k, %v : tensor<1x1x1x128xf32>, tensor<1x1x4096x128xf32>, tensor<1x1x4096x128xf32>)
       {masks = [#attn.causal]} -> tensor<1x1x1x128xf32>
   return %o : tensor<1x1x1x128xf32>
+}
+
+// -----
+
+/// bf16-dot: bf16 Q and K of micro-kernel tiles take the AVX512-BF16 dot
+/// product. The query tile is built once per query tile as bf16 pairs along
+/// D ([32 pairs, 64 queries, 2], zero-padded, collapsed to [32, 128]); the
+/// reduction runs over the 32 pairs, broadcasting each key row's pair as one
+/// 32-bit element, with 16 x86vector.avx512.dot (vdpbf16ps, f32
+/// accumulators) per step. P.V keeps the f32 FMAs.
+// BF16DOT: #[[PAIRS:.+]] = affine_map<(d0, d1, d2) -> (d1, d0 * 2 + d2)>
+// BF16DOT-LABEL: func @bf16_dot
+// BF16DOT:   linalg.fill ins(%{{.+}} : bf16) outs(%{{.+}} : tensor<32x64x2xbf16>)
+// BF16DOT:   linalg.generic {indexing_maps = [#[[PAIRS]], #{{.+}}], iterator_types = ["parallel", "parallel", "parallel"]} ins(%{{.+}} : tensor<?x64xbf16>) outs(%{{.+}} : tensor<32x?x2xbf16>)
+// BF16DOT:   %[[QT:.+]] = tensor.collapse_shape %{{.+}} {{\[}}[0], [1, 2]] : tensor<32x64x2xbf16> into tensor<32x128xbf16>
+// BF16DOT:   scf.for %{{.+}} = %c0 to %c1000 step %c128
+// BF16DOT:     %[[KT:.+]] = tensor.extract_slice %{{.+}} : tensor<2x8x1000x64xbf16> to tensor<?x64xbf16>
+// BF16DOT:     scf.for %[[J0:.+]] = %c0 to %c128 step %c8
+// BF16DOT:       scf.for %[[I0:.+]] = %c0 to %c64 step %c32
+// BF16DOT:         %[[ROW:.+]] = arith.minsi %[[J0]], %{{.+}} : index
+// BF16DOT:         %[[COL:.+]] = arith.muli %[[I0]], %c2 : index
+// BF16DOT:         scf.for %[[P:.+]] = %c0 to %c32 step %c1 iter_args({{.*}}) -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>)
+// BF16DOT:           %[[Q0:.+]] = vector.transfer_read %[[QT]][%[[P]], %[[COL]]], %{{.+}} {in_bounds = [true]} : tensor<32x128xbf16>, vector<32xbf16>
+// BF16DOT:           %[[COL1:.+]] = arith.addi %[[COL]], %c32 : index
+// BF16DOT:           %[[Q1:.+]] = vector.transfer_read %[[QT]][%[[P]], %[[COL1]]], %{{.+}} {in_bounds = [true]} : tensor<32x128xbf16>, vector<32xbf16>
+// BF16DOT:           %[[D:.+]] = arith.muli %[[P]], %c2 : index
+// BF16DOT:           %[[PAIR:.+]] = vector.transfer_read %[[KT]][%[[ROW]], %[[D]]], %{{.+}} {in_bounds = [true]} : tensor<?x64xbf16>, vector<2xbf16>
+// BF16DOT:           %[[BITS:.+]] = vector.bitcast %[[PAIR]] : vector<2xbf16> to vector<1xi32>
+// BF16DOT:           %[[SPLAT:.+]] = vector.broadcast %[[BITS]] : vector<1xi32> to vector<16xi32>
+// BF16DOT:           %[[A:.+]] = vector.bitcast %[[SPLAT]] : vector<16xi32> to vector<32xbf16>
+// BF16DOT:           x86vector.avx512.dot %{{.+}}, %[[A]], %[[Q0]] : vector<32xbf16> -> vector<16xf32>
+// BF16DOT:           x86vector.avx512.dot %{{.+}}, %[[A]], %[[Q1]] : vector<32xbf16> -> vector<16xf32>
+// BF16DOT-COUNT-14:  x86vector.avx512.dot
+// BF16DOT-NOT:       vector.fma
+// BF16DOT:           scf.yield
+// BF16DOT:     scf.for %{{.+}} = %c0 to %{{.+}} step %c1 iter_args(
+// BF16DOT-COUNT-16: vector.fma
+func.func @bf16_dot(%q: tensor<2x8x1000x64xbf16>, %k: tensor<2x8x1000x64xbf16>, %v: tensor<2x8x1000x64xbf16>) -> tensor<2x8x1000x64xbf16> {
+  %o = attn.attention ins(%q, %k, %v : tensor<2x8x1000x64xbf16>, tensor<2x8x1000x64xbf16>, tensor<2x8x1000x64xbf16>)
+      -> tensor<2x8x1000x64xbf16>
+  return %o : tensor<2x8x1000x64xbf16>
+}
+
+// -----
+
+/// bf16-dot with an odd D: no bf16 pairs, the widening f32 micro-kernel.
+// BF16DOT-LABEL: func @bf16_dot_odd_d
+// BF16DOT-NOT: x86vector
+// BF16DOT: linalg.generic {{.*}} ins(%{{.+}} : tensor<?x63xbf16>) outs(%{{.+}} : tensor<63x?xf32>)
+// BF16DOT-COUNT-16: vector.fma
+// BF16DOT-NOT: x86vector
+func.func @bf16_dot_odd_d(%q: tensor<1x2x100x63xbf16>, %k: tensor<1x2x100x63xbf16>, %v: tensor<1x2x100x32xbf16>) -> tensor<1x2x100x32xbf16> {
+  %o = attn.attention ins(%q, %k, %v : tensor<1x2x100x63xbf16>, tensor<1x2x100x63xbf16>, tensor<1x2x100x32xbf16>)
+      -> tensor<1x2x100x32xbf16>
+  return %o : tensor<1x2x100x32xbf16>
 }

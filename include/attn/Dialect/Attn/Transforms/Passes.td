@@ -68,6 +68,14 @@ def AttnTilePass : Pass<"attn-tile"> {
     register-blocked AVX-512 micro-kernel (8 x 32 block, 16 vector
     accumulators).
 
+    With `bf16-dot`, bf16 queries and keys of micro-kernel tiles with an
+    even Dqk compute Q.K^T with `x86vector.avx512.dot` (AVX512-BF16
+    `vdpbf16ps`: two bf16 products per f32 lane, f32 accumulation) from a
+    query tile laid out as bf16 pairs along Dqk ([Dqk/2, Tq, 2]); P.V stays
+    f32. The lowering must then enable the X86Vector dialect
+    (`convert-vector-to-llvm{enable-x86vector}`) and the target CPU must
+    have avx512_bf16.
+
     Split-KV: with `kv-splits` > 1 the forall gains a split dimension; each
     item runs the recurrence over its share of the key range and writes its
     unnormalised state, and a merge rescales the splits by exp(m_s - max m)
@@ -99,6 +107,10 @@ def AttnTilePass : Pass<"attn-tile"> {
            "Parallel splits of the key axis merged through their maxima "
            "(split-KV decode); 0 picks (more than 1 only for small static "
            "work), 1 disables">,
+    Option<"bf16Dot", "bf16-dot", "bool", /*default=*/"false",
+           "Compute Q.K^T of bf16 micro-kernel tiles with AVX512-BF16 "
+           "`x86vector.avx512.dot` (vdpbf16ps, f32 accumulation); the "
+           "target must have avx512_bf16">,
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",
@@ -106,7 +118,8 @@ def AttnTilePass : Pass<"attn-tile"> {
     "::mlir::math::MathDialect",
     "::mlir::scf::SCFDialect",
     "::mlir::tensor::TensorDialect",
-    "::mlir::vector::VectorDialect"
+    "::mlir::vector::VectorDialect",
+    "::mlir::x86vector::X86VectorDialect"
   ];
 }
 

@@ -48,6 +48,9 @@ struct AttentionTileSizes {
   /// only when static shapes give fewer than 8 (batch, head, query tile)
   /// items and at least 4 key tiles per split.
   int64_t kvSplits = 0;
+  /// bf16 Q.K^T of micro-kernel tiles (bf16 Q and K, even Dqk) with the
+  /// AVX512-BF16 `x86vector.avx512.dot` instead of widening to f32.
+  bool bf16Dot = false;
 };
 
 /// Replaces `op` by an scf.forall over (batch, head, query tile) running the
