@@ -3,7 +3,6 @@
 
 import os
 import shutil
-import subprocess
 
 import lit.formats
 from lit.llvm import llvm_config
@@ -64,12 +63,6 @@ llvm_config.add_tool_substitutions(tools, tool_dirs)
 if shutil.which("nvidia-smi") and os.system("nvidia-smi -L >/dev/null 2>&1") == 0:
     config.available_features.add("cuda")
 
-# `attn-raise` while that pass is not in every build: tests that need it say
-# `%if attn-raise %{...%}`.
-_help = subprocess.run([os.path.join(config.attn_tools_dir, "attn-opt"),
-                        "--help"], capture_output=True, text=True).stdout
-if "--attn-raise " in _help:
-    config.available_features.add("attn-raise")
 # ptxas assembles the PTX of the GPU pipeline (no GPU needed).
 _ptxas = os.path.join(os.environ.get("CUDA_HOME", "/usr/local/cuda"), "bin",
                       "ptxas")
