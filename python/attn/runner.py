@@ -124,7 +124,7 @@ def compile_module(source, workdir=None, pipeline="attn-cpu-pipeline",
     """Compiles MLIR `source` to a shared library; returns a ctypes.CDLL.
 
     `pipeline` is an attn-opt pipeline flag without the dashes, options
-    included (e.g. 'attn-cpu-pipeline{reference=true}')."""
+    included (e.g. 'attn-cpu-pipeline=reference=true parallel=false')."""
     return ctypes.CDLL(compile_to_file(source, workdir, pipeline, name))
 
 
