@@ -1,19 +1,23 @@
 #!/usr/bin/env python3
 """Runs the kernels prepared by bench/gpu/prepare.py on a CUDA GPU with
-PyTorch: checks each against a float32 PyTorch reference, then times it
-against torch SDPA (FlashAttention backend where available) and
-FlexAttention (torch.compile'd, where available). Prints one line per
-configuration with the error and the ratios (> 1: attn is faster).
+PyTorch (no MLIR needed): checks each against a float32 PyTorch reference
+(relative error = max|O - ref| / max|ref| <= 1e-2, no NaN), then times it
+with CUDA events (median of --iters launches, L2 flushed before each)
+against torch SDPA with its default backend (the backend it picked is
+named, from the kernels the profiler saw), SDPA forced to the flash
+backend, and FlexAttention through torch.compile. Prints one line per
+configuration with TFLOP/s and ratios (> 1: attn is faster), then the
+issue's targets.
 
-Variants: ALiBi (SDPA with the bias materialised as a float mask; Flex
-with a score_mod), softcap 50 (no SDPA equivalent: "sdpa -"; Flex with a
-score_mod), document mask (SDPA with a materialised boolean mask; Flex
-with a per-batch BlockMask built once, outside the timing).
+Masks and variants: causal and sliding window 1024 (SDPA: is_causal or a
+materialised boolean mask; Flex: a BlockMask), ALiBi (SDPA: materialised
+float bias; Flex: score_mod), softcap 50 (no SDPA equivalent; Flex:
+score_mod), document mask (SDPA: materialised boolean mask; Flex: a
+per-batch BlockMask). Block masks and materialised masks are built once,
+outside the timing. FLOPs: 4 B H Lq Lkv D, halved for causal; windowed and
+document rows count the kept (query, key) pairs instead of Lq Lkv.
 
-    python3 bench_attn.py DIR [--iters 50]
-
-Needs only torch and the files in DIR (cubins, manifest.json,
-libattn_cuda_runtime.so); no MLIR.
+    python3 bench_attn.py DIR [--iters 30] [--only NAME,...]
 """
 
 import argparse
@@ -21,6 +25,7 @@ import ctypes
 import json
 import math
 import os
+import statistics
 
 import torch
 import torch.nn.functional as F
@@ -28,7 +33,7 @@ import torch.nn.functional as F
 
 def load_runtime(path):
     lib = ctypes.CDLL(path)
-    vp, i64 = ctypes.c_void_p, ctypes.c_int64
+    vp = ctypes.c_void_p
     u32 = ctypes.c_uint32
     lib.attnCudaLaunch.restype = ctypes.c_int
     lib.attnCudaLaunch.argtypes = [vp, ctypes.c_char_p] + [u32] * 7 + [
@@ -37,24 +42,23 @@ def load_runtime(path):
     return lib
 
 
-def launcher(lib, image, kernel, B, Hq, L, D, ptrs):
-    """A closure launching `kernel` with the device pointers `ptrs` (Q, K,
-    V, O, then the variant's extra arguments), convert-attn-to-gpu's grid
-    (ceil(L / 64), Hq, B) x 128 threads and 5 * 64 * (D + 8) * 2 bytes of
-    dynamic shared memory."""
+def launcher(lib, image, cfg, ptrs):
+    """A closure launching the configuration's kernel on the device pointers
+    `ptrs` (Q, K, V, O, then the extra arguments) with the launch recorded
+    by prepare.py (grid, block, dynamic shared memory)."""
     vals = [ctypes.c_void_p(p) for p in ptrs]
     args = (ctypes.c_void_p * len(vals))(
         *[ctypes.cast(ctypes.pointer(x), ctypes.c_void_p) for x in vals])
-    smem = 5 * 64 * (D + 8) * 2
+    grid, block, smem = cfg["grid"], cfg["block"], cfg["smem"]
+    kernel = cfg["kernel"].encode()
 
     def run():
-        rc = lib.attnCudaLaunch(image, kernel, (L + 63) // 64, Hq, B, 128, 1,
-                                1, smem,
+        rc = lib.attnCudaLaunch(image, kernel, *grid, *block, smem,
                                 torch.cuda.current_stream().cuda_stream,
                                 args, len(vals))
         if rc:
             raise RuntimeError(lib.attnCudaLastError().decode())
-    run.keep = (vals, args)
+    run.keep = (vals, args, image)
     return run
 
 
@@ -76,80 +80,141 @@ def document_ids(B, L, dev, seed=0):
     return ids.to(dev)
 
 
-def reference(q, k, v, causal, bias=None, softcap=None, keep=None):
+def structured_keep(mask, r0, r1, S, L, dev):
+    """[r1 - r0, S] keep matrix of a structured mask (aligned to the last
+    key: query i sits at position i + S - L)."""
+    i = torch.arange(r0, r1, device=dev)[:, None] + (S - L)
+    j = torch.arange(S, device=dev)[None, :]
+    if mask == "causal":
+        return j <= i
+    if mask == "window1024":
+        return (j <= i) & (j >= i - 1023)
+    return torch.ones(r1 - r0, S, dtype=torch.bool, device=dev)
+
+
+def reference(q, k, v, mask, bias=None, softcap=None, keep=None):
     """float32 attention with GQA by repetition (the oracle, not timed).
-    `bias` [1|B, H, L, S] is added after the softcap, `keep` [B, 1, L, S]
-    joins the causal mask. Row blocks keep the score matrix small."""
+    `bias(r0, r1)` is added after the softcap, `keep(r0, r1)` [B, 1, r, S]
+    joins the structured mask. Row blocks keep the score matrix small."""
     g = q.shape[1] // k.shape[1]
     k = k.float().repeat_interleave(g, dim=1)
     v = v.float().repeat_interleave(g, dim=1)
     out = torch.empty(q.shape, dtype=torch.float32, device=q.device)
     L, S = q.shape[2], k.shape[2]
-    for r0 in range(0, L, 1024):
-        r1 = min(r0 + 1024, L)
+    rows = max(64, (1 << 28) // (q.shape[0] * q.shape[1] * S))
+    for r0 in range(0, L, rows):
+        r1 = min(r0 + rows, L)
         s = torch.einsum("bhid,bhjd->bhij", q[:, :, r0:r1].float(),
                          k) / math.sqrt(q.shape[-1])
         if softcap is not None:
             s = softcap * torch.tanh(s / softcap)
         if bias is not None:
             s = s + bias(r0, r1)
-        m = torch.ones(r1 - r0, S, dtype=torch.bool, device=s.device)
-        if causal:
-            m = m.tril(S - L + r0)
-        m = m.expand(s.shape)
+        m = structured_keep(mask, r0, r1, S, L, q.device).expand(s.shape)
         if keep is not None:
             m = m & keep(r0, r1)
         s = s.masked_fill(~m, float("-inf"))
-        out[:, :, r0:r1] = torch.einsum("bhij,bhjd->bhid", s.softmax(-1), v)
+        p = torch.nan_to_num(s.softmax(-1), nan=0.0)
+        out[:, :, r0:r1] = torch.einsum("bhij,bhjd->bhid", p, v)
     return out
 
 
-def time_ms(fn, iters):
-    for _ in range(3):
+class Timer:
+    """Median time of a callable over `iters` launches, each preceded by an
+    L2 flush (a write of a buffer larger than the L2 cache)."""
+
+    def __init__(self, iters, dev):
+        self.iters = iters
+        l2 = getattr(torch.cuda.get_device_properties(dev), "L2_cache_size",
+                     50 << 20)
+        self.flush = torch.empty(max(4 * l2, 256 << 20), dtype=torch.int8,
+                                 device=dev)
+
+    def __call__(self, fn):
+        for _ in range(3):
+            fn()
+        times = []
+        for _ in range(self.iters):
+            self.flush.zero_()
+            start = torch.cuda.Event(enable_timing=True)
+            end = torch.cuda.Event(enable_timing=True)
+            start.record()
+            fn()
+            end.record()
+            end.synchronize()
+            times.append(start.elapsed_time(end))
+        return statistics.median(times)
+
+
+def sdpa_backend(fn):
+    """The SDPA backend `fn` ran: the aten operator SDPA dispatched to
+    (_scaled_dot_product_{cudnn,flash,efficient}_attention), else the CUDA
+    kernels the profiler saw."""
+    from torch.profiler import ProfilerActivity, profile
+    with profile(activities=[ProfilerActivity.CPU,
+                             ProfilerActivity.CUDA]) as prof:
         fn()
-    start = torch.cuda.Event(enable_timing=True)
-    end = torch.cuda.Event(enable_timing=True)
-    start.record()
-    for _ in range(iters):
-        fn()
-    end.record()
-    torch.cuda.synchronize()
-    return start.elapsed_time(end) / iters
+        torch.cuda.synchronize()
+    names = {e.name for e in prof.events()}
+    for tag in ("cudnn", "flash", "efficient"):
+        if any("_scaled_dot_product_%s_attention" % tag in n for n in names):
+            return tag
+    for tag, keys in (("cudnn", ("cudnn",)),
+                      ("flash", ("flash_fwd", "pytorch_flash")),
+                      ("efficient", ("fmha", "cutlassF"))):
+        if any(x in n for n in names for x in keys):
+            return tag
+    return "math"
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("dir")
-    ap.add_argument("--iters", type=int, default=50)
+    ap.add_argument("--iters", type=int, default=30)
+    ap.add_argument("--only", default="",
+                    help="comma-separated substrings of configuration names")
+    ap.add_argument("--no-flex", action="store_true")
     args = ap.parse_args()
     with open(os.path.join(args.dir, "manifest.json")) as f:
         manifest = json.load(f)
     lib = load_runtime(os.path.join(args.dir, "libattn_cuda_runtime.so"))
-    try:
-        from torch.nn.attention.flex_attention import (create_block_mask,
-                                                       flex_attention)
-        flex = torch.compile(flex_attention)
-    except Exception:  # older torch
-        flex = None
+    flex = create_block_mask = None
+    if not args.no_flex:
+        try:
+            from torch.nn.attention.flex_attention import (create_block_mask,
+                                                           flex_attention)
+            flex = torch.compile(flex_attention)
+        except Exception as e:  # older torch
+            print("FlexAttention unavailable:", e)
+    from torch.nn.attention import SDPBackend, sdpa_kernel
     dev = torch.device("cuda")
-    print("device:", torch.cuda.get_device_name(), "chip:", manifest["chip"])
+    timer = Timer(args.iters, dev)
+    print("device:", torch.cuda.get_device_name(), "| chip:",
+          manifest["chip"], "| torch", torch.__version__, "| median of",
+          args.iters, "launches, L2 flushed")
+    results = []
     for cfg in manifest["configs"]:
-        dt = {"bf16": torch.bfloat16, "f16": torch.float16}[cfg["dtype"]]
+        name = cfg["name"]
+        if args.only and not any(x in name for x in args.only.split(",")):
+            continue
+        dt = {"bf16": torch.bfloat16, "f16": torch.float16,
+              "f32": torch.float32}[cfg["dtype"]]
         B, Hq, Hkv = cfg["batch"], cfg["q_heads"], cfg["kv_heads"]
-        L, D, causal = cfg["seq"], cfg["head_dim"], cfg["mask"] == "causal"
+        L, D, mask = cfg["seq"], cfg["head_dim"], cfg["mask"]
+        variant = cfg.get("variant", "")
+        causal = mask == "causal"
         torch.manual_seed(0)
         q = torch.randn(B, Hq, L, D, device=dev, dtype=dt)
         k = torch.randn(B, Hkv, L, D, device=dev, dtype=dt)
         v = torch.randn(B, Hkv, L, D, device=dev, dtype=dt)
-        o = torch.empty_like(q)
+        o = torch.full_like(q, float("nan"))
         with open(os.path.join(args.dir, cfg["cubin"]), "rb") as f:
             image = ctypes.create_string_buffer(f.read())
-        variant = cfg.get("variant", "")
         gqa = Hq != Hkv
         extras = {}
         bias = keep = softcap = None
-        sdpa_mask = None
-        score_mod = mask_mod = None
+        score_mod = None
+        ids = None
         if variant == "alibi":
             slopes = alibi_slopes(Hq, dev)
             extras["slopes"] = slopes
@@ -158,13 +223,6 @@ def main():
             def bias(r0, r1):
                 d = (pos[None, :] - pos[r0:r1, None]).float()
                 return slopes.view(1, Hq, 1, 1) * d
-
-            # SDPA takes the bias materialised (causal folded in as -inf).
-            sdpa_mask = bias(0, L).to(dt)
-            if causal:
-                sdpa_mask = sdpa_mask.masked_fill(
-                    ~torch.ones(L, L, dtype=torch.bool, device=dev).tril(),
-                    float("-inf"))
 
             def score_mod(score, b, h, qi, kv):
                 return score + slopes[h] * (kv - qi)
@@ -179,56 +237,121 @@ def main():
             extras["kv_segment_ids"] = ids
 
             def keep(r0, r1):
-                return (ids[:, None, r0:r1, None] == ids[:, None, None, :])
+                return ids[:, None, r0:r1, None] == ids[:, None, None, :]
 
-            sdpa_mask = keep(0, L)
-            if causal:
-                sdpa_mask = sdpa_mask & torch.ones(
-                    L, L, dtype=torch.bool, device=dev).tril()
-
-            def mask_mod(b, h, qi, kv):
-                same = ids[b, qi] == ids[b, kv]
-                return (same & (qi >= kv)) if causal else same
         ptrs = [q.data_ptr(), k.data_ptr(), v.data_ptr(), o.data_ptr()]
         ptrs += [extras[n].data_ptr() for n in cfg.get("extra_args", [])]
-        run_attn = launcher(lib, image, cfg["kernel"].encode(), B, Hq, L, D,
-                            ptrs)
+        run_attn = launcher(lib, image, cfg, ptrs)
 
+        # Numerics first.
         run_attn()
         torch.cuda.synchronize()
-        ref = reference(q, k, v, causal, bias=bias, softcap=softcap,
-                        keep=keep)
-        err = (o.float() - ref).abs().max().item()
+        ref = reference(q, k, v, mask, bias=bias, softcap=softcap, keep=keep)
+        nan = bool(torch.isnan(o).any())
+        rel = ((o.float() - ref).abs().max() / ref.abs().max()).item()
         del ref
-        t_attn = time_ms(run_attn, args.iters)
-        line = "%-26s max|err|=%.2e attn %.3f ms" % (cfg["name"], err, t_attn)
-        if variant == "softcap50":
-            line += "  sdpa -"
+        ok = rel <= 1e-2 and not nan
+
+        # FLOPs: the issue's convention, kept pairs for windows/documents.
+        if variant == "document" or mask == "window1024":
+            kept = 0
+            for r0 in range(0, L, 1024):
+                m = structured_keep(mask, r0, min(L, r0 + 1024), L, L, dev)
+                m = m.expand(B, 1, -1, -1)
+                if keep is not None:
+                    m = m & keep(r0, min(L, r0 + 1024))
+                kept += int(m.sum())
+            flops = 4.0 * Hq * D * kept
         else:
+            flops = 4.0 * B * Hq * L * L * D * (0.5 if causal else 1.0)
+
+        t_attn = timer(run_attn)
+        row = dict(name=name, mask=mask, variant=variant, D=D, L=L, rel=rel,
+                   ok=ok, attn=t_attn, tflops=flops / t_attn / 1e9)
+        line = "%-26s rel.err %.1e%s | attn %8.3f ms %5.0f TF/s" % (
+            name, rel, " NaN" if nan else "", t_attn, row["tflops"])
+
+        # SDPA: default backend, then forced flash (where it applies).
+        sdpa_mask = None
+        if variant != "softcap50":
+            if mask == "window1024" or keep is not None or bias is not None:
+                m = structured_keep(mask, 0, L, L, L, dev)[None, None]
+                if keep is not None:
+                    m = m & keep(0, L)
+                if bias is not None:
+                    sdpa_mask = bias(0, L).masked_fill(~m, float("-inf"))
+                    sdpa_mask = sdpa_mask.to(dt)
+                else:
+                    sdpa_mask = m
             if sdpa_mask is None:
                 sdpa = lambda: F.scaled_dot_product_attention(
                     q, k, v, is_causal=causal, enable_gqa=gqa)
             else:
                 sdpa = lambda: F.scaled_dot_product_attention(
                     q, k, v, attn_mask=sdpa_mask, enable_gqa=gqa)
-            t_sdpa = time_ms(sdpa, args.iters)
-            line += "  sdpa %.3f ms (x%.2f)" % (t_sdpa, t_sdpa / t_attn)
+            try:
+                row["sdpa_backend"] = sdpa_backend(sdpa)
+                row["sdpa"] = timer(sdpa)
+                line += " | sdpa[%s] %8.3f ms x%.2f" % (
+                    row["sdpa_backend"], row["sdpa"], row["sdpa"] / t_attn)
+            except RuntimeError as e:
+                line += " | sdpa failed (%s)" % str(e).splitlines()[0][:60]
+            try:
+                def flash():
+                    with sdpa_kernel([SDPBackend.FLASH_ATTENTION]):
+                        return sdpa()
+                row["flash"] = timer(flash)
+                line += " | flash %8.3f ms x%.2f" % (row["flash"],
+                                                     row["flash"] / t_attn)
+            except RuntimeError:
+                line += " | flash -"
+            del sdpa_mask
+        else:
+            line += " | sdpa -"
         if flex is not None:
+            mask_mod = None
+            if variant == "document":
+                if causal:
+                    def mask_mod(b, h, qi, kv):
+                        return (ids[b, qi] == ids[b, kv]) & (qi >= kv)
+                else:
+                    def mask_mod(b, h, qi, kv):
+                        return ids[b, qi] == ids[b, kv]
+            elif causal:
+                def mask_mod(b, h, qi, kv):
+                    return qi >= kv
+            elif mask == "window1024":
+                def mask_mod(b, h, qi, kv):
+                    return (qi >= kv) & (qi - kv < 1024)
             bm = None
             if mask_mod is not None:
-                bm = create_block_mask(mask_mod, B, None, L, L, device="cuda")
-            elif causal:
-                bm = create_block_mask(lambda b, h, qi, kv: qi >= kv, None,
+                bm = create_block_mask(mask_mod,
+                                       B if variant == "document" else None,
                                        None, L, L, device="cuda")
-            t_flex = time_ms(lambda: flex(q, k, v, score_mod=score_mod,
-                                          block_mask=bm, enable_gqa=gqa),
-                             args.iters)
-            line += "  flex %.3f ms (x%.2f)" % (t_flex, t_flex / t_attn)
-        flops = 4 * B * Hq * L * L * D * (0.5 if causal else 1.0)
-        line += "  %.0f TFLOP/s%s" % (
-            flops / t_attn / 1e9,
-            " (dense-equivalent)" if variant == "document" else "")
-        print(line + ("" if err < 3e-2 else "  NUMERICS FAIL"))
+            row["flex"] = timer(lambda: flex(q, k, v, score_mod=score_mod,
+                                             block_mask=bm, enable_gqa=gqa))
+            line += " | flex %8.3f ms x%.2f" % (row["flex"],
+                                                row["flex"] / t_attn)
+        print(line + ("" if ok else "  NUMERICS FAIL"), flush=True)
+        results.append(row)
+        del q, k, v, o
+
+    # The issue's targets.
+    print("targets:")
+    dense = [r for r in results if r["mask"] == "none" and r["variant"] == ""
+             and r["D"] == 128 and r["L"] >= 4096 and "sdpa" in r]
+    for r in dense:
+        ratio = r["sdpa"] / r["attn"]
+        print("  dense hd128 %-22s x%.2f of SDPA[%s] (target 0.75, "
+              "stretch 0.9): %s" % (r["name"], ratio, r["sdpa_backend"],
+                                    "met" if ratio >= 0.75 else "MISSED"))
+    for r in results:
+        if (r["mask"] != "none" or r["variant"]) and "flex" in r:
+            ratio = r["flex"] / r["attn"]
+            print("  masked %-27s x%.2f of Flex (target 1.0): %s" % (
+                r["name"], ratio, "met" if ratio >= 1.0 else "MISSED"))
+    bad = [r["name"] for r in results if not r["ok"]]
+    print("numerics:", "all ok" if not bad else "FAILED " + ", ".join(bad))
 
 
 if __name__ == "__main__":

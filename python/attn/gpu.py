@@ -98,6 +98,31 @@ def ptxas_report(ptx_path, arch="sm_90", ptxas=None):
     return report
 
 
+_LAUNCH = re.compile(
+    r"gpu\.launch_func\s+(?:<[^>]*>\s+)?@(\w+)::@(\w+)\s+blocks in "
+    r"\(([^)]*)\)\s+threads in \(([^)]*)\)\s*:\s*\w+"
+    r"(?:\s+dynamic_shared_memory_size\s+(%\w+))?")
+_CONST = re.compile(r"(%\w+) = (?:llvm\.mlir|arith)\.constant\(?(-?\d+)\b")
+
+
+def kernel_launches(lowered_text):
+    """{kernel: (grid, block, dynamic shared bytes)} of every gpu.launch_func
+    in the output of attn-gpu-pipeline whose sizes are constants (static
+    shapes); the launch a host framework must reproduce for a kernel."""
+    found = {}
+    # SSA names are per function: resolve constants function by function.
+    for func in re.split(r"\n\s*(?:llvm\.func|func\.func) ", lowered_text):
+        consts = {m.group(1): int(m.group(2)) for m in _CONST.finditer(func)}
+        for m in _LAUNCH.finditer(func):
+            vals = [consts.get(x.strip()) for x in
+                    m.group(3).split(",") + m.group(4).split(",")]
+            smem = consts.get(m.group(5), None) if m.group(5) else 0
+            if None in vals or smem is None:
+                continue
+            found[m.group(2)] = (tuple(vals[:3]), tuple(vals[3:]), smem)
+    return found
+
+
 def launch_config(batch, q_heads, q_len, head_dim, elt_bytes=2):
     """(grid, block, dynamic shared bytes) of a convert-attn-to-gpu kernel."""
     grid = ((q_len + 63) // 64, q_heads, batch)
@@ -172,18 +197,20 @@ class CudaRuntime:
 
     def launch_attention(self, image, kernel, batch, q_heads, q_len,
                          head_dim, elt_bytes, q, k, v, o, lse=None,
-                         stream=None, extra=()):
+                         stream=None, extra=(), launch=None):
         """`extra`: device pointers after O[, LSE] (segment ids, sinks,
-        captured tensors, in convert-attn-to-gpu's order)."""
+        captured tensors, in convert-attn-to-gpu's order). `launch`: (grid,
+        block, shared bytes) from kernel_launches; by default the
+        tensor-core kernel's configuration."""
         buf = ctypes.create_string_buffer(image, len(image))
-        if extra:
+        if extra or launch:
             ptrs = [q, k, v, o] + ([lse] if lse else []) + list(extra)
             vals = [ctypes.c_void_p(p) for p in ptrs]
             args = (ctypes.c_void_p * len(vals))(
                 *[ctypes.cast(ctypes.pointer(x), ctypes.c_void_p)
                   for x in vals])
-            grid, block, smem = launch_config(batch, q_heads, q_len,
-                                              head_dim, elt_bytes)
+            grid, block, smem = launch or launch_config(
+                batch, q_heads, q_len, head_dim, elt_bytes)
             rc = self.lib.attnCudaLaunch(buf, kernel.encode(), *grid,
                                          *block, smem, stream, args,
                                          len(vals))

@@ -6,12 +6,22 @@ and compares them with the float64 numpy reference.
 Inputs are rounded to f16/bf16 first, so the reference sees exactly what the
 kernel reads; the tolerance covers the f16/bf16 rounding of P before P.V and
 of the output, and ex2.approx.
+
+Under lit both phases run here. On a GPU machine without MLIR:
+
+    PYTHONPATH=python python3 attention-gpu.py --prepare DIR   # here
+    PYTHONPATH=python python3 attention-gpu.py --run DIR       # there
 """
+
+import argparse
+import json
+import os
+import shutil
+import tempfile
 
 import numpy as np
 
-from attn import reference
-from attn.gpu import CudaRuntime, compile_gpu
+from attn.gpu import CudaRuntime
 from attn.runner import from_bf16_bits, to_bf16_bits
 
 CASES = [
@@ -120,12 +130,21 @@ def extras(case, rng):
     return arrays, kw
 
 
-def main():
-    rt = CudaRuntime()
+def prepare(out_dir):
+    """Compiles every case and writes its cubin, inputs and float64
+    reference to `out_dir` (no GPU needed), with the runtime library, so
+    that `--run` works on a machine without MLIR."""
+    from attn import reference
+    from attn.gpu import compile_gpu, kernel_launches
+    from attn.runner import build_dir
+    os.makedirs(out_dir, exist_ok=True)
     rng = np.random.default_rng(0)
+    cases = []
     for case in CASES:
         name, dt, B, Hq, Hkv, Lq, Lkv, D, _, masks, out, lse = case[:12]
-        _, cubin = compile_gpu(module(case))
+        lowered, cubin = compile_gpu(module(case))
+        kernel = name + "_attn_0"
+        grid, block, smem = kernel_launches(lowered)[kernel]
         q, qr = storage(rng.standard_normal((B, Hq, Lq, D)), dt)
         k, kr = storage(rng.standard_normal((B, Hkv, Lkv, D)), dt)
         v, vr = storage(rng.standard_normal((B, Hkv, Lkv, D)), dt)
@@ -133,29 +152,80 @@ def main():
         arrays, kw = extras(case, rng)
         ref_o, ref_lse = reference.attention(qr, kr, vr, scale=scale,
                                              masks=masks, **kw)
+        with open(os.path.join(out_dir, name + ".cubin"), "wb") as f:
+            f.write(cubin)
+        data = dict(q=q, k=k, v=v, ref_o=ref_o)
+        if lse:
+            data["ref_lse"] = ref_lse
+        for i, a in enumerate(arrays):
+            data["extra%d" % i] = a
+        np.savez(os.path.join(out_dir, name + ".npz"), **data)
+        cases.append(dict(name=name, kernel=kernel, out=out, lse=bool(lse),
+                          extras=len(arrays), grid=grid, block=block,
+                          smem=smem, shape=[B, Hq, Lq, D]))
+    shutil.copy(os.path.join(build_dir(), "lib", "libattn_cuda_runtime.so"),
+                out_dir)
+    with open(os.path.join(out_dir, "cases.json"), "w") as f:
+        json.dump(cases, f, indent=1)
+
+
+def run(in_dir):
+    """Runs the prepared cases on the GPU and compares with the reference."""
+    rt = CudaRuntime(os.path.join(in_dir, "libattn_cuda_runtime.so"))
+    with open(os.path.join(in_dir, "cases.json")) as f:
+        cases = json.load(f)
+    for c in cases:
+        name, out, lse = c["name"], c["out"], c["lse"]
+        B, Hq, Lq, D = c["shape"]
+        data = np.load(os.path.join(in_dir, name + ".npz"))
+        with open(os.path.join(in_dir, name + ".cubin"), "rb") as f:
+            cubin = f.read()
         out_np = {"f32": np.float32, "f16": np.float16,
                   "bf16": np.uint16}[out]
         o_host = np.zeros((B, Hq, Lq, D), out_np)
-        dq, dk, dv = rt.to_device(q), rt.to_device(k), rt.to_device(v)
+        dq, dk, dv = (rt.to_device(data[x]) for x in "qkv")
         do = rt.alloc(o_host.nbytes)
         dl = rt.alloc(B * Hq * Lq * 4) if lse else None
-        dx = [rt.to_device(a) for a in arrays]
-        rt.launch_attention(cubin, name + "_attn_0", B, Hq, Lq, D, 2,
-                            dq, dk, dv, do, dl, extra=dx)
+        dx = [rt.to_device(data["extra%d" % i]) for i in range(c["extras"])]
+        rt.launch_attention(cubin, c["kernel"], B, Hq, Lq, D, 2, dq, dk, dv,
+                            do, dl, extra=dx,
+                            launch=(tuple(c["grid"]), tuple(c["block"]),
+                                    c["smem"]))
         rt.to_host(do, o_host)
         got = (from_bf16_bits(o_host) if out == "bf16" else o_host)
-        err = np.max(np.abs(got.astype(np.float64) - ref_o))
+        got = got.astype(np.float64)
+        err = np.max(np.abs(got - data["ref_o"]))
+        ok = err < 2e-2 and not np.isnan(got).any()
         line = "%s: max|O - ref| = %.2e %s" % (name, err,
-                                              "ok" if err < 2e-2 else "BAD")
+                                              "ok" if ok else "BAD")
         if lse:
             l_host = rt.to_host(dl, np.zeros((B, Hq, Lq), np.float32))
-            lerr = np.max(np.abs(l_host - ref_lse))
+            lerr = np.max(np.abs(l_host - data["ref_lse"]))
             line += ", max|lse - ref| = %.2e %s" % (
                 lerr, "ok" if lerr < 1e-2 else "BAD")
             rt.free(dl)
         for p in [dq, dk, dv, do] + dx:
             rt.free(p)
-        print(line)
+        print(line, flush=True)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--prepare", metavar="DIR",
+                    help="only compile the cases and write inputs and "
+                    "references to DIR (no GPU needed)")
+    ap.add_argument("--run", metavar="DIR",
+                    help="only run the cases prepared in DIR (no MLIR "
+                    "needed: carry DIR to a GPU machine)")
+    args = ap.parse_args()
+    if args.prepare:
+        prepare(args.prepare)
+    if args.run:
+        run(args.run)
+    if not args.prepare and not args.run:
+        with tempfile.TemporaryDirectory() as tmp:
+            prepare(tmp)
+            run(tmp)
 
 
 # CHECK: causal_gqa_bf16_d64: max|O - ref| = {{.*}} ok
