@@ -120,6 +120,9 @@ class Emulator:
 
     def __init__(self, func):
         self.func = func
+        # cp.async instructions executed (one per active thread), so tests
+        # can check which tiles a kernel copies.
+        self.async_copies = 0
         self.lane = np.arange(T) % 32
         self.warp_base = np.arange(T) - self.lane
 
@@ -150,8 +153,10 @@ class Emulator:
         name = op.name
         a = [env[o] for o in op.operands]
         if name == "arith.constant":
-            m = re.search(r"value = ([^:]+) : (\w+)", op.rest)
-            v, ty = m.group(1).strip(), m.group(2)
+            m = re.search(r"value = (true|false)\b", op.rest) or re.search(
+                r"value = ([^:]+) : (\w+)", op.rest)
+            v = m.group(1).strip()
+            ty = m.group(2) if m.lastindex > 1 else "i1"
             if v in ("true", "false"):
                 return np.full(T, v == "true")
             if ty in ("index", "i32", "i64", "i1"):
@@ -239,6 +244,7 @@ class Emulator:
             si, rest = rest[:seg[3]], rest[seg[3]:]
             n = _attr_int(op, "dstElements")
             src_elems = rest[0] if seg[4] else np.full(T, n)
+            self.async_copies += int(np.count_nonzero(mask))
             for t in np.nonzero(mask)[0]:
                 s_idx = tuple(int(i[t]) for i in si)
                 d_idx = tuple(int(i[t]) for i in di)

@@ -155,6 +155,11 @@ def lower(text):
             check=True, capture_output=True, text=True).stdout
 
 
+# name -> (K/V tiles copied, tiles in the key loops, tiles meeting the query
+# tiles' documents), for the document cases without structured masks.
+COPIES = {}
+
+
 def emulate(case, mutate=None, seed=1):
     """Returns (max |O - ref|, max |lse - ref| or None)."""
     rng = np.random.default_rng(seed)
@@ -194,7 +199,25 @@ def emulate(case, mutate=None, seed=1):
         kw["mask_mod"] = lambda b, h, i, j: (j % 5) != 2
     if "softcap" in feat:
         kw["softcap"] = feat["softcap"]
-    Emulator(func).run(((Lq + 63) // 64, Hq, B), args)
+    emu = Emulator(func)
+    emu.run(((Lq + 63) // 64, Hq, B), args)
+    if feat.get("segments") and not masks:
+        # K/V tiles copied (each thread issues D / 16 cp.async per tile of K
+        # or V and per Q tile) against the tiles whose id range meets the
+        # query tile's: skipped tiles must not be copied.
+        per_tile = 128 * (D // 16)
+        blocks = (Lq + 63) // 64 * Hq * B
+        copied = (emu.async_copies // per_tile - blocks) // 2
+        meeting = 0
+        for b in range(B):
+            for q0 in range(0, Lq, 64):
+                qi = qs[b, q0:q0 + 64]
+                for k0 in range(0, Lkv, 64):
+                    ki = ks[b, k0:k0 + 64]
+                    meeting += Hq * int(ki.min() <= qi.max() and
+                                        qi.min() <= ki.max())
+        COPIES[name] = (copied, (Lq + 63) // 64 * ((Lkv + 63) // 64) * Hq *
+                        B, meeting)
     scale = 0.1 if "scale" in attr else None
     ref_o, ref_lse = reference.attention(q, k, v, scale=scale, masks=masks,
                                          **kw)
@@ -218,6 +241,9 @@ def main():
             line += ", max|lse - ref| = %.1e %s" % (
                 lerr, "ok" if lerr < 1e-5 else "BAD")
         print(line)
+    for name, (copied, total, meeting) in sorted(COPIES.items()):
+        print("%s: K/V tiles copied %d of %d, meeting the query tile %d" %
+              (name, copied, total, meeting))
     # The check can fail: kernels with a planted bug are caught.
     mutants = [
         ("V fragments without ldmatrix.trans",
@@ -275,6 +301,8 @@ def alibi_sub(text):
 # CHECK: sinks_causal: max|O - ref| = {{.*}} ok, max|lse - ref| = {{.*}} ok
 # CHECK: sinks_empty_rows: max|O - ref| = {{.*}} ok, max|lse - ref| = {{.*}} ok
 # CHECK: mask_mod_causal: max|O - ref| = {{.*}} ok, max|lse - ref| = {{.*}} ok
+# CHECK: document: K/V tiles copied [[N:[0-9]+]] of {{[0-9]+}}, meeting the query tile [[N]]
+# CHECK: document_unsorted_i16: K/V tiles copied [[M:[0-9]+]] of {{[0-9]+}}, meeting the query tile [[M]]
 # CHECK: mutant V fragments without ldmatrix.trans: caught
 # CHECK: mutant causal diagonal dropped (sle -> slt): caught
 # CHECK: mutant ALiBi bias slope - d instead of slope * d: caught

@@ -239,10 +239,37 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
   Value tHi = arith::CeilDivSIOp::create(b, loc, kvHi, idx(kGPUKeyTile));
   tHi = arith::MaxSIOp::create(b, loc, tHi, tLo);
 
+  // Document masks: whether key tile `tile` can keep anything, from the
+  // segment-id ranges of the query tile and the key tile (uniform over the
+  // block). A tile that keeps nothing is neither copied nor computed.
+  Value qSegLo, qSegHi;
+  auto tileMeets = [&](Value tile) -> Value {
+    auto [kvLo, kvHi] = segmentRange(kvSegIds, mul(tile, kGPUKeyTile), Lkv);
+    return arith::AndIOp::create(
+        b, loc, cmpi(arith::CmpIPredicate::sle, kvLo, qSegHi),
+        cmpi(arith::CmpIPredicate::sle, qSegLo, kvHi));
+  };
+  auto ifThen = [&](Value cond, llvm::function_ref<void()> body) {
+    scf::IfOp::create(b, loc, cond, [&](OpBuilder &tb, Location) {
+      OpBuilder::InsertionGuard g(b);
+      b.setInsertionPoint(tb.getInsertionBlock(), tb.getInsertionPoint());
+      body();
+      scf::YieldOp::create(b, loc);
+    });
+  };
+
   // Prologue: Q and the first K/V tile in one group.
   Type tokenTy = nvgpu::DeviceAsyncTokenType::get(ctx);
   copyTile(q, Lq, hi, q0, qs, ValueRange{});
-  copyKV(tLo, idx(0));
+  Value keepFirst;
+  if (qSegIds) {
+    std::tie(qSegLo, qSegHi) = segmentRange(qSegIds, q0, Lq);
+    // Reads past Lkv (tLo = tHi at the end) are clamped by segmentRange.
+    keepFirst = tileMeets(tLo);
+    ifThen(keepFirst, [&] { copyKV(tLo, idx(0)); });
+  } else {
+    copyKV(tLo, idx(0));
+  }
   Value g0 =
       nvgpu::DeviceAsyncCreateGroupOp::create(b, loc, tokenTy, ValueRange{});
   nvgpu::DeviceAsyncWaitOp::create(b, loc, g0, b.getI32IntegerAttr(0));
@@ -297,12 +324,13 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
   if (Lq % kGPUQueryTile != 0)
     for (Value &r : rowRead)
       r = minsi(r, idx(Lq - 1));
-  Value qSeg[2], qSegLo, qSegHi;
+  Value qSeg[2];
   if (qSegIds) {
     for (int64_t h = 0; h < 2; ++h)
       qSeg[h] =
           memref::LoadOp::create(b, loc, qSegIds, ValueRange{bi, rowRead[h]});
-    std::tie(qSegLo, qSegHi) = segmentRange(qSegIds, q0, Lq);
+    // The loop carries whether its current tile is kept.
+    init.push_back(keepFirst);
   }
 
   auto loop = scf::ForOp::create(b, loc, tLo, tHi, idx(1), init);
@@ -317,15 +345,28 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
                      loop.getRegionIterArgs()[nOut * 4 + 3]};
     Value buf = remu(arith::SubIOp::create(b, loc, t, tLo), 2);
 
-    // Prefetch tile t + 1 into the other buffer; commit (possibly empty)
-    // and wait until only that group may be pending.
+    // Prefetch tile t + 1 into the other buffer (unless a document mask
+    // skips it); commit (possibly empty) and wait until only that group may
+    // be pending.
     Value next = add(t, 1);
     Value hasNext = cmpi(arith::CmpIPredicate::slt, next, tHi);
-    scf::IfOp::create(b, loc, hasNext, [&](OpBuilder &tb, Location) {
-      OpBuilder::InsertionGuard g(b);
-      b.setInsertionPoint(tb.getInsertionBlock(), tb.getInsertionPoint());
+    Value keepNext;
+    if (qSegIds) {
+      auto ifNext = scf::IfOp::create(b, loc, TypeRange{b.getI1Type()},
+                                      hasNext, /*withElseRegion=*/true);
+      {
+        OpBuilder::InsertionGuard g(b);
+        b.setInsertionPointToStart(ifNext.thenBlock());
+        scf::YieldOp::create(b, loc, tileMeets(next));
+        b.setInsertionPointToStart(ifNext.elseBlock());
+        scf::YieldOp::create(
+            b, loc, arith::ConstantIntOp::create(b, loc, b.getI1Type(), 0)
+                        .getResult());
+      }
+      keepNext = ifNext.getResult(0);
+    }
+    ifThen(keepNext ? keepNext : hasNext, [&] {
       copyKV(next, arith::SubIOp::create(b, loc, idx(1), buf));
-      scf::YieldOp::create(b, loc);
     });
     Value grp =
         nvgpu::DeviceAsyncCreateGroupOp::create(b, loc, tokenTy, ValueRange{});
@@ -504,13 +545,10 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
     SmallVector<Value> state;
     if (qSegIds) {
       // Document mask: a key tile whose segment-id range misses the query
-      // tile's keeps nothing and is skipped (the decision is uniform over
-      // the block, so the barriers stay outside).
-      auto [kvLo, kvHi] = segmentRange(kvSegIds, k0, Lkv);
-      Value meets = arith::AndIOp::create(
-          b, loc, cmpi(arith::CmpIPredicate::sle, kvLo, qSegHi),
-          cmpi(arith::CmpIPredicate::sle, qSegLo, kvHi));
-      ValueRange old = loop.getRegionIterArgs();
+      // tile's keeps nothing and is skipped (decided when it was prefetched;
+      // uniform over the block, so the barriers stay outside).
+      ValueRange old = loop.getRegionIterArgs().drop_back();
+      Value meets = loop.getRegionIterArgs().back();
       auto ifMeets =
           scf::IfOp::create(b, loc, TypeRange(old), meets, /*withElse=*/true);
       {
@@ -521,6 +559,7 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
         scf::YieldOp::create(b, loc, old);
       }
       state.assign(ifMeets.getResults().begin(), ifMeets.getResults().end());
+      state.push_back(keepNext);
     } else {
       state = tileBody();
     }

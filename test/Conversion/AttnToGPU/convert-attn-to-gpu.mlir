@@ -183,10 +183,11 @@ func.func @alibi_softcap(%q: tensor<1x4x128x64xbf16>, %k: tensor<1x4x128x64xbf16
 // -----
 
 /// Document mask: the segment ids are kernel arguments; the query tile's
-/// id range is computed once, each key tile's range before its work (two
-/// loads per lane and five xor shuffles each for min and max), and a tile
-/// whose range misses the query tile's is skipped (the loop state passes
-/// through); every other tile compares ids per score (no full-tile branch).
+/// id range is computed once, each key tile's range when the tile would be
+/// prefetched (two loads per lane and five xor shuffles each for min and
+/// max). A tile whose range misses the query tile's is neither copied nor
+/// computed (the loop carries the decision and the state passes through);
+/// every other tile compares ids per score (no full-tile branch).
 
 // CHECK-LABEL: gpu.func @document_attn_0(
 // CHECK-SAME: %[[QSA:[^:]+]]: memref<2x256xi32>, %[[KSA:[^:]+]]: memref<2x256xi32>)
@@ -196,9 +197,15 @@ func.func @alibi_softcap(%q: tensor<1x4x128x64xbf16>, %k: tensor<1x4x128x64xbf16
 // CHECK: %[[QLO:.+]] = arith.minsi %{{.+}}, %{{.+}} : i32
 // CHECK: gpu.shuffle  xor %{{.+}}, %c16_i32, %c32_i32 : i32
 // CHECK: %[[QHI:.+]] = arith.maxsi %{{.+}}, %{{.+}} : i32
-// CHECK: scf.for %{{.+}} = {{.*}} iter_args({{.*}}) -> (f32,
-// CHECK: nvgpu.device_async_wait %{{.+}} {numGroups = 1 : i32}
-// CHECK: gpu.barrier
+// CHECK: memref.load %[[KSA]]
+// CHECK: %[[A0:.+]] = arith.cmpi sle, %{{.+}}, %[[QHI]] : i32
+// CHECK: %[[B0:.+]] = arith.cmpi sle, %[[QLO]], %{{.+}} : i32
+// CHECK: %[[KEEP0:.+]] = arith.andi %[[A0]], %[[B0]] : i1
+// CHECK: scf.if %[[KEEP0]] {
+// CHECK-COUNT-8: nvgpu.device_async_copy
+// CHECK: }
+// CHECK: scf.for %{{.+}} = {{.*}} iter_args({{.*}}, %[[KEEP:.+]] = %[[KEEP0]]) -> (f32,
+// CHECK: %[[KEEPN:.+]] = scf.if %{{.+}} -> (i1) {
 // CHECK: memref.load %[[KSA]]
 // CHECK: memref.load %[[KSA]]
 // CHECK: gpu.shuffle  xor %{{.+}}, %c16_i32, %c32_i32 : i32
@@ -208,7 +215,14 @@ func.func @alibi_softcap(%q: tensor<1x4x128x64xbf16>, %k: tensor<1x4x128x64xbf16
 // CHECK: %[[A:.+]] = arith.cmpi sle, %[[KLO]], %[[QHI]] : i32
 // CHECK: %[[B:.+]] = arith.cmpi sle, %[[QLO]], %[[KHI]] : i32
 // CHECK: %[[MEETS:.+]] = arith.andi %[[A]], %[[B]] : i1
-// CHECK: %[[ST:.+]]:36 = scf.if %[[MEETS]] -> (f32,
+// CHECK: scf.yield %[[MEETS]] : i1
+// CHECK: } else {
+// CHECK: scf.yield %false : i1
+// CHECK: scf.if %[[KEEPN]] {
+// CHECK-COUNT-8: nvgpu.device_async_copy
+// CHECK: nvgpu.device_async_wait %{{.+}} {numGroups = 1 : i32}
+// CHECK: gpu.barrier
+// CHECK: %[[ST:.+]]:36 = scf.if %[[KEEP]] -> (f32,
 // CHECK-NOT: scf.if
 // CHECK: nvvm.mma.sync
 // CHECK: %[[KID:.+]] = memref.load %[[KSA]]
@@ -217,7 +231,7 @@ func.func @alibi_softcap(%q: tensor<1x4x128x64xbf16>, %k: tensor<1x4x128x64xbf16
 // CHECK: } else {
 // CHECK: scf.yield
 // CHECK: gpu.barrier
-// CHECK: scf.yield %[[ST]]#0,
+// CHECK: scf.yield %[[ST]]#0, {{.*}}, %[[KEEPN]] :
 func.func @document(%q: tensor<2x2x256x64xf16>, %k: tensor<2x2x256x64xf16>, %v: tensor<2x2x256x64xf16>, %qs: tensor<2x256xi32>, %ks: tensor<2x256xi32>) -> tensor<2x2x256x64xf16> {
   %o = attn.attention ins(%q, %k, %v : tensor<2x2x256x64xf16>, tensor<2x2x256x64xf16>, tensor<2x2x256x64xf16>)
       segment_ids(%qs, %ks : tensor<2x256xi32>, tensor<2x256xi32>) -> tensor<2x2x256x64xf16>
