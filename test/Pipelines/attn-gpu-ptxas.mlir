@@ -20,6 +20,7 @@
 // CHECK-DAG: Compiling entry function 'alibi_softcap_bf16_d128_attn_0' for 'sm_90'
 // CHECK-DAG: Compiling entry function 'document_bf16_d128_attn_0' for 'sm_90'
 // CHECK-DAG: Compiling entry function 'sinks_mask_mod_f16_d64_attn_0' for 'sm_90'
+// CHECK-DAG: Compiling entry function 'lengths_causal_bf16_d128_attn_0' for 'sm_90'
 // CHECK-NOT: bytes spill stores, {{[1-9]}}
 // CHECK-NOT: {{[1-9][0-9]*}} bytes spill stores
 
@@ -29,6 +30,7 @@
 // REPORT: dense_f16_d128_attn_0: registers={{[0-9]+}} spill_stores=0 spill_loads=0 stack=0
 // REPORT: document_bf16_d128_attn_0: registers={{[0-9]+}} spill_stores=0 spill_loads=0 stack=0
 // REPORT: gqa_bf16_d128_attn_0: registers={{[0-9]+}} spill_stores=0 spill_loads=0 stack=0
+// REPORT: lengths_causal_bf16_d128_attn_0: registers={{[0-9]+}} spill_stores=0 spill_loads=0 stack=0
 // REPORT: sinks_mask_mod_f16_d64_attn_0: registers={{[0-9]+}} spill_stores=0 spill_loads=0 stack=0
 // REPORT: window_f16_d64_lse_attn_0: registers={{[0-9]+}} spill_stores=0 spill_loads=0 stack=0
 
@@ -103,4 +105,10 @@ func.func @sinks_mask_mod_f16_d64(%q: tensor<1x8x256x64xf16>, %k: tensor<1x2x256
         attn.yield %keep : i1
       }
   return %o : tensor<1x8x256x64xf16>
+}
+
+func.func @lengths_causal_bf16_d128(%q: tensor<4x16x512x128xbf16>, %k: tensor<4x16x512x128xbf16>, %v: tensor<4x16x512x128xbf16>, %ql: tensor<4xi32>, %kl: tensor<4xi32>) -> (tensor<4x16x512x128xbf16>, tensor<4x16x512xf32>) {
+  %o, %lse = attn.attention ins(%q, %k, %v : tensor<4x16x512x128xbf16>, tensor<4x16x512x128xbf16>, tensor<4x16x512x128xbf16>)
+      q_lengths(%ql : tensor<4xi32>) kv_lengths(%kl : tensor<4xi32>) {masks = [#attn.causal]} -> tensor<4x16x512x128xbf16>, tensor<4x16x512xf32>
+  return %o, %lse : tensor<4x16x512x128xbf16>, tensor<4x16x512xf32>
 }

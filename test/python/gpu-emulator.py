@@ -71,6 +71,17 @@ FEATURE_CASES = [
     ("mask_mod_causal", "f16", 1, 1, 1, 96, 160, 64,
      "{masks = [#attn.causal]}", [("causal",)], "f32", True,
      {"mask_mod": True}),
+    # Per-sequence lengths: empty sequences, lengths cutting tiles, the
+    # causal alignment q' = i + kv_len - q_len per sequence, and query
+    # tiles past q_len.
+    ("lengths_causal", "bf16", 4, 2, 1, 130, 200, 64,
+     "{masks = [#attn.causal]}", [("causal",)], "f32", True,
+     {"q_lengths": [130, 0, 37, 70], "kv_lengths": [200, 64, 37, 129]}),
+    ("kv_lengths_dense", "f16", 3, 2, 2, 64, 150, 128, "", [], "f32", True,
+     {"kv_lengths": [150, 0, 65]}),
+    ("q_lengths_window", "bf16", 2, 1, 1, 150, 150, 64,
+     "{masks = [#attn.sliding_window<left = 40, right = 3>]}",
+     [("sliding_window", 40, 3)], "f32", False, {"q_lengths": [65, 150]}),
 ]
 
 ALIBI = """
@@ -110,6 +121,10 @@ def module(case):
         inner = attr.strip()[1:-1] if attr.strip() else ""
         attr = "{%s}" % ", ".join(
             x for x in (inner, "softcap = %r" % feat["softcap"]) if x)
+    for kind in ("q_lengths", "kv_lengths"):
+        if kind in feat:
+            params += ", %%%s: %s" % (kind, t((B,), "i32"))
+            operands += " %s(%%%s : %s)" % (kind, kind, t((B,), "i32"))
     if feat.get("segments"):
         st = feat.get("seg_type", "i32")
         qst, kst = t((B, Lq), st), t((B, Lkv), st)
@@ -177,6 +192,11 @@ def emulate(case, mutate=None, seed=1):
     if lse:
         args.append(np.full((B, Hq, Lq), np.nan))
     kw = {}
+    for kind in ("q_lengths", "kv_lengths"):
+        if kind in feat:
+            lengths = np.array(feat[kind], np.int64)
+            args.append(lengths)
+            kw[kind] = lengths
     if feat.get("segments"):
         # Same ids for queries and keys where the positions coincide
         # (self-attention packing), the key side longer when Lkv > Lq.
@@ -266,6 +286,10 @@ def main():
          lambda t: re.sub(i32_cmp % 0, r"\g<1>1\2", t)),
         ("document tile skip with strict range overlap", "document",
          lambda t: re.sub(i32_cmp % 3, r"\g<1>2\2", t)),
+        # lengths_causal's arguments: Q, K, V, O, LSE, q_lengths (%arg5),
+        # kv_lengths (%arg6).
+        ("q_lengths read from kv_lengths", "lengths_causal",
+         lambda t: t.replace('"memref.load"(%arg5,', '"memref.load"(%arg6,')),
         ("mask_mod keep inverted", "mask_mod_causal",
          lambda t: re.sub(r'(predicate = )1( : i64}> : \(index, index\))',
                           r"\g<1>0\2", t)),
@@ -301,6 +325,9 @@ def alibi_sub(text):
 # CHECK: sinks_causal: max|O - ref| = {{.*}} ok, max|lse - ref| = {{.*}} ok
 # CHECK: sinks_empty_rows: max|O - ref| = {{.*}} ok, max|lse - ref| = {{.*}} ok
 # CHECK: mask_mod_causal: max|O - ref| = {{.*}} ok, max|lse - ref| = {{.*}} ok
+# CHECK: lengths_causal: max|O - ref| = {{.*}} ok, max|lse - ref| = {{.*}} ok
+# CHECK: kv_lengths_dense: max|O - ref| = {{.*}} ok, max|lse - ref| = {{.*}} ok
+# CHECK: q_lengths_window: max|O - ref| = {{.*}} ok
 # CHECK: document: K/V tiles copied [[N:[0-9]+]] of {{[0-9]+}}, meeting the query tile [[N]]
 # CHECK: document_unsorted_i16: K/V tiles copied [[M:[0-9]+]] of {{[0-9]+}}, meeting the query tile [[M]]
 # CHECK: mutant V fragments without ldmatrix.trans: caught
@@ -309,6 +336,7 @@ def alibi_sub(text):
 # CHECK: mutant softcap tanh with exp2 for the reciprocal: caught
 # CHECK: mutant document mask: segment ids compared with ne: caught
 # CHECK: mutant document tile skip with strict range overlap: caught
+# CHECK: mutant q_lengths read from kv_lengths: caught
 # CHECK: mutant mask_mod keep inverted: caught
 # CHECK-NOT: BAD
 # CHECK-NOT: MISSED

@@ -39,8 +39,9 @@ def ConvertAttnToGPUPass : Pass<"convert-attn-to-gpu", "::mlir::ModuleOp"> {
     Operands become buffers with `bufferization.to_buffer`; the output (and
     the log-sum-exp) is a `gpu.alloc`, so the host function's buffers must
     be device memory. The kernel takes bare pointers (`use-bare-ptr-call-conv`
-    in the pipeline): `(Q, K, V, O[, LSE][, q_segment_ids, kv_segment_ids]
-    [, sinks][, captured tensors...])`, launched on a grid of
+    in the pipeline): `(Q, K, V, O[, LSE][, q_lengths][, kv_lengths]
+    [, q_segment_ids, kv_segment_ids][, sinks][, captured tensors...])`,
+    launched on a grid of
     `(ceil(Lq / 64), Hq, B)` blocks of 128 threads with
     `5 * 64 * (D + 8) * sizeof(elt)` bytes of dynamic shared memory.
 
@@ -48,10 +49,12 @@ def ConvertAttnToGPUPass : Pass<"convert-attn-to-gpu", "::mlir::ModuleOp"> {
     above, e.g. ALiBi slopes), `mask_mod`, segment ids (document masks;
     key tiles whose id range misses the query tile's are skipped) and sinks
     follow the shared score builder (`buildScore`) on the registers'
-    element indices.
+    element indices. `q_lengths`/`kv_lengths` bound the key loop (query
+    tiles past the length do no key tile) and are checked only on tiles
+    they cut.
 
     Inputs the kernel cannot handle (f32/f64 inputs, head dims other than
-    64, 96 and 128, dynamic shapes, mask tensors, lengths, modifier regions
+    64, 96 and 128, dynamic shapes, mask tensors, modifier regions
     using operations other than arith, tensor.extract and math.tanh,
     non-softmax normalisers) are reported with a diagnostic and the pass
     fails; so does an unknown `chip`.

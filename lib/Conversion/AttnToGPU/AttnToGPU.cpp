@@ -116,11 +116,13 @@ LogicalResult mlir::attn::checkGPUKernelSupport(AttentionOp op) {
   // to the future SIMT path too.
   if (dqk % 32 != 0 || dqk < 64 || dqk > 128)
     return unsupported("head dim must be 64, 96 or 128, got ") << dqk;
-  if (op.getMask() || op.getQLengths() || op.getKvLengths())
-    return unsupported("mask tensors and lengths are not supported yet");
-  for (Value t : {op.getQSegmentIds(), op.getKvSegmentIds(), op.getSinks()})
+  if (op.getMask())
+    return unsupported("mask tensors are not supported yet");
+  for (Value t : {op.getQLengths(), op.getKvLengths(), op.getQSegmentIds(),
+                  op.getKvSegmentIds(), op.getSinks()})
     if (t && !cast<RankedTensorType>(t.getType()).hasStaticShape())
-      return unsupported("segment ids and sinks must have static shapes, got ")
+      return unsupported(
+                 "lengths, segment ids and sinks must have static shapes, got ")
              << t.getType();
   for (Region *region : {&op.getScoreMod(), &op.getMaskMod()}) {
     if (region->empty())
@@ -186,6 +188,10 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
   unsigned nextArg = 4;
   if (withLse)
     lse = entry.getArgument(nextArg++);
+  if (op.getQLengths())
+    qLengths = entry.getArgument(nextArg++);
+  if (op.getKvLengths())
+    kvLengths = entry.getArgument(nextArg++);
   if (op.getQSegmentIds()) {
     qSegIds = entry.getArgument(nextArg++);
     kvSegIds = entry.getArgument(nextArg++);
@@ -221,12 +227,25 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
   ks = view({2, kGPUKeyTile, rowLen}, tileBytes);
   vs = view({2, kGPUKeyTile, rowLen}, 3 * tileBytes);
 
-  // Key tiles this query tile needs: [0, Lkv) intersected with every
-  // structured term's interval for the aligned rows of the tile.
-  Value off = idx(Lkv - Lq);
+  // Sequence lengths of this batch row (the static lengths without
+  // q_lengths/kv_lengths; kv lengths past Lkv are clamped to it).
+  auto lengthOf = [&](Value lengths) -> Value {
+    Value e = memref::LoadOp::create(b, loc, lengths, ValueRange{bi});
+    return arith::IndexCastOp::create(b, loc, b.getIndexType(), e);
+  };
+  Value qLen = qLengths ? lengthOf(qLengths) : idx(Lq);
+  Value kvLen = kvLengths ? lengthOf(kvLengths) : idx(Lkv);
+  Value kvEnd = kvLengths ? minsi(kvLen, idx(Lkv)) : idx(Lkv);
+
+  // Key tiles this query tile needs: [0, kvEnd) intersected with every
+  // structured term's interval for the aligned rows of the tile
+  // (q' = i + kvLen - qLen).
+  Value off = (qLengths || kvLengths)
+                  ? arith::SubIOp::create(b, loc, kvLen, qLen).getResult()
+                  : idx(Lkv - Lq);
   Value qLoA = add(q0, off);
   Value qHiA = add(minsi(add(q0, kGPUQueryTile - 1), idx(Lq - 1)), off);
-  Value kvLo = idx(0), kvHi = idx(Lkv);
+  Value kvLo = idx(0), kvHi = kvEnd;
   SmallVector<StructuredMaskAttrInterface> terms = op.getMaskTerms();
   for (StructuredMaskAttrInterface t : terms) {
     auto [lo, hiB] = t.buildKeyRange(b, loc, qLoA, qHiA);
@@ -235,6 +254,11 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
     if (hiB)
       kvHi = minsi(kvHi, hiB);
   }
+  // Rows at or past q_lengths keep nothing: a tile made only of them has
+  // an empty key range.
+  if (qLengths)
+    kvHi = arith::SelectOp::create(
+        b, loc, cmpi(arith::CmpIPredicate::slt, q0, qLen), kvHi, kvLo);
   Value tLo = arith::DivSIOp::create(b, loc, kvLo, idx(kGPUKeyTile));
   Value tHi = arith::CeilDivSIOp::create(b, loc, kvHi, idx(kGPUKeyTile));
   tHi = arith::MaxSIOp::create(b, loc, tHi, tLo);
@@ -320,7 +344,8 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
   // Raw rows clamped into [0, Lq) for the reads of score_mod, mask_mod and
   // segment ids (rows past Lq are computed but never stored).
   Value rowRaw0 = add(add(q0, mul(warp, 16)), rowInWarp);
-  Value rowRead[2] = {rowRaw0, add(rowRaw0, 8)};
+  Value rowRaw[2] = {rowRaw0, add(rowRaw0, 8)};
+  Value rowRead[2] = {rowRaw[0], rowRaw[1]};
   if (Lq % kGPUQueryTile != 0)
     for (Value &r : rowRead)
       r = minsi(r, idx(Lq - 1));
@@ -430,10 +455,17 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
               val = score(val, rowRead[r / 2], keyRead(key),
                           qSegIds ? qSeg[r / 2] : Value(),
                           qSegIds ? kvSeg[n][r % 2] : Value());
-            // Keys past Lkv exist only when Lkv is not a multiple of 64.
+            // Keys past Lkv exist only when Lkv is not a multiple of 64;
+            // with lengths, keys past kv_lengths and rows past q_lengths.
             Value keep;
-            if (Lkv % kGPUKeyTile != 0)
-              keep = cmpi(arith::CmpIPredicate::slt, key, idx(Lkv));
+            if (Lkv % kGPUKeyTile != 0 || kvLengths)
+              keep = cmpi(arith::CmpIPredicate::slt, key, kvEnd);
+            if (qLengths) {
+              Value row = cmpi(arith::CmpIPredicate::slt, rowRaw[r / 2], qLen);
+              keep =
+                  keep ? arith::AndIOp::create(b, loc, keep, row).getResult()
+                       : row;
+            }
             for (StructuredMaskAttrInterface term : terms) {
               Value p = term.buildPredicate(b, loc, rowA[r / 2], key);
               keep =
@@ -456,7 +488,11 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
             s[n][r] = masked[n * 4 + r];
       } else {
         Value full =
-            cmpi(arith::CmpIPredicate::sle, add(k0, kGPUKeyTile), idx(Lkv));
+            cmpi(arith::CmpIPredicate::sle, add(k0, kGPUKeyTile), kvEnd);
+        if (qLengths)
+          full = arith::AndIOp::create(
+              b, loc, full,
+              cmpi(arith::CmpIPredicate::sle, add(q0, kGPUQueryTile), qLen));
         for (StructuredMaskAttrInterface term : terms)
           full = arith::AndIOp::create(
               b, loc, full,
@@ -690,6 +726,9 @@ void mlir::attn::lowerAttentionToGPU(RewriterBase &rewriter, AttentionOp op,
   // tensors of score_mod/mask_mod.
   SmallVector<Value> inputs = {op.getQuery(), op.getKey(), op.getValue()};
   SmallVector<Value> extras;
+  for (Value lengths : {op.getQLengths(), op.getKvLengths()})
+    if (lengths)
+      extras.push_back(lengths);
   if (op.getQSegmentIds())
     extras.append({op.getQSegmentIds(), op.getKvSegmentIds()});
   if (op.getSinks())

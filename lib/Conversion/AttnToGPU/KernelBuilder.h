@@ -61,6 +61,7 @@ struct KernelBuilder {
 
   // Kernel values.
   Value q, k, v, o, lse;
+  Value qLengths, kvLengths;
   Value qSegIds, kvSegIds, sinks;
   /// Kernel arguments of the captured non-constant tensors.
   IRMapping capturedArgs;

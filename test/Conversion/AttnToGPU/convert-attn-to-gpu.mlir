@@ -282,3 +282,37 @@ func.func @mask_mod(%q: tensor<1x1x128x64xbf16>, %k: tensor<1x1x128x64xbf16>, %v
       }
   return %o : tensor<1x1x128x64xbf16>
 }
+
+// -----
+
+/// Lengths: q_lengths and kv_lengths are kernel arguments after O; the key
+/// range ends at min(kv_lengths[b], Lkv), the causal alignment uses
+/// kv_len - q_len, a query tile at or past q_len gets an empty key range,
+/// and a tile is full only if it ends within both lengths; the masked
+/// branch checks key < kv end and row < q_len.
+
+// CHECK-LABEL: gpu.func @lengths_attn_0(
+// CHECK-SAME: %[[QLA:[^:]+]]: memref<2xi32>, %[[KLA:[^:]+]]: memref<2xi64>)
+// CHECK: %[[BZ:.+]] = gpu.block_id z
+// CHECK: %[[QL:.+]] = memref.load %[[QLA]][%[[BZ]]] : memref<2xi32>
+// CHECK: %[[QLEN:.+]] = arith.index_cast %[[QL]] : i32 to index
+// CHECK: %[[KL:.+]] = memref.load %[[KLA]][%[[BZ]]] : memref<2xi64>
+// CHECK: %[[KLEN:.+]] = arith.index_cast %[[KL]] : i64 to index
+// CHECK: %[[KEND:.+]] = arith.minsi %[[KLEN]], %c192 : index
+// CHECK: %[[OFF:.+]] = arith.subi %[[KLEN]], %[[QLEN]] : index
+// CHECK: %[[HI:.+]] = arith.minsi %[[KEND]], %{{.+}} : index
+// CHECK: %[[ANY:.+]] = arith.cmpi slt, %[[Q0:.+]], %[[QLEN]] : index
+// CHECK: %[[HI2:.+]] = arith.select %[[ANY]], %[[HI]], %c0 : index
+// CHECK: %[[THI:.+]] = arith.ceildivsi %[[HI2]], %c64 : index
+// CHECK: scf.for
+// CHECK: %[[F1:.+]] = arith.cmpi sle, %{{.+}}, %[[KEND]] : index
+// CHECK: %[[F2:.+]] = arith.cmpi sle, %{{.+}}, %[[QLEN]] : index
+// CHECK: arith.andi %[[F1]], %[[F2]] : i1
+// CHECK: } else {
+// CHECK: arith.cmpi slt, %{{.+}}, %[[KEND]] : index
+// CHECK: arith.cmpi slt, %{{.+}}, %[[QLEN]] : index
+func.func @lengths(%q: tensor<2x2x128x64xbf16>, %k: tensor<2x1x192x64xbf16>, %v: tensor<2x1x192x64xbf16>, %ql: tensor<2xi32>, %kl: tensor<2xi64>) -> tensor<2x2x128x64xbf16> {
+  %o = attn.attention ins(%q, %k, %v : tensor<2x2x128x64xbf16>, tensor<2x1x192x64xbf16>, tensor<2x1x192x64xbf16>)
+      q_lengths(%ql : tensor<2xi32>) kv_lengths(%kl : tensor<2xi64>) {masks = [#attn.causal]} -> tensor<2x2x128x64xbf16>
+  return %o : tensor<2x2x128x64xbf16>
+}

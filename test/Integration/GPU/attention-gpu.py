@@ -45,6 +45,9 @@ CASES = [
      {"segments": True}),
     ("sinks_f16_d64", "f16", 1, 4, 4, 100, 150, 64, "", [], "f32", True,
      {"sinks": True}),
+    ("lengths_causal_bf16_d128", "bf16", 3, 4, 2, 200, 260, 128,
+     "{masks = [#attn.causal]}", [("causal",)], "f32", True,
+     {"q_lengths": [200, 0, 77], "kv_lengths": [260, 5, 130]}),
 ]
 
 ALIBI = """
@@ -81,6 +84,10 @@ def module(case):
         inner = attr.strip()[1:-1] if attr.strip() else ""
         attr = "{%s}" % ", ".join(
             x for x in (inner, "softcap = %r" % feat["softcap"]) if x)
+    for kind in ("q_lengths", "kv_lengths"):
+        if kind in feat:
+            params += ", %%%s: %s" % (kind, t((B,), "i32"))
+            operands += " %s(%%%s : %s)" % (kind, kind, t((B,), "i32"))
     if feat.get("segments"):
         qst, kst = t((B, Lq), "i32"), t((B, Lkv), "i32")
         params += ", %%qs: %s, %%ks: %s" % (qst, kst)
@@ -103,6 +110,11 @@ def extras(case, rng):
     name, dt, B, Hq, Hkv, Lq, Lkv = case[:7]
     feat = case[12] if len(case) > 12 else {}
     arrays, kw = [], {}
+    for kind in ("q_lengths", "kv_lengths"):
+        if kind in feat:
+            lengths = np.array(feat[kind], np.int32)
+            arrays.append(lengths)
+            kw[kind] = lengths.astype(np.int64)
     if feat.get("segments"):
         # Packed documents of 20..120 tokens, the same for queries and keys.
         ids = np.zeros((B, Lkv), np.int32)
@@ -200,7 +212,12 @@ def run(in_dir):
                                               "ok" if ok else "BAD")
         if lse:
             l_host = rt.to_host(dl, np.zeros((B, Hq, Lq), np.float32))
-            lerr = np.max(np.abs(l_host - data["ref_lse"]))
+            ref_lse = data["ref_lse"]
+            # Rows keeping no key: lse = -inf in both.
+            same_inf = np.isinf(ref_lse) & (l_host == ref_lse)
+            with np.errstate(invalid="ignore"):
+                diff = np.abs(l_host - ref_lse)
+            lerr = np.max(np.where(same_inf, 0.0, diff))
             line += ", max|lse - ref| = %.2e %s" % (
                 lerr, "ok" if lerr < 1e-2 else "BAD")
             rt.free(dl)
@@ -235,6 +252,7 @@ def main():
 # CHECK: alibi_softcap_bf16_d128: max|O - ref| = {{.*}} ok, max|lse - ref| = {{.*}} ok
 # CHECK: document_causal_bf16_d64: max|O - ref| = {{.*}} ok, max|lse - ref| = {{.*}} ok
 # CHECK: sinks_f16_d64: max|O - ref| = {{.*}} ok, max|lse - ref| = {{.*}} ok
+# CHECK: lengths_causal_bf16_d128: max|O - ref| = {{.*}} ok, max|lse - ref| = {{.*}} ok
 # CHECK-NOT: BAD
 if __name__ == "__main__":
     main()
