@@ -79,6 +79,10 @@ FEATURE_CASES = [
      {"q_lengths": [130, 0, 37, 70], "kv_lengths": [200, 64, 37, 129]}),
     ("kv_lengths_dense", "f16", 3, 2, 2, 64, 150, 128, "", [], "f32", True,
      {"kv_lengths": [150, 0, 65]}),
+    ("lengths_alibi_document", "bf16", 2, 2, 1, 100, 140, 64,
+     "{masks = [#attn.causal]}", [("causal",)], "f32", True,
+     {"q_lengths": [60, 100], "kv_lengths": [140, 70], "alibi": True,
+      "segments": "sorted"}),
     ("q_lengths_window", "bf16", 2, 1, 1, 150, 150, 64,
      "{masks = [#attn.sliding_window<left = 40, right = 3>]}",
      [("sliding_window", 40, 3)], "f32", False, {"q_lengths": [65, 150]}),
@@ -327,6 +331,7 @@ def alibi_sub(text):
 # CHECK: mask_mod_causal: max|O - ref| = {{.*}} ok, max|lse - ref| = {{.*}} ok
 # CHECK: lengths_causal: max|O - ref| = {{.*}} ok, max|lse - ref| = {{.*}} ok
 # CHECK: kv_lengths_dense: max|O - ref| = {{.*}} ok, max|lse - ref| = {{.*}} ok
+# CHECK: lengths_alibi_document: max|O - ref| = {{.*}} ok, max|lse - ref| = {{.*}} ok
 # CHECK: q_lengths_window: max|O - ref| = {{.*}} ok
 # CHECK: document: K/V tiles copied [[N:[0-9]+]] of {{[0-9]+}}, meeting the query tile [[N]]
 # CHECK: document_unsorted_i16: K/V tiles copied [[M:[0-9]+]] of {{[0-9]+}}, meeting the query tile [[M]]

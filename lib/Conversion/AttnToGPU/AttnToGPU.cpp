@@ -233,8 +233,8 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
     Value e = memref::LoadOp::create(b, loc, lengths, ValueRange{bi});
     return arith::IndexCastOp::create(b, loc, b.getIndexType(), e);
   };
-  Value qLen = qLengths ? lengthOf(qLengths) : idx(Lq);
-  Value kvLen = kvLengths ? lengthOf(kvLengths) : idx(Lkv);
+  qLen = qLengths ? lengthOf(qLengths) : idx(Lq);
+  kvLen = kvLengths ? lengthOf(kvLengths) : idx(Lkv);
   Value kvEnd = kvLengths ? minsi(kvLen, idx(Lkv)) : idx(Lkv);
 
   // Key tiles this query tile needs: [0, kvEnd) intersected with every

@@ -62,6 +62,9 @@ struct KernelBuilder {
   // Kernel values.
   Value q, k, v, o, lse;
   Value qLengths, kvLengths;
+  /// This batch row's sequence lengths (index; Lq and Lkv without
+  /// q_lengths/kv_lengths).
+  Value qLen, kvLen;
   Value qSegIds, kvSegIds, sinks;
   /// Kernel arguments of the captured non-constant tensors.
   IRMapping capturedArgs;
@@ -236,6 +239,8 @@ struct KernelBuilder {
   /// mask_mod; structured terms are applied by the caller), times log2(e).
   Value score(Value dot, Value row, Value key, Value qSeg, Value kvSeg) {
     ScoreOperands in;
+    in.qLen = qLen;
+    in.kvLen = kvLen;
     in.qSegment = qSeg;
     in.kvSegment = kvSeg;
     Value v = buildScore(b, loc, op, dot, f32c(*op.getStaticScale()),
