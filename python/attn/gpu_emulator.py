@@ -166,7 +166,8 @@ class Emulator:
             "arith.addi": np.add, "arith.subi": np.subtract,
             "arith.muli": np.multiply, "arith.divui": np.floor_divide,
             "arith.remui": np.remainder, "arith.minsi": np.minimum,
-            "arith.maxsi": np.maximum, "arith.andi": np.logical_and,
+            "arith.maxsi": np.maximum,
+            "arith.shli": np.left_shift, "arith.shrui": np.right_shift,
             "arith.addf": np.add, "arith.subf": np.subtract,
             "arith.mulf": np.multiply, "arith.maximumf": np.maximum,
         }
@@ -183,6 +184,19 @@ class Emulator:
             return a[0] // a[1]
         if name == "arith.remsi":
             return np.fmod(a[0], a[1])
+        if name == "arith.andi":
+            if a[0].dtype == bool and a[1].dtype == bool:
+                return np.logical_and(a[0], a[1])
+            return np.bitwise_and(a[0].astype(np.int64),
+                                  a[1].astype(np.int64))
+        if name == "nvvm.barrier":
+            # A reducing barrier (bar.red.{or,and,popc}) of the whole block;
+            # the predicate is an i32 (non-zero = true).
+            kind = re.search(r"#nvvm.reduction<(\w+)>", op.rest).group(1)
+            pred = a[-1] != 0
+            val = {"or": pred.any(), "and": pred.all(),
+                   "popc": pred.sum()}[kind]
+            return np.full(T, int(val), np.int64)
         if name in ("arith.ori", "arith.xori"):
             return (np.bitwise_or if name == "arith.ori" else
                     np.bitwise_xor)(a[0], a[1])

@@ -21,6 +21,8 @@
 // CHECK-DAG: Compiling entry function 'document_bf16_d128_attn_0' for 'sm_90'
 // CHECK-DAG: Compiling entry function 'sinks_mask_mod_f16_d64_attn_0' for 'sm_90'
 // CHECK-DAG: Compiling entry function 'lengths_causal_bf16_d128_attn_0' for 'sm_90'
+// CHECK-DAG: Compiling entry function 'mask_bool_causal_d128_attn_0' for 'sm_90'
+// CHECK-DAG: Compiling entry function 'mask_float_d64_attn_0' for 'sm_90'
 // CHECK-NOT: bytes spill stores, {{[1-9]}}
 // CHECK-NOT: {{[1-9][0-9]*}} bytes spill stores
 
@@ -31,6 +33,8 @@
 // REPORT: document_bf16_d128_attn_0: registers={{[0-9]+}} spill_stores=0 spill_loads=0 stack=0
 // REPORT: gqa_bf16_d128_attn_0: registers={{[0-9]+}} spill_stores=0 spill_loads=0 stack=0
 // REPORT: lengths_causal_bf16_d128_attn_0: registers={{[0-9]+}} spill_stores=0 spill_loads=0 stack=0
+// REPORT: mask_bool_causal_d128_attn_0: registers={{[0-9]+}} spill_stores=0 spill_loads=0 stack=0
+// REPORT: mask_float_d64_attn_0: registers={{[0-9]+}} spill_stores=0 spill_loads=0 stack=0
 // REPORT: sinks_mask_mod_f16_d64_attn_0: registers={{[0-9]+}} spill_stores=0 spill_loads=0 stack=0
 // REPORT: window_f16_d64_lse_attn_0: registers={{[0-9]+}} spill_stores=0 spill_loads=0 stack=0
 
@@ -111,4 +115,15 @@ func.func @lengths_causal_bf16_d128(%q: tensor<4x16x512x128xbf16>, %k: tensor<4x
   %o, %lse = attn.attention ins(%q, %k, %v : tensor<4x16x512x128xbf16>, tensor<4x16x512x128xbf16>, tensor<4x16x512x128xbf16>)
       q_lengths(%ql : tensor<4xi32>) kv_lengths(%kl : tensor<4xi32>) {masks = [#attn.causal]} -> tensor<4x16x512x128xbf16>, tensor<4x16x512xf32>
   return %o, %lse : tensor<4x16x512x128xbf16>, tensor<4x16x512xf32>
+}
+
+func.func @mask_bool_causal_d128(%q: tensor<2x16x512x128xbf16>, %k: tensor<2x16x512x128xbf16>, %v: tensor<2x16x512x128xbf16>, %m: tensor<2x1x512x512xi1>) -> (tensor<2x16x512x128xbf16>, tensor<2x16x512xf32>) {
+  %o, %lse = attn.attention ins(%q, %k, %v : tensor<2x16x512x128xbf16>, tensor<2x16x512x128xbf16>, tensor<2x16x512x128xbf16>)
+      mask(%m : tensor<2x1x512x512xi1>) {masks = [#attn.causal]} -> tensor<2x16x512x128xbf16>, tensor<2x16x512xf32>
+  return %o, %lse : tensor<2x16x512x128xbf16>, tensor<2x16x512xf32>
+}
+func.func @mask_float_d64(%q: tensor<1x8x300x64xf16>, %k: tensor<1x8x300x64xf16>, %v: tensor<1x8x300x64xf16>, %m: tensor<300x300xf32>) -> tensor<1x8x300x64xf16> {
+  %o = attn.attention ins(%q, %k, %v : tensor<1x8x300x64xf16>, tensor<1x8x300x64xf16>, tensor<1x8x300x64xf16>)
+      mask(%m : tensor<300x300xf32>) -> tensor<1x8x300x64xf16>
+  return %o : tensor<1x8x300x64xf16>
 }

@@ -83,6 +83,20 @@ FEATURE_CASES = [
      "{masks = [#attn.causal]}", [("causal",)], "f32", True,
      {"q_lengths": [60, 100], "kv_lengths": [140, 70], "alibi": True,
       "segments": "sorted"}),
+    # Mask tensors (feature "mask": (kind, shape)): block-sparse booleans
+    # (blocks of random size off the tile grid: all false, all true or
+    # random), broadcast ranks, fully masked rows, additive float masks.
+    ("mask_blocks", "bf16", 1, 2, 1, 130, 300, 64, "", [], "f32", True,
+     {"mask": ("blocks", (1, 2, 130, 300))}),
+    ("mask_blocks_causal_d128", "f16", 2, 1, 1, 192, 192, 128,
+     "{masks = [#attn.causal]}", [("causal",)], "bf16", False,
+     {"mask": ("blocks", (2, 1, 192, 192))}),
+    ("mask_rank2_empty_rows", "bf16", 1, 2, 2, 70, 100, 64, "", [], "f32",
+     True, {"mask": ("rows", (70, 100))}),
+    ("mask_float_rank3", "bf16", 2, 2, 1, 64, 128, 64,
+     "{masks = [#attn.sliding_window<left = 50, right = 10>]}",
+     [("sliding_window", 50, 10)], "f32", True,
+     {"mask": ("float", (2, 64, 128))}),
     ("q_lengths_window", "bf16", 2, 1, 1, 150, 150, 64,
      "{masks = [#attn.sliding_window<left = 40, right = 3>]}",
      [("sliding_window", 40, 3)], "f32", False, {"q_lengths": [65, 150]}),
@@ -125,6 +139,11 @@ def module(case):
         inner = attr.strip()[1:-1] if attr.strip() else ""
         attr = "{%s}" % ", ".join(
             x for x in (inner, "softcap = %r" % feat["softcap"]) if x)
+    if "mask" in feat:
+        kind, shape = feat["mask"]
+        mt = t(shape, "f32" if kind == "float" else "i1")
+        params += ", %%mask: %s" % mt
+        operands += " mask(%%mask : %s)" % mt
     for kind in ("q_lengths", "kv_lengths"):
         if kind in feat:
             params += ", %%%s: %s" % (kind, t((B,), "i32"))
@@ -163,6 +182,36 @@ def segment_ids(rng, kind, B, L):
     return ids
 
 
+def mask_tensor(rng, kind, shape):
+    """A mask of `shape`: "blocks" (block-sparse booleans), "rows" (random
+    booleans with every fifth row fully false) or "float" (additive, a
+    tenth -inf)."""
+    if kind == "float":
+        m = rng.standard_normal(shape)
+        m[rng.random(shape) < 0.1] = -np.inf
+        return m
+    m = np.zeros(shape, bool)
+    if kind == "rows":
+        m[...] = rng.random(shape) < 0.6
+        m[..., ::5, :] = False
+        return m
+    Lq, Lkv = shape[-2:]
+    for lead in np.ndindex(*shape[:-2]):
+        i = 0
+        while i < Lq:
+            h = int(rng.integers(20, 81))
+            j = 0
+            while j < Lkv:
+                w = int(rng.integers(20, 91))
+                u = rng.random()
+                blk = m[lead][i:i + h, j:j + w]
+                blk[...] = (False if u < 0.4 else True if u < 0.7 else
+                            rng.random(blk.shape) < 0.5)
+                j += w
+            i += h
+    return m
+
+
 def lower(text):
     with tempfile.TemporaryDirectory() as tmp:
         src = os.path.join(tmp, "in.mlir")
@@ -196,6 +245,10 @@ def emulate(case, mutate=None, seed=1):
     if lse:
         args.append(np.full((B, Hq, Lq), np.nan))
     kw = {}
+    if "mask" in feat:
+        mask = mask_tensor(rng, *feat["mask"])
+        args.append(mask)
+        kw["mask"] = mask
     for kind in ("q_lengths", "kv_lengths"):
         if kind in feat:
             lengths = np.array(feat[kind], np.int64)
@@ -225,6 +278,17 @@ def emulate(case, mutate=None, seed=1):
         kw["softcap"] = feat["softcap"]
     emu = Emulator(func)
     emu.run(((Lq + 63) // 64, Hq, B), args)
+    if "mask" in feat and feat["mask"][0] != "float" and not masks:
+        # K/V tiles copied against the tiles the mask keeps anything of.
+        per_tile = 128 * (D // 16)
+        blocks = (Lq + 63) // 64 * Hq * B
+        copied = (emu.async_copies // per_tile - blocks) // 2
+        full = np.broadcast_to(kw["mask"], (B, Hq, Lq, Lkv))
+        meeting = sum(int(full[b, h, q0:q0 + 64, k0:k0 + 64].any())
+                      for b in range(B) for h in range(Hq)
+                      for q0 in range(0, Lq, 64) for k0 in range(0, Lkv, 64))
+        COPIES[name] = (copied, (Lq + 63) // 64 * ((Lkv + 63) // 64) * Hq *
+                        B, meeting)
     if feat.get("segments") and not masks:
         # K/V tiles copied (each thread issues D / 16 cp.async per tile of K
         # or V and per Q tile) against the tiles whose id range meets the
@@ -294,6 +358,10 @@ def main():
         # kv_lengths (%arg6).
         ("q_lengths read from kv_lengths", "lengths_causal",
          lambda t: t.replace('"memref.load"(%arg5,', '"memref.load"(%arg6,')),
+        ("mask tile full when any (not all) of it is kept", "mask_blocks",
+         lambda t: t.replace("#nvvm.reduction<and>", "#nvvm.reduction<or>")),
+        ("mask tile skipped unless all of it is kept", "mask_blocks",
+         lambda t: t.replace("#nvvm.reduction<or>", "#nvvm.reduction<and>")),
         ("mask_mod keep inverted", "mask_mod_causal",
          lambda t: re.sub(r'(predicate = )1( : i64}> : \(index, index\))',
                           r"\g<1>0\2", t)),
@@ -332,9 +400,15 @@ def alibi_sub(text):
 # CHECK: lengths_causal: max|O - ref| = {{.*}} ok, max|lse - ref| = {{.*}} ok
 # CHECK: kv_lengths_dense: max|O - ref| = {{.*}} ok, max|lse - ref| = {{.*}} ok
 # CHECK: lengths_alibi_document: max|O - ref| = {{.*}} ok, max|lse - ref| = {{.*}} ok
+# CHECK: mask_blocks: max|O - ref| = {{.*}} ok, max|lse - ref| = {{.*}} ok
+# CHECK: mask_blocks_causal_d128: max|O - ref| = {{.*}} ok
+# CHECK: mask_rank2_empty_rows: max|O - ref| = {{.*}} ok, max|lse - ref| = {{.*}} ok
+# CHECK: mask_float_rank3: max|O - ref| = {{.*}} ok, max|lse - ref| = {{.*}} ok
 # CHECK: q_lengths_window: max|O - ref| = {{.*}} ok
 # CHECK: document: K/V tiles copied [[N:[0-9]+]] of {{[0-9]+}}, meeting the query tile [[N]]
 # CHECK: document_unsorted_i16: K/V tiles copied [[M:[0-9]+]] of {{[0-9]+}}, meeting the query tile [[M]]
+# CHECK: mask_blocks: K/V tiles copied [[P:[0-9]+]] of {{[0-9]+}}, meeting the query tile [[P]]
+# CHECK: mask_rank2_empty_rows: K/V tiles copied [[R:[0-9]+]] of {{[0-9]+}}, meeting the query tile [[R]]
 # CHECK: mutant V fragments without ldmatrix.trans: caught
 # CHECK: mutant causal diagonal dropped (sle -> slt): caught
 # CHECK: mutant ALiBi bias slope - d instead of slope * d: caught
@@ -342,6 +416,8 @@ def alibi_sub(text):
 # CHECK: mutant document mask: segment ids compared with ne: caught
 # CHECK: mutant document tile skip with strict range overlap: caught
 # CHECK: mutant q_lengths read from kv_lengths: caught
+# CHECK: mutant mask tile full when any (not all) of it is kept: caught
+# CHECK: mutant mask tile skipped unless all of it is kept: caught
 # CHECK: mutant mask_mod keep inverted: caught
 # CHECK-NOT: BAD
 # CHECK-NOT: MISSED

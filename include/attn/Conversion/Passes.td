@@ -39,7 +39,7 @@ def ConvertAttnToGPUPass : Pass<"convert-attn-to-gpu", "::mlir::ModuleOp"> {
     Operands become buffers with `bufferization.to_buffer`; the output (and
     the log-sum-exp) is a `gpu.alloc`, so the host function's buffers must
     be device memory. The kernel takes bare pointers (`use-bare-ptr-call-conv`
-    in the pipeline): `(Q, K, V, O[, LSE][, q_lengths][, kv_lengths]
+    in the pipeline): `(Q, K, V, O[, LSE][, mask][, q_lengths][, kv_lengths]
     [, q_segment_ids, kv_segment_ids][, sinks][, captured tensors...])`,
     launched on a grid of
     `(ceil(Lq / 64), Hq, B)` blocks of 128 threads with
@@ -51,10 +51,15 @@ def ConvertAttnToGPUPass : Pass<"convert-attn-to-gpu", "::mlir::ModuleOp"> {
     follow the shared score builder (`buildScore`) on the registers'
     element indices. `q_lengths`/`kv_lengths` bound the key loop (query
     tiles past the length do no key tile) and are checked only on tiles
-    they cut.
+    they cut. A boolean mask tensor is classified per key tile at run time
+    (each thread reads the mask of its scores when the tile would be
+    prefetched, a reducing barrier ORs/ANDs them over the block): tiles it
+    keeps nothing of are neither copied nor computed, tiles it keeps whole
+    take the mask-free path. Additive (float) masks are added to every
+    score.
 
     Inputs the kernel cannot handle (f32/f64 inputs, head dims other than
-    64, 96 and 128, dynamic shapes, mask tensors, modifier regions
+    64, 96 and 128, dynamic shapes, modifier regions
     using operations other than arith, tensor.extract and math.tanh,
     non-softmax normalisers) are reported with a diagnostic and the pass
     fails; so does an unknown `chip`.

@@ -116,13 +116,11 @@ LogicalResult mlir::attn::checkGPUKernelSupport(AttentionOp op) {
   // to the future SIMT path too.
   if (dqk % 32 != 0 || dqk < 64 || dqk > 128)
     return unsupported("head dim must be 64, 96 or 128, got ") << dqk;
-  if (op.getMask())
-    return unsupported("mask tensors are not supported yet");
-  for (Value t : {op.getQLengths(), op.getKvLengths(), op.getQSegmentIds(),
-                  op.getKvSegmentIds(), op.getSinks()})
+  for (Value t : {op.getMask(), op.getQLengths(), op.getKvLengths(),
+                  op.getQSegmentIds(), op.getKvSegmentIds(), op.getSinks()})
     if (t && !cast<RankedTensorType>(t.getType()).hasStaticShape())
-      return unsupported(
-                 "lengths, segment ids and sinks must have static shapes, got ")
+      return unsupported("masks, lengths, segment ids and sinks must have "
+                         "static shapes, got ")
              << t.getType();
   for (Region *region : {&op.getScoreMod(), &op.getMaskMod()}) {
     if (region->empty())
@@ -188,6 +186,8 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
   unsigned nextArg = 4;
   if (withLse)
     lse = entry.getArgument(nextArg++);
+  if (op.getMask())
+    mask = entry.getArgument(nextArg++);
   if (op.getQLengths())
     qLengths = entry.getArgument(nextArg++);
   if (op.getKvLengths())
@@ -263,15 +263,87 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
   Value tHi = arith::CeilDivSIOp::create(b, loc, kvHi, idx(kGPUKeyTile));
   tHi = arith::MaxSIOp::create(b, loc, tHi, tLo);
 
-  // Document masks: whether key tile `tile` can keep anything, from the
-  // segment-id ranges of the query tile and the key tile (uniform over the
-  // block). A tile that keeps nothing is neither copied nor computed.
+  // The thread's accumulator rows and columns (mma.m16n8 layout).
+  Value rowInWarp = divu(lane, 4);
+  Value colInQuad = mul(remu(lane, 4), 2);
+  // Aligned query positions of the thread's two rows.
+  Value rowA0 = add(add(add(q0, mul(warp, 16)), rowInWarp), off);
+  Value rowA[2] = {rowA0, add(rowA0, 8)};
+  // Raw rows clamped into [0, Lq) for the reads of score_mod, mask_mod,
+  // masks and segment ids (rows past Lq are computed but never stored).
+  Value rowRaw0 = add(add(q0, mul(warp, 16)), rowInWarp);
+  Value rowRaw[2] = {rowRaw0, add(rowRaw0, 8)};
+  Value rowRead[2] = {rowRaw[0], rowRaw[1]};
+  if (Lq % kGPUQueryTile != 0)
+    for (Value &r : rowRead)
+      r = minsi(r, idx(Lq - 1));
+  constexpr int64_t nS = kGPUKeyTile / 8;
+
+  // Run-time tile classification, decided when a tile would be prefetched
+  // (uniform over the block): whether it keeps anything (a tile that keeps
+  // nothing is neither copied nor computed) and, for a boolean mask, the
+  // thread's 32 mask bits of the tile (bit 4n + r for accumulator register
+  // r of key block n) and whether the mask keeps the whole tile.
+  //  * Document masks: the segment-id ranges of the query and key tiles.
+  //  * Boolean masks: every thread reads the mask of its own scores and the
+  //    block ORs/ANDs the results in a reducing barrier.
   Value qSegLo, qSegHi;
-  auto tileMeets = [&](Value tile) -> Value {
-    auto [kvLo, kvHi] = segmentRange(kvSegIds, mul(tile, kGPUKeyTile), Lkv);
-    return arith::AndIOp::create(
-        b, loc, cmpi(arith::CmpIPredicate::sle, kvLo, qSegHi),
-        cmpi(arith::CmpIPredicate::sle, qSegLo, kvHi));
+  bool classified = qSegIds || boolMask;
+  SmallVector<Type> classTypes;
+  if (classified)
+    classTypes.push_back(b.getI1Type());
+  if (boolMask)
+    classTypes.append({i32, b.getI1Type()});
+  auto classify = [&](Value tile) -> SmallVector<Value> {
+    SmallVector<Value> res;
+    Value keep;
+    if (qSegIds) {
+      auto [kvLo, kvHi] = segmentRange(kvSegIds, mul(tile, kGPUKeyTile), Lkv);
+      keep = arith::AndIOp::create(
+          b, loc, cmpi(arith::CmpIPredicate::sle, kvLo, qSegHi),
+          cmpi(arith::CmpIPredicate::sle, qSegLo, kvHi));
+    }
+    Value bits, all;
+    if (boolMask) {
+      Value kBase = add(mul(tile, kGPUKeyTile), colInQuad);
+      Value anyL, allL;
+      bits = arith::ConstantIntOp::create(b, loc, i32, 0);
+      for (int64_t n = 0; n < nS; ++n) {
+        for (int64_t r = 0; r < 4; ++r) {
+          Value key = add(kBase, n * 8 + r % 2);
+          // Keys past Lkv read the last key and keep nothing.
+          Value m = loadMask(rowRead[r / 2], minsi(key, idx(Lkv - 1)));
+          m = arith::AndIOp::create(b, loc, m,
+                                    cmpi(arith::CmpIPredicate::slt, key,
+                                         idx(Lkv)));
+          anyL = anyL ? arith::OrIOp::create(b, loc, anyL, m).getResult() : m;
+          allL = allL ? arith::AndIOp::create(b, loc, allL, m).getResult() : m;
+          Value bit = arith::ShLIOp::create(
+              b, loc, arith::ExtUIOp::create(b, loc, i32, m),
+              arith::ConstantIntOp::create(b, loc, i32, n * 4 + r));
+          bits = arith::OrIOp::create(b, loc, bits, bit);
+        }
+      }
+      auto blockReduce = [&](NVVM::BarrierReduction kind, Value pred) {
+        Value r = NVVM::BarrierOp::create(
+                      b, loc, i32, /*barrierId=*/Value(),
+                      /*numberOfThreads=*/Value(),
+                      NVVM::BarrierReductionAttr::get(b.getContext(), kind),
+                      arith::ExtUIOp::create(b, loc, i32, pred))
+                      .getResult(0);
+        return cmpi(arith::CmpIPredicate::ne, r,
+                    arith::ConstantIntOp::create(b, loc, i32, 0));
+      };
+      Value anyB = blockReduce(NVVM::BarrierReduction::OR, anyL);
+      all = blockReduce(NVVM::BarrierReduction::AND, allL);
+      keep = keep ? arith::AndIOp::create(b, loc, keep, anyB).getResult()
+                  : anyB;
+    }
+    if (keep)
+      res.push_back(keep);
+    if (boolMask)
+      res.append({bits, all});
+    return res;
   };
   auto ifThen = [&](Value cond, llvm::function_ref<void()> body) {
     scf::IfOp::create(b, loc, cond, [&](OpBuilder &tb, Location) {
@@ -285,12 +357,13 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
   // Prologue: Q and the first K/V tile in one group.
   Type tokenTy = nvgpu::DeviceAsyncTokenType::get(ctx);
   copyTile(q, Lq, hi, q0, qs, ValueRange{});
-  Value keepFirst;
-  if (qSegIds) {
-    std::tie(qSegLo, qSegHi) = segmentRange(qSegIds, q0, Lq);
-    // Reads past Lkv (tLo = tHi at the end) are clamped by segmentRange.
-    keepFirst = tileMeets(tLo);
-    ifThen(keepFirst, [&] { copyKV(tLo, idx(0)); });
+  SmallVector<Value> classFirst;
+  if (classified) {
+    if (qSegIds)
+      std::tie(qSegLo, qSegHi) = segmentRange(qSegIds, q0, Lq);
+    // Reads past Lkv (tLo = tHi at the end) are clamped.
+    classFirst = classify(tLo);
+    ifThen(classFirst[0], [&] { copyKV(tLo, idx(0)); });
   } else {
     copyKV(tLo, idx(0));
   }
@@ -315,7 +388,6 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
   // Loop state: O accumulators (D/8 blocks of 4 f32), then m and l for the
   // two rows of the thread.
   int64_t nOut = D / 8;
-  constexpr int64_t nS = kGPUKeyTile / 8;
   Value zero = f32c(0.0),
         negInf = f32c(-std::numeric_limits<double>::infinity());
   SmallVector<Value> init(nOut * 4, zero);
@@ -336,27 +408,14 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
     init.append({negInf, negInf, zero, zero});
   }
 
-  Value rowInWarp = divu(lane, 4);
-  Value colInQuad = mul(remu(lane, 4), 2);
-  // Aligned query positions of the thread's two rows.
-  Value rowA0 = add(add(add(q0, mul(warp, 16)), rowInWarp), off);
-  Value rowA[2] = {rowA0, add(rowA0, 8)};
-  // Raw rows clamped into [0, Lq) for the reads of score_mod, mask_mod and
-  // segment ids (rows past Lq are computed but never stored).
-  Value rowRaw0 = add(add(q0, mul(warp, 16)), rowInWarp);
-  Value rowRaw[2] = {rowRaw0, add(rowRaw0, 8)};
-  Value rowRead[2] = {rowRaw[0], rowRaw[1]};
-  if (Lq % kGPUQueryTile != 0)
-    for (Value &r : rowRead)
-      r = minsi(r, idx(Lq - 1));
   Value qSeg[2];
   if (qSegIds) {
     for (int64_t h = 0; h < 2; ++h)
       qSeg[h] =
           memref::LoadOp::create(b, loc, qSegIds, ValueRange{bi, rowRead[h]});
-    // The loop carries whether its current tile is kept.
-    init.push_back(keepFirst);
   }
+  // The loop carries its current tile's classification.
+  init.append(classFirst);
 
   auto loop = scf::ForOp::create(b, loc, tLo, tHi, idx(1), init);
   {
@@ -376,20 +435,28 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
     Value next = add(t, 1);
     Value hasNext = cmpi(arith::CmpIPredicate::slt, next, tHi);
     Value keepNext;
-    if (qSegIds) {
-      auto ifNext = scf::IfOp::create(b, loc, TypeRange{b.getI1Type()},
-                                      hasNext, /*withElseRegion=*/true);
+    SmallVector<Value> classNext;
+    if (classified) {
+      auto ifNext =
+          scf::IfOp::create(b, loc, classTypes, hasNext, /*withElse=*/true);
       {
         OpBuilder::InsertionGuard g(b);
         b.setInsertionPointToStart(ifNext.thenBlock());
-        scf::YieldOp::create(b, loc, tileMeets(next));
+        scf::YieldOp::create(b, loc, classify(next));
         b.setInsertionPointToStart(ifNext.elseBlock());
-        scf::YieldOp::create(
-            b, loc, arith::ConstantIntOp::create(b, loc, b.getI1Type(), 0)
-                        .getResult());
+        SmallVector<Value> none;
+        for (Type t : classTypes)
+          none.push_back(arith::ConstantIntOp::create(b, loc, t, 0));
+        scf::YieldOp::create(b, loc, none);
       }
-      keepNext = ifNext.getResult(0);
+      classNext.assign(ifNext.getResults().begin(), ifNext.getResults().end());
+      keepNext = classNext[0];
     }
+    // This tile's classification.
+    ValueRange classCur =
+        loop.getRegionIterArgs().take_back(classTypes.size());
+    Value maskBits = boolMask ? classCur[1] : Value();
+    Value maskAll = boolMask ? classCur[2] : Value();
     ifThen(keepNext ? keepNext : hasNext, [&] {
       copyKV(next, arith::SubIOp::create(b, loc, idx(1), buf));
     });
@@ -454,23 +521,34 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
             if (alwaysPartial)
               val = score(val, rowRead[r / 2], keyRead(key),
                           qSegIds ? qSeg[r / 2] : Value(),
-                          qSegIds ? kvSeg[n][r % 2] : Value());
+                          qSegIds ? kvSeg[n][r % 2] : Value(),
+                          mask && !boolMask
+                              ? loadMask(rowRead[r / 2], keyRead(key))
+                              : Value());
             // Keys past Lkv exist only when Lkv is not a multiple of 64;
             // with lengths, keys past kv_lengths and rows past q_lengths.
             Value keep;
+            if (boolMask) {
+              // The mask bit read when the tile was classified.
+              Value bit = arith::AndIOp::create(
+                  b, loc,
+                  arith::ShRUIOp::create(
+                      b, loc, maskBits,
+                      arith::ConstantIntOp::create(b, loc, i32, n * 4 + r)),
+                  arith::ConstantIntOp::create(b, loc, i32, 1));
+              keep = cmpi(arith::CmpIPredicate::ne, bit,
+                          arith::ConstantIntOp::create(b, loc, i32, 0));
+            }
+            auto andKeep = [&](Value c) {
+              keep = keep ? arith::AndIOp::create(b, loc, keep, c).getResult()
+                          : c;
+            };
             if (Lkv % kGPUKeyTile != 0 || kvLengths)
-              keep = cmpi(arith::CmpIPredicate::slt, key, kvEnd);
-            if (qLengths) {
-              Value row = cmpi(arith::CmpIPredicate::slt, rowRaw[r / 2], qLen);
-              keep =
-                  keep ? arith::AndIOp::create(b, loc, keep, row).getResult()
-                       : row;
-            }
-            for (StructuredMaskAttrInterface term : terms) {
-              Value p = term.buildPredicate(b, loc, rowA[r / 2], key);
-              keep =
-                  keep ? arith::AndIOp::create(b, loc, keep, p).getResult() : p;
-            }
+              andKeep(cmpi(arith::CmpIPredicate::slt, key, kvEnd));
+            if (qLengths)
+              andKeep(cmpi(arith::CmpIPredicate::slt, rowRaw[r / 2], qLen));
+            for (StructuredMaskAttrInterface term : terms)
+              andKeep(term.buildPredicate(b, loc, rowA[r / 2], key));
             masked.push_back(
                 keep ? arith::SelectOp::create(b, loc, keep, val, negInf)
                            .getResult()
@@ -493,6 +571,8 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
           full = arith::AndIOp::create(
               b, loc, full,
               cmpi(arith::CmpIPredicate::sle, add(q0, kGPUQueryTile), qLen));
+        if (boolMask)
+          full = arith::AndIOp::create(b, loc, full, maskAll);
         for (StructuredMaskAttrInterface term : terms)
           full = arith::AndIOp::create(
               b, loc, full,
@@ -579,12 +659,13 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
     };
 
     SmallVector<Value> state;
-    if (qSegIds) {
-      // Document mask: a key tile whose segment-id range misses the query
-      // tile's keeps nothing and is skipped (decided when it was prefetched;
-      // uniform over the block, so the barriers stay outside).
-      ValueRange old = loop.getRegionIterArgs().drop_back();
-      Value meets = loop.getRegionIterArgs().back();
+    if (classified) {
+      // A key tile that keeps nothing (document or boolean mask) is skipped
+      // (decided when it was prefetched; uniform over the block, so the
+      // barriers stay outside).
+      ValueRange old =
+          loop.getRegionIterArgs().drop_back(classTypes.size());
+      Value meets = classCur[0];
       auto ifMeets =
           scf::IfOp::create(b, loc, TypeRange(old), meets, /*withElse=*/true);
       {
@@ -595,7 +676,7 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
         scf::YieldOp::create(b, loc, old);
       }
       state.assign(ifMeets.getResults().begin(), ifMeets.getResults().end());
-      state.push_back(keepNext);
+      state.append(classNext);
     } else {
       state = tileBody();
     }
@@ -726,9 +807,9 @@ void mlir::attn::lowerAttentionToGPU(RewriterBase &rewriter, AttentionOp op,
   // tensors of score_mod/mask_mod.
   SmallVector<Value> inputs = {op.getQuery(), op.getKey(), op.getValue()};
   SmallVector<Value> extras;
-  for (Value lengths : {op.getQLengths(), op.getKvLengths()})
-    if (lengths)
-      extras.push_back(lengths);
+  for (Value t : {op.getMask(), op.getQLengths(), op.getKvLengths()})
+    if (t)
+      extras.push_back(t);
   if (op.getQSegmentIds())
     extras.append({op.getQSegmentIds(), op.getKvSegmentIds()});
   if (op.getSinks())

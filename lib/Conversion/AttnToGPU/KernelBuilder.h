@@ -58,9 +58,12 @@ struct KernelBuilder {
   /// Keep conditions that no tile classification proves (segment ids,
   /// mask_mod): every tile takes the masked branch.
   bool alwaysPartial;
+  /// A boolean mask tensor: classified per key tile (skip / full / partial).
+  bool boolMask;
 
   // Kernel values.
   Value q, k, v, o, lse;
+  Value mask;
   Value qLengths, kvLengths;
   /// This batch row's sequence lengths (index; Lq and Lkv without
   /// q_lengths/kv_lengths).
@@ -88,8 +91,12 @@ struct KernelBuilder {
     withLse = static_cast<bool>(op.getLse());
     scaleLog2 = *op.getStaticScale() * M_LOG2E;
     modScore = op.getSoftcap() || !op.getScoreMod().empty();
-    alwaysPartial =
-        static_cast<bool>(op.getQSegmentIds()) || !op.getMaskMod().empty();
+    boolMask = op.getMask() && cast<RankedTensorType>(op.getMask().getType())
+                                   .getElementType()
+                                   .isInteger(1);
+    // Additive (float) masks change every score of every tile.
+    alwaysPartial = static_cast<bool>(op.getQSegmentIds()) ||
+                    !op.getMaskMod().empty() || (op.getMask() && !boolMask);
     f32 = b.getF32Type();
     i32 = b.getI32Type();
   }
@@ -234,11 +241,27 @@ struct KernelBuilder {
     return {lo, hi};
   }
 
+  /// mask[b, h, row, key] of the kernel's mask argument, broadcast from the
+  /// right against [B, Hq, Lq, Lkv] as in the op semantics (indices in
+  /// bounds).
+  Value loadMask(Value row, Value key) {
+    auto mT = cast<MemRefType>(mask.getType());
+    Value full[4] = {bi, hi, row, key};
+    int64_t lead = 4 - mT.getRank();
+    SmallVector<Value> indices;
+    for (int64_t i = 0; i < mT.getRank(); ++i)
+      indices.push_back(mT.getDimSize(i) == 1 ? idx(0) : full[lead + i]);
+    return memref::LoadOp::create(b, loc, mask, indices);
+  }
+
   /// The score of dot product `dot` at raw (row, key) (in bounds) by the
-  /// shared semantics (buildScore: scale, softcap, score_mod, segment ids,
-  /// mask_mod; structured terms are applied by the caller), times log2(e).
-  Value score(Value dot, Value row, Value key, Value qSeg, Value kvSeg) {
+  /// shared semantics (buildScore: scale, softcap, score_mod, additive mask
+  /// `maskValue`, segment ids, mask_mod; structured terms are applied by the
+  /// caller), times log2(e).
+  Value score(Value dot, Value row, Value key, Value qSeg, Value kvSeg,
+              Value maskValue = Value()) {
     ScoreOperands in;
+    in.mask = maskValue;
     in.qLen = qLen;
     in.kvLen = kvLen;
     in.qSegment = qSeg;

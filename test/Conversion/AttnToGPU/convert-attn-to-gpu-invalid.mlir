@@ -100,7 +100,7 @@ func.func @captured_scalar(%q: tensor<1x1x64x64xbf16>, %k: tensor<1x1x64x64xbf16
 // -----
 
 func.func @dynamic_segments(%q: tensor<1x1x64x64xbf16>, %k: tensor<1x1x64x64xbf16>, %v: tensor<1x1x64x64xbf16>, %qs: tensor<?x64xi32>, %ks: tensor<?x64xi32>) -> tensor<1x1x64x64xbf16> {
-  // expected-error @+1 {{lengths, segment ids and sinks must have static shapes, got 'tensor<?x64xi32>'}}
+  // expected-error @+1 {{masks, lengths, segment ids and sinks must have static shapes, got 'tensor<?x64xi32>'}}
   %o = attn.attention ins(%q, %k, %v : tensor<1x1x64x64xbf16>, tensor<1x1x64x64xbf16>, tensor<1x1x64x64xbf16>) segment_ids(%qs, %ks : tensor<?x64xi32>, tensor<?x64xi32>) -> tensor<1x1x64x64xbf16>
   return %o : tensor<1x1x64x64xbf16>
 }
@@ -108,16 +108,16 @@ func.func @dynamic_segments(%q: tensor<1x1x64x64xbf16>, %k: tensor<1x1x64x64xbf1
 // -----
 
 func.func @dynamic_lengths(%q: tensor<1x1x64x64xbf16>, %k: tensor<1x1x64x64xbf16>, %v: tensor<1x1x64x64xbf16>, %kl: tensor<?xi32>) -> tensor<1x1x64x64xbf16> {
-  // expected-error @+1 {{lengths, segment ids and sinks must have static shapes, got 'tensor<?xi32>'}}
+  // expected-error @+1 {{masks, lengths, segment ids and sinks must have static shapes, got 'tensor<?xi32>'}}
   %o = attn.attention ins(%q, %k, %v : tensor<1x1x64x64xbf16>, tensor<1x1x64x64xbf16>, tensor<1x1x64x64xbf16>) kv_lengths(%kl : tensor<?xi32>) -> tensor<1x1x64x64xbf16>
   return %o : tensor<1x1x64x64xbf16>
 }
 
 // -----
 
-func.func @mask_tensor(%q: tensor<1x1x64x64xbf16>, %k: tensor<1x1x64x64xbf16>, %v: tensor<1x1x64x64xbf16>, %m: tensor<64x64xi1>) -> tensor<1x1x64x64xbf16> {
-  // expected-error @+1 {{mask tensors are not supported yet}}
-  %o = attn.attention ins(%q, %k, %v : tensor<1x1x64x64xbf16>, tensor<1x1x64x64xbf16>, tensor<1x1x64x64xbf16>) mask(%m : tensor<64x64xi1>) -> tensor<1x1x64x64xbf16>
+func.func @dynamic_mask(%q: tensor<1x1x64x64xbf16>, %k: tensor<1x1x64x64xbf16>, %v: tensor<1x1x64x64xbf16>, %m: tensor<?x64xi1>) -> tensor<1x1x64x64xbf16> {
+  // expected-error @+1 {{masks, lengths, segment ids and sinks must have static shapes, got 'tensor<?x64xi1>'}}
+  %o = attn.attention ins(%q, %k, %v : tensor<1x1x64x64xbf16>, tensor<1x1x64x64xbf16>, tensor<1x1x64x64xbf16>) mask(%m : tensor<?x64xi1>) -> tensor<1x1x64x64xbf16>
   return %o : tensor<1x1x64x64xbf16>
 }
 

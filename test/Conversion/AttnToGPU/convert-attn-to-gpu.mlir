@@ -316,3 +316,61 @@ func.func @lengths(%q: tensor<2x2x128x64xbf16>, %k: tensor<2x1x192x64xbf16>, %v:
       q_lengths(%ql : tensor<2xi32>) kv_lengths(%kl : tensor<2xi64>) {masks = [#attn.causal]} -> tensor<2x2x128x64xbf16>
   return %o : tensor<2x2x128x64xbf16>
 }
+
+// -----
+
+/// Boolean mask tensor: the mask is the kernel argument after O; each
+/// thread reads the mask of its 32 scores of a key tile (broadcast dims
+/// read index 0) when the tile would be prefetched, packs them into an i32
+/// and the block ORs/ANDs them with reducing barriers: a tile that keeps
+/// nothing is neither copied nor computed, a tile kept whole takes the
+/// mask-free branch, others test their bits.
+
+// CHECK-LABEL: gpu.func @bool_mask_attn_0(
+// CHECK-SAME: %[[MA:[^:]+]]: memref<2x1x128x128xi1>)
+// CHECK: memref.load %[[MA]][%{{.+}}, %c0, %{{.+}}, %{{.+}}] : memref<2x1x128x128xi1>
+// CHECK: arith.shli %{{.+}}, %c1_i32 : i32
+// CHECK: %[[ANY:.+]] = nvvm.barrier #nvvm.reduction<or> %{{.+}} -> i32
+// CHECK: %[[KEEP0:.+]] = arith.cmpi ne, %[[ANY]], %c0_i32 : i32
+// CHECK: %[[ALL:.+]] = nvvm.barrier #nvvm.reduction<and> %{{.+}} -> i32
+// CHECK: scf.if %[[KEEP0]] {
+// CHECK-COUNT-8: nvgpu.device_async_copy
+// CHECK: scf.for {{.*}} iter_args({{.*}}, %[[KEEP:[^ ]+]] = %[[KEEP0]], %[[BITS:[^ ]+]] = %{{.+}}, %[[FULL:[^ ]+]] = %{{.+}}) -> (f32,
+// CHECK: %[[NEXT:.+]]:3 = scf.if %{{.+}} -> (i1, i32, i1) {
+// CHECK: nvvm.barrier #nvvm.reduction<or>
+// CHECK: nvvm.barrier #nvvm.reduction<and>
+// CHECK: } else {
+// CHECK: scf.if %[[NEXT]]#0 {
+// CHECK-COUNT-8: nvgpu.device_async_copy
+// CHECK: scf.if %[[KEEP]] -> (f32,
+// CHECK: %[[ISFULL:.+]] = arith.andi %{{.+}}, %[[FULL]] : i1
+// CHECK: scf.if %[[ISFULL]] -> (f32,
+// CHECK: } else {
+// CHECK: %[[B0:.+]] = arith.andi %[[BITS]], %c1_i32 : i32
+// CHECK: %[[K0:.+]] = arith.cmpi ne, %[[B0]], %c0_i32 : i32
+// CHECK: arith.select %[[K0]]
+// CHECK: arith.shrui %[[BITS]], %c1_i32 : i32
+// CHECK: scf.yield {{.*}}, %[[NEXT]]#0, %[[NEXT]]#1, %[[NEXT]]#2 :
+func.func @bool_mask(%q: tensor<2x2x128x64xbf16>, %k: tensor<2x2x128x64xbf16>, %v: tensor<2x2x128x64xbf16>, %m: tensor<2x1x128x128xi1>) -> tensor<2x2x128x64xbf16> {
+  %o = attn.attention ins(%q, %k, %v : tensor<2x2x128x64xbf16>, tensor<2x2x128x64xbf16>, tensor<2x2x128x64xbf16>)
+      mask(%m : tensor<2x1x128x128xi1>) -> tensor<2x2x128x64xbf16>
+  return %o : tensor<2x2x128x64xbf16>
+}
+
+// -----
+
+/// Additive (float) mask: every tile adds the mask value of each score
+/// (read with the broadcast indices) through the shared score builder; no
+/// tile is classified.
+
+// CHECK-LABEL: gpu.func @float_mask_attn_0(
+// CHECK-SAME: %[[FA:[^:]+]]: memref<64x128xf32>)
+// CHECK-NOT: nvvm.barrier
+// CHECK: scf.for
+// CHECK: %[[MV:.+]] = memref.load %[[FA]][%{{.+}}, %{{.+}}] : memref<64x128xf32>
+// CHECK: arith.addf %{{.+}}, %[[MV]] : f32
+func.func @float_mask(%q: tensor<1x2x64x64xf16>, %k: tensor<1x2x128x64xf16>, %v: tensor<1x2x128x64xf16>, %m: tensor<64x128xf32>) -> tensor<1x2x64x64xf16> {
+  %o = attn.attention ins(%q, %k, %v : tensor<1x2x64x64xf16>, tensor<1x2x128x64xf16>, tensor<1x2x128x64xf16>)
+      mask(%m : tensor<64x128xf32>) -> tensor<1x2x64x64xf16>
+  return %o : tensor<1x2x64x64xf16>
+}

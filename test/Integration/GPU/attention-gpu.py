@@ -48,6 +48,11 @@ CASES = [
     ("lengths_causal_bf16_d128", "bf16", 3, 4, 2, 200, 260, 128,
      "{masks = [#attn.causal]}", [("causal",)], "f32", True,
      {"q_lengths": [200, 0, 77], "kv_lengths": [260, 5, 130]}),
+    ("mask_blocks_bf16_d128", "bf16", 2, 4, 2, 200, 330, 128, "", [], "f32",
+     True, {"mask": ("blocks", (2, 1, 200, 330))}),
+    ("mask_float_f16_d64", "f16", 1, 4, 4, 150, 150, 64,
+     "{masks = [#attn.causal]}", [("causal",)], "f16", True,
+     {"mask": ("float", (150, 150))}),
 ]
 
 ALIBI = """
@@ -84,6 +89,11 @@ def module(case):
         inner = attr.strip()[1:-1] if attr.strip() else ""
         attr = "{%s}" % ", ".join(
             x for x in (inner, "softcap = %r" % feat["softcap"]) if x)
+    if "mask" in feat:
+        kind, shape = feat["mask"]
+        mt = t(shape, "f32" if kind == "float" else "i1")
+        params += ", %%mask: %s" % mt
+        operands += " mask(%%mask : %s)" % mt
     for kind in ("q_lengths", "kv_lengths"):
         if kind in feat:
             params += ", %%%s: %s" % (kind, t((B,), "i32"))
@@ -110,6 +120,24 @@ def extras(case, rng):
     name, dt, B, Hq, Hkv, Lq, Lkv = case[:7]
     feat = case[12] if len(case) > 12 else {}
     arrays, kw = [], {}
+    if "mask" in feat:
+        kind, shape = feat["mask"]
+        if kind == "float":
+            m = rng.standard_normal(shape).astype(np.float32)
+            m[rng.random(shape) < 0.1] = -np.inf
+        else:
+            # Block-sparse: 48-row x 80-key blocks off the tile grid, each
+            # all false, all true or random.
+            m = np.zeros(shape, bool)
+            for lead in np.ndindex(*shape[:-2]):
+                for i in range(0, shape[-2], 48):
+                    for j in range(0, shape[-1], 80):
+                        u = rng.random()
+                        blk = m[lead][i:i + 48, j:j + 80]
+                        blk[...] = (False if u < 0.4 else True if u < 0.7
+                                    else rng.random(blk.shape) < 0.5)
+        arrays.append(m)
+        kw["mask"] = m.astype(np.float64) if kind == "float" else m
     for kind in ("q_lengths", "kv_lengths"):
         if kind in feat:
             lengths = np.array(feat[kind], np.int32)
@@ -253,6 +281,8 @@ def main():
 # CHECK: document_causal_bf16_d64: max|O - ref| = {{.*}} ok, max|lse - ref| = {{.*}} ok
 # CHECK: sinks_f16_d64: max|O - ref| = {{.*}} ok, max|lse - ref| = {{.*}} ok
 # CHECK: lengths_causal_bf16_d128: max|O - ref| = {{.*}} ok, max|lse - ref| = {{.*}} ok
+# CHECK: mask_blocks_bf16_d128: max|O - ref| = {{.*}} ok, max|lse - ref| = {{.*}} ok
+# CHECK: mask_float_f16_d64: max|O - ref| = {{.*}} ok, max|lse - ref| = {{.*}} ok
 # CHECK-NOT: BAD
 if __name__ == "__main__":
     main()

@@ -38,8 +38,8 @@ LogicalResult checkGPUKernelSupport(AttentionOp op);
 
 /// Values defined above `op` that its score_mod and mask_mod regions read,
 /// in first-use order. Non-constant ones (static tensors) become kernel
-/// arguments after Q, K, V, O, [LSE], [q/kv lengths], [q/kv segment ids],
-/// [sinks].
+/// arguments after Q, K, V, O, [LSE], [mask], [q/kv lengths], [q/kv segment
+/// ids], [sinks].
 SmallVector<Value> getGPUCapturedValues(AttentionOp op);
 
 /// Bytes of dynamic shared memory the kernel of `op` needs.
