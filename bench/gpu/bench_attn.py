@@ -80,6 +80,24 @@ def document_ids(B, L, dev, seed=0):
     return ids.to(dev)
 
 
+def block_sparse(B, L, dev, block=128, seed=0):
+    """[B, L / block, L / block] kept blocks: about a quarter, the diagonal
+    always (no empty rows)."""
+    g = torch.Generator().manual_seed(seed)
+    n = L // block
+    keep = torch.rand(B, n, n, generator=g) < 0.25
+    keep |= torch.eye(n, dtype=torch.bool)[None]
+    return keep.to(dev)
+
+
+def varlen_lengths(B, L, dev, seed=0):
+    """Per-sequence (q_len, kv_len): kv_len in [L/4, L], q_len <= kv_len."""
+    g = torch.Generator().manual_seed(seed)
+    kv = torch.randint(L // 4, L + 1, (B,), generator=g)
+    q = torch.minimum(kv, torch.randint(L // 4, L + 1, (B,), generator=g))
+    return q.to(torch.int32).to(dev), kv.to(torch.int32).to(dev)
+
+
 def structured_keep(mask, r0, r1, S, L, dev):
     """[r1 - r0, S] keep matrix of a structured mask (aligned to the last
     key: query i sits at position i + S - L)."""
@@ -92,10 +110,13 @@ def structured_keep(mask, r0, r1, S, L, dev):
     return torch.ones(r1 - r0, S, dtype=torch.bool, device=dev)
 
 
-def reference(q, k, v, mask, bias=None, softcap=None, keep=None):
+def reference(q, k, v, mask, bias=None, softcap=None, keep=None,
+              causal_in_keep=False):
     """float32 attention with GQA by repetition (the oracle, not timed).
     `bias(r0, r1)` is added after the softcap, `keep(r0, r1)` [B, 1, r, S]
-    joins the structured mask. Row blocks keep the score matrix small."""
+    joins the structured mask (replaces it with `causal_in_keep`: lengths
+    align the causal mask per sequence). Row blocks keep the score matrix
+    small."""
     g = q.shape[1] // k.shape[1]
     k = k.float().repeat_interleave(g, dim=1)
     v = v.float().repeat_interleave(g, dim=1)
@@ -110,7 +131,10 @@ def reference(q, k, v, mask, bias=None, softcap=None, keep=None):
             s = softcap * torch.tanh(s / softcap)
         if bias is not None:
             s = s + bias(r0, r1)
-        m = structured_keep(mask, r0, r1, S, L, q.device).expand(s.shape)
+        m = structured_keep(mask, r0, r1, S, L, q.device)
+        if keep is not None and causal_in_keep:
+            m = torch.ones_like(m)
+        m = m.expand(s.shape)
         if keep is not None:
             m = m & keep(r0, r1)
         s = s.masked_fill(~m, float("-inf"))
@@ -238,6 +262,27 @@ def main():
 
             def keep(r0, r1):
                 return ids[:, None, r0:r1, None] == ids[:, None, None, :]
+        elif variant == "blocksparse":
+            blocks = block_sparse(B, L, dev)
+            dense_mask = blocks.repeat_interleave(128, 1).repeat_interleave(
+                128, 2)[:, None].contiguous()
+            extras["mask"] = dense_mask
+
+            def keep(r0, r1):
+                return dense_mask[:, :, r0:r1, :]
+        elif variant == "varlen":
+            qlen, kvlen = varlen_lengths(B, L, dev)
+            extras["q_lengths"], extras["kv_lengths"] = qlen, kvlen
+            pos = torch.arange(L, device=dev)
+
+            def keep(r0, r1):
+                i = pos[None, r0:r1, None]
+                j = pos[None, None, :]
+                ql, kl = qlen[:, None, None], kvlen[:, None, None]
+                k = (i < ql) & (j < kl)
+                if causal:  # bottom-right aligned per sequence
+                    k = k & (j <= i + (kl - ql))
+                return k[:, None]
 
         ptrs = [q.data_ptr(), k.data_ptr(), v.data_ptr(), o.data_ptr()]
         ptrs += [extras[n].data_ptr() for n in cfg.get("extra_args", [])]
@@ -246,17 +291,22 @@ def main():
         # Numerics first.
         run_attn()
         torch.cuda.synchronize()
-        ref = reference(q, k, v, mask, bias=bias, softcap=softcap, keep=keep)
+        own_causal = variant == "varlen"
+        ref = reference(q, k, v, mask, bias=bias, softcap=softcap, keep=keep,
+                        causal_in_keep=own_causal)
         nan = bool(torch.isnan(o).any())
         rel = ((o.float() - ref).abs().max() / ref.abs().max()).item()
         del ref
         ok = rel <= 1e-2 and not nan
 
         # FLOPs: the issue's convention, kept pairs for windows/documents.
-        if variant == "document" or mask == "window1024":
+        if variant in ("document", "blocksparse", "varlen") or \
+                mask == "window1024":
             kept = 0
             for r0 in range(0, L, 1024):
                 m = structured_keep(mask, r0, min(L, r0 + 1024), L, L, dev)
+                if own_causal:
+                    m = torch.ones_like(m)
                 m = m.expand(B, 1, -1, -1)
                 if keep is not None:
                     m = m & keep(r0, min(L, r0 + 1024))
@@ -276,6 +326,8 @@ def main():
         if variant != "softcap50":
             if mask == "window1024" or keep is not None or bias is not None:
                 m = structured_keep(mask, 0, L, L, L, dev)[None, None]
+                if own_causal:
+                    m = torch.ones_like(m)
                 if keep is not None:
                     m = m & keep(0, L)
                 if bias is not None:
@@ -310,7 +362,15 @@ def main():
             line += " | sdpa -"
         if flex is not None:
             mask_mod = None
-            if variant == "document":
+            if variant == "blocksparse":
+                def mask_mod(b, h, qi, kv):
+                    return blocks[b, qi // 128, kv // 128]
+            elif variant == "varlen":
+                def mask_mod(b, h, qi, kv):
+                    ql, kl = qlen[b], kvlen[b]
+                    k = (qi < ql) & (kv < kl)
+                    return (k & (kv <= qi + kl - ql)) if causal else k
+            elif variant == "document":
                 if causal:
                     def mask_mod(b, h, qi, kv):
                         return (ids[b, qi] == ids[b, kv]) & (qi >= kv)
@@ -325,8 +385,8 @@ def main():
                     return (qi >= kv) & (qi - kv < 1024)
             bm = None
             if mask_mod is not None:
-                bm = create_block_mask(mask_mod,
-                                       B if variant == "document" else None,
+                per_batch = variant in ("document", "blocksparse", "varlen")
+                bm = create_block_mask(mask_mod, B if per_batch else None,
                                        None, L, L, device="cuda")
             row["flex"] = timer(lambda: flex(q, k, v, score_mod=score_mod,
                                              block_mask=bm, enable_gqa=gqa))

@@ -34,6 +34,9 @@ from attn.runner import build_dir  # noqa: E402
 #            "alibi"     score_mod s + slope[h] * (j - i), slopes captured
 #            "softcap50" softcap = 50 (50 tanh(s / 50))
 #            "document"  segment_ids(q_ids, kv_ids): keep where ids are equal
+#            "blocksparse" a boolean mask tensor [B, 1, L, L] of 128 x 128
+#                        blocks, about a quarter kept (diagonal always kept)
+#            "varlen"    q_lengths / kv_lengths per sequence
 CONFIGS = []
 for _n in (1024, 4096, 16384):
     for _d in (64, 128):
@@ -54,6 +57,12 @@ CONFIGS += [
     ("document_d64_16k", "bf16", 1, 32, 32, 16384, 64, "none", "document"),
     ("gqa32x8_causal_d128_4k", "bf16", 4, 32, 8, 4096, 128, "causal", ""),
     ("gqa32x8_dense_d128_4k", "bf16", 4, 32, 8, 4096, 128, "none", ""),
+    ("blocksparse_d128_4k", "bf16", 4, 16, 16, 4096, 128, "none",
+     "blocksparse"),
+    ("blocksparse_d128_16k", "bf16", 1, 16, 16, 16384, 128, "none",
+     "blocksparse"),
+    ("varlen_causal_d128_4k", "bf16", 4, 16, 16, 4096, 128, "causal",
+     "varlen"),
 ]
 
 ALIBI = """
@@ -85,6 +94,14 @@ def module(name, dt, B, Hq, Hkv, L, D, mask, variant):
         it = "tensor<%dx%dxi32>" % (B, L)
         params = ", %%qs: %s, %%ks: %s" % (it, it)
         operands = " segment_ids(%%qs, %%ks : %s, %s)" % (it, it)
+    elif variant == "blocksparse":
+        mt = "tensor<%dx1x%dx%dxi1>" % (B, L, L)
+        params = ", %%m: %s" % mt
+        operands = " mask(%%m : %s)" % mt
+    elif variant == "varlen":
+        lt = "tensor<%dxi32>" % B
+        params = ", %%ql: %s, %%kl: %s" % (lt, lt)
+        operands = " q_lengths(%%ql : %s) kv_lengths(%%kl : %s)" % (lt, lt)
     attr = "{%s}" % ", ".join(attrs) if attrs else ""
     return ("func.func @%s(%%q: %s, %%k: %s, %%v: %s%s) -> %s {\n"
             "  %%o = attn.attention ins(%%q, %%k, %%v : %s, %s, %s)%s %s -> %s%s\n"
@@ -94,8 +111,10 @@ def module(name, dt, B, Hq, Hkv, L, D, mask, variant):
 
 def extra_args(variant):
     """Kernel arguments after (Q, K, V, O), in convert-attn-to-gpu's order."""
-    return {"alibi": ["slopes"], "document": ["q_segment_ids",
-                                               "kv_segment_ids"]}.get(
+    return {"alibi": ["slopes"],
+            "document": ["q_segment_ids", "kv_segment_ids"],
+            "blocksparse": ["mask"],
+            "varlen": ["q_lengths", "kv_lengths"]}.get(
                                                    variant, [])
 
 
