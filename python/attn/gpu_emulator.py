@@ -12,8 +12,13 @@ SIMT), and the warp-level operations are modelled from the PTX ISA:
   (g + 8, 2t + 8..); B registers (k = 2t.., n = g), (k = 2t + 8.., n = g);
   C/D (g, 2t..), (g + 8, 2t..), with g = lane / 4, t = lane % 4.
 * ``cp.async`` copies (zero-filled when the source size is 0) take effect
-  immediately; ``gpu.shuffle xor`` exchanges within a warp; the inline
-  ``ex2``/``lg2`` are exact exp2/log2.
+  immediately; ``gpu.shuffle xor`` and ``idx`` exchange within a warp; the
+  inline ``ex2``/``lg2`` are exact exp2/log2, or, with ``ex2_rel_err``,
+  ``ex2`` results are perturbed by a random relative error up to that bound
+  (to measure the effect of ``ex2.approx`` on the output).
+* Shared memory (``memref.view`` of the dynamic allocation) and global
+  buffers are numpy arrays; ``memref.load``/``memref.store`` index them per
+  thread (the general SIMT kernel stages K/V tiles with them).
 
 Divergent ``scf.if`` runs both branches under thread masks. The emulator
 checks the kernel's index arithmetic, fragment plumbing, buffer choice,
@@ -118,8 +123,10 @@ def round_to(x, elem):
 class Emulator:
     """Runs one gpu.func over a grid on numpy global buffers."""
 
-    def __init__(self, func):
+    def __init__(self, func, ex2_rel_err=0.0, seed=0):
         self.func = func
+        self.ex2_rel_err = ex2_rel_err
+        self.rng = np.random.default_rng(seed)
         self.lane = np.arange(T) % 32
         self.warp_base = np.arange(T) - self.lane
 
@@ -210,7 +217,9 @@ class Emulator:
             mem, idx = a[0], a[1:]
             return mem[tuple(np.asarray(x, np.int64) for x in idx)]
         if name == "arith.truncf":
-            return round_to(a[0], _shape(_result_type(op))[1])
+            ty = _result_type(op)
+            elem = _shape(ty)[1] if ty.startswith("vector") else ty
+            return round_to(a[0], elem)
         if name == "gpu.thread_id":
             return np.arange(T, dtype=np.int64)
         if name == "gpu.block_id":
@@ -291,15 +300,24 @@ class Emulator:
             s = re.search(r'asm_string = "([^"]+)"', op.rest).group(1)
             with np.errstate(divide="ignore"):
                 if s.startswith("ex2"):
-                    return np.exp2(a[0])
+                    r = np.exp2(a[0])
+                    if self.ex2_rel_err:
+                        r = r * (1.0 + self.ex2_rel_err * self.rng.uniform(
+                            -1.0, 1.0, r.shape))
+                    return r
                 if s.startswith("lg2"):
                     return np.log2(a[0])
                 if s.startswith("rcp"):
                     return 1.0 / a[0]
             raise NotImplementedError(s)
         if name == "gpu.shuffle":
-            assert "xor" in op.rest and np.all(a[2] == 32)
-            src = self.warp_base + (self.lane ^ a[1])
+            assert np.all(a[2] == 32)
+            if "shuffle_mode xor" in op.rest:
+                src = self.warp_base + (self.lane ^ a[1])
+            else:
+                assert "shuffle_mode idx" in op.rest, op.rest
+                assert np.all((a[1] >= 0) & (a[1] < 32))
+                src = self.warp_base + a[1]
             return [a[0][src], np.ones(T, bool)]
         if name == "vector.store":
             val, mem, idx = a[0], a[1], a[2:]
@@ -309,8 +327,7 @@ class Emulator:
             return None
         if name == "memref.store":
             val, mem, idx = a[0], a[1], a[2:]
-            for t in np.nonzero(mask)[0]:
-                mem[tuple(int(x[t]) for x in idx)] = val[t]
+            mem[tuple(np.asarray(x, np.int64)[mask] for x in idx)] = val[mask]
             return None
         if name == "scf.if":
             cond = a[0].astype(bool)

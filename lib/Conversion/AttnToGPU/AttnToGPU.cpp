@@ -87,6 +87,19 @@ SmallVector<Value> mlir::attn::getGPUCapturedValues(AttentionOp op) {
   return captured.takeVector();
 }
 
+bool mlir::attn::usesGPUTensorCoreKernel(AttentionOp op) {
+  RankedTensorType qT = op.getQueryType(), vT = op.getValueType();
+  Type elt = qT.getElementType();
+  int64_t dqk = qT.getDimSize(3), dv = vT.getDimSize(3);
+  // Multiples of 32 (whole ldmatrix.x4 loads of K) up to 128: beyond,
+  // the O accumulators, Q fragments and scores no longer fit in registers.
+  // D = 32 assembles with a 4-byte ptxas spill (design.md), so it is left
+  // to the general kernel too.
+  return (elt.isF16() || elt.isBF16()) && dqk == dv &&
+         (dqk == 64 || dqk == 96 || dqk == 128) && !op.getMask() &&
+         !op.getQLengths() && !op.getKvLengths();
+}
+
 LogicalResult mlir::attn::checkGPUKernelSupport(AttentionOp op) {
   auto unsupported = [&](StringRef what) {
     return op.emitOpError("cannot be lowered to the GPU kernel: ") << what;
@@ -94,8 +107,8 @@ LogicalResult mlir::attn::checkGPUKernelSupport(AttentionOp op) {
   RankedTensorType qT = op.getQueryType(), kT = op.getKeyType(),
                    vT = op.getValueType(), oT = op.getOutputType();
   Type elt = qT.getElementType();
-  if (!elt.isF16() && !elt.isBF16())
-    return unsupported("only f16 and bf16 inputs run on tensor cores, got ")
+  if (!elt.isF16() && !elt.isBF16() && !elt.isF32())
+    return unsupported("only f16, bf16 and f32 inputs are supported, got ")
            << elt;
   if (kT.getElementType() != elt || vT.getElementType() != elt)
     return unsupported("query, key and value must share an element type");
@@ -106,18 +119,19 @@ LogicalResult mlir::attn::checkGPUKernelSupport(AttentionOp op) {
   for (RankedTensorType t : {qT, kT, vT, oT})
     if (!t.hasStaticShape() || t.getRank() != 4)
       return unsupported("shapes must be static [B, H, L, D], got ") << t;
+  // The general kernel keeps ceil(D / 32) f32 values of Q and of O per row
+  // and lane in registers (4 rows per warp): 256 is the largest head dim
+  // ptxas was shown to assemble without spills.
   int64_t dqk = qT.getDimSize(3), dv = vT.getDimSize(3);
-  if (dqk != dv)
-    return unsupported("head dims of query/key and value must be equal, got ")
-           << dqk << " and " << dv;
-  // Multiples of 32 (whole ldmatrix.x4 loads of K) up to 128: beyond,
-  // the O accumulators, Q fragments and scores no longer fit in registers.
-  // D = 32 assembles with a 4-byte ptxas spill (design.md), so it is left
-  // to the future SIMT path too.
-  if (dqk % 32 != 0 || dqk < 64 || dqk > 128)
-    return unsupported("head dim must be 64, 96 or 128, got ") << dqk;
-  if (op.getMask() || op.getQLengths() || op.getKvLengths())
-    return unsupported("mask tensors and lengths are not supported yet");
+  if (dqk > kGPUGeneralMaxHeadDim || dv > kGPUGeneralMaxHeadDim)
+    return unsupported("head dims above ")
+           << kGPUGeneralMaxHeadDim << " are not supported, got " << dqk
+           << " and " << dv;
+  for (Value t : {op.getMask(), op.getQLengths(), op.getKvLengths()})
+    if (t && !cast<RankedTensorType>(t.getType()).hasStaticShape())
+      return unsupported("mask tensors and lengths must have static shapes, "
+                         "got ")
+             << t.getType();
   for (Value t : {op.getQSegmentIds(), op.getKvSegmentIds(), op.getSinks()})
     if (t && !cast<RankedTensorType>(t.getType()).hasStaticShape())
       return unsupported("segment ids and sinks must have static shapes, got ")
@@ -164,7 +178,13 @@ LogicalResult mlir::attn::checkGPUKernelSupport(AttentionOp op) {
   return success();
 }
 
+int64_t mlir::attn::getGPUKernelQueryTile(AttentionOp op) {
+  return usesGPUTensorCoreKernel(op) ? kGPUQueryTile : kGPUGeneralQueryTile;
+}
+
 int64_t mlir::attn::getGPUKernelSharedMemoryBytes(AttentionOp op) {
+  if (!usesGPUTensorCoreKernel(op))
+    return getGeneralKernelSharedMemoryBytes(op);
   int64_t d = op.getQueryType().getDimSize(3);
   int64_t eltBytes = op.getQueryType().getElementTypeBitWidth() / 8;
   // Q, two K buffers and two V buffers.
@@ -651,6 +671,9 @@ void mlir::attn::lowerAttentionToGPU(RewriterBase &rewriter, AttentionOp op,
   // tensors of score_mod/mask_mod.
   SmallVector<Value> inputs = {op.getQuery(), op.getKey(), op.getValue()};
   SmallVector<Value> extras;
+  for (Value t : {op.getMask(), op.getQLengths(), op.getKvLengths()})
+    if (t)
+      extras.push_back(t);
   if (op.getQSegmentIds())
     extras.append({op.getQSegmentIds(), op.getKvSegmentIds()});
   if (op.getSinks())
@@ -671,8 +694,12 @@ void mlir::attn::lowerAttentionToGPU(RewriterBase &rewriter, AttentionOp op,
   func.setKnownBlockSizeAttr(
       rewriter.getDenseI32ArrayAttr({kGPUBlockThreads, 1, 1}));
   SymbolTable(kernels).insert(func);
-  {
+  if (usesGPUTensorCoreKernel(op)) {
     KernelBuilder kb(op, rewriter, loc);
+    kb.build(func);
+    kb.finalizeInlined(func);
+  } else {
+    GeneralKernelBuilder kb(op, rewriter, loc);
     kb.build(func);
     kb.finalizeInlined(func);
   }
@@ -706,7 +733,8 @@ void mlir::attn::lowerAttentionToGPU(RewriterBase &rewriter, AttentionOp op,
   auto c = [&](int64_t v) {
     return arith::ConstantIndexOp::create(rewriter, loc, v).getResult();
   };
-  gpu::KernelDim3 grid{c(llvm::divideCeil(qT.getDimSize(2), kGPUQueryTile)),
+  gpu::KernelDim3 grid{c(llvm::divideCeil(qT.getDimSize(2),
+                                          getGPUKernelQueryTile(op))),
                        c(qT.getDimSize(1)), c(qT.getDimSize(0))};
   gpu::KernelDim3 block{c(kGPUBlockThreads), c(1), c(1)};
   Value smemBytes = arith::ConstantIntOp::create(

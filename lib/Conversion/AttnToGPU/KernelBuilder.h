@@ -253,6 +253,34 @@ struct KernelBuilder {
   void build(gpu::GPUFuncOp func);
 };
 
+/// Builds the body of the general SIMT kernel (GeneralKernel.cpp): any
+/// element type of f32/f16/bf16, head dims up to 256 (Dqk != Dv allowed),
+/// mask tensors and lengths, by the same score semantics.
+struct GeneralKernelBuilder : KernelBuilder {
+  /// Head dim of V and O; `D` is the head dim of Q and K.
+  int64_t Dv;
+  Value mask, qLens, kvLens;
+
+  GeneralKernelBuilder(AttentionOp op, OpBuilder &b, Location loc)
+      : KernelBuilder(op, b, loc) {
+    Dv = op.getValueType().getDimSize(3);
+  }
+
+  Value load(Value mem, ValueRange indices) {
+    return memref::LoadOp::create(b, loc, mem, indices);
+  }
+  /// A shuffle of lane `srcLane` (an index) within the warp.
+  Value shuffleIdx(Value x, Value srcLane);
+  /// Copies rows [k0, k0 + 32) (clamped into [0, Lkv)) of head hkv of `src`
+  /// (head dim `d`) into the shared tile `dst` [32, d], all threads.
+  void copyKeyTile(Value src, int64_t d, Value dst, Value k0);
+
+  void build(gpu::GPUFuncOp func);
+};
+
+/// Bytes of dynamic shared memory of the general kernel (a K and a V tile).
+int64_t getGeneralKernelSharedMemoryBytes(AttentionOp op);
+
 
 } // namespace gpukernel
 } // namespace attn
