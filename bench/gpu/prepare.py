@@ -5,8 +5,10 @@ to carry to a GPU machine that has PyTorch but no MLIR:
     python3 bench/gpu/prepare.py OUT_DIR [--chip sm_90]
 
 OUT_DIR receives one cubin per configuration, manifest.json (shapes, masks,
-variants (plain, ALiBi, softcap 50, document mask), kernel names and the
-kernel arguments after Q, K, V, O) and a copy of libattn_cuda_runtime.so.
+variants (plain, ALiBi, softcap 50, document mask), kernel names, the
+kernel arguments after Q, K, V, O and the launch configuration: grid,
+block, dynamic shared bytes, tensor-core or general kernel) and a copy of
+libattn_cuda_runtime.so.
 Then, on the GPU machine: python3 bench/gpu/bench_attn.py OUT_DIR.
 """
 
@@ -19,7 +21,7 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "python"))
 
-from attn.gpu import compile_gpu  # noqa: E402
+from attn.gpu import compile_gpu, launch_config, uses_tensor_cores  # noqa
 from attn.runner import build_dir  # noqa: E402
 
 # name, dtype, B, Hq, Hkv, L, D, mask ("none" | "causal"), variant:
@@ -41,6 +43,11 @@ CONFIGS = [
     ("document_causal_d128_4k", "bf16", 2, 16, 16, 4096, 128, "causal",
      "document"),
     ("document_d64_8k", "bf16", 1, 16, 16, 8192, 64, "none", "document"),
+    # The general SIMT kernel: f32 inputs, and a head dim (256) the tensor
+    # cores do not take.
+    ("general_f32_dense_d128_1k", "f32", 2, 16, 16, 1024, 128, "none", ""),
+    ("general_bf16_causal_d256_2k", "bf16", 2, 16, 16, 2048, 256, "causal",
+     ""),
 ]
 
 ALIBI = """
@@ -96,11 +103,16 @@ def main():
         _, cubin = compile_gpu(module(*cfg), chip=args.chip)
         with open(os.path.join(args.out, name + ".cubin"), "wb") as f:
             f.write(cubin)
+        general = not uses_tensor_cores(dt, D)
+        grid, block, smem = launch_config(B, Hq, L, D,
+                                          4 if dt == "f32" else 2, general)
         manifest["configs"].append(dict(
             name=name, dtype=dt, batch=B, q_heads=Hq, kv_heads=Hkv, seq=L,
             head_dim=D, mask=mask, variant=variant,
             extra_args=extra_args(variant), kernel=name + "_attn_0",
-            cubin=name + ".cubin"))
+            cubin=name + ".cubin", grid=list(grid), block=list(block),
+            shared_bytes=smem,
+            kernel_kind="general" if general else "tensor_core"))
         print("compiled", name, len(cubin), "bytes")
     shutil.copy(os.path.join(build_dir(), "lib", "libattn_cuda_runtime.so"),
                 args.out)

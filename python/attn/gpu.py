@@ -98,10 +98,28 @@ def ptxas_report(ptx_path, arch="sm_90", ptxas=None):
     return report
 
 
-def launch_config(batch, q_heads, q_len, head_dim, elt_bytes=2):
-    """(grid, block, dynamic shared bytes) of a convert-attn-to-gpu kernel."""
-    grid = ((q_len + 63) // 64, q_heads, batch)
+def uses_tensor_cores(dtype, head_dim, v_head_dim=None,
+                      mask_or_lengths=False):
+    """Whether convert-attn-to-gpu builds the tensor-core kernel (else the
+    general SIMT kernel), as usesGPUTensorCoreKernel decides: f16/bf16,
+    Dqk = Dv in {64, 96, 128}, no mask tensor or lengths."""
+    v_head_dim = head_dim if v_head_dim is None else v_head_dim
+    return (dtype in ("f16", "bf16") and head_dim == v_head_dim and
+            head_dim in (64, 96, 128) and not mask_or_lengths)
+
+
+def launch_config(batch, q_heads, q_len, head_dim, elt_bytes=2,
+                  general=False, v_head_dim=None):
+    """(grid, block, dynamic shared bytes) of a convert-attn-to-gpu kernel:
+    the tensor-core kernel, or with `general` the SIMT kernel (16 query
+    rows per block, a K tile [32, Dqk] and a V tile [32, Dv])."""
     block = (128, 1, 1)
+    if general:
+        v_head_dim = head_dim if v_head_dim is None else v_head_dim
+        grid = ((q_len + 15) // 16, q_heads, batch)
+        smem = 32 * (head_dim + v_head_dim) * elt_bytes
+        return grid, block, smem
+    grid = ((q_len + 63) // 64, q_heads, batch)
     smem = 5 * 64 * (head_dim + 8) * elt_bytes
     return grid, block, smem
 
@@ -172,18 +190,22 @@ class CudaRuntime:
 
     def launch_attention(self, image, kernel, batch, q_heads, q_len,
                          head_dim, elt_bytes, q, k, v, o, lse=None,
-                         stream=None, extra=()):
-        """`extra`: device pointers after O[, LSE] (segment ids, sinks,
-        captured tensors, in convert-attn-to-gpu's order)."""
+                         stream=None, extra=(), general=False,
+                         v_head_dim=None):
+        """`extra`: device pointers after O[, LSE] (mask, lengths, segment
+        ids, sinks, captured tensors, in convert-attn-to-gpu's order).
+        `general`: the kernel is the general SIMT one (see
+        uses_tensor_cores); `v_head_dim` its Dv when it differs."""
         buf = ctypes.create_string_buffer(image, len(image))
-        if extra:
+        if extra or general:
             ptrs = [q, k, v, o] + ([lse] if lse else []) + list(extra)
             vals = [ctypes.c_void_p(p) for p in ptrs]
             args = (ctypes.c_void_p * len(vals))(
                 *[ctypes.cast(ctypes.pointer(x), ctypes.c_void_p)
                   for x in vals])
             grid, block, smem = launch_config(batch, q_heads, q_len,
-                                              head_dim, elt_bytes)
+                                              head_dim, elt_bytes, general,
+                                              v_head_dim)
             rc = self.lib.attnCudaLaunch(buf, kernel.encode(), *grid,
                                          *block, smem, stream, args,
                                          len(vals))
