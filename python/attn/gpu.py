@@ -99,13 +99,14 @@ def ptxas_report(ptx_path, arch="sm_90", ptxas=None):
 
 
 def uses_tensor_cores(dtype, head_dim, v_head_dim=None,
-                      mask_or_lengths=False):
+                      mask_or_lengths=False, dynamic=False):
     """Whether convert-attn-to-gpu builds the tensor-core kernel (else the
     general SIMT kernel), as usesGPUTensorCoreKernel decides: f16/bf16,
-    Dqk = Dv in {64, 96, 128}, no mask tensor or lengths."""
+    Dqk = Dv in {64, 96, 128}, no mask tensor or lengths, static shapes."""
     v_head_dim = head_dim if v_head_dim is None else v_head_dim
     return (dtype in ("f16", "bf16") and head_dim == v_head_dim and
-            head_dim in (64, 96, 128) and not mask_or_lengths)
+            head_dim in (64, 96, 128) and not mask_or_lengths and
+            not dynamic)
 
 
 def launch_config(batch, q_heads, q_len, head_dim, elt_bytes=2,
@@ -191,15 +192,18 @@ class CudaRuntime:
     def launch_attention(self, image, kernel, batch, q_heads, q_len,
                          head_dim, elt_bytes, q, k, v, o, lse=None,
                          stream=None, extra=(), general=False,
-                         v_head_dim=None):
+                         v_head_dim=None, lengths=None):
         """`extra`: device pointers after O[, LSE] (mask, lengths, segment
         ids, sinks, captured tensors, in convert-attn-to-gpu's order).
         `general`: the kernel is the general SIMT one (see
-        uses_tensor_cores); `v_head_dim` its Dv when it differs."""
+        uses_tensor_cores); `v_head_dim` its Dv when it differs.
+        `lengths`: (Lq, Lkv) for a kernel compiled with dynamic lengths
+        (its last two arguments)."""
         buf = ctypes.create_string_buffer(image, len(image))
-        if extra or general:
+        if extra or general or lengths:
             ptrs = [q, k, v, o] + ([lse] if lse else []) + list(extra)
             vals = [ctypes.c_void_p(p) for p in ptrs]
+            vals += [ctypes.c_int64(n) for n in (lengths or ())]
             args = (ctypes.c_void_p * len(vals))(
                 *[ctypes.cast(ctypes.pointer(x), ctypes.c_void_p)
                   for x in vals])

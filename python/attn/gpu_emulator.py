@@ -225,6 +225,30 @@ class Emulator:
         if name == "gpu.block_id":
             d = "xyz".index(re.search(r"dim (\w)", op.rest).group(1))
             return np.full(T, self.block_id[d], np.int64)
+        if name == "memref.reinterpret_cast":
+            # A flat handle (memref<1 x elt>, the dynamic-length ABI of the
+            # general kernel) given its row-major shape: the emulator
+            # passes the full array, reshaped as a view.
+            seg = [int(x) for x in re.search(
+                r"operandSegmentSizes = array<i32: ([\d, ]+)>",
+                op.rest).group(1).split(",")]
+            dyn = iter(a[1 + seg[1]:1 + seg[1] + seg[2]])
+            sizes = [int(next(dyn)[0]) if int(n) < 0 else int(n)
+                     for n in re.search(r"static_sizes = array<i64: ([-\d, ]+)>",
+                                        op.rest).group(1).split(",")]
+            assert re.search(r"static_offsets = array<i64: 0>", op.rest)
+            dyn = iter(a[1 + seg[1] + seg[2]:])
+            strides = [int(next(dyn)[0]) if int(n) < 0 else int(n)
+                       for n in re.search(
+                           r"static_strides = array<i64: ([-\d, ]+)>",
+                           op.rest).group(1).split(",")]
+            expect = [int(np.prod(sizes[i + 1:])) for i in range(len(sizes))]
+            if strides != expect:
+                raise ValueError("reinterpret_cast strides %s of sizes %s "
+                                 "are not row-major" % (strides, sizes))
+            view = a[0].reshape(sizes)
+            assert np.shares_memory(view, a[0])
+            return view
         if name == "gpu.dynamic_shared_memory":
             return "smem"
         if name == "memref.view":

@@ -26,6 +26,7 @@
 // CHECK-DAG: Compiling entry function 'general_mla_f32_lse_attn_0' for 'sm_90'
 // CHECK-DAG: Compiling entry function 'general_mask_lengths_f16_d80_attn_0' for 'sm_90'
 // CHECK-DAG: Compiling entry function 'general_document_sinks_alibi_f32_d128_attn_0' for 'sm_90'
+// CHECK-DAG: Compiling entry function 'general_dynamic_mask_f32_d128_attn_0' for 'sm_90'
 // CHECK-NOT: bytes spill stores, {{[1-9]}}
 // CHECK-NOT: {{[1-9][0-9]*}} bytes spill stores
 
@@ -37,6 +38,7 @@
 // REPORT: general_causal_f32_d256_attn_0: registers={{[0-9]+}} spill_stores=0 spill_loads=0 stack=0
 // REPORT: general_dense_bf16_d256_lse_attn_0: registers={{[0-9]+}} spill_stores=0 spill_loads=0 stack=0
 // REPORT: general_document_sinks_alibi_f32_d128_attn_0: registers={{[0-9]+}} spill_stores=0 spill_loads=0 stack=0
+// REPORT: general_dynamic_mask_f32_d128_attn_0: registers={{[0-9]+}} spill_stores=0 spill_loads=0 stack=0
 // REPORT: general_mask_lengths_f16_d80_attn_0: registers={{[0-9]+}} spill_stores=0 spill_loads=0 stack=0
 // REPORT: general_mla_f32_lse_attn_0: registers={{[0-9]+}} spill_stores=0 spill_loads=0 stack=0
 // REPORT: gqa_bf16_d128_attn_0: registers={{[0-9]+}} spill_stores=0 spill_loads=0 stack=0
@@ -158,4 +160,11 @@ func.func @general_document_sinks_alibi_f32_d128(%q: tensor<1x4x200x128xf32>, %k
         attn.yield %r : f32
       }
   return %o : tensor<1x4x200x128xf32>
+}
+
+/// Dynamic Lq and Lkv with a [B, 1, Lq, Lkv] boolean mask and lse.
+func.func @general_dynamic_mask_f32_d128(%q: tensor<2x8x?x128xf32>, %k: tensor<2x2x?x128xf32>, %v: tensor<2x2x?x128xf32>, %m: tensor<2x1x?x?xi1>) -> (tensor<2x8x?x128xf32>, tensor<2x8x?xf32>) {
+  %o, %lse = attn.attention ins(%q, %k, %v : tensor<2x8x?x128xf32>, tensor<2x2x?x128xf32>, tensor<2x2x?x128xf32>) mask(%m : tensor<2x1x?x?xi1>)
+      {masks = [#attn.causal]} -> tensor<2x8x?x128xf32>, tensor<2x8x?xf32>
+  return %o, %lse : tensor<2x8x?x128xf32>, tensor<2x8x?xf32>
 }

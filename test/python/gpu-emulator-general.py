@@ -5,7 +5,7 @@ compares it with the float64 reference: f32 inputs (tolerance 1e-5
 relative to max |O|), head dims 80 and 256, Dqk != Dv, f16/bf16 at head
 dims the tensor-core kernel does not take, GQA, structured masks, mask
 tensors (boolean and additive, broadcast), lengths, document masks, sinks,
-score modifiers and empty rows.
+score modifiers, empty rows and dynamic Lq/Lkv.
 
 f16/bf16 inputs and outputs are rounded to their storage types; the kernel
 computes in f32 and rounds only the output, so the f32 output cases are
@@ -62,6 +62,18 @@ CASES = [
     ("f32_alibi_softcap", "f32", 1, 2, 1, 20, 50, 96, 96,
      "{masks = [#attn.causal]}", [("causal",)], "f32", True,
      {"alibi": True, "softcap": 5.0}),
+    # Dynamic lengths ("dyn": "q", "kv" or "both"): flat handles given
+    # their shapes in the kernel, Lq and Lkv as trailing index arguments.
+    ("f32_dynamic_causal_gqa", "f32", 1, 4, 2, 37, 50, 80, 80,
+     "{masks = [#attn.causal]}", [("causal",)], "f32", True,
+     {"dyn": "both"}),
+    ("bf16_dynamic_kv_mask_lengths", "bf16", 2, 2, 2, 30, 45, 64, 64, "",
+     [], "f32", True, {"dyn": "kv", "mask": ("bool", "i1", (0, 1, 0, 0)),
+                       "qlen": [25, 30], "kvlen": [40, 9]}),
+    ("f16_dynamic_q_document_window", "f16", 1, 2, 1, 33, 64, 48, 32,
+     "{masks = [#attn.sliding_window<left = 9, right = 2>]}",
+     [("sliding_window", 9, 2)], "f16", False,
+     {"dyn": "q", "segments": True}),
 ]
 
 ALIBI = """
@@ -86,6 +98,11 @@ def mask_shape(case):
 
 def module(case):
     name, dt, B, Hq, Hkv, Lq, Lkv, Dqk, Dv, attr, _, out, lse, feat = case
+    dyn = feat.get("dyn", "")
+    if dyn in ("q", "both"):
+        Lq = "?"
+    if dyn in ("kv", "both"):
+        Lkv = "?"
     t = lambda s, e: "tensor<%sx%s>" % ("x".join(map(str, s)), e)
     qt, kt, vt = t((B, Hq, Lq, Dqk), dt), t((B, Hkv, Lkv, Dqk), dt), t(
         (B, Hkv, Lkv, Dv), dt)
@@ -98,7 +115,10 @@ def module(case):
         attr = "{%s}" % ", ".join(
             x for x in (inner, "softcap = %r" % feat["softcap"]) if x)
     if "mask" in feat:
-        mt = t(mask_shape(case), feat["mask"][1])
+        full = (B, Hq, Lq, Lkv)
+        spec = feat["mask"][2]
+        mt = t([full[4 - len(spec) + i] if n == 0 else n
+                for i, n in enumerate(spec)], feat["mask"][1])
         params += ", %%m: %s" % mt
         operands += " mask(%%m : %s)" % mt
     if "qlen" in feat:
@@ -183,6 +203,8 @@ def emulate(case, mutate=None, seed=1, ex2_rel_err=0.0):
         kw["score_mod"] = lambda s, b, h, i, j: s + slopes[h] * (j - i)
     if "softcap" in feat:
         kw["softcap"] = feat["softcap"]
+    if "dyn" in feat:
+        args += [np.full(128, Lq, np.int64), np.full(128, Lkv, np.int64)]
     grid = ((Lq + ROWS_PER_BLOCK - 1) // ROWS_PER_BLOCK, Hq, B)
     Emulator(func, ex2_rel_err=ex2_rel_err, seed=seed).run(grid, args)
     scale = 0.05 if "scale" in attr else None
@@ -235,10 +257,17 @@ def main():
          "f32_bool_mask_bcast", mask_at_row),
         ("kv_lengths of batch 0 for every batch",
          "f32_lengths_causal", kv_lengths_batch0),
+        ("dynamic Lq and Lkv arguments swapped",
+         "f32_dynamic_causal_gqa", swap_length_args),
     ]
     for what, name, mutate in mutants:
         case = by_name[name]
-        err, _ = emulate(case, mutate)
+        try:
+            err, _ = emulate(case, mutate)
+        except (ValueError, IndexError) as e:
+            # A buffer given the wrong shape or indexed out of bounds.
+            print("mutant %s: caught (%s)" % (what, str(e).split("\n")[0]))
+            continue
         print("mutant %s: %s" % (what, "caught" if not err <= tolerance(case)
                                   else "MISSED"))
 
@@ -266,6 +295,19 @@ def mask_at_row(text):
                   r'\(memref<2x1x19x41xi1>)', swap, text)
 
 
+def swap_length_args(text):
+    """Swaps the kernel's trailing Lq and Lkv index arguments."""
+    host, kernel = text.split('"gpu.func"', 1)
+    head = re.search(r'\^bb0\(([^)]*)\)', kernel)
+    names = re.findall(r'(%\w+): index', head.group(1))
+    lq, lkv = names[-2], names[-1]
+    # The uses only, not the block's argument list.
+    decl, body = kernel[:head.end()], kernel[head.end():]
+    body = re.sub(re.escape(lq) + r'\b', "%__tmp", body)
+    body = re.sub(re.escape(lkv) + r'\b', lq, body)
+    return host + '"gpu.func"' + decl + body.replace("%__tmp", lkv)
+
+
 def kv_lengths_batch0(text):
     """Loads kv_lengths[0] in every block."""
     c0 = constant(text, 0, "index")
@@ -285,12 +327,16 @@ def kv_lengths_batch0(text):
 # CHECK: f32_lengths_causal: rel max|O - ref| = {{.*}} ok, max|lse - ref| = {{.*}} ok
 # CHECK: f32_document_sinks: rel max|O - ref| = {{.*}} ok, max|lse - ref| = {{.*}} ok
 # CHECK: f32_alibi_softcap: rel max|O - ref| = {{.*}} ok, max|lse - ref| = {{.*}} ok
+# CHECK: f32_dynamic_causal_gqa: rel max|O - ref| = {{.*}} ok, max|lse - ref| = {{.*}} ok
+# CHECK: bf16_dynamic_kv_mask_lengths: rel max|O - ref| = {{.*}} ok, max|lse - ref| = {{.*}} ok
+# CHECK: f16_dynamic_q_document_window: rel max|O - ref| = {{.*}} ok
 # CHECK: f32_d256_dense (ex2 error 2^-22): rel max|O - ref| = {{.*}} ok
 # CHECK: f32_mla_192_128_window (ex2 error 2^-22): rel max|O - ref| = {{.*}} ok
 # CHECK: mutant P.V with xor shuffles for idx (p of lane lane ^ j): caught
 # CHECK: mutant score reduction without its first xor-16 step: caught
 # CHECK: mutant mask read at (row, row) instead of (row, key): caught
 # CHECK: mutant kv_lengths of batch 0 for every batch: caught
+# CHECK: mutant dynamic Lq and Lkv arguments swapped: caught
 # CHECK-NOT: BAD
 # CHECK-NOT: MISSED
 if __name__ == "__main__":

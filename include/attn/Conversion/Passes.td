@@ -16,10 +16,10 @@ include "mlir/Pass/PassBase.td"
 def ConvertAttnToGPUPass : Pass<"convert-attn-to-gpu", "::mlir::ModuleOp"> {
   let summary = "Lower attn.attention to GPU kernels (NVIDIA)";
   let description = [{
-    Replaces every `attn.attention` on static tensors with a
-    `gpu.launch_func` of a kernel built in a `gpu.module @attn_kernels`.
-    f16/bf16 inputs with Dqk = Dv in {64, 96, 128} and no mask tensor or
-    lengths get a FlashAttention-2 style tensor-core kernel:
+    Replaces every `attn.attention` with a `gpu.launch_func` of a kernel
+    built in a `gpu.module @attn_kernels`. Static f16/bf16 inputs with
+    Dqk = Dv in {64, 96, 128} and no mask tensor or lengths get a
+    FlashAttention-2 style tensor-core kernel:
 
     * one thread block of 4 warps per (query tile of 64 rows, query head,
       batch); each warp owns 16 query rows;
@@ -52,7 +52,8 @@ def ConvertAttnToGPUPass : Pass<"convert-attn-to-gpu", "::mlir::ModuleOp"> {
     element indices.
 
     Everything else (f32 inputs, any head dim up to 256, Dqk != Dv, mask
-    tensors, `q_lengths`/`kv_lengths`) gets the general SIMT kernel: one
+    tensors, `q_lengths`/`kv_lengths`, dynamic Lq/Lkv) gets the general
+    SIMT kernel: one
     block of 4 warps per (16 query rows, query head, batch), each warp owning
     4 rows; lane l holds columns l, l + 32, ... of its rows' Q (f32) and O;
     K/V tiles of 32 keys are staged in workgroup memory by all threads;
@@ -62,11 +63,17 @@ def ConvertAttnToGPUPass : Pass<"convert-attn-to-gpu", "::mlir::ModuleOp"> {
     arguments are `(Q, K, V, O[, LSE][, mask][, q_lengths][, kv_lengths]
     [, q_segment_ids, kv_segment_ids][, sinks][, captured tensors...])`,
     launched on `(ceil(Lq / 16), Hq, B)` blocks of 128 threads with
-    `32 * (Dqk + Dv) * sizeof(elt)` bytes of dynamic shared memory. Both
+    `32 * (Dqk + Dv) * sizeof(elt)` bytes of dynamic shared memory. With a
+    dynamic Lq or Lkv (batch, heads and head dims stay static) every
+    dynamically shaped buffer is passed as a flat `memref<1 x elt>` handle
+    (bare pointers need static memrefs) and `Lq, Lkv` follow as `index`
+    arguments; the host computes the grid and the result sizes from
+    `tensor.dim`. Both
     kernels share the score semantics (`buildScore`), key ranges and
     full-tile classification of the structured masks.
 
-    Inputs neither kernel can handle (head dims above 256, dynamic shapes,
+    Inputs neither kernel can handle (head dims above 256, dynamic batch,
+    head or head-dim sizes,
     modifier regions using operations other than arith, tensor.extract and
     math.tanh, non-softmax normalisers) are reported with a diagnostic and
     the pass fails; so does an unknown `chip`.

@@ -47,6 +47,60 @@ int64_t mlir::attn::gpukernel::getGeneralKernelSharedMemoryBytes(
   return kGPUGeneralKeyTile * (dqk + dv) * eltBytes;
 }
 
+SmallVector<LengthDim> mlir::attn::gpukernel::getLengthDims(AttentionOp op,
+                                                           Value t) {
+  using L = LengthDim;
+  int64_t rank = cast<ShapedType>(t.getType()).getRank();
+  if (t == op.getQuery() || t == op.getOutput())
+    return {L::None, L::None, L::Query, L::None};
+  if (t == op.getKey() || t == op.getValue())
+    return {L::None, L::None, L::Key, L::None};
+  if (t == op.getLse())
+    return {L::None, L::None, L::Query};
+  if (t == op.getMask()) {
+    SmallVector<LengthDim> full = {L::None, L::None, L::Query, L::Key};
+    return SmallVector<LengthDim>(ArrayRef(full).take_back(rank));
+  }
+  if (t == op.getQSegmentIds())
+    return {L::None, L::Query};
+  if (t == op.getKvSegmentIds())
+    return {L::None, L::Key};
+  return SmallVector<LengthDim>(rank, L::None);
+}
+
+Value GeneralKernelBuilder::shaped(Value arg, Value t) {
+  auto tt = cast<RankedTensorType>(t.getType());
+  if (tt.hasStaticShape())
+    return arg;
+  SmallVector<LengthDim> dims = getLengthDims(op, t);
+  int64_t rank = tt.getRank();
+  SmallVector<OpFoldResult> sizes(rank), strides(rank);
+  OpFoldResult stride = b.getIndexAttr(1);
+  for (int64_t d = rank - 1; d >= 0; --d) {
+    int64_t n = tt.getDimSize(d);
+    sizes[d] = ShapedType::isDynamic(n)
+                   ? OpFoldResult(dims[d] == LengthDim::Query ? lqV : lkvV)
+                   : OpFoldResult(b.getIndexAttr(n));
+    strides[d] = stride;
+    auto sAttr = dyn_cast<Attribute>(stride);
+    auto nAttr = dyn_cast<Attribute>(sizes[d]);
+    if (sAttr && nAttr) {
+      stride = b.getIndexAttr(cast<IntegerAttr>(sAttr).getInt() *
+                              cast<IntegerAttr>(nAttr).getInt());
+    } else {
+      auto value = [&](OpFoldResult f) -> Value {
+        if (auto a = dyn_cast<Attribute>(f))
+          return idx(cast<IntegerAttr>(a).getInt());
+        return cast<Value>(f);
+      };
+      stride = mul(value(stride), value(sizes[d]));
+    }
+  }
+  auto type = MemRefType::get(tt.getShape(), tt.getElementType());
+  return memref::ReinterpretCastOp::create(b, loc, type, arg,
+                                           b.getIndexAttr(0), sizes, strides);
+}
+
 Value GeneralKernelBuilder::shuffleIdx(Value x, Value srcLane) {
   Value src = arith::IndexCastOp::create(b, loc, i32, srcLane);
   Value width = arith::ConstantIntOp::create(b, loc, i32, 32);
@@ -69,8 +123,8 @@ void GeneralKernelBuilder::copyKeyTile(Value src, int64_t d, Value dst,
     Value c = remu(flat, d);
     Value row = add(k0, r);
     // Rows past Lkv read the last key (finite data; their scores are -inf).
-    if (Lkv % kt != 0)
-      row = minsi(row, idx(Lkv - 1));
+    if (lkvRagged(kt))
+      row = minsi(row, sub(lkvV, 1));
     Value x = load(src, ValueRange{bi, hkv, row, c});
     memref::StoreOp::create(b, loc, x, dst, ValueRange{r, c});
   };
@@ -116,6 +170,27 @@ void GeneralKernelBuilder::build(gpu::GPUFuncOp func) {
   for (Value c : getGPUCapturedValues(op))
     if (!isClonedCapture(c))
       capturedArgs.map(c, entry.getArgument(nextArg++));
+  // Dynamic Lq/Lkv: both lengths follow as index arguments, and every
+  // operand with a dynamic length is a flat handle given its shape here.
+  if (lqDynamic() || lkvDynamic()) {
+    lqV = entry.getArgument(nextArg++);
+    lkvV = entry.getArgument(nextArg++);
+  } else {
+    lqV = idx(Lq);
+    lkvV = idx(Lkv);
+  }
+  q = shaped(q, op.getQuery());
+  k = shaped(k, op.getKey());
+  v = shaped(v, op.getValue());
+  o = shaped(o, op.getOutput());
+  if (lse)
+    lse = shaped(lse, op.getLse());
+  if (mask)
+    mask = shaped(mask, op.getMask());
+  if (qSegIds) {
+    qSegIds = shaped(qSegIds, op.getQSegmentIds());
+    kvSegIds = shaped(kvSegIds, op.getKvSegmentIds());
+  }
 
   tid = gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x);
   lane = remu(tid, 32);
@@ -148,14 +223,15 @@ void GeneralKernelBuilder::build(gpu::GPUFuncOp func) {
                                       load(lens, ValueRange{bi}))
         .getResult();
   };
-  Value qLen = length(qLens, Lq), kvLen = length(kvLens, Lkv);
+  Value qLen = qLens ? length(qLens, 0) : lqV;
+  Value kvLen = kvLens ? length(kvLens, 0) : lkvV;
 
   // Key tiles this block needs: [0, min(Lkv, kvLen)) intersected with every
   // structured term's interval for the aligned rows of the block.
   Value off = arith::SubIOp::create(b, loc, kvLen, qLen);
   Value qLoA = add(q0, off);
-  Value qHiA = add(minsi(add(q0, qTile - 1), idx(Lq - 1)), off);
-  Value kvLo = idx(0), kvHi = kvLens ? minsi(kvLen, idx(Lkv)) : idx(Lkv);
+  Value qHiA = add(minsi(add(q0, qTile - 1), sub(lqV, 1)), off);
+  Value kvLo = idx(0), kvHi = kvLens ? minsi(kvLen, lkvV) : lkvV;
   SmallVector<StructuredMaskAttrInterface> terms = op.getMaskTerms();
   for (StructuredMaskAttrInterface t : terms) {
     auto [lo, hiB] = t.buildKeyRange(b, loc, qLoA, qHiA);
@@ -174,7 +250,7 @@ void GeneralKernelBuilder::build(gpu::GPUFuncOp func) {
   SmallVector<Value> rows, rowRead;
   for (int64_t r = 0; r < kRows; ++r) {
     rows.push_back(add(rowBase, r));
-    rowRead.push_back(Lq % qTile != 0 ? minsi(rows.back(), idx(Lq - 1))
+    rowRead.push_back(lqRagged(qTile) ? minsi(rows.back(), sub(lqV, 1))
                                       : rows.back());
   }
 
@@ -272,7 +348,7 @@ void GeneralKernelBuilder::build(gpu::GPUFuncOp func) {
     // the structured terms and the key < Lkv test only on tiles not proven
     // full.
     Value key = add(k0, lane);
-    Value keyRead = Lkv % kt != 0 ? minsi(key, idx(Lkv - 1)) : key;
+    Value keyRead = lkvRagged(kt) ? minsi(key, sub(lkvV, 1)) : key;
     Value kvSeg;
     if (kvSegIds)
       kvSeg = load(kvSegIds, ValueRange{bi, keyRead});
@@ -304,19 +380,18 @@ void GeneralKernelBuilder::build(gpu::GPUFuncOp func) {
         Value x =
             buildScore(b, loc, op, dots[r], f32c(*op.getStaticScale()),
                        ValueRange{bi, hi, rowRead[r], keyRead}, in, partial);
-        if (partial && Lkv % kt != 0)
+        if (partial && lkvRagged(kt))
           x = arith::SelectOp::create(
-              b, loc, cmpi(arith::CmpIPredicate::slt, key, idx(Lkv)), x,
-              negInf);
+              b, loc, cmpi(arith::CmpIPredicate::slt, key, lkvV), x, negInf);
         s.push_back(arith::MulFOp::create(b, loc, x, f32c(M_LOG2E)));
       }
       return s;
     };
     SmallVector<Value> s;
-    if (terms.empty() && Lkv % kt == 0) {
+    if (terms.empty() && !lkvRagged(kt)) {
       s = scores(/*partial=*/false);
     } else {
-      Value full = cmpi(arith::CmpIPredicate::sle, add(k0, kt), idx(Lkv));
+      Value full = cmpi(arith::CmpIPredicate::sle, add(k0, kt), lkvV);
       for (StructuredMaskAttrInterface term : terms)
         full = arith::AndIOp::create(
             b, loc, full,
@@ -428,11 +503,11 @@ void GeneralKernelBuilder::build(gpu::GPUFuncOp func) {
                                 ValueRange{bi, hi, rows[r]});
       }
     };
-    if (Lq % qTile == 0) {
+    if (!lqRagged(qTile)) {
       store();
       continue;
     }
-    Value inRange = cmpi(arith::CmpIPredicate::slt, rows[r], idx(Lq));
+    Value inRange = cmpi(arith::CmpIPredicate::slt, rows[r], lqV);
     auto ifOp = scf::IfOp::create(b, loc, inRange, /*withElseRegion=*/false);
     OpBuilder::InsertionGuard g(b);
     b.setInsertionPoint(ifOp.thenBlock()->getTerminator());

@@ -376,3 +376,43 @@ func.func @general_mask_lengths(%q: tensor<2x2x30x64xbf16>, %k: tensor<2x2x50x64
   %o = attn.attention ins(%q, %k, %v : tensor<2x2x30x64xbf16>, tensor<2x2x50x64xbf16>, tensor<2x2x50x64xbf16>) mask(%m : tensor<2x1x30x50xi1>) q_lengths(%ql : tensor<2xi32>) kv_lengths(%kl : tensor<2xi64>) -> tensor<2x2x30x64xbf16>
   return %o : tensor<2x2x30x64xbf16>
 }
+
+// -----
+
+/// Dynamic Lq and Lkv (general kernel): the host reads both lengths with
+/// tensor.dim, allocates O with Lq rows, launches ceil(Lq / 16) blocks and
+/// passes every dynamically shaped buffer as a flat memref<1 x elt> handle
+/// (bare pointers need static memrefs) followed by Lq and Lkv; the kernel
+/// gives the handles their row-major shapes back.
+
+// CHECK-LABEL: func.func @general_dynamic
+// CHECK-SAME: (%[[Q:.+]]: tensor<1x4x?x64xbf16>, %[[K:.+]]: tensor<1x2x?x64xbf16>, %[[V:.+]]: tensor<1x2x?x64xbf16>)
+// CHECK-DAG: %[[LQ:.+]] = tensor.dim %[[Q]], %c2 : tensor<1x4x?x64xbf16>
+// CHECK-DAG: %[[LKV:.+]] = tensor.dim %[[K]], %c2 : tensor<1x2x?x64xbf16>
+// CHECK: %[[QB:.+]] = bufferization.to_buffer %[[Q]] read_only : tensor<1x4x?x64xbf16> to memref<1x4x?x64xbf16>
+// CHECK: %[[QH:.+]] = memref.reinterpret_cast %[[QB]] to offset: [0], sizes: [1], strides: [1] : memref<1x4x?x64xbf16> to memref<1xbf16>
+// CHECK: %[[O:.+]], %{{.+}} = gpu.alloc async [%{{.+}}] (%[[LQ]]) : memref<1x4x?x64xbf16>
+// CHECK: %[[OH:.+]] = memref.reinterpret_cast %[[O]] to offset: [0], sizes: [1], strides: [1] : memref<1x4x?x64xbf16> to memref<1xbf16>
+// CHECK: %[[GX:.+]] = arith.ceildivui %[[LQ]], %c16 : index
+// CHECK: gpu.launch_func async [%{{.+}}] @attn_kernels::@general_dynamic_attn_0 blocks in (%[[GX]], %c4, %c1) {{.*}} args(%[[QH]] : memref<1xbf16>, %{{.+}} : memref<1xbf16>, %{{.+}} : memref<1xbf16>, %[[OH]] : memref<1xbf16>, %[[LQ]] : index, %[[LKV]] : index)
+// CHECK: bufferization.to_tensor %[[O]]
+
+// CHECK-LABEL: gpu.func @general_dynamic_attn_0(
+// CHECK-SAME: %[[QA:[^:]+]]: memref<1xbf16>, %{{[^:]+}}: memref<1xbf16>, %{{[^:]+}}: memref<1xbf16>, %{{[^:]+}}: memref<1xbf16>, %[[LQA:[^:]+]]: index, %[[LKVA:[^:]+]]: index)
+// CHECK-DAG: %[[S2:.+]] = arith.muli %[[LQA]], %c64 : index
+// CHECK-DAG: %[[S1:.+]] = arith.muli %[[LQA]], %c256 : index
+// CHECK: %[[QS:.+]] = memref.reinterpret_cast %[[QA]] to offset: [0], sizes: [1, 4, %[[LQA]], 64], strides: [%[[S1]], %[[S2]], 64, 1] : memref<1xbf16> to memref<1x4x?x64xbf16>
+/// Causal alignment Lkv - Lq and the clamps use the arguments.
+// CHECK: arith.subi %[[LKVA]], %[[LQA]] : index
+// CHECK: arith.subi %[[LQA]], %c1 : index
+// CHECK: memref.load %[[QS]]
+/// Every tile may be partial: the key bound is tested on the masked path.
+// CHECK: scf.if
+// CHECK: } else {
+// CHECK: arith.cmpi slt, %{{.+}}, %[[LKVA]] : index
+/// Rows at or past Lq are not stored.
+// CHECK: arith.cmpi slt, %{{.+}}, %[[LQA]] : index
+func.func @general_dynamic(%q: tensor<1x4x?x64xbf16>, %k: tensor<1x2x?x64xbf16>, %v: tensor<1x2x?x64xbf16>) -> tensor<1x4x?x64xbf16> {
+  %o = attn.attention ins(%q, %k, %v : tensor<1x4x?x64xbf16>, tensor<1x2x?x64xbf16>, tensor<1x2x?x64xbf16>) {masks = [#attn.causal]} -> tensor<1x4x?x64xbf16>
+  return %o : tensor<1x4x?x64xbf16>
+}

@@ -52,6 +52,10 @@ CASES = [
     ("general_bf16_bool_mask_window", "bf16", 1, 2, 1, 60, 60, 64,
      "{masks = [#attn.sliding_window<left = 16, right = 0>]}",
      [("sliding_window", 16, 0)], "f32", True, {"mask": ("bool", "i1")}),
+    # Dynamic Lq and Lkv: Lq and Lkv are the kernel's last two arguments.
+    ("general_f32_dynamic_causal", "f32", 1, 4, 2, 77, 130, 64,
+     "{masks = [#attn.causal]}", [("causal",)], "f32", True,
+     {"dynamic": True}),
 ]
 
 ALIBI = """
@@ -82,6 +86,8 @@ def module(case):
     name, dt, B, Hq, Hkv, Lq, Lkv, D, attr, _, out, lse = case[:12]
     feat = case[12] if len(case) > 12 else {}
     Dv = feat.get("dv", D)
+    if feat.get("dynamic"):
+        Lq = Lkv = "?"
     t = lambda s, e: "tensor<%sx%s>" % ("x".join(map(str, s)), e)
     qt, kt, vt = t((B, Hq, Lq, D), dt), t((B, Hkv, Lkv, D), dt), t(
         (B, Hkv, Lkv, Dv), dt)
@@ -174,7 +180,8 @@ def main():
         feat = case[12] if len(case) > 12 else {}
         Dv = feat.get("dv", D)
         general = not uses_tensor_cores(
-            dt, D, Dv, "mask" in feat or "lengths" in feat)
+            dt, D, Dv, "mask" in feat or "lengths" in feat,
+            feat.get("dynamic", False))
         _, cubin = compile_gpu(module(case))
         q, qr = storage(rng.standard_normal((B, Hq, Lq, D)), dt)
         k, kr = storage(rng.standard_normal((B, Hkv, Lkv, D)), dt)
@@ -193,7 +200,9 @@ def main():
         elt_bytes = 4 if dt == "f32" else 2
         rt.launch_attention(cubin, name + "_attn_0", B, Hq, Lq, D, elt_bytes,
                             dq, dk, dv, do, dl, extra=dx, general=general,
-                            v_head_dim=Dv)
+                            v_head_dim=Dv,
+                            lengths=(Lq, Lkv) if feat.get("dynamic")
+                            else None)
         rt.to_host(do, o_host)
         got = (from_bf16_bits(o_host) if out == "bf16" else o_host)
         err = np.max(np.abs(got.astype(np.float64) - ref_o))
@@ -233,6 +242,7 @@ def main():
 # CHECK: general_f32_mla_192_128: max|O - ref| = {{.*}} ok, max|lse - ref| = {{.*}} ok
 # CHECK: general_f16_mask_lengths: max|O - ref| = {{.*}} ok, max|lse - ref| = {{.*}} ok
 # CHECK: general_bf16_bool_mask_window: max|O - ref| = {{.*}} ok, max|lse - ref| = {{.*}} ok
+# CHECK: general_f32_dynamic_causal: max|O - ref| = {{.*}} ok, max|lse - ref| = {{.*}} ok
 # CHECK-NOT: BAD
 if __name__ == "__main__":
     main()
