@@ -22,6 +22,7 @@ import tempfile
 import numpy as np
 
 from attn import reference
+from attn.gpu import launch_config
 from attn.gpu_emulator import Emulator, kernels, round_to
 from attn.runner import attn_opt
 
@@ -246,6 +247,11 @@ def main():
     for name in ("f32_d256_dense", "f32_mla_192_128_window"):
         err, lerr = emulate(by_name[name], ex2_rel_err=2.0**-22, seed=2)
         report(name + " (ex2 error 2^-22)", err, lerr, 1e-5)
+    # attn.gpu.launch_config (used by frameworks launching the cubin
+    # themselves) agrees with the pass's own launch.
+    for name in ("f32_d80_causal_gqa", "f32_mla_192_128_window"):
+        print("launch_config %s: %s" % (name, check_launch_config(
+            by_name[name])))
     # The check can fail: kernels with a planted bug are caught.
     mutants = [
         ("P.V with xor shuffles for idx (p of lane lane ^ j)",
@@ -270,6 +276,23 @@ def main():
             continue
         print("mutant %s: %s" % (what, "caught" if not err <= tolerance(case)
                                   else "MISSED"))
+
+
+def check_launch_config(case):
+    name, dt, B, Hq, Hkv, Lq, Lkv, Dqk, Dv = case[:9]
+    text = subprocess.run(
+        [attn_opt(), "--convert-attn-to-gpu", "--canonicalize", "--cse"],
+        input=module(case), check=True, capture_output=True,
+        text=True).stdout
+    m = re.search(r"blocks in \(%c(\d+), %c(\d+), %c(\d+)\) threads in "
+                  r"\(%c(\d+), %c1, %c1\)\s+dynamic_shared_memory_size "
+                  r"%c(\d+)_i32", text)
+    got = tuple(int(x) for x in m.groups())
+    grid, block, smem = launch_config(B, Hq, Lq, Dqk,
+                                      4 if dt == "f32" else 2, general=True,
+                                      v_head_dim=Dv)
+    want = tuple(grid) + (block[0], smem)
+    return "ok" if got == want else "BAD %s != %s" % (got, want)
 
 
 def constant(text, value, ty):
@@ -332,6 +355,8 @@ def kv_lengths_batch0(text):
 # CHECK: f16_dynamic_q_document_window: rel max|O - ref| = {{.*}} ok
 # CHECK: f32_d256_dense (ex2 error 2^-22): rel max|O - ref| = {{.*}} ok
 # CHECK: f32_mla_192_128_window (ex2 error 2^-22): rel max|O - ref| = {{.*}} ok
+# CHECK: launch_config f32_d80_causal_gqa: ok
+# CHECK: launch_config f32_mla_192_128_window: ok
 # CHECK: mutant P.V with xor shuffles for idx (p of lane lane ^ j): caught
 # CHECK: mutant score reduction without its first xor-16 step: caught
 # CHECK: mutant mask read at (row, row) instead of (row, key): caught

@@ -125,10 +125,10 @@ LogicalResult mlir::attn::checkGPUKernelSupport(AttentionOp op) {
            << outElt;
   // Lq and Lkv may be dynamic (general kernel: passed as kernel arguments,
   // the grid computed on the host); batch, heads and head dims may not.
-  for (Value t : {op.getQuery(), op.getKey(), op.getValue(), op.getOutput(),
-                  op.getLse(), op.getMask(), op.getQLengths(),
-                  op.getKvLengths(), op.getQSegmentIds(),
-                  op.getKvSegmentIds(), op.getSinks()}) {
+  for (Value t :
+       {op.getQuery(), op.getKey(), op.getValue(), op.getOutput(), op.getLse(),
+        op.getMask(), op.getQLengths(), op.getKvLengths(), op.getQSegmentIds(),
+        op.getKvSegmentIds(), op.getSinks()}) {
     if (!t)
       continue;
     auto tt = cast<RankedTensorType>(t.getType());
@@ -772,9 +772,9 @@ void mlir::attn::lowerAttentionToGPU(RewriterBase &rewriter, AttentionOp op,
     for (int64_t d = 0; d < ty.getRank(); ++d)
       if (ty.isDynamicDim(d))
         sizes.push_back(lq);
-    auto alloc = gpu::AllocOp::create(rewriter, loc, ty, tokenTy,
-                                      ValueRange{token}, sizes, ValueRange{},
-                                      UnitAttr());
+    auto alloc =
+        gpu::AllocOp::create(rewriter, loc, ty, tokenTy, ValueRange{token},
+                             sizes, ValueRange{}, UnitAttr());
     token = alloc.getAsyncToken();
     outs.push_back(alloc.getMemref());
     args[i] = kernelArg(i, alloc.getMemref());

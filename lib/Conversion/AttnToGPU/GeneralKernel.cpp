@@ -39,8 +39,8 @@ using namespace mlir;
 using namespace mlir::attn;
 using namespace mlir::attn::gpukernel;
 
-int64_t mlir::attn::gpukernel::getGeneralKernelSharedMemoryBytes(
-    AttentionOp op) {
+int64_t
+mlir::attn::gpukernel::getGeneralKernelSharedMemoryBytes(AttentionOp op) {
   int64_t dqk = op.getQueryType().getDimSize(3);
   int64_t dv = op.getValueType().getDimSize(3);
   int64_t eltBytes = op.getQueryType().getElementTypeBitWidth() / 8;
@@ -48,7 +48,7 @@ int64_t mlir::attn::gpukernel::getGeneralKernelSharedMemoryBytes(
 }
 
 SmallVector<LengthDim> mlir::attn::gpukernel::getLengthDims(AttentionOp op,
-                                                           Value t) {
+                                                            Value t) {
   using L = LengthDim;
   int64_t rank = cast<ShapedType>(t.getType()).getRank();
   if (t == op.getQuery() || t == op.getOutput())
@@ -97,8 +97,8 @@ Value GeneralKernelBuilder::shaped(Value arg, Value t) {
     }
   }
   auto type = MemRefType::get(tt.getShape(), tt.getElementType());
-  return memref::ReinterpretCastOp::create(b, loc, type, arg,
-                                           b.getIndexAttr(0), sizes, strides);
+  return memref::ReinterpretCastOp::create(b, loc, type, arg, b.getIndexAttr(0),
+                                           sizes, strides);
 }
 
 Value GeneralKernelBuilder::shuffleIdx(Value x, Value srcLane) {
@@ -290,10 +290,9 @@ void GeneralKernelBuilder::build(gpu::GPUFuncOp func) {
     // The sink joins each row as a logit of weight 0 in O: m starts at it
     // and l at exp2(0) = 1 in lane 0 (0 for a -inf sink).
     mInit = arith::MulFOp::create(
-        b, loc, castToF32(b, loc, load(sinks, ValueRange{hi})),
-        f32c(M_LOG2E));
-    Value isNegInf = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ,
-                                           mInit, negInf);
+        b, loc, castToF32(b, loc, load(sinks, ValueRange{hi})), f32c(M_LOG2E));
+    Value isNegInf =
+        arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, mInit, negInf);
     Value first = cmpi(arith::CmpIPredicate::eq, lane, idx(0));
     Value one = arith::SelectOp::create(b, loc, isNegInf, zero, f32c(1.0));
     lInit = arith::SelectOp::create(b, loc, first, one, zero);
@@ -337,8 +336,8 @@ void GeneralKernelBuilder::build(gpu::GPUFuncOp func) {
               b, loc, part, arith::MulFOp::create(b, loc, qReg[r][i], kv[i]));
         for (int32_t offset = 16; offset >= 1; offset /= 2)
           part = arith::AddFOp::create(b, loc, part, shuffleXor(part, offset));
-        next.push_back(arith::SelectOp::create(
-            b, loc, mine, part, jLoop.getRegionIterArgs()[r]));
+        next.push_back(arith::SelectOp::create(b, loc, mine, part,
+                                               jLoop.getRegionIterArgs()[r]));
       }
       scf::YieldOp::create(b, loc, next);
       dots.assign(jLoop.getResults().begin(), jLoop.getResults().end());
@@ -361,8 +360,7 @@ void GeneralKernelBuilder::build(gpu::GPUFuncOp func) {
         SmallVector<Value> mIdx;
         // numpy broadcasting from the right; size-1 dims read index 0.
         for (int64_t d = 0; d < rank; ++d)
-          mIdx.push_back(mT.getDimSize(d) == 1 ? idx(0)
-                                               : full[4 - rank + d]);
+          mIdx.push_back(mT.getDimSize(d) == 1 ? idx(0) : full[4 - rank + d]);
         maskVal[r] = load(mask, mIdx);
       }
     }
@@ -443,8 +441,7 @@ void GeneralKernelBuilder::build(gpu::GPUFuncOp func) {
         Value pj = shuffleIdx(p[r], j);
         for (int64_t c = 0; c < nV; ++c)
           next.push_back(arith::AddFOp::create(
-              b, loc, a[r * nV + c],
-              arith::MulFOp::create(b, loc, pj, vv[c])));
+              b, loc, a[r * nV + c], arith::MulFOp::create(b, loc, pj, vv[c])));
       }
       scf::YieldOp::create(b, loc, next);
       acc.assign(jLoop.getResults().begin(), jLoop.getResults().end());
@@ -499,8 +496,7 @@ void GeneralKernelBuilder::build(gpu::GPUFuncOp func) {
         auto ifOp = scf::IfOp::create(b, loc, first, /*withElseRegion=*/false);
         OpBuilder::InsertionGuard g(b);
         b.setInsertionPoint(ifOp.thenBlock()->getTerminator());
-        memref::StoreOp::create(b, loc, val, lse,
-                                ValueRange{bi, hi, rows[r]});
+        memref::StoreOp::create(b, loc, val, lse, ValueRange{bi, hi, rows[r]});
       }
     };
     if (!lqRagged(qTile)) {

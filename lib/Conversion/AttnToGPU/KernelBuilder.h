@@ -281,9 +281,7 @@ struct GeneralKernelBuilder : KernelBuilder {
   bool lkvDynamic() const { return ShapedType::isDynamic(Lkv); }
   /// Whether the last query block / key tile may be partial.
   bool lqRagged(int64_t tile) const { return lqDynamic() || Lq % tile != 0; }
-  bool lkvRagged(int64_t tile) const {
-    return lkvDynamic() || Lkv % tile != 0;
-  }
+  bool lkvRagged(int64_t tile) const { return lkvDynamic() || Lkv % tile != 0; }
   Value sub(Value x, int64_t c) {
     return arith::SubIOp::create(b, loc, x, idx(c));
   }
