@@ -63,6 +63,11 @@ CONFIGS += [
      "blocksparse"),
     ("varlen_causal_d128_4k", "bf16", 4, 16, 16, 4096, 128, "causal",
      "varlen"),
+    # The general SIMT kernel: f32 inputs, and a head dim (256) the tensor
+    # cores do not take.
+    ("general_f32_dense_d128_1k", "f32", 2, 16, 16, 1024, 128, "none", ""),
+    ("general_bf16_causal_d256_2k", "bf16", 2, 16, 16, 2048, 256, "causal",
+     ""),
 ]
 
 ALIBI = """
@@ -142,6 +147,9 @@ def main():
         grid, block, smem = kernel_launches(lowered)[kernel]
         with open(os.path.join(args.out, name + ".cubin"), "wb") as f:
             f.write(cubin)
+        general = not uses_tensor_cores(dt, D)
+        grid, block, smem = launch_config(B, Hq, L, D,
+                                          4 if dt == "f32" else 2, general)
         manifest["configs"].append(dict(
             name=name, dtype=dt, batch=B, q_heads=Hq, kv_heads=Hkv, seq=L,
             head_dim=D, mask=mask, variant=variant,

@@ -123,10 +123,27 @@ def kernel_launches(lowered_text):
     return found
 
 
-def launch_config(batch, q_heads, q_len, head_dim, elt_bytes=2):
-    """(grid, block, dynamic shared bytes) of a convert-attn-to-gpu kernel."""
-    grid = ((q_len + 63) // 64, q_heads, batch)
+def uses_tensor_cores(dtype, head_dim, v_head_dim=None, dynamic=False):
+    """Whether convert-attn-to-gpu builds the tensor-core kernel (else the
+    general SIMT kernel), as usesGPUTensorCoreKernel decides: f16/bf16,
+    Dqk = Dv in {64, 96, 128}, static shapes."""
+    v_head_dim = head_dim if v_head_dim is None else v_head_dim
+    return (dtype in ("f16", "bf16") and head_dim == v_head_dim and
+            head_dim in (64, 96, 128) and not dynamic)
+
+
+def launch_config(batch, q_heads, q_len, head_dim, elt_bytes=2,
+                  general=False, v_head_dim=None):
+    """(grid, block, dynamic shared bytes) of a convert-attn-to-gpu kernel:
+    the tensor-core kernel, or with `general` the SIMT kernel (16 query
+    rows per block, a K tile [32, Dqk] and a V tile [32, Dv])."""
     block = (128, 1, 1)
+    if general:
+        v_head_dim = head_dim if v_head_dim is None else v_head_dim
+        grid = ((q_len + 15) // 16, q_heads, batch)
+        smem = 32 * (head_dim + v_head_dim) * elt_bytes
+        return grid, block, smem
+    grid = ((q_len + 63) // 64, q_heads, batch)
     smem = 5 * 64 * (head_dim + 8) * elt_bytes
     return grid, block, smem
 
@@ -197,20 +214,26 @@ class CudaRuntime:
 
     def launch_attention(self, image, kernel, batch, q_heads, q_len,
                          head_dim, elt_bytes, q, k, v, o, lse=None,
-                         stream=None, extra=(), launch=None):
-        """`extra`: device pointers after O[, LSE] (segment ids, sinks,
-        captured tensors, in convert-attn-to-gpu's order). `launch`: (grid,
-        block, shared bytes) from kernel_launches; by default the
-        tensor-core kernel's configuration."""
+                         stream=None, extra=(), general=False,
+                         v_head_dim=None, lengths=None, launch=None):
+        """`extra`: device pointers after O[, LSE] (mask, lengths, segment
+        ids, sinks, captured tensors, in convert-attn-to-gpu's order).
+        `general`: the kernel is the general SIMT one (see
+        uses_tensor_cores); `v_head_dim` its Dv when it differs.
+        `lengths`: (Lq, Lkv) for a kernel compiled with dynamic lengths
+        (its last two arguments). `launch`: (grid, block, shared bytes),
+        e.g. from kernel_launches, instead of the computed one."""
         buf = ctypes.create_string_buffer(image, len(image))
-        if extra or launch:
+        if extra or general or lengths or launch:
             ptrs = [q, k, v, o] + ([lse] if lse else []) + list(extra)
             vals = [ctypes.c_void_p(p) for p in ptrs]
+            vals += [ctypes.c_int64(n) for n in (lengths or ())]
             args = (ctypes.c_void_p * len(vals))(
                 *[ctypes.cast(ctypes.pointer(x), ctypes.c_void_p)
                   for x in vals])
             grid, block, smem = launch or launch_config(
-                batch, q_heads, q_len, head_dim, elt_bytes)
+                batch, q_heads, q_len, head_dim, elt_bytes, general,
+                v_head_dim)
             rc = self.lib.attnCudaLaunch(buf, kernel.encode(), *grid,
                                          *block, smem, stream, args,
                                          len(vals))

@@ -12,8 +12,13 @@ SIMT), and the warp-level operations are modelled from the PTX ISA:
   (g + 8, 2t + 8..); B registers (k = 2t.., n = g), (k = 2t + 8.., n = g);
   C/D (g, 2t..), (g + 8, 2t..), with g = lane / 4, t = lane % 4.
 * ``cp.async`` copies (zero-filled when the source size is 0) take effect
-  immediately; ``gpu.shuffle xor`` exchanges within a warp; the inline
-  ``ex2``/``lg2`` are exact exp2/log2.
+  immediately; ``gpu.shuffle xor`` and ``idx`` exchange within a warp; the
+  inline ``ex2``/``lg2`` are exact exp2/log2, or, with ``ex2_rel_err``,
+  ``ex2`` results are perturbed by a random relative error up to that bound
+  (to measure the effect of ``ex2.approx`` on the output).
+* Shared memory (``memref.view`` of the dynamic allocation) and global
+  buffers are numpy arrays; ``memref.load``/``memref.store`` index them per
+  thread (the general SIMT kernel stages K/V tiles with them).
 
 Divergent ``scf.if`` runs both branches under thread masks. The emulator
 checks the kernel's index arithmetic, fragment plumbing, buffer choice,
@@ -118,11 +123,13 @@ def round_to(x, elem):
 class Emulator:
     """Runs one gpu.func over a grid on numpy global buffers."""
 
-    def __init__(self, func):
+    def __init__(self, func, ex2_rel_err=0.0, seed=0):
         self.func = func
         # cp.async instructions executed (one per active thread), so tests
         # can check which tiles a kernel copies.
         self.async_copies = 0
+        self.ex2_rel_err = ex2_rel_err
+        self.rng = np.random.default_rng(seed)
         self.lane = np.arange(T) % 32
         self.warp_base = np.arange(T) - self.lane
 
@@ -229,12 +236,38 @@ class Emulator:
             mem, idx = a[0], a[1:]
             return mem[tuple(np.asarray(x, np.int64) for x in idx)]
         if name == "arith.truncf":
-            return round_to(a[0], _shape(_result_type(op))[1])
+            ty = _result_type(op)
+            elem = _shape(ty)[1] if ty.startswith("vector") else ty
+            return round_to(a[0], elem)
         if name == "gpu.thread_id":
             return np.arange(T, dtype=np.int64)
         if name == "gpu.block_id":
             d = "xyz".index(re.search(r"dim (\w)", op.rest).group(1))
             return np.full(T, self.block_id[d], np.int64)
+        if name == "memref.reinterpret_cast":
+            # A flat handle (memref<1 x elt>, the dynamic-length ABI of the
+            # general kernel) given its row-major shape: the emulator
+            # passes the full array, reshaped as a view.
+            seg = [int(x) for x in re.search(
+                r"operandSegmentSizes = array<i32: ([\d, ]+)>",
+                op.rest).group(1).split(",")]
+            dyn = iter(a[1 + seg[1]:1 + seg[1] + seg[2]])
+            sizes = [int(next(dyn)[0]) if int(n) < 0 else int(n)
+                     for n in re.search(r"static_sizes = array<i64: ([-\d, ]+)>",
+                                        op.rest).group(1).split(",")]
+            assert re.search(r"static_offsets = array<i64: 0>", op.rest)
+            dyn = iter(a[1 + seg[1] + seg[2]:])
+            strides = [int(next(dyn)[0]) if int(n) < 0 else int(n)
+                       for n in re.search(
+                           r"static_strides = array<i64: ([-\d, ]+)>",
+                           op.rest).group(1).split(",")]
+            expect = [int(np.prod(sizes[i + 1:])) for i in range(len(sizes))]
+            if strides != expect:
+                raise ValueError("reinterpret_cast strides %s of sizes %s "
+                                 "are not row-major" % (strides, sizes))
+            view = a[0].reshape(sizes)
+            assert np.shares_memory(view, a[0])
+            return view
         if name == "gpu.dynamic_shared_memory":
             return "smem"
         if name == "memref.view":
@@ -311,15 +344,24 @@ class Emulator:
             s = re.search(r'asm_string = "([^"]+)"', op.rest).group(1)
             with np.errstate(divide="ignore"):
                 if s.startswith("ex2"):
-                    return np.exp2(a[0])
+                    r = np.exp2(a[0])
+                    if self.ex2_rel_err:
+                        r = r * (1.0 + self.ex2_rel_err * self.rng.uniform(
+                            -1.0, 1.0, r.shape))
+                    return r
                 if s.startswith("lg2"):
                     return np.log2(a[0])
                 if s.startswith("rcp"):
                     return 1.0 / a[0]
             raise NotImplementedError(s)
         if name == "gpu.shuffle":
-            assert "xor" in op.rest and np.all(a[2] == 32)
-            src = self.warp_base + (self.lane ^ a[1])
+            assert np.all(a[2] == 32)
+            if "shuffle_mode xor" in op.rest:
+                src = self.warp_base + (self.lane ^ a[1])
+            else:
+                assert "shuffle_mode idx" in op.rest, op.rest
+                assert np.all((a[1] >= 0) & (a[1] < 32))
+                src = self.warp_base + a[1]
             return [a[0][src], np.ones(T, bool)]
         if name == "vector.store":
             val, mem, idx = a[0], a[1], a[2:]
@@ -329,8 +371,7 @@ class Emulator:
             return None
         if name == "memref.store":
             val, mem, idx = a[0], a[1], a[2:]
-            for t in np.nonzero(mask)[0]:
-                mem[tuple(int(x[t]) for x in idx)] = val[t]
+            mem[tuple(np.asarray(x, np.int64)[mask] for x in idx)] = val[mask]
             return None
         if name == "scf.if":
             cond = a[0].astype(bool)

@@ -39,6 +39,18 @@
 // PTX-DAG: ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16
 // PTX-LABEL: .visible .entry dense_f16_d128_attn_0(
 // PTX: mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32
+/// The general SIMT kernel (f32, D = 80): K/V tiles through shared memory,
+/// warp reductions with butterfly shuffles, p broadcast with indexed
+/// shuffles, no tensor-core instruction.
+// PTX-LABEL: .visible .entry general_f32_d80_attn_0(
+// PTX-NOT: mma.sync
+// PTX-DAG: st.shared.b32
+// PTX-DAG: ld.shared.b32
+// PTX-DAG: shfl.sync.bfly.b32
+// PTX-DAG: shfl.sync.idx.b32
+// PTX-DAG: ex2.approx.ftz.f32
+// PTX-DAG: bar.sync
+// PTX-NOT: mma.sync
 
 // SM80: #nvvm.target<O = 3, chip = "sm_80", features = "+ptx70">
 // SM80-SAME: .target sm_80
@@ -52,4 +64,10 @@ func.func @dense_f16_d128(%q: tensor<1x4x100x128xf16>, %k: tensor<1x4x200x128xf1
   %o, %lse = attn.attention ins(%q, %k, %v : tensor<1x4x100x128xf16>, tensor<1x4x200x128xf16>, tensor<1x4x200x128xf16>)
       -> tensor<1x4x100x128xf16>, tensor<1x4x100xf32>
   return %o, %lse : tensor<1x4x100x128xf16>, tensor<1x4x100xf32>
+}
+
+func.func @general_f32_d80(%q: tensor<1x2x50x80xf32>, %k: tensor<1x2x70x80xf32>, %v: tensor<1x2x70x80xf32>) -> tensor<1x2x50x80xf32> {
+  %o = attn.attention ins(%q, %k, %v : tensor<1x2x50x80xf32>, tensor<1x2x70x80xf32>, tensor<1x2x70x80xf32>)
+      {masks = [#attn.causal]} -> tensor<1x2x50x80xf32>
+  return %o : tensor<1x2x50x80xf32>
 }

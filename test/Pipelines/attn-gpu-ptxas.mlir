@@ -7,8 +7,9 @@
 // RUN: FileCheck %s --input-file=%t.bin.mlir --check-prefix=BIN
 // RUN: %python -m attn.gpu extract %t.bin.mlir %t.cubin2 | FileCheck %s --check-prefix=CUBIN
 
-/// ptxas assembles the PTX of every kernel shape the GPU path supports for
-/// sm_90 with no register spills (the online-softmax state, the O
+/// ptxas assembles the PTX of every kernel shape the GPU path supports (the
+/// tensor-core kernel and the general SIMT kernel) for sm_90 with no
+/// register spills (the online-softmax state, the O
 /// accumulators and the Q fragments all stay in registers), and the default
 /// pipeline embeds a cubin (an ELF file) in the gpu.binary.
 
@@ -23,6 +24,12 @@
 // CHECK-DAG: Compiling entry function 'lengths_causal_bf16_d128_attn_0' for 'sm_90'
 // CHECK-DAG: Compiling entry function 'mask_bool_causal_d128_attn_0' for 'sm_90'
 // CHECK-DAG: Compiling entry function 'mask_float_d64_attn_0' for 'sm_90'
+// CHECK-DAG: Compiling entry function 'general_causal_f32_d256_attn_0' for 'sm_90'
+// CHECK-DAG: Compiling entry function 'general_dense_bf16_d256_lse_attn_0' for 'sm_90'
+// CHECK-DAG: Compiling entry function 'general_mla_f32_lse_attn_0' for 'sm_90'
+// CHECK-DAG: Compiling entry function 'general_mask_lengths_f16_d80_attn_0' for 'sm_90'
+// CHECK-DAG: Compiling entry function 'general_document_sinks_alibi_f32_d128_attn_0' for 'sm_90'
+// CHECK-DAG: Compiling entry function 'general_dynamic_mask_f32_d128_attn_0' for 'sm_90'
 // CHECK-NOT: bytes spill stores, {{[1-9]}}
 // CHECK-NOT: {{[1-9][0-9]*}} bytes spill stores
 
@@ -31,6 +38,12 @@
 // REPORT: dense_bf16_d96_attn_0: registers={{[0-9]+}} spill_stores=0 spill_loads=0 stack=0
 // REPORT: dense_f16_d128_attn_0: registers={{[0-9]+}} spill_stores=0 spill_loads=0 stack=0
 // REPORT: document_bf16_d128_attn_0: registers={{[0-9]+}} spill_stores=0 spill_loads=0 stack=0
+// REPORT: general_causal_f32_d256_attn_0: registers={{[0-9]+}} spill_stores=0 spill_loads=0 stack=0
+// REPORT: general_dense_bf16_d256_lse_attn_0: registers={{[0-9]+}} spill_stores=0 spill_loads=0 stack=0
+// REPORT: general_document_sinks_alibi_f32_d128_attn_0: registers={{[0-9]+}} spill_stores=0 spill_loads=0 stack=0
+// REPORT: general_dynamic_mask_f32_d128_attn_0: registers={{[0-9]+}} spill_stores=0 spill_loads=0 stack=0
+// REPORT: general_mask_lengths_f16_d80_attn_0: registers={{[0-9]+}} spill_stores=0 spill_loads=0 stack=0
+// REPORT: general_mla_f32_lse_attn_0: registers={{[0-9]+}} spill_stores=0 spill_loads=0 stack=0
 // REPORT: gqa_bf16_d128_attn_0: registers={{[0-9]+}} spill_stores=0 spill_loads=0 stack=0
 // REPORT: lengths_causal_bf16_d128_attn_0: registers={{[0-9]+}} spill_stores=0 spill_loads=0 stack=0
 // REPORT: mask_bool_causal_d128_attn_0: registers={{[0-9]+}} spill_stores=0 spill_loads=0 stack=0
@@ -126,4 +139,55 @@ func.func @mask_float_d64(%q: tensor<1x8x300x64xf16>, %k: tensor<1x8x300x64xf16>
   %o = attn.attention ins(%q, %k, %v : tensor<1x8x300x64xf16>, tensor<1x8x300x64xf16>, tensor<1x8x300x64xf16>)
       mask(%m : tensor<300x300xf32>) -> tensor<1x8x300x64xf16>
   return %o : tensor<1x8x300x64xf16>
+}
+
+/// The general (SIMT) kernel: f32 and bf16 at the largest head dim (256),
+/// MLA-style Dqk = 192, Dv = 128 with lse, f16 D = 80 with an additive
+/// mask, lengths and a window, and f32 D = 128 with a document mask, sinks,
+/// ALiBi and softcap.
+func.func @general_causal_f32_d256(%q: tensor<1x8x512x256xf32>, %k: tensor<1x8x512x256xf32>, %v: tensor<1x8x512x256xf32>) -> tensor<1x8x512x256xf32> {
+  %o = attn.attention ins(%q, %k, %v : tensor<1x8x512x256xf32>, tensor<1x8x512x256xf32>, tensor<1x8x512x256xf32>)
+      {masks = [#attn.causal]} -> tensor<1x8x512x256xf32>
+  return %o : tensor<1x8x512x256xf32>
+}
+
+func.func @general_dense_bf16_d256_lse(%q: tensor<1x8x300x256xbf16>, %k: tensor<1x8x300x256xbf16>, %v: tensor<1x8x300x256xbf16>) -> (tensor<1x8x300x256xbf16>, tensor<1x8x300xf32>) {
+  %o, %lse = attn.attention ins(%q, %k, %v : tensor<1x8x300x256xbf16>, tensor<1x8x300x256xbf16>, tensor<1x8x300x256xbf16>)
+      -> tensor<1x8x300x256xbf16>, tensor<1x8x300xf32>
+  return %o, %lse : tensor<1x8x300x256xbf16>, tensor<1x8x300xf32>
+}
+
+func.func @general_mla_f32_lse(%q: tensor<1x16x256x192xf32>, %k: tensor<1x4x256x192xf32>, %v: tensor<1x4x256x128xf32>) -> (tensor<1x16x256x128xf32>, tensor<1x16x256xf32>) {
+  %o, %lse = attn.attention ins(%q, %k, %v : tensor<1x16x256x192xf32>, tensor<1x4x256x192xf32>, tensor<1x4x256x128xf32>)
+      {masks = [#attn.causal]} -> tensor<1x16x256x128xf32>, tensor<1x16x256xf32>
+  return %o, %lse : tensor<1x16x256x128xf32>, tensor<1x16x256xf32>
+}
+
+func.func @general_mask_lengths_f16_d80(%q: tensor<2x4x100x80xf16>, %k: tensor<2x4x130x80xf16>, %v: tensor<2x4x130x80xf16>, %m: tensor<2x1x100x130xf16>, %ql: tensor<2xi32>, %kl: tensor<2xi64>) -> tensor<2x4x100x80xf32> {
+  %o = attn.attention ins(%q, %k, %v : tensor<2x4x100x80xf16>, tensor<2x4x130x80xf16>, tensor<2x4x130x80xf16>) mask(%m : tensor<2x1x100x130xf16>) q_lengths(%ql : tensor<2xi32>) kv_lengths(%kl : tensor<2xi64>)
+      {masks = [#attn.sliding_window<left = 20, right = 0>]} -> tensor<2x4x100x80xf32>
+  return %o : tensor<2x4x100x80xf32>
+}
+
+func.func @general_document_sinks_alibi_f32_d128(%q: tensor<1x4x200x128xf32>, %k: tensor<1x4x200x128xf32>, %v: tensor<1x4x200x128xf32>, %qs: tensor<1x200xi32>, %ks: tensor<1x200xi32>, %sinks: tensor<4xf32>, %slopes: tensor<4xf32>) -> tensor<1x4x200x128xf32> {
+  %o = attn.attention ins(%q, %k, %v : tensor<1x4x200x128xf32>, tensor<1x4x200x128xf32>, tensor<1x4x200x128xf32>) segment_ids(%qs, %ks : tensor<1x200xi32>, tensor<1x200xi32>) sinks(%sinks : tensor<4xf32>)
+      {masks = [#attn.causal], softcap = 30.0} -> tensor<1x4x200x128xf32>
+      score_mod {
+      ^bb0(%s: f32, %b: index, %h: index, %i: index, %j: index):
+        %slope = tensor.extract %slopes[%h] : tensor<4xf32>
+        %d = arith.subi %j, %i : index
+        %di = arith.index_cast %d : index to i64
+        %df = arith.sitofp %di : i64 to f32
+        %bias = arith.mulf %slope, %df : f32
+        %r = arith.addf %s, %bias : f32
+        attn.yield %r : f32
+      }
+  return %o : tensor<1x4x200x128xf32>
+}
+
+/// Dynamic Lq and Lkv with a [B, 1, Lq, Lkv] boolean mask and lse.
+func.func @general_dynamic_mask_f32_d128(%q: tensor<2x8x?x128xf32>, %k: tensor<2x2x?x128xf32>, %v: tensor<2x2x?x128xf32>, %m: tensor<2x1x?x?xi1>) -> (tensor<2x8x?x128xf32>, tensor<2x8x?xf32>) {
+  %o, %lse = attn.attention ins(%q, %k, %v : tensor<2x8x?x128xf32>, tensor<2x2x?x128xf32>, tensor<2x2x?x128xf32>) mask(%m : tensor<2x1x?x?xi1>)
+      {masks = [#attn.causal]} -> tensor<2x8x?x128xf32>, tensor<2x8x?xf32>
+  return %o, %lse : tensor<2x8x?x128xf32>, tensor<2x8x?xf32>
 }

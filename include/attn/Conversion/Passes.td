@@ -14,11 +14,12 @@ include "mlir/Pass/PassBase.td"
 //===----------------------------------------------------------------------===//
 
 def ConvertAttnToGPUPass : Pass<"convert-attn-to-gpu", "::mlir::ModuleOp"> {
-  let summary = "Lower attn.attention to a tensor-core GPU kernel (NVIDIA)";
+  let summary = "Lower attn.attention to GPU kernels (NVIDIA)";
   let description = [{
-    Replaces every `attn.attention` on static f16/bf16 tensors with a
-    `gpu.launch_func` of a FlashAttention-2 style kernel built in a
-    `gpu.module @attn_kernels`:
+    Replaces every `attn.attention` with a `gpu.launch_func` of a kernel
+    built in a `gpu.module @attn_kernels`. Static f16/bf16 inputs with
+    Dqk = Dv in {64, 96, 128} and no mask tensor or lengths get a
+    FlashAttention-2 style tensor-core kernel:
 
     * one thread block of 4 warps per (query tile of 64 rows, query head,
       batch); each warp owns 16 query rows;
@@ -58,11 +59,31 @@ def ConvertAttnToGPUPass : Pass<"convert-attn-to-gpu", "::mlir::ModuleOp"> {
     take the mask-free path. Additive (float) masks are added to every
     score.
 
-    Inputs the kernel cannot handle (f32/f64 inputs, head dims other than
-    64, 96 and 128, dynamic shapes, modifier regions
-    using operations other than arith, tensor.extract and math.tanh,
-    non-softmax normalisers) are reported with a diagnostic and the pass
-    fails; so does an unknown `chip`.
+    Everything else (f32 inputs, any head dim up to 256, Dqk != Dv,
+    dynamic Lq/Lkv) gets the general SIMT kernel (which also takes mask
+    tensors and lengths): one block of 4 warps per (16 query rows, query head, batch), each warp owning
+    4 rows; lane l holds columns l, l + 32, ... of its rows' Q (f32) and O;
+    K/V tiles of 32 keys are staged in workgroup memory by all threads;
+    each score is a lane-partial dot product reduced with `gpu.shuffle xor`,
+    lane j keeping key j's, then the online softmax (base 2, ex2.approx)
+    and O += p_j · V[j] with p_j broadcast by `gpu.shuffle idx`. Its
+    arguments are `(Q, K, V, O[, LSE][, mask][, q_lengths][, kv_lengths]
+    [, q_segment_ids, kv_segment_ids][, sinks][, captured tensors...])`,
+    launched on `(ceil(Lq / 16), Hq, B)` blocks of 128 threads with
+    `32 * (Dqk + Dv) * sizeof(elt)` bytes of dynamic shared memory. With a
+    dynamic Lq or Lkv (batch, heads and head dims stay static) every
+    dynamically shaped buffer is passed as a flat `memref<1 x elt>` handle
+    (bare pointers need static memrefs) and `Lq, Lkv` follow as `index`
+    arguments; the host computes the grid and the result sizes from
+    `tensor.dim`. Both
+    kernels share the score semantics (`buildScore`), key ranges and
+    full-tile classification of the structured masks.
+
+    Inputs neither kernel can handle (head dims above 256, dynamic batch,
+    head or head-dim sizes,
+    modifier regions using operations other than arith, tensor.extract and
+    math.tanh, non-softmax normalisers) are reported with a diagnostic and
+    the pass fails; so does an unknown `chip`.
   }];
   let options = [
     Option<"chip", "chip", "std::string", [{"sm_90"}],

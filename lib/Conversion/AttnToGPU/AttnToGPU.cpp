@@ -87,6 +87,27 @@ SmallVector<Value> mlir::attn::getGPUCapturedValues(AttentionOp op) {
   return captured.takeVector();
 }
 
+bool mlir::attn::usesGPUTensorCoreKernel(AttentionOp op) {
+  RankedTensorType qT = op.getQueryType(), vT = op.getValueType();
+  Type elt = qT.getElementType();
+  int64_t dqk = qT.getDimSize(3), dv = vT.getDimSize(3);
+  // Multiples of 32 (whole ldmatrix.x4 loads of K) up to 128: beyond,
+  // the O accumulators, Q fragments and scores no longer fit in registers.
+  // D = 32 assembles with a 4-byte ptxas spill (design.md), so it is left
+  // to the general kernel too.
+  auto isStatic = [](Value t) {
+    return !t || cast<ShapedType>(t.getType()).hasStaticShape();
+  };
+  return (elt.isF16() || elt.isBF16()) && dqk == dv &&
+         (dqk == 64 || dqk == 96 || dqk == 128) &&
+         llvm::all_of(ValueRange{op.getQuery(), op.getKey(), op.getValue(),
+                                 op.getOutput(), op.getMask(),
+                                 op.getQLengths(), op.getKvLengths(),
+                                 op.getQSegmentIds(), op.getKvSegmentIds(),
+                                 op.getSinks()},
+                      isStatic);
+}
+
 LogicalResult mlir::attn::checkGPUKernelSupport(AttentionOp op) {
   auto unsupported = [&](StringRef what) {
     return op.emitOpError("cannot be lowered to the GPU kernel: ") << what;
@@ -94,8 +115,8 @@ LogicalResult mlir::attn::checkGPUKernelSupport(AttentionOp op) {
   RankedTensorType qT = op.getQueryType(), kT = op.getKeyType(),
                    vT = op.getValueType(), oT = op.getOutputType();
   Type elt = qT.getElementType();
-  if (!elt.isF16() && !elt.isBF16())
-    return unsupported("only f16 and bf16 inputs run on tensor cores, got ")
+  if (!elt.isF16() && !elt.isBF16() && !elt.isF32())
+    return unsupported("only f16, bf16 and f32 inputs are supported, got ")
            << elt;
   if (kT.getElementType() != elt || vT.getElementType() != elt)
     return unsupported("query, key and value must share an element type");
@@ -103,25 +124,29 @@ LogicalResult mlir::attn::checkGPUKernelSupport(AttentionOp op) {
   if (!outElt.isF16() && !outElt.isBF16() && !outElt.isF32())
     return unsupported("the output element type must be f16, bf16 or f32, got ")
            << outElt;
-  for (RankedTensorType t : {qT, kT, vT, oT})
-    if (!t.hasStaticShape() || t.getRank() != 4)
-      return unsupported("shapes must be static [B, H, L, D], got ") << t;
+  // Lq and Lkv may be dynamic (general kernel: passed as kernel arguments,
+  // the grid computed on the host); batch, heads and head dims may not.
+  for (Value t :
+       {op.getQuery(), op.getKey(), op.getValue(), op.getOutput(), op.getLse(),
+        op.getMask(), op.getQLengths(), op.getKvLengths(), op.getQSegmentIds(),
+        op.getKvSegmentIds(), op.getSinks()}) {
+    if (!t)
+      continue;
+    auto tt = cast<RankedTensorType>(t.getType());
+    for (auto [size, dim] : llvm::zip(tt.getShape(), getLengthDims(op, t)))
+      if (ShapedType::isDynamic(size) && dim == LengthDim::None)
+        return unsupported("only the query and key lengths may be dynamic, "
+                           "got ")
+               << tt;
+  }
+  // The general kernel keeps ceil(D / 32) f32 values of Q and of O per row
+  // and lane in registers (4 rows per warp): 256 is the largest head dim
+  // ptxas was shown to assemble without spills.
   int64_t dqk = qT.getDimSize(3), dv = vT.getDimSize(3);
-  if (dqk != dv)
-    return unsupported("head dims of query/key and value must be equal, got ")
-           << dqk << " and " << dv;
-  // Multiples of 32 (whole ldmatrix.x4 loads of K) up to 128: beyond,
-  // the O accumulators, Q fragments and scores no longer fit in registers.
-  // D = 32 assembles with a 4-byte ptxas spill (design.md), so it is left
-  // to the future SIMT path too.
-  if (dqk % 32 != 0 || dqk < 64 || dqk > 128)
-    return unsupported("head dim must be 64, 96 or 128, got ") << dqk;
-  for (Value t : {op.getMask(), op.getQLengths(), op.getKvLengths(),
-                  op.getQSegmentIds(), op.getKvSegmentIds(), op.getSinks()})
-    if (t && !cast<RankedTensorType>(t.getType()).hasStaticShape())
-      return unsupported("masks, lengths, segment ids and sinks must have "
-                         "static shapes, got ")
-             << t.getType();
+  if (dqk > kGPUGeneralMaxHeadDim || dv > kGPUGeneralMaxHeadDim)
+    return unsupported("head dims above ")
+           << kGPUGeneralMaxHeadDim << " are not supported, got " << dqk
+           << " and " << dv;
   for (Region *region : {&op.getScoreMod(), &op.getMaskMod()}) {
     if (region->empty())
       continue;
@@ -164,7 +189,13 @@ LogicalResult mlir::attn::checkGPUKernelSupport(AttentionOp op) {
   return success();
 }
 
+int64_t mlir::attn::getGPUKernelQueryTile(AttentionOp op) {
+  return usesGPUTensorCoreKernel(op) ? kGPUQueryTile : kGPUGeneralQueryTile;
+}
+
 int64_t mlir::attn::getGPUKernelSharedMemoryBytes(AttentionOp op) {
+  if (!usesGPUTensorCoreKernel(op))
+    return getGeneralKernelSharedMemoryBytes(op);
   int64_t d = op.getQueryType().getDimSize(3);
   int64_t eltBytes = op.getQueryType().getElementTypeBitWidth() / 8;
   // Q, two K buffers and two V buffers.
@@ -797,28 +828,42 @@ void mlir::attn::lowerAttentionToGPU(RewriterBase &rewriter, AttentionOp op,
     auto tt = cast<RankedTensorType>(t.getType());
     return MemRefType::get(tt.getShape(), tt.getElementType());
   };
-  SmallVector<Type> argTypes = {memrefOf(op.getQuery()), memrefOf(op.getKey()),
-                                memrefOf(op.getValue()),
-                                memrefOf(op.getOutput())};
+  // Operands and results in kernel-argument order: Q, K, V, the results,
+  // then read-only inputs (mask, lengths, segment ids, sinks, captured
+  // tensors of score_mod/mask_mod).
+  SmallVector<Value> tensors = {op.getQuery(), op.getKey(), op.getValue(),
+                                op.getOutput()};
   if (op.getLse())
-    argTypes.push_back(memrefOf(op.getLse()));
-  unsigned numOuts = argTypes.size() - 3;
-  // Read-only inputs after the results: segment ids, sinks, captured
-  // tensors of score_mod/mask_mod.
-  SmallVector<Value> inputs = {op.getQuery(), op.getKey(), op.getValue()};
-  SmallVector<Value> extras;
+    tensors.push_back(op.getLse());
+  unsigned numOuts = tensors.size() - 3;
   for (Value t : {op.getMask(), op.getQLengths(), op.getKvLengths()})
     if (t)
-      extras.push_back(t);
+      tensors.push_back(t);
   if (op.getQSegmentIds())
-    extras.append({op.getQSegmentIds(), op.getKvSegmentIds()});
+    tensors.append({op.getQSegmentIds(), op.getKvSegmentIds()});
   if (op.getSinks())
-    extras.push_back(op.getSinks());
+    tensors.push_back(op.getSinks());
   for (Value c : getGPUCapturedValues(op))
     if (!isClonedCapture(c))
-      extras.push_back(c);
-  for (Value e : extras)
-    argTypes.push_back(memrefOf(e));
+      tensors.push_back(c);
+  // Host buffer types; the kernel takes the same static memrefs (bare
+  // pointers), or, with a dynamic Lq/Lkv (general kernel only), a flat
+  // memref<1 x elt> handle per dynamically shaped buffer followed by Lq and
+  // Lkv as index arguments.
+  SmallVector<Type> hostTypes, argTypes;
+  bool dynamic = false;
+  for (Value t : tensors) {
+    MemRefType ty = memrefOf(t);
+    hostTypes.push_back(ty);
+    if (ty.hasStaticShape()) {
+      argTypes.push_back(ty);
+      continue;
+    }
+    dynamic = true;
+    argTypes.push_back(MemRefType::get({1}, ty.getElementType()));
+  }
+  if (dynamic)
+    argTypes.append(2, rewriter.getIndexType());
 
   // The kernel.
   OpBuilder::InsertionGuard guard(rewriter);
@@ -830,43 +875,75 @@ void mlir::attn::lowerAttentionToGPU(RewriterBase &rewriter, AttentionOp op,
   func.setKnownBlockSizeAttr(
       rewriter.getDenseI32ArrayAttr({kGPUBlockThreads, 1, 1}));
   SymbolTable(kernels).insert(func);
-  {
+  if (usesGPUTensorCoreKernel(op)) {
     KernelBuilder kb(op, rewriter, loc);
+    kb.build(func);
+    kb.finalizeInlined(func);
+  } else {
+    GeneralKernelBuilder kb(op, rewriter, loc);
     kb.build(func);
     kb.finalizeInlined(func);
   }
 
   // The launch.
   rewriter.setInsertionPoint(op);
-  SmallVector<Value> args;
-  for (auto [i, operand] : llvm::enumerate(inputs))
-    args.push_back(bufferization::ToBufferOp::create(
-        rewriter, loc, argTypes[i], operand, rewriter.getUnitAttr()));
-  SmallVector<Value> extraArgs;
-  for (auto [i, operand] : llvm::enumerate(extras))
-    extraArgs.push_back(bufferization::ToBufferOp::create(
-        rewriter, loc, argTypes[3 + numOuts + i], operand,
-        rewriter.getUnitAttr()));
+  auto c = [&](int64_t v) {
+    return arith::ConstantIndexOp::create(rewriter, loc, v).getResult();
+  };
+  RankedTensorType qT = op.getQueryType();
+  auto length = [&](Value t, int64_t size) -> Value {
+    if (!ShapedType::isDynamic(size))
+      return c(size);
+    return tensor::DimOp::create(rewriter, loc, t, 2);
+  };
+  Value lq, lkv;
+  if (dynamic) {
+    lq = length(op.getQuery(), qT.getDimSize(2));
+    lkv = length(op.getKey(), op.getKeyType().getDimSize(2));
+  }
+  /// The kernel argument of buffer `buf` (index i of `tensors`).
+  auto kernelArg = [&](unsigned i, Value buf) -> Value {
+    if (argTypes[i] == hostTypes[i])
+      return buf;
+    return memref::ReinterpretCastOp::create(
+        rewriter, loc, cast<MemRefType>(argTypes[i]), buf, /*offset=*/0,
+        /*sizes=*/ArrayRef<int64_t>{1}, /*strides=*/ArrayRef<int64_t>{1});
+  };
+  SmallVector<Value> args(tensors.size());
+  for (unsigned i = 0; i < tensors.size(); ++i) {
+    if (i >= 3 && i < 3 + numOuts)
+      continue;
+    Value buf = bufferization::ToBufferOp::create(
+        rewriter, loc, hostTypes[i], tensors[i], rewriter.getUnitAttr());
+    args[i] = kernelArg(i, buf);
+  }
   // One stream per launch: allocate the results, launch, synchronise.
   Type tokenTy = gpu::AsyncTokenType::get(rewriter.getContext());
   Value token =
       gpu::WaitOp::create(rewriter, loc, tokenTy, ValueRange{}).getAsyncToken();
   SmallVector<Value> outs;
-  for (Type t : ArrayRef<Type>(argTypes).slice(3, numOuts)) {
+  for (unsigned i = 3; i < 3 + numOuts; ++i) {
+    auto ty = cast<MemRefType>(hostTypes[i]);
+    // Results span Lq in their only possibly dynamic dim.
+    SmallVector<Value> sizes;
+    for (int64_t d = 0; d < ty.getRank(); ++d)
+      if (ty.isDynamicDim(d))
+        sizes.push_back(lq);
     auto alloc =
-        gpu::AllocOp::create(rewriter, loc, t, tokenTy, ValueRange{token},
-                             ValueRange{}, ValueRange{}, UnitAttr());
+        gpu::AllocOp::create(rewriter, loc, ty, tokenTy, ValueRange{token},
+                             sizes, ValueRange{}, UnitAttr());
     token = alloc.getAsyncToken();
     outs.push_back(alloc.getMemref());
-    args.push_back(alloc.getMemref());
+    args[i] = kernelArg(i, alloc.getMemref());
   }
-  args.append(extraArgs);
-  RankedTensorType qT = op.getQueryType();
-  auto c = [&](int64_t v) {
-    return arith::ConstantIndexOp::create(rewriter, loc, v).getResult();
-  };
-  gpu::KernelDim3 grid{c(llvm::divideCeil(qT.getDimSize(2), kGPUQueryTile)),
-                       c(qT.getDimSize(1)), c(qT.getDimSize(0))};
+  if (dynamic)
+    args.append({lq, lkv});
+  int64_t rows = getGPUKernelQueryTile(op);
+  Value gridX =
+      ShapedType::isDynamic(qT.getDimSize(2))
+          ? arith::CeilDivUIOp::create(rewriter, loc, lq, c(rows)).getResult()
+          : c(llvm::divideCeil(qT.getDimSize(2), rows));
+  gpu::KernelDim3 grid{gridX, c(qT.getDimSize(1)), c(qT.getDimSize(0))};
   gpu::KernelDim3 block{c(kGPUBlockThreads), c(1), c(1)};
   Value smemBytes = arith::ConstantIntOp::create(
       rewriter, loc, rewriter.getI32Type(), getGPUKernelSharedMemoryBytes(op));

@@ -282,6 +282,57 @@ struct KernelBuilder {
   void build(gpu::GPUFuncOp func);
 };
 
+/// The sequence length a dimension of an operand or result spans.
+enum class LengthDim { None, Query, Key };
+
+/// For each dim of `t` (an operand or result of `op`): whether it spans Lq,
+/// Lkv or neither (batch, heads, head dims, or anything else). Only the
+/// Query/Key dims may be dynamic (general kernel).
+SmallVector<LengthDim> getLengthDims(AttentionOp op, Value t);
+
+/// Builds the body of the general SIMT kernel (GeneralKernel.cpp): any
+/// element type of f32/f16/bf16, head dims up to 256 (Dqk != Dv allowed),
+/// mask tensors and lengths, dynamic Lq/Lkv, by the same score semantics.
+struct GeneralKernelBuilder : KernelBuilder {
+  /// Head dim of V and O; `D` is the head dim of Q and K.
+  int64_t Dv;
+  /// Lq and Lkv as values (kernel arguments when dynamic, else constants);
+  /// `Lq`/`Lkv` hold ShapedType::kDynamic then.
+  Value lqV, lkvV;
+
+  GeneralKernelBuilder(AttentionOp op, OpBuilder &b, Location loc)
+      : KernelBuilder(op, b, loc) {
+    Dv = op.getValueType().getDimSize(3);
+  }
+
+  bool lqDynamic() const { return ShapedType::isDynamic(Lq); }
+  bool lkvDynamic() const { return ShapedType::isDynamic(Lkv); }
+  /// Whether the last query block / key tile may be partial.
+  bool lqRagged(int64_t tile) const { return lqDynamic() || Lq % tile != 0; }
+  bool lkvRagged(int64_t tile) const { return lkvDynamic() || Lkv % tile != 0; }
+  Value sub(Value x, int64_t c) {
+    return arith::SubIOp::create(b, loc, x, idx(c));
+  }
+  /// The kernel argument `arg` of operand/result `t` as a memref of t's
+  /// shape: itself when static, else a reinterpret_cast of the flat handle
+  /// (memref<1 x elt>) with the dynamic lengths filled in.
+  Value shaped(Value arg, Value t);
+
+  Value load(Value mem, ValueRange indices) {
+    return memref::LoadOp::create(b, loc, mem, indices);
+  }
+  /// A shuffle of lane `srcLane` (an index) within the warp.
+  Value shuffleIdx(Value x, Value srcLane);
+  /// Copies rows [k0, k0 + 32) (clamped into [0, Lkv)) of head hkv of `src`
+  /// (head dim `d`) into the shared tile `dst` [32, d], all threads.
+  void copyKeyTile(Value src, int64_t d, Value dst, Value k0);
+
+  void build(gpu::GPUFuncOp func);
+};
+
+/// Bytes of dynamic shared memory of the general kernel (a K and a V tile).
+int64_t getGeneralKernelSharedMemoryBytes(AttentionOp op);
+
 
 } // namespace gpukernel
 } // namespace attn

@@ -374,3 +374,151 @@ func.func @float_mask(%q: tensor<1x2x64x64xf16>, %k: tensor<1x2x128x64xf16>, %v:
       mask(%m : tensor<64x128xf32>) -> tensor<1x2x64x64xf16>
   return %o : tensor<1x2x64x64xf16>
 }
+
+// -----
+
+/// The general (SIMT) kernel takes what the tensor cores do not: here f32
+/// inputs with Dqk = 192 != Dv = 128 (MLA-style), causal GQA with lse. One
+/// block of 128 threads per (16 query rows, head, batch); K/V tiles of 32
+/// keys in dynamic shared memory (32 * (192 + 128) * 4 = 40960 bytes).
+
+// CHECK-LABEL: func.func @general_f32_mla
+// CHECK-DAG: %[[C3:.+]] = arith.constant 3 : index
+// CHECK-DAG: %[[C4:.+]] = arith.constant 4 : index
+// CHECK-DAG: %[[C1:.+]] = arith.constant 1 : index
+// CHECK-DAG: %[[SMEM:.+]] = arith.constant 40960 : i32
+// CHECK: gpu.launch_func async [%{{.+}}] @attn_kernels::@general_f32_mla_attn_0 blocks in (%[[C3]], %[[C4]], %[[C1]]) threads in (%{{.+}}, %{{.+}}, %{{.+}}) dynamic_shared_memory_size %[[SMEM]] args(%{{.+}} : memref<1x4x40x192xf32>, %{{.+}} : memref<1x2x64x192xf32>, %{{.+}} : memref<1x2x64x128xf32>, %{{.+}} : memref<1x4x40x128xf32>, %{{.+}} : memref<1x4x40xf32>)
+
+// CHECK-LABEL: gpu.func @general_f32_mla_attn_0(
+// CHECK-SAME: %[[QA:[^:]+]]: memref<1x4x40x192xf32>, %[[KA:[^:]+]]: memref<1x2x64x192xf32>, %[[VA:[^:]+]]: memref<1x2x64x128xf32>, %[[OA:[^:]+]]: memref<1x4x40x128xf32>, %[[LA:[^:]+]]: memref<1x4x40xf32>)
+// CHECK-NOT: nvvm.mma.sync
+// CHECK-DAG: %[[LANE:.+]] = arith.remui %{{.+}}, %c32 : index
+// CHECK-DAG: %[[HQ:.+]] = gpu.block_id y
+// CHECK-DAG: %[[HKV:.+]] = arith.divui %[[HQ]], %c2 : index
+// CHECK: %[[KS:.+]] = memref.view %{{.+}}[%c0][] {{.*}} to memref<32x192xf32, #gpu.address_space<workgroup>>
+// CHECK: %[[VS:.+]] = memref.view %{{.+}}[%c24576][] {{.*}} to memref<32x128xf32, #gpu.address_space<workgroup>>
+/// Causal: the key range ends after the block's last aligned row.
+// CHECK: arith.ceildivsi
+/// The rows of the warp in registers: 6 columns of 32 per row, 4 rows.
+// CHECK-COUNT-24: memref.load %[[QA]]
+// CHECK: scf.for
+/// K and V tiles staged by all threads.
+// CHECK: scf.for
+// CHECK: memref.load %[[KA]][%{{.+}}, %[[HKV]],
+// CHECK: memref.store %{{.+}}, %[[KS]]
+// CHECK: scf.for
+// CHECK: memref.load %[[VA]][%{{.+}}, %[[HKV]],
+// CHECK: memref.store %{{.+}}, %[[VS]]
+// CHECK: gpu.barrier
+/// Lane-partial dots reduced over the warp; lane j keeps key j's.
+// CHECK: scf.for %[[J:.+]] = %c0 to %c32 step %c1 iter_args(
+// CHECK-COUNT-6: memref.load %[[KS]][%[[J]],
+// CHECK: %[[MINE:.+]] = arith.cmpi eq, %[[LANE]], %[[J]] : index
+// CHECK: gpu.shuffle  xor %{{.+}}, %c16_i32, %c32_i32 : f32
+// CHECK: gpu.shuffle  xor
+// CHECK: gpu.shuffle  xor
+// CHECK: gpu.shuffle  xor
+// CHECK: gpu.shuffle  xor %{{.+}}, %c1_i32, %c32_i32 : f32
+// CHECK: arith.select %[[MINE]]
+/// The causal predicate only on tiles not proven full.
+// CHECK: %[[FULL:.+]] = arith.andi
+// CHECK: scf.if %[[FULL]] -> (f32, f32, f32, f32) {
+// CHECK-NOT: arith.cmpi
+// CHECK: } else {
+// CHECK: arith.cmpi sle
+/// Online softmax in base 2 with ex2.approx; row max over the warp.
+// CHECK: gpu.shuffle  xor
+// CHECK: arith.maximumf
+// CHECK: llvm.inline_asm asm_dialect = att "ex2.approx.ftz.f32 $0, $1;"
+/// P.V: p of key j from lane j, 4 columns of 32 of V per row.
+// CHECK: scf.for %[[J2:.+]] = %c0 to %c32 step %c1 iter_args(
+// CHECK-COUNT-4: memref.load %[[VS]][%[[J2]],
+// CHECK: %[[SRC:.+]] = arith.index_cast %[[J2]] : index to i32
+// CHECK: gpu.shuffle  idx %{{.+}}, %[[SRC]], %c32_i32 : f32
+// CHECK: gpu.barrier
+/// Epilogue: l summed over the warp, rows past Lq = 40 not stored, lse by
+/// lane 0.
+// CHECK: arith.cmpi slt, %{{.+}}, %c40 : index
+// CHECK: memref.store %{{.+}}, %[[OA]]
+// CHECK: llvm.inline_asm asm_dialect = att "lg2.approx.ftz.f32 $0, $1;"
+// CHECK: arith.cmpi eq, %[[LANE]], %c0 : index
+// CHECK: memref.store %{{.+}}, %[[LA]]
+// CHECK: gpu.return
+func.func @general_f32_mla(%q: tensor<1x4x40x192xf32>, %k: tensor<1x2x64x192xf32>, %v: tensor<1x2x64x128xf32>) -> (tensor<1x4x40x128xf32>, tensor<1x4x40xf32>) {
+  %o, %lse = attn.attention ins(%q, %k, %v : tensor<1x4x40x192xf32>, tensor<1x2x64x192xf32>, tensor<1x2x64x128xf32>) {masks = [#attn.causal]} -> tensor<1x4x40x128xf32>, tensor<1x4x40xf32>
+  return %o, %lse : tensor<1x4x40x128xf32>, tensor<1x4x40xf32>
+}
+
+// -----
+
+/// A boolean mask broadcast over heads, q_lengths and kv_lengths (bf16,
+/// D = 80, which the tensor cores do not take): the mask and
+/// the lengths are kernel arguments after O; the key loop stops at
+/// min(kv_lengths[b], Lkv); every score keeps mask[b, 0, i, j] and
+/// i < q_lengths[b], j < kv_lengths[b].
+
+// CHECK-LABEL: func.func @general_mask_lengths
+// CHECK: gpu.launch_func {{.*}} args(%{{.+}} : memref<2x2x30x80xbf16>, %{{.+}} : memref<2x2x50x80xbf16>, %{{.+}} : memref<2x2x50x80xbf16>, %{{.+}} : memref<2x2x30x80xbf16>, %{{.+}} : memref<2x1x30x50xi1>, %{{.+}} : memref<2xi32>, %{{.+}} : memref<2xi64>)
+// CHECK-LABEL: gpu.func @general_mask_lengths_attn_0(
+// CHECK-SAME: %[[MA:[^:]+]]: memref<2x1x30x50xi1>, %[[QLA:[^:]+]]: memref<2xi32>, %[[KLA:[^:]+]]: memref<2xi64>)
+// CHECK-DAG: %[[BI:.+]] = gpu.block_id z
+// CHECK: %[[QL:.+]] = memref.load %[[QLA]][%[[BI]]] : memref<2xi32>
+// CHECK: %[[QLI:.+]] = arith.index_cast %[[QL]] : i32 to index
+// CHECK: %[[KL:.+]] = memref.load %[[KLA]][%[[BI]]] : memref<2xi64>
+// CHECK: %[[KLI:.+]] = arith.index_cast %[[KL]] : i64 to index
+// CHECK: %[[HI:.+]] = arith.minsi %[[KLI]], %c50 : index
+// CHECK: %[[TEND:.+]] = arith.ceildivsi %[[HI]], %c32 : index
+// CHECK: scf.for %{{.+}} = %c0 to %{{.+}} step %c1 iter_args(
+// CHECK: %[[M0:.+]] = memref.load %[[MA]][%[[BI]], %c0, %{{.+}}, %{{.+}}] : memref<2x1x30x50xi1>
+// CHECK: scf.if
+// CHECK: %[[QOK:.+]] = arith.cmpi slt, %{{.+}}, %[[QLI]] : index
+// CHECK: %[[K1:.+]] = arith.andi %[[M0]], %[[QOK]] : i1
+// CHECK: %[[KVOK:.+]] = arith.cmpi slt, %{{.+}}, %[[KLI]] : index
+// CHECK: arith.andi %[[K1]], %[[KVOK]] : i1
+// CHECK: gpu.shuffle  idx
+/// bf16 output: one rounding at the store.
+// CHECK: arith.truncf %{{.+}} : f32 to bf16
+func.func @general_mask_lengths(%q: tensor<2x2x30x80xbf16>, %k: tensor<2x2x50x80xbf16>, %v: tensor<2x2x50x80xbf16>, %m: tensor<2x1x30x50xi1>, %ql: tensor<2xi32>, %kl: tensor<2xi64>) -> tensor<2x2x30x80xbf16> {
+  %o = attn.attention ins(%q, %k, %v : tensor<2x2x30x80xbf16>, tensor<2x2x50x80xbf16>, tensor<2x2x50x80xbf16>) mask(%m : tensor<2x1x30x50xi1>) q_lengths(%ql : tensor<2xi32>) kv_lengths(%kl : tensor<2xi64>) -> tensor<2x2x30x80xbf16>
+  return %o : tensor<2x2x30x80xbf16>
+}
+
+// -----
+
+/// Dynamic Lq and Lkv (general kernel): the host reads both lengths with
+/// tensor.dim, allocates O with Lq rows, launches ceil(Lq / 16) blocks and
+/// passes every dynamically shaped buffer as a flat memref<1 x elt> handle
+/// (bare pointers need static memrefs) followed by Lq and Lkv; the kernel
+/// gives the handles their row-major shapes back.
+
+// CHECK-LABEL: func.func @general_dynamic
+// CHECK-SAME: (%[[Q:.+]]: tensor<1x4x?x64xbf16>, %[[K:.+]]: tensor<1x2x?x64xbf16>, %[[V:.+]]: tensor<1x2x?x64xbf16>)
+// CHECK-DAG: %[[LQ:.+]] = tensor.dim %[[Q]], %c2 : tensor<1x4x?x64xbf16>
+// CHECK-DAG: %[[LKV:.+]] = tensor.dim %[[K]], %c2 : tensor<1x2x?x64xbf16>
+// CHECK: %[[QB:.+]] = bufferization.to_buffer %[[Q]] read_only : tensor<1x4x?x64xbf16> to memref<1x4x?x64xbf16>
+// CHECK: %[[QH:.+]] = memref.reinterpret_cast %[[QB]] to offset: [0], sizes: [1], strides: [1] : memref<1x4x?x64xbf16> to memref<1xbf16>
+// CHECK: %[[O:.+]], %{{.+}} = gpu.alloc async [%{{.+}}] (%[[LQ]]) : memref<1x4x?x64xbf16>
+// CHECK: %[[OH:.+]] = memref.reinterpret_cast %[[O]] to offset: [0], sizes: [1], strides: [1] : memref<1x4x?x64xbf16> to memref<1xbf16>
+// CHECK: %[[GX:.+]] = arith.ceildivui %[[LQ]], %c16 : index
+// CHECK: gpu.launch_func async [%{{.+}}] @attn_kernels::@general_dynamic_attn_0 blocks in (%[[GX]], %c4, %c1) {{.*}} args(%[[QH]] : memref<1xbf16>, %{{.+}} : memref<1xbf16>, %{{.+}} : memref<1xbf16>, %[[OH]] : memref<1xbf16>, %[[LQ]] : index, %[[LKV]] : index)
+// CHECK: bufferization.to_tensor %[[O]]
+
+// CHECK-LABEL: gpu.func @general_dynamic_attn_0(
+// CHECK-SAME: %[[QA:[^:]+]]: memref<1xbf16>, %{{[^:]+}}: memref<1xbf16>, %{{[^:]+}}: memref<1xbf16>, %{{[^:]+}}: memref<1xbf16>, %[[LQA:[^:]+]]: index, %[[LKVA:[^:]+]]: index)
+// CHECK-DAG: %[[S2:.+]] = arith.muli %[[LQA]], %c64 : index
+// CHECK-DAG: %[[S1:.+]] = arith.muli %[[LQA]], %c256 : index
+// CHECK: %[[QS:.+]] = memref.reinterpret_cast %[[QA]] to offset: [0], sizes: [1, 4, %[[LQA]], 64], strides: [%[[S1]], %[[S2]], 64, 1] : memref<1xbf16> to memref<1x4x?x64xbf16>
+/// Causal alignment Lkv - Lq and the clamps use the arguments.
+// CHECK: arith.subi %[[LKVA]], %[[LQA]] : index
+// CHECK: arith.subi %[[LQA]], %c1 : index
+// CHECK: memref.load %[[QS]]
+/// Every tile may be partial: the key bound is tested on the masked path.
+// CHECK: scf.if
+// CHECK: } else {
+// CHECK: arith.cmpi slt, %{{.+}}, %[[LKVA]] : index
+/// Rows at or past Lq are not stored.
+// CHECK: arith.cmpi slt, %{{.+}}, %[[LQA]] : index
+func.func @general_dynamic(%q: tensor<1x4x?x64xbf16>, %k: tensor<1x2x?x64xbf16>, %v: tensor<1x2x?x64xbf16>) -> tensor<1x4x?x64xbf16> {
+  %o = attn.attention ins(%q, %k, %v : tensor<1x4x?x64xbf16>, tensor<1x2x?x64xbf16>, tensor<1x2x?x64xbf16>) {masks = [#attn.causal]} -> tensor<1x4x?x64xbf16>
+  return %o : tensor<1x4x?x64xbf16>
+}

@@ -5,7 +5,9 @@ and compares them with the float64 numpy reference.
 
 Inputs are rounded to f16/bf16 first, so the reference sees exactly what the
 kernel reads; the tolerance covers the f16/bf16 rounding of P before P.V and
-of the output, and ex2.approx.
+of the output, and ex2.approx. The general_* cases run the general SIMT
+kernel (f32, head dims 80/192/256, Dv != Dqk, dynamic lengths); f32 cases
+with an f32 output are checked at 1e-5 relative to max |O|.
 
 Under lit both phases run here. On a GPU machine without MLIR:
 
@@ -53,6 +55,26 @@ CASES = [
     ("mask_float_f16_d64", "f16", 1, 4, 4, 150, 150, 64,
      "{masks = [#attn.causal]}", [("causal",)], "f16", True,
      {"mask": ("float", (150, 150))}),
+    # The general SIMT kernel (feature "dv" for Dv != Dqk, "dynamic" for
+    # dynamic Lq/Lkv: the kernel's last two arguments).
+    ("general_f32_d80_causal_gqa", "f32", 1, 4, 2, 100, 150, 80,
+     "{masks = [#attn.causal]}", [("causal",)], "f32", True, {}),
+    ("general_f32_d256_dense", "f32", 1, 2, 2, 70, 200, 256, "", [], "f32",
+     True, {}),
+    ("general_bf16_d256_causal", "bf16", 1, 4, 4, 300, 300, 256,
+     "{masks = [#attn.causal]}", [("causal",)], "bf16", False, {}),
+    ("general_f32_mla_192_128", "f32", 1, 4, 1, 64, 96, 192,
+     "{masks = [#attn.causal]}", [("causal",)], "f32", True, {"dv": 128}),
+    ("general_f16_d80_mask_lengths", "f16", 2, 2, 2, 50, 90, 80, "", [],
+     "f32", True, {"mask": ("float", (2, 1, 50, 90)),
+                   "q_lengths": [40, 0], "kv_lengths": [90, 13]}),
+    ("general_bf16_d48_bool_mask_window", "bf16", 1, 2, 1, 60, 60, 48,
+     "{masks = [#attn.sliding_window<left = 16, right = 0>]}",
+     [("sliding_window", 16, 0)], "f32", True,
+     {"mask": ("blocks", (1, 1, 60, 60))}),
+    ("general_f32_dynamic_causal", "f32", 1, 4, 2, 77, 130, 64,
+     "{masks = [#attn.causal]}", [("causal",)], "f32", True,
+     {"dynamic": True}),
 ]
 
 ALIBI = """
@@ -69,6 +91,9 @@ ALIBI = """
 
 
 def storage(x, dtype):
+    if dtype == "f32":
+        f = x.astype(np.float32)
+        return f, f.astype(np.float64)
     if dtype == "bf16":
         bits = to_bf16_bits(x)
         return bits, from_bf16_bits(bits).astype(np.float64)
@@ -79,9 +104,13 @@ def storage(x, dtype):
 def module(case):
     name, dt, B, Hq, Hkv, Lq, Lkv, D, attr, _, out, lse = case[:12]
     feat = case[12] if len(case) > 12 else {}
+    Dv = feat.get("dv", D)
+    if feat.get("dynamic"):
+        Lq = Lkv = "?"
     t = lambda s, e: "tensor<%sx%s>" % ("x".join(map(str, s)), e)
-    qt, kt = t((B, Hq, Lq, D), dt), t((B, Hkv, Lkv, D), dt)
-    ot, lt = t((B, Hq, Lq, D), out), t((B, Hq, Lq), "f32")
+    qt, kt, vt = t((B, Hq, Lq, D), dt), t((B, Hkv, Lkv, D), dt), t(
+        (B, Hkv, Lkv, Dv), dt)
+    ot, lt = t((B, Hq, Lq, Dv), out), t((B, Hq, Lq), "f32")
     res = "%s, %s" % (ot, lt) if lse else ot
     names = "%o, %lse" if lse else "%o"
     params, operands, regions = "", "", ""
@@ -109,8 +138,8 @@ def module(case):
         params += ", %%slopes: %s" % t((Hq,), "f32")
         regions += ALIBI.replace("HQ", str(Hq))
     return """
-func.func @{name}(%q: {qt}, %k: {kt}, %v: {kt}{params}) -> ({res}) {{
-  {names} = attn.attention ins(%q, %k, %v : {qt}, {kt}, {kt}){operands} {attr} -> {res}{regions}
+func.func @{name}(%q: {qt}, %k: {kt}, %v: {vt}{params}) -> ({res}) {{
+  {names} = attn.attention ins(%q, %k, %v : {qt}, {kt}, {vt}){operands} {attr} -> {res}{regions}
   return {names} : {res}
 }}""".format(**locals())
 
@@ -175,19 +204,28 @@ def prepare(out_dir):
     reference to `out_dir` (no GPU needed), with the runtime library, so
     that `--run` works on a machine without MLIR."""
     from attn import reference
-    from attn.gpu import compile_gpu, kernel_launches
+    from attn.gpu import compile_gpu, kernel_launches, launch_config
     from attn.runner import build_dir
     os.makedirs(out_dir, exist_ok=True)
     rng = np.random.default_rng(0)
     cases = []
     for case in CASES:
         name, dt, B, Hq, Hkv, Lq, Lkv, D, _, masks, out, lse = case[:12]
+        feat = case[12] if len(case) > 12 else {}
+        Dv = feat.get("dv", D)
         lowered, cubin = compile_gpu(module(case))
         kernel = name + "_attn_0"
-        grid, block, smem = kernel_launches(lowered)[kernel]
+        if feat.get("dynamic"):
+            # The grid depends on Lq at run time: the general kernel's
+            # configuration; Lq and Lkv follow as the last two arguments.
+            grid, block, smem = launch_config(
+                B, Hq, Lq, D, 4 if dt == "f32" else 2, general=True,
+                v_head_dim=Dv)
+        else:
+            grid, block, smem = kernel_launches(lowered)[kernel]
         q, qr = storage(rng.standard_normal((B, Hq, Lq, D)), dt)
         k, kr = storage(rng.standard_normal((B, Hkv, Lkv, D)), dt)
-        v, vr = storage(rng.standard_normal((B, Hkv, Lkv, D)), dt)
+        v, vr = storage(rng.standard_normal((B, Hkv, Lkv, Dv)), dt)
         scale = 0.1 if "scale" in case[8] else None
         arrays, kw = extras(case, rng)
         ref_o, ref_lse = reference.attention(qr, kr, vr, scale=scale,
@@ -200,9 +238,11 @@ def prepare(out_dir):
         for i, a in enumerate(arrays):
             data["extra%d" % i] = a
         np.savez(os.path.join(out_dir, name + ".npz"), **data)
-        cases.append(dict(name=name, kernel=kernel, out=out, lse=bool(lse),
-                          extras=len(arrays), grid=grid, block=block,
-                          smem=smem, shape=[B, Hq, Lq, D]))
+        cases.append(dict(name=name, kernel=kernel, dtype=dt, out=out,
+                          lse=bool(lse), extras=len(arrays), grid=grid,
+                          block=block, smem=smem, shape=[B, Hq, Lq, D, Dv],
+                          lengths=[Lq, Lkv] if feat.get("dynamic")
+                          else None))
     shutil.copy(os.path.join(build_dir(), "lib", "libattn_cuda_runtime.so"),
                 out_dir)
     with open(os.path.join(out_dir, "cases.json"), "w") as f:
@@ -216,13 +256,13 @@ def run(in_dir):
         cases = json.load(f)
     for c in cases:
         name, out, lse = c["name"], c["out"], c["lse"]
-        B, Hq, Lq, D = c["shape"]
+        B, Hq, Lq, D, Dv = c["shape"]
         data = np.load(os.path.join(in_dir, name + ".npz"))
         with open(os.path.join(in_dir, name + ".cubin"), "rb") as f:
             cubin = f.read()
         out_np = {"f32": np.float32, "f16": np.float16,
                   "bf16": np.uint16}[out]
-        o_host = np.zeros((B, Hq, Lq, D), out_np)
+        o_host = np.zeros((B, Hq, Lq, Dv), out_np)
         dq, dk, dv = (rt.to_device(data[x]) for x in "qkv")
         do = rt.alloc(o_host.nbytes)
         dl = rt.alloc(B * Hq * Lq * 4) if lse else None
@@ -230,12 +270,19 @@ def run(in_dir):
         rt.launch_attention(cubin, c["kernel"], B, Hq, Lq, D, 2, dq, dk, dv,
                             do, dl, extra=dx,
                             launch=(tuple(c["grid"]), tuple(c["block"]),
-                                    c["smem"]))
+                                    c["smem"]),
+                            lengths=c["lengths"])
         rt.to_host(do, o_host)
         got = (from_bf16_bits(o_host) if out == "bf16" else o_host)
         got = got.astype(np.float64)
         err = np.max(np.abs(got - data["ref_o"]))
-        ok = err < 2e-2 and not np.isnan(got).any()
+        tol = 2e-2
+        if c["dtype"] == "f32" and out == "f32":
+            # Relative to the output's magnitude (f32 arithmetic and
+            # ex2.approx only).
+            err /= max(1.0, np.max(np.abs(data["ref_o"])))
+            tol = 1e-5
+        ok = err < tol and not np.isnan(got).any()
         line = "%s: max|O - ref| = %.2e %s" % (name, err,
                                               "ok" if ok else "BAD")
         if lse:
@@ -283,6 +330,13 @@ def main():
 # CHECK: lengths_causal_bf16_d128: max|O - ref| = {{.*}} ok, max|lse - ref| = {{.*}} ok
 # CHECK: mask_blocks_bf16_d128: max|O - ref| = {{.*}} ok, max|lse - ref| = {{.*}} ok
 # CHECK: mask_float_f16_d64: max|O - ref| = {{.*}} ok, max|lse - ref| = {{.*}} ok
+# CHECK: general_f32_d80_causal_gqa: max|O - ref| = {{.*}} ok, max|lse - ref| = {{.*}} ok
+# CHECK: general_f32_d256_dense: max|O - ref| = {{.*}} ok, max|lse - ref| = {{.*}} ok
+# CHECK: general_bf16_d256_causal: max|O - ref| = {{.*}} ok
+# CHECK: general_f32_mla_192_128: max|O - ref| = {{.*}} ok, max|lse - ref| = {{.*}} ok
+# CHECK: general_f16_d80_mask_lengths: max|O - ref| = {{.*}} ok, max|lse - ref| = {{.*}} ok
+# CHECK: general_bf16_d48_bool_mask_window: max|O - ref| = {{.*}} ok, max|lse - ref| = {{.*}} ok
+# CHECK: general_f32_dynamic_causal: max|O - ref| = {{.*}} ok, max|lse - ref| = {{.*}} ok
 # CHECK-NOT: BAD
 if __name__ == "__main__":
     main()

@@ -5,7 +5,8 @@
 //===----------------------------------------------------------------------===//
 //
 // Lowering of attn.attention to a tensor-core (mma.sync) FlashAttention-2
-// kernel in the gpu/nvgpu dialects, launched with gpu.launch_func.
+// kernel in the gpu/nvgpu dialects, or to a general SIMT kernel for what the
+// tensor cores do not take, launched with gpu.launch_func.
 //
 //===----------------------------------------------------------------------===//
 
@@ -28,13 +29,29 @@ constexpr int64_t kGPUKeyTile = 64;
 /// Threads per block.
 constexpr int64_t kGPUBlockThreads = 128;
 
+/// The general (SIMT) kernel: query rows per warp, query rows per block (4
+/// warps) and keys per K/V tile (one per lane).
+constexpr int64_t kGPUGeneralRowsPerWarp = 4;
+constexpr int64_t kGPUGeneralQueryTile = 4 * kGPUGeneralRowsPerWarp;
+constexpr int64_t kGPUGeneralKeyTile = 32;
+/// Largest head dim (of query/key and of value) the general kernel takes.
+constexpr int64_t kGPUGeneralMaxHeadDim = 256;
+
 /// Returns the SM version (e.g. 90 for "sm_90" or "sm_90a") of a chip name
 /// the GPU lowering accepts, std::nullopt for anything else.
 std::optional<int> parseGPUChip(StringRef chip);
 
-/// Emits a diagnostic on `op` and fails when the tensor-core kernel cannot
-/// compute it (element types, head dims, dynamic shapes, features).
+/// Emits a diagnostic on `op` and fails when neither GPU kernel can compute
+/// it (element types, head dims, dynamic shapes, features).
 LogicalResult checkGPUKernelSupport(AttentionOp op);
+
+/// True when the tensor-core kernel computes `op` (which must pass
+/// checkGPUKernelSupport); the general SIMT kernel takes the others.
+bool usesGPUTensorCoreKernel(AttentionOp op);
+
+/// Query rows per thread block of the kernel of `op` (the grid's x extent is
+/// ceil(Lq / rows)).
+int64_t getGPUKernelQueryTile(AttentionOp op);
 
 /// Values defined above `op` that its score_mod and mask_mod regions read,
 /// in first-use order. Non-constant ones (static tensors) become kernel

@@ -1,0 +1,513 @@
+//===- GeneralKernel.cpp - attn.attention to a SIMT GPU kernel --*- C++ -*-===//
+//
+// Part of the attn project.
+//
+//===----------------------------------------------------------------------===//
+//
+// The correct, slower kernel for what the tensor-core kernel does not take
+// (f32 inputs, any head dim up to 256, Dqk != Dv, mask tensors, lengths):
+//
+//   block (qt, h, b), 4 warps, warp w owns query rows q0 + 4w .. + 3
+//   Q rows -> registers: lane l holds columns l, l + 32, ... (f32)
+//   [tLo, tHi) = key tiles of 32 kept by the structured masks and lengths
+//   for t in [tLo, tHi):
+//     K, V tile -> shared memory (all threads); barrier
+//     for j < 32: lane-partial dots of the 4 rows with key j, reduced
+//                 with xor shuffles; lane j keeps them (one key per lane)
+//     scores by buildScore (structured terms only on tiles not proven full)
+//     m, l, O = online softmax        base 2, row max over the warp
+//     for j < 32: O[:, lane + 32c] += p_j (idx shuffle) * V[j, lane + 32c]
+//     barrier
+//   O /= l (l summed over the lanes); store (and lse)
+//
+// Everything is plain f32 arithmetic on CUDA cores; K and V are read from
+// global memory once per block and shared by its four warps.
+//
+//===----------------------------------------------------------------------===//
+
+#include "KernelBuilder.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+
+#include <cmath>
+#include <limits>
+
+using namespace mlir;
+using namespace mlir::attn;
+using namespace mlir::attn::gpukernel;
+
+int64_t
+mlir::attn::gpukernel::getGeneralKernelSharedMemoryBytes(AttentionOp op) {
+  int64_t dqk = op.getQueryType().getDimSize(3);
+  int64_t dv = op.getValueType().getDimSize(3);
+  int64_t eltBytes = op.getQueryType().getElementTypeBitWidth() / 8;
+  return kGPUGeneralKeyTile * (dqk + dv) * eltBytes;
+}
+
+SmallVector<LengthDim> mlir::attn::gpukernel::getLengthDims(AttentionOp op,
+                                                            Value t) {
+  using L = LengthDim;
+  int64_t rank = cast<ShapedType>(t.getType()).getRank();
+  if (t == op.getQuery() || t == op.getOutput())
+    return {L::None, L::None, L::Query, L::None};
+  if (t == op.getKey() || t == op.getValue())
+    return {L::None, L::None, L::Key, L::None};
+  if (t == op.getLse())
+    return {L::None, L::None, L::Query};
+  if (t == op.getMask()) {
+    SmallVector<LengthDim> full = {L::None, L::None, L::Query, L::Key};
+    return SmallVector<LengthDim>(ArrayRef(full).take_back(rank));
+  }
+  if (t == op.getQSegmentIds())
+    return {L::None, L::Query};
+  if (t == op.getKvSegmentIds())
+    return {L::None, L::Key};
+  return SmallVector<LengthDim>(rank, L::None);
+}
+
+Value GeneralKernelBuilder::shaped(Value arg, Value t) {
+  auto tt = cast<RankedTensorType>(t.getType());
+  if (tt.hasStaticShape())
+    return arg;
+  SmallVector<LengthDim> dims = getLengthDims(op, t);
+  int64_t rank = tt.getRank();
+  SmallVector<OpFoldResult> sizes(rank), strides(rank);
+  OpFoldResult stride = b.getIndexAttr(1);
+  for (int64_t d = rank - 1; d >= 0; --d) {
+    int64_t n = tt.getDimSize(d);
+    sizes[d] = ShapedType::isDynamic(n)
+                   ? OpFoldResult(dims[d] == LengthDim::Query ? lqV : lkvV)
+                   : OpFoldResult(b.getIndexAttr(n));
+    strides[d] = stride;
+    auto sAttr = dyn_cast<Attribute>(stride);
+    auto nAttr = dyn_cast<Attribute>(sizes[d]);
+    if (sAttr && nAttr) {
+      stride = b.getIndexAttr(cast<IntegerAttr>(sAttr).getInt() *
+                              cast<IntegerAttr>(nAttr).getInt());
+    } else {
+      auto value = [&](OpFoldResult f) -> Value {
+        if (auto a = dyn_cast<Attribute>(f))
+          return idx(cast<IntegerAttr>(a).getInt());
+        return cast<Value>(f);
+      };
+      stride = mul(value(stride), value(sizes[d]));
+    }
+  }
+  auto type = MemRefType::get(tt.getShape(), tt.getElementType());
+  return memref::ReinterpretCastOp::create(b, loc, type, arg, b.getIndexAttr(0),
+                                           sizes, strides);
+}
+
+Value GeneralKernelBuilder::shuffleIdx(Value x, Value srcLane) {
+  Value src = arith::IndexCastOp::create(b, loc, i32, srcLane);
+  Value width = arith::ConstantIntOp::create(b, loc, i32, 32);
+  return gpu::ShuffleOp::create(b, loc, x.getType(), b.getI1Type(), x, src,
+                                width, gpu::ShuffleMode::IDX)
+      .getShuffleResult();
+}
+
+void GeneralKernelBuilder::copyKeyTile(Value src, int64_t d, Value dst,
+                                       Value k0) {
+  constexpr int64_t kt = kGPUGeneralKeyTile;
+  int64_t total = kt * d;
+  int64_t steps = llvm::divideCeil(total, kGPUBlockThreads);
+  auto loop = scf::ForOp::create(b, loc, idx(0), idx(steps), idx(1));
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPoint(loop.getBody()->getTerminator());
+  Value flat = add(tid, mul(loop.getInductionVar(), kGPUBlockThreads));
+  auto body = [&]() {
+    Value r = divu(flat, d);
+    Value c = remu(flat, d);
+    Value row = add(k0, r);
+    // Rows past Lkv read the last key (finite data; their scores are -inf).
+    if (lkvRagged(kt))
+      row = minsi(row, sub(lkvV, 1));
+    Value x = load(src, ValueRange{bi, hkv, row, c});
+    memref::StoreOp::create(b, loc, x, dst, ValueRange{r, c});
+  };
+  if (total % kGPUBlockThreads == 0) {
+    body();
+    return;
+  }
+  Value inTile = cmpi(arith::CmpIPredicate::slt, flat, idx(total));
+  auto ifOp = scf::IfOp::create(b, loc, inTile, /*withElseRegion=*/false);
+  b.setInsertionPoint(ifOp.thenBlock()->getTerminator());
+  body();
+}
+
+void GeneralKernelBuilder::build(gpu::GPUFuncOp func) {
+  MLIRContext *ctx = b.getContext();
+  constexpr int64_t kRows = kGPUGeneralRowsPerWarp;
+  constexpr int64_t kt = kGPUGeneralKeyTile;
+  constexpr int64_t qTile = kGPUGeneralQueryTile;
+  Block &entry = func.getBody().front();
+  b.setInsertionPointToStart(&entry);
+
+  // Arguments: (Q, K, V, O[, LSE][, mask][, q_lengths][, kv_lengths]
+  // [, q_ids, kv_ids][, sinks][, captured...]).
+  q = entry.getArgument(0);
+  k = entry.getArgument(1);
+  v = entry.getArgument(2);
+  o = entry.getArgument(3);
+  unsigned nextArg = 4;
+  if (withLse)
+    lse = entry.getArgument(nextArg++);
+  if (op.getMask())
+    mask = entry.getArgument(nextArg++);
+  if (op.getQLengths())
+    qLengths = entry.getArgument(nextArg++);
+  if (op.getKvLengths())
+    kvLengths = entry.getArgument(nextArg++);
+  if (op.getQSegmentIds()) {
+    qSegIds = entry.getArgument(nextArg++);
+    kvSegIds = entry.getArgument(nextArg++);
+  }
+  if (op.getSinks())
+    sinks = entry.getArgument(nextArg++);
+  for (Value c : getGPUCapturedValues(op))
+    if (!isClonedCapture(c))
+      capturedArgs.map(c, entry.getArgument(nextArg++));
+  // Dynamic Lq/Lkv: both lengths follow as index arguments, and every
+  // operand with a dynamic length is a flat handle given its shape here.
+  if (lqDynamic() || lkvDynamic()) {
+    lqV = entry.getArgument(nextArg++);
+    lkvV = entry.getArgument(nextArg++);
+  } else {
+    lqV = idx(Lq);
+    lkvV = idx(Lkv);
+  }
+  q = shaped(q, op.getQuery());
+  k = shaped(k, op.getKey());
+  v = shaped(v, op.getValue());
+  o = shaped(o, op.getOutput());
+  if (lse)
+    lse = shaped(lse, op.getLse());
+  if (mask)
+    mask = shaped(mask, op.getMask());
+  if (qSegIds) {
+    qSegIds = shaped(qSegIds, op.getQSegmentIds());
+    kvSegIds = shaped(kvSegIds, op.getKvSegmentIds());
+  }
+
+  tid = gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x);
+  lane = remu(tid, 32);
+  warp = divu(tid, 32);
+  Value qt = gpu::BlockIdOp::create(b, loc, gpu::Dimension::x);
+  hi = gpu::BlockIdOp::create(b, loc, gpu::Dimension::y);
+  bi = gpu::BlockIdOp::create(b, loc, gpu::Dimension::z);
+  hkv = group == 1 ? hi : divu(hi, group);
+  q0 = mul(qt, qTile);
+
+  // Shared memory: a K tile [32, Dqk] and a V tile [32, Dv] in the input
+  // element type.
+  auto wg = gpu::AddressSpaceAttr::get(ctx, gpu::AddressSpace::Workgroup);
+  Value smem = gpu::DynamicSharedMemoryOp::create(
+      b, loc,
+      MemRefType::get({ShapedType::kDynamic}, b.getI8Type(),
+                      MemRefLayoutAttrInterface(), wg));
+  auto view = [&](ArrayRef<int64_t> shape, int64_t offset) -> Value {
+    auto ty = MemRefType::get(shape, elt, MemRefLayoutAttrInterface(), wg);
+    return memref::ViewOp::create(b, loc, ty, smem, idx(offset), ValueRange{});
+  };
+  ks = view({kt, D}, 0);
+  vs = view({kt, Dv}, kt * D * (elt.getIntOrFloatBitWidth() / 8));
+
+  // Per-sequence lengths (Lq, Lkv without them).
+  auto length = [&](Value lens, int64_t dflt) {
+    if (!lens)
+      return idx(dflt);
+    return arith::IndexCastOp::create(b, loc, b.getIndexType(),
+                                      load(lens, ValueRange{bi}))
+        .getResult();
+  };
+  qLen = qLengths ? length(qLengths, 0) : lqV;
+  kvLen = kvLengths ? length(kvLengths, 0) : lkvV;
+
+  // Key tiles this block needs: [0, min(Lkv, kvLen)) intersected with every
+  // structured term's interval for the aligned rows of the block.
+  Value off = arith::SubIOp::create(b, loc, kvLen, qLen);
+  Value qLoA = add(q0, off);
+  Value qHiA = add(minsi(add(q0, qTile - 1), sub(lqV, 1)), off);
+  Value kvLo = idx(0), kvHi = kvLengths ? minsi(kvLen, lkvV) : lkvV;
+  SmallVector<StructuredMaskAttrInterface> terms = op.getMaskTerms();
+  for (StructuredMaskAttrInterface t : terms) {
+    auto [lo, hiB] = t.buildKeyRange(b, loc, qLoA, qHiA);
+    if (lo)
+      kvLo = arith::MaxSIOp::create(b, loc, kvLo, lo);
+    if (hiB)
+      kvHi = minsi(kvHi, hiB);
+  }
+  Value tLo = arith::DivSIOp::create(b, loc, kvLo, idx(kt));
+  Value tHi = arith::CeilDivSIOp::create(b, loc, kvHi, idx(kt));
+  tHi = arith::MaxSIOp::create(b, loc, tHi, tLo);
+
+  // Rows of the warp; reads use rows clamped into [0, Lq) (rows past Lq
+  // are computed but never stored).
+  Value rowBase = add(q0, mul(warp, kRows));
+  SmallVector<Value> rows, rowRead;
+  for (int64_t r = 0; r < kRows; ++r) {
+    rows.push_back(add(rowBase, r));
+    rowRead.push_back(lqRagged(qTile) ? minsi(rows.back(), sub(lqV, 1))
+                                      : rows.back());
+  }
+
+  // Lane columns: lane + 32 i, clamped into [0, d) for reads; `inDim`
+  // (null when always true) says whether the column exists.
+  int64_t nQ = llvm::divideCeil(D, 32), nV = llvm::divideCeil(Dv, 32);
+  auto column = [&](int64_t i, int64_t d) -> std::pair<Value, Value> {
+    Value col = add(lane, i * 32);
+    if ((i + 1) * 32 <= d)
+      return {col, Value()};
+    return {minsi(col, idx(d - 1)),
+            cmpi(arith::CmpIPredicate::slt, col, idx(d))};
+  };
+  Value zero = f32c(0.0),
+        negInf = f32c(-std::numeric_limits<double>::infinity());
+
+  // Q rows in registers (0 in the columns past Dqk).
+  SmallVector<SmallVector<Value>> qReg(kRows);
+  for (int64_t r = 0; r < kRows; ++r)
+    for (int64_t i = 0; i < nQ; ++i) {
+      auto [col, inDim] = column(i, D);
+      Value x = castToF32(b, loc, load(q, ValueRange{bi, hi, rowRead[r], col}));
+      if (inDim)
+        x = arith::SelectOp::create(b, loc, inDim, x, zero);
+      qReg[r].push_back(x);
+    }
+  Value qSeg[kRows];
+  if (qSegIds)
+    for (int64_t r = 0; r < kRows; ++r)
+      qSeg[r] = load(qSegIds, ValueRange{bi, rowRead[r]});
+
+  // Loop state: O accumulators [row][column block], then m and l per row
+  // (l is this lane's partial sum, reduced over the warp at the end).
+  SmallVector<Value> init(kRows * nV, zero);
+  Value mInit = negInf, lInit = zero;
+  if (sinks) {
+    // The sink joins each row as a logit of weight 0 in O: m starts at it
+    // and l at exp2(0) = 1 in lane 0 (0 for a -inf sink).
+    mInit = arith::MulFOp::create(
+        b, loc, castToF32(b, loc, load(sinks, ValueRange{hi})), f32c(M_LOG2E));
+    Value isNegInf =
+        arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, mInit, negInf);
+    Value first = cmpi(arith::CmpIPredicate::eq, lane, idx(0));
+    Value one = arith::SelectOp::create(b, loc, isNegInf, zero, f32c(1.0));
+    lInit = arith::SelectOp::create(b, loc, first, one, zero);
+  }
+  init.append(kRows, mInit);
+  init.append(kRows, lInit);
+
+  auto loop = scf::ForOp::create(b, loc, tLo, tHi, idx(1), init);
+  {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(loop.getBody());
+    Value t = loop.getInductionVar();
+    ValueRange iter = loop.getRegionIterArgs();
+    SmallVector<Value> acc(iter.take_front(kRows * nV));
+    SmallVector<Value> mOld(iter.slice(kRows * nV, kRows));
+    SmallVector<Value> lOld(iter.slice(kRows * nV + kRows, kRows));
+
+    Value k0 = mul(t, kt);
+    copyKeyTile(k, D, ks, k0);
+    copyKeyTile(v, Dv, vs, k0);
+    gpu::BarrierOp::create(b, loc);
+
+    // Dots of the warp's rows with the tile's keys: lane j ends with key
+    // k0 + j's.
+    SmallVector<Value> dots;
+    {
+      SmallVector<Value> dInit(kRows, zero);
+      auto jLoop = scf::ForOp::create(b, loc, idx(0), idx(kt), idx(1), dInit);
+      OpBuilder::InsertionGuard g(b);
+      b.setInsertionPointToStart(jLoop.getBody());
+      Value j = jLoop.getInductionVar();
+      SmallVector<Value> kv;
+      for (int64_t i = 0; i < nQ; ++i)
+        kv.push_back(castToF32(b, loc, load(ks, {j, column(i, D).first})));
+      Value mine = cmpi(arith::CmpIPredicate::eq, lane, j);
+      SmallVector<Value> next;
+      for (int64_t r = 0; r < kRows; ++r) {
+        Value part = arith::MulFOp::create(b, loc, qReg[r][0], kv[0]);
+        for (int64_t i = 1; i < nQ; ++i)
+          part = arith::AddFOp::create(
+              b, loc, part, arith::MulFOp::create(b, loc, qReg[r][i], kv[i]));
+        for (int32_t offset = 16; offset >= 1; offset /= 2)
+          part = arith::AddFOp::create(b, loc, part, shuffleXor(part, offset));
+        next.push_back(arith::SelectOp::create(b, loc, mine, part,
+                                               jLoop.getRegionIterArgs()[r]));
+      }
+      scf::YieldOp::create(b, loc, next);
+      dots.assign(jLoop.getResults().begin(), jLoop.getResults().end());
+    }
+
+    // Scores of this lane's key (times log2(e)): the shared semantics, with
+    // the structured terms and the key < Lkv test only on tiles not proven
+    // full.
+    Value key = add(k0, lane);
+    Value keyRead = lkvRagged(kt) ? minsi(key, sub(lkvV, 1)) : key;
+    Value kvSeg;
+    if (kvSegIds)
+      kvSeg = load(kvSegIds, ValueRange{bi, keyRead});
+    SmallVector<Value> maskVal(kRows);
+    if (mask) {
+      auto mT = cast<MemRefType>(mask.getType());
+      int64_t rank = mT.getRank();
+      for (int64_t r = 0; r < kRows; ++r) {
+        Value full[4] = {bi, hi, rowRead[r], keyRead};
+        SmallVector<Value> mIdx;
+        // numpy broadcasting from the right; size-1 dims read index 0.
+        for (int64_t d = 0; d < rank; ++d)
+          mIdx.push_back(mT.getDimSize(d) == 1 ? idx(0) : full[4 - rank + d]);
+        maskVal[r] = load(mask, mIdx);
+      }
+    }
+    auto scores = [&](bool partial) {
+      SmallVector<Value> s;
+      for (int64_t r = 0; r < kRows; ++r) {
+        ScoreOperands in;
+        in.mask = maskVal[r];
+        in.qLen = qLen;
+        in.kvLen = kvLen;
+        if (qSegIds) {
+          in.qSegment = qSeg[r];
+          in.kvSegment = kvSeg;
+        }
+        Value x =
+            buildScore(b, loc, op, dots[r], f32c(*op.getStaticScale()),
+                       ValueRange{bi, hi, rowRead[r], keyRead}, in, partial);
+        if (partial && lkvRagged(kt))
+          x = arith::SelectOp::create(
+              b, loc, cmpi(arith::CmpIPredicate::slt, key, lkvV), x, negInf);
+        s.push_back(arith::MulFOp::create(b, loc, x, f32c(M_LOG2E)));
+      }
+      return s;
+    };
+    SmallVector<Value> s;
+    if (terms.empty() && !lkvRagged(kt)) {
+      s = scores(/*partial=*/false);
+    } else {
+      Value full = cmpi(arith::CmpIPredicate::sle, add(k0, kt), lkvV);
+      for (StructuredMaskAttrInterface term : terms)
+        full = arith::AndIOp::create(
+            b, loc, full,
+            term.buildTileIsFull(b, loc, qLoA, qHiA, k0, add(k0, kt - 1)));
+      auto ifFull = scf::IfOp::create(b, loc, SmallVector<Type>(kRows, f32),
+                                      full, /*withElseRegion=*/true);
+      {
+        OpBuilder::InsertionGuard g(b);
+        b.setInsertionPointToStart(ifFull.thenBlock());
+        scf::YieldOp::create(b, loc, scores(/*partial=*/false));
+        b.setInsertionPointToStart(ifFull.elseBlock());
+        scf::YieldOp::create(b, loc, scores(/*partial=*/true));
+      }
+      s.assign(ifFull.getResults().begin(), ifFull.getResults().end());
+    }
+
+    // Online softmax per row; p stays in its key's lane.
+    SmallVector<Value> p(kRows), mNew(kRows), lNew(kRows);
+    for (int64_t r = 0; r < kRows; ++r) {
+      Value mx = s[r];
+      for (int32_t offset = 16; offset >= 1; offset /= 2)
+        mx = fmax(mx, shuffleXor(mx, offset));
+      mNew[r] = fmax(mOld[r], mx);
+      Value isEmpty = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ,
+                                            mNew[r], negInf);
+      Value mUse = arith::SelectOp::create(b, loc, isEmpty, zero, mNew[r]);
+      Value alpha = exp2(arith::SubFOp::create(b, loc, mOld[r], mUse));
+      p[r] = exp2(arith::SubFOp::create(b, loc, s[r], mUse));
+      lNew[r] = arith::AddFOp::create(
+          b, loc, arith::MulFOp::create(b, loc, lOld[r], alpha), p[r]);
+      for (int64_t c = 0; c < nV; ++c) {
+        Value &a = acc[r * nV + c];
+        a = arith::MulFOp::create(b, loc, a, alpha);
+      }
+    }
+
+    // O += P . V: key j's p comes from lane j.
+    {
+      auto jLoop = scf::ForOp::create(b, loc, idx(0), idx(kt), idx(1), acc);
+      OpBuilder::InsertionGuard g(b);
+      b.setInsertionPointToStart(jLoop.getBody());
+      Value j = jLoop.getInductionVar();
+      ValueRange a = jLoop.getRegionIterArgs();
+      SmallVector<Value> vv;
+      for (int64_t c = 0; c < nV; ++c)
+        vv.push_back(castToF32(b, loc, load(vs, {j, column(c, Dv).first})));
+      SmallVector<Value> next;
+      for (int64_t r = 0; r < kRows; ++r) {
+        Value pj = shuffleIdx(p[r], j);
+        for (int64_t c = 0; c < nV; ++c)
+          next.push_back(arith::AddFOp::create(
+              b, loc, a[r * nV + c], arith::MulFOp::create(b, loc, pj, vv[c])));
+      }
+      scf::YieldOp::create(b, loc, next);
+      acc.assign(jLoop.getResults().begin(), jLoop.getResults().end());
+    }
+    // The next iteration overwrites the tiles just read.
+    gpu::BarrierOp::create(b, loc);
+    SmallVector<Value> state(acc);
+    state.append(mNew);
+    state.append(lNew);
+    scf::YieldOp::create(b, loc, state);
+  }
+
+  // Epilogue: l summed over the warp, O / l (0 for empty rows), store.
+  ValueRange res = loop.getResults();
+  for (int64_t r = 0; r < kRows; ++r) {
+    Value l = res[kRows * nV + kRows + r];
+    for (int32_t offset = 16; offset >= 1; offset /= 2)
+      l = arith::AddFOp::create(b, loc, l, shuffleXor(l, offset));
+    Value isZero =
+        arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, l, zero);
+    Value inv = arith::SelectOp::create(
+        b, loc, isZero, zero, arith::DivFOp::create(b, loc, f32c(1.0), l));
+    auto store = [&]() {
+      for (int64_t c = 0; c < nV; ++c) {
+        Value col, inDim;
+        std::tie(col, inDim) = column(c, Dv);
+        Value x = arith::MulFOp::create(b, loc, res[r * nV + c], inv);
+        if (outElt != f32)
+          x = arith::TruncFOp::create(b, loc, outElt, x);
+        auto st = [&]() {
+          memref::StoreOp::create(b, loc, x, o,
+                                  ValueRange{bi, hi, rows[r], col});
+        };
+        if (!inDim) {
+          st();
+          continue;
+        }
+        auto ifOp = scf::IfOp::create(b, loc, inDim, /*withElseRegion=*/false);
+        OpBuilder::InsertionGuard g(b);
+        b.setInsertionPoint(ifOp.thenBlock()->getTerminator());
+        st();
+      }
+      if (withLse) {
+        Value m = res[kRows * nV + r];
+        Value isEmpty =
+            arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, m, negInf);
+        Value mUse = arith::SelectOp::create(b, loc, isEmpty, zero, m);
+        // lse = ln 2 * (m + log2 l), in natural-log units.
+        Value lse2 = arith::AddFOp::create(b, loc, mUse, log2(l));
+        Value val = arith::MulFOp::create(b, loc, lse2, f32c(M_LN2));
+        Value first = cmpi(arith::CmpIPredicate::eq, lane, idx(0));
+        auto ifOp = scf::IfOp::create(b, loc, first, /*withElseRegion=*/false);
+        OpBuilder::InsertionGuard g(b);
+        b.setInsertionPoint(ifOp.thenBlock()->getTerminator());
+        memref::StoreOp::create(b, loc, val, lse, ValueRange{bi, hi, rows[r]});
+      }
+    };
+    if (!lqRagged(qTile)) {
+      store();
+      continue;
+    }
+    Value inRange = cmpi(arith::CmpIPredicate::slt, rows[r], lqV);
+    auto ifOp = scf::IfOp::create(b, loc, inRange, /*withElseRegion=*/false);
+    OpBuilder::InsertionGuard g(b);
+    b.setInsertionPoint(ifOp.thenBlock()->getTerminator());
+    store();
+  }
+  gpu::ReturnOp::create(b, loc);
+}
