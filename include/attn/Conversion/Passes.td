@@ -58,7 +58,10 @@ def ConvertAttnToGPUPass : Pass<"convert-attn-to-gpu", "::mlir::ModuleOp"> {
   }];
   let options = [
     Option<"chip", "chip", "std::string", [{"sm_90"}],
-           "Target chip (sm_80 or later; mma.sync needs Ampere)">
+           "Target chip (sm_80 or later; mma.sync needs Ampere)">,
+    Option<"mma", "mma", "std::string", [{"auto"}],
+           "Matrix instructions: auto (wgmma on sm_90a, else mma.sync), "
+           "sync or wgmma (sm_90a only)">
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",
