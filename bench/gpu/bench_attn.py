@@ -10,6 +10,11 @@ with a score_mod), softcap 50 (no SDPA equivalent: "sdpa -"; Flex with a
 score_mod), document mask (SDPA with a materialised boolean mask; Flex
 with a per-batch BlockMask built once, outside the timing).
 
+Each configuration has an mma.sync kernel ("attn") and, where prepare.py
+built it and the device is compute capability 9.0, the Hopper
+warpgroup-MMA kernel ("wgmma", chip sm_90a), checked and timed the same
+way; "wgmma ... (xR)" is its speed-up over the mma.sync kernel.
+
     python3 bench_attn.py DIR [--iters 50]
 
 Needs only torch and the files in DIR (cubins, manifest.json,
@@ -37,15 +42,16 @@ def load_runtime(path):
     return lib
 
 
-def launcher(lib, image, kernel, B, Hq, L, D, ptrs):
+def launcher(lib, image, kernel, B, Hq, L, D, ptrs, smem=None):
     """A closure launching `kernel` with the device pointers `ptrs` (Q, K,
     V, O, then the variant's extra arguments), convert-attn-to-gpu's grid
-    (ceil(L / 64), Hq, B) x 128 threads and 5 * 64 * (D + 8) * 2 bytes of
-    dynamic shared memory."""
+    (ceil(L / 64), Hq, B) x 128 threads and `smem` bytes of dynamic shared
+    memory (default 5 * 64 * (D + 8) * 2, the mma.sync kernel's)."""
     vals = [ctypes.c_void_p(p) for p in ptrs]
     args = (ctypes.c_void_p * len(vals))(
         *[ctypes.cast(ctypes.pointer(x), ctypes.c_void_p) for x in vals])
-    smem = 5 * 64 * (D + 8) * 2
+    if smem is None:
+        smem = 5 * 64 * (D + 8) * 2
 
     def run():
         rc = lib.attnCudaLaunch(image, kernel, (L + 63) // 64, Hq, B, 128, 1,
@@ -133,6 +139,7 @@ def main():
         flex = None
     dev = torch.device("cuda")
     print("device:", torch.cuda.get_device_name(), "chip:", manifest["chip"])
+    hopper = torch.cuda.get_device_capability() == (9, 0)
     for cfg in manifest["configs"]:
         dt = {"bf16": torch.bfloat16, "f16": torch.float16}[cfg["dtype"]]
         B, Hq, Hkv = cfg["batch"], cfg["q_heads"], cfg["kv_heads"]
@@ -192,16 +199,34 @@ def main():
         ptrs = [q.data_ptr(), k.data_ptr(), v.data_ptr(), o.data_ptr()]
         ptrs += [extras[n].data_ptr() for n in cfg.get("extra_args", [])]
         run_attn = launcher(lib, image, cfg["kernel"].encode(), B, Hq, L, D,
-                            ptrs)
+                            ptrs, cfg.get("smem"))
+        run_wgmma = None
+        if cfg.get("wgmma_cubin") and hopper:
+            with open(os.path.join(args.dir, cfg["wgmma_cubin"]), "rb") as f:
+                wg_image = ctypes.create_string_buffer(f.read())
+            run_wgmma = launcher(lib, wg_image, cfg["kernel"].encode(), B,
+                                 Hq, L, D, ptrs, cfg["wgmma_smem"])
+            run_wgmma.image = wg_image
 
-        run_attn()
-        torch.cuda.synchronize()
         ref = reference(q, k, v, causal, bias=bias, softcap=softcap,
                         keep=keep)
+        run_attn()
+        torch.cuda.synchronize()
         err = (o.float() - ref).abs().max().item()
+        err_wg = None
+        if run_wgmma is not None:
+            o.zero_()
+            run_wgmma()
+            torch.cuda.synchronize()
+            err_wg = (o.float() - ref).abs().max().item()
         del ref
         t_attn = time_ms(run_attn, args.iters)
         line = "%-26s max|err|=%.2e attn %.3f ms" % (cfg["name"], err, t_attn)
+        if run_wgmma is not None:
+            t_wg = time_ms(run_wgmma, args.iters)
+            line += "  wgmma %.3f ms (x%.2f) max|err|=%.2e" % (
+                t_wg, t_attn / t_wg, err_wg)
+            err = max(err, err_wg)
         if variant == "softcap50":
             line += "  sdpa -"
         else:

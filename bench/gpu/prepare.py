@@ -2,11 +2,14 @@
 """Compiles the GPU benchmark kernels here (no GPU needed) into a directory
 to carry to a GPU machine that has PyTorch but no MLIR:
 
-    python3 bench/gpu/prepare.py OUT_DIR [--chip sm_90]
+    python3 bench/gpu/prepare.py OUT_DIR [--chip sm_90] [--no-wgmma]
 
-OUT_DIR receives one cubin per configuration, manifest.json (shapes, masks,
-variants (plain, ALiBi, softcap 50, document mask), kernel names and the
-kernel arguments after Q, K, V, O) and a copy of libattn_cuda_runtime.so.
+OUT_DIR receives two cubins per configuration: NAME.cubin with mma.sync
+(for --chip) and NAME.wgmma.cubin with Hopper warpgroup MMA (chip sm_90a,
+runs on compute capability 9.0 only; skipped with --no-wgmma), plus
+manifest.json (shapes, masks, variants (plain, ALiBi, softcap 50, document
+mask), kernel names, dynamic shared-memory sizes and the kernel arguments
+after Q, K, V, O) and a copy of libattn_cuda_runtime.so.
 Then, on the GPU machine: python3 bench/gpu/bench_attn.py OUT_DIR.
 """
 
@@ -19,7 +22,7 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "python"))
 
-from attn.gpu import compile_gpu  # noqa: E402
+from attn.gpu import compile_gpu, launch_config  # noqa: E402
 from attn.runner import build_dir  # noqa: E402
 
 # name, dtype, B, Hq, Hkv, L, D, mask ("none" | "causal"), variant:
@@ -88,20 +91,33 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("out")
     ap.add_argument("--chip", default="sm_90")
+    ap.add_argument("--no-wgmma", action="store_true",
+                    help="only the mma.sync kernels")
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)
     manifest = {"chip": args.chip, "configs": []}
     for cfg in CONFIGS:
         name, dt, B, Hq, Hkv, L, D, mask, variant = cfg
-        _, cubin = compile_gpu(module(*cfg), chip=args.chip)
+        _, cubin = compile_gpu(module(*cfg), chip=args.chip, mma="sync")
         with open(os.path.join(args.out, name + ".cubin"), "wb") as f:
             f.write(cubin)
-        manifest["configs"].append(dict(
+        entry = dict(
             name=name, dtype=dt, batch=B, q_heads=Hq, kv_heads=Hkv, seq=L,
             head_dim=D, mask=mask, variant=variant,
             extra_args=extra_args(variant), kernel=name + "_attn_0",
-            cubin=name + ".cubin"))
+            cubin=name + ".cubin",
+            smem=launch_config(B, Hq, L, D, 2, "sync")[2])
         print("compiled", name, len(cubin), "bytes")
+        if not args.no_wgmma:
+            _, cubin = compile_gpu(module(*cfg), chip="sm_90a", mma="wgmma")
+            with open(os.path.join(args.out, name + ".wgmma.cubin"),
+                      "wb") as f:
+                f.write(cubin)
+            entry.update(wgmma_cubin=name + ".wgmma.cubin",
+                         wgmma_smem=launch_config(B, Hq, L, D, 2,
+                                                  "wgmma")[2])
+            print("compiled", name, "(wgmma, sm_90a)", len(cubin), "bytes")
+        manifest["configs"].append(entry)
     shutil.copy(os.path.join(build_dir(), "lib", "libattn_cuda_runtime.so"),
                 args.out)
     with open(os.path.join(args.out, "manifest.json"), "w") as f:

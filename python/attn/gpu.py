@@ -98,17 +98,25 @@ def ptxas_report(ptx_path, arch="sm_90", ptxas=None):
     return report
 
 
-def launch_config(batch, q_heads, q_len, head_dim, elt_bytes=2):
-    """(grid, block, dynamic shared bytes) of a convert-attn-to-gpu kernel."""
+def launch_config(batch, q_heads, q_len, head_dim, elt_bytes=2, mma="sync"):
+    """(grid, block, dynamic shared bytes) of a convert-attn-to-gpu kernel:
+    Q, 2 K and 2 V tiles of 64 rows, padded to D + 8 for mma.sync, unpadded
+    plus 1024 bytes of alignment slack for wgmma (never more than the
+    mma.sync size, so that size launches either kernel)."""
     grid = ((q_len + 63) // 64, q_heads, batch)
     block = (128, 1, 1)
-    smem = 5 * 64 * (head_dim + 8) * elt_bytes
+    if mma == "wgmma":
+        smem = 5 * 64 * head_dim * elt_bytes + 1024
+    else:
+        smem = 5 * 64 * (head_dim + 8) * elt_bytes
     return grid, block, smem
 
 
-def compile_gpu(module_text, chip="sm_90", fmt="bin", attn_opt=None):
+def compile_gpu(module_text, chip="sm_90", fmt="bin", attn_opt=None,
+                mma="auto"):
     """Runs attn-gpu-pipeline on a module; returns (lowered text, payload of
-    the first gpu.binary object: cubin bytes or PTX text)."""
+    the first gpu.binary object: cubin bytes or PTX text). `mma`: auto
+    (wgmma on sm_90a), sync or wgmma."""
     if attn_opt is None:
         from attn.runner import attn_opt as default_attn_opt
         attn_opt = default_attn_opt()
@@ -117,7 +125,7 @@ def compile_gpu(module_text, chip="sm_90", fmt="bin", attn_opt=None):
         with open(src, "w") as f:
             f.write(module_text)
         p = subprocess.run([attn_opt, src, "--attn-gpu-pipeline=chip=%s "
-                            "format=%s" % (chip, fmt)],
+                            "format=%s mma=%s" % (chip, fmt, mma)],
                            capture_output=True, text=True)
     if p.returncode != 0:
         raise RuntimeError("attn-opt --attn-gpu-pipeline failed:\n" +
@@ -172,9 +180,11 @@ class CudaRuntime:
 
     def launch_attention(self, image, kernel, batch, q_heads, q_len,
                          head_dim, elt_bytes, q, k, v, o, lse=None,
-                         stream=None, extra=()):
+                         stream=None, extra=(), mma="sync"):
         """`extra`: device pointers after O[, LSE] (segment ids, sinks,
-        captured tensors, in convert-attn-to-gpu's order)."""
+        captured tensors, in convert-attn-to-gpu's order). Without extras
+        the C entry launches with the mma.sync shared-memory size, which
+        also covers a wgmma kernel."""
         buf = ctypes.create_string_buffer(image, len(image))
         if extra:
             ptrs = [q, k, v, o] + ([lse] if lse else []) + list(extra)
@@ -183,7 +193,7 @@ class CudaRuntime:
                 *[ctypes.cast(ctypes.pointer(x), ctypes.c_void_p)
                   for x in vals])
             grid, block, smem = launch_config(batch, q_heads, q_len,
-                                              head_dim, elt_bytes)
+                                              head_dim, elt_bytes, mma)
             rc = self.lib.attnCudaLaunch(buf, kernel.encode(), *grid,
                                          *block, smem, stream, args,
                                          len(vals))

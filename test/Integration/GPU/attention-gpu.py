@@ -120,12 +120,15 @@ def extras(case, rng):
     return arrays, kw
 
 
-def main():
+def main(mma="sync"):
+    """`mma`: sync (chip sm_90) or wgmma (chip sm_90a; attention-gpu-wgmma.py
+    runs it on Hopper)."""
     rt = CudaRuntime()
     rng = np.random.default_rng(0)
+    chip = "sm_90a" if mma == "wgmma" else "sm_90"
     for case in CASES:
         name, dt, B, Hq, Hkv, Lq, Lkv, D, _, masks, out, lse = case[:12]
-        _, cubin = compile_gpu(module(case))
+        _, cubin = compile_gpu(module(case), chip=chip, mma=mma)
         q, qr = storage(rng.standard_normal((B, Hq, Lq, D)), dt)
         k, kr = storage(rng.standard_normal((B, Hkv, Lkv, D)), dt)
         v, vr = storage(rng.standard_normal((B, Hkv, Lkv, D)), dt)
@@ -141,11 +144,12 @@ def main():
         dl = rt.alloc(B * Hq * Lq * 4) if lse else None
         dx = [rt.to_device(a) for a in arrays]
         rt.launch_attention(cubin, name + "_attn_0", B, Hq, Lq, D, 2,
-                            dq, dk, dv, do, dl, extra=dx)
+                            dq, dk, dv, do, dl, extra=dx, mma=mma)
         rt.to_host(do, o_host)
         got = (from_bf16_bits(o_host) if out == "bf16" else o_host)
         err = np.max(np.abs(got.astype(np.float64) - ref_o))
-        line = "%s: max|O - ref| = %.2e %s" % (name, err,
+        line = "%s%s: max|O - ref| = %.2e %s" % (
+            "wgmma " if mma == "wgmma" else "", name, err,
                                               "ok" if err < 2e-2 else "BAD")
         if lse:
             l_host = rt.to_host(dl, np.zeros((B, Hq, Lq), np.float32))
