@@ -770,8 +770,9 @@ void mlir::attn::lowerAttentionToGPU(RewriterBase &rewriter, AttentionOp op,
   gpu::KernelDim3 grid{c(llvm::divideCeil(qT.getDimSize(2), kGPUQueryTile)),
                        c(qT.getDimSize(1)), c(qT.getDimSize(0))};
   gpu::KernelDim3 block{c(kGPUBlockThreads), c(1), c(1)};
-  Value smemBytes = arith::ConstantIntOp::create(
-      rewriter, loc, rewriter.getI32Type(), getGPUKernelSharedMemoryBytes(op, kind));
+  Value smemBytes =
+      arith::ConstantIntOp::create(rewriter, loc, rewriter.getI32Type(),
+                                   getGPUKernelSharedMemoryBytes(op, kind));
   auto launch =
       gpu::LaunchFuncOp::create(rewriter, loc, func, grid, block, smemBytes,
                                 args, tokenTy, ValueRange{token});

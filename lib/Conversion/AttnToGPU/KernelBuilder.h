@@ -173,7 +173,8 @@ struct KernelBuilder {
       Value srcElems = arith::SelectOp::create(b, loc, valid, idx(8), idx(0));
       SmallVector<Value> dstIdx;
       if (wgmma) {
-        dstIdx.push_back(add(dstPrefix[0], swizzledChunk(r, remu(c, chunksPerRow))));
+        dstIdx.push_back(
+            add(dstPrefix[0], swizzledChunk(r, remu(c, chunksPerRow))));
       } else {
         dstIdx.append(dstPrefix.begin(), dstPrefix.end());
         dstIdx.append({r, col});
@@ -190,7 +191,8 @@ struct KernelBuilder {
       // K buffer b is tile 1 + b, V buffer b tile 3 + b.
       Value kOff = mul(add(buf, 1), tileElems());
       copyTile(k, Lkv, hkv, row0, tiles, ValueRange{kOff});
-      copyTile(v, Lkv, hkv, row0, tiles, ValueRange{add(kOff, 2 * tileElems())});
+      copyTile(v, Lkv, hkv, row0, tiles,
+               ValueRange{add(kOff, 2 * tileElems())});
       return;
     }
     copyTile(k, Lkv, hkv, row0, ks, ValueRange{buf});
@@ -218,8 +220,7 @@ struct KernelBuilder {
     Value blk = divu(chunk, chunksPerBlock);
     Value inRow = remu(chunk, chunksPerBlock);
     Value phase = arith::AndIOp::create(
-        b, loc,
-        arith::ShRUIOp::create(b, loc, mul(row, swizzle), idx(7)),
+        b, loc, arith::ShRUIOp::create(b, loc, mul(row, swizzle), idx(7)),
         idx(chunksPerBlock - 1));
     Value swz = arith::XOrIOp::create(b, loc, inRow, phase);
     return add(add(mul(blk, kGPUKeyTile * swizzle / 2), mul(row, swizzle / 2)),
@@ -239,8 +240,7 @@ struct KernelBuilder {
     uint64_t mode = swizzle == 128 ? 1 : swizzle == 64 ? 2 : 3;
     uint64_t fields =
         ((lbo >> 4) & 0x3FFF) << 16 | ((sbo >> 4) & 0x3FFF) << 32 | mode << 62;
-    return arith::OrIOp::create(b, loc, a,
-                                i64c(static_cast<int64_t>(fields)));
+    return arith::OrIOp::create(b, loc, a, i64c(static_cast<int64_t>(fields)));
   }
 
   /// `desc` advanced by `bytes` (a multiple of 16; stays in the 14-bit
@@ -251,9 +251,7 @@ struct KernelBuilder {
     return arith::AddIOp::create(b, loc, desc, i64c(bytes >> 4));
   }
 
-  Value i64c(int64_t v) {
-    return arith::ConstantIntOp::create(b, loc, i64, v);
-  }
+  Value i64c(int64_t v) { return arith::ConstantIntOp::create(b, loc, i64, v); }
 
   /// S = Q . K^T for the block's 64 rows and the 64 keys of a tile:
   /// wgmma m64n64k16, A = Q and B = K by K-major descriptors, D / 16
@@ -300,8 +298,8 @@ struct KernelBuilder {
     MLIRContext *ctx = b.getContext();
     int64_t n = acc.size();
     std::string t = elt.isF16() ? "f16" : "bf16";
-    std::string ptx = "wgmma.mma_async.sync.aligned.m64n" +
-                      std::to_string(D) + "k16.f32." + t + "." + t + " {";
+    std::string ptx = "wgmma.mma_async.sync.aligned.m64n" + std::to_string(D) +
+                      "k16.f32." + t + "." + t + " {";
     std::string cons;
     for (int64_t i = 0; i < n; ++i) {
       ptx += (i ? ", $" : "$") + std::to_string(i);
@@ -328,8 +326,8 @@ struct KernelBuilder {
       operands.push_back(descAdd(vDesc, 16 * j * swizzle));
       operands.append(acc.begin(), acc.end());
       auto asmOp = LLVM::InlineAsmOp::create(
-          b, loc, accTy, operands, b.getStringAttr(ptx),
-          b.getStringAttr(cons), /*has_side_effects=*/b.getUnitAttr(),
+          b, loc, accTy, operands, b.getStringAttr(ptx), b.getStringAttr(cons),
+          /*has_side_effects=*/b.getUnitAttr(),
           /*is_align_stack=*/UnitAttr(),
           LLVM::TailCallKindAttr::get(ctx, LLVM::TailCallKind::None),
           LLVM::AsmDialectAttr::get(ctx, LLVM::AsmDialect::AD_ATT),

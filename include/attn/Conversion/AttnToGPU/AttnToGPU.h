@@ -5,7 +5,8 @@
 //===----------------------------------------------------------------------===//
 //
 // Lowering of attn.attention to a tensor-core (mma.sync or Hopper wgmma)
-// FlashAttention-2 kernel in the gpu/nvgpu dialects, launched with gpu.launch_func.
+// FlashAttention-2 kernel in the gpu/nvgpu dialects, launched with
+// gpu.launch_func.
 //
 //===----------------------------------------------------------------------===//
 
