@@ -11,8 +11,10 @@ SIMT), and the warp-level operations are modelled from the PTX ISA:
   ``a0..a3`` hold (row g, cols 2t..2t+1), (g + 8, 2t..), (g, 2t + 8..),
   (g + 8, 2t + 8..); B registers (k = 2t.., n = g), (k = 2t + 8.., n = g);
   C/D (g, 2t..), (g + 8, 2t..), with g = lane / 4, t = lane % 4.
-* ``cp.async`` copies (zero-filled when the source size is 0) take effect
-  immediately; ``gpu.shuffle xor`` exchanges within a warp; the inline
+* ``cp.async`` copies (zero-filled when the source size is 0) write at
+  once, but their cells count as in flight until a ``cp.async.wait_group``
+  retires their commit group: reading them earlier (ldmatrix, wgmma)
+  raises ``EmulationError``; ``gpu.shuffle xor`` exchanges within a warp; the inline
   ``ex2``/``lg2`` are exact exp2/log2.
 * Hopper ``wgmma.mma_async`` (``nvvm.wgmma.mma_async`` with two matrix
   descriptors, and the register-A form as inline PTX), modelled from the
@@ -38,8 +40,9 @@ by cp.async with no ``fence.proxy.async`` in between, a wgmma batch with no
 
 Divergent ``scf.if`` runs both branches under thread masks. The emulator
 checks the kernel's index arithmetic, fragment plumbing, buffer choice,
-masking and online softmax against a reference; it says nothing about
-timing, bank conflicts or the real asynchronous copy semantics.
+masking and online softmax against a reference, and the order of
+asynchronous copies, fences and waits against the reads; it says nothing
+about timing or bank conflicts.
 """
 
 import re
@@ -147,7 +150,8 @@ class Emulator:
     def __init__(self, func, smem_base=0x230, smem_noise=False):
         """`smem_base`: the shared address of dynamic shared memory;
         `smem_noise`: shared memory starts as random numbers instead of
-        NaN, so a wrong layout shows only in the results."""
+        NaN and reads are not checked against in-flight or unfenced
+        copies, so a wrong layout shows only in the results."""
         self.func = func
         self.smem_noise = smem_noise
         self.lane = np.arange(T) % 32
@@ -166,7 +170,12 @@ class Emulator:
                     if self.smem_noise:
                         self.smem[:] = np.random.default_rng(
                             x + 7 * y + 31 * z).standard_normal(self.smem.size)
+                    # Cells a cp.async still writes (its group not yet
+                    # retired by a wait) and cells it wrote through the
+                    # generic proxy with no fence.proxy.async since.
+                    self.inflight = np.zeros(SMEM_BYTES // 2, bool)
                     self.unfenced = np.zeros(SMEM_BYTES // 2, bool)
+                    self.cp_uncommitted, self.cp_groups = [], []
                     self.wg_fenced = False
                     # Results of wgmma not yet retired by a wait_group:
                     # id -> (group number, value); group `wg_group` is the
@@ -278,10 +287,20 @@ class Emulator:
             n = int(np.prod(shape))
             assert off + 2 * n <= SMEM_BYTES, "view past shared memory"
             return self.smem[off // 2:off // 2 + n].reshape(shape)
-        if name in ("gpu.barrier", "nvgpu.device_async_wait", "gpu.return"):
+        if name in ("gpu.barrier", "gpu.return"):
             return None
         if name == "nvgpu.device_async_create_group":
+            self.cp_groups.append(self.cp_uncommitted)
+            self.cp_uncommitted = []
             return "token"
+        if name == "nvgpu.device_async_wait":
+            # Retires all but the newest numGroups committed groups.
+            keep = _attr_int(op, "numGroups")
+            while len(self.cp_groups) > keep:
+                for start, n in self.cp_groups.pop(0):
+                    self.inflight[start:start + n] = False
+                    self.unfenced[start:start + n] = True
+            return None
         if name == "nvgpu.device_async_copy":
             seg = [int(x) for x in re.search(
                 r"operandSegmentSizes = array<i32: ([\d, ]+)>",
@@ -300,21 +319,24 @@ class Emulator:
                     chunk = src[s_idx[:-1]][s_idx[-1]:s_idx[-1] + n]
                 else:
                     assert src_elems[t] == 0
-                dst[d_idx[:-1]][d_idx[-1]:d_idx[-1] + n] = chunk
-                # Cells written through the generic proxy, not yet fenced
-                # for the async proxy (wgmma).
                 cells = dst[d_idx[:-1]][d_idx[-1]:d_idx[-1] + n]
-                start = (cells.__array_interface__["data"][0] -
-                         self.smem.__array_interface__["data"][0]) // 8
-                self.unfenced[start:start + n] = True
+                cells[:] = chunk
+                start = self.cell(cells)
+                self.inflight[start:start + n] = True
+                self.cp_uncommitted.append((start, n))
             return "token"
         if name == "nvgpu.ldmatrix":
             mem, idx = a[0], a[1:]
             assert _attr_int(op, "numTiles") == 4
             trans = "transpose = true" in op.rest
-            rows = np.stack([mem[tuple(int(i[t]) for i in idx[:-1])]
-                             [int(idx[-1][t]):int(idx[-1][t]) + 8]
-                             for t in range(T)])  # [T, 8]
+            rows = [mem[tuple(int(i[t]) for i in idx[:-1])]
+                    [int(idx[-1][t]):int(idx[-1][t]) + 8] for t in range(T)]
+            for r in rows:
+                if not self.smem_noise and \
+                        self.inflight[self.cell(r):self.cell(r) + 8].any():
+                    raise EmulationError("ldmatrix reads shared memory "
+                                         "before its cp.async completed")
+            rows = np.stack(rows)  # [T, 8]
             out = np.zeros((T, 4, 2))
             g, tq = self.lane // 4, self.lane % 4
             for i in range(4):
@@ -467,6 +489,12 @@ class Emulator:
                 out[r][sl] = D[g[sl] + dr, 2 * t[sl] + j]
         return [np.stack(out, axis=1)]
 
+    def cell(self, view):
+        """Index in `smem` of the first element of a view into it."""
+        return (view.__array_interface__["data"][0] -
+                self.smem.__array_interface__["data"][0]) // \
+            self.smem.itemsize
+
     # -- wgmma ---------------------------------------------------------------
 
     def wgmma_asm(self, op, s, a):
@@ -576,6 +604,11 @@ class Emulator:
         cell = (addr - self.smem_base) // 2
         if cell.min() < 0 or cell.max() >= self.smem.size:
             raise EmulationError("wgmma operand outside shared memory")
+        if self.smem_noise:
+            return self.smem[cell]
+        if self.inflight[cell].any():
+            raise EmulationError("wgmma reads shared memory before its "
+                                 "cp.async completed")
         if self.unfenced[cell].any():
             raise EmulationError("wgmma reads shared memory written by "
                                  "cp.async with no fence.proxy.async since")

@@ -234,6 +234,10 @@ def main():
          lambda t: t.replace("transpose = true", "transpose = false")),
         ("causal diagonal dropped (sle -> slt)",
          lambda t: t.replace("predicate = 3 : i64", "predicate = 2 : i64")),
+        ("prologue does not wait for Q and the first K/V tile",
+         lambda t: t.replace("numGroups = 0 : i32", "numGroups = 1 : i32")),
+        ("loop leaves the current tile's copies in flight",
+         lambda t: t.replace("numGroups = 1 : i32", "numGroups = 2 : i32")),
     ]
     for what, mutate in mutants:
         err, _ = emulate(CASES[0], mutate)
@@ -316,6 +320,8 @@ def wgmma_cases():
         ("no wgmma.fence", "causal_gqa",
          lambda t: t.replace('"nvvm.wgmma.fence.aligned"() : () -> ()', "")),
         ("S read before wgmma.wait_group", "causal_gqa", first_wait),
+        ("loop leaves the current tile's copies in flight", "causal_gqa",
+         lambda t: t.replace("numGroups = 1 : i32", "numGroups = 2 : i32")),
     ]
     # Layout mutants run with random numbers in unwritten shared memory, so
     # they are caught by the numbers, not by the emulator's NaN check.
@@ -329,8 +335,8 @@ def wgmma_cases():
         err, _ = emulate(by_name[case], check, mma="wgmma",
                          smem_noise=i < 6)
         assert all(text_changed), "mutation did not apply: " + what
-        print("wgmma mutant %s: %s" % (what, "caught" if not err < 2e-2
-                                        else "MISSED"))
+        print("wgmma mutant %s: %s (max|O - ref| = %.1e)" % (
+            what, "caught" if not err < 2e-2 else "MISSED", err))
 
 
 def alibi_sub(text):
@@ -360,6 +366,8 @@ def alibi_sub(text):
 # CHECK: mask_mod_causal: max|O - ref| = {{.*}} ok, max|lse - ref| = {{.*}} ok
 # CHECK: mutant V fragments without ldmatrix.trans: caught
 # CHECK: mutant causal diagonal dropped (sle -> slt): caught
+# CHECK: mutant prologue does not wait for Q and the first K/V tile: caught
+# CHECK: mutant loop leaves the current tile's copies in flight: caught
 # CHECK: mutant ALiBi bias slope - d instead of slope * d: caught
 # CHECK: mutant softcap tanh with exp2 for the reciprocal: caught
 # CHECK: mutant document mask: segment ids compared with ne: caught
@@ -384,6 +392,7 @@ def alibi_sub(text):
 # CHECK: wgmma mutant no fence.proxy.async after cp.async: caught
 # CHECK: wgmma mutant no wgmma.fence: caught
 # CHECK: wgmma mutant S read before wgmma.wait_group: caught
+# CHECK: wgmma mutant loop leaves the current tile's copies in flight: caught
 # CHECK-NOT: BAD
 # CHECK-NOT: MISSED
 if __name__ == "__main__":
