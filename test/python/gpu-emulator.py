@@ -265,11 +265,8 @@ def main():
     wgmma_cases()
 
 
-# The wgmma variant (sm_90a): D = 64 and 128 use the 128-byte swizzle, 96
-# the 64-byte one.
-WGMMA_CASES = ["causal_gqa", "dense_d128", "dense_d96", "causal_empty_rows",
-               "window", "alibi_causal", "softcap_alibi_window",
-               "document_causal_lse", "sinks_causal", "mask_mod_causal"]
+# The wgmma variant (sm_90a) runs every case: D = 64 and 128 use the
+# 128-byte swizzle, 96 the 64-byte one.
 
 
 def descriptor_fields(text, change):
@@ -290,8 +287,9 @@ def descriptor_fields(text, change):
 
 def wgmma_cases():
     by_name = {c[0]: c for c in CASES + FEATURE_CASES}
-    for name in WGMMA_CASES:
-        err, lerr = emulate(by_name[name], mma="wgmma")
+    for case in CASES + FEATURE_CASES:
+        name = case[0]
+        err, lerr = emulate(case, mma="wgmma")
         line = "wgmma %s: max|O - ref| = %.1e %s" % (
             name, err, "ok" if err < 2e-2 else "BAD")
         if lerr is not None:
@@ -375,13 +373,20 @@ def alibi_sub(text):
 # CHECK: mutant mask_mod keep inverted: caught
 # CHECK: wgmma causal_gqa: max|O - ref| = {{.*}} ok, max|lse - ref| = {{.*}} ok
 # CHECK: wgmma dense_d128: max|O - ref| = {{.*}} ok
-# CHECK: wgmma dense_d96: max|O - ref| = {{.*}} ok
-# CHECK: wgmma causal_empty_rows: max|O - ref| = {{.*}} ok, max|lse - ref| = {{.*}} ok
 # CHECK: wgmma window: max|O - ref| = {{.*}} ok, max|lse - ref| = {{.*}} ok
+# CHECK: wgmma chunked_causal: max|O - ref| = {{.*}} ok
+# CHECK: wgmma prefix_lm: max|O - ref| = {{.*}} ok, max|lse - ref| = {{.*}} ok
+# CHECK: wgmma causal_empty_rows: max|O - ref| = {{.*}} ok, max|lse - ref| = {{.*}} ok
+# CHECK: wgmma dense_d96: max|O - ref| = {{.*}} ok
+# CHECK: wgmma dilated: max|O - ref| = {{.*}} ok
 # CHECK: wgmma alibi_causal: max|O - ref| = {{.*}} ok, max|lse - ref| = {{.*}} ok
+# CHECK: wgmma softcap: max|O - ref| = {{.*}} ok, max|lse - ref| = {{.*}} ok
 # CHECK: wgmma softcap_alibi_window: max|O - ref| = {{.*}} ok
+# CHECK: wgmma document: max|O - ref| = {{.*}} ok
 # CHECK: wgmma document_causal_lse: max|O - ref| = {{.*}} ok, max|lse - ref| = {{.*}} ok
+# CHECK: wgmma document_unsorted_i16: max|O - ref| = {{.*}} ok, max|lse - ref| = {{.*}} ok
 # CHECK: wgmma sinks_causal: max|O - ref| = {{.*}} ok, max|lse - ref| = {{.*}} ok
+# CHECK: wgmma sinks_empty_rows: max|O - ref| = {{.*}} ok, max|lse - ref| = {{.*}} ok
 # CHECK: wgmma mask_mod_causal: max|O - ref| = {{.*}} ok, max|lse - ref| = {{.*}} ok
 # CHECK: wgmma mutant descriptor stride (SBO) halved: caught
 # CHECK: wgmma mutant V without the transpose bit: caught
