@@ -62,6 +62,11 @@ llvm_config.add_tool_substitutions(tools, tool_dirs)
 # GPU execution tests run only where a CUDA device answers.
 if shutil.which("nvidia-smi") and os.system("nvidia-smi -L >/dev/null 2>&1") == 0:
     config.available_features.add("cuda")
+    # wgmma kernels (chip sm_90a) run only on compute capability 9.0.
+    _caps = os.popen("nvidia-smi --query-gpu=compute_cap --format=csv,noheader"
+                     " 2>/dev/null").read().split()
+    if _caps and _caps[0] == "9.0":
+        config.available_features.add("cuda-sm90")
 
 # ptxas assembles the PTX of the GPU pipeline (no GPU needed).
 _ptxas = os.path.join(os.environ.get("CUDA_HOME", "/usr/local/cuda"), "bin",

@@ -17,6 +17,11 @@ per-batch BlockMask). Block masks and materialised masks are built once,
 outside the timing. FLOPs: 4 B H Lq Lkv D, halved for causal; windowed and
 document rows count the kept (query, key) pairs instead of Lq Lkv.
 
+Each tensor-core configuration also has, where prepare.py built it and the
+device is compute capability 9.0, the Hopper warpgroup-MMA kernel
+("wgmma", chip sm_90a), checked and timed the same way; the targets use
+the faster of the two.
+
     python3 bench_attn.py DIR [--iters 30] [--only NAME,...]
 """
 
@@ -42,14 +47,16 @@ def load_runtime(path):
     return lib
 
 
-def launcher(lib, image, cfg, ptrs):
+def launcher(lib, image, cfg, ptrs, smem=None):
     """A closure launching the configuration's kernel on the device pointers
     `ptrs` (Q, K, V, O, then the extra arguments) with the launch recorded
-    by prepare.py (grid, block, dynamic shared memory)."""
+    by prepare.py (grid, block, dynamic shared memory; `smem` overrides the
+    latter, for the wgmma kernel)."""
     vals = [ctypes.c_void_p(p) for p in ptrs]
     args = (ctypes.c_void_p * len(vals))(
         *[ctypes.cast(ctypes.pointer(x), ctypes.c_void_p) for x in vals])
-    grid, block, smem = cfg["grid"], cfg["block"], cfg["smem"]
+    grid, block = cfg["grid"], cfg["block"]
+    smem = cfg["smem"] if smem is None else smem
     kernel = cfg["kernel"].encode()
 
     def run():
@@ -213,6 +220,7 @@ def main():
     from torch.nn.attention import SDPBackend, sdpa_kernel
     dev = torch.device("cuda")
     timer = Timer(args.iters, dev)
+    hopper = torch.cuda.get_device_capability() == (9, 0)
     print("device:", torch.cuda.get_device_name(), "| chip:",
           manifest["chip"], "| torch", torch.__version__, "| median of",
           args.iters, "launches, L2 flushed")
@@ -287,17 +295,32 @@ def main():
         ptrs = [q.data_ptr(), k.data_ptr(), v.data_ptr(), o.data_ptr()]
         ptrs += [extras[n].data_ptr() for n in cfg.get("extra_args", [])]
         run_attn = launcher(lib, image, cfg, ptrs)
+        run_wgmma = None
+        if cfg.get("wgmma_cubin") and hopper:
+            with open(os.path.join(args.dir, cfg["wgmma_cubin"]), "rb") as f:
+                wg_image = ctypes.create_string_buffer(f.read())
+            run_wgmma = launcher(lib, wg_image, cfg, ptrs, cfg["wgmma_smem"])
 
         # Numerics first.
-        run_attn()
-        torch.cuda.synchronize()
         own_causal = variant == "varlen"
         ref = reference(q, k, v, mask, bias=bias, softcap=softcap, keep=keep,
                         causal_in_keep=own_causal)
-        nan = bool(torch.isnan(o).any())
-        rel = ((o.float() - ref).abs().max() / ref.abs().max()).item()
+
+        def check(run):
+            o.fill_(float("nan"))
+            run()
+            torch.cuda.synchronize()
+            nan = bool(torch.isnan(o).any())
+            rel = ((o.float() - ref).abs().max() / ref.abs().max()).item()
+            return rel, nan
+        rel, nan = check(run_attn)
+        rel_wg = nan_wg = None
+        if run_wgmma is not None:
+            rel_wg, nan_wg = check(run_wgmma)
         del ref
         ok = rel <= 1e-2 and not nan
+        if run_wgmma is not None:
+            ok = ok and rel_wg <= 1e-2 and not nan_wg
 
         # FLOPs: the issue's convention, kept pairs for windows/documents.
         if variant in ("document", "blocksparse", "varlen") or \
@@ -320,6 +343,12 @@ def main():
                    ok=ok, attn=t_attn, tflops=flops / t_attn / 1e9)
         line = "%-26s rel.err %.1e%s | attn %8.3f ms %5.0f TF/s" % (
             name, rel, " NaN" if nan else "", t_attn, row["tflops"])
+        if run_wgmma is not None:
+            t_wg = timer(run_wgmma)
+            line += " | wgmma rel.err %.1e%s %8.3f ms %5.0f TF/s" % (
+                rel_wg, " NaN" if nan_wg else "", t_wg, flops / t_wg / 1e9)
+            # The targets use the faster kernel.
+            t_attn = row["attn"] = min(t_attn, t_wg)
 
         # SDPA: default backend, then forced flash (where it applies).
         sdpa_mask = None

@@ -45,6 +45,7 @@ void mlir::attn::buildAttnGPUKernelPipeline(
     OpPassManager &pm, const AttnGPUPipelineOptions &options) {
   ConvertAttnToGPUPassOptions convOpts;
   convOpts.chip = options.chip;
+  convOpts.mma = options.mma;
   pm.addPass(createConvertAttnToGPUPass(convOpts));
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());

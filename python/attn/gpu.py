@@ -133,10 +133,13 @@ def uses_tensor_cores(dtype, head_dim, v_head_dim=None, dynamic=False):
 
 
 def launch_config(batch, q_heads, q_len, head_dim, elt_bytes=2,
-                  general=False, v_head_dim=None):
+                  general=False, v_head_dim=None, mma="sync"):
     """(grid, block, dynamic shared bytes) of a convert-attn-to-gpu kernel:
-    the tensor-core kernel, or with `general` the SIMT kernel (16 query
-    rows per block, a K tile [32, Dqk] and a V tile [32, Dv])."""
+    the tensor-core kernel (Q, 2 K and 2 V tiles of 64 rows, padded to
+    D + 8 for mma.sync, unpadded plus 1024 bytes of alignment slack for
+    wgmma, never more than the mma.sync size), or with `general` the SIMT
+    kernel (16 query rows per block, a K tile [32, Dqk] and a V tile
+    [32, Dv])."""
     block = (128, 1, 1)
     if general:
         v_head_dim = head_dim if v_head_dim is None else v_head_dim
@@ -144,13 +147,18 @@ def launch_config(batch, q_heads, q_len, head_dim, elt_bytes=2,
         smem = 32 * (head_dim + v_head_dim) * elt_bytes
         return grid, block, smem
     grid = ((q_len + 63) // 64, q_heads, batch)
-    smem = 5 * 64 * (head_dim + 8) * elt_bytes
+    if mma == "wgmma":
+        smem = 5 * 64 * head_dim * elt_bytes + 1024
+    else:
+        smem = 5 * 64 * (head_dim + 8) * elt_bytes
     return grid, block, smem
 
 
-def compile_gpu(module_text, chip="sm_90", fmt="bin", attn_opt=None):
+def compile_gpu(module_text, chip="sm_90", fmt="bin", attn_opt=None,
+                mma="auto"):
     """Runs attn-gpu-pipeline on a module; returns (lowered text, payload of
-    the first gpu.binary object: cubin bytes or PTX text)."""
+    the first gpu.binary object: cubin bytes or PTX text). `mma`: auto
+    (wgmma on sm_90a), sync or wgmma."""
     if attn_opt is None:
         from attn.runner import attn_opt as default_attn_opt
         attn_opt = default_attn_opt()
@@ -159,7 +167,7 @@ def compile_gpu(module_text, chip="sm_90", fmt="bin", attn_opt=None):
         with open(src, "w") as f:
             f.write(module_text)
         p = subprocess.run([attn_opt, src, "--attn-gpu-pipeline=chip=%s "
-                            "format=%s" % (chip, fmt)],
+                            "format=%s mma=%s" % (chip, fmt, mma)],
                            capture_output=True, text=True)
     if p.returncode != 0:
         raise RuntimeError("attn-opt --attn-gpu-pipeline failed:\n" +
@@ -215,14 +223,17 @@ class CudaRuntime:
     def launch_attention(self, image, kernel, batch, q_heads, q_len,
                          head_dim, elt_bytes, q, k, v, o, lse=None,
                          stream=None, extra=(), general=False,
-                         v_head_dim=None, lengths=None, launch=None):
+                         v_head_dim=None, lengths=None, launch=None,
+                         mma="sync"):
         """`extra`: device pointers after O[, LSE] (mask, lengths, segment
         ids, sinks, captured tensors, in convert-attn-to-gpu's order).
         `general`: the kernel is the general SIMT one (see
         uses_tensor_cores); `v_head_dim` its Dv when it differs.
         `lengths`: (Lq, Lkv) for a kernel compiled with dynamic lengths
         (its last two arguments). `launch`: (grid, block, shared bytes),
-        e.g. from kernel_launches, instead of the computed one."""
+        e.g. from kernel_launches, instead of the computed one. Without
+        any of these the C entry launches with the mma.sync shared-memory
+        size, which also covers a wgmma kernel."""
         buf = ctypes.create_string_buffer(image, len(image))
         if extra or general or lengths or launch:
             ptrs = [q, k, v, o] + ([lse] if lse else []) + list(extra)
@@ -233,7 +244,7 @@ class CudaRuntime:
                   for x in vals])
             grid, block, smem = launch or launch_config(
                 batch, q_heads, q_len, head_dim, elt_bytes, general,
-                v_head_dim)
+                v_head_dim, mma)
             rc = self.lib.attnCudaLaunch(buf, kernel.encode(), *grid,
                                          *block, smem, stream, args,
                                          len(vals))

@@ -11,19 +11,44 @@ SIMT), and the warp-level operations are modelled from the PTX ISA:
   ``a0..a3`` hold (row g, cols 2t..2t+1), (g + 8, 2t..), (g, 2t + 8..),
   (g + 8, 2t + 8..); B registers (k = 2t.., n = g), (k = 2t + 8.., n = g);
   C/D (g, 2t..), (g + 8, 2t..), with g = lane / 4, t = lane % 4.
-* ``cp.async`` copies (zero-filled when the source size is 0) take effect
-  immediately; ``gpu.shuffle xor`` and ``idx`` exchange within a warp; the
-  inline ``ex2``/``lg2`` are exact exp2/log2, or, with ``ex2_rel_err``,
-  ``ex2`` results are perturbed by a random relative error up to that bound
-  (to measure the effect of ``ex2.approx`` on the output).
-* Shared memory (``memref.view`` of the dynamic allocation) and global
-  buffers are numpy arrays; ``memref.load``/``memref.store`` index them per
-  thread (the general SIMT kernel stages K/V tiles with them).
+* ``cp.async`` copies (zero-filled when the source size is 0) write at
+  once, but their cells count as in flight until a ``cp.async.wait_group``
+  retires their commit group: reading them earlier (ldmatrix, wgmma)
+  raises ``EmulationError``; ``gpu.shuffle xor`` and ``idx`` exchange
+  within a warp; the inline ``ex2``/``lg2`` are exact exp2/log2, or, with
+  ``ex2_rel_err``, ``ex2`` results are perturbed by a random relative
+  error up to that bound (to measure the effect of ``ex2.approx`` on the
+  output).
+* Global buffers are numpy arrays; ``memref.load``/``memref.store`` index
+  them (and shared views) per thread (the general SIMT kernel stages K/V
+  tiles with them).
+* Hopper ``wgmma.mma_async`` (``nvvm.wgmma.mma_async`` with two matrix
+  descriptors, and the register-A form as inline PTX), modelled from the
+  PTX ISA section "Asynchronous Warpgroup Level Matrix Multiply-Accumulate"
+  (see ``wgmma_operand``): the 64-bit matrix descriptor (start address,
+  leading / stride dimension byte offsets, base offset, swizzle mode), the
+  canonical K-major and MN-major layouts of 16-bit elements (T = 8
+  elements per 16 bytes) with no swizzle or a 32/64/128-byte swizzle
+  applied to the byte address (Swizzle<b,4,3>: address bits [4, 4 + b)
+  XOR bits [7, 7 + b)), imm-trans-a/b, scale-d, the register fragment of A
+  and the accumulator fragment of D (per warp w of the warpgroup, rows
+  16w + lane/4 (+ 8); D register i is column 8(i/4) + 2(lane%4) + i%2 and
+  row + 8 when i%4 >= 2; A registers as mma.m16n8k16's).
+
+Shared memory is one byte-addressed array (16-bit cells) starting at the
+address ``smem_base``, which ``memref.extract_aligned_pointer_as_index``
+returns and need not be 1024-byte aligned, so the kernel's own alignment
+of the swizzled tiles is exercised. The asynchronous rules of wgmma are
+checked, not just its arithmetic: a wgmma that reads shared memory written
+by cp.async with no ``fence.proxy.async`` in between, a wgmma batch with no
+``wgmma.fence`` before it, or a read of a wgmma result before a
+``wgmma.wait_group`` retired it raises ``EmulationError``.
 
 Divergent ``scf.if`` runs both branches under thread masks. The emulator
 checks the kernel's index arithmetic, fragment plumbing, buffer choice,
-masking and online softmax against a reference; it says nothing about
-timing, bank conflicts or the real asynchronous copy semantics.
+masking and online softmax against a reference, and the order of
+asynchronous copies, fences and waits against the reads; it says nothing
+about timing or bank conflicts.
 """
 
 import re
@@ -31,6 +56,11 @@ import re
 import numpy as np
 
 T = 128  # threads per block
+SMEM_BYTES = 232448  # shared memory per block (227 KiB)
+
+
+class EmulationError(Exception):
+    """The kernel breaks a rule the hardware relies on (wgmma ordering)."""
 
 _OP = re.compile(r'^\s*(?:(%[\w]+)(?::(\d+))? = )?"([\w.]+)"\((.*?)\)(.*)$')
 
@@ -123,8 +153,15 @@ def round_to(x, elem):
 class Emulator:
     """Runs one gpu.func over a grid on numpy global buffers."""
 
-    def __init__(self, func, ex2_rel_err=0.0, seed=0):
+    def __init__(self, func, smem_base=0x230, smem_noise=False,
+                 ex2_rel_err=0.0, seed=0):
+        """`smem_base`: the shared address of dynamic shared memory;
+        `smem_noise`: shared memory starts as random numbers instead of
+        NaN and reads are not checked against in-flight or unfenced
+        copies, so a wrong layout shows only in the results;
+        `ex2_rel_err`: bound of a random relative error on every ex2."""
         self.func = func
+        self.smem_noise = smem_noise
         # cp.async instructions executed (one per active thread), so tests
         # can check which tiles a kernel copies.
         self.async_copies = 0
@@ -132,6 +169,7 @@ class Emulator:
         self.rng = np.random.default_rng(seed)
         self.lane = np.arange(T) % 32
         self.warp_base = np.arange(T) - self.lane
+        self.smem_base = smem_base
 
     def run(self, grid, args):
         blk = self.func.regions[0][0]
@@ -140,7 +178,24 @@ class Emulator:
                 for x in range(grid[0]):
                     env = dict(zip(blk.args, args))
                     self.block_id = (x, y, z)
-                    self.shared = {}
+                    # 16-bit cells; NaN shows reads of unwritten memory.
+                    self.smem = np.full(SMEM_BYTES // 2, np.nan)
+                    if self.smem_noise:
+                        self.smem[:] = np.random.default_rng(
+                            x + 7 * y + 31 * z).standard_normal(self.smem.size)
+                    # Cells a cp.async still writes (its group not yet
+                    # retired by a wait) and cells it wrote through the
+                    # generic proxy with no fence.proxy.async since.
+                    # 32-bit views (the general kernel's f32 tiles).
+                    self.smem32 = {}
+                    self.inflight = np.zeros(SMEM_BYTES // 2, bool)
+                    self.unfenced = np.zeros(SMEM_BYTES // 2, bool)
+                    self.cp_uncommitted, self.cp_groups = [], []
+                    self.wg_fenced = False
+                    # Results of wgmma not yet retired by a wait_group:
+                    # id -> (group number, value); group `wg_group` is the
+                    # uncommitted one.
+                    self.pending, self.wg_group, self.committed = {}, 0, []
                     self.exec_block(blk, env, np.ones(T, bool))
 
     def exec_block(self, blk, env, mask):
@@ -159,6 +214,13 @@ class Emulator:
     def exec_op(self, op, env, mask):
         name = op.name
         a = [env[o] for o in op.operands]
+        if self.pending and name not in (
+                "llvm.extractvalue", "nvvm.wgmma.mma_async") and not (
+                name == "llvm.inline_asm" and "wgmma.mma_async" in op.rest):
+            # Only wgmma accumulator chains may use in-flight results.
+            if any(id(x) in self.pending for x in a):
+                raise EmulationError("wgmma result read before "
+                                     "wgmma.wait_group retired it")
         if name == "arith.constant":
             m = re.search(r"value = (true|false)\b", op.rest) or re.search(
                 r"value = ([^:]+) : (\w+)", op.rest)
@@ -270,17 +332,40 @@ class Emulator:
             return view
         if name == "gpu.dynamic_shared_memory":
             return "smem"
+        if name == "memref.extract_aligned_pointer_as_index":
+            assert a[0] == "smem"
+            return np.full(T, self.smem_base, np.int64)
         if name == "memref.view":
+            assert np.all(a[1] == a[1][0]), "divergent view offset"
             off = int(a[1][0])
-            shape, _ = _shape(_result_type(op))
-            key = (off, shape)
-            if key not in self.shared:
-                self.shared[key] = np.full(shape, np.nan)
-            return self.shared[key]
-        if name in ("gpu.barrier", "nvgpu.device_async_wait", "gpu.return"):
+            shape, elem = _shape(_result_type(op))
+            if elem == "f32":
+                # Only the general kernel's f32 K/V tiles, read and written
+                # with memref.load/store (no cp.async, ldmatrix or wgmma):
+                # their own arrays, NaN until written.
+                key = (off, tuple(shape))
+                if key not in self.smem32:
+                    assert off + 4 * int(np.prod(shape)) <= SMEM_BYTES
+                    self.smem32[key] = np.full(shape, np.nan)
+                return self.smem32[key]
+            assert elem in ("f16", "bf16") and off % 2 == 0
+            n = int(np.prod(shape))
+            assert off + 2 * n <= SMEM_BYTES, "view past shared memory"
+            return self.smem[off // 2:off // 2 + n].reshape(shape)
+        if name in ("gpu.barrier", "gpu.return"):
             return None
         if name == "nvgpu.device_async_create_group":
+            self.cp_groups.append(self.cp_uncommitted)
+            self.cp_uncommitted = []
             return "token"
+        if name == "nvgpu.device_async_wait":
+            # Retires all but the newest numGroups committed groups.
+            keep = _attr_int(op, "numGroups")
+            while len(self.cp_groups) > keep:
+                for start, n in self.cp_groups.pop(0):
+                    self.inflight[start:start + n] = False
+                    self.unfenced[start:start + n] = True
+            return None
         if name == "nvgpu.device_async_copy":
             seg = [int(x) for x in re.search(
                 r"operandSegmentSizes = array<i32: ([\d, ]+)>",
@@ -300,15 +385,24 @@ class Emulator:
                     chunk = src[s_idx[:-1]][s_idx[-1]:s_idx[-1] + n]
                 else:
                     assert src_elems[t] == 0
-                dst[d_idx[:-1]][d_idx[-1]:d_idx[-1] + n] = chunk
+                cells = dst[d_idx[:-1]][d_idx[-1]:d_idx[-1] + n]
+                cells[:] = chunk
+                start = self.cell(cells)
+                self.inflight[start:start + n] = True
+                self.cp_uncommitted.append((start, n))
             return "token"
         if name == "nvgpu.ldmatrix":
             mem, idx = a[0], a[1:]
             assert _attr_int(op, "numTiles") == 4
             trans = "transpose = true" in op.rest
-            rows = np.stack([mem[tuple(int(i[t]) for i in idx[:-1])]
-                             [int(idx[-1][t]):int(idx[-1][t]) + 8]
-                             for t in range(T)])  # [T, 8]
+            rows = [mem[tuple(int(i[t]) for i in idx[:-1])]
+                    [int(idx[-1][t]):int(idx[-1][t]) + 8] for t in range(T)]
+            for r in rows:
+                if not self.smem_noise and \
+                        self.inflight[self.cell(r):self.cell(r) + 8].any():
+                    raise EmulationError("ldmatrix reads shared memory "
+                                         "before its cp.async completed")
+            rows = np.stack(rows)  # [T, 8]
             out = np.zeros((T, 4, 2))
             g, tq = self.lane // 4, self.lane % 4
             for i in range(4):
@@ -339,7 +433,45 @@ class Emulator:
         if name == "llvm.extractvalue":
             p = int(re.search(r"position = array<i64: (\d+)>",
                               op.rest).group(1))
-            return a[0][:, p]
+            val = a[0][:, p]
+            if id(a[0]) in self.pending:
+                self.pending[id(val)] = (self.pending[id(a[0])][0], val)
+            return val
+        if name == "llvm.mlir.poison":
+            n = _result_type(op).count("f32")
+            return np.full((T, n), np.nan)
+        if name == "nvvm.fence.proxy":
+            assert "async.shared" in op.rest
+            self.unfenced[:] = False
+            return None
+        if name == "nvvm.wgmma.fence.aligned":
+            self.wg_fenced = True
+            return None
+        if name == "nvvm.wgmma.commit.group.sync.aligned":
+            self.committed.append(self.wg_group)
+            self.wg_group += 1
+            return None
+        if name == "nvvm.wgmma.wait.group.sync.aligned":
+            n = _attr_int(op, "group")
+            self.committed = self.committed[len(self.committed) - n:] \
+                if n else []
+            live = set(self.committed) | {self.wg_group}
+            self.pending = {k: v for k, v in self.pending.items()
+                            if v[0] in live}
+            self.wg_fenced = False
+            return None
+        if name == "nvvm.wgmma.mma_async":
+            attr = lambda k: re.search(k + r" = #nvvm\.[\w]+<([\w, =]+)>",
+                                       op.rest).group(1)
+            m, n, k = (int(x) for x in re.findall(r"\d+", attr("shape")))
+            assert attr("typeD") == "f32" and attr("typeA") in ("f16", "bf16")
+            assert attr("scaleA") == "one" and attr("scaleB") == "one"
+            # row-major A / column-major B are the K-major layouts
+            # (imm-trans = 0).
+            return self.wgmma(m, n, k, a[0], a[1], None, a[2],
+                              attr("layoutA") == "col",
+                              attr("layoutB") == "row",
+                              attr("scaleD") == "one")
         if name == "llvm.inline_asm":
             s = re.search(r'asm_string = "([^"]+)"', op.rest).group(1)
             with np.errstate(divide="ignore"):
@@ -353,6 +485,8 @@ class Emulator:
                     return np.log2(a[0])
                 if s.startswith("rcp"):
                     return 1.0 / a[0]
+            if s.startswith("wgmma.mma_async"):
+                return self.wgmma_asm(op, s, a)
             raise NotImplementedError(s)
         if name == "gpu.shuffle":
             assert np.all(a[2] == 32)
@@ -428,6 +562,131 @@ class Emulator:
             for r, (dr, j) in enumerate([(0, 0), (0, 1), (8, 0), (8, 1)]):
                 out[r][sl] = D[g[sl] + dr, 2 * t[sl] + j]
         return [np.stack(out, axis=1)]
+
+    def cell(self, view):
+        """Index in `smem` of the first element of a view into it."""
+        return (view.__array_interface__["data"][0] -
+                self.smem.__array_interface__["data"][0]) // \
+            self.smem.itemsize
+
+    # -- wgmma ---------------------------------------------------------------
+
+    def wgmma_asm(self, op, s, a):
+        """The register-A form written as inline PTX:
+        wgmma.mma_async.sync.aligned.m64nNk16.f32.T.T d, a, b-desc, scale-d,
+        imm-scale-a, imm-scale-b, imm-trans-b."""
+        m = re.match(r"wgmma\.mma_async\.sync\.aligned\.m(\d+)n(\d+)k(\d+)"
+                     r"\.f32\.(b?f16)\.(b?f16) \{([^}]*)\}, \{([^}]*)\}, "
+                     r"\$(\d+), (\d), (-?\d), (-?\d), (\d);$", s)
+        assert m, "unsupported wgmma form: " + s
+        M, N, K = (int(m.group(i)) for i in (1, 2, 3))
+        dregs = [int(x.strip()[1:]) for x in m.group(6).split(",")]
+        aregs = [int(x.strip()[1:]) for x in m.group(7).split(",")]
+        desc_b = int(m.group(8))
+        scale_d, scale_a, scale_b, trans_b = (int(m.group(i))
+                                              for i in (9, 10, 11, 12))
+        assert scale_a == 1 and scale_b == 1
+        cons = re.search(r'constraints = "([^"]*)"', op.rest).group(1)
+        cons = cons.split(",")
+        n_out = sum(c.startswith("=") for c in cons)
+        assert dregs == list(range(n_out)) and len(dregs) == N // 2
+        # $i for i >= n_out is operand i - n_out; tied inputs give C.
+        operand = lambda i: a[i - n_out]
+        acc = np.zeros((T, n_out))
+        for j, c in enumerate(cons[n_out:]):
+            if c.isdigit():
+                acc[:, int(c)] = a[j]
+        regs = [operand(i) for i in aregs]
+        return [self.wgmma(M, N, K, acc, regs, None, operand(desc_b),
+                           False, trans_b == 1, scale_d == 1, a_in_regs=True)]
+
+    def wgmma(self, M, N, K, acc, a_op, unused, desc_b, trans_a, trans_b,
+              accumulate, a_in_regs=False):
+        """D = A.B (+ D) for the warpgroup of 128 threads, m64nNk16."""
+        assert M == 64 and K == 16 and N % 8 == 0
+        if not self.wg_fenced:
+            raise EmulationError("wgmma.mma_async without a wgmma.fence "
+                                 "before it")
+        for x in (desc_b,) + (() if a_in_regs else (a_op,)):
+            assert np.all(x == x[0]), "descriptor differs across threads"
+        g, t = self.lane // 4, self.lane % 4
+        row0 = 16 * (np.arange(T) // 32) + g
+        if a_in_regs:
+            A = np.full((64, 16), np.nan)
+            for r, (dr, dc) in enumerate([(0, 0), (8, 0), (0, 8), (8, 8)]):
+                v = np.asarray(a_op[r]).reshape(T, 2)
+                for j in range(2):
+                    A[row0 + dr, 2 * t + j + dc] = v[:, j]
+        else:
+            A = self.wgmma_operand(int(a_op[0]), 64, 16, trans_a)
+        # B is K x N: element (k, n) is (n, k) of the N x K operand.
+        B = self.wgmma_operand(int(desc_b[0]), N, 16, trans_b).T
+        if np.isnan(A).any() or np.isnan(B).any():
+            raise EmulationError("wgmma read unwritten shared memory or "
+                                 "registers")
+        Dm = A @ B
+        if accumulate:
+            C = np.zeros((64, N))
+            for i in range(N // 2):
+                C[row0 + 8 * ((i % 4) // 2), 8 * (i // 4) + 2 * t + i % 2] = \
+                    acc[:, i]
+            Dm = Dm + C
+        out = np.zeros((T, N // 2))
+        for i in range(N // 2):
+            out[:, i] = Dm[row0 + 8 * ((i % 4) // 2),
+                           8 * (i // 4) + 2 * t + i % 2]
+        self.pending[id(out)] = (self.wg_group, out)
+        return out
+
+    def wgmma_operand(self, desc, mn, k, mn_major):
+        """The mn x k matrix (A: M x K, B: N x K) of 16-bit elements that the
+        matrix descriptor `desc` describes, read from shared memory."""
+        desc &= (1 << 64) - 1
+        start = (desc & 0x3FFF) << 4
+        lbo = ((desc >> 16) & 0x3FFF) << 4
+        sbo = ((desc >> 32) & 0x3FFF) << 4
+        base_offset = (desc >> 49) & 0x7
+        mode = (desc >> 62) & 0x3
+        if base_offset:
+            raise NotImplementedError("matrix base offset")
+        # Swizzle width in 16-byte units (1: none / interleaved).
+        width = {0: 1, 1: 8, 2: 4, 3: 2}[mode]
+        T8 = 8  # 16-bit elements per 16 bytes
+        i = np.arange(mn)[:, None]
+        j = np.arange(k)[None, :]
+        if not mn_major:
+            # ((8, m), (T, 2k)) : ((width T, SBO), (1, LBO or T)).
+            if mode == 0:
+                elem = (i % 8) * T8 + (j % 8) + (j // 8) * (lbo // 2)
+            else:
+                elem = (i % 8) * width * T8 + j
+            elem = elem + (i // 8) * (sbo // 2)
+        else:
+            # Interleaved ((T, 1, m), (8, k)) : ((1, T, SBO), (1T, LBO));
+            # swizzled ((T, width, m), (8, k)) : ((1, T, LBO), (width T, SBO)).
+            if mode == 0:
+                elem = (i % 8) + (i // 8) * (sbo // 2) + (j % 8) * T8 + \
+                    (j // 8) * (lbo // 2)
+            else:
+                span = width * T8
+                elem = (i % span) + (i // span) * (lbo // 2) + \
+                    (j % 8) * span + (j // 8) * (sbo // 2)
+        addr = start + 2 * elem
+        if mode:
+            bits = {8: 3, 4: 2, 2: 1}[width]
+            addr = addr ^ (((addr >> 7) & ((1 << bits) - 1)) << 4)
+        cell = (addr - self.smem_base) // 2
+        if cell.min() < 0 or cell.max() >= self.smem.size:
+            raise EmulationError("wgmma operand outside shared memory")
+        if self.smem_noise:
+            return self.smem[cell]
+        if self.inflight[cell].any():
+            raise EmulationError("wgmma reads shared memory before its "
+                                 "cp.async completed")
+        if self.unfenced[cell].any():
+            raise EmulationError("wgmma reads shared memory written by "
+                                 "cp.async with no fence.proxy.async since")
+        return self.smem[cell]
 
 
 def kernels(text):

@@ -4,6 +4,7 @@
 // RUN: %python -m attn.gpu extract %t.mlir %t.ptx | FileCheck %s --check-prefix=EXTRACT
 // RUN: FileCheck %s --input-file=%t.ptx --check-prefix=PTX --implicit-check-not=__nv_
 // RUN: attn-opt %s --attn-gpu-pipeline="chip=sm_80 format=isa" | FileCheck %s --check-prefix=SM80
+// RUN: attn-opt %s --attn-gpu-pipeline="chip=sm_90a format=isa" | FileCheck %s --check-prefix=SM90A
 
 /// The GPU pipeline ends in a gpu.binary holding the kernels and host code
 /// in the LLVM dialect that allocates the result and launches the kernel on
@@ -54,6 +55,18 @@
 
 // SM80: #nvvm.target<O = 3, chip = "sm_80", features = "+ptx70">
 // SM80-SAME: .target sm_80
+
+/// chip=sm_90a selects the warpgroup-MMA kernels (mma=auto): Q.K^T by two
+/// descriptors (trans 0, 0), P.V with A in registers and V transposed.
+// SM90A: #nvvm.target<O = 3, chip = "sm_90a", features = "+ptx80">
+// SM90A-SAME: .target sm_90a
+// SM90A-SAME: .visible .entry causal_gqa_attn_0(
+// SM90A-SAME: fence.proxy.async.shared::cta;
+// SM90A-SAME: wgmma.fence.sync.aligned;
+// SM90A-SAME: wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16 {{[{]}}{{[^}]*}}}, %rd{{[0-9]+}}, %rd{{[0-9]+}}, p, 1,  1, 0,  0;
+// SM90A-SAME: wgmma.commit_group.sync.aligned;
+// SM90A-SAME: .visible .entry dense_f16_d128_attn_0(
+// SM90A-SAME: wgmma.mma_async.sync.aligned.m64n128k16.f32.f16.f16 {{[{]}}{{[^}]*}}}, {{[{]}}%r{{[0-9]+}}, %r{{[0-9]+}}, %r{{[0-9]+}}, %r{{[0-9]+}}}, %rd{{[0-9]+}}, 1, 1, 1, 1;
 func.func @causal_gqa(%q: tensor<2x8x256x64xbf16>, %k: tensor<2x2x256x64xbf16>, %v: tensor<2x2x256x64xbf16>) -> tensor<2x8x256x64xbf16> {
   %o = attn.attention ins(%q, %k, %v : tensor<2x8x256x64xbf16>, tensor<2x2x256x64xbf16>, tensor<2x2x256x64xbf16>)
       {masks = [#attn.causal]} -> tensor<2x8x256x64xbf16>

@@ -6,6 +6,11 @@
 // RUN: attn-opt %s --attn-gpu-pipeline -o %t.bin.mlir
 // RUN: FileCheck %s --input-file=%t.bin.mlir --check-prefix=BIN
 // RUN: %python -m attn.gpu extract %t.bin.mlir %t.cubin2 | FileCheck %s --check-prefix=CUBIN
+// RUN: attn-opt %s --attn-gpu-pipeline="chip=sm_90a format=isa" -o %t.wg.mlir
+// RUN: %python -m attn.gpu extract %t.wg.mlir %t.wg.ptx
+// RUN: %ptxas -arch=sm_90a -v %t.wg.ptx -o %t.wg.cubin 2>&1 | FileCheck %s --check-prefix=WGMMA
+// RUN: %python -m attn.gpu ptxas-report %t.wg.ptx --arch sm_90a | FileCheck %s --check-prefix=REPORT
+// RUN: FileCheck %s --input-file=%t.wg.ptx --check-prefix=WGPTX
 
 /// ptxas assembles the PTX of every kernel shape the GPU path supports (the
 /// tensor-core kernel and the general SIMT kernel) for sm_90 with no
@@ -32,6 +37,40 @@
 // CHECK-DAG: Compiling entry function 'general_dynamic_mask_f32_d128_attn_0' for 'sm_90'
 // CHECK-NOT: bytes spill stores, {{[1-9]}}
 // CHECK-NOT: {{[1-9][0-9]*}} bytes spill stores
+
+/// The same shapes with Hopper warpgroup MMA (chip sm_90a, mma=auto picks
+/// wgmma): ptxas accepts the wgmma kernels, again without spills (fewer
+/// registers than mma.sync: Q is read by descriptor, not kept in
+/// registers), and with no warning about serialised wgmma pipelines.
+
+// WGMMA-DAG: Compiling entry function 'causal_bf16_d64_attn_0' for 'sm_90a'
+// WGMMA-DAG: Compiling entry function 'gqa_bf16_d128_attn_0' for 'sm_90a'
+// WGMMA-DAG: Compiling entry function 'window_f16_d64_lse_attn_0' for 'sm_90a'
+// WGMMA-DAG: Compiling entry function 'dense_f16_d128_attn_0' for 'sm_90a'
+// WGMMA-DAG: Compiling entry function 'dense_bf16_d96_attn_0' for 'sm_90a'
+// WGMMA-DAG: Compiling entry function 'alibi_softcap_bf16_d128_attn_0' for 'sm_90a'
+// WGMMA-DAG: Compiling entry function 'document_bf16_d128_attn_0' for 'sm_90a'
+// WGMMA-DAG: Compiling entry function 'sinks_mask_mod_f16_d64_attn_0' for 'sm_90a'
+// WGMMA-NOT: warning
+// WGMMA-NOT: bytes spill stores, {{[1-9]}}
+// WGMMA-NOT: {{[1-9][0-9]*}} bytes spill stores
+
+// WGPTX: .version 8.0
+// WGPTX: .target sm_90a
+// WGPTX-LABEL: .visible .entry causal_bf16_d64_attn_0(
+// WGPTX-DAG: cp.async.cg.shared.global
+// WGPTX-DAG: fence.proxy.async.shared::cta;
+// WGPTX-DAG: wgmma.fence.sync.aligned;
+// WGPTX-DAG: wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16 {{[{]}}{{.*}}}, %rd{{[0-9]+}}, %rd{{[0-9]+}}, p, 1,  1, 0,  0;
+// WGPTX-DAG: wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16 {{[{]}}{{.*}}}, {{[{]}}%r{{[0-9]+}}, %r{{[0-9]+}}, %r{{[0-9]+}}, %r{{[0-9]+}}}, %rd{{[0-9]+}}, 1, 1, 1, 1;
+// WGPTX-DAG: wgmma.commit_group.sync.aligned;
+// WGPTX-DAG: wgmma.wait_group.sync.aligned{{[[:space:]]+}}0;
+// WGPTX-LABEL: .visible .entry gqa_bf16_d128_attn_0(
+// WGPTX: wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16
+// WGPTX-LABEL: .visible .entry dense_f16_d128_attn_0(
+// WGPTX: wgmma.mma_async.sync.aligned.m64n64k16.f32.f16.f16
+// WGPTX-LABEL: .visible .entry dense_bf16_d96_attn_0(
+// WGPTX: wgmma.mma_async.sync.aligned.m64n96k16.f32.bf16.bf16
 
 // REPORT: alibi_softcap_bf16_d128_attn_0: registers={{[0-9]+}} spill_stores=0 spill_loads=0 stack=0
 // REPORT: causal_bf16_d64_attn_0: registers={{[0-9]+}} spill_stores=0 spill_loads=0 stack=0

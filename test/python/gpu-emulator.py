@@ -1,8 +1,11 @@
-# RUN: %python %s | FileCheck %s
+# RUN: %python %s | FileCheck %s --implicit-check-not=BAD --implicit-check-not=MISSED
 """Emulates the convert-attn-to-gpu kernels with numpy (attn.gpu_emulator:
-lockstep threads, PTX fragment layouts of ldmatrix and mma.sync) and
+lockstep threads, PTX fragment layouts of ldmatrix and mma.sync, and of
+Hopper wgmma with matrix descriptors and swizzled shared memory) and
 compares them with the float64 reference, so the kernel's indexing,
 double buffering, masking and online softmax are checked without a GPU.
+The wgmma variant (chip sm_90a) runs a subset of the cases, including
+planted layout and ordering bugs.
 
 Inputs are rounded to the storage type first; the tolerance covers the
 f16/bf16 rounding of P before P.V (the only rounding inside the kernel).
@@ -16,7 +19,7 @@ import tempfile
 import numpy as np
 
 from attn import reference
-from attn.gpu_emulator import Emulator, kernels, round_to
+from attn.gpu_emulator import EmulationError, Emulator, kernels, round_to
 from attn.runner import attn_opt
 
 CASES = [
@@ -212,14 +215,16 @@ def mask_tensor(rng, kind, shape):
     return m
 
 
-def lower(text):
+def lower(text, mma="sync"):
+    chip = "sm_90a" if mma == "wgmma" else "sm_90"
     with tempfile.TemporaryDirectory() as tmp:
         src = os.path.join(tmp, "in.mlir")
         with open(src, "w") as f:
             f.write(text)
         return subprocess.run(
-            [attn_opt(), src, "--convert-attn-to-gpu", "--canonicalize",
-             "--cse", "--mlir-print-op-generic"],
+            [attn_opt(), src,
+             "--convert-attn-to-gpu=chip=%s mma=%s" % (chip, mma),
+             "--canonicalize", "--cse", "--mlir-print-op-generic"],
             check=True, capture_output=True, text=True).stdout
 
 
@@ -228,12 +233,13 @@ def lower(text):
 COPIES = {}
 
 
-def emulate(case, mutate=None, seed=1):
-    """Returns (max |O - ref|, max |lse - ref| or None)."""
+def emulate(case, mutate=None, seed=1, mma="sync", **emu):
+    """Returns (max |O - ref|, max |lse - ref| or None); a kernel that
+    breaks a wgmma ordering rule gives (inf, None)."""
     rng = np.random.default_rng(seed)
     name, dt, B, Hq, Hkv, Lq, Lkv, D, attr, masks, out, lse = case[:12]
     feat = case[12] if len(case) > 12 else {}
-    text = lower(module(case))
+    text = lower(module(case), mma)
     if mutate:
         text = mutate(text)
     func = kernels(text)[name + "_attn_0"]
@@ -276,13 +282,17 @@ def emulate(case, mutate=None, seed=1):
         kw["mask_mod"] = lambda b, h, i, j: (j % 5) != 2
     if "softcap" in feat:
         kw["softcap"] = feat["softcap"]
-    emu = Emulator(func)
-    emu.run(((Lq + 63) // 64, Hq, B), args)
+    emulator = Emulator(func, **emu)
+    try:
+        emulator.run(((Lq + 63) // 64, Hq, B), args)
+    except EmulationError as e:
+        print("  (%s)" % e)
+        return np.inf, None
     if "mask" in feat and feat["mask"][0] != "float" and not masks:
         # K/V tiles copied against the tiles the mask keeps anything of.
         per_tile = 128 * (D // 16)
         blocks = (Lq + 63) // 64 * Hq * B
-        copied = (emu.async_copies // per_tile - blocks) // 2
+        copied = (emulator.async_copies // per_tile - blocks) // 2
         full = np.broadcast_to(kw["mask"], (B, Hq, Lq, Lkv))
         meeting = sum(int(full[b, h, q0:q0 + 64, k0:k0 + 64].any())
                       for b in range(B) for h in range(Hq)
@@ -295,7 +305,7 @@ def emulate(case, mutate=None, seed=1):
         # query tile's: skipped tiles must not be copied.
         per_tile = 128 * (D // 16)
         blocks = (Lq + 63) // 64 * Hq * B
-        copied = (emu.async_copies // per_tile - blocks) // 2
+        copied = (emulator.async_copies // per_tile - blocks) // 2
         meeting = 0
         for b in range(B):
             for q0 in range(0, Lq, 64):
@@ -338,6 +348,10 @@ def main():
          lambda t: t.replace("transpose = true", "transpose = false")),
         ("causal diagonal dropped (sle -> slt)",
          lambda t: t.replace("predicate = 3 : i64", "predicate = 2 : i64")),
+        ("prologue does not wait for Q and the first K/V tile",
+         lambda t: t.replace("numGroups = 0 : i32", "numGroups = 1 : i32")),
+        ("loop leaves the current tile's copies in flight",
+         lambda t: t.replace("numGroups = 1 : i32", "numGroups = 2 : i32")),
     ]
     for what, mutate in mutants:
         err, _ = emulate(CASES[0], mutate)
@@ -370,6 +384,79 @@ def main():
         err, _ = emulate(by_name[case], mutate)
         print("mutant %s: %s" % (what, "caught" if not err < 2e-2
                                   else "MISSED"))
+    wgmma_cases()
+
+
+# The wgmma variant (sm_90a) runs every case: D = 64 and 128 use the
+# 128-byte swizzle, 96 the 64-byte one.
+
+
+def descriptor_fields(text, change):
+    """Rewrites every wgmma matrix descriptor constant (an i64 with swizzle
+    mode bits) through change(lbo, sbo, mode) -> (lbo, sbo, mode), in bytes."""
+    def sub(m):
+        v = int(m.group(1)) & ((1 << 64) - 1)
+        if not v >> 62:
+            return m.group(0)
+        lbo, sbo = ((v >> 16) & 0x3FFF) << 4, ((v >> 32) & 0x3FFF) << 4
+        lbo, sbo, mode = change(lbo, sbo, v >> 62)
+        v = (lbo >> 4) << 16 | (sbo >> 4) << 32 | mode << 62
+        if v >= 1 << 63:
+            v -= 1 << 64
+        return "value = %d : i64" % v
+    return re.sub(r"value = (-?\d+) : i64", sub, text)
+
+
+def wgmma_cases():
+    by_name = {c[0]: c for c in CASES + FEATURE_CASES}
+    for case in CASES + FEATURE_CASES:
+        name = case[0]
+        err, lerr = emulate(case, mma="wgmma")
+        line = "wgmma %s: max|O - ref| = %.1e %s" % (
+            name, err, "ok" if err < 2e-2 else "BAD")
+        if lerr is not None:
+            line += ", max|lse - ref| = %.1e %s" % (
+                lerr, "ok" if lerr < 1e-5 else "BAD")
+        print(line)
+    first_wait = lambda t: t.replace(
+        '"nvvm.wgmma.wait.group.sync.aligned"() <{group = 0 : i64}>'
+        ' : () -> ()', "", 1)
+    mutants = [
+        ("descriptor stride (SBO) halved", "causal_gqa",
+         lambda t: descriptor_fields(t, lambda l, s, m: (l, s // 2, m))),
+        ("V without the transpose bit", "causal_gqa",
+         lambda t: t.replace(", 1, 1, 1, 1;", ", 1, 1, 1, 0;")),
+        ("128-byte swizzle described as 64-byte", "causal_gqa",
+         lambda t: descriptor_fields(t, lambda l, s, m: (l, s, 2))),
+        ("64-byte swizzle described as 32-byte", "dense_d96",
+         lambda t: descriptor_fields(t, lambda l, s, m: (l, s, 3))),
+        ("V column blocks (LBO) wrong", "dense_d128",
+         lambda t: descriptor_fields(
+             t, lambda l, s, m: (l if l == 16 else l // 2, s, m))),
+        ("tiles not rounded up to 1024 bytes", "causal_gqa",
+         lambda t: t.replace("value = -1024 : index", "value = -16 : index")),
+        ("no fence.proxy.async after cp.async", "causal_gqa",
+         lambda t: re.sub(r'\s*"nvvm\.fence\.proxy"\(\)[^\n]*', "", t)),
+        ("no wgmma.fence", "causal_gqa",
+         lambda t: t.replace('"nvvm.wgmma.fence.aligned"() : () -> ()', "")),
+        ("S read before wgmma.wait_group", "causal_gqa", first_wait),
+        ("loop leaves the current tile's copies in flight", "causal_gqa",
+         lambda t: t.replace("numGroups = 1 : i32", "numGroups = 2 : i32")),
+    ]
+    # Layout mutants run with random numbers in unwritten shared memory, so
+    # they are caught by the numbers, not by the emulator's NaN check.
+    for i, (what, case, mutate) in enumerate(mutants):
+        text_changed = []
+
+        def check(t, mutate=mutate):
+            out = mutate(t)
+            text_changed.append(out != t)
+            return out
+        err, _ = emulate(by_name[case], check, mma="wgmma",
+                         smem_noise=i < 6)
+        assert all(text_changed), "mutation did not apply: " + what
+        print("wgmma mutant %s: %s (max|O - ref| = %.1e)" % (
+            what, "caught" if not err < 2e-2 else "MISSED", err))
 
 
 def alibi_sub(text):
@@ -411,6 +498,8 @@ def alibi_sub(text):
 # CHECK: mask_rank2_empty_rows: K/V tiles copied [[R:[0-9]+]] of {{[0-9]+}}, meeting the query tile [[R]]
 # CHECK: mutant V fragments without ldmatrix.trans: caught
 # CHECK: mutant causal diagonal dropped (sle -> slt): caught
+# CHECK: mutant prologue does not wait for Q and the first K/V tile: caught
+# CHECK: mutant loop leaves the current tile's copies in flight: caught
 # CHECK: mutant ALiBi bias slope - d instead of slope * d: caught
 # CHECK: mutant softcap tanh with exp2 for the reciprocal: caught
 # CHECK: mutant document mask: segment ids compared with ne: caught
@@ -419,6 +508,41 @@ def alibi_sub(text):
 # CHECK: mutant mask tile full when any (not all) of it is kept: caught
 # CHECK: mutant mask tile skipped unless all of it is kept: caught
 # CHECK: mutant mask_mod keep inverted: caught
+# CHECK: wgmma causal_gqa: max|O - ref| = {{.*}} ok, max|lse - ref| = {{.*}} ok
+# CHECK: wgmma dense_d128: max|O - ref| = {{.*}} ok
+# CHECK: wgmma window: max|O - ref| = {{.*}} ok, max|lse - ref| = {{.*}} ok
+# CHECK: wgmma chunked_causal: max|O - ref| = {{.*}} ok
+# CHECK: wgmma prefix_lm: max|O - ref| = {{.*}} ok, max|lse - ref| = {{.*}} ok
+# CHECK: wgmma causal_empty_rows: max|O - ref| = {{.*}} ok, max|lse - ref| = {{.*}} ok
+# CHECK: wgmma dense_d96: max|O - ref| = {{.*}} ok
+# CHECK: wgmma dilated: max|O - ref| = {{.*}} ok
+# CHECK: wgmma alibi_causal: max|O - ref| = {{.*}} ok, max|lse - ref| = {{.*}} ok
+# CHECK: wgmma softcap: max|O - ref| = {{.*}} ok, max|lse - ref| = {{.*}} ok
+# CHECK: wgmma softcap_alibi_window: max|O - ref| = {{.*}} ok
+# CHECK: wgmma document: max|O - ref| = {{.*}} ok
+# CHECK: wgmma document_causal_lse: max|O - ref| = {{.*}} ok, max|lse - ref| = {{.*}} ok
+# CHECK: wgmma document_unsorted_i16: max|O - ref| = {{.*}} ok, max|lse - ref| = {{.*}} ok
+# CHECK: wgmma sinks_causal: max|O - ref| = {{.*}} ok, max|lse - ref| = {{.*}} ok
+# CHECK: wgmma sinks_empty_rows: max|O - ref| = {{.*}} ok, max|lse - ref| = {{.*}} ok
+# CHECK: wgmma mask_mod_causal: max|O - ref| = {{.*}} ok, max|lse - ref| = {{.*}} ok
+# CHECK: wgmma lengths_causal: max|O - ref| = {{.*}} ok, max|lse - ref| = {{.*}} ok
+# CHECK: wgmma kv_lengths_dense: max|O - ref| = {{.*}} ok, max|lse - ref| = {{.*}} ok
+# CHECK: wgmma lengths_alibi_document: max|O - ref| = {{.*}} ok, max|lse - ref| = {{.*}} ok
+# CHECK: wgmma mask_blocks: max|O - ref| = {{.*}} ok, max|lse - ref| = {{.*}} ok
+# CHECK: wgmma mask_blocks_causal_d128: max|O - ref| = {{.*}} ok
+# CHECK: wgmma mask_rank2_empty_rows: max|O - ref| = {{.*}} ok, max|lse - ref| = {{.*}} ok
+# CHECK: wgmma mask_float_rank3: max|O - ref| = {{.*}} ok, max|lse - ref| = {{.*}} ok
+# CHECK: wgmma q_lengths_window: max|O - ref| = {{.*}} ok
+# CHECK: wgmma mutant descriptor stride (SBO) halved: caught
+# CHECK: wgmma mutant V without the transpose bit: caught
+# CHECK: wgmma mutant 128-byte swizzle described as 64-byte: caught
+# CHECK: wgmma mutant 64-byte swizzle described as 32-byte: caught
+# CHECK: wgmma mutant V column blocks (LBO) wrong: caught
+# CHECK: wgmma mutant tiles not rounded up to 1024 bytes: caught
+# CHECK: wgmma mutant no fence.proxy.async after cp.async: caught
+# CHECK: wgmma mutant no wgmma.fence: caught
+# CHECK: wgmma mutant S read before wgmma.wait_group: caught
+# CHECK: wgmma mutant loop leaves the current tile's copies in flight: caught
 # CHECK-NOT: BAD
 # CHECK-NOT: MISSED
 if __name__ == "__main__":

@@ -46,6 +46,19 @@ def ConvertAttnToGPUPass : Pass<"convert-attn-to-gpu", "::mlir::ModuleOp"> {
     `(ceil(Lq / 64), Hq, B)` blocks of 128 threads with
     `5 * 64 * (D + 8) * sizeof(elt)` bytes of dynamic shared memory.
 
+    With `mma=wgmma` (the default `mma=auto` picks it when `chip` is
+    `sm_90a`, the only target with Hopper warpgroup MMA) the four warps are
+    one warpgroup on the 64-row tile: the tiles are stored unpadded in the
+    128-byte (D = 64, 128) or 64-byte (D = 96) swizzled layout of
+    `wgmma.mma_async`, starting at a 1024-byte aligned address (1024 bytes
+    of slack are added to the dynamic shared memory); S = Q·Kᵀ is
+    `nvvm.wgmma.mma_async` m64n64k16 with Q and K by matrix descriptors, and
+    O += P·V is m64nDk16 with P from registers and V by an N-major
+    descriptor (inline PTX, which the NVVM op cannot express); each tile's
+    cp.async writes are made visible to the wgmma reads with
+    `fence.proxy.async`. Asking for wgmma on another chip is diagnosed on
+    each op.
+
     Softcap, `score_mod` (reading constants and static tensors captured from
     above, e.g. ALiBi slopes), `mask_mod`, segment ids (document masks;
     key tiles whose id range misses the query tile's are skipped) and sinks
@@ -87,7 +100,10 @@ def ConvertAttnToGPUPass : Pass<"convert-attn-to-gpu", "::mlir::ModuleOp"> {
   }];
   let options = [
     Option<"chip", "chip", "std::string", [{"sm_90"}],
-           "Target chip (sm_80 or later; mma.sync needs Ampere)">
+           "Target chip (sm_80 or later; mma.sync needs Ampere)">,
+    Option<"mma", "mma", "std::string", [{"auto"}],
+           "Matrix instructions: auto (wgmma on sm_90a, else mma.sync), "
+           "sync or wgmma (sm_90a only)">
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",

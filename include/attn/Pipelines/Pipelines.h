@@ -105,6 +105,11 @@ struct AttnGPUPipelineOptions
   PassOptions::Option<std::string> chip{
       *this, "chip", llvm::cl::desc("Target chip (sm_80 or later)"),
       llvm::cl::init("sm_90")};
+  PassOptions::Option<std::string> mma{
+      *this, "mma",
+      llvm::cl::desc("Matrix instructions: auto (wgmma on sm_90a, else "
+                     "mma.sync), sync or wgmma (sm_90a only)"),
+      llvm::cl::init("auto")};
   PassOptions::Option<std::string> features{
       *this, "features",
       llvm::cl::desc("PTX features (empty: the PTX ISA version of the chip)"),

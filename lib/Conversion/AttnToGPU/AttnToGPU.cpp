@@ -193,13 +193,30 @@ int64_t mlir::attn::getGPUKernelQueryTile(AttentionOp op) {
   return usesGPUTensorCoreKernel(op) ? kGPUQueryTile : kGPUGeneralQueryTile;
 }
 
-int64_t mlir::attn::getGPUKernelSharedMemoryBytes(AttentionOp op) {
+int64_t mlir::attn::getGPUKernelSharedMemoryBytes(AttentionOp op,
+                                                  GPUMmaKind kind) {
   if (!usesGPUTensorCoreKernel(op))
     return getGeneralKernelSharedMemoryBytes(op);
   int64_t d = op.getQueryType().getDimSize(3);
   int64_t eltBytes = op.getQueryType().getElementTypeBitWidth() / 8;
-  // Q, two K buffers and two V buffers.
+  // Q, two K buffers and two V buffers: padded rows for mma.sync, unpadded
+  // swizzled rows plus alignment slack for wgmma.
+  if (kind == GPUMmaKind::Wgmma)
+    return 5 * kGPUKeyTile * d * eltBytes + kWgmmaTileAlign;
   return 5 * kGPUKeyTile * paddedRow(d) * eltBytes;
+}
+
+bool mlir::attn::gpuChipHasWgmma(StringRef chip) { return chip == "sm_90a"; }
+
+std::optional<GPUMmaKind> mlir::attn::parseGPUMmaKind(StringRef mma,
+                                                      StringRef chip) {
+  if (mma == "sync")
+    return GPUMmaKind::Sync;
+  if (mma == "wgmma")
+    return GPUMmaKind::Wgmma;
+  if (mma == "auto")
+    return gpuChipHasWgmma(chip) ? GPUMmaKind::Wgmma : GPUMmaKind::Sync;
+  return std::nullopt;
 }
 
 //===----------------------------------------------------------------------===//
@@ -254,9 +271,22 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
     auto ty = MemRefType::get(shape, elt, MemRefLayoutAttrInterface(), wg);
     return memref::ViewOp::create(b, loc, ty, smem, idx(offset), ValueRange{});
   };
-  qs = view({kGPUQueryTile, rowLen}, 0);
-  ks = view({2, kGPUKeyTile, rowLen}, tileBytes);
-  vs = view({2, kGPUKeyTile, rowLen}, 3 * tileBytes);
+  if (wgmma) {
+    // wgmma: the swizzled tiles start at the first 1024-byte aligned shared
+    // address (the launch adds that much slack), so every swizzle atom is
+    // aligned and the descriptors' base-offset field stays 0.
+    Value raw = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, smem);
+    tilesAddr = arith::AndIOp::create(b, loc, add(raw, kWgmmaTileAlign - 1),
+                                      idx(-kWgmmaTileAlign));
+    Value shift = arith::SubIOp::create(b, loc, tilesAddr, raw);
+    auto ty = MemRefType::get({5 * tileElems()}, elt,
+                              MemRefLayoutAttrInterface(), wg);
+    tiles = memref::ViewOp::create(b, loc, ty, smem, shift, ValueRange{});
+  } else {
+    qs = view({kGPUQueryTile, rowLen}, 0);
+    ks = view({2, kGPUKeyTile, rowLen}, tileBytes);
+    vs = view({2, kGPUKeyTile, rowLen}, 3 * tileBytes);
+  }
 
   // Sequence lengths of this batch row (the static lengths without
   // q_lengths/kv_lengths; kv lengths past Lkv are clamped to it).
@@ -387,7 +417,10 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
 
   // Prologue: Q and the first K/V tile in one group.
   Type tokenTy = nvgpu::DeviceAsyncTokenType::get(ctx);
-  copyTile(q, Lq, hi, q0, qs, ValueRange{});
+  if (wgmma)
+    copyTile(q, Lq, hi, q0, tiles, ValueRange{idx(0)});
+  else
+    copyTile(q, Lq, hi, q0, qs, ValueRange{});
   SmallVector<Value> classFirst;
   if (classified) {
     if (qSegIds)
@@ -401,6 +434,7 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
   Value g0 =
       nvgpu::DeviceAsyncCreateGroupOp::create(b, loc, tokenTy, ValueRange{});
   nvgpu::DeviceAsyncWaitOp::create(b, loc, g0, b.getI32IntegerAttr(0));
+  asyncProxyFence();
   gpu::BarrierOp::create(b, loc);
 
   // Q fragments of this warp's 16 rows, kept in registers: a[ks][0..3].
@@ -408,7 +442,7 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
   Value lane8 = remu(lane, 8), lane8Hi = divu(lane, 8);
   Value qRow = add(mul(warp, 16), lane16);
   SmallVector<SmallVector<Value, 4>> qFrag;
-  for (int64_t kstep = 0; kstep < D / 16; ++kstep) {
+  for (int64_t kstep = 0; kstep < (wgmma ? 0 : D / 16); ++kstep) {
     Value f = ldmatrix(qs, {qRow, add(mul(laneHi, 8), kstep * 16)}, false);
     SmallVector<Value, 4> regs;
     for (int64_t r = 0; r < 4; ++r)
@@ -447,6 +481,17 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
   }
   // The loop carries its current tile's classification.
   init.append(classFirst);
+
+  // wgmma descriptors of Q and of both K and V buffers.
+  Value qDesc, kDesc[2], vDesc[2];
+  if (wgmma) {
+    int64_t tileBytes = tileElems() * (elt.getIntOrFloatBitWidth() / 8);
+    qDesc = descriptor(tilesAddr, /*kMajor=*/true);
+    for (int64_t i = 0; i < 2; ++i) {
+      kDesc[i] = descriptor(add(tilesAddr, (1 + i) * tileBytes), true);
+      vDesc[i] = descriptor(add(tilesAddr, (3 + i) * tileBytes), false);
+    }
+  }
 
   auto loop = scf::ForOp::create(b, loc, tLo, tHi, idx(1), init);
   {
@@ -494,6 +539,7 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
     Value grp =
         nvgpu::DeviceAsyncCreateGroupOp::create(b, loc, tokenTy, ValueRange{});
     nvgpu::DeviceAsyncWaitOp::create(b, loc, grp, b.getI32IntegerAttr(1));
+    asyncProxyFence();
     gpu::BarrierOp::create(b, loc);
 
     Value k0 = mul(t, kGPUKeyTile);
@@ -502,7 +548,15 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
     auto tileBody = [&]() -> SmallVector<Value> {
       // S = Q . K^T: s[n][0..3] for the 8 key blocks of 8.
       SmallVector<SmallVector<Value, 4>> s(nS, SmallVector<Value, 4>(4, zero));
-      for (int64_t n = 0; n < nS; ++n) {
+      if (wgmma) {
+        Value first = cmpi(arith::CmpIPredicate::eq, buf, idx(0));
+        Value kd = arith::SelectOp::create(b, loc, first, kDesc[0], kDesc[1]);
+        SmallVector<Value> flat = wgmmaScores(qDesc, kd);
+        for (int64_t n = 0; n < nS; ++n)
+          for (int64_t r = 0; r < 4; ++r)
+            s[n][r] = flat[4 * n + r];
+      }
+      for (int64_t n = 0; n < (wgmma ? 0 : nS); ++n) {
         for (int64_t kp = 0; kp < D / 32; ++kp) {
           Value f = ldmatrix(
               ks, {buf, add(lane8, n * 8), add(mul(lane8Hi, 8), kp * 32)},
@@ -670,8 +724,14 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
                          packPair(s[2 * j + 1][2], s[2 * j + 1][3])});
       }
 
-      // O += P . V; V fragments through ldmatrix.trans.
-      for (int64_t n2 = 0; n2 < D / 16; ++n2) {
+      // O += P . V; V fragments through ldmatrix.trans (mma.sync) or V by
+      // an N-major descriptor (wgmma).
+      if (wgmma) {
+        Value first = cmpi(arith::CmpIPredicate::eq, buf, idx(0));
+        Value vd = arith::SelectOp::create(b, loc, first, vDesc[0], vDesc[1]);
+        wgmmaPV(pFrag, vd, acc);
+      }
+      for (int64_t n2 = 0; n2 < (wgmma ? 0 : D / 16); ++n2) {
         for (int64_t j = 0; j < nS / 2; ++j) {
           Value row = add(add(lane8, mul(remu(lane8Hi, 2), 8)), j * 16);
           Value f =
@@ -822,7 +882,8 @@ void KernelBuilder::finalizeInlined(gpu::GPUFuncOp func) {
 }
 
 void mlir::attn::lowerAttentionToGPU(RewriterBase &rewriter, AttentionOp op,
-                                     gpu::GPUModuleOp kernels, StringRef name) {
+                                     gpu::GPUModuleOp kernels, StringRef name,
+                                     GPUMmaKind kind) {
   Location loc = op.getLoc();
   auto memrefOf = [](Value t) {
     auto tt = cast<RankedTensorType>(t.getType());
@@ -876,7 +937,7 @@ void mlir::attn::lowerAttentionToGPU(RewriterBase &rewriter, AttentionOp op,
       rewriter.getDenseI32ArrayAttr({kGPUBlockThreads, 1, 1}));
   SymbolTable(kernels).insert(func);
   if (usesGPUTensorCoreKernel(op)) {
-    KernelBuilder kb(op, rewriter, loc);
+    KernelBuilder kb(op, rewriter, loc, kind);
     kb.build(func);
     kb.finalizeInlined(func);
   } else {
@@ -945,8 +1006,9 @@ void mlir::attn::lowerAttentionToGPU(RewriterBase &rewriter, AttentionOp op,
           : c(llvm::divideCeil(qT.getDimSize(2), rows));
   gpu::KernelDim3 grid{gridX, c(qT.getDimSize(1)), c(qT.getDimSize(0))};
   gpu::KernelDim3 block{c(kGPUBlockThreads), c(1), c(1)};
-  Value smemBytes = arith::ConstantIntOp::create(
-      rewriter, loc, rewriter.getI32Type(), getGPUKernelSharedMemoryBytes(op));
+  Value smemBytes =
+      arith::ConstantIntOp::create(rewriter, loc, rewriter.getI32Type(),
+                                   getGPUKernelSharedMemoryBytes(op, kind));
   auto launch =
       gpu::LaunchFuncOp::create(rewriter, loc, func, grid, block, smemBytes,
                                 args, tokenTy, ValueRange{token});
@@ -979,13 +1041,25 @@ void ConvertAttnToGPUPass::runOnOperation() {
         << chip << "' (expected sm_80 or a later sm_XY[a|f] that LLVM knows)";
     return signalPassFailure();
   }
+  std::optional<GPUMmaKind> kind = parseGPUMmaKind(mma, chip);
+  if (!kind) {
+    module.emitError("unknown mma kind '")
+        << mma << "' (expected auto, sync or wgmma)";
+    return signalPassFailure();
+  }
   SmallVector<AttentionOp> ops;
   module.walk([&](AttentionOp op) { ops.push_back(op); });
   if (ops.empty())
     return;
   bool failed = false;
-  for (AttentionOp op : ops)
+  for (AttentionOp op : ops) {
     failed |= mlir::failed(checkGPUKernelSupport(op));
+    if (*kind == GPUMmaKind::Wgmma && !gpuChipHasWgmma(chip)) {
+      op.emitOpError("cannot use wgmma on chip '")
+          << chip << "': warpgroup MMA needs the arch-specific target sm_90a";
+      failed = true;
+    }
+  }
   if (failed)
     return signalPassFailure();
 
@@ -1007,6 +1081,6 @@ void ConvertAttnToGPUPass::runOnOperation() {
     std::string base =
         (parent ? parent.getName().str() : std::string("attention")) + "_attn";
     std::string name = base + "_" + std::to_string(counts[base]++);
-    lowerAttentionToGPU(rewriter, op, kernels, name);
+    lowerAttentionToGPU(rewriter, op, kernels, name, *kind);
   }
 }

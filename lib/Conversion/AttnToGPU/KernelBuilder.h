@@ -41,6 +41,15 @@ inline bool isClonedCapture(Value c) {
 /// the eight 16-byte rows of every ldmatrix fall into distinct banks.
 inline int64_t paddedRow(int64_t d) { return d + 8; }
 
+/// Bytes per row of the wgmma swizzle atom for head dim `d`: 128 (64
+/// elements, Swizzle<3,4,3>) when `d` is a multiple of 64, else 64 (32
+/// elements, Swizzle<2,4,3>; D = 96).
+inline int64_t wgmmaSwizzleBytes(int64_t d) { return d % 64 == 0 ? 128 : 64; }
+
+/// Alignment of the wgmma tiles in shared memory: the period of the 128-byte
+/// swizzle pattern (8 rows of 128 bytes), so descriptors need no base offset.
+constexpr int64_t kWgmmaTileAlign = 1024;
+
 /// Builds the body of one attention kernel.
 struct KernelBuilder {
   AttentionOp op;
@@ -74,9 +83,17 @@ struct KernelBuilder {
   Value tid, lane, warp, bi, hi, hkv, q0;
   Value qs, ks, vs;
 
-  Type f32, i32;
+  /// wgmma variant: one flat view `tiles` of the Q | K0 K1 | V0 V1 tiles
+  /// (64 x D elements each) in the swizzled K-major layout, starting at
+  /// the 1024-byte aligned shared address `tilesAddr` (index).
+  bool wgmma;
+  int64_t swizzle;
+  Value tiles, tilesAddr;
 
-  KernelBuilder(AttentionOp op, OpBuilder &b, Location loc)
+  Type f32, i32, i64;
+
+  KernelBuilder(AttentionOp op, OpBuilder &b, Location loc,
+                GPUMmaKind kind = GPUMmaKind::Sync)
       : op(op), b(b), loc(loc) {
     RankedTensorType qT = op.getQueryType(), kT = op.getKeyType();
     B = qT.getDimSize(0);
@@ -99,7 +116,13 @@ struct KernelBuilder {
                     !op.getMaskMod().empty() || (op.getMask() && !boolMask);
     f32 = b.getF32Type();
     i32 = b.getI32Type();
+    i64 = b.getI64Type();
+    wgmma = kind == GPUMmaKind::Wgmma;
+    swizzle = wgmmaSwizzleBytes(D);
   }
+
+  /// Elements of one 64-row tile.
+  int64_t tileElems() const { return kGPUKeyTile * D; }
 
   Value idx(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
   Value f32c(double v) {
@@ -159,8 +182,14 @@ struct KernelBuilder {
       Value valid = cmpi(arith::CmpIPredicate::slt, row, idx(rows));
       Value srcRow = minsi(row, idx(rows - 1));
       Value srcElems = arith::SelectOp::create(b, loc, valid, idx(8), idx(0));
-      SmallVector<Value> dstIdx(dstPrefix);
-      dstIdx.append({r, col});
+      SmallVector<Value> dstIdx;
+      if (wgmma) {
+        dstIdx.push_back(
+            add(dstPrefix[0], swizzledChunk(r, remu(c, chunksPerRow))));
+      } else {
+        dstIdx.append(dstPrefix.begin(), dstPrefix.end());
+        dstIdx.append({r, col});
+      }
       nvgpu::DeviceAsyncCopyOp::create(
           b, loc, dst, dstIdx, src, ValueRange{bi, hIdx, srcRow, col},
           b.getIndexAttr(8), srcElems, b.getUnitAttr());
@@ -169,8 +198,177 @@ struct KernelBuilder {
 
   void copyKV(Value tile, Value buf) {
     Value row0 = mul(tile, kGPUKeyTile);
+    if (wgmma) {
+      // K buffer b is tile 1 + b, V buffer b tile 3 + b.
+      Value kOff = mul(add(buf, 1), tileElems());
+      copyTile(k, Lkv, hkv, row0, tiles, ValueRange{kOff});
+      copyTile(v, Lkv, hkv, row0, tiles,
+               ValueRange{add(kOff, 2 * tileElems())});
+      return;
+    }
     copyTile(k, Lkv, hkv, row0, ks, ValueRange{buf});
     copyTile(v, Lkv, hkv, row0, vs, ValueRange{buf});
+  }
+
+  //===--------------------------------------------------------------------===//
+  // wgmma (sm_90a)
+  //===--------------------------------------------------------------------===//
+  //
+  // A 64 x D tile is stored as D / W column blocks of 64 rows x W elements
+  // (W = swizzle / 2), each row `swizzle` bytes: the K-major swizzle atoms of
+  // 8 rows stacked along the rows (stride-dimension byte offset 8 * swizzle),
+  // and, read with the rows as the reduction dimension (V), the MN-major
+  // atoms with the column blocks `64 * swizzle` bytes apart (leading-
+  // dimension byte offset). The 16-byte chunk c of row r within its block
+  // sits at chunk c ^ ((r * swizzle / 128) mod (swizzle / 16)): the
+  // hardware XORs address bits [4, 7) with bits [7, 10) (masked to the
+  // swizzle width) of 1024-byte aligned atoms.
+
+  /// Element offset within a tile of the 16-byte chunk `chunk` (of 8
+  /// elements, counted along the row) of row `row`.
+  Value swizzledChunk(Value row, Value chunk) {
+    int64_t chunksPerBlock = swizzle / 16;
+    Value blk = divu(chunk, chunksPerBlock);
+    Value inRow = remu(chunk, chunksPerBlock);
+    Value phase = arith::AndIOp::create(
+        b, loc, arith::ShRUIOp::create(b, loc, mul(row, swizzle), idx(7)),
+        idx(chunksPerBlock - 1));
+    Value swz = arith::XOrIOp::create(b, loc, inRow, phase);
+    return add(add(mul(blk, kGPUKeyTile * swizzle / 2), mul(row, swizzle / 2)),
+               mul(swz, 8));
+  }
+
+  /// The 64-bit matrix descriptor of a K-major (`kMajor`) or MN-major
+  /// operand at shared address `addr` (index) in the swizzled layout.
+  Value descriptor(Value addr, bool kMajor) {
+    Value a = arith::IndexCastOp::create(b, loc, i64, addr);
+    a = arith::AndIOp::create(b, loc, a, i64c(0x3FFFF));
+    a = arith::ShRUIOp::create(b, loc, a, i64c(4));
+    // K-major swizzled layouts ignore the leading-dimension offset (1 by
+    // convention); MN-major ones step between column blocks with it.
+    uint64_t lbo = kMajor ? 16 : kGPUKeyTile * swizzle;
+    uint64_t sbo = 8 * swizzle;
+    uint64_t mode = swizzle == 128 ? 1 : swizzle == 64 ? 2 : 3;
+    uint64_t fields =
+        ((lbo >> 4) & 0x3FFF) << 16 | ((sbo >> 4) & 0x3FFF) << 32 | mode << 62;
+    return arith::OrIOp::create(b, loc, a, i64c(static_cast<int64_t>(fields)));
+  }
+
+  /// `desc` advanced by `bytes` (a multiple of 16; stays in the 14-bit
+  /// start-address field for shared addresses below 256 KiB).
+  Value descAdd(Value desc, int64_t bytes) {
+    if (bytes == 0)
+      return desc;
+    return arith::AddIOp::create(b, loc, desc, i64c(bytes >> 4));
+  }
+
+  Value i64c(int64_t v) { return arith::ConstantIntOp::create(b, loc, i64, v); }
+
+  /// S = Q . K^T for the block's 64 rows and the 64 keys of a tile:
+  /// wgmma m64n64k16, A = Q and B = K by K-major descriptors, D / 16
+  /// k-steps into f32 accumulators; waits for completion. Returns the 32
+  /// accumulators of the thread in the m16n8 order of each 8-column block
+  /// (s[n][r] = result[4n + r]).
+  SmallVector<Value> wgmmaScores(Value qDesc, Value kDesc) {
+    MLIRContext *ctx = b.getContext();
+    auto accTy =
+        LLVM::LLVMStructType::getLiteral(ctx, SmallVector<Type>(32, f32));
+    Value accum = LLVM::PoisonOp::create(b, loc, accTy);
+    NVVM::WGMMATypes ty =
+        elt.isF16() ? NVVM::WGMMATypes::f16 : NVVM::WGMMATypes::bf16;
+    NVVM::WgmmaFenceAlignedOp::create(b, loc);
+    for (int64_t kk = 0; kk < D / 16; ++kk) {
+      // Elements 16kk.. of a row: column block 16kk / W, byte 32 (kk mod
+      // W / 16) within its 128- or 64-byte row.
+      int64_t w = swizzle / 2;
+      int64_t off = (16 * kk / w) * kGPUKeyTile * swizzle + (16 * kk % w) * 2;
+      accum = NVVM::WgmmaMmaAsyncOp::create(
+          b, loc, accTy, accum, descAdd(qDesc, off), descAdd(kDesc, off),
+          NVVM::MMAShapeAttr::get(ctx, 64, kGPUKeyTile, 16), ty, ty,
+          NVVM::WGMMATypes::f32,
+          kk == 0 ? NVVM::WGMMAScaleOut::zero : NVVM::WGMMAScaleOut::one,
+          NVVM::WGMMAScaleIn::one, NVVM::WGMMAScaleIn::one,
+          NVVM::MMALayout::row, NVVM::MMALayout::col,
+          NVVM::MMAIntOverflowAttr());
+    }
+    NVVM::WgmmaGroupSyncAlignedOp::create(b, loc);
+    NVVM::WgmmaWaitGroupSyncOp::create(b, loc, 0);
+    SmallVector<Value> s;
+    for (int64_t i = 0; i < 32; ++i)
+      s.push_back(
+          LLVM::ExtractValueOp::create(b, loc, accum, ArrayRef<int64_t>{i}));
+    return s;
+  }
+
+  /// O += P . V: wgmma m64nDk16 with A = P from registers (the mma.sync A
+  /// fragments, one k-step per 16 keys) and B = V by an MN-major
+  /// descriptor (imm-trans-b = 1). NVVM's op takes descriptors only, so
+  /// the instruction is inline PTX; waits for completion.
+  void wgmmaPV(ArrayRef<SmallVector<Value, 4>> pFrag, Value vDesc,
+               MutableArrayRef<Value> acc) {
+    MLIRContext *ctx = b.getContext();
+    int64_t n = acc.size();
+    std::string t = elt.isF16() ? "f16" : "bf16";
+    std::string ptx = "wgmma.mma_async.sync.aligned.m64n" + std::to_string(D) +
+                      "k16.f32." + t + "." + t + " {";
+    std::string cons;
+    for (int64_t i = 0; i < n; ++i) {
+      ptx += (i ? ", $" : "$") + std::to_string(i);
+      cons += "=f,";
+    }
+    ptx += "}, {";
+    for (int64_t i = 0; i < 4; ++i) {
+      ptx += (i ? ", $" : "$") + std::to_string(n + i);
+      cons += "r,";
+    }
+    // scale-d = 1 (accumulate), imm-scale-a = imm-scale-b = 1,
+    // imm-trans-b = 1 (V is N-major).
+    ptx += "}, $" + std::to_string(n + 4) + ", 1, 1, 1, 1;";
+    cons += "l";
+    for (int64_t i = 0; i < n; ++i)
+      cons += "," + std::to_string(i);
+    auto accTy =
+        LLVM::LLVMStructType::getLiteral(ctx, SmallVector<Type>(n, f32));
+    NVVM::WgmmaFenceAlignedOp::create(b, loc);
+    for (auto [j, frag] : llvm::enumerate(pFrag)) {
+      SmallVector<Value> operands;
+      for (Value r : frag)
+        operands.push_back(asI32(r));
+      operands.push_back(descAdd(vDesc, 16 * j * swizzle));
+      operands.append(acc.begin(), acc.end());
+      auto asmOp = LLVM::InlineAsmOp::create(
+          b, loc, accTy, operands, b.getStringAttr(ptx), b.getStringAttr(cons),
+          /*has_side_effects=*/b.getUnitAttr(),
+          /*is_align_stack=*/UnitAttr(),
+          LLVM::TailCallKindAttr::get(ctx, LLVM::TailCallKind::None),
+          LLVM::AsmDialectAttr::get(ctx, LLVM::AsmDialect::AD_ATT),
+          /*operand_attrs=*/ArrayAttr());
+      for (int64_t i = 0; i < n; ++i)
+        acc[i] = LLVM::ExtractValueOp::create(b, loc, asmOp.getResult(0),
+                                              ArrayRef<int64_t>{i});
+    }
+    NVVM::WgmmaGroupSyncAlignedOp::create(b, loc);
+    NVVM::WgmmaWaitGroupSyncOp::create(b, loc, 0);
+  }
+
+  /// Orders this thread's completed cp.async (generic proxy) writes before
+  /// later wgmma reads of shared memory (async proxy); wgmma only.
+  void asyncProxyFence() {
+    if (!wgmma)
+      return;
+    NVVM::FenceProxyOp::create(
+        b, loc, NVVM::ProxyKind::async_shared,
+        NVVM::SharedSpaceAttr::get(b.getContext(),
+                                   NVVM::SharedSpace::shared_cta));
+  }
+
+  /// A 2 x 16-bit operand register as i32 (f16 pairs are vector<2xf16>).
+  Value asI32(Value pair) {
+    if (pair.getType() == i32)
+      return pair;
+    Value asInt =
+        vector::BitCastOp::create(b, loc, VectorType::get({1}, i32), pair);
+    return vector::ExtractOp::create(b, loc, asInt, ArrayRef<int64_t>{0});
   }
 
   /// Packs two 16-bit elements of an ldmatrix result row into the b32

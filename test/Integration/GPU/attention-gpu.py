@@ -1,5 +1,5 @@
 # REQUIRES: cuda, cuda-runtime
-# RUN: %python %s | FileCheck %s
+# RUN: %python %s | FileCheck %s --implicit-check-not=BAD
 """Runs kernels of attn-gpu-pipeline on the GPU through libattn_cuda_runtime
 and compares them with the float64 numpy reference.
 
@@ -199,10 +199,11 @@ def extras(case, rng):
     return arrays, kw
 
 
-def prepare(out_dir):
+def prepare(out_dir, mma="sync"):
     """Compiles every case and writes its cubin, inputs and float64
     reference to `out_dir` (no GPU needed), with the runtime library, so
-    that `--run` works on a machine without MLIR."""
+    that `--run` works on a machine without MLIR. `mma`: sync (chip sm_90)
+    or wgmma (chip sm_90a, Hopper only)."""
     from attn import reference
     from attn.gpu import compile_gpu, kernel_launches, launch_config
     from attn.runner import build_dir
@@ -213,7 +214,8 @@ def prepare(out_dir):
         name, dt, B, Hq, Hkv, Lq, Lkv, D, _, masks, out, lse = case[:12]
         feat = case[12] if len(case) > 12 else {}
         Dv = feat.get("dv", D)
-        lowered, cubin = compile_gpu(module(case))
+        chip = "sm_90a" if mma == "wgmma" else "sm_90"
+        lowered, cubin = compile_gpu(module(case), chip=chip, mma=mma)
         kernel = name + "_attn_0"
         if feat.get("dynamic"):
             # The grid depends on Lq at run time: the general kernel's
@@ -238,7 +240,7 @@ def prepare(out_dir):
         for i, a in enumerate(arrays):
             data["extra%d" % i] = a
         np.savez(os.path.join(out_dir, name + ".npz"), **data)
-        cases.append(dict(name=name, kernel=kernel, dtype=dt, out=out,
+        cases.append(dict(name=name, kernel=kernel, dtype=dt, out=out, mma=mma,
                           lse=bool(lse), extras=len(arrays), grid=grid,
                           block=block, smem=smem, shape=[B, Hq, Lq, D, Dv],
                           lengths=[Lq, Lkv] if feat.get("dynamic")
@@ -283,8 +285,9 @@ def run(in_dir):
             err /= max(1.0, np.max(np.abs(data["ref_o"])))
             tol = 1e-5
         ok = err < tol and not np.isnan(got).any()
-        line = "%s: max|O - ref| = %.2e %s" % (name, err,
-                                              "ok" if ok else "BAD")
+        line = "%s%s: max|O - ref| = %.2e %s" % (
+            "wgmma " if c["mma"] == "wgmma" else "", name, err,
+            "ok" if ok else "BAD")
         if lse:
             l_host = rt.to_host(dl, np.zeros((B, Hq, Lq), np.float32))
             ref_lse = data["ref_lse"]
@@ -301,7 +304,9 @@ def run(in_dir):
         print(line, flush=True)
 
 
-def main():
+def main(mma="sync"):
+    """`mma`: the default tensor-core kind (attention-gpu-wgmma.py passes
+    wgmma and runs on Hopper)."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--prepare", metavar="DIR",
                     help="only compile the cases and write inputs and "
@@ -309,14 +314,17 @@ def main():
     ap.add_argument("--run", metavar="DIR",
                     help="only run the cases prepared in DIR (no MLIR "
                     "needed: carry DIR to a GPU machine)")
+    ap.add_argument("--mma", choices=("sync", "wgmma"), default=mma,
+                    help="with --prepare: mma.sync kernels (sm_90) or wgmma "
+                    "(sm_90a)")
     args = ap.parse_args()
     if args.prepare:
-        prepare(args.prepare)
+        prepare(args.prepare, args.mma)
     if args.run:
         run(args.run)
     if not args.prepare and not args.run:
         with tempfile.TemporaryDirectory() as tmp:
-            prepare(tmp)
+            prepare(tmp, args.mma)
             run(tmp)
 
 

@@ -4,9 +4,10 @@
 //
 //===----------------------------------------------------------------------===//
 //
-// Lowering of attn.attention to a tensor-core (mma.sync) FlashAttention-2
-// kernel in the gpu/nvgpu dialects, or to a general SIMT kernel for what the
-// tensor cores do not take, launched with gpu.launch_func.
+// Lowering of attn.attention to a tensor-core (mma.sync or Hopper wgmma)
+// FlashAttention-2 kernel in the gpu/nvgpu dialects, or to a general SIMT
+// kernel for what the tensor cores do not take, launched with
+// gpu.launch_func.
 //
 //===----------------------------------------------------------------------===//
 
@@ -37,6 +38,20 @@ constexpr int64_t kGPUGeneralKeyTile = 32;
 /// Largest head dim (of query/key and of value) the general kernel takes.
 constexpr int64_t kGPUGeneralMaxHeadDim = 256;
 
+/// Matrix instructions of the kernel: warp-level `mma.sync` (sm_80+), or
+/// Hopper warpgroup `wgmma.mma_async` with shared-memory operands given by
+/// matrix descriptors (sm_90a only).
+enum class GPUMmaKind { Sync, Wgmma };
+
+/// Whether `chip` has the warpgroup MMA instructions: only the
+/// architecture-specific Hopper target `sm_90a`.
+bool gpuChipHasWgmma(StringRef chip);
+
+/// Resolves the `mma` option ("auto", "sync" or "wgmma") for `chip`: auto
+/// picks wgmma exactly when the chip has it. std::nullopt for another
+/// spelling.
+std::optional<GPUMmaKind> parseGPUMmaKind(StringRef mma, StringRef chip);
+
 /// Returns the SM version (e.g. 90 for "sm_90" or "sm_90a") of a chip name
 /// the GPU lowering accepts, std::nullopt for anything else.
 std::optional<int> parseGPUChip(StringRef chip);
@@ -60,13 +75,15 @@ int64_t getGPUKernelQueryTile(AttentionOp op);
 SmallVector<Value> getGPUCapturedValues(AttentionOp op);
 
 /// Bytes of dynamic shared memory the kernel of `op` needs.
-int64_t getGPUKernelSharedMemoryBytes(AttentionOp op);
+int64_t getGPUKernelSharedMemoryBytes(AttentionOp op,
+                                      GPUMmaKind kind = GPUMmaKind::Sync);
 
 /// Builds the kernel of `op` as a gpu.func named `name` in `kernels`, and
 /// replaces `op` with bufferization casts, a gpu.alloc per result and a
 /// gpu.launch_func of that kernel. `op` must pass checkGPUKernelSupport.
 void lowerAttentionToGPU(RewriterBase &rewriter, AttentionOp op,
-                         gpu::GPUModuleOp kernels, StringRef name);
+                         gpu::GPUModuleOp kernels, StringRef name,
+                         GPUMmaKind kind = GPUMmaKind::Sync);
 
 } // namespace attn
 } // namespace mlir
