@@ -195,9 +195,9 @@ void GeneralKernelBuilder::build(gpu::GPUFuncOp func) {
   // (a grid of 0 blocks is a launch error), which must not read Q.
   scf::IfOp nonEmpty;
   if (lqDynamic()) {
-    nonEmpty = scf::IfOp::create(b, loc,
-                                 cmpi(arith::CmpIPredicate::sgt, lqV, idx(0)),
-                                 /*withElseRegion=*/false);
+    nonEmpty =
+        scf::IfOp::create(b, loc, cmpi(arith::CmpIPredicate::sgt, lqV, idx(0)),
+                          /*withElseRegion=*/false);
     b.setInsertionPoint(nonEmpty.thenBlock()->getTerminator());
   }
 
