@@ -247,6 +247,7 @@ def main():
     for name in ("f32_d256_dense", "f32_mla_192_128_window"):
         err, lerr = emulate(by_name[name], ex2_rel_err=2.0**-22, seed=2)
         report(name + " (ex2 error 2^-22)", err, lerr, 1e-5)
+    print("dynamic Lq = 0: %s" % empty_dynamic_q())
     # attn.gpu.launch_config (used by frameworks launching the cubin
     # themselves) agrees with the pass's own launch.
     for name in ("f32_d80_causal_gqa", "f32_mla_192_128_window"):
@@ -276,6 +277,24 @@ def main():
             continue
         print("mutant %s: %s" % (what, "caught" if not err <= tolerance(case)
                                   else "MISSED"))
+
+
+def empty_dynamic_q():
+    """Runs the one block the host launches for a dynamic Lq of 0 on empty
+    Q and O arrays: any access to them raises."""
+    case = ("f32_dynamic_lq0", "f32", 1, 2, 2, 0, 40, 64, 64,
+            "{masks = [#attn.causal]}", [], "f32", True, {"dyn": "both"})
+    func = kernels(lower(module(case)))["f32_dynamic_lq0_attn_0"]
+    rng = np.random.default_rng(3)
+    args = [np.zeros((1, 2, 0, 64)), rng.standard_normal((1, 2, 40, 64)),
+            rng.standard_normal((1, 2, 40, 64)), np.zeros((1, 2, 0, 64)),
+            np.zeros((1, 2, 0)), np.full(128, 0, np.int64),
+            np.full(128, 40, np.int64)]
+    try:
+        Emulator(func).run((1, 2, 1), args)
+    except (ValueError, IndexError) as e:
+        return "BAD (%s)" % e
+    return "ok"
 
 
 def check_launch_config(case):
@@ -355,6 +374,7 @@ def kv_lengths_batch0(text):
 # CHECK: f16_dynamic_q_document_window: rel max|O - ref| = {{.*}} ok
 # CHECK: f32_d256_dense (ex2 error 2^-22): rel max|O - ref| = {{.*}} ok
 # CHECK: f32_mla_192_128_window (ex2 error 2^-22): rel max|O - ref| = {{.*}} ok
+# CHECK: dynamic Lq = 0: ok
 # CHECK: launch_config f32_d80_causal_gqa: ok
 # CHECK: launch_config f32_mla_192_128_window: ok
 # CHECK: mutant P.V with xor shuffles for idx (p of lane lane ^ j): caught

@@ -1000,9 +1000,14 @@ void mlir::attn::lowerAttentionToGPU(RewriterBase &rewriter, AttentionOp op,
   if (dynamic)
     args.append({lq, lkv});
   int64_t rows = getGPUKernelQueryTile(op);
+  // A dynamic Lq of 0 still launches one block (the kernel then does
+  // nothing): a grid of 0 blocks is a launch error.
   Value gridX =
       ShapedType::isDynamic(qT.getDimSize(2))
-          ? arith::CeilDivUIOp::create(rewriter, loc, lq, c(rows)).getResult()
+          ? arith::MaxUIOp::create(
+                rewriter, loc,
+                arith::CeilDivUIOp::create(rewriter, loc, lq, c(rows)), c(1))
+                .getResult()
           : c(llvm::divideCeil(qT.getDimSize(2), rows));
   gpu::KernelDim3 grid{gridX, c(qT.getDimSize(1)), c(qT.getDimSize(0))};
   gpu::KernelDim3 block{c(kGPUBlockThreads), c(1), c(1)};

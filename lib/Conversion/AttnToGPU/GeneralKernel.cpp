@@ -191,6 +191,15 @@ void GeneralKernelBuilder::build(gpu::GPUFuncOp func) {
     qSegIds = shaped(qSegIds, op.getQSegmentIds());
     kvSegIds = shaped(kvSegIds, op.getKvSegmentIds());
   }
+  // A dynamic Lq may be 0 at run time: the host still launches one block
+  // (a grid of 0 blocks is a launch error), which must not read Q.
+  scf::IfOp nonEmpty;
+  if (lqDynamic()) {
+    nonEmpty =
+        scf::IfOp::create(b, loc, cmpi(arith::CmpIPredicate::sgt, lqV, idx(0)),
+                          /*withElseRegion=*/false);
+    b.setInsertionPoint(nonEmpty.thenBlock()->getTerminator());
+  }
 
   tid = gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x);
   lane = remu(tid, 32);
@@ -509,5 +518,7 @@ void GeneralKernelBuilder::build(gpu::GPUFuncOp func) {
     b.setInsertionPoint(ifOp.thenBlock()->getTerminator());
     store();
   }
+  if (nonEmpty)
+    b.setInsertionPointAfter(nonEmpty);
   gpu::ReturnOp::create(b, loc);
 }

@@ -499,7 +499,9 @@ func.func @general_mask_lengths(%q: tensor<2x2x30x80xbf16>, %k: tensor<2x2x50x80
 // CHECK: %[[QH:.+]] = memref.reinterpret_cast %[[QB]] to offset: [0], sizes: [1], strides: [1] : memref<1x4x?x64xbf16> to memref<1xbf16>
 // CHECK: %[[O:.+]], %{{.+}} = gpu.alloc async [%{{.+}}] (%[[LQ]]) : memref<1x4x?x64xbf16>
 // CHECK: %[[OH:.+]] = memref.reinterpret_cast %[[O]] to offset: [0], sizes: [1], strides: [1] : memref<1x4x?x64xbf16> to memref<1xbf16>
-// CHECK: %[[GX:.+]] = arith.ceildivui %[[LQ]], %c16 : index
+// CHECK: %[[NB:.+]] = arith.ceildivui %[[LQ]], %c16 : index
+/// At least one block (a grid of 0 blocks is a launch error).
+// CHECK: %[[GX:.+]] = arith.maxui %[[NB]], %c1 : index
 // CHECK: gpu.launch_func async [%{{.+}}] @attn_kernels::@general_dynamic_attn_0 blocks in (%[[GX]], %c4, %c1) {{.*}} args(%[[QH]] : memref<1xbf16>, %{{.+}} : memref<1xbf16>, %{{.+}} : memref<1xbf16>, %[[OH]] : memref<1xbf16>, %[[LQ]] : index, %[[LKV]] : index)
 // CHECK: bufferization.to_tensor %[[O]]
 
@@ -508,6 +510,9 @@ func.func @general_mask_lengths(%q: tensor<2x2x30x80xbf16>, %k: tensor<2x2x50x80
 // CHECK-DAG: %[[S2:.+]] = arith.muli %[[LQA]], %c64 : index
 // CHECK-DAG: %[[S1:.+]] = arith.muli %[[LQA]], %c256 : index
 // CHECK: %[[QS:.+]] = memref.reinterpret_cast %[[QA]] to offset: [0], sizes: [1, 4, %[[LQA]], 64], strides: [%[[S1]], %[[S2]], 64, 1] : memref<1xbf16> to memref<1x4x?x64xbf16>
+/// Lq = 0: the one block launched does nothing.
+// CHECK: %[[NE:.+]] = arith.cmpi sgt, %[[LQA]], %c0 : index
+// CHECK: scf.if %[[NE]] {
 /// Causal alignment Lkv - Lq and the clamps use the arguments.
 // CHECK: arith.subi %[[LKVA]], %[[LQA]] : index
 // CHECK: arith.subi %[[LQA]], %c1 : index
