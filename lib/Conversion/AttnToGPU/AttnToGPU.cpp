@@ -223,10 +223,7 @@ std::optional<GPUMmaKind> mlir::attn::parseGPUMmaKind(StringRef mma,
 // Kernel construction
 //===----------------------------------------------------------------------===//
 
-void KernelBuilder::build(gpu::GPUFuncOp func) {
-  MLIRContext *ctx = b.getContext();
-  Block &entry = func.getBody().front();
-  b.setInsertionPointToStart(&entry);
+unsigned KernelBuilder::bindArguments(Block &entry) {
   q = entry.getArgument(0);
   k = entry.getArgument(1);
   v = entry.getArgument(2);
@@ -249,6 +246,14 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
   for (Value c : getGPUCapturedValues(op))
     if (!isClonedCapture(c))
       capturedArgs.map(c, entry.getArgument(nextArg++));
+  return nextArg;
+}
+
+void KernelBuilder::build(gpu::GPUFuncOp func) {
+  MLIRContext *ctx = b.getContext();
+  Block &entry = func.getBody().front();
+  b.setInsertionPointToStart(&entry);
+  bindArguments(entry);
 
   tid = gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x);
   lane = remu(tid, 32);

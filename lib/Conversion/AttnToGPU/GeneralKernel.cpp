@@ -148,28 +148,7 @@ void GeneralKernelBuilder::build(gpu::GPUFuncOp func) {
 
   // Arguments: (Q, K, V, O[, LSE][, mask][, q_lengths][, kv_lengths]
   // [, q_ids, kv_ids][, sinks][, captured...]).
-  q = entry.getArgument(0);
-  k = entry.getArgument(1);
-  v = entry.getArgument(2);
-  o = entry.getArgument(3);
-  unsigned nextArg = 4;
-  if (withLse)
-    lse = entry.getArgument(nextArg++);
-  if (op.getMask())
-    mask = entry.getArgument(nextArg++);
-  if (op.getQLengths())
-    qLengths = entry.getArgument(nextArg++);
-  if (op.getKvLengths())
-    kvLengths = entry.getArgument(nextArg++);
-  if (op.getQSegmentIds()) {
-    qSegIds = entry.getArgument(nextArg++);
-    kvSegIds = entry.getArgument(nextArg++);
-  }
-  if (op.getSinks())
-    sinks = entry.getArgument(nextArg++);
-  for (Value c : getGPUCapturedValues(op))
-    if (!isClonedCapture(c))
-      capturedArgs.map(c, entry.getArgument(nextArg++));
+  unsigned nextArg = bindArguments(entry);
   // Dynamic Lq/Lkv: both lengths follow as index arguments, and every
   // operand with a dynamic length is a flat handle given its shape here.
   if (lqDynamic() || lkvDynamic()) {

@@ -477,6 +477,11 @@ struct KernelBuilder {
   /// no libdevice call remains.
   void finalizeInlined(gpu::GPUFuncOp func);
 
+  /// Binds the kernel arguments of `entry` in the ABI order (Q, K, V,
+  /// O[, LSE][, mask][, q_lengths][, kv_lengths][, q_ids, kv_ids][, sinks]
+  /// [, captured...]); returns the index of the first argument after them.
+  unsigned bindArguments(Block &entry);
+
   void build(gpu::GPUFuncOp func);
 };
 
