@@ -3,7 +3,8 @@
 # numbers of numpy float64: matmuls whose sizes the register tiles do not
 # divide (masked tiles), dynamic sizes, batch matmuls, a contraction the
 # register tiles do not take (transposed B), reductions over the inner and
-# the outer loop, broadcasts, transposes; parallel and sequential.
+# the outer loop, broadcasts, transposes; parallel and sequential. Each
+# case must also leave no linalg op after the first pipeline stage.
 # RUN: %python %s | FileCheck %s
 # CHECK: matmul_odd linalg ops left: 0 (expected 0): PASS
 # CHECK: matmul_odd vectorised: PASS
@@ -41,8 +42,8 @@ func.func @f(%a: tensor<3x37x29xf32>, %b: tensor<3x29x45xf32>,
 }
 """
 
-# C[m, n] += A[m, k] * B[n, k]: N is not innermost in B, so the op takes
-# the generic path (vectors along K, a reduction).
+# C[m, n] += A[m, k] * B[n, k], a linalg.generic: a register tile whose
+# rows of B are strided (N is not innermost in B), all tiles partial.
 MATMUL_TB = """
 func.func @f(%a: tensor<37x29xf32>, %b: tensor<53x29xf32>,
              %c: tensor<37x53xf32>) -> tensor<37x53xf32> {

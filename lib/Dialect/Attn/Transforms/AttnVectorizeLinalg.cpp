@@ -18,6 +18,7 @@
 #include "attn/Dialect/Attn/Transforms/Passes.h"
 #include "attn/Dialect/Attn/Transforms/Transforms.h"
 
+#include "mlir/Conversion/VectorToSCF/VectorToSCF.h"
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -335,8 +336,7 @@ void mlir::attn::populateAttnCPUVectorUnrollPatterns(
   // n-D transfers -> one transfer per innermost row, so that the later
   // vector-to-scf lowering finds only 1-D transfers (no stack buffers).
   vector::UnrollVectorOptions unroll;
-  // Masked transfers (partial tiles) stay n-D: vector-to-scf splits them
-  // with their masks.
+  // Masked transfers (partial tiles) are split below, with their masks.
   unroll.setFilterConstraint([](Operation *op) {
     auto xfer = dyn_cast<VectorTransferOpInterface>(op);
     return success(xfer && !xfer.getMask());
@@ -421,6 +421,27 @@ unsigned mlir::attn::vectorizeLinalgForCPU(
   RewritePatternSet unroll(ctx);
   populateAttnCPUVectorUnrollPatterns(unroll);
   applyToVectorOps(root, std::move(unroll));
+
+  // Masked n-D transfers (partial tiles): unrolled to 1-D masked transfers
+  // here, on tensors, by the full-unroll vector-to-scf patterns. Left to
+  // convert-vector-to-scf after bufferization they would get stack buffers
+  // (memref.alloca), which inside an OpenMP loop keep the per-iteration
+  // memref.alloca_scope from being inlined.
+  SmallVector<Operation *> maskedTransfers;
+  root->walk([&](VectorTransferOpInterface xfer) {
+    if (xfer.getMask() && xfer.getVectorType().getRank() > 1 &&
+        xfer.getPermutationMap().isMinorIdentity() &&
+        !isInsideTiledAttention(xfer))
+      maskedTransfers.push_back(xfer);
+  });
+  RewritePatternSet toSCF(ctx);
+  populateVectorToSCFConversionPatterns(
+      toSCF,
+      VectorTransferToSCFOptions().enableFullUnroll().enableLowerTensors());
+  (void)applyOpPatternsGreedily(
+      maskedTransfers, std::move(toSCF),
+      GreedyRewriteConfig().setStrictness(
+          GreedyRewriteStrictness::ExistingAndNewOps));
   return numVectorized;
 }
 
@@ -440,9 +461,11 @@ void AttnVectorizeLinalgPass::runOnOperation() {
   opts.parallel = parallel;
   if (opts.registerTileM < 1 || opts.registerTileN < 1 ||
       opts.vectorSize < 1) {
-    getOperation()->emitError("attn-vectorize-linalg: register-tile-m, "
-                              "register-tile-n and vector-size must be "
-                              "positive");
+    getOperation()->emitError("attn-vectorize-linalg expects positive "
+                              "register-tile-m, register-tile-n and "
+                              "vector-size, got ")
+        << opts.registerTileM << ", " << opts.registerTileN << " and "
+        << opts.vectorSize;
     return signalPassFailure();
   }
   IRRewriter rewriter(&getContext());

@@ -73,14 +73,17 @@ func.func @layernorm_like(%x: tensor<64x768xf32>, %g: tensor<768xf32>) -> tensor
 // -----
 
 /// Sizes the tiles do not divide: partial tiles are masked (one thread: too
-/// little work, and the tile covers the whole op).
+/// little work, and the tile covers the whole op), and the masked 8 x 32
+/// transfers are split into rows with their mask rows, on tensors.
 // CHECK-LABEL: func.func @matmul_odd
 //   CHECK-NOT:   scf.forall
 //       CHECK:   affine.min
 //       CHECK:   %[[MASK:.+]] = vector.create_mask %{{.+}}, %{{.+}} : vector<8x32xi1>
-//       CHECK:   vector.transfer_read %{{.+}}, %{{.+}}, %[[MASK]] {in_bounds = [true, true]} : tensor<?x?xf32>, vector<8x32xf32>
+//       CHECK:   %[[ROW0:.+]] = vector.extract %[[MASK]][0] : vector<32xi1> from vector<8x32xi1>
+//       CHECK:   vector.transfer_read %{{.+}}, %{{.+}}, %[[ROW0]] {in_bounds = [true]} : tensor<?x?xf32>, vector<32xf32>
 //       CHECK:   vector.fma
-//       CHECK:   vector.transfer_write %{{.+}}, %{{.+}}, %{{.+}} {in_bounds = [true, true]} : vector<8x32xf32>, tensor<?x?xf32>
+//       CHECK:   vector.transfer_write %{{.+}}, %{{.+}}, %{{.+}} {in_bounds = [true]} : vector<32xf32>, tensor<?x?xf32>
+//   CHECK-NOT:   vector<8x32xf32>, tensor
 func.func @matmul_odd(%a: tensor<37x29xf32>, %b: tensor<29x53xf32>, %c: tensor<37x53xf32>) -> tensor<37x53xf32> {
   %r = linalg.matmul ins(%a, %b : tensor<37x29xf32>, tensor<29x53xf32>) outs(%c : tensor<37x53xf32>) -> tensor<37x53xf32>
   return %r : tensor<37x53xf32>
