@@ -223,7 +223,7 @@ static void getRegisterTileSizes(
 }
 
 namespace {
-/// Tiles, vectorises and hoists one op; records the vector ops it creates.
+/// Tiles and vectorises one op; reports the loops of its register tiles.
 struct OpVectorizer {
   RewriterBase &rewriter;
   const LinalgCPUVectorizeOptions &options;
