@@ -39,6 +39,14 @@ void mlir::attn::buildAttnCPUBufferizePipeline(
   // linalg.softmax (a front end's attention that was not raised to
   // attn.attention) has no loop lowering: expand it into linalg.generic.
   pm.addPass(createAttnDecomposeAggregatesPass());
+  // Every other linalg op (projections, MLPs, norms, activations): register
+  // tiles of FMAs and vectors, outer loops on threads. The attention loops
+  // built by attn-tile are left alone.
+  if (options.vectorizeLinalg) {
+    AttnVectorizeLinalgPassOptions vecOpts;
+    vecOpts.parallel = options.parallel;
+    pm.addPass(createAttnVectorizeLinalgPass(vecOpts));
+  }
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
 
@@ -104,6 +112,8 @@ void mlir::attn::buildAttnCPULowerToLLVMPipeline(
   pm.addPass(createFinalizeMemRefToLLVMConversionPass(memrefOpts));
   pm.addPass(createConvertFuncToLLVMPass());
   pm.addPass(createConvertIndexToLLVMPass());
+  // ub.poison: the padding value of vectorised transfers.
+  pm.addPass(createUBToLLVMConversionPass());
   pm.addPass(createArithToLLVMConversionPass());
   pm.addPass(createConvertControlFlowToLLVMPass());
   if (options.parallel)

@@ -53,9 +53,17 @@ struct AttnCPUPipelineOptions
                      "the output into the attention tiles (-attn-fuse-"
                      "elementwise)"),
       llvm::cl::init(true)};
+  PassOptions::Option<bool> vectorizeLinalg{
+      *this, "vectorize-linalg",
+      llvm::cl::desc("Tile and vectorise the linalg ops outside the "
+                     "attention loops (-attn-vectorize-linalg): register-"
+                     "tiled FMA matmuls, vectorised elementwise ops and "
+                     "reductions; false lowers them to scalar loops"),
+      llvm::cl::init(true)};
   PassOptions::Option<bool> parallel{
       *this, "parallel",
-      llvm::cl::desc("Run the (batch, head, query tile) loop on OpenMP "
+      llvm::cl::desc("Run the (batch, head, query tile) loop, and the "
+                     "outer tiles of vectorised linalg ops, on OpenMP "
                      "threads (links against libomp)"),
       llvm::cl::init(true)};
   PassOptions::Option<unsigned> numThreads{

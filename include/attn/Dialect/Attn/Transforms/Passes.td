@@ -183,6 +183,72 @@ def AttnApproximateMathPass : Pass<"attn-approximate-math"> {
   ];
 }
 
+def AttnVectorizeLinalgPass : Pass<"attn-vectorize-linalg"> {
+  let summary = "Tile and vectorise the linalg ops outside the attention loops for the CPU";
+  let description = [{
+    Tiles and vectorises the linalg ops on tensors around the attention
+    (projections, MLPs, layer norms, activations, transposes), with the
+    upstream TilingInterface tiling (`scf::tileUsingSCF`) and linalg
+    vectoriser. Ops inside an `scf.forall` marked `attn.tiled_attention`
+    (built by `-attn-tile`) are left alone.
+
+    * Matmul-like contractions (`linalg.matmul`, `linalg.batch_matmul`,
+      contraction `linalg.generic`s; float operands, the innermost N
+      dimension innermost in the output): an `scf.forall` over 64 x 128
+      output tiles (one per batch element), then `scf.for` loops over
+      `register-tile-m` x `register-tile-n` register tiles and unit steps of
+      K. Each tile becomes a `vector.contract`, lowered to outer products and
+      `vector.fma` on rows of B; the output tile is read before the K loop
+      and written after it (loop-invariant subset hoisting), so the
+      accumulators stay in registers.
+    * Ops whose indexing maps are projected permutations (elementwise maps,
+      broadcasts, transposes, reductions, `linalg.fill`): an `scf.forall` of
+      about 8 chunks of the first non-unit parallel loop, then unit tiles of
+      every loop but the innermost, which gets `vector-size` elements;
+      reduction loops run innermost with hoisted accumulators.
+
+    Ops with fewer than 16384 static iterations get no `scf.forall`
+    (`parallel=false`: none do). Partial tiles (sizes that the tiles do not
+    divide, dynamic sizes) are vectorised with masks. Ops the vectoriser
+    rejects (e.g. convolutions, non-permutation maps) stay scalar. The
+    vector ops are then lowered: masked transfers, contractions to FMAs,
+    multi-reductions to `vector.reduction`, transposes, broadcasts, and n-D
+    transfers unrolled to rows.
+
+    Example:
+
+    ```mlir
+    %r = linalg.matmul ins(%a, %b : tensor<128x768xf32>, tensor<768x3072xf32>)
+        outs(%c : tensor<128x3072xf32>) -> tensor<128x3072xf32>
+    ```
+
+    becomes `scf.forall (%i, %j) in (2, 24)` around
+    `scf.for` loops over 8 x 32 tiles whose K loop carries a
+    `vector<8x32xf32>` accumulator updated by eight `vector.fma` of
+    `vector<32xf32>` per step.
+  }];
+  let options = [
+    Option<"registerTileM", "register-tile-m", "int64_t", /*default=*/"8",
+           "Output rows of the register tile of contractions">,
+    Option<"registerTileN", "register-tile-n", "int64_t", /*default=*/"32",
+           "Output columns (vector lanes) of the register tile of "
+           "contractions">,
+    Option<"vectorSize", "vector-size", "int64_t", /*default=*/"32",
+           "Vector length along the innermost loop of other ops">,
+    Option<"parallel", "parallel", "bool", /*default=*/"true",
+           "Distribute the outer parallel loops over an scf.forall">,
+  ];
+  let dependentDialects = [
+    "::mlir::affine::AffineDialect",
+    "::mlir::arith::ArithDialect",
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::scf::SCFDialect",
+    "::mlir::tensor::TensorDialect",
+    "::mlir::ub::UBDialect",
+    "::mlir::vector::VectorDialect"
+  ];
+}
+
 def AttnDecomposeAggregatesPass : Pass<"attn-decompose-aggregates"> {
   let summary = "Decompose aggregated linalg ops (linalg.softmax) into linalg.generic";
   let description = [{

@@ -76,6 +76,40 @@ bool isFusibleElementwiseOp(Operation *op);
 FailureOr<scf::ForallOp> fuseElementwiseIntoAttentionLoop(
     RewriterBase &rewriter, scf::ForallOp loop, unsigned *numFused = nullptr);
 
+/// Tile and vector sizes of `vectorizeLinalgForCPU`.
+struct LinalgCPUVectorizeOptions {
+  /// Register tile of matmul-like contractions: output rows (M) x columns
+  /// (N), accumulated in vector registers over unit steps of K.
+  int64_t registerTileM = 8;
+  int64_t registerTileN = 32;
+  /// Elements per vector along the innermost loop of the other ops.
+  int64_t vectorSize = 32;
+  /// Distribute the outer parallel loops of ops with enough work over an
+  /// scf.forall (OpenMP threads in the CPU pipeline).
+  bool parallel = true;
+};
+
+/// Tiles and vectorises every linalg op on tensors nested under `root`,
+/// except those inside an scf.forall marked `kTiledAttentionAttrName` (see
+/// the `attn-vectorize-linalg` pass): matmul-like contractions into register
+/// tiles of FMAs, ops whose indexing maps are projected permutations
+/// (elementwise, broadcasts, transposes, reductions) into vectors along their
+/// innermost loop. Then lowers the resulting vector ops (outside the
+/// attention loops) with `populateAttnCPUVectorLoweringPatterns`. Ops the
+/// vectoriser rejects stay scalar linalg (tiled, possibly). Returns the
+/// number of ops vectorised.
+unsigned vectorizeLinalgForCPU(RewriterBase &rewriter, Operation *root,
+                               const LinalgCPUVectorizeOptions &options);
+
+/// First vector lowering step of `vectorizeLinalgForCPU`: masked transfers,
+/// vector.contract to outer products to FMAs, multi-reductions to
+/// vector.reduction, transfer permutation maps, transposes.
+void populateAttnCPUVectorLoweringPatterns(RewritePatternSet &patterns);
+
+/// Second step: n-D transfers unrolled to innermost rows, leading unit
+/// dimensions dropped, broadcasts and mask constructors lowered.
+void populateAttnCPUVectorUnrollPatterns(RewritePatternSet &patterns);
+
 /// Patterns replacing f32 transcendental math ops (exp, log, tanh, ...) by
 /// the upstream polynomial approximations, so that they vectorise.
 void populateAttnMathApproximationPatterns(RewritePatternSet &patterns);
