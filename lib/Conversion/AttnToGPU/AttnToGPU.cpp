@@ -249,12 +249,7 @@ unsigned KernelBuilder::bindArguments(Block &entry) {
   return nextArg;
 }
 
-void KernelBuilder::build(gpu::GPUFuncOp func) {
-  MLIRContext *ctx = b.getContext();
-  Block &entry = func.getBody().front();
-  b.setInsertionPointToStart(&entry);
-  bindArguments(entry);
-
+void KernelBuilder::bindBlockIndices(int64_t rowsPerBlock) {
   tid = gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x);
   lane = remu(tid, 32);
   warp = divu(tid, 32);
@@ -262,16 +257,31 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
   hi = gpu::BlockIdOp::create(b, loc, gpu::Dimension::y);
   bi = gpu::BlockIdOp::create(b, loc, gpu::Dimension::z);
   hkv = group == 1 ? hi : divu(hi, group);
-  q0 = mul(qt, kGPUQueryTile);
+  q0 = mul(qt, rowsPerBlock);
+}
+
+Value KernelBuilder::dynamicSharedMemory() {
+  auto wg = gpu::AddressSpaceAttr::get(b.getContext(),
+                                       gpu::AddressSpace::Workgroup);
+  return gpu::DynamicSharedMemoryOp::create(
+      b, loc,
+      MemRefType::get({ShapedType::kDynamic}, b.getI8Type(),
+                      MemRefLayoutAttrInterface(), wg));
+}
+
+void KernelBuilder::build(gpu::GPUFuncOp func) {
+  MLIRContext *ctx = b.getContext();
+  Block &entry = func.getBody().front();
+  b.setInsertionPointToStart(&entry);
+  bindArguments(entry);
+
+  bindBlockIndices(kGPUQueryTile);
 
   // Shared memory: Q | K0 K1 | V0 V1, rows padded to D + 8 elements.
   auto wg = gpu::AddressSpaceAttr::get(ctx, gpu::AddressSpace::Workgroup);
   int64_t rowLen = paddedRow(D);
   int64_t tileBytes = kGPUKeyTile * rowLen * (elt.getIntOrFloatBitWidth() / 8);
-  Value smem = gpu::DynamicSharedMemoryOp::create(
-      b, loc,
-      MemRefType::get({ShapedType::kDynamic}, b.getI8Type(),
-                      MemRefLayoutAttrInterface(), wg));
+  Value smem = dynamicSharedMemory();
   auto view = [&](ArrayRef<int64_t> shape, int64_t offset) -> Value {
     auto ty = MemRefType::get(shape, elt, MemRefLayoutAttrInterface(), wg);
     return memref::ViewOp::create(b, loc, ty, smem, idx(offset), ValueRange{});

@@ -180,22 +180,12 @@ void GeneralKernelBuilder::build(gpu::GPUFuncOp func) {
     b.setInsertionPoint(nonEmpty.thenBlock()->getTerminator());
   }
 
-  tid = gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x);
-  lane = remu(tid, 32);
-  warp = divu(tid, 32);
-  Value qt = gpu::BlockIdOp::create(b, loc, gpu::Dimension::x);
-  hi = gpu::BlockIdOp::create(b, loc, gpu::Dimension::y);
-  bi = gpu::BlockIdOp::create(b, loc, gpu::Dimension::z);
-  hkv = group == 1 ? hi : divu(hi, group);
-  q0 = mul(qt, qTile);
+  bindBlockIndices(qTile);
 
   // Shared memory: a K tile [32, Dqk] and a V tile [32, Dv] in the input
   // element type.
   auto wg = gpu::AddressSpaceAttr::get(ctx, gpu::AddressSpace::Workgroup);
-  Value smem = gpu::DynamicSharedMemoryOp::create(
-      b, loc,
-      MemRefType::get({ShapedType::kDynamic}, b.getI8Type(),
-                      MemRefLayoutAttrInterface(), wg));
+  Value smem = dynamicSharedMemory();
   auto view = [&](ArrayRef<int64_t> shape, int64_t offset) -> Value {
     auto ty = MemRefType::get(shape, elt, MemRefLayoutAttrInterface(), wg);
     return memref::ViewOp::create(b, loc, ty, smem, idx(offset), ValueRange{});

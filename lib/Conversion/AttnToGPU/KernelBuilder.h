@@ -482,6 +482,14 @@ struct KernelBuilder {
   /// [, captured...]); returns the index of the first argument after them.
   unsigned bindArguments(Block &entry);
 
+  /// Sets the thread and block indices (tid, lane, warp, the block's head
+  /// `hi`, batch `bi`, K/V head `hkv` and first query row `q0`) for a grid
+  /// (ceil(Lq / rowsPerBlock), Hq, B).
+  void bindBlockIndices(int64_t rowsPerBlock);
+
+  /// The kernel's dynamic workgroup memory as bytes.
+  Value dynamicSharedMemory();
+
   void build(gpu::GPUFuncOp func);
 };
 
