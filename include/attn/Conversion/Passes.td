@@ -18,8 +18,8 @@ def ConvertAttnToGPUPass : Pass<"convert-attn-to-gpu", "::mlir::ModuleOp"> {
   let description = [{
     Replaces every `attn.attention` with a `gpu.launch_func` of a kernel
     built in a `gpu.module @attn_kernels`. Static f16/bf16 inputs with
-    Dqk = Dv in {64, 96, 128} and no mask tensor or lengths get a
-    FlashAttention-2 style tensor-core kernel:
+    Dqk = Dv in {64, 96, 128} get a FlashAttention-2 style tensor-core
+    kernel:
 
     * one thread block of 4 warps per (query tile of 64 rows, query head,
       batch); each warp owns 16 query rows;
@@ -42,9 +42,8 @@ def ConvertAttnToGPUPass : Pass<"convert-attn-to-gpu", "::mlir::ModuleOp"> {
     be device memory. The kernel takes bare pointers (`use-bare-ptr-call-conv`
     in the pipeline): `(Q, K, V, O[, LSE][, mask][, q_lengths][, kv_lengths]
     [, q_segment_ids, kv_segment_ids][, sinks][, captured tensors...])`,
-    launched on a grid of
-    `(ceil(Lq / 64), Hq, B)` blocks of 128 threads with
-    `5 * 64 * (D + 8) * sizeof(elt)` bytes of dynamic shared memory.
+    launched on a grid of `(ceil(Lq / 64), Hq, B)` blocks of 128 threads
+    with `5 * 64 * (D + 8) * sizeof(elt)` bytes of dynamic shared memory.
 
     With `mma=wgmma` (the default `mma=auto` picks it when `chip` is
     `sm_90a`, the only target with Hopper warpgroup MMA) the four warps are
@@ -74,8 +73,8 @@ def ConvertAttnToGPUPass : Pass<"convert-attn-to-gpu", "::mlir::ModuleOp"> {
 
     Everything else (f32 inputs, any head dim up to 256, Dqk != Dv,
     dynamic Lq/Lkv) gets the general SIMT kernel (which also takes mask
-    tensors and lengths): one block of 4 warps per (16 query rows, query head, batch), each warp owning
-    4 rows; lane l holds columns l, l + 32, ... of its rows' Q (f32) and O;
+    tensors and lengths): one block of 4 warps per (16 query rows, query
+    head, batch), each warp owning 4 rows; lane l holds columns l, l + 32, ... of its rows' Q (f32) and O;
     K/V tiles of 32 keys are staged in workgroup memory by all threads;
     each score is a lane-partial dot product reduced with `gpu.shuffle xor`,
     lane j keeping key j's, then the online softmax (base 2, ex2.approx)
@@ -88,15 +87,14 @@ def ConvertAttnToGPUPass : Pass<"convert-attn-to-gpu", "::mlir::ModuleOp"> {
     dynamically shaped buffer is passed as a flat `memref<1 x elt>` handle
     (bare pointers need static memrefs) and `Lq, Lkv` follow as `index`
     arguments; the host computes the grid and the result sizes from
-    `tensor.dim`. Both
-    kernels share the score semantics (`buildScore`), key ranges and
-    full-tile classification of the structured masks.
+    `tensor.dim`. Both kernels share the score semantics (`buildScore`),
+    key ranges and full-tile classification of the structured masks.
 
     Inputs neither kernel can handle (head dims above 256, dynamic batch,
-    head or head-dim sizes,
-    modifier regions using operations other than arith, tensor.extract and
-    math.tanh, non-softmax normalisers) are reported with a diagnostic and
-    the pass fails; so does an unknown `chip`.
+    head or head-dim sizes, modifier regions using operations other than
+    arith, tensor.extract and math.tanh, non-softmax normalisers) are
+    reported with a diagnostic and the pass fails; so does an unknown
+    `chip`.
   }];
   let options = [
     Option<"chip", "chip", "std::string", [{"sm_90"}],
