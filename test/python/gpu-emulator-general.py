@@ -23,6 +23,7 @@ import numpy as np
 
 from attn import reference
 from attn.gpu import launch_config
+from attn.gpu_cases import ALIBI
 from attn.gpu_emulator import Emulator, kernels, round_to
 from attn.runner import attn_opt
 
@@ -76,18 +77,6 @@ CASES = [
      [("sliding_window", 9, 2)], "f16", False,
      {"dyn": "q", "segments": True}),
 ]
-
-ALIBI = """
-      score_mod {
-      ^bb0(%s: f32, %b: index, %h: index, %i: index, %j: index):
-        %slope = tensor.extract %slopes[%h] : tensor<HQxf32>
-        %d = arith.subi %j, %i : index
-        %di = arith.index_cast %d : index to i64
-        %df = arith.sitofp %di : i64 to f32
-        %bias = arith.mulf %slope, %df : f32
-        %r = arith.addf %s, %bias : f32
-        attn.yield %r : f32
-      }"""
 
 
 def mask_shape(case):

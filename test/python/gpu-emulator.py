@@ -19,6 +19,7 @@ import tempfile
 import numpy as np
 
 from attn import reference
+from attn.gpu_cases import module
 from attn.gpu_emulator import EmulationError, Emulator, kernels, round_to
 from attn.runner import attn_opt
 
@@ -105,70 +106,6 @@ FEATURE_CASES = [
      [("sliding_window", 40, 3)], "f32", False, {"q_lengths": [65, 150]}),
 ]
 
-ALIBI = """
-      score_mod {
-      ^bb0(%s: f32, %b: index, %h: index, %i: index, %j: index):
-        %slope = tensor.extract %slopes[%h] : tensor<HQxf32>
-        %d = arith.subi %j, %i : index
-        %di = arith.index_cast %d : index to i64
-        %df = arith.sitofp %di : i64 to f32
-        %bias = arith.mulf %slope, %df : f32
-        %r = arith.addf %s, %bias : f32
-        attn.yield %r : f32
-      }"""
-
-# Keeps keys j with j mod 5 != 2 (a pattern no structured term expresses).
-MASK_MOD = """
-      mask_mod {
-      ^bb0(%b: index, %h: index, %i: index, %j: index):
-        %c5 = arith.constant 5 : index
-        %c2 = arith.constant 2 : index
-        %r = arith.remsi %j, %c5 : index
-        %keep = arith.cmpi ne, %r, %c2 : index
-        attn.yield %keep : i1
-      }"""
-
-
-def module(case):
-    name, dt, B, Hq, Hkv, Lq, Lkv, D, attr, _, out, lse = case[:12]
-    feat = case[12] if len(case) > 12 else {}
-    t = lambda s, e: "tensor<%sx%s>" % ("x".join(map(str, s)), e)
-    qt, kt = t((B, Hq, Lq, D), dt), t((B, Hkv, Lkv, D), dt)
-    ot, lt = t((B, Hq, Lq, D), out), t((B, Hq, Lq), "f32")
-    res = "%s, %s" % (ot, lt) if lse else ot
-    names = "%o, %lse" if lse else "%o"
-    params, operands, regions = "", "", ""
-    if "softcap" in feat:
-        inner = attr.strip()[1:-1] if attr.strip() else ""
-        attr = "{%s}" % ", ".join(
-            x for x in (inner, "softcap = %r" % feat["softcap"]) if x)
-    if "mask" in feat:
-        kind, shape = feat["mask"]
-        mt = t(shape, "f32" if kind == "float" else "i1")
-        params += ", %%mask: %s" % mt
-        operands += " mask(%%mask : %s)" % mt
-    for kind in ("q_lengths", "kv_lengths"):
-        if kind in feat:
-            params += ", %%%s: %s" % (kind, t((B,), "i32"))
-            operands += " %s(%%%s : %s)" % (kind, kind, t((B,), "i32"))
-    if feat.get("segments"):
-        st = feat.get("seg_type", "i32")
-        qst, kst = t((B, Lq), st), t((B, Lkv), st)
-        params += ", %%qs: %s, %%ks: %s" % (qst, kst)
-        operands += " segment_ids(%%qs, %%ks : %s, %s)" % (qst, kst)
-    if feat.get("sinks"):
-        params += ", %%sinks: %s" % t((Hq,), "f32")
-        operands += " sinks(%%sinks : %s)" % t((Hq,), "f32")
-    if feat.get("alibi"):
-        params += ", %%slopes: %s" % t((Hq,), "f32")
-        regions += ALIBI.replace("HQ", str(Hq))
-    if feat.get("mask_mod"):
-        regions += MASK_MOD
-    return """
-func.func @{name}(%q: {qt}, %k: {kt}, %v: {kt}{params}) -> ({res}) {{
-  {names} = attn.attention ins(%q, %k, %v : {qt}, {kt}, {kt}){operands} {attr} -> {res}{regions}
-  return {names} : {res}
-}}""".format(**locals())
 
 
 def segment_ids(rng, kind, B, L):

@@ -24,6 +24,7 @@ import tempfile
 import numpy as np
 
 from attn.gpu import CudaRuntime
+from attn.gpu_cases import module
 from attn.runner import from_bf16_bits, to_bf16_bits
 
 CASES = [
@@ -77,19 +78,6 @@ CASES = [
      {"dynamic": True}),
 ]
 
-ALIBI = """
-      score_mod {
-      ^bb0(%s: f32, %b: index, %h: index, %i: index, %j: index):
-        %slope = tensor.extract %slopes[%h] : tensor<HQxf32>
-        %d = arith.subi %j, %i : index
-        %di = arith.index_cast %d : index to i64
-        %df = arith.sitofp %di : i64 to f32
-        %bias = arith.mulf %slope, %df : f32
-        %r = arith.addf %s, %bias : f32
-        attn.yield %r : f32
-      }"""
-
-
 def storage(x, dtype):
     if dtype == "f32":
         f = x.astype(np.float32)
@@ -101,47 +89,6 @@ def storage(x, dtype):
     return h, h.astype(np.float64)
 
 
-def module(case):
-    name, dt, B, Hq, Hkv, Lq, Lkv, D, attr, _, out, lse = case[:12]
-    feat = case[12] if len(case) > 12 else {}
-    Dv = feat.get("dv", D)
-    if feat.get("dynamic"):
-        Lq = Lkv = "?"
-    t = lambda s, e: "tensor<%sx%s>" % ("x".join(map(str, s)), e)
-    qt, kt, vt = t((B, Hq, Lq, D), dt), t((B, Hkv, Lkv, D), dt), t(
-        (B, Hkv, Lkv, Dv), dt)
-    ot, lt = t((B, Hq, Lq, Dv), out), t((B, Hq, Lq), "f32")
-    res = "%s, %s" % (ot, lt) if lse else ot
-    names = "%o, %lse" if lse else "%o"
-    params, operands, regions = "", "", ""
-    if "softcap" in feat:
-        inner = attr.strip()[1:-1] if attr.strip() else ""
-        attr = "{%s}" % ", ".join(
-            x for x in (inner, "softcap = %r" % feat["softcap"]) if x)
-    if "mask" in feat:
-        kind, shape = feat["mask"]
-        mt = t(shape, "f32" if kind == "float" else "i1")
-        params += ", %%mask: %s" % mt
-        operands += " mask(%%mask : %s)" % mt
-    for kind in ("q_lengths", "kv_lengths"):
-        if kind in feat:
-            params += ", %%%s: %s" % (kind, t((B,), "i32"))
-            operands += " %s(%%%s : %s)" % (kind, kind, t((B,), "i32"))
-    if feat.get("segments"):
-        qst, kst = t((B, Lq), "i32"), t((B, Lkv), "i32")
-        params += ", %%qs: %s, %%ks: %s" % (qst, kst)
-        operands += " segment_ids(%%qs, %%ks : %s, %s)" % (qst, kst)
-    if feat.get("sinks"):
-        params += ", %%sinks: %s" % t((Hq,), "f32")
-        operands += " sinks(%%sinks : %s)" % t((Hq,), "f32")
-    if feat.get("alibi"):
-        params += ", %%slopes: %s" % t((Hq,), "f32")
-        regions += ALIBI.replace("HQ", str(Hq))
-    return """
-func.func @{name}(%q: {qt}, %k: {kt}, %v: {vt}{params}) -> ({res}) {{
-  {names} = attn.attention ins(%q, %k, %v : {qt}, {kt}, {vt}){operands} {attr} -> {res}{regions}
-  return {names} : {res}
-}}""".format(**locals())
 
 
 def extras(case, rng):

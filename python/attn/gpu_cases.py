@@ -1,0 +1,89 @@
+"""Test modules of the GPU kernels (test/python/gpu-emulator*.py and
+test/Integration/GPU/attention-gpu.py): one ``attn.attention`` per function
+from a case tuple, with the score_mod/mask_mod regions the cases use.
+
+A case is ``(name, dtype, B, Hq, Hkv, Lq, Lkv, D, attr, masks, out, lse[,
+features])``: ``attr`` the op's attribute dict text, ``masks`` the
+structured terms for the numpy reference, ``out`` the output element type,
+``lse`` whether the log-sum-exp is a result. Features: ``dv`` (Dv != D),
+``dynamic`` (Lq and Lkv compiled as ``?``), ``softcap``, ``mask`` ((kind,
+shape), kind "float" for an f32 additive mask, else i1), ``q_lengths`` /
+``kv_lengths`` (i32 values), ``segments`` (with ``seg_type``, i32 by
+default), ``sinks``, ``alibi`` (score_mod s + slopes[h] * (j - i), slopes a
+captured f32 tensor) and ``mask_mod`` (keeps keys j with j mod 5 != 2).
+"""
+
+ALIBI = """
+      score_mod {
+      ^bb0(%s: f32, %b: index, %h: index, %i: index, %j: index):
+        %slope = tensor.extract %slopes[%h] : tensor<HQxf32>
+        %d = arith.subi %j, %i : index
+        %di = arith.index_cast %d : index to i64
+        %df = arith.sitofp %di : i64 to f32
+        %bias = arith.mulf %slope, %df : f32
+        %r = arith.addf %s, %bias : f32
+        attn.yield %r : f32
+      }"""
+
+# Keeps keys j with j mod 5 != 2 (a pattern no structured term expresses).
+MASK_MOD = """
+      mask_mod {
+      ^bb0(%b: index, %h: index, %i: index, %j: index):
+        %c5 = arith.constant 5 : index
+        %c2 = arith.constant 2 : index
+        %r = arith.remsi %j, %c5 : index
+        %keep = arith.cmpi ne, %r, %c2 : index
+        attn.yield %keep : i1
+      }"""
+
+
+def tensor(shape, elem):
+    return "tensor<%sx%s>" % ("x".join(map(str, shape)), elem)
+
+
+def module(case):
+    """The func.func text of a case (its function is named after it)."""
+    name, dt, B, Hq, Hkv, Lq, Lkv, D, attr, _, out, lse = case[:12]
+    feat = case[12] if len(case) > 12 else {}
+    Dv = feat.get("dv", D)
+    if feat.get("dynamic"):
+        Lq = Lkv = "?"
+    t = tensor
+    qt, kt, vt = t((B, Hq, Lq, D), dt), t((B, Hkv, Lkv, D), dt), t(
+        (B, Hkv, Lkv, Dv), dt)
+    ot, lt = t((B, Hq, Lq, Dv), out), t((B, Hq, Lq), "f32")
+    res = "%s, %s" % (ot, lt) if lse else ot
+    names = "%o, %lse" if lse else "%o"
+    params, operands, regions = "", "", ""
+    if "softcap" in feat:
+        inner = attr.strip()[1:-1] if attr.strip() else ""
+        attr = "{%s}" % ", ".join(
+            x for x in (inner, "softcap = %r" % feat["softcap"]) if x)
+    if "mask" in feat:
+        kind, shape = feat["mask"]
+        mt = t(shape, "f32" if kind == "float" else "i1")
+        params += ", %%mask: %s" % mt
+        operands += " mask(%%mask : %s)" % mt
+    for kind in ("q_lengths", "kv_lengths"):
+        if kind in feat:
+            params += ", %%%s: %s" % (kind, t((B,), "i32"))
+            operands += " %s(%%%s : %s)" % (kind, kind, t((B,), "i32"))
+    if feat.get("segments"):
+        st = feat.get("seg_type", "i32")
+        qst, kst = t((B, Lq), st), t((B, Lkv), st)
+        params += ", %%qs: %s, %%ks: %s" % (qst, kst)
+        operands += " segment_ids(%%qs, %%ks : %s, %s)" % (qst, kst)
+    if feat.get("sinks"):
+        params += ", %%sinks: %s" % t((Hq,), "f32")
+        operands += " sinks(%%sinks : %s)" % t((Hq,), "f32")
+    if feat.get("alibi"):
+        params += ", %%slopes: %s" % t((Hq,), "f32")
+        regions += ALIBI.replace("HQ", str(Hq))
+    if feat.get("mask_mod"):
+        regions += MASK_MOD
+    return """
+func.func @{name}(%q: {qt}, %k: {kt}, %v: {vt}{params}) -> ({res}) {{
+  {names} = attn.attention ins(%q, %k, %v : {qt}, {kt}, {vt}){operands} {attr} -> {res}{regions}
+  return {names} : {res}
+}}""".format(name=name, qt=qt, kt=kt, vt=vt, params=params, res=res,
+             names=names, operands=operands, attr=attr, regions=regions)
