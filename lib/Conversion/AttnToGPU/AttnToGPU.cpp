@@ -260,6 +260,27 @@ void KernelBuilder::bindBlockIndices(int64_t rowsPerBlock) {
   q0 = mul(qt, rowsPerBlock);
 }
 
+std::pair<Value, Value>
+KernelBuilder::keyTileRange(Value qLoA, Value qHiA, Value kvEnd,
+                            int64_t keyTile, bool emptyPastQLength) {
+  Value kvLo = idx(0), kvHi = kvEnd;
+  for (StructuredMaskAttrInterface t : op.getMaskTerms()) {
+    auto [lo, hiB] = t.buildKeyRange(b, loc, qLoA, qHiA);
+    if (lo)
+      kvLo = arith::MaxSIOp::create(b, loc, kvLo, lo);
+    if (hiB)
+      kvHi = minsi(kvHi, hiB);
+  }
+  // Rows at or past q_lengths keep nothing: a block made only of them has
+  // an empty key range.
+  if (emptyPastQLength && qLengths)
+    kvHi = arith::SelectOp::create(
+        b, loc, cmpi(arith::CmpIPredicate::slt, q0, qLen), kvHi, kvLo);
+  Value tLo = arith::DivSIOp::create(b, loc, kvLo, idx(keyTile));
+  Value tHi = arith::CeilDivSIOp::create(b, loc, kvHi, idx(keyTile));
+  return {tLo, arith::MaxSIOp::create(b, loc, tHi, tLo)};
+}
+
 Value KernelBuilder::dynamicSharedMemory() {
   auto wg = gpu::AddressSpaceAttr::get(b.getContext(),
                                        gpu::AddressSpace::Workgroup);
@@ -321,23 +342,10 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
                   : idx(Lkv - Lq);
   Value qLoA = add(q0, off);
   Value qHiA = add(minsi(add(q0, kGPUQueryTile - 1), idx(Lq - 1)), off);
-  Value kvLo = idx(0), kvHi = kvEnd;
+  Value tLo, tHi;
+  std::tie(tLo, tHi) = keyTileRange(qLoA, qHiA, kvEnd, kGPUKeyTile,
+                                    /*emptyPastQLength=*/true);
   SmallVector<StructuredMaskAttrInterface> terms = op.getMaskTerms();
-  for (StructuredMaskAttrInterface t : terms) {
-    auto [lo, hiB] = t.buildKeyRange(b, loc, qLoA, qHiA);
-    if (lo)
-      kvLo = arith::MaxSIOp::create(b, loc, kvLo, lo);
-    if (hiB)
-      kvHi = minsi(kvHi, hiB);
-  }
-  // Rows at or past q_lengths keep nothing: a tile made only of them has
-  // an empty key range.
-  if (qLengths)
-    kvHi = arith::SelectOp::create(
-        b, loc, cmpi(arith::CmpIPredicate::slt, q0, qLen), kvHi, kvLo);
-  Value tLo = arith::DivSIOp::create(b, loc, kvLo, idx(kGPUKeyTile));
-  Value tHi = arith::CeilDivSIOp::create(b, loc, kvHi, idx(kGPUKeyTile));
-  tHi = arith::MaxSIOp::create(b, loc, tHi, tLo);
 
   // The thread's accumulator rows and columns (mma.m16n8 layout).
   Value rowInWarp = divu(lane, 4);

@@ -209,18 +209,11 @@ void GeneralKernelBuilder::build(gpu::GPUFuncOp func) {
   Value off = arith::SubIOp::create(b, loc, kvLen, qLen);
   Value qLoA = add(q0, off);
   Value qHiA = add(minsi(add(q0, qTile - 1), sub(lqV, 1)), off);
-  Value kvLo = idx(0), kvHi = kvLengths ? minsi(kvLen, lkvV) : lkvV;
+  Value tLo, tHi;
+  std::tie(tLo, tHi) = keyTileRange(
+      qLoA, qHiA, kvLengths ? minsi(kvLen, lkvV) : lkvV, kt,
+      /*emptyPastQLength=*/false);
   SmallVector<StructuredMaskAttrInterface> terms = op.getMaskTerms();
-  for (StructuredMaskAttrInterface t : terms) {
-    auto [lo, hiB] = t.buildKeyRange(b, loc, qLoA, qHiA);
-    if (lo)
-      kvLo = arith::MaxSIOp::create(b, loc, kvLo, lo);
-    if (hiB)
-      kvHi = minsi(kvHi, hiB);
-  }
-  Value tLo = arith::DivSIOp::create(b, loc, kvLo, idx(kt));
-  Value tHi = arith::CeilDivSIOp::create(b, loc, kvHi, idx(kt));
-  tHi = arith::MaxSIOp::create(b, loc, tHi, tLo);
 
   // Rows of the warp; reads use rows clamped into [0, Lq) (rows past Lq
   // are computed but never stored).

@@ -487,6 +487,14 @@ struct KernelBuilder {
   /// (ceil(Lq / rowsPerBlock), Hq, B).
   void bindBlockIndices(int64_t rowsPerBlock);
 
+  /// [tLo, tHi): the key tiles (of `keyTile` keys) a block needs, from
+  /// [0, kvEnd) intersected with every structured term's key interval for
+  /// the block's aligned rows [qLoA, qHiA]; with `emptyPastQLength`, empty
+  /// when the block starts at or past q_lengths (needs q0 and qLen).
+  std::pair<Value, Value> keyTileRange(Value qLoA, Value qHiA, Value kvEnd,
+                                       int64_t keyTile,
+                                       bool emptyPastQLength);
+
   /// The kernel's dynamic workgroup memory as bytes.
   Value dynamicSharedMemory();
 
