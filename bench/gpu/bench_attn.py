@@ -51,8 +51,10 @@ def launcher(lib, image, cfg, ptrs, smem=None):
     """A closure launching the configuration's kernel on the device pointers
     `ptrs` (Q, K, V, O, then the extra arguments) with the launch recorded
     by prepare.py (grid, block, dynamic shared memory; `smem` overrides the
-    latter, for the wgmma kernel)."""
+    latter, for the wgmma kernel); a kernel compiled for dynamic lengths
+    takes the recorded Lq and Lkv last."""
     vals = [ctypes.c_void_p(p) for p in ptrs]
+    vals += [ctypes.c_int64(n) for n in cfg.get("lengths", [])]
     args = (ctypes.c_void_p * len(vals))(
         *[ctypes.cast(ctypes.pointer(x), ctypes.c_void_p) for x in vals])
     grid, block = cfg["grid"], cfg["block"]

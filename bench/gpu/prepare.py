@@ -25,7 +25,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "python"))
 
-from attn.gpu import (compile_gpu, kernel_launches,  # noqa: E402
+from attn.gpu import (compile_gpu, kernel_launches, launch_config,  # noqa: E402
                       uses_tensor_cores)
 from attn.runner import build_dir  # noqa: E402
 
@@ -41,6 +41,7 @@ from attn.runner import build_dir  # noqa: E402
 #            "blocksparse" a boolean mask tensor [B, 1, L, L] of 128 x 128
 #                        blocks, about a quarter kept (diagonal always kept)
 #            "varlen"    q_lengths / kv_lengths per sequence
+#            "dynamic"   Lq and Lkv compiled as ? (kernel arguments)
 CONFIGS = []
 for _n in (1024, 4096, 16384):
     for _d in (64, 128):
@@ -67,6 +68,9 @@ CONFIGS += [
      "blocksparse"),
     ("varlen_causal_d128_4k", "bf16", 4, 16, 16, 4096, 128, "causal",
      "varlen"),
+    # The kernel compiled for dynamic lengths (against causal_d128_4k).
+    ("dynamic_causal_d128_4k", "bf16", 4, 16, 16, 4096, 128, "causal",
+     "dynamic"),
     # The general SIMT kernel: f32 inputs, and a head dim (256) the tensor
     # cores do not take.
     ("general_f32_dense_d128_1k", "f32", 2, 16, 16, 1024, 128, "none", ""),
@@ -88,8 +92,9 @@ ALIBI = """
 
 
 def module(name, dt, B, Hq, Hkv, L, D, mask, variant):
-    qt = "tensor<%dx%dx%dx%dx%s>" % (B, Hq, L, D, dt)
-    kt = "tensor<%dx%dx%dx%dx%s>" % (B, Hkv, L, D, dt)
+    n = "?" if variant == "dynamic" else str(L)
+    qt = "tensor<%dx%dx%sx%dx%s>" % (B, Hq, n, D, dt)
+    kt = "tensor<%dx%dx%sx%dx%s>" % (B, Hkv, n, D, dt)
     attrs = {"none": [], "causal": ["masks = [#attn.causal]"],
              "window1024": ["masks = [#attn.sliding_window<left = 1023, "
                             "right = 0>]"]}[mask]
@@ -152,7 +157,12 @@ def main():
         seconds = time.perf_counter() - t0
         worst = max(worst, seconds)
         kernel = name + "_attn_0"
-        grid, block, smem = kernel_launches(lowered)[kernel]
+        if variant == "dynamic":
+            # The grid depends on Lq at run time; Lq and Lkv are the
+            # kernel's last arguments.
+            grid, block, smem = launch_config(B, Hq, L, D)
+        else:
+            grid, block, smem = kernel_launches(lowered)[kernel]
         with open(os.path.join(args.out, name + ".cubin"), "wb") as f:
             f.write(cubin)
         entry = dict(
@@ -161,6 +171,8 @@ def main():
             extra_args=extra_args(variant), kernel=kernel,
             cubin=name + ".cubin", grid=grid, block=block, smem=smem,
             compile_seconds=round(seconds, 3))
+        if variant == "dynamic":
+            entry["lengths"] = [L, L]
         print("compiled %-28s %7d bytes in %.2f s" % (name, len(cubin),
                                                       seconds), flush=True)
         if not args.no_wgmma and uses_tensor_cores(dt, D):
@@ -170,7 +182,9 @@ def main():
                                          mma="wgmma")
             seconds = time.perf_counter() - t0
             worst = max(worst, seconds)
-            _, _, wg_smem = kernel_launches(lowered)[kernel]
+            wg_smem = (launch_config(B, Hq, L, D, mma="wgmma")[2]
+                       if variant == "dynamic" else
+                       kernel_launches(lowered)[kernel][2])
             with open(os.path.join(args.out, name + ".wgmma.cubin"),
                       "wb") as f:
                 f.write(cubin)

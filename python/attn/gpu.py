@@ -123,13 +123,13 @@ def kernel_launches(lowered_text):
     return found
 
 
-def uses_tensor_cores(dtype, head_dim, v_head_dim=None, dynamic=False):
+def uses_tensor_cores(dtype, head_dim, v_head_dim=None):
     """Whether convert-attn-to-gpu builds the tensor-core kernel (else the
     general SIMT kernel), as usesGPUTensorCoreKernel decides: f16/bf16,
-    Dqk = Dv in {64, 96, 128}, static shapes."""
+    Dqk = Dv in {64, 96, 128} (static or dynamic Lq/Lkv alike)."""
     v_head_dim = head_dim if v_head_dim is None else v_head_dim
     return (dtype in ("f16", "bf16") and head_dim == v_head_dim and
-            head_dim in (64, 96, 128) and not dynamic)
+            head_dim in (64, 96, 128))
 
 
 def launch_config(batch, q_heads, q_len, head_dim, elt_bytes=2,

@@ -6,12 +6,16 @@ A case is ``(name, dtype, B, Hq, Hkv, Lq, Lkv, D, attr, masks, out, lse[,
 features])``: ``attr`` the op's attribute dict text, ``masks`` the
 structured terms for the numpy reference, ``out`` the output element type,
 ``lse`` whether the log-sum-exp is a result. Features: ``dv`` (Dv != D),
-``dynamic`` (Lq and Lkv compiled as ``?``), ``softcap``, ``mask`` ((kind,
-shape), kind "float" for an f32 additive mask, else i1), ``q_lengths`` /
+``dynamic`` (Lq and Lkv compiled as ``?``, in the mask too), ``softcap``,
+``normalizer`` ("sigmoid" or "softpick") and ``sigmoid_bias``, ``mask``
+((kind, shape), kind "float" for an f32 additive mask, else i1),
+``q_lengths`` /
 ``kv_lengths`` (i32 values), ``segments`` (with ``seg_type``, i32 by
 default), ``sinks``, ``alibi`` (score_mod s + slopes[h] * (j - i), slopes a
 captured f32 tensor) and ``mask_mod`` (keeps keys j with j mod 5 != 2).
 """
+
+import re
 
 ALIBI = """
       score_mod {
@@ -55,12 +59,24 @@ def module(case):
     res = "%s, %s" % (ot, lt) if lse else ot
     names = "%o, %lse" if lse else "%o"
     params, operands, regions = "", "", ""
+    extra_attrs = []
     if "softcap" in feat:
+        extra_attrs.append("softcap = %r" % feat["softcap"])
+    if "normalizer" in feat:
+        extra_attrs.append("normalizer = #attn.normalizer<%s>" %
+                           feat["normalizer"])
+    if "sigmoid_bias" in feat:
+        extra_attrs.append("sigmoid_bias = %r" % feat["sigmoid_bias"])
+    if extra_attrs:
         inner = attr.strip()[1:-1] if attr.strip() else ""
-        attr = "{%s}" % ", ".join(
-            x for x in (inner, "softcap = %r" % feat["softcap"]) if x)
+        attr = "{%s}" % ", ".join(x for x in [inner] + extra_attrs if x)
     if "mask" in feat:
         kind, shape = feat["mask"]
+        if feat.get("dynamic"):
+            # The query and key dims follow Lq and Lkv (broadcast dims of
+            # size 1 stay).
+            shape = tuple(shape[:-2]) + tuple(
+                d if d == 1 else "?" for d in shape[-2:])
         mt = t(shape, "f32" if kind == "float" else "i1")
         params += ", %%mask: %s" % mt
         operands += " mask(%%mask : %s)" % mt
@@ -87,3 +103,17 @@ func.func @{name}(%q: {qt}, %k: {kt}, %v: {vt}{params}) -> ({res}) {{
   return {names} : {res}
 }}""".format(name=name, qt=qt, kt=kt, vt=vt, params=params, res=res,
              names=names, operands=operands, attr=attr, regions=regions)
+
+
+def swap_length_args(text):
+    """A planted bug for the tests: swaps the uses of a dynamically shaped
+    kernel's trailing Lq and Lkv index arguments (generic-form IR)."""
+    host, kernel = text.split('"gpu.func"', 1)
+    head = re.search(r'\^bb0\(([^)]*)\)', kernel)
+    names = re.findall(r'(%\w+): index', head.group(1))
+    lq, lkv = names[-2], names[-1]
+    # The uses only, not the block's argument list.
+    decl, body = kernel[:head.end()], kernel[head.end():]
+    body = re.sub(re.escape(lq) + r'\b', "%__tmp", body)
+    body = re.sub(re.escape(lkv) + r'\b', lq, body)
+    return host + '"gpu.func"' + decl + body.replace("%__tmp", lkv)

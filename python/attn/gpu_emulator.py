@@ -138,6 +138,21 @@ def _shape(ty):
     return tuple(int(d) for d in m.group(1).split("x")), m.group(2)
 
 
+def _check_bounds(mem, idx, what, width=1):
+    """Raises EmulationError unless every index tuple (one array per dim,
+    the last spanning `width` elements) lies in `mem` (an ndarray); numpy
+    would wrap negative indices silently."""
+    if not isinstance(mem, np.ndarray):
+        return
+    for d, (x, n) in enumerate(zip(idx, mem.shape)):
+        x = np.asarray(x, np.int64)
+        hi = n - (width if d == len(idx) - 1 else 1)
+        if x.size and (x.min() < 0 or x.max() > hi):
+            raise EmulationError(
+                "%s out of bounds: index %d..%d in dim %d of %s" %
+                (what, x.min(), x.max(), d, mem.shape))
+
+
 def round_to(x, elem):
     x = np.asarray(x, np.float64)
     if elem == "f16":
@@ -278,8 +293,12 @@ class Emulator:
                  7: np.less_equal, 8: np.greater, 9: np.greater_equal}[p]
             return f(a[0], a[1])
         if name == "arith.cmpf":
-            assert _attr_int(op, "predicate") == 1, "only oeq is modelled"
-            return a[0] == a[1]
+            # Ordered predicates (false for NaN operands, as numpy's).
+            p = _attr_int(op, "predicate")
+            f = {1: np.equal, 2: np.greater, 3: np.greater_equal,
+                 4: np.less, 5: np.less_equal}.get(p)
+            assert f, "cmpf predicate %d is not modelled" % p
+            return f(a[0], a[1])
         if name == "arith.select":
             c = a[0].reshape(a[0].shape + (1,) * (a[1].ndim - a[0].ndim))
             return np.where(c, a[1], a[2])
@@ -296,6 +315,7 @@ class Emulator:
             # Global buffers (segment ids, sinks, captured tensors); the
             # kernel clamps every index into bounds, masked threads too.
             mem, idx = a[0], a[1:]
+            _check_bounds(mem, idx, "memref.load")
             return mem[tuple(np.asarray(x, np.int64) for x in idx)]
         if name == "arith.truncf":
             ty = _result_type(op)
@@ -308,7 +328,7 @@ class Emulator:
             return np.full(T, self.block_id[d], np.int64)
         if name == "memref.reinterpret_cast":
             # A flat handle (memref<1 x elt>, the dynamic-length ABI of the
-            # general kernel) given its row-major shape: the emulator
+            # kernels) given its row-major shape: the emulator
             # passes the full array, reshaped as a view.
             seg = [int(x) for x in re.search(
                 r"operandSegmentSizes = array<i32: ([\d, ]+)>",
@@ -327,6 +347,10 @@ class Emulator:
             if strides != expect:
                 raise ValueError("reinterpret_cast strides %s of sizes %s "
                                  "are not row-major" % (strides, sizes))
+            if a[0].size != int(np.prod(sizes)):
+                raise EmulationError(
+                    "reinterpret_cast to sizes %s of a buffer of %d elements"
+                    % (sizes, a[0].size))
             view = a[0].reshape(sizes)
             assert view.size == 0 or np.shares_memory(view, a[0])
             return view
@@ -382,6 +406,7 @@ class Emulator:
                 d_idx = tuple(int(i[t]) for i in di)
                 chunk = np.zeros(n)
                 if src_elems[t] == n:
+                    _check_bounds(src, s_idx, "cp.async source", n)
                     chunk = src[s_idx[:-1]][s_idx[-1]:s_idx[-1] + n]
                 else:
                     assert src_elems[t] == 0
@@ -501,11 +526,14 @@ class Emulator:
             val, mem, idx = a[0], a[1], a[2:]
             for t in np.nonzero(mask)[0]:
                 i = tuple(int(x[t]) for x in idx)
+                _check_bounds(mem, i, "vector.store", val.shape[1])
                 mem[i[:-1]][i[-1]:i[-1] + val.shape[1]] = val[t]
             return None
         if name == "memref.store":
             val, mem, idx = a[0], a[1], a[2:]
-            mem[tuple(np.asarray(x, np.int64)[mask] for x in idx)] = val[mask]
+            idx = tuple(np.asarray(x, np.int64)[mask] for x in idx)
+            _check_bounds(mem, idx, "memref.store")
+            mem[idx] = val[mask]
             return None
         if name == "scf.if":
             cond = a[0].astype(bool)

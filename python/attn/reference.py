@@ -92,7 +92,8 @@ def attention(q, k, v, *, scale=None, softcap=None, masks=(), mask=None,
     lse = None
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         if normalizer == "softmax":
-            m = s.max(axis=-1, keepdims=True)
+            # (initial: Lkv may be 0, every row then empty.)
+            m = s.max(axis=-1, keepdims=True, initial=-np.inf)
             if sinks is not None:
                 sk = np.asarray(sinks, np.float64).reshape(1, Hq, 1, 1)
                 m = np.maximum(m, sk)
@@ -108,7 +109,8 @@ def attention(q, k, v, *, scale=None, softcap=None, masks=(), mask=None,
         elif normalizer == "softpick":
             # relu(e^s - 1) / (sum |e^s - 1| + eps), computed in float64
             # with the same shift as the op description allows.
-            m = np.maximum(s.max(axis=-1, keepdims=True), 0.0)
+            m = np.maximum(s.max(axis=-1, keepdims=True, initial=-np.inf),
+                           0.0)
             e = np.where(keep, np.exp(s - m) - np.exp(-m), 0.0)
             den = np.abs(e).sum(axis=-1, keepdims=True) + 1e-6 * np.exp(-m)
             p = np.maximum(e, 0.0) / den

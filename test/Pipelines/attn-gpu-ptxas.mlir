@@ -29,6 +29,9 @@
 // CHECK-DAG: Compiling entry function 'lengths_causal_bf16_d128_attn_0' for 'sm_90'
 // CHECK-DAG: Compiling entry function 'mask_bool_causal_d128_attn_0' for 'sm_90'
 // CHECK-DAG: Compiling entry function 'mask_float_d64_attn_0' for 'sm_90'
+// CHECK-DAG: Compiling entry function 'dynamic_causal_mask_bf16_d128_attn_0' for 'sm_90'
+// CHECK-DAG: Compiling entry function 'sigmoid_causal_bf16_d128_attn_0' for 'sm_90'
+// CHECK-DAG: Compiling entry function 'softpick_window_f16_d64_attn_0' for 'sm_90'
 // CHECK-DAG: Compiling entry function 'general_causal_f32_d256_attn_0' for 'sm_90'
 // CHECK-DAG: Compiling entry function 'general_dense_bf16_d256_lse_attn_0' for 'sm_90'
 // CHECK-DAG: Compiling entry function 'general_mla_f32_lse_attn_0' for 'sm_90'
@@ -51,6 +54,9 @@
 // WGMMA-DAG: Compiling entry function 'alibi_softcap_bf16_d128_attn_0' for 'sm_90a'
 // WGMMA-DAG: Compiling entry function 'document_bf16_d128_attn_0' for 'sm_90a'
 // WGMMA-DAG: Compiling entry function 'sinks_mask_mod_f16_d64_attn_0' for 'sm_90a'
+// WGMMA-DAG: Compiling entry function 'dynamic_causal_mask_bf16_d128_attn_0' for 'sm_90a'
+// WGMMA-DAG: Compiling entry function 'sigmoid_causal_bf16_d128_attn_0' for 'sm_90a'
+// WGMMA-DAG: Compiling entry function 'softpick_window_f16_d64_attn_0' for 'sm_90a'
 // WGMMA-NOT: warning
 // WGMMA-NOT: bytes spill stores, {{[1-9]}}
 // WGMMA-NOT: {{[1-9][0-9]*}} bytes spill stores
@@ -77,6 +83,7 @@
 // REPORT: dense_bf16_d96_attn_0: registers={{[0-9]+}} spill_stores=0 spill_loads=0 stack=0
 // REPORT: dense_f16_d128_attn_0: registers={{[0-9]+}} spill_stores=0 spill_loads=0 stack=0
 // REPORT: document_bf16_d128_attn_0: registers={{[0-9]+}} spill_stores=0 spill_loads=0 stack=0
+// REPORT: dynamic_causal_mask_bf16_d128_attn_0: registers={{[0-9]+}} spill_stores=0 spill_loads=0 stack=0
 // REPORT: general_causal_f32_d256_attn_0: registers={{[0-9]+}} spill_stores=0 spill_loads=0 stack=0
 // REPORT: general_dense_bf16_d256_lse_attn_0: registers={{[0-9]+}} spill_stores=0 spill_loads=0 stack=0
 // REPORT: general_document_sinks_alibi_f32_d128_attn_0: registers={{[0-9]+}} spill_stores=0 spill_loads=0 stack=0
@@ -87,7 +94,9 @@
 // REPORT: lengths_causal_bf16_d128_attn_0: registers={{[0-9]+}} spill_stores=0 spill_loads=0 stack=0
 // REPORT: mask_bool_causal_d128_attn_0: registers={{[0-9]+}} spill_stores=0 spill_loads=0 stack=0
 // REPORT: mask_float_d64_attn_0: registers={{[0-9]+}} spill_stores=0 spill_loads=0 stack=0
+// REPORT: sigmoid_causal_bf16_d128_attn_0: registers={{[0-9]+}} spill_stores=0 spill_loads=0 stack=0
 // REPORT: sinks_mask_mod_f16_d64_attn_0: registers={{[0-9]+}} spill_stores=0 spill_loads=0 stack=0
+// REPORT: softpick_window_f16_d64_attn_0: registers={{[0-9]+}} spill_stores=0 spill_loads=0 stack=0
 // REPORT: window_f16_d64_lse_attn_0: registers={{[0-9]+}} spill_stores=0 spill_loads=0 stack=0
 
 // BIN: gpu.binary @attn_kernels [#gpu.object<#nvvm.target<O = 3, chip = "sm_90", features = "+ptx80">, {{.*}}bin = "\7FELF
@@ -229,4 +238,25 @@ func.func @general_dynamic_mask_f32_d128(%q: tensor<2x8x?x128xf32>, %k: tensor<2
   %o, %lse = attn.attention ins(%q, %k, %v : tensor<2x8x?x128xf32>, tensor<2x2x?x128xf32>, tensor<2x2x?x128xf32>) mask(%m : tensor<2x1x?x?xi1>)
       {masks = [#attn.causal]} -> tensor<2x8x?x128xf32>, tensor<2x8x?xf32>
   return %o, %lse : tensor<2x8x?x128xf32>, tensor<2x8x?xf32>
+}
+
+/// Dynamic Lq and Lkv on the tensor-core kernel (flat buffer handles, the
+/// lengths as arguments), with a boolean mask and the log-sum-exp.
+func.func @dynamic_causal_mask_bf16_d128(%q: tensor<2x8x?x128xbf16>, %k: tensor<2x2x?x128xbf16>, %v: tensor<2x2x?x128xbf16>, %m: tensor<2x1x?x?xi1>) -> (tensor<2x8x?x128xbf16>, tensor<2x8x?xf32>) {
+  %o, %lse = attn.attention ins(%q, %k, %v : tensor<2x8x?x128xbf16>, tensor<2x2x?x128xbf16>, tensor<2x2x?x128xbf16>) mask(%m : tensor<2x1x?x?xi1>)
+      {masks = [#attn.causal]} -> tensor<2x8x?x128xbf16>, tensor<2x8x?xf32>
+  return %o, %lse : tensor<2x8x?x128xbf16>, tensor<2x8x?xf32>
+}
+
+/// The sigmoid and softpick normalisers.
+func.func @sigmoid_causal_bf16_d128(%q: tensor<1x8x1024x128xbf16>, %k: tensor<1x8x1024x128xbf16>, %v: tensor<1x8x1024x128xbf16>) -> tensor<1x8x1024x128xbf16> {
+  %o = attn.attention ins(%q, %k, %v : tensor<1x8x1024x128xbf16>, tensor<1x8x1024x128xbf16>, tensor<1x8x1024x128xbf16>)
+      {masks = [#attn.causal], normalizer = #attn.normalizer<sigmoid>, sigmoid_bias = -2.0} -> tensor<1x8x1024x128xbf16>
+  return %o : tensor<1x8x1024x128xbf16>
+}
+
+func.func @softpick_window_f16_d64(%q: tensor<1x8x1000x64xf16>, %k: tensor<1x8x1000x64xf16>, %v: tensor<1x8x1000x64xf16>) -> tensor<1x8x1000x64xf16> {
+  %o = attn.attention ins(%q, %k, %v : tensor<1x8x1000x64xf16>, tensor<1x8x1000x64xf16>, tensor<1x8x1000x64xf16>)
+      {masks = [#attn.sliding_window<left = 255, right = 0>], normalizer = #attn.normalizer<softpick>} -> tensor<1x8x1000x64xf16>
+  return %o : tensor<1x8x1000x64xf16>
 }

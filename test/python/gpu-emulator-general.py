@@ -23,8 +23,8 @@ import numpy as np
 
 from attn import reference
 from attn.gpu import launch_config
-from attn.gpu_cases import ALIBI
-from attn.gpu_emulator import Emulator, kernels, round_to
+from attn.gpu_cases import ALIBI, swap_length_args
+from attn.gpu_emulator import EmulationError, Emulator, kernels, round_to
 from attn.runner import attn_opt
 
 ROWS_PER_BLOCK = 16
@@ -64,12 +64,22 @@ CASES = [
     ("f32_alibi_softcap", "f32", 1, 2, 1, 20, 50, 96, 96,
      "{masks = [#attn.causal]}", [("causal",)], "f32", True,
      {"alibi": True, "softcap": 5.0}),
+    # Other normalisers (feature "normalizer", "sigmoid_bias" for the
+    # reference; the attribute text carries them for the op).
+    ("f32_sigmoid_causal_gqa", "f32", 1, 4, 2, 37, 50, 80, 80,
+     "{masks = [#attn.causal], normalizer = #attn.normalizer<sigmoid>, "
+     "sigmoid_bias = -1.0}", [("causal",)], "f32", False,
+     {"normalizer": "sigmoid", "sigmoid_bias": -1.0}),
+    ("f32_softpick_mask_lengths", "f32", 2, 2, 1, 30, 45, 64, 40,
+     "{normalizer = #attn.normalizer<softpick>}", [], "f32", False,
+     {"normalizer": "softpick", "mask": ("bool", "i1", (0, 1, 0, 0)),
+      "qlen": [25, 0], "kvlen": [40, 7]}),
     # Dynamic lengths ("dyn": "q", "kv" or "both"): flat handles given
     # their shapes in the kernel, Lq and Lkv as trailing index arguments.
     ("f32_dynamic_causal_gqa", "f32", 1, 4, 2, 37, 50, 80, 80,
      "{masks = [#attn.causal]}", [("causal",)], "f32", True,
      {"dyn": "both"}),
-    ("bf16_dynamic_kv_mask_lengths", "bf16", 2, 2, 2, 30, 45, 64, 64, "",
+    ("bf16_dynamic_kv_mask_lengths", "bf16", 2, 2, 2, 30, 45, 80, 80, "",
      [], "f32", True, {"dyn": "kv", "mask": ("bool", "i1", (0, 1, 0, 0)),
                        "qlen": [25, 30], "kvlen": [40, 9]}),
     ("f16_dynamic_q_document_window", "f16", 1, 2, 1, 33, 64, 48, 32,
@@ -193,6 +203,9 @@ def emulate(case, mutate=None, seed=1, ex2_rel_err=0.0):
         kw["score_mod"] = lambda s, b, h, i, j: s + slopes[h] * (j - i)
     if "softcap" in feat:
         kw["softcap"] = feat["softcap"]
+    for key in ("normalizer", "sigmoid_bias"):
+        if key in feat:
+            kw[key] = feat[key]
     if "dyn" in feat:
         args += [np.full(128, Lq, np.int64), np.full(128, Lkv, np.int64)]
     grid = ((Lq + ROWS_PER_BLOCK - 1) // ROWS_PER_BLOCK, Hq, B)
@@ -260,7 +273,7 @@ def main():
         case = by_name[name]
         try:
             err, _ = emulate(case, mutate)
-        except (ValueError, IndexError) as e:
+        except (EmulationError, ValueError, IndexError) as e:
             # A buffer given the wrong shape or indexed out of bounds.
             print("mutant %s: caught (%s)" % (what, str(e).split("\n")[0]))
             continue
@@ -281,7 +294,7 @@ def empty_dynamic_q():
             np.full(128, 40, np.int64)]
     try:
         Emulator(func).run((1, 2, 1), args)
-    except (ValueError, IndexError) as e:
+    except (EmulationError, ValueError, IndexError) as e:
         return "BAD (%s)" % e
     return "ok"
 
@@ -326,19 +339,6 @@ def mask_at_row(text):
                   r'\(memref<2x1x19x41xi1>)', swap, text)
 
 
-def swap_length_args(text):
-    """Swaps the kernel's trailing Lq and Lkv index arguments."""
-    host, kernel = text.split('"gpu.func"', 1)
-    head = re.search(r'\^bb0\(([^)]*)\)', kernel)
-    names = re.findall(r'(%\w+): index', head.group(1))
-    lq, lkv = names[-2], names[-1]
-    # The uses only, not the block's argument list.
-    decl, body = kernel[:head.end()], kernel[head.end():]
-    body = re.sub(re.escape(lq) + r'\b', "%__tmp", body)
-    body = re.sub(re.escape(lkv) + r'\b', lq, body)
-    return host + '"gpu.func"' + decl + body.replace("%__tmp", lkv)
-
-
 def kv_lengths_batch0(text):
     """Loads kv_lengths[0] in every block."""
     c0 = constant(text, 0, "index")
@@ -358,6 +358,8 @@ def kv_lengths_batch0(text):
 # CHECK: f32_lengths_causal: rel max|O - ref| = {{.*}} ok, max|lse - ref| = {{.*}} ok
 # CHECK: f32_document_sinks: rel max|O - ref| = {{.*}} ok, max|lse - ref| = {{.*}} ok
 # CHECK: f32_alibi_softcap: rel max|O - ref| = {{.*}} ok, max|lse - ref| = {{.*}} ok
+# CHECK: f32_sigmoid_causal_gqa: rel max|O - ref| = {{.*}} ok
+# CHECK: f32_softpick_mask_lengths: rel max|O - ref| = {{.*}} ok
 # CHECK: f32_dynamic_causal_gqa: rel max|O - ref| = {{.*}} ok, max|lse - ref| = {{.*}} ok
 # CHECK: bf16_dynamic_kv_mask_lengths: rel max|O - ref| = {{.*}} ok, max|lse - ref| = {{.*}} ok
 # CHECK: f16_dynamic_q_document_window: rel max|O - ref| = {{.*}} ok

@@ -5,11 +5,11 @@
 Draws random variants of attn.attention with attn.ir (odd lengths,
 Lq != Lkv, GQA, every structured mask, boolean and additive mask tensors
 with broadcast dims, lengths, documents, sinks, score_mod/mask_mod,
-softcap, lse), restricted to what the GPU path takes (softmax, static
-batch/heads/head dims). About half are reshaped to f16/bf16 with
+softcap, lse, every normaliser), restricted to what the GPU path takes
+(static batch/heads/head dims). About half are reshaped to f16/bf16 with
 D = Dv = 64, so that convert-attn-to-gpu builds the tensor-core kernel
-(alternately mma.sync and wgmma); the others get the general kernel
-(including dynamic Lq/Lkv). Each kernel is interpreted by
+(alternately mma.sync and wgmma); the others get the general kernel.
+Both take dynamic Lq/Lkv as drawn. Each kernel is interpreted by
 attn.gpu_emulator for its whole grid and compared with the float64
 reference with attn.check's tolerances.
 
@@ -36,11 +36,8 @@ def gpu_variant(rng, fast):
     """A random variant the GPU path takes; `fast`: shaped for the
     tensor-core kernel (kept small: the emulator is slow)."""
     var = ir.random_variant(rng)
-    var["normalizer"] = "softmax"
-    var.pop("sigmoid_bias", None)
     dyn = [d for d in var.get("dynamic", ()) if d in ("Lq", "Lkv")]
     if fast:
-        dyn = []
         var.update(dtype=rng.choice(["f16", "bf16"]), D=64, Dv=64,
                    B=1, Hkv=rng.choice([1, 2]),
                    Lq=rng.randint(1, 80), Lkv=rng.randint(1, 150))
@@ -97,8 +94,7 @@ def emulate(name, var, mma, nrng):
         rounded[aname] = (round_to(v, elem) if elem in ("f32", "f16", "bf16")
                           and v.dtype != bool else v)
     ref_out, ref_lse = check.reference_for(var, rounded)
-    fast = uses_tensor_cores(var["dtype"], var["D"], var["Dv"],
-                             bool(var.get("dynamic")))
+    fast = uses_tensor_cores(var["dtype"], var["D"], var["Dv"])
     text = lower(ir.function(name, var), mma if fast else "sync")
     kind = ("tensor-core " + mma) if fast else "general"
     if fast != ("nvvm.mma.sync" in text or "wgmma" in text):

@@ -19,7 +19,7 @@ import tempfile
 import numpy as np
 
 from attn import reference
-from attn.gpu_cases import module
+from attn.gpu_cases import module, swap_length_args
 from attn.gpu_emulator import EmulationError, Emulator, kernels, round_to
 from attn.runner import attn_opt
 
@@ -104,6 +104,35 @@ FEATURE_CASES = [
     ("q_lengths_window", "bf16", 2, 1, 1, 150, 150, 64,
      "{masks = [#attn.sliding_window<left = 40, right = 3>]}",
      [("sliding_window", 40, 3)], "f32", False, {"q_lengths": [65, 150]}),
+    # Dynamic Lq and Lkv (flat handles, Lq and Lkv as the last two kernel
+    # arguments): with causal GQA, with documents, a mask tensor and
+    # lengths, and with Lkv = 0 (every row empty: O = 0, lse = -inf; no K/V
+    # element may be read) and Lq = 0 (the one block launched stores
+    # nothing).
+    ("dynamic_causal_gqa", "bf16", 1, 4, 2, 100, 150, 64,
+     "{masks = [#attn.causal]}", [("causal",)], "f32", True,
+     {"dynamic": True}),
+    ("dynamic_document_mask_d128", "f16", 2, 2, 1, 130, 200, 128, "", [],
+     "f32", True, {"dynamic": True, "segments": "sorted",
+                   "mask": ("blocks", (2, 1, 130, 200)),
+                   "kv_lengths": [200, 90]}),
+    ("dynamic_empty_keys", "bf16", 1, 2, 1, 70, 0, 64, "", [], "f32", True,
+     {"dynamic": True, "segments": "sorted",
+      "mask": ("blocks", (1, 1, 70, 0))}),
+    ("dynamic_empty_queries", "f16", 1, 2, 2, 0, 90, 64,
+     "{masks = [#attn.causal]}", [("causal",)], "f32", True,
+     {"dynamic": True}),
+    # Other normalisers: sigmoid (no state; masked keys weigh 0) and
+    # softpick (running max from 0, relu / |.| sums, empty rows 0).
+    ("sigmoid_causal_gqa", "f16", 1, 4, 2, 100, 150, 64,
+     "{masks = [#attn.causal]}", [("causal",)], "f32", False,
+     {"normalizer": "sigmoid", "sigmoid_bias": -1.5}),
+    ("softpick_window_d128", "f16", 1, 2, 1, 130, 200, 128,
+     "{masks = [#attn.sliding_window<left = 90, right = 0>]}",
+     [("sliding_window", 90, 0)], "f32", False, {"normalizer": "softpick"}),
+    ("softpick_document_mask_rows", "bf16", 2, 2, 2, 100, 140, 64, "", [],
+     "f32", False, {"normalizer": "softpick", "segments": "sorted",
+                    "mask": ("rows", (100, 140))}),
 ]
 
 
@@ -219,51 +248,61 @@ def emulate(case, mutate=None, seed=1, mma="sync", **emu):
         kw["mask_mod"] = lambda b, h, i, j: (j % 5) != 2
     if "softcap" in feat:
         kw["softcap"] = feat["softcap"]
+    for key in ("normalizer", "sigmoid_bias"):
+        if key in feat:
+            kw[key] = feat[key]
+    grid_x = (Lq + 63) // 64
+    if feat.get("dynamic"):
+        # Lq and Lkv (index arguments, one value per thread); the host
+        # launches at least one block.
+        args += [np.full(128, Lq, np.int64), np.full(128, Lkv, np.int64)]
+        grid_x = max(grid_x, 1)
     emulator = Emulator(func, **emu)
     try:
-        emulator.run(((Lq + 63) // 64, Hq, B), args)
+        emulator.run((grid_x, Hq, B), args)
     except EmulationError as e:
         print("  (%s)" % e)
         return np.inf, None
-    if "mask" in feat and feat["mask"][0] != "float" and not masks:
-        # K/V tiles copied against the tiles the mask keeps anything of.
-        per_tile = 128 * (D // 16)
-        blocks = (Lq + 63) // 64 * Hq * B
-        copied = (emulator.async_copies // per_tile - blocks) // 2
-        full = np.broadcast_to(kw["mask"], (B, Hq, Lq, Lkv))
-        meeting = sum(int(full[b, h, q0:q0 + 64, k0:k0 + 64].any())
-                      for b in range(B) for h in range(Hq)
-                      for q0 in range(0, Lq, 64) for k0 in range(0, Lkv, 64))
-        COPIES[name] = (copied, (Lq + 63) // 64 * ((Lkv + 63) // 64) * Hq *
-                        B, meeting)
-    if feat.get("segments") and not masks:
+    bool_mask = "mask" in feat and feat["mask"][0] != "float"
+    if (bool_mask or feat.get("segments")) and not masks:
         # K/V tiles copied (each thread issues D / 16 cp.async per tile of K
-        # or V and per Q tile) against the tiles whose id range meets the
-        # query tile's: skipped tiles must not be copied.
+        # or V and per Q tile) against the tiles in the key loops (up to
+        # kv_lengths) that the mask keeps anything of and whose document id
+        # range meets the query tile's: skipped tiles must not be copied.
         per_tile = 128 * (D // 16)
-        blocks = (Lq + 63) // 64 * Hq * B
+        blocks = grid_x * Hq * B
         copied = (emulator.async_copies // per_tile - blocks) // 2
-        meeting = 0
+        if bool_mask:
+            full = np.broadcast_to(kw["mask"], (B, Hq, Lq, Lkv))
+        kv_end = feat.get("kv_lengths", [Lkv] * B)
+        total = meeting = 0
         for b in range(B):
-            for q0 in range(0, Lq, 64):
-                qi = qs[b, q0:q0 + 64]
-                for k0 in range(0, Lkv, 64):
-                    ki = ks[b, k0:k0 + 64]
-                    meeting += Hq * int(ki.min() <= qi.max() and
-                                        qi.min() <= ki.max())
-        COPIES[name] = (copied, (Lq + 63) // 64 * ((Lkv + 63) // 64) * Hq *
-                        B, meeting)
+            for h in range(Hq):
+                for q0 in range(0, Lq, 64):
+                    for k0 in range(0, min(Lkv, kv_end[b]), 64):
+                        keep = True
+                        if bool_mask:
+                            keep &= bool(
+                                full[b, h, q0:q0 + 64, k0:k0 + 64].any())
+                        if feat.get("segments"):
+                            qi = qs[b, q0:q0 + 64]
+                            ki = ks[b, k0:k0 + 64]
+                            keep &= bool(ki.min() <= qi.max() and
+                                         qi.min() <= ki.max())
+                        total += 1
+                        meeting += keep
+        COPIES[name] = (copied, total, meeting)
     scale = 0.1 if "scale" in attr else None
     ref_o, ref_lse = reference.attention(q, k, v, scale=scale, masks=masks,
                                          **kw)
-    err = np.max(np.abs(o - ref_o))
+    err = np.max(np.abs(o - ref_o), initial=0.0)
     if not lse:
         return err, None
     got = args[4]
     same_inf = np.isinf(ref_lse) & (got == ref_lse)
     with np.errstate(invalid="ignore"):
         diff = np.abs(got - ref_lse)
-    return err, np.max(np.where(same_inf, 0.0, diff))
+    return err, np.max(np.where(same_inf, 0.0, diff), initial=0.0)
 
 
 def main():
@@ -316,6 +355,8 @@ def main():
         ("mask_mod keep inverted", "mask_mod_causal",
          lambda t: re.sub(r'(predicate = )1( : i64}> : \(index, index\))',
                           r"\g<1>0\2", t)),
+        ("dynamic Lq and Lkv arguments swapped", "dynamic_causal_gqa",
+         swap_length_args),
     ]
     for what, case, mutate in feature_mutants:
         err, _ = emulate(by_name[case], mutate)
@@ -429,10 +470,20 @@ def alibi_sub(text):
 # CHECK: mask_rank2_empty_rows: max|O - ref| = {{.*}} ok, max|lse - ref| = {{.*}} ok
 # CHECK: mask_float_rank3: max|O - ref| = {{.*}} ok, max|lse - ref| = {{.*}} ok
 # CHECK: q_lengths_window: max|O - ref| = {{.*}} ok
+# CHECK: dynamic_causal_gqa: max|O - ref| = {{.*}} ok, max|lse - ref| = {{.*}} ok
+# CHECK: dynamic_document_mask_d128: max|O - ref| = {{.*}} ok, max|lse - ref| = {{.*}} ok
+# CHECK: dynamic_empty_keys: max|O - ref| = 0.0e+00 ok, max|lse - ref| = 0.0e+00 ok
+# CHECK: dynamic_empty_queries: max|O - ref| = 0.0e+00 ok, max|lse - ref| = 0.0e+00 ok
+# CHECK: sigmoid_causal_gqa: max|O - ref| = {{.*}} ok
+# CHECK: softpick_window_d128: max|O - ref| = {{.*}} ok
+# CHECK: softpick_document_mask_rows: max|O - ref| = {{.*}} ok
 # CHECK: document: K/V tiles copied [[N:[0-9]+]] of {{[0-9]+}}, meeting the query tile [[N]]
 # CHECK: document_unsorted_i16: K/V tiles copied [[M:[0-9]+]] of {{[0-9]+}}, meeting the query tile [[M]]
+# CHECK: dynamic_document_mask_d128: K/V tiles copied [[D:[0-9]+]] of {{[0-9]+}}, meeting the query tile [[D]]
+# CHECK: dynamic_empty_keys: K/V tiles copied 0 of 0, meeting the query tile 0
 # CHECK: mask_blocks: K/V tiles copied [[P:[0-9]+]] of {{[0-9]+}}, meeting the query tile [[P]]
 # CHECK: mask_rank2_empty_rows: K/V tiles copied [[R:[0-9]+]] of {{[0-9]+}}, meeting the query tile [[R]]
+# CHECK: softpick_document_mask_rows: K/V tiles copied [[S:[0-9]+]] of {{[0-9]+}}, meeting the query tile [[S]]
 # CHECK: mutant V fragments without ldmatrix.trans: caught
 # CHECK: mutant causal diagonal dropped (sle -> slt): caught
 # CHECK: mutant prologue does not wait for Q and the first K/V tile: caught
@@ -445,6 +496,7 @@ def alibi_sub(text):
 # CHECK: mutant mask tile full when any (not all) of it is kept: caught
 # CHECK: mutant mask tile skipped unless all of it is kept: caught
 # CHECK: mutant mask_mod keep inverted: caught
+# CHECK: mutant dynamic Lq and Lkv arguments swapped: caught
 # CHECK: wgmma causal_gqa: max|O - ref| = {{.*}} ok, max|lse - ref| = {{.*}} ok
 # CHECK: wgmma dense_d128: max|O - ref| = {{.*}} ok
 # CHECK: wgmma window: max|O - ref| = {{.*}} ok, max|lse - ref| = {{.*}} ok
@@ -470,6 +522,13 @@ def alibi_sub(text):
 # CHECK: wgmma mask_rank2_empty_rows: max|O - ref| = {{.*}} ok, max|lse - ref| = {{.*}} ok
 # CHECK: wgmma mask_float_rank3: max|O - ref| = {{.*}} ok, max|lse - ref| = {{.*}} ok
 # CHECK: wgmma q_lengths_window: max|O - ref| = {{.*}} ok
+# CHECK: wgmma dynamic_causal_gqa: max|O - ref| = {{.*}} ok, max|lse - ref| = {{.*}} ok
+# CHECK: wgmma dynamic_document_mask_d128: max|O - ref| = {{.*}} ok, max|lse - ref| = {{.*}} ok
+# CHECK: wgmma dynamic_empty_keys: max|O - ref| = 0.0e+00 ok, max|lse - ref| = 0.0e+00 ok
+# CHECK: wgmma dynamic_empty_queries: max|O - ref| = 0.0e+00 ok, max|lse - ref| = 0.0e+00 ok
+# CHECK: wgmma sigmoid_causal_gqa: max|O - ref| = {{.*}} ok
+# CHECK: wgmma softpick_window_d128: max|O - ref| = {{.*}} ok
+# CHECK: wgmma softpick_document_mask_rows: max|O - ref| = {{.*}} ok
 # CHECK: wgmma mutant descriptor stride (SBO) halved: caught
 # CHECK: wgmma mutant V without the transpose bit: caught
 # CHECK: wgmma mutant 128-byte swizzle described as 64-byte: caught

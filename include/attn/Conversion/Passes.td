@@ -44,6 +44,7 @@ def ConvertAttnToGPUPass : Pass<"convert-attn-to-gpu", "::mlir::ModuleOp"> {
     [, q_segment_ids, kv_segment_ids][, sinks][, captured tensors...])`,
     launched on a grid of `(ceil(Lq / 64), Hq, B)` blocks of 128 threads
     with `5 * 64 * (D + 8) * sizeof(elt)` bytes of dynamic shared memory.
+    Lq and Lkv may be dynamic (see below for the arguments).
 
     With `mma=wgmma` (the default `mma=auto` picks it when `chip` is
     `sm_90a`, the only target with Hopper warpgroup MMA) the four warps are
@@ -69,10 +70,13 @@ def ConvertAttnToGPUPass : Pass<"convert-attn-to-gpu", "::mlir::ModuleOp"> {
     prefetched, a reducing barrier ORs/ANDs them over the block): tiles it
     keeps nothing of are neither copied nor computed, tiles it keeps whole
     take the mask-free path. Additive (float) masks are added to every
-    score.
+    score. Besides softmax, both kernels take the sigmoid normaliser (no
+    running state: each weight is `1 / (1 + 2^-(x + bias log2 e))`, no
+    division at the end) and softpick (a running maximum from 0, relu(t)
+    into O and |t| into the denominator, `t = 2^(x - m) - 2^-m`).
 
-    Everything else (f32 inputs, any head dim up to 256, Dqk != Dv,
-    dynamic Lq/Lkv) gets the general SIMT kernel (which also takes mask
+    Everything else (f32 inputs, any head dim up to 256, Dqk != Dv)
+    gets the general SIMT kernel (which also takes mask
     tensors and lengths): one block of 4 warps per (16 query rows, query
     head, batch), each warp owning 4 rows; lane l holds columns l, l + 32, ... of its rows' Q (f32) and O;
     K/V tiles of 32 keys are staged in workgroup memory by all threads;
@@ -82,7 +86,8 @@ def ConvertAttnToGPUPass : Pass<"convert-attn-to-gpu", "::mlir::ModuleOp"> {
     arguments are `(Q, K, V, O[, LSE][, mask][, q_lengths][, kv_lengths]
     [, q_segment_ids, kv_segment_ids][, sinks][, captured tensors...])`,
     launched on `(ceil(Lq / 16), Hq, B)` blocks of 128 threads with
-    `32 * (Dqk + Dv) * sizeof(elt)` bytes of dynamic shared memory. With a
+    `32 * (Dqk + Dv) * sizeof(elt)` bytes of dynamic shared memory. In
+    both kernels, with a
     dynamic Lq or Lkv (batch, heads and head dims stay static) every
     dynamically shaped buffer is passed as a flat `memref<1 x elt>` handle
     (bare pointers need static memrefs) and `Lq, Lkv` follow as `index`
@@ -92,7 +97,7 @@ def ConvertAttnToGPUPass : Pass<"convert-attn-to-gpu", "::mlir::ModuleOp"> {
 
     Inputs neither kernel can handle (head dims above 256, dynamic batch,
     head or head-dim sizes, modifier regions using operations other than
-    arith, tensor.extract and math.tanh, non-softmax normalisers) are
+    arith, tensor.extract and math.tanh) are
     reported with a diagnostic and the pass fails; so does an unknown
     `chip`.
   }];

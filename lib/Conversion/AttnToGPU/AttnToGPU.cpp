@@ -94,18 +94,10 @@ bool mlir::attn::usesGPUTensorCoreKernel(AttentionOp op) {
   // Multiples of 32 (whole ldmatrix.x4 loads of K) up to 128: beyond,
   // the O accumulators, Q fragments and scores no longer fit in registers.
   // D = 32 assembles with a 4-byte ptxas spill (design.md), so it is left
-  // to the general kernel too.
-  auto isStatic = [](Value t) {
-    return !t || cast<ShapedType>(t.getType()).hasStaticShape();
-  };
+  // to the general kernel too. Dynamic Lq/Lkv are kernel arguments of
+  // either kernel (checkGPUKernelSupport allows no other dynamic dim).
   return (elt.isF16() || elt.isBF16()) && dqk == dv &&
-         (dqk == 64 || dqk == 96 || dqk == 128) &&
-         llvm::all_of(ValueRange{op.getQuery(), op.getKey(), op.getValue(),
-                                 op.getOutput(), op.getMask(),
-                                 op.getQLengths(), op.getKvLengths(),
-                                 op.getQSegmentIds(), op.getKvSegmentIds(),
-                                 op.getSinks()},
-                      isStatic);
+         (dqk == 64 || dqk == 96 || dqk == 128);
 }
 
 LogicalResult mlir::attn::checkGPUKernelSupport(AttentionOp op) {
@@ -180,8 +172,6 @@ LogicalResult mlir::attn::checkGPUKernelSupport(AttentionOp op) {
                          "static tensors read with tensor.extract, got ")
              << c.getType();
   }
-  if (op.getNormalizer() != Normalizer::softmax)
-    return unsupported("only the softmax normalizer is supported");
   if (!op.getStaticScale())
     return unsupported("the scale must be known at compile time");
   if (!op.getStaticGroupSize())
@@ -281,6 +271,72 @@ KernelBuilder::keyTileRange(Value qLoA, Value qHiA, Value kvEnd,
   return {tLo, arith::MaxSIOp::create(b, loc, tHi, tLo)};
 }
 
+unsigned KernelBuilder::bindLengths(Block &entry, unsigned nextArg) {
+  if (lqDynamic() || lkvDynamic()) {
+    lqV = entry.getArgument(nextArg++);
+    lkvV = entry.getArgument(nextArg++);
+  } else {
+    lqV = idx(Lq);
+    lkvV = idx(Lkv);
+  }
+  q = shaped(q, op.getQuery());
+  k = shaped(k, op.getKey());
+  v = shaped(v, op.getValue());
+  o = shaped(o, op.getOutput());
+  if (lse)
+    lse = shaped(lse, op.getLse());
+  if (mask)
+    mask = shaped(mask, op.getMask());
+  if (qSegIds) {
+    qSegIds = shaped(qSegIds, op.getQSegmentIds());
+    kvSegIds = shaped(kvSegIds, op.getKvSegmentIds());
+  }
+  return nextArg;
+}
+
+Value KernelBuilder::shaped(Value arg, Value t) {
+  auto tt = cast<RankedTensorType>(t.getType());
+  if (tt.hasStaticShape())
+    return arg;
+  SmallVector<LengthDim> dims = getLengthDims(op, t);
+  int64_t rank = tt.getRank();
+  SmallVector<OpFoldResult> sizes(rank), strides(rank);
+  OpFoldResult stride = b.getIndexAttr(1);
+  for (int64_t d = rank - 1; d >= 0; --d) {
+    int64_t n = tt.getDimSize(d);
+    sizes[d] = ShapedType::isDynamic(n)
+                   ? OpFoldResult(dims[d] == LengthDim::Query ? lqV : lkvV)
+                   : OpFoldResult(b.getIndexAttr(n));
+    strides[d] = stride;
+    auto sAttr = dyn_cast<Attribute>(stride);
+    auto nAttr = dyn_cast<Attribute>(sizes[d]);
+    if (sAttr && nAttr) {
+      stride = b.getIndexAttr(cast<IntegerAttr>(sAttr).getInt() *
+                              cast<IntegerAttr>(nAttr).getInt());
+    } else {
+      auto value = [&](OpFoldResult f) -> Value {
+        if (auto a = dyn_cast<Attribute>(f))
+          return idx(cast<IntegerAttr>(a).getInt());
+        return cast<Value>(f);
+      };
+      stride = mul(value(stride), value(sizes[d]));
+    }
+  }
+  auto type = MemRefType::get(tt.getShape(), tt.getElementType());
+  return memref::ReinterpretCastOp::create(b, loc, type, arg, b.getIndexAttr(0),
+                                           sizes, strides);
+}
+
+scf::IfOp KernelBuilder::guardEmptyQuery() {
+  if (!lqDynamic())
+    return nullptr;
+  auto nonEmpty =
+      scf::IfOp::create(b, loc, cmpi(arith::CmpIPredicate::sgt, lqV, idx(0)),
+                        /*withElseRegion=*/false);
+  b.setInsertionPoint(nonEmpty.thenBlock()->getTerminator());
+  return nonEmpty;
+}
+
 Value KernelBuilder::dynamicSharedMemory() {
   auto wg = gpu::AddressSpaceAttr::get(b.getContext(),
                                        gpu::AddressSpace::Workgroup);
@@ -294,7 +350,8 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
   MLIRContext *ctx = b.getContext();
   Block &entry = func.getBody().front();
   b.setInsertionPointToStart(&entry);
-  bindArguments(entry);
+  bindLengths(entry, bindArguments(entry));
+  scf::IfOp nonEmpty = guardEmptyQuery();
 
   bindBlockIndices(kGPUQueryTile);
 
@@ -330,18 +387,18 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
     Value e = memref::LoadOp::create(b, loc, lengths, ValueRange{bi});
     return arith::IndexCastOp::create(b, loc, b.getIndexType(), e);
   };
-  qLen = qLengths ? lengthOf(qLengths) : idx(Lq);
-  kvLen = kvLengths ? lengthOf(kvLengths) : idx(Lkv);
-  Value kvEnd = kvLengths ? minsi(kvLen, idx(Lkv)) : idx(Lkv);
+  qLen = qLengths ? lengthOf(qLengths) : lqV;
+  kvLen = kvLengths ? lengthOf(kvLengths) : lkvV;
+  Value kvEnd = kvLengths ? minsi(kvLen, lkvV) : lkvV;
 
   // Key tiles this query tile needs: [0, kvEnd) intersected with every
   // structured term's interval for the aligned rows of the tile
   // (q' = i + kvLen - qLen).
-  Value off = (qLengths || kvLengths)
+  Value off = (qLengths || kvLengths || lqDynamic() || lkvDynamic())
                   ? arith::SubIOp::create(b, loc, kvLen, qLen).getResult()
                   : idx(Lkv - Lq);
   Value qLoA = add(q0, off);
-  Value qHiA = add(minsi(add(q0, kGPUQueryTile - 1), idx(Lq - 1)), off);
+  Value qHiA = add(minsi(add(q0, kGPUQueryTile - 1), sub(lqV, 1)), off);
   Value tLo, tHi;
   std::tie(tLo, tHi) = keyTileRange(qLoA, qHiA, kvEnd, kGPUKeyTile,
                                     /*emptyPastQLength=*/true);
@@ -358,9 +415,9 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
   Value rowRaw0 = add(add(q0, mul(warp, 16)), rowInWarp);
   Value rowRaw[2] = {rowRaw0, add(rowRaw0, 8)};
   Value rowRead[2] = {rowRaw[0], rowRaw[1]};
-  if (Lq % kGPUQueryTile != 0)
+  if (lqRagged(kGPUQueryTile))
     for (Value &r : rowRead)
-      r = minsi(r, idx(Lq - 1));
+      r = minsi(r, sub(lqV, 1));
   constexpr int64_t nS = kGPUKeyTile / 8;
 
   // Run-time tile classification, decided when a tile would be prefetched
@@ -382,7 +439,8 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
     SmallVector<Value> res;
     Value keep;
     if (qSegIds) {
-      auto [kvLo, kvHi] = segmentRange(kvSegIds, mul(tile, kGPUKeyTile), Lkv);
+      auto [kvLo, kvHi] =
+          segmentRange(kvSegIds, mul(tile, kGPUKeyTile), lkvV);
       keep = arith::AndIOp::create(
           b, loc, cmpi(arith::CmpIPredicate::sle, kvLo, qSegHi),
           cmpi(arith::CmpIPredicate::sle, qSegLo, kvHi));
@@ -396,10 +454,9 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
         for (int64_t r = 0; r < 4; ++r) {
           Value key = add(kBase, n * 8 + r % 2);
           // Keys past Lkv read the last key and keep nothing.
-          Value m = loadMask(rowRead[r / 2], minsi(key, idx(Lkv - 1)));
-          m = arith::AndIOp::create(b, loc, m,
-                                    cmpi(arith::CmpIPredicate::slt, key,
-                                         idx(Lkv)));
+          Value m = loadMask(rowRead[r / 2], minsi(key, sub(lkvV, 1)));
+          m = arith::AndIOp::create(
+              b, loc, m, cmpi(arith::CmpIPredicate::slt, key, lkvV));
           anyL = anyL ? arith::OrIOp::create(b, loc, anyL, m).getResult() : m;
           allL = allL ? arith::AndIOp::create(b, loc, allL, m).getResult() : m;
           Value bit = arith::ShLIOp::create(
@@ -441,16 +498,36 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
   // Prologue: Q and the first K/V tile in one group.
   Type tokenTy = nvgpu::DeviceAsyncTokenType::get(ctx);
   if (wgmma)
-    copyTile(q, Lq, hi, q0, tiles, ValueRange{idx(0)});
+    copyTile(q, lqV, hi, q0, tiles, ValueRange{idx(0)});
   else
-    copyTile(q, Lq, hi, q0, qs, ValueRange{});
+    copyTile(q, lqV, hi, q0, qs, ValueRange{});
+  // The first tile (reads past Lkv, tLo = tHi at the end, are clamped; a
+  // dynamic Lkv may be 0, so then nothing is read unless the range is
+  // non-empty).
+  Value anyTile = lkvDynamic() ? cmpi(arith::CmpIPredicate::slt, tLo, tHi)
+                               : Value();
   SmallVector<Value> classFirst;
   if (classified) {
     if (qSegIds)
-      std::tie(qSegLo, qSegHi) = segmentRange(qSegIds, q0, Lq);
-    // Reads past Lkv (tLo = tHi at the end) are clamped.
-    classFirst = classify(tLo);
+      std::tie(qSegLo, qSegHi) = segmentRange(qSegIds, q0, lqV);
+    if (anyTile) {
+      auto ifAny =
+          scf::IfOp::create(b, loc, classTypes, anyTile, /*withElse=*/true);
+      OpBuilder::InsertionGuard g(b);
+      b.setInsertionPointToStart(ifAny.thenBlock());
+      scf::YieldOp::create(b, loc, classify(tLo));
+      b.setInsertionPointToStart(ifAny.elseBlock());
+      SmallVector<Value> none;
+      for (Type t : classTypes)
+        none.push_back(arith::ConstantIntOp::create(b, loc, t, 0));
+      scf::YieldOp::create(b, loc, none);
+      classFirst.assign(ifAny.getResults().begin(), ifAny.getResults().end());
+    } else {
+      classFirst = classify(tLo);
+    }
     ifThen(classFirst[0], [&] { copyKV(tLo, idx(0)); });
+  } else if (anyTile) {
+    ifThen(anyTile, [&] { copyKV(tLo, idx(0)); });
   } else {
     copyKV(tLo, idx(0));
   }
@@ -493,7 +570,8 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
     Value l0 = arith::SelectOp::create(b, loc, first, one, zero);
     init.append({sinkL2, sinkL2, l0, l0});
   } else {
-    init.append({negInf, negInf, zero, zero});
+    Value m0 = normInitMax();
+    init.append({m0, m0, zero, zero});
   }
 
   Value qSeg[2];
@@ -597,7 +675,7 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
         return add(kBase, n * 8 + r % 2);
       };
       auto keyRead = [&](Value key) {
-        return Lkv % kGPUKeyTile != 0 ? minsi(key, idx(Lkv - 1)) : key;
+        return lkvRagged(kGPUKeyTile) ? minsi(key, sub(lkvV, 1)) : key;
       };
       if (!modScore && !alwaysPartial) {
         Value scale = f32c(scaleLog2);
@@ -651,7 +729,7 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
               keep = keep ? arith::AndIOp::create(b, loc, keep, c).getResult()
                           : c;
             };
-            if (Lkv % kGPUKeyTile != 0 || kvLengths)
+            if (lkvRagged(kGPUKeyTile) || kvLengths)
               andKeep(cmpi(arith::CmpIPredicate::slt, key, kvEnd));
             if (qLengths)
               andKeep(cmpi(arith::CmpIPredicate::slt, rowRaw[r / 2], qLen));
@@ -706,35 +784,40 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
             s[n][r] = ifFull.getResult(n * 4 + r);
       }
 
-      // Online softmax, per thread row h (registers 2h, 2h + 1 of a block).
+      // Online normalisation (softmax, softpick; sigmoid has no state),
+      // per thread row h (registers 2h, 2h + 1 of a block).
       SmallVector<Value> yields(nOut * 4);
       Value mNew[2], lNew[2];
       for (int64_t h = 0; h < 2; ++h) {
-        Value mx = negInf;
-        for (int64_t n = 0; n < nS; ++n)
-          mx = fmax(mx, fmax(s[n][2 * h], s[n][2 * h + 1]));
-        mx = fmax(mx, shuffleXor(mx, 1));
-        mx = fmax(mx, shuffleXor(mx, 2));
-        mNew[h] = fmax(mOld[h], mx);
-        Value isEmpty = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ,
-                                              mNew[h], negInf);
-        Value mUse = arith::SelectOp::create(b, loc, isEmpty, zero, mNew[h]);
-        Value alpha =
-            exp2(arith::SubFOp::create(b, loc, mOld[h], mUse).getResult());
+        Value mx;
+        if (norm != Normalizer::sigmoid) {
+          mx = negInf;
+          for (int64_t n = 0; n < nS; ++n)
+            mx = fmax(mx, fmax(s[n][2 * h], s[n][2 * h + 1]));
+          mx = fmax(mx, shuffleXor(mx, 1));
+          mx = fmax(mx, shuffleXor(mx, 2));
+        }
+        RowRescale rr = normRescale(mOld[h], mx);
+        mNew[h] = rr.m;
         Value sum = zero;
         for (int64_t n = 0; n < nS; ++n) {
           for (int64_t e = 0; e < 2; ++e) {
             Value &x = s[n][2 * h + e];
-            x = exp2(arith::SubFOp::create(b, loc, x, mUse).getResult());
-            sum = arith::AddFOp::create(b, loc, sum, x);
+            auto [weight, term] = normWeight(x, rr);
+            x = weight;
+            if (term)
+              sum = arith::AddFOp::create(b, loc, sum, term);
           }
         }
+        lNew[h] = lOld[h];
+        if (!rr.alpha)
+          continue;
         lNew[h] = arith::AddFOp::create(
-            b, loc, arith::MulFOp::create(b, loc, lOld[h], alpha), sum);
+            b, loc, arith::MulFOp::create(b, loc, lOld[h], rr.alpha), sum);
         for (int64_t n = 0; n < nOut; ++n)
           for (int64_t e = 0; e < 2; ++e) {
             Value &a = acc[n * 4 + 2 * h + e];
-            a = arith::MulFOp::create(b, loc, a, alpha);
+            a = arith::MulFOp::create(b, loc, a, rr.alpha);
           }
       }
 
@@ -803,12 +886,11 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
   ValueRange res = loop.getResults();
   for (int64_t h = 0; h < 2; ++h) {
     Value l = res[nOut * 4 + 2 + h];
-    l = arith::AddFOp::create(b, loc, l, shuffleXor(l, 1));
-    l = arith::AddFOp::create(b, loc, l, shuffleXor(l, 2));
-    Value isZero =
-        arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, l, zero);
-    Value inv = arith::SelectOp::create(
-        b, loc, isZero, zero, arith::DivFOp::create(b, loc, f32c(1.0), l));
+    if (norm != Normalizer::sigmoid) {
+      l = arith::AddFOp::create(b, loc, l, shuffleXor(l, 1));
+      l = arith::AddFOp::create(b, loc, l, shuffleXor(l, 2));
+    }
+    Value inv = normInverse(l, res[nOut * 4 + h]);
     Value row = add(add(add(q0, mul(warp, 16)), rowInWarp), h * 8);
     auto store = [&](OpBuilder &, Location) {
       for (int64_t n = 0; n < nOut; ++n) {
@@ -839,10 +921,10 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
         });
       }
     };
-    if (Lq % kGPUQueryTile == 0) {
+    if (!lqRagged(kGPUQueryTile)) {
       store(b, loc);
     } else {
-      Value inRange = cmpi(arith::CmpIPredicate::slt, row, idx(Lq));
+      Value inRange = cmpi(arith::CmpIPredicate::slt, row, lqV);
       scf::IfOp::create(b, loc, inRange, [&](OpBuilder &tb, Location tl) {
         OpBuilder::InsertionGuard g(b);
         b.setInsertionPoint(tb.getInsertionBlock(), tb.getInsertionPoint());
@@ -851,6 +933,8 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
       });
     }
   }
+  if (nonEmpty)
+    b.setInsertionPointAfter(nonEmpty);
   gpu::ReturnOp::create(b, loc);
 }
 
@@ -931,7 +1015,7 @@ void mlir::attn::lowerAttentionToGPU(RewriterBase &rewriter, AttentionOp op,
     if (!isClonedCapture(c))
       tensors.push_back(c);
   // Host buffer types; the kernel takes the same static memrefs (bare
-  // pointers), or, with a dynamic Lq/Lkv (general kernel only), a flat
+  // pointers), or, with a dynamic Lq/Lkv (either kernel), a flat
   // memref<1 x elt> handle per dynamically shaped buffer followed by Lq and
   // Lkv as index arguments.
   SmallVector<Type> hostTypes, argTypes;

@@ -68,39 +68,6 @@ SmallVector<LengthDim> mlir::attn::gpukernel::getLengthDims(AttentionOp op,
   return SmallVector<LengthDim>(rank, L::None);
 }
 
-Value GeneralKernelBuilder::shaped(Value arg, Value t) {
-  auto tt = cast<RankedTensorType>(t.getType());
-  if (tt.hasStaticShape())
-    return arg;
-  SmallVector<LengthDim> dims = getLengthDims(op, t);
-  int64_t rank = tt.getRank();
-  SmallVector<OpFoldResult> sizes(rank), strides(rank);
-  OpFoldResult stride = b.getIndexAttr(1);
-  for (int64_t d = rank - 1; d >= 0; --d) {
-    int64_t n = tt.getDimSize(d);
-    sizes[d] = ShapedType::isDynamic(n)
-                   ? OpFoldResult(dims[d] == LengthDim::Query ? lqV : lkvV)
-                   : OpFoldResult(b.getIndexAttr(n));
-    strides[d] = stride;
-    auto sAttr = dyn_cast<Attribute>(stride);
-    auto nAttr = dyn_cast<Attribute>(sizes[d]);
-    if (sAttr && nAttr) {
-      stride = b.getIndexAttr(cast<IntegerAttr>(sAttr).getInt() *
-                              cast<IntegerAttr>(nAttr).getInt());
-    } else {
-      auto value = [&](OpFoldResult f) -> Value {
-        if (auto a = dyn_cast<Attribute>(f))
-          return idx(cast<IntegerAttr>(a).getInt());
-        return cast<Value>(f);
-      };
-      stride = mul(value(stride), value(sizes[d]));
-    }
-  }
-  auto type = MemRefType::get(tt.getShape(), tt.getElementType());
-  return memref::ReinterpretCastOp::create(b, loc, type, arg, b.getIndexAttr(0),
-                                           sizes, strides);
-}
-
 Value GeneralKernelBuilder::shuffleIdx(Value x, Value srcLane) {
   Value src = arith::IndexCastOp::create(b, loc, i32, srcLane);
   Value width = arith::ConstantIntOp::create(b, loc, i32, 32);
@@ -148,37 +115,8 @@ void GeneralKernelBuilder::build(gpu::GPUFuncOp func) {
 
   // Arguments: (Q, K, V, O[, LSE][, mask][, q_lengths][, kv_lengths]
   // [, q_ids, kv_ids][, sinks][, captured...]).
-  unsigned nextArg = bindArguments(entry);
-  // Dynamic Lq/Lkv: both lengths follow as index arguments, and every
-  // operand with a dynamic length is a flat handle given its shape here.
-  if (lqDynamic() || lkvDynamic()) {
-    lqV = entry.getArgument(nextArg++);
-    lkvV = entry.getArgument(nextArg++);
-  } else {
-    lqV = idx(Lq);
-    lkvV = idx(Lkv);
-  }
-  q = shaped(q, op.getQuery());
-  k = shaped(k, op.getKey());
-  v = shaped(v, op.getValue());
-  o = shaped(o, op.getOutput());
-  if (lse)
-    lse = shaped(lse, op.getLse());
-  if (mask)
-    mask = shaped(mask, op.getMask());
-  if (qSegIds) {
-    qSegIds = shaped(qSegIds, op.getQSegmentIds());
-    kvSegIds = shaped(kvSegIds, op.getKvSegmentIds());
-  }
-  // A dynamic Lq may be 0 at run time: the host still launches one block
-  // (a grid of 0 blocks is a launch error), which must not read Q.
-  scf::IfOp nonEmpty;
-  if (lqDynamic()) {
-    nonEmpty =
-        scf::IfOp::create(b, loc, cmpi(arith::CmpIPredicate::sgt, lqV, idx(0)),
-                          /*withElseRegion=*/false);
-    b.setInsertionPoint(nonEmpty.thenBlock()->getTerminator());
-  }
+  bindLengths(entry, bindArguments(entry));
+  scf::IfOp nonEmpty = guardEmptyQuery();
 
   bindBlockIndices(qTile);
 
@@ -256,7 +194,7 @@ void GeneralKernelBuilder::build(gpu::GPUFuncOp func) {
   // Loop state: O accumulators [row][column block], then m and l per row
   // (l is this lane's partial sum, reduced over the warp at the end).
   SmallVector<Value> init(kRows * nV, zero);
-  Value mInit = negInf, lInit = zero;
+  Value mInit = normInitMax(), lInit = zero;
   if (sinks) {
     // The sink joins each row as a logit of weight 0 in O: m starts at it
     // and l at exp2(0) = 1 in lane 0 (0 for a -inf sink).
@@ -377,23 +315,28 @@ void GeneralKernelBuilder::build(gpu::GPUFuncOp func) {
       s.assign(ifFull.getResults().begin(), ifFull.getResults().end());
     }
 
-    // Online softmax per row; p stays in its key's lane.
+    // Online normalisation per row (softmax, softpick; sigmoid has no
+    // state); p stays in its key's lane.
     SmallVector<Value> p(kRows), mNew(kRows), lNew(kRows);
     for (int64_t r = 0; r < kRows; ++r) {
-      Value mx = s[r];
-      for (int32_t offset = 16; offset >= 1; offset /= 2)
-        mx = fmax(mx, shuffleXor(mx, offset));
-      mNew[r] = fmax(mOld[r], mx);
-      Value isEmpty = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ,
-                                            mNew[r], negInf);
-      Value mUse = arith::SelectOp::create(b, loc, isEmpty, zero, mNew[r]);
-      Value alpha = exp2(arith::SubFOp::create(b, loc, mOld[r], mUse));
-      p[r] = exp2(arith::SubFOp::create(b, loc, s[r], mUse));
+      Value mx;
+      if (norm != Normalizer::sigmoid) {
+        mx = s[r];
+        for (int32_t offset = 16; offset >= 1; offset /= 2)
+          mx = fmax(mx, shuffleXor(mx, offset));
+      }
+      RowRescale rr = normRescale(mOld[r], mx);
+      mNew[r] = rr.m;
+      Value term;
+      std::tie(p[r], term) = normWeight(s[r], rr);
+      lNew[r] = lOld[r];
+      if (!rr.alpha)
+        continue;
       lNew[r] = arith::AddFOp::create(
-          b, loc, arith::MulFOp::create(b, loc, lOld[r], alpha), p[r]);
+          b, loc, arith::MulFOp::create(b, loc, lOld[r], rr.alpha), term);
       for (int64_t c = 0; c < nV; ++c) {
         Value &a = acc[r * nV + c];
-        a = arith::MulFOp::create(b, loc, a, alpha);
+        a = arith::MulFOp::create(b, loc, a, rr.alpha);
       }
     }
 
@@ -429,12 +372,10 @@ void GeneralKernelBuilder::build(gpu::GPUFuncOp func) {
   ValueRange res = loop.getResults();
   for (int64_t r = 0; r < kRows; ++r) {
     Value l = res[kRows * nV + kRows + r];
-    for (int32_t offset = 16; offset >= 1; offset /= 2)
-      l = arith::AddFOp::create(b, loc, l, shuffleXor(l, offset));
-    Value isZero =
-        arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, l, zero);
-    Value inv = arith::SelectOp::create(
-        b, loc, isZero, zero, arith::DivFOp::create(b, loc, f32c(1.0), l));
+    if (norm != Normalizer::sigmoid)
+      for (int32_t offset = 16; offset >= 1; offset /= 2)
+        l = arith::AddFOp::create(b, loc, l, shuffleXor(l, offset));
+    Value inv = normInverse(l, res[kRows * nV + r]);
     auto store = [&]() {
       for (int64_t c = 0; c < nV; ++c) {
         Value col, inDim;

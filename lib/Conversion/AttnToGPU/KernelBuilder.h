@@ -21,6 +21,8 @@
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/Matchers.h"
@@ -69,6 +71,8 @@ struct KernelBuilder {
   bool alwaysPartial;
   /// A boolean mask tensor: classified per key tile (skip / full / partial).
   bool boolMask;
+  /// The normaliser (softmax, sigmoid or softpick).
+  Normalizer norm;
 
   // Kernel values.
   Value q, k, v, o, lse;
@@ -77,6 +81,9 @@ struct KernelBuilder {
   /// This batch row's sequence lengths (index; Lq and Lkv without
   /// q_lengths/kv_lengths).
   Value qLen, kvLen;
+  /// Lq and Lkv as values (kernel arguments when dynamic, else constants);
+  /// `Lq`/`Lkv` hold ShapedType::kDynamic then.
+  Value lqV, lkvV;
   Value qSegIds, kvSegIds, sinks;
   /// Kernel arguments of the captured non-constant tensors.
   IRMapping capturedArgs;
@@ -114,6 +121,7 @@ struct KernelBuilder {
     // Additive (float) masks change every score of every tile.
     alwaysPartial = static_cast<bool>(op.getQSegmentIds()) ||
                     !op.getMaskMod().empty() || (op.getMask() && !boolMask);
+    norm = op.getNormalizer();
     f32 = b.getF32Type();
     i32 = b.getI32Type();
     i64 = b.getI64Type();
@@ -123,6 +131,12 @@ struct KernelBuilder {
 
   /// Elements of one 64-row tile.
   int64_t tileElems() const { return kGPUKeyTile * D; }
+
+  bool lqDynamic() const { return ShapedType::isDynamic(Lq); }
+  bool lkvDynamic() const { return ShapedType::isDynamic(Lkv); }
+  /// Whether the last query block / key tile may be partial.
+  bool lqRagged(int64_t tile) const { return lqDynamic() || Lq % tile != 0; }
+  bool lkvRagged(int64_t tile) const { return lkvDynamic() || Lkv % tile != 0; }
 
   Value idx(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
   Value f32c(double v) {
@@ -138,6 +152,12 @@ struct KernelBuilder {
   }
   Value remu(Value x, int64_t c) {
     return arith::RemUIOp::create(b, loc, x, idx(c));
+  }
+  /// x - c, folded when x is a constant.
+  Value sub(Value x, int64_t c) {
+    if (std::optional<int64_t> cx = getConstantIntValue(x))
+      return idx(*cx - c);
+    return arith::SubIOp::create(b, loc, x, idx(c));
   }
   Value minsi(Value x, Value y) { return arith::MinSIOp::create(b, loc, x, y); }
   Value cmpi(arith::CmpIPredicate p, Value x, Value y) {
@@ -162,6 +182,98 @@ struct KernelBuilder {
     return asmOp.getResult(0);
   }
 
+  //===--------------------------------------------------------------------===//
+  // Normalisers (docs/semantics.md), on base-2 scores x = s * log2(e), per
+  // row: a running maximum m (softmax, softpick) and a denominator l summed
+  // per lane; masked scores are -inf.
+  //===--------------------------------------------------------------------===//
+
+  /// The row's running maximum before any key: -inf (softmax), 0
+  /// (softpick: m = max(0, max_k s_k)); unused for sigmoid.
+  Value normInitMax() {
+    return norm == Normalizer::softpick
+               ? f32c(0.0)
+               : f32c(-std::numeric_limits<double>::infinity());
+  }
+
+  /// The state update of a row whose tile maximum (over the row, reduced
+  /// across lanes) is `tileMax`.
+  struct RowRescale {
+    /// New running maximum; the shift the weights use (0 for an empty
+    /// softmax row); the factor on the old O and l (null: none, sigmoid);
+    /// 2^-m (softpick only).
+    Value m, mUse, alpha, expNegM;
+  };
+  RowRescale normRescale(Value mOld, Value tileMax) {
+    RowRescale r;
+    if (norm == Normalizer::sigmoid) {
+      r.m = mOld;
+      return r;
+    }
+    r.m = fmax(mOld, tileMax);
+    r.mUse = r.m;
+    if (norm == Normalizer::softmax) {
+      Value isEmpty = arith::CmpFOp::create(
+          b, loc, arith::CmpFPredicate::OEQ, r.m,
+          f32c(-std::numeric_limits<double>::infinity()));
+      r.mUse = arith::SelectOp::create(b, loc, isEmpty, f32c(0.0), r.m);
+    } else {
+      r.expNegM = exp2(arith::NegFOp::create(b, loc, r.m));
+    }
+    r.alpha = exp2(arith::SubFOp::create(b, loc, mOld, r.mUse));
+    return r;
+  }
+
+  /// (weight of the key in O, its term of l) for base-2 score x:
+  /// softmax 2^(x - m) twice; softpick t = 2^(x - m) - 2^-m (0 when
+  /// masked): (relu(t), |t|); sigmoid 1 / (1 + 2^-(x + bias log2 e)) (0
+  /// for -inf) and no l term.
+  std::pair<Value, Value> normWeight(Value x, const RowRescale &r) {
+    if (norm == Normalizer::sigmoid) {
+      double bias = 0.0;
+      if (FloatAttr a = op.getSigmoidBiasAttr())
+        bias = a.getValueAsDouble();
+      // -(x + bias log2(e)) in one operation.
+      Value arg =
+          bias == 0.0
+              ? arith::NegFOp::create(b, loc, x).getResult()
+              : arith::SubFOp::create(b, loc, f32c(-bias * M_LOG2E), x)
+                    .getResult();
+      Value den = arith::AddFOp::create(b, loc, exp2(arg), f32c(1.0));
+      return {unaryPtx("rcp.approx.ftz.f32 $0, $1;", den), Value()};
+    }
+    Value e = exp2(arith::SubFOp::create(b, loc, x, r.mUse));
+    if (norm == Normalizer::softmax)
+      return {e, e};
+    Value t = arith::SubFOp::create(b, loc, e, r.expNegM);
+    Value kept = arith::CmpFOp::create(
+        b, loc, arith::CmpFPredicate::OGT, x,
+        f32c(-std::numeric_limits<double>::infinity()));
+    t = arith::SelectOp::create(b, loc, kept, t, f32c(0.0));
+    // |t| as max(t, -t): math.absf would become a libdevice call.
+    return {fmax(t, f32c(0.0)),
+            fmax(t, arith::NegFOp::create(b, loc, t))};
+  }
+
+  /// The factor on a row's O at the end, from its denominator `l` (summed
+  /// over the row's lanes) and running maximum `m`: 1 / l (0 for an empty
+  /// softmax row), 1 / (l + 1e-6 2^-m) for softpick, 1 for sigmoid.
+  Value normInverse(Value l, Value m) {
+    Value one = f32c(1.0);
+    if (norm == Normalizer::sigmoid)
+      return one;
+    if (norm == Normalizer::softpick) {
+      Value eps = arith::MulFOp::create(
+          b, loc, f32c(1e-6), exp2(arith::NegFOp::create(b, loc, m)));
+      return arith::DivFOp::create(b, loc, one,
+                                   arith::AddFOp::create(b, loc, l, eps));
+    }
+    Value isZero =
+        arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, l, f32c(0.0));
+    return arith::SelectOp::create(b, loc, isZero, f32c(0.0),
+                                   arith::DivFOp::create(b, loc, one, l));
+  }
+
   Value shuffleXor(Value x, int32_t offset) {
     return gpu::ShuffleOp::create(b, loc, x, offset, 32, gpu::ShuffleMode::XOR)
         .getShuffleResult();
@@ -169,8 +281,8 @@ struct KernelBuilder {
 
   /// One 16-byte cp.async chunk per (thread, step) moves a 64-row tile of
   /// `src[bIdx, hIdx, row0 + r, :]` into `dst[dstPrefix..., r, :]`; rows at
-  /// or past `rows` are zero-filled (their source index is clamped).
-  void copyTile(Value src, int64_t rows, Value hIdx, Value row0, Value dst,
+  /// or past `rows` (> 0) are zero-filled (their source index is clamped).
+  void copyTile(Value src, Value rows, Value hIdx, Value row0, Value dst,
                 ValueRange dstPrefix) {
     int64_t chunksPerRow = D / 8;
     int64_t steps = kGPUKeyTile * chunksPerRow / kGPUBlockThreads;
@@ -179,8 +291,8 @@ struct KernelBuilder {
       Value r = divu(c, chunksPerRow);
       Value col = mul(remu(c, chunksPerRow), 8);
       Value row = add(row0, r);
-      Value valid = cmpi(arith::CmpIPredicate::slt, row, idx(rows));
-      Value srcRow = minsi(row, idx(rows - 1));
+      Value valid = cmpi(arith::CmpIPredicate::slt, row, rows);
+      Value srcRow = minsi(row, sub(rows, 1));
       Value srcElems = arith::SelectOp::create(b, loc, valid, idx(8), idx(0));
       SmallVector<Value> dstIdx;
       if (wgmma) {
@@ -201,13 +313,13 @@ struct KernelBuilder {
     if (wgmma) {
       // K buffer b is tile 1 + b, V buffer b tile 3 + b.
       Value kOff = mul(add(buf, 1), tileElems());
-      copyTile(k, Lkv, hkv, row0, tiles, ValueRange{kOff});
-      copyTile(v, Lkv, hkv, row0, tiles,
+      copyTile(k, lkvV, hkv, row0, tiles, ValueRange{kOff});
+      copyTile(v, lkvV, hkv, row0, tiles,
                ValueRange{add(kOff, 2 * tileElems())});
       return;
     }
-    copyTile(k, Lkv, hkv, row0, ks, ValueRange{buf});
-    copyTile(v, Lkv, hkv, row0, vs, ValueRange{buf});
+    copyTile(k, lkvV, hkv, row0, ks, ValueRange{buf});
+    copyTile(v, lkvV, hkv, row0, vs, ValueRange{buf});
   }
 
   //===--------------------------------------------------------------------===//
@@ -420,10 +532,10 @@ struct KernelBuilder {
   /// (start < len), the same in every thread: each warp reads the 64 ids
   /// two per lane (positions past the end clamped to the last id, which is
   /// in the range) and reduces them with five xor shuffles each.
-  std::pair<Value, Value> segmentRange(Value ids, Value start, int64_t len) {
+  std::pair<Value, Value> segmentRange(Value ids, Value start, Value len) {
     Value lo, hi;
     for (int64_t i = 0; i < kGPUKeyTile / 32; ++i) {
-      Value pos = minsi(add(add(start, lane), i * 32), idx(len - 1));
+      Value pos = minsi(add(add(start, lane), i * 32), sub(len, 1));
       Value x = memref::LoadOp::create(b, loc, ids, ValueRange{bi, pos});
       // Shuffles move 32 or 64 bits: narrower ids are sign-extended (the
       // ranges are only compared with each other).
@@ -495,6 +607,23 @@ struct KernelBuilder {
                                        int64_t keyTile,
                                        bool emptyPastQLength);
 
+  /// Binds Lq and Lkv (`lqV`, `lkvV`): with a dynamic length, both are the
+  /// index arguments at `nextArg` and every buffer argument with a dynamic
+  /// length (a flat memref<1 x elt> handle) is given its shape back; else
+  /// constants. Returns the index of the first argument after them.
+  unsigned bindLengths(Block &entry, unsigned nextArg);
+
+  /// The kernel argument `arg` of operand/result `t` as a memref of t's
+  /// shape: itself when static, else a reinterpret_cast of the flat handle
+  /// (memref<1 x elt>) with the dynamic lengths filled in.
+  Value shaped(Value arg, Value t);
+
+  /// With a dynamic Lq, which may be 0 at run time (the host still launches
+  /// one block: a grid of 0 blocks is a launch error), moves the insertion
+  /// point into an `scf.if Lq > 0` and returns it (null otherwise); the
+  /// kernel's gpu.return goes after it.
+  scf::IfOp guardEmptyQuery();
+
   /// The kernel's dynamic workgroup memory as bytes.
   Value dynamicSharedMemory();
 
@@ -515,27 +644,11 @@ SmallVector<LengthDim> getLengthDims(AttentionOp op, Value t);
 struct GeneralKernelBuilder : KernelBuilder {
   /// Head dim of V and O; `D` is the head dim of Q and K.
   int64_t Dv;
-  /// Lq and Lkv as values (kernel arguments when dynamic, else constants);
-  /// `Lq`/`Lkv` hold ShapedType::kDynamic then.
-  Value lqV, lkvV;
 
   GeneralKernelBuilder(AttentionOp op, OpBuilder &b, Location loc)
       : KernelBuilder(op, b, loc) {
     Dv = op.getValueType().getDimSize(3);
   }
-
-  bool lqDynamic() const { return ShapedType::isDynamic(Lq); }
-  bool lkvDynamic() const { return ShapedType::isDynamic(Lkv); }
-  /// Whether the last query block / key tile may be partial.
-  bool lqRagged(int64_t tile) const { return lqDynamic() || Lq % tile != 0; }
-  bool lkvRagged(int64_t tile) const { return lkvDynamic() || Lkv % tile != 0; }
-  Value sub(Value x, int64_t c) {
-    return arith::SubIOp::create(b, loc, x, idx(c));
-  }
-  /// The kernel argument `arg` of operand/result `t` as a memref of t's
-  /// shape: itself when static, else a reinterpret_cast of the flat handle
-  /// (memref<1 x elt>) with the dynamic lengths filled in.
-  Value shaped(Value arg, Value t);
 
   Value load(Value mem, ValueRange indices) {
     return memref::LoadOp::create(b, loc, mem, indices);

@@ -485,31 +485,31 @@ func.func @general_mask_lengths(%q: tensor<2x2x30x80xbf16>, %k: tensor<2x2x50x80
 
 // -----
 
-/// Dynamic Lq and Lkv (general kernel): the host reads both lengths with
+/// Dynamic Lq and Lkv, general kernel (f32 inputs): the host reads both lengths with
 /// tensor.dim, allocates O with Lq rows, launches ceil(Lq / 16) blocks and
 /// passes every dynamically shaped buffer as a flat memref<1 x elt> handle
 /// (bare pointers need static memrefs) followed by Lq and Lkv; the kernel
 /// gives the handles their row-major shapes back.
 
 // CHECK-LABEL: func.func @general_dynamic
-// CHECK-SAME: (%[[Q:.+]]: tensor<1x4x?x64xbf16>, %[[K:.+]]: tensor<1x2x?x64xbf16>, %[[V:.+]]: tensor<1x2x?x64xbf16>)
-// CHECK-DAG: %[[LQ:.+]] = tensor.dim %[[Q]], %c2 : tensor<1x4x?x64xbf16>
-// CHECK-DAG: %[[LKV:.+]] = tensor.dim %[[K]], %c2 : tensor<1x2x?x64xbf16>
-// CHECK: %[[QB:.+]] = bufferization.to_buffer %[[Q]] read_only : tensor<1x4x?x64xbf16> to memref<1x4x?x64xbf16>
-// CHECK: %[[QH:.+]] = memref.reinterpret_cast %[[QB]] to offset: [0], sizes: [1], strides: [1] : memref<1x4x?x64xbf16> to memref<1xbf16>
-// CHECK: %[[O:.+]], %{{.+}} = gpu.alloc async [%{{.+}}] (%[[LQ]]) : memref<1x4x?x64xbf16>
-// CHECK: %[[OH:.+]] = memref.reinterpret_cast %[[O]] to offset: [0], sizes: [1], strides: [1] : memref<1x4x?x64xbf16> to memref<1xbf16>
+// CHECK-SAME: (%[[Q:.+]]: tensor<1x4x?x64xf32>, %[[K:.+]]: tensor<1x2x?x64xf32>, %[[V:.+]]: tensor<1x2x?x64xf32>)
+// CHECK-DAG: %[[LQ:.+]] = tensor.dim %[[Q]], %c2 : tensor<1x4x?x64xf32>
+// CHECK-DAG: %[[LKV:.+]] = tensor.dim %[[K]], %c2 : tensor<1x2x?x64xf32>
+// CHECK: %[[QB:.+]] = bufferization.to_buffer %[[Q]] read_only : tensor<1x4x?x64xf32> to memref<1x4x?x64xf32>
+// CHECK: %[[QH:.+]] = memref.reinterpret_cast %[[QB]] to offset: [0], sizes: [1], strides: [1] : memref<1x4x?x64xf32> to memref<1xf32>
+// CHECK: %[[O:.+]], %{{.+}} = gpu.alloc async [%{{.+}}] (%[[LQ]]) : memref<1x4x?x64xf32>
+// CHECK: %[[OH:.+]] = memref.reinterpret_cast %[[O]] to offset: [0], sizes: [1], strides: [1] : memref<1x4x?x64xf32> to memref<1xf32>
 // CHECK: %[[NB:.+]] = arith.ceildivui %[[LQ]], %c16 : index
 /// At least one block (a grid of 0 blocks is a launch error).
 // CHECK: %[[GX:.+]] = arith.maxui %[[NB]], %c1 : index
-// CHECK: gpu.launch_func async [%{{.+}}] @attn_kernels::@general_dynamic_attn_0 blocks in (%[[GX]], %c4, %c1) {{.*}} args(%[[QH]] : memref<1xbf16>, %{{.+}} : memref<1xbf16>, %{{.+}} : memref<1xbf16>, %[[OH]] : memref<1xbf16>, %[[LQ]] : index, %[[LKV]] : index)
+// CHECK: gpu.launch_func async [%{{.+}}] @attn_kernels::@general_dynamic_attn_0 blocks in (%[[GX]], %c4, %c1) {{.*}} args(%[[QH]] : memref<1xf32>, %{{.+}} : memref<1xf32>, %{{.+}} : memref<1xf32>, %[[OH]] : memref<1xf32>, %[[LQ]] : index, %[[LKV]] : index)
 // CHECK: bufferization.to_tensor %[[O]]
 
 // CHECK-LABEL: gpu.func @general_dynamic_attn_0(
-// CHECK-SAME: %[[QA:[^:]+]]: memref<1xbf16>, %{{[^:]+}}: memref<1xbf16>, %{{[^:]+}}: memref<1xbf16>, %{{[^:]+}}: memref<1xbf16>, %[[LQA:[^:]+]]: index, %[[LKVA:[^:]+]]: index)
+// CHECK-SAME: %[[QA:[^:]+]]: memref<1xf32>, %{{[^:]+}}: memref<1xf32>, %{{[^:]+}}: memref<1xf32>, %{{[^:]+}}: memref<1xf32>, %[[LQA:[^:]+]]: index, %[[LKVA:[^:]+]]: index)
 // CHECK-DAG: %[[S2:.+]] = arith.muli %[[LQA]], %c64 : index
 // CHECK-DAG: %[[S1:.+]] = arith.muli %[[LQA]], %c256 : index
-// CHECK: %[[QS:.+]] = memref.reinterpret_cast %[[QA]] to offset: [0], sizes: [1, 4, %[[LQA]], 64], strides: [%[[S1]], %[[S2]], 64, 1] : memref<1xbf16> to memref<1x4x?x64xbf16>
+// CHECK: %[[QS:.+]] = memref.reinterpret_cast %[[QA]] to offset: [0], sizes: [1, 4, %[[LQA]], 64], strides: [%[[S1]], %[[S2]], 64, 1] : memref<1xf32> to memref<1x4x?x64xf32>
 /// Lq = 0: the one block launched does nothing.
 // CHECK: %[[NE:.+]] = arith.cmpi sgt, %[[LQA]], %c0 : index
 // CHECK: scf.if %[[NE]] {
@@ -523,7 +523,106 @@ func.func @general_mask_lengths(%q: tensor<2x2x30x80xbf16>, %k: tensor<2x2x50x80
 // CHECK: arith.cmpi slt, %{{.+}}, %[[LKVA]] : index
 /// Rows at or past Lq are not stored.
 // CHECK: arith.cmpi slt, %{{.+}}, %[[LQA]] : index
-func.func @general_dynamic(%q: tensor<1x4x?x64xbf16>, %k: tensor<1x2x?x64xbf16>, %v: tensor<1x2x?x64xbf16>) -> tensor<1x4x?x64xbf16> {
+func.func @general_dynamic(%q: tensor<1x4x?x64xf32>, %k: tensor<1x2x?x64xf32>, %v: tensor<1x2x?x64xf32>) -> tensor<1x4x?x64xf32> {
+  %o = attn.attention ins(%q, %k, %v : tensor<1x4x?x64xf32>, tensor<1x2x?x64xf32>, tensor<1x2x?x64xf32>) {masks = [#attn.causal]} -> tensor<1x4x?x64xf32>
+  return %o : tensor<1x4x?x64xf32>
+}
+
+// -----
+
+/// Dynamic Lq and Lkv on the tensor-core kernel (bf16, D = 64): the same
+/// flat handles and trailing Lq, Lkv arguments as the general kernel, a grid
+/// of ceil(Lq / 64) blocks, and inside the kernel the lengths replace the
+/// static ones everywhere: the causal alignment Lkv - Lq, cp.async zero-fill
+/// bounds and clamps, the key < Lkv test on every masked tile and the row <
+/// Lq guard on the stores. Lkv may be 0: the first tile is copied only when
+/// the key range is non-empty.
+
+// CHECK-LABEL: func.func @tc_dynamic
+// CHECK-DAG: %[[LQ:.+]] = tensor.dim %{{.+}}, %c2 : tensor<1x4x?x64xbf16>
+// CHECK-DAG: %[[LKV:.+]] = tensor.dim %{{.+}}, %c2 : tensor<1x2x?x64xbf16>
+// CHECK: %[[NB:.+]] = arith.ceildivui %[[LQ]], %c64 : index
+// CHECK: %[[GX:.+]] = arith.maxui %[[NB]], %c1 : index
+// CHECK: gpu.launch_func async [%{{.+}}] @attn_kernels::@tc_dynamic_attn_0 blocks in (%[[GX]], %c4, %c1) {{.*}} args(%{{.+}} : memref<1xbf16>, %{{.+}} : memref<1xbf16>, %{{.+}} : memref<1xbf16>, %{{.+}} : memref<1xbf16>, %[[LQ]] : index, %[[LKV]] : index)
+
+// CHECK-LABEL: gpu.func @tc_dynamic_attn_0(
+// CHECK-SAME: %[[QA:[^:]+]]: memref<1xbf16>, %[[KA:[^:]+]]: memref<1xbf16>, %{{[^:]+}}: memref<1xbf16>, %{{[^:]+}}: memref<1xbf16>, %[[LQA:[^:]+]]: index, %[[LKVA:[^:]+]]: index)
+// CHECK: %[[QS:.+]] = memref.reinterpret_cast %[[QA]] to offset: [0], sizes: [1, 4, %[[LQA]], 64]
+// CHECK: %[[KS:.+]] = memref.reinterpret_cast %[[KA]] to offset: [0], sizes: [1, 2, %[[LKVA]], 64]
+// CHECK: %[[NE:.+]] = arith.cmpi sgt, %[[LQA]], %c0 : index
+// CHECK: scf.if %[[NE]] {
+// CHECK: arith.subi %[[LKVA]], %[[LQA]] : index
+// CHECK: %[[LQ1:.+]] = arith.subi %[[LQA]], %c1 : index
+/// Q rows past Lq are zero-filled (source size 0).
+// CHECK: arith.cmpi slt, %{{.+}}, %[[LQA]] : index
+// CHECK: arith.minsi %{{.+}}, %[[LQ1]] : index
+// CHECK: nvgpu.device_async_copy %[[QS]]
+// CHECK: scf.if %{{.+}} {
+// CHECK-NEXT: arith.cmpi slt, %{{.+}}, %[[LKVA]] : index
+// CHECK: nvgpu.device_async_copy %[[KS]]
+// CHECK: scf.for
+// CHECK: nvvm.mma.sync
+// CHECK: scf.if
+// CHECK: } else {
+// CHECK: arith.cmpi slt, %{{.+}}, %[[LKVA]] : index
+// CHECK: arith.cmpi slt, %{{.+}}, %[[LQA]] : index
+// CHECK: vector.store
+func.func @tc_dynamic(%q: tensor<1x4x?x64xbf16>, %k: tensor<1x2x?x64xbf16>, %v: tensor<1x2x?x64xbf16>) -> tensor<1x4x?x64xbf16> {
   %o = attn.attention ins(%q, %k, %v : tensor<1x4x?x64xbf16>, tensor<1x2x?x64xbf16>, tensor<1x2x?x64xbf16>) {masks = [#attn.causal]} -> tensor<1x4x?x64xbf16>
   return %o : tensor<1x4x?x64xbf16>
+}
+
+// -----
+
+/// Sigmoid: no running state (the loop carries only the 32 O accumulators),
+/// each weight is rcp(1 + 2^(-bias log2(e) - x)) (a masked -inf score gives
+/// rcp(inf) = 0), and O is stored without a division.
+
+// CHECK-LABEL: gpu.func @sigmoid_attn_0(
+// CHECK-DAG: %[[ONE:.+]] = arith.constant 1.000000e+00 : f32
+// CHECK-DAG: %[[NB:.+]] = arith.constant 1.44269502 : f32
+// CHECK: scf.for {{.*}} -> (f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32) {
+// CHECK-NOT: gpu.shuffle
+// CHECK: %[[ARG:.+]] = arith.subf %[[NB]], %{{.+}} : f32
+// CHECK-NEXT: %[[E:.+]] = llvm.inline_asm {{.*}}"ex2.approx.ftz.f32 $0, $1;", "=f,f" %[[ARG]]
+// CHECK-NEXT: %[[D:.+]] = arith.addf %[[E]], %[[ONE]] : f32
+// CHECK-NEXT: llvm.inline_asm {{.*}}"rcp.approx.ftz.f32 $0, $1;", "=f,f" %[[D]]
+// CHECK: nvvm.mma.sync
+// CHECK: scf.yield
+// CHECK-NOT: arith.divf
+// CHECK: vector.store
+func.func @sigmoid(%q: tensor<1x2x64x64xbf16>, %k: tensor<1x2x128x64xbf16>, %v: tensor<1x2x128x64xbf16>) -> tensor<1x2x64x64xbf16> {
+  %o = attn.attention ins(%q, %k, %v : tensor<1x2x64x64xbf16>, tensor<1x2x128x64xbf16>, tensor<1x2x128x64xbf16>) {normalizer = #attn.normalizer<sigmoid>, sigmoid_bias = -1.0} -> tensor<1x2x64x64xbf16>
+  return %o : tensor<1x2x64x64xbf16>
+}
+
+// -----
+
+/// Softpick: the running maximum starts at 0 (m = max(0, max s)); each
+/// weight is t = 2^(x - m) - 2^-m, 0 for a masked key; O gets relu(t) and
+/// the denominator |t| = max(t, -t); O is divided by l + 1e-6 2^-m.
+
+// CHECK-LABEL: gpu.func @softpick_attn_0(
+// CHECK-DAG: %[[EPS:.+]] = arith.constant 9.99999997E-7 : f32
+// CHECK-DAG: %[[NEGINF:.+]] = arith.constant 0xFF800000 : f32
+// CHECK-DAG: %[[ZERO:.+]] = arith.constant 0.000000e+00 : f32
+// CHECK: scf.for {{.*}} iter_args({{.*}}%{{.+}} = %[[ZERO]], %{{.+}} = %[[ZERO]], %{{.+}} = %[[ZERO]], %{{.+}} = %[[ZERO]])
+// CHECK: %[[M:.+]] = arith.maximumf %arg{{[0-9]+}}, %{{.+}} : f32
+// CHECK: %[[NM:.+]] = arith.negf %[[M]] : f32
+// CHECK: %[[EXPNEGM:.+]] = llvm.inline_asm {{.*}}"ex2.approx.ftz.f32 $0, $1;", "=f,f" %[[NM]]
+// CHECK: %[[XM:.+]] = arith.subf %{{.+}}#0, %[[M]] : f32
+// CHECK-NEXT: %[[E:.+]] = llvm.inline_asm {{.*}}"ex2.approx.ftz.f32 $0, $1;", "=f,f" %[[XM]]
+// CHECK-NEXT: %[[T:.+]] = arith.subf %[[E]], %[[EXPNEGM]] : f32
+// CHECK: %[[KEPT:.+]] = arith.cmpf ogt, %{{.+}}, %[[NEGINF]] : f32
+// CHECK: %[[TK:.+]] = arith.select %[[KEPT]], %[[T]], %[[ZERO]] : f32
+// CHECK: arith.maximumf %[[TK]], %[[ZERO]] : f32
+// CHECK: %[[NT:.+]] = arith.negf %[[TK]] : f32
+// CHECK: arith.maximumf %[[TK]], %[[NT]] : f32
+// CHECK: scf.yield
+// CHECK: arith.mulf %{{.+}}, %[[EPS]] : f32
+// CHECK: arith.divf
+// CHECK: vector.store
+func.func @softpick(%q: tensor<1x2x64x64xf16>, %k: tensor<1x2x100x64xf16>, %v: tensor<1x2x100x64xf16>) -> tensor<1x2x64x64xf16> {
+  %o = attn.attention ins(%q, %k, %v : tensor<1x2x64x64xf16>, tensor<1x2x100x64xf16>, tensor<1x2x100x64xf16>) {normalizer = #attn.normalizer<softpick>} -> tensor<1x2x64x64xf16>
+  return %o : tensor<1x2x64x64xf16>
 }

@@ -56,8 +56,19 @@ CASES = [
     ("mask_float_f16_d64", "f16", 1, 4, 4, 150, 150, 64,
      "{masks = [#attn.causal]}", [("causal",)], "f16", True,
      {"mask": ("float", (150, 150))}),
-    # The general SIMT kernel (feature "dv" for Dv != Dqk, "dynamic" for
-    # dynamic Lq/Lkv: the kernel's last two arguments).
+    # Dynamic Lq/Lkv ("dynamic": flat handles, Lq and Lkv as the kernel's
+    # last two arguments).
+    ("dynamic_causal_gqa_bf16_d128", "bf16", 2, 8, 2, 177, 301, 128,
+     "{masks = [#attn.causal]}", [("causal",)], "bf16", True,
+     {"dynamic": True}),
+    # Other normalisers.
+    ("sigmoid_causal_f16_d128", "f16", 1, 4, 2, 200, 260, 128,
+     "{masks = [#attn.causal]}", [("causal",)], "f32", False,
+     {"normalizer": "sigmoid", "sigmoid_bias": -2.0}),
+    ("softpick_window_bf16_d64", "bf16", 1, 4, 4, 150, 150, 64,
+     "{masks = [#attn.sliding_window<left = 60, right = 0>]}",
+     [("sliding_window", 60, 0)], "f32", False, {"normalizer": "softpick"}),
+    # The general SIMT kernel (feature "dv" for Dv != Dqk).
     ("general_f32_d80_causal_gqa", "f32", 1, 4, 2, 100, 150, 80,
      "{masks = [#attn.causal]}", [("causal",)], "f32", True, {}),
     ("general_f32_d256_dense", "f32", 1, 2, 2, 70, 200, 256, "", [], "f32",
@@ -143,6 +154,9 @@ def extras(case, rng):
         kw["score_mod"] = lambda s, b, h, i, j: s + sl[h] * (j - i)
     if "softcap" in feat:
         kw["softcap"] = feat["softcap"]
+    for key in ("normalizer", "sigmoid_bias"):
+        if key in feat:
+            kw[key] = feat[key]
     return arrays, kw
 
 
@@ -152,7 +166,8 @@ def prepare(out_dir, mma="sync"):
     that `--run` works on a machine without MLIR. `mma`: sync (chip sm_90)
     or wgmma (chip sm_90a, Hopper only)."""
     from attn import reference
-    from attn.gpu import compile_gpu, kernel_launches, launch_config
+    from attn.gpu import (compile_gpu, kernel_launches, launch_config,
+                          uses_tensor_cores)
     from attn.runner import build_dir
     os.makedirs(out_dir, exist_ok=True)
     rng = np.random.default_rng(0)
@@ -165,11 +180,13 @@ def prepare(out_dir, mma="sync"):
         lowered, cubin = compile_gpu(module(case), chip=chip, mma=mma)
         kernel = name + "_attn_0"
         if feat.get("dynamic"):
-            # The grid depends on Lq at run time: the general kernel's
-            # configuration; Lq and Lkv follow as the last two arguments.
+            # The grid depends on Lq at run time: the configuration of the
+            # kernel convert-attn-to-gpu picks; Lq and Lkv follow as the
+            # last two arguments.
             grid, block, smem = launch_config(
-                B, Hq, Lq, D, 4 if dt == "f32" else 2, general=True,
-                v_head_dim=Dv)
+                B, Hq, Lq, D, 4 if dt == "f32" else 2,
+                general=not uses_tensor_cores(dt, D, Dv), v_head_dim=Dv,
+                mma=mma)
         else:
             grid, block, smem = kernel_launches(lowered)[kernel]
         q, qr = storage(rng.standard_normal((B, Hq, Lq, D)), dt)
@@ -285,6 +302,9 @@ def main(mma="sync"):
 # CHECK: lengths_causal_bf16_d128: max|O - ref| = {{.*}} ok, max|lse - ref| = {{.*}} ok
 # CHECK: mask_blocks_bf16_d128: max|O - ref| = {{.*}} ok, max|lse - ref| = {{.*}} ok
 # CHECK: mask_float_f16_d64: max|O - ref| = {{.*}} ok, max|lse - ref| = {{.*}} ok
+# CHECK: dynamic_causal_gqa_bf16_d128: max|O - ref| = {{.*}} ok, max|lse - ref| = {{.*}} ok
+# CHECK: sigmoid_causal_f16_d128: max|O - ref| = {{.*}} ok
+# CHECK: softpick_window_bf16_d64: max|O - ref| = {{.*}} ok
 # CHECK: general_f32_d80_causal_gqa: max|O - ref| = {{.*}} ok, max|lse - ref| = {{.*}} ok
 # CHECK: general_f32_d256_dense: max|O - ref| = {{.*}} ok, max|lse - ref| = {{.*}} ok
 # CHECK: general_bf16_d256_causal: max|O - ref| = {{.*}} ok
