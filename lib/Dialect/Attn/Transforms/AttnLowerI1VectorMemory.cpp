@@ -50,8 +50,7 @@ static VectorType getI1VectorAccessType(Operation *op) {
   };
   return TypeSwitch<Operation *, VectorType>(op)
       .Case<vector::TransferReadOp, vector::TransferWriteOp, vector::LoadOp,
-            vector::MaskedLoadOp, vector::StoreOp, vector::MaskedStoreOp>(
-          get)
+            vector::MaskedLoadOp, vector::StoreOp, vector::MaskedStoreOp>(get)
       .Default([](Operation *) { return VectorType(); });
 }
 
@@ -88,13 +87,13 @@ struct I1LoadLowering : ConvertOpToLLVMPattern<LoadOp> {
     if (!lanesT)
       return rewriter.notifyMatchFailure(op, "unconvertible vector type");
     Location loc = op.getLoc();
-    Value ptr = this->getStridedElementPtr(rewriter, loc, op.getMemRefType(),
-                                           adaptor.getBase(),
-                                           adaptor.getIndices());
+    Value ptr =
+        this->getStridedElementPtr(rewriter, loc, op.getMemRefType(),
+                                   adaptor.getBase(), adaptor.getIndices());
     Value bytes;
     if constexpr (std::is_same_v<LoadOp, vector::MaskedLoadOp>) {
-      Value pass = LLVM::ZExtOp::create(rewriter, loc, bytesT,
-                                        adaptor.getPassThru());
+      Value pass =
+          LLVM::ZExtOp::create(rewriter, loc, bytesT, adaptor.getPassThru());
       bytes = LLVM::MaskedLoadOp::create(rewriter, loc, bytesT, ptr,
                                          adaptor.getMask(), pass,
                                          /*alignment=*/1);
@@ -123,9 +122,9 @@ struct I1StoreLowering : ConvertOpToLLVMPattern<StoreOp> {
     if (!bytesT)
       return rewriter.notifyMatchFailure(op, "not a 0-D or 1-D fixed vector");
     Location loc = op.getLoc();
-    Value ptr = this->getStridedElementPtr(rewriter, loc, op.getMemRefType(),
-                                           adaptor.getBase(),
-                                           adaptor.getIndices());
+    Value ptr =
+        this->getStridedElementPtr(rewriter, loc, op.getMemRefType(),
+                                   adaptor.getBase(), adaptor.getIndices());
     Value bytes =
         LLVM::ZExtOp::create(rewriter, loc, bytesT, adaptor.getValueToStore());
     if constexpr (std::is_same_v<StoreOp, vector::MaskedStoreOp>)
@@ -168,8 +167,9 @@ LogicalResult mlir::attn::lowerI1VectorMemoryToLLVM(Operation *root) {
     if (!vT)
       return;
     if (isa<VectorTransferOpInterface>(op) || !byteVectorType(vT)) {
-      op->emitError("cannot lower this vector access of i1 memory to bytes "
-                    "(needs a 0-D or 1-D vector along a unit-stride dimension)");
+      op->emitError(
+          "cannot lower this vector access of i1 memory to bytes "
+          "(needs a 0-D or 1-D vector along a unit-stride dimension)");
       unsupported = true;
     }
   });
@@ -178,10 +178,10 @@ LogicalResult mlir::attn::lowerI1VectorMemoryToLLVM(Operation *root) {
 
   LLVMTypeConverter converter(ctx);
   RewritePatternSet patterns(ctx);
-  patterns.add<I1LoadLowering<vector::LoadOp>,
-               I1LoadLowering<vector::MaskedLoadOp>,
-               I1StoreLowering<vector::StoreOp>,
-               I1StoreLowering<vector::MaskedStoreOp>>(converter);
+  patterns
+      .add<I1LoadLowering<vector::LoadOp>, I1LoadLowering<vector::MaskedLoadOp>,
+           I1StoreLowering<vector::StoreOp>,
+           I1StoreLowering<vector::MaskedStoreOp>>(converter);
   ConversionTarget target(*ctx);
   target.markUnknownOpDynamicallyLegal(
       [](Operation *op) { return !isI1VectorAccess(op); });
@@ -190,8 +190,7 @@ LogicalResult mlir::attn::lowerI1VectorMemoryToLLVM(Operation *root) {
 
 namespace {
 struct AttnLowerI1VectorMemoryPass final
-    : attn::impl::AttnLowerI1VectorMemoryPassBase<
-          AttnLowerI1VectorMemoryPass> {
+    : attn::impl::AttnLowerI1VectorMemoryPassBase<AttnLowerI1VectorMemoryPass> {
   void runOnOperation() override;
 };
 } // namespace

@@ -537,8 +537,7 @@ void OnlineTiler::summarizeMask(OpBuilder &nb) {
       if (full > 0)
         parts[i].push_back({idx(0), idx(full), idx(0), idx(tile)});
       if (rem > 0)
-        parts[i].push_back(
-            {idx(full), idx(1), idx(full * tile), idx(rem)});
+        parts[i].push_back({idx(full), idx(1), idx(full * tile), idx(rem)});
       continue;
     }
     // Dynamic: the ragged block is always summarised, as 1 block of
@@ -606,8 +605,7 @@ void OnlineTiler::summarizeMask(OpBuilder &nb) {
       loops += 2;
     }
     SmallVector<OpFoldResult> ones(r, idx(1));
-    Value part =
-        tensor::ExtractSliceOp::create(nb, loc, mask, offs, szs, ones);
+    Value part = tensor::ExtractSliceOp::create(nb, loc, mask, offs, szs, ones);
     SmallVector<int64_t> expStatic;
     for (OpFoldResult s : expShape)
       expStatic.push_back(
