@@ -13,10 +13,13 @@ structured terms for the numpy reference, ``out`` the output element type,
 ``q_lengths`` /
 ``kv_lengths`` (i32 values), ``segments`` (with ``seg_type``, i32 by
 default), ``sinks``, ``alibi`` (score_mod s + slopes[h] * (j - i), slopes a
-captured f32 tensor) and ``mask_mod`` (keeps keys j with j mod 5 != 2).
+captured f32 tensor), ``math_mod`` (MATH_MOD: every math function of
+regions the GPU lowers) and ``mask_mod`` (keeps keys j with j mod 5 != 2).
 """
 
 import re
+
+import numpy as np
 
 ALIBI = """
       score_mod {
@@ -40,6 +43,52 @@ MASK_MOD = """
         %keep = arith.cmpi ne, %r, %c2 : index
         attn.yield %keep : i1
       }"""
+
+
+# A score_mod with every math function the GPU lowers (on a = |j - i|):
+# s e^(-a/50) - 0.3 ln(a + 1) + 1/sqrt(a + 1) - 0.1 sqrt(a + 1)
+# + 0.05 log2(a + 1) + 2^(-a/8).
+MATH_MOD = """
+      score_mod {
+      ^bb0(%s: f32, %b: index, %h: index, %i: index, %j: index):
+        %d = arith.subi %j, %i : index
+        %di = arith.index_cast %d : index to i64
+        %df = arith.sitofp %di : i64 to f32
+        %a = math.absf %df : f32
+        %one = arith.constant 1.0 : f32
+        %a1 = arith.addf %a, %one : f32
+        %cm = arith.constant -0.02 : f32
+        %ea = arith.mulf %a, %cm : f32
+        %e = math.exp %ea : f32
+        %t0 = arith.mulf %s, %e : f32
+        %l = math.log %a1 : f32
+        %c3 = arith.constant 0.3 : f32
+        %l3 = arith.mulf %l, %c3 : f32
+        %t1 = arith.subf %t0, %l3 : f32
+        %rs = math.rsqrt %a1 : f32
+        %t2 = arith.addf %t1, %rs : f32
+        %sq = math.sqrt %a1 : f32
+        %c1 = arith.constant 0.1 : f32
+        %sq1 = arith.mulf %sq, %c1 : f32
+        %t3 = arith.subf %t2, %sq1 : f32
+        %l2 = math.log2 %a1 : f32
+        %c5 = arith.constant 0.05 : f32
+        %l25 = arith.mulf %l2, %c5 : f32
+        %t4 = arith.addf %t3, %l25 : f32
+        %c8 = arith.constant -0.125 : f32
+        %a8 = arith.mulf %a, %c8 : f32
+        %x2 = math.exp2 %a8 : f32
+        %t5 = arith.addf %t4, %x2 : f32
+        attn.yield %t5 : f32
+      }"""
+
+
+def math_mod_reference(s, b, h, i, j):
+    """MATH_MOD for the numpy reference."""
+    a = np.abs(j - i).astype(np.float64)
+    a1 = a + 1.0
+    return (s * np.exp(-0.02 * a) - 0.3 * np.log(a1) + 1.0 / np.sqrt(a1) -
+            0.1 * np.sqrt(a1) + 0.05 * np.log2(a1) + np.exp2(-a / 8.0))
 
 
 def tensor(shape, elem):
@@ -102,6 +151,8 @@ def module(case):
         regions += ALIBI.replace("HQ", str(Hq))
     if feat.get("mask_mod"):
         regions += MASK_MOD
+    if feat.get("math_mod"):
+        regions += MATH_MOD
     return """
 func.func @{name}(%q: {qt}, %k: {kt}, %v: {vt}{params}) -> ({res}) {{
   {names} = attn.attention ins(%q, %k, %v : {qt}, {kt}, {vt}){operands} {attr} -> {res}{regions}

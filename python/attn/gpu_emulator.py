@@ -514,6 +514,10 @@ class Emulator:
                     return np.log2(a[0])
                 if s.startswith("rcp"):
                     return 1.0 / a[0]
+                if s.startswith("sqrt"):
+                    return np.sqrt(a[0])
+                if s.startswith("rsqrt"):
+                    return 1.0 / np.sqrt(a[0])
             if s.startswith("wgmma.mma_async"):
                 return self.wgmma_asm(op, s, a)
             raise NotImplementedError(s)

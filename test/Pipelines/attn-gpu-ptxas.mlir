@@ -31,6 +31,7 @@
 // CHECK-DAG: Compiling entry function 'mask_float_d64_attn_0' for 'sm_90'
 // CHECK-DAG: Compiling entry function 'dynamic_causal_mask_bf16_d128_attn_0' for 'sm_90'
 // CHECK-DAG: Compiling entry function 'sigmoid_causal_bf16_d128_attn_0' for 'sm_90'
+// CHECK-DAG: Compiling entry function 'math_mod_causal_bf16_d128_attn_0' for 'sm_90'
 // CHECK-DAG: Compiling entry function 'softpick_window_f16_d64_attn_0' for 'sm_90'
 // CHECK-DAG: Compiling entry function 'general_causal_f32_d256_attn_0' for 'sm_90'
 // CHECK-DAG: Compiling entry function 'general_dense_bf16_d256_lse_attn_0' for 'sm_90'
@@ -56,6 +57,7 @@
 // WGMMA-DAG: Compiling entry function 'sinks_mask_mod_f16_d64_attn_0' for 'sm_90a'
 // WGMMA-DAG: Compiling entry function 'dynamic_causal_mask_bf16_d128_attn_0' for 'sm_90a'
 // WGMMA-DAG: Compiling entry function 'sigmoid_causal_bf16_d128_attn_0' for 'sm_90a'
+// WGMMA-DAG: Compiling entry function 'math_mod_causal_bf16_d128_attn_0' for 'sm_90a'
 // WGMMA-DAG: Compiling entry function 'softpick_window_f16_d64_attn_0' for 'sm_90a'
 // WGMMA-NOT: warning
 // WGMMA-NOT: bytes spill stores, {{[1-9]}}
@@ -94,6 +96,7 @@
 // REPORT: lengths_causal_bf16_d128_attn_0: registers={{[0-9]+}} spill_stores=0 spill_loads=0 stack=0
 // REPORT: mask_bool_causal_d128_attn_0: registers={{[0-9]+}} spill_stores=0 spill_loads=0 stack=0
 // REPORT: mask_float_d64_attn_0: registers={{[0-9]+}} spill_stores=0 spill_loads=0 stack=0
+// REPORT: math_mod_causal_bf16_d128_attn_0: registers={{[0-9]+}} spill_stores=0 spill_loads=0 stack=0
 // REPORT: sigmoid_causal_bf16_d128_attn_0: registers={{[0-9]+}} spill_stores=0 spill_loads=0 stack=0
 // REPORT: sinks_mask_mod_f16_d64_attn_0: registers={{[0-9]+}} spill_stores=0 spill_loads=0 stack=0
 // REPORT: softpick_window_f16_d64_attn_0: registers={{[0-9]+}} spill_stores=0 spill_loads=0 stack=0
@@ -259,4 +262,43 @@ func.func @softpick_window_f16_d64(%q: tensor<1x8x1000x64xf16>, %k: tensor<1x8x1
   %o = attn.attention ins(%q, %k, %v : tensor<1x8x1000x64xf16>, tensor<1x8x1000x64xf16>, tensor<1x8x1000x64xf16>)
       {masks = [#attn.sliding_window<left = 255, right = 0>], normalizer = #attn.normalizer<softpick>} -> tensor<1x8x1000x64xf16>
   return %o : tensor<1x8x1000x64xf16>
+}
+
+/// A score_mod with exp, exp2, log, log2, sqrt, rsqrt and absf (PTX
+/// instructions, no libdevice).
+func.func @math_mod_causal_bf16_d128(%q: tensor<1x8x1024x128xbf16>, %k: tensor<1x2x1024x128xbf16>, %v: tensor<1x2x1024x128xbf16>) -> (tensor<1x8x1024x128xbf16>) {
+  %o = attn.attention ins(%q, %k, %v : tensor<1x8x1024x128xbf16>, tensor<1x2x1024x128xbf16>, tensor<1x2x1024x128xbf16>) {masks = [#attn.causal]} -> tensor<1x8x1024x128xbf16>
+      score_mod {
+      ^bb0(%s: f32, %b: index, %h: index, %i: index, %j: index):
+        %d = arith.subi %j, %i : index
+        %di = arith.index_cast %d : index to i64
+        %df = arith.sitofp %di : i64 to f32
+        %a = math.absf %df : f32
+        %one = arith.constant 1.0 : f32
+        %a1 = arith.addf %a, %one : f32
+        %cm = arith.constant -0.02 : f32
+        %ea = arith.mulf %a, %cm : f32
+        %e = math.exp %ea : f32
+        %t0 = arith.mulf %s, %e : f32
+        %l = math.log %a1 : f32
+        %c3 = arith.constant 0.3 : f32
+        %l3 = arith.mulf %l, %c3 : f32
+        %t1 = arith.subf %t0, %l3 : f32
+        %rs = math.rsqrt %a1 : f32
+        %t2 = arith.addf %t1, %rs : f32
+        %sq = math.sqrt %a1 : f32
+        %c1 = arith.constant 0.1 : f32
+        %sq1 = arith.mulf %sq, %c1 : f32
+        %t3 = arith.subf %t2, %sq1 : f32
+        %l2 = math.log2 %a1 : f32
+        %c5 = arith.constant 0.05 : f32
+        %l25 = arith.mulf %l2, %c5 : f32
+        %t4 = arith.addf %t3, %l25 : f32
+        %c8 = arith.constant -0.125 : f32
+        %a8 = arith.mulf %a, %c8 : f32
+        %x2 = math.exp2 %a8 : f32
+        %t5 = arith.addf %t4, %x2 : f32
+        attn.yield %t5 : f32
+      }
+  return %o : tensor<1x8x1024x128xbf16>
 }

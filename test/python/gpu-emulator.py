@@ -19,7 +19,7 @@ import tempfile
 import numpy as np
 
 from attn import reference
-from attn.gpu_cases import module, swap_length_args
+from attn.gpu_cases import math_mod_reference, module, swap_length_args
 from attn.gpu_emulator import EmulationError, Emulator, kernels, round_to
 from attn.runner import attn_opt
 
@@ -133,6 +133,11 @@ FEATURE_CASES = [
     ("dynamic_batch_empty", "bf16", 0, 2, 2, 64, 64, 64,
      "{masks = [#attn.causal]}", [("causal",)], "f32", True,
      {"dynamic_batch": True}),
+    # A score_mod with exp, exp2, log, log2, sqrt, rsqrt and absf (PTX
+    # instructions, no libdevice).
+    ("math_mod_causal", "bf16", 1, 2, 1, 100, 150, 64,
+     "{masks = [#attn.causal]}", [("causal",)], "f32", True,
+     {"math_mod": True}),
     # Other normalisers: sigmoid (no state; masked keys weigh 0) and
     # softpick (running max from 0, relu / |.| sums, empty rows 0).
     ("sigmoid_causal_gqa", "f16", 1, 4, 2, 100, 150, 64,
@@ -257,6 +262,8 @@ def emulate(case, mutate=None, seed=1, mma="sync", **emu):
         kw["score_mod"] = lambda s, b, h, i, j: s + slopes[h] * (j - i)
     if feat.get("mask_mod"):
         kw["mask_mod"] = lambda b, h, i, j: (j % 5) != 2
+    if feat.get("math_mod"):
+        kw["score_mod"] = math_mod_reference
     if "softcap" in feat:
         kw["softcap"] = feat["softcap"]
     for key in ("normalizer", "sigmoid_bias"):
@@ -369,6 +376,8 @@ def main():
                           r"\g<1>0\2", t)),
         ("dynamic Lq and Lkv arguments swapped", "dynamic_causal_gqa",
          swap_length_args),
+        ("math_mod sqrt lowered as rsqrt", "math_mod_causal",
+         lambda t: t.replace("sqrt.rn.f32", "rsqrt.approx.ftz.f32")),
         ("dynamic batch size read from the grid's x size",
          "dynamic_batch_mask_lengths",
          lambda t: t.replace('"gpu.grid_dim"() <{dimension = #gpu<dim z>}>',
@@ -493,6 +502,7 @@ def alibi_sub(text):
 # CHECK: dynamic_batch_mask_lengths: max|O - ref| = {{.*}} ok, max|lse - ref| = {{.*}} ok
 # CHECK: dynamic_all_documents: max|O - ref| = {{.*}} ok, max|lse - ref| = {{.*}} ok
 # CHECK: dynamic_batch_empty: max|O - ref| = 0.0e+00 ok, max|lse - ref| = 0.0e+00 ok
+# CHECK: math_mod_causal: max|O - ref| = {{.*}} ok, max|lse - ref| = {{.*}} ok
 # CHECK: sigmoid_causal_gqa: max|O - ref| = {{.*}} ok
 # CHECK: softpick_window_d128: max|O - ref| = {{.*}} ok
 # CHECK: softpick_document_mask_rows: max|O - ref| = {{.*}} ok
@@ -517,6 +527,7 @@ def alibi_sub(text):
 # CHECK: mutant mask tile skipped unless all of it is kept: caught
 # CHECK: mutant mask_mod keep inverted: caught
 # CHECK: mutant dynamic Lq and Lkv arguments swapped: caught
+# CHECK: mutant math_mod sqrt lowered as rsqrt: caught
 # CHECK: mutant dynamic batch size read from the grid's x size: caught
 # CHECK: wgmma causal_gqa: max|O - ref| = {{.*}} ok, max|lse - ref| = {{.*}} ok
 # CHECK: wgmma dense_d128: max|O - ref| = {{.*}} ok
@@ -550,6 +561,7 @@ def alibi_sub(text):
 # CHECK: wgmma dynamic_batch_mask_lengths: max|O - ref| = {{.*}} ok, max|lse - ref| = {{.*}} ok
 # CHECK: wgmma dynamic_all_documents: max|O - ref| = {{.*}} ok, max|lse - ref| = {{.*}} ok
 # CHECK: wgmma dynamic_batch_empty: max|O - ref| = 0.0e+00 ok, max|lse - ref| = 0.0e+00 ok
+# CHECK: wgmma math_mod_causal: max|O - ref| = {{.*}} ok, max|lse - ref| = {{.*}} ok
 # CHECK: wgmma sigmoid_causal_gqa: max|O - ref| = {{.*}} ok
 # CHECK: wgmma softpick_window_d128: max|O - ref| = {{.*}} ok
 # CHECK: wgmma softpick_document_mask_rows: max|O - ref| = {{.*}} ok

@@ -97,7 +97,8 @@ def ConvertAttnToGPUPass : Pass<"convert-attn-to-gpu", "::mlir::ModuleOp"> {
 
     Inputs neither kernel can handle (head dims above 256, dynamic head
     or head-dim sizes, modifier regions using operations other than
-    arith, tensor.extract and math.tanh) are
+    arith, tensor.extract and the f32 math functions tanh, exp, exp2, log,
+    log2, sqrt, rsqrt and absf, which become PTX instructions) are
     reported with a diagnostic and the pass fails; so does an unknown
     `chip`.
   }];

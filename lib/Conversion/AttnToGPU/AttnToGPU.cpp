@@ -144,14 +144,25 @@ LogicalResult mlir::attn::checkGPUKernelSupport(AttentionOp op) {
       continue;
     // The region is cloned into the kernel: it may read constants and
     // static tensors (through tensor.extract, which becomes a load of a
-    // kernel argument), and compute with arith and math.tanh only (other
-    // math functions would need libdevice).
+    // kernel argument), and compute with arith and the f32 math functions
+    // that have PTX instructions (finalizeInlined; others would need
+    // libdevice).
     WalkResult walk = region->walk([&](Operation *inner) {
       bool scalar = llvm::none_of(inner->getResultTypes(),
                                   [](Type t) { return isa<ShapedType>(t); });
       if (scalar && (isa<arith::ArithDialect>(inner->getDialect()) ||
-                     isa<tensor::ExtractOp, math::TanhOp, YieldOp>(inner)))
+                     isa<tensor::ExtractOp, YieldOp>(inner)))
         return WalkResult::advance();
+      if (isa<math::TanhOp, math::ExpOp, math::Exp2Op, math::LogOp,
+              math::Log2Op, math::SqrtOp, math::RsqrtOp, math::AbsFOp>(
+              inner)) {
+        if (inner->getResult(0).getType().isF32())
+          return WalkResult::advance();
+        InFlightDiagnostic diag = unsupported("score_mod/mask_mod operation '");
+        diag << inner->getName() << "' is lowered for f32 only, got "
+             << inner->getResult(0).getType();
+        return WalkResult::interrupt();
+      }
       InFlightDiagnostic diag = unsupported("score_mod/mask_mod operation '");
       diag << inner->getName() << "' has no GPU lowering";
       return WalkResult::interrupt();
@@ -500,6 +511,20 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
       res.append({bits, all});
     return res;
   };
+  // The classification of `tile` when `cond` holds, else all false (no
+  // tile: nothing is read).
+  auto classifyIf = [&](Value cond, Value tile) -> SmallVector<Value> {
+    auto ifOp = scf::IfOp::create(b, loc, classTypes, cond, /*withElse=*/true);
+    OpBuilder::InsertionGuard g(b);
+    b.setInsertionPointToStart(ifOp.thenBlock());
+    scf::YieldOp::create(b, loc, classify(tile));
+    b.setInsertionPointToStart(ifOp.elseBlock());
+    SmallVector<Value> none;
+    for (Type t : classTypes)
+      none.push_back(arith::ConstantIntOp::create(b, loc, t, 0));
+    scf::YieldOp::create(b, loc, none);
+    return SmallVector<Value>(ifOp.getResults());
+  };
   auto ifThen = [&](Value cond, llvm::function_ref<void()> body) {
     scf::IfOp::create(b, loc, cond, [&](OpBuilder &tb, Location) {
       OpBuilder::InsertionGuard g(b);
@@ -524,21 +549,7 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
   if (classified) {
     if (qSegIds)
       std::tie(qSegLo, qSegHi) = segmentRange(qSegIds, q0, lqV);
-    if (anyTile) {
-      auto ifAny =
-          scf::IfOp::create(b, loc, classTypes, anyTile, /*withElse=*/true);
-      OpBuilder::InsertionGuard g(b);
-      b.setInsertionPointToStart(ifAny.thenBlock());
-      scf::YieldOp::create(b, loc, classify(tLo));
-      b.setInsertionPointToStart(ifAny.elseBlock());
-      SmallVector<Value> none;
-      for (Type t : classTypes)
-        none.push_back(arith::ConstantIntOp::create(b, loc, t, 0));
-      scf::YieldOp::create(b, loc, none);
-      classFirst.assign(ifAny.getResults().begin(), ifAny.getResults().end());
-    } else {
-      classFirst = classify(tLo);
-    }
+    classFirst = anyTile ? classifyIf(anyTile, tLo) : classify(tLo);
     ifThen(classFirst[0], [&] { copyKV(tLo, idx(0)); });
   } else if (anyTile) {
     ifThen(anyTile, [&] { copyKV(tLo, idx(0)); });
@@ -628,19 +639,7 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
     Value keepNext;
     SmallVector<Value> classNext;
     if (classified) {
-      auto ifNext =
-          scf::IfOp::create(b, loc, classTypes, hasNext, /*withElse=*/true);
-      {
-        OpBuilder::InsertionGuard g(b);
-        b.setInsertionPointToStart(ifNext.thenBlock());
-        scf::YieldOp::create(b, loc, classify(next));
-        b.setInsertionPointToStart(ifNext.elseBlock());
-        SmallVector<Value> none;
-        for (Type t : classTypes)
-          none.push_back(arith::ConstantIntOp::create(b, loc, t, 0));
-        scf::YieldOp::create(b, loc, none);
-      }
-      classNext.assign(ifNext.getResults().begin(), ifNext.getResults().end());
+      classNext = classifyIf(hasNext, next);
       keepNext = classNext[0];
     }
     // This tile's classification.
@@ -976,6 +975,37 @@ void KernelBuilder::finalizeInlined(gpu::GPUFuncOp func) {
       extract.erase();
     }
   }
+  // The other math functions of the regions (f32, checked by
+  // checkGPUKernelSupport) as PTX: exp and log through ex2/lg2 with the
+  // base change, sqrt correctly rounded, rsqrt approximate, |x| as
+  // max(x, -x).
+  SmallVector<Operation *> mathOps;
+  func.walk([&](Operation *m) {
+    if (isa<math::ExpOp, math::Exp2Op, math::LogOp, math::Log2Op,
+            math::SqrtOp, math::RsqrtOp, math::AbsFOp>(m))
+      mathOps.push_back(m);
+  });
+  for (Operation *m : mathOps) {
+    b.setInsertionPoint(m);
+    Value x = m->getOperand(0), r;
+    if (isa<math::ExpOp>(m))
+      r = exp2(arith::MulFOp::create(b, loc, x, f32c(M_LOG2E)));
+    else if (isa<math::Exp2Op>(m))
+      r = exp2(x);
+    else if (isa<math::LogOp>(m))
+      r = arith::MulFOp::create(b, loc, log2(x), f32c(M_LN2));
+    else if (isa<math::Log2Op>(m))
+      r = log2(x);
+    else if (isa<math::SqrtOp>(m))
+      r = unaryPtx("sqrt.rn.f32 $0, $1;", x);
+    else if (isa<math::RsqrtOp>(m))
+      r = unaryPtx("rsqrt.approx.ftz.f32 $0, $1;", x);
+    else
+      r = fmax(x, arith::NegFOp::create(b, loc, x));
+    m->getResult(0).replaceAllUsesWith(r);
+    m->erase();
+  }
+
   SmallVector<math::TanhOp> tanhs;
   func.walk([&](math::TanhOp t) { tanhs.push_back(t); });
   for (math::TanhOp t : tanhs) {

@@ -36,13 +36,28 @@ func.func @dynamic_heads(%q: tensor<1x?x64x64xf32>, %k: tensor<1x?x64x64xf32>, %
 
 // -----
 
-func.func @score_mod_exp(%q: tensor<1x1x64x64xbf16>, %k: tensor<1x1x64x64xbf16>, %v: tensor<1x1x64x64xbf16>) -> tensor<1x1x64x64xbf16> {
-  // expected-error @+1 {{score_mod/mask_mod operation 'math.exp' has no GPU lowering}}
+func.func @score_mod_sin(%q: tensor<1x1x64x64xbf16>, %k: tensor<1x1x64x64xbf16>, %v: tensor<1x1x64x64xbf16>) -> tensor<1x1x64x64xbf16> {
+  // expected-error @+1 {{score_mod/mask_mod operation 'math.sin' has no GPU lowering}}
   %o = attn.attention ins(%q, %k, %v : tensor<1x1x64x64xbf16>, tensor<1x1x64x64xbf16>, tensor<1x1x64x64xbf16>) -> tensor<1x1x64x64xbf16>
       score_mod {
       ^bb0(%s: f32, %b: index, %h: index, %i: index, %j: index):
-        %e = math.exp %s : f32
+        %e = math.sin %s : f32
         attn.yield %e : f32
+      }
+  return %o : tensor<1x1x64x64xbf16>
+}
+
+// -----
+
+func.func @score_mod_exp_f64(%q: tensor<1x1x64x64xbf16>, %k: tensor<1x1x64x64xbf16>, %v: tensor<1x1x64x64xbf16>) -> tensor<1x1x64x64xbf16> {
+  // expected-error @+1 {{score_mod/mask_mod operation 'math.exp' is lowered for f32 only, got 'f64'}}
+  %o = attn.attention ins(%q, %k, %v : tensor<1x1x64x64xbf16>, tensor<1x1x64x64xbf16>, tensor<1x1x64x64xbf16>) -> tensor<1x1x64x64xbf16>
+      score_mod {
+      ^bb0(%s: f32, %b: index, %h: index, %i: index, %j: index):
+        %d = arith.extf %s : f32 to f64
+        %e = math.exp %d : f64
+        %t = arith.truncf %e : f64 to f32
+        attn.yield %t : f32
       }
   return %o : tensor<1x1x64x64xbf16>
 }
