@@ -23,7 +23,7 @@ device is compute capability 9.0, the Hopper warpgroup-MMA kernel
 the faster of the two.
 
     python3 bench_attn.py DIR [--iters 30] [--only NAME,...] [--part I/N]
-                              [--no-flex] [--max-seconds 540] [--json FILE]
+                              [--no-flex] [--max-seconds 450] [--json FILE]
 
 One device command may run 10 minutes and each configuration compiles
 FlexAttention anew (torch.compile, several seconds to tens of seconds), so
