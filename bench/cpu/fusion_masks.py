@@ -2,6 +2,7 @@
 """CPU benchmark of elementwise fusion and mask-tensor block summaries.
 
     PYTHONPATH=python python3 bench/cpu/fusion_masks.py [--n 4096] [--reps 5]
+        [--masks-only]
 
 Times, best of --reps, interleaved in one process (B=1, H=8, D=128, f32):
   * attention alone, then the same attention between elementwise producers
@@ -13,7 +14,9 @@ Times, best of --reps, interleaved in one process (B=1, H=8, D=128, f32):
     scalar loops (`vectorize-linalg=false`);
   * attention with a boolean mask tensor whose 128x128 blocks are kept with
     probability p (block-sparse), against no mask: with the runtime block
-    summary, time should track the kept fraction.
+    summary, time should track the kept fraction. p = 0 keeps no block, so
+    its time is the summary plus the (empty) key loops.
+--masks-only skips the fusion part.
 """
 
 import argparse
@@ -64,9 +67,16 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--n", type=int, default=4096)
     ap.add_argument("--reps", type=int, default=5)
+    ap.add_argument("--masks-only", action="store_true")
     a = ap.parse_args()
     B, H, L, D = 1, 8, a.n, 128
-    rng = np.random.default_rng(0)
+    # One generator per part: the masks are the same with --masks-only.
+    if not a.masks_only:
+        fusion(a, B, H, L, D, np.random.default_rng(0))
+    masks(a, B, H, L, D, np.random.default_rng(1))
+
+
+def fusion(a, B, H, L, D, rng):
     fc = load_fusion_check()
     dims = dict(B=B, H=H, L=L, D=D, HALF=D // 2, ID4=ID4, ROW4=ROW4,
                 PAR4=PAR4)
@@ -109,6 +119,10 @@ def main():
     print("  vectorised rest speed-up: %.2fx" %
           (times["graph fused, scalar rest"] / times["graph fused"]))
 
+
+def masks(a, B, H, L, D, rng):
+    x = lambda *s: (rng.random(s, np.float32) - 0.5)  # noqa: E731
+    q, k, v = x(B, H, L, D), x(B, H, L, D), x(B, H, L, D)
     dense = runner.compile_module(plain(B, H, L, D))
     masked = runner.compile_module(plain(B, H, L, D, mask=True))
     print("block-sparse boolean mask (128x128 blocks), B=%d H=%d N=%d D=%d:"
@@ -116,7 +130,7 @@ def main():
     out = np.zeros((B, H, L, D), np.float32)
     nb = -(-L // 128)
     cases = [("no mask", dense, [q, k, v], 1.0)]
-    for p in (1.0, 0.5, 0.25, 0.1):
+    for p in (1.0, 0.5, 0.25, 0.1, 0.0):
         blocks = rng.random((B, 1, nb, nb)) < p
         m = np.repeat(np.repeat(blocks, 128, 2), 128, 3)[:, :, :L, :L]
         cases.append(("kept %d%%" % round(100 * p), masked,
@@ -130,6 +144,7 @@ def main():
     for (name, _, _, area), t in zip(cases, times):
         print("  %-16s %8.1f ms  (%.2fx no-mask time, kept area %.2f)" %
               (name, t * 1e3, t / times[0], area))
+
 
 if __name__ == "__main__":
     main()

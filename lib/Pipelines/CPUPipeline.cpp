@@ -99,6 +99,9 @@ void mlir::attn::buildAttnCPULowerToLLVMPipeline(
   // embedding pass manager) does not nest function passes implicitly.
   if (options.cInterface)
     pm.addNestedPass<func::FuncOp>(LLVM::createLLVMRequestCWrappersPass());
+  // Vector loads and stores of i1 memrefs (mask tensors read by vectorised
+  // linalg ops) as bytes: the upstream lowering would bit-pack them.
+  pm.addPass(createAttnLowerI1VectorMemoryPass());
   // x86vector.avx512.dot (bf16-dot) becomes an LLVM intrinsic call; the
   // legalization only touches X86Vector ops.
   ConvertVectorToLLVMPassOptions vecOpts;

@@ -6,7 +6,8 @@ A case is ``(name, dtype, B, Hq, Hkv, Lq, Lkv, D, attr, masks, out, lse[,
 features])``: ``attr`` the op's attribute dict text, ``masks`` the
 structured terms for the numpy reference, ``out`` the output element type,
 ``lse`` whether the log-sum-exp is a result. Features: ``dv`` (Dv != D),
-``dynamic`` (Lq and Lkv compiled as ``?``, in the mask too), ``softcap``,
+``dynamic`` (Lq and Lkv compiled as ``?``, in the mask too),
+``dynamic_batch`` (B compiled as ``?`` wherever it appears), ``softcap``,
 ``normalizer`` ("sigmoid" or "softpick") and ``sigmoid_bias``, ``mask``
 ((kind, shape), kind "float" for an f32 additive mask, else i1),
 ``q_lengths`` /
@@ -52,6 +53,8 @@ def module(case):
     Dv = feat.get("dv", D)
     if feat.get("dynamic"):
         Lq = Lkv = "?"
+    if feat.get("dynamic_batch"):
+        B = "?"
     t = tensor
     qt, kt, vt = t((B, Hq, Lq, D), dt), t((B, Hkv, Lkv, D), dt), t(
         (B, Hkv, Lkv, Dv), dt)
@@ -77,6 +80,8 @@ def module(case):
             # size 1 stay).
             shape = tuple(shape[:-2]) + tuple(
                 d if d == 1 else "?" for d in shape[-2:])
+        if feat.get("dynamic_batch") and len(shape) == 4 and shape[0] != 1:
+            shape = ("?",) + tuple(shape[1:])
         mt = t(shape, "f32" if kind == "float" else "i1")
         params += ", %%mask: %s" % mt
         operands += " mask(%%mask : %s)" % mt

@@ -188,6 +188,7 @@ class Emulator:
 
     def run(self, grid, args):
         blk = self.func.regions[0][0]
+        self.grid = tuple(grid)
         for z in range(grid[2]):
             for y in range(grid[1]):
                 for x in range(grid[0]):
@@ -326,6 +327,9 @@ class Emulator:
         if name == "gpu.block_id":
             d = "xyz".index(re.search(r"dim (\w)", op.rest).group(1))
             return np.full(T, self.block_id[d], np.int64)
+        if name == "gpu.grid_dim":
+            d = "xyz".index(re.search(r"dim (\w)", op.rest).group(1))
+            return np.full(T, self.grid[d], np.int64)
         if name == "memref.reinterpret_cast":
             # A flat handle (memref<1 x elt>, the dynamic-length ABI of the
             # kernels) given its row-major shape: the emulator

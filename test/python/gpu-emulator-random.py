@@ -9,7 +9,7 @@ softcap, lse, every normaliser), restricted to what the GPU path takes
 (static batch/heads/head dims). About half are reshaped to f16/bf16 with
 D = Dv = 64, so that convert-attn-to-gpu builds the tensor-core kernel
 (alternately mma.sync and wgmma); the others get the general kernel.
-Both take dynamic Lq/Lkv as drawn. Each kernel is interpreted by
+Both take dynamic B, Lq and Lkv as drawn. Each kernel is interpreted by
 attn.gpu_emulator for its whole grid and compared with the float64
 reference with attn.check's tolerances.
 
@@ -36,7 +36,7 @@ def gpu_variant(rng, fast):
     """A random variant the GPU path takes; `fast`: shaped for the
     tensor-core kernel (kept small: the emulator is slow)."""
     var = ir.random_variant(rng)
-    dyn = [d for d in var.get("dynamic", ()) if d in ("Lq", "Lkv")]
+    dyn = [d for d in var.get("dynamic", ()) if d in ("B", "Lq", "Lkv")]
     if fast:
         var.update(dtype=rng.choice(["f16", "bf16"]), D=64, Dv=64,
                    B=1, Hkv=rng.choice([1, 2]),

@@ -122,6 +122,17 @@ FEATURE_CASES = [
     ("dynamic_empty_queries", "f16", 1, 2, 2, 0, 90, 64,
      "{masks = [#attn.causal]}", [("causal",)], "f32", True,
      {"dynamic": True}),
+    # Dynamic batch (the kernel reads B from the grid): with a mask and
+    # lengths, with dynamic lengths and documents, and an empty batch.
+    ("dynamic_batch_mask_lengths", "bf16", 3, 2, 1, 100, 150, 64,
+     "{masks = [#attn.causal]}", [("causal",)], "f32", True,
+     {"dynamic_batch": True, "mask": ("blocks", (3, 1, 100, 150)),
+      "kv_lengths": [150, 0, 77]}),
+    ("dynamic_all_documents", "f16", 2, 2, 2, 90, 130, 64, "", [], "f32",
+     True, {"dynamic": True, "dynamic_batch": True, "segments": "sorted"}),
+    ("dynamic_batch_empty", "bf16", 0, 2, 2, 64, 64, 64,
+     "{masks = [#attn.causal]}", [("causal",)], "f32", True,
+     {"dynamic_batch": True}),
     # Other normalisers: sigmoid (no state; masked keys weigh 0) and
     # softpick (running max from 0, relu / |.| sums, empty rows 0).
     ("sigmoid_causal_gqa", "f16", 1, 4, 2, 100, 150, 64,
@@ -251,15 +262,16 @@ def emulate(case, mutate=None, seed=1, mma="sync", **emu):
     for key in ("normalizer", "sigmoid_bias"):
         if key in feat:
             kw[key] = feat[key]
-    grid_x = (Lq + 63) // 64
-    if feat.get("dynamic"):
-        # Lq and Lkv (index arguments, one value per thread); the host
-        # launches at least one block.
-        args += [np.full(128, Lq, np.int64), np.full(128, Lkv, np.int64)]
-        grid_x = max(grid_x, 1)
+    grid_x, grid_z = (Lq + 63) // 64, B
+    if feat.get("dynamic") or feat.get("dynamic_batch"):
+        # Lq (0 for an empty batch) and Lkv (index arguments, one value per
+        # thread); the host launches at least one block.
+        args += [np.full(128, Lq if B else 0, np.int64),
+                 np.full(128, Lkv, np.int64)]
+        grid_x, grid_z = max(grid_x, 1), max(B, 1)
     emulator = Emulator(func, **emu)
     try:
-        emulator.run((grid_x, Hq, B), args)
+        emulator.run((grid_x, Hq, grid_z), args)
     except EmulationError as e:
         print("  (%s)" % e)
         return np.inf, None
@@ -357,6 +369,10 @@ def main():
                           r"\g<1>0\2", t)),
         ("dynamic Lq and Lkv arguments swapped", "dynamic_causal_gqa",
          swap_length_args),
+        ("dynamic batch size read from the grid's x size",
+         "dynamic_batch_mask_lengths",
+         lambda t: t.replace('"gpu.grid_dim"() <{dimension = #gpu<dim z>}>',
+                             '"gpu.grid_dim"() <{dimension = #gpu<dim x>}>')),
     ]
     for what, case, mutate in feature_mutants:
         err, _ = emulate(by_name[case], mutate)
@@ -474,11 +490,15 @@ def alibi_sub(text):
 # CHECK: dynamic_document_mask_d128: max|O - ref| = {{.*}} ok, max|lse - ref| = {{.*}} ok
 # CHECK: dynamic_empty_keys: max|O - ref| = 0.0e+00 ok, max|lse - ref| = 0.0e+00 ok
 # CHECK: dynamic_empty_queries: max|O - ref| = 0.0e+00 ok, max|lse - ref| = 0.0e+00 ok
+# CHECK: dynamic_batch_mask_lengths: max|O - ref| = {{.*}} ok, max|lse - ref| = {{.*}} ok
+# CHECK: dynamic_all_documents: max|O - ref| = {{.*}} ok, max|lse - ref| = {{.*}} ok
+# CHECK: dynamic_batch_empty: max|O - ref| = 0.0e+00 ok, max|lse - ref| = 0.0e+00 ok
 # CHECK: sigmoid_causal_gqa: max|O - ref| = {{.*}} ok
 # CHECK: softpick_window_d128: max|O - ref| = {{.*}} ok
 # CHECK: softpick_document_mask_rows: max|O - ref| = {{.*}} ok
 # CHECK: document: K/V tiles copied [[N:[0-9]+]] of {{[0-9]+}}, meeting the query tile [[N]]
 # CHECK: document_unsorted_i16: K/V tiles copied [[M:[0-9]+]] of {{[0-9]+}}, meeting the query tile [[M]]
+# CHECK: dynamic_all_documents: K/V tiles copied [[A:[0-9]+]] of {{[0-9]+}}, meeting the query tile [[A]]
 # CHECK: dynamic_document_mask_d128: K/V tiles copied [[D:[0-9]+]] of {{[0-9]+}}, meeting the query tile [[D]]
 # CHECK: dynamic_empty_keys: K/V tiles copied 0 of 0, meeting the query tile 0
 # CHECK: mask_blocks: K/V tiles copied [[P:[0-9]+]] of {{[0-9]+}}, meeting the query tile [[P]]
@@ -497,6 +517,7 @@ def alibi_sub(text):
 # CHECK: mutant mask tile skipped unless all of it is kept: caught
 # CHECK: mutant mask_mod keep inverted: caught
 # CHECK: mutant dynamic Lq and Lkv arguments swapped: caught
+# CHECK: mutant dynamic batch size read from the grid's x size: caught
 # CHECK: wgmma causal_gqa: max|O - ref| = {{.*}} ok, max|lse - ref| = {{.*}} ok
 # CHECK: wgmma dense_d128: max|O - ref| = {{.*}} ok
 # CHECK: wgmma window: max|O - ref| = {{.*}} ok, max|lse - ref| = {{.*}} ok
@@ -526,6 +547,9 @@ def alibi_sub(text):
 # CHECK: wgmma dynamic_document_mask_d128: max|O - ref| = {{.*}} ok, max|lse - ref| = {{.*}} ok
 # CHECK: wgmma dynamic_empty_keys: max|O - ref| = 0.0e+00 ok, max|lse - ref| = 0.0e+00 ok
 # CHECK: wgmma dynamic_empty_queries: max|O - ref| = 0.0e+00 ok, max|lse - ref| = 0.0e+00 ok
+# CHECK: wgmma dynamic_batch_mask_lengths: max|O - ref| = {{.*}} ok, max|lse - ref| = {{.*}} ok
+# CHECK: wgmma dynamic_all_documents: max|O - ref| = {{.*}} ok, max|lse - ref| = {{.*}} ok
+# CHECK: wgmma dynamic_batch_empty: max|O - ref| = 0.0e+00 ok, max|lse - ref| = 0.0e+00 ok
 # CHECK: wgmma sigmoid_causal_gqa: max|O - ref| = {{.*}} ok
 # CHECK: wgmma softpick_window_d128: max|O - ref| = {{.*}} ok
 # CHECK: wgmma softpick_document_mask_rows: max|O - ref| = {{.*}} ok

@@ -87,16 +87,16 @@ def ConvertAttnToGPUPass : Pass<"convert-attn-to-gpu", "::mlir::ModuleOp"> {
     [, q_segment_ids, kv_segment_ids][, sinks][, captured tensors...])`,
     launched on `(ceil(Lq / 16), Hq, B)` blocks of 128 threads with
     `32 * (Dqk + Dv) * sizeof(elt)` bytes of dynamic shared memory. In
-    both kernels, with a
-    dynamic Lq or Lkv (batch, heads and head dims stay static) every
-    dynamically shaped buffer is passed as a flat `memref<1 x elt>` handle
-    (bare pointers need static memrefs) and `Lq, Lkv` follow as `index`
-    arguments; the host computes the grid and the result sizes from
-    `tensor.dim`. Both kernels share the score semantics (`buildScore`),
+    both kernels, with a dynamic batch size, Lq or Lkv (heads and head
+    dims stay static) every dynamically shaped buffer is passed as a flat
+    `memref<1 x elt>` handle (bare pointers need static memrefs) and
+    `Lq, Lkv` follow as `index` arguments (Lq is passed as 0 for an empty
+    batch); the host computes the grid and the result sizes from
+    `tensor.dim`, and the kernel reads a dynamic batch size from the grid. Both kernels share the score semantics (`buildScore`),
     key ranges and full-tile classification of the structured masks.
 
-    Inputs neither kernel can handle (head dims above 256, dynamic batch,
-    head or head-dim sizes, modifier regions using operations other than
+    Inputs neither kernel can handle (head dims above 256, dynamic head
+    or head-dim sizes, modifier regions using operations other than
     arith, tensor.extract and math.tanh) are
     reported with a diagnostic and the pass fails; so does an unknown
     `chip`.

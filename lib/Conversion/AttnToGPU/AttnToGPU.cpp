@@ -116,8 +116,8 @@ LogicalResult mlir::attn::checkGPUKernelSupport(AttentionOp op) {
   if (!outElt.isF16() && !outElt.isBF16() && !outElt.isF32())
     return unsupported("the output element type must be f16, bf16 or f32, got ")
            << outElt;
-  // Lq and Lkv may be dynamic (general kernel: passed as kernel arguments,
-  // the grid computed on the host); batch, heads and head dims may not.
+  // B, Lq and Lkv may be dynamic (Lq and Lkv passed as kernel arguments,
+  // the grid computed on the host); heads and head dims may not.
   for (Value t :
        {op.getQuery(), op.getKey(), op.getValue(), op.getOutput(), op.getLse(),
         op.getMask(), op.getQLengths(), op.getKvLengths(), op.getQSegmentIds(),
@@ -125,10 +125,10 @@ LogicalResult mlir::attn::checkGPUKernelSupport(AttentionOp op) {
     if (!t)
       continue;
     auto tt = cast<RankedTensorType>(t.getType());
-    for (auto [size, dim] : llvm::zip(tt.getShape(), getLengthDims(op, t)))
-      if (ShapedType::isDynamic(size) && dim == LengthDim::None)
-        return unsupported("only the query and key lengths may be dynamic, "
-                           "got ")
+    for (auto [size, dim] : llvm::zip(tt.getShape(), getProblemDims(op, t)))
+      if (ShapedType::isDynamic(size) && dim == ProblemDim::None)
+        return unsupported("only the batch size and the query and key "
+                           "lengths may be dynamic, got ")
                << tt;
   }
   // The general kernel keeps ceil(D / 32) f32 values of Q and of O per row
@@ -272,13 +272,21 @@ KernelBuilder::keyTileRange(Value qLoA, Value qHiA, Value kvEnd,
 }
 
 unsigned KernelBuilder::bindLengths(Block &entry, unsigned nextArg) {
-  if (lqDynamic() || lkvDynamic()) {
-    lqV = entry.getArgument(nextArg++);
-    lkvV = entry.getArgument(nextArg++);
-  } else {
-    lqV = idx(Lq);
-    lkvV = idx(Lkv);
+  // (Static lengths stay constants even when the arguments exist.)
+  Value lkvArg;
+  if (anyDynamic()) {
+    lqArg = entry.getArgument(nextArg++);
+    lkvArg = entry.getArgument(nextArg++);
   }
+  lqV = lqDynamic() ? lqArg : idx(Lq);
+  lkvV = lkvDynamic() ? lkvArg : idx(Lkv);
+  return nextArg;
+}
+
+void KernelBuilder::shapeBuffers() {
+  bV = bDynamic() ? gpu::GridDimOp::create(b, loc, gpu::Dimension::z)
+                        .getResult()
+                  : idx(B);
   q = shaped(q, op.getQuery());
   k = shaped(k, op.getKey());
   v = shaped(v, op.getValue());
@@ -287,26 +295,31 @@ unsigned KernelBuilder::bindLengths(Block &entry, unsigned nextArg) {
     lse = shaped(lse, op.getLse());
   if (mask)
     mask = shaped(mask, op.getMask());
+  if (qLengths)
+    qLengths = shaped(qLengths, op.getQLengths());
+  if (kvLengths)
+    kvLengths = shaped(kvLengths, op.getKvLengths());
   if (qSegIds) {
     qSegIds = shaped(qSegIds, op.getQSegmentIds());
     kvSegIds = shaped(kvSegIds, op.getKvSegmentIds());
   }
-  return nextArg;
 }
 
 Value KernelBuilder::shaped(Value arg, Value t) {
   auto tt = cast<RankedTensorType>(t.getType());
   if (tt.hasStaticShape())
     return arg;
-  SmallVector<LengthDim> dims = getLengthDims(op, t);
+  SmallVector<ProblemDim> dims = getProblemDims(op, t);
   int64_t rank = tt.getRank();
   SmallVector<OpFoldResult> sizes(rank), strides(rank);
   OpFoldResult stride = b.getIndexAttr(1);
   for (int64_t d = rank - 1; d >= 0; --d) {
     int64_t n = tt.getDimSize(d);
-    sizes[d] = ShapedType::isDynamic(n)
-                   ? OpFoldResult(dims[d] == LengthDim::Query ? lqV : lkvV)
-                   : OpFoldResult(b.getIndexAttr(n));
+    Value size = dims[d] == ProblemDim::Batch   ? bV
+                 : dims[d] == ProblemDim::Query ? lqV
+                                                : lkvV;
+    sizes[d] = ShapedType::isDynamic(n) ? OpFoldResult(size)
+                                        : OpFoldResult(b.getIndexAttr(n));
     strides[d] = stride;
     auto sAttr = dyn_cast<Attribute>(stride);
     auto nAttr = dyn_cast<Attribute>(sizes[d]);
@@ -328,10 +341,10 @@ Value KernelBuilder::shaped(Value arg, Value t) {
 }
 
 scf::IfOp KernelBuilder::guardEmptyQuery() {
-  if (!lqDynamic())
+  if (!lqDynamic() && !bDynamic())
     return nullptr;
   auto nonEmpty =
-      scf::IfOp::create(b, loc, cmpi(arith::CmpIPredicate::sgt, lqV, idx(0)),
+      scf::IfOp::create(b, loc, cmpi(arith::CmpIPredicate::sgt, lqArg, idx(0)),
                         /*withElseRegion=*/false);
   b.setInsertionPoint(nonEmpty.thenBlock()->getTerminator());
   return nonEmpty;
@@ -352,6 +365,7 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
   b.setInsertionPointToStart(&entry);
   bindLengths(entry, bindArguments(entry));
   scf::IfOp nonEmpty = guardEmptyQuery();
+  shapeBuffers();
 
   bindBlockIndices(kGPUQueryTile);
 
@@ -1015,20 +1029,17 @@ void mlir::attn::lowerAttentionToGPU(RewriterBase &rewriter, AttentionOp op,
     if (!isClonedCapture(c))
       tensors.push_back(c);
   // Host buffer types; the kernel takes the same static memrefs (bare
-  // pointers), or, with a dynamic Lq/Lkv (either kernel), a flat
+  // pointers), or, with a dynamic B, Lq or Lkv (either kernel), a flat
   // memref<1 x elt> handle per dynamically shaped buffer followed by Lq and
   // Lkv as index arguments.
   SmallVector<Type> hostTypes, argTypes;
-  bool dynamic = false;
+  bool dynamic = hasDynamicShapes(op);
   for (Value t : tensors) {
     MemRefType ty = memrefOf(t);
     hostTypes.push_back(ty);
-    if (ty.hasStaticShape()) {
-      argTypes.push_back(ty);
-      continue;
-    }
-    dynamic = true;
-    argTypes.push_back(MemRefType::get({1}, ty.getElementType()));
+    argTypes.push_back(ty.hasStaticShape()
+                           ? ty
+                           : MemRefType::get({1}, ty.getElementType()));
   }
   if (dynamic)
     argTypes.append(2, rewriter.getIndexType());
@@ -1059,15 +1070,17 @@ void mlir::attn::lowerAttentionToGPU(RewriterBase &rewriter, AttentionOp op,
     return arith::ConstantIndexOp::create(rewriter, loc, v).getResult();
   };
   RankedTensorType qT = op.getQueryType();
-  auto length = [&](Value t, int64_t size) -> Value {
-    if (!ShapedType::isDynamic(size))
-      return c(size);
-    return tensor::DimOp::create(rewriter, loc, t, 2);
+  auto size = [&](Value t, int64_t dim) -> Value {
+    int64_t n = cast<RankedTensorType>(t.getType()).getDimSize(dim);
+    if (!ShapedType::isDynamic(n))
+      return c(n);
+    return tensor::DimOp::create(rewriter, loc, t, dim);
   };
+  Value batch = size(op.getQuery(), 0);
   Value lq, lkv;
   if (dynamic) {
-    lq = length(op.getQuery(), qT.getDimSize(2));
-    lkv = length(op.getKey(), op.getKeyType().getDimSize(2));
+    lq = size(op.getQuery(), 2);
+    lkv = size(op.getKey(), 2);
   }
   /// The kernel argument of buffer `buf` (index i of `tensors`).
   auto kernelArg = [&](unsigned i, Value buf) -> Value {
@@ -1092,11 +1105,12 @@ void mlir::attn::lowerAttentionToGPU(RewriterBase &rewriter, AttentionOp op,
   SmallVector<Value> outs;
   for (unsigned i = 3; i < 3 + numOuts; ++i) {
     auto ty = cast<MemRefType>(hostTypes[i]);
-    // Results span Lq in their only possibly dynamic dim.
+    // Results may be dynamic in B and Lq.
+    SmallVector<ProblemDim> dims = getProblemDims(op, tensors[i]);
     SmallVector<Value> sizes;
     for (int64_t d = 0; d < ty.getRank(); ++d)
       if (ty.isDynamicDim(d))
-        sizes.push_back(lq);
+        sizes.push_back(dims[d] == ProblemDim::Batch ? batch : lq);
     auto alloc =
         gpu::AllocOp::create(rewriter, loc, ty, tokenTy, ValueRange{token},
                              sizes, ValueRange{}, UnitAttr());
@@ -1104,8 +1118,18 @@ void mlir::attn::lowerAttentionToGPU(RewriterBase &rewriter, AttentionOp op,
     outs.push_back(alloc.getMemref());
     args[i] = kernelArg(i, alloc.getMemref());
   }
-  if (dynamic)
-    args.append({lq, lkv});
+  if (dynamic) {
+    // An empty batch launches one block column too; Lq = 0 then makes the
+    // kernel do nothing.
+    Value lqArg = lq;
+    if (ShapedType::isDynamic(qT.getDimSize(0)))
+      lqArg = arith::SelectOp::create(
+          rewriter, loc,
+          arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::eq,
+                                batch, c(0)),
+          c(0), lq);
+    args.append({lqArg, lkv});
+  }
   int64_t rows = getGPUKernelQueryTile(op);
   // A dynamic Lq of 0 still launches one block (the kernel then does
   // nothing): a grid of 0 blocks is a launch error.
@@ -1116,7 +1140,11 @@ void mlir::attn::lowerAttentionToGPU(RewriterBase &rewriter, AttentionOp op,
                 arith::CeilDivUIOp::create(rewriter, loc, lq, c(rows)), c(1))
                 .getResult()
           : c(llvm::divideCeil(qT.getDimSize(2), rows));
-  gpu::KernelDim3 grid{gridX, c(qT.getDimSize(1)), c(qT.getDimSize(0))};
+  Value gridZ = ShapedType::isDynamic(qT.getDimSize(0))
+                    ? arith::MaxUIOp::create(rewriter, loc, batch, c(1))
+                          .getResult()
+                    : batch;
+  gpu::KernelDim3 grid{gridX, c(qT.getDimSize(1)), gridZ};
   gpu::KernelDim3 block{c(kGPUBlockThreads), c(1), c(1)};
   Value smemBytes =
       arith::ConstantIntOp::create(rewriter, loc, rewriter.getI32Type(),

@@ -47,25 +47,28 @@ mlir::attn::gpukernel::getGeneralKernelSharedMemoryBytes(AttentionOp op) {
   return kGPUGeneralKeyTile * (dqk + dv) * eltBytes;
 }
 
-SmallVector<LengthDim> mlir::attn::gpukernel::getLengthDims(AttentionOp op,
-                                                            Value t) {
-  using L = LengthDim;
+SmallVector<ProblemDim> mlir::attn::gpukernel::getProblemDims(AttentionOp op,
+                                                              Value t) {
+  using P = ProblemDim;
   int64_t rank = cast<ShapedType>(t.getType()).getRank();
   if (t == op.getQuery() || t == op.getOutput())
-    return {L::None, L::None, L::Query, L::None};
+    return {P::Batch, P::None, P::Query, P::None};
   if (t == op.getKey() || t == op.getValue())
-    return {L::None, L::None, L::Key, L::None};
+    return {P::Batch, P::None, P::Key, P::None};
   if (t == op.getLse())
-    return {L::None, L::None, L::Query};
+    return {P::Batch, P::None, P::Query};
   if (t == op.getMask()) {
-    SmallVector<LengthDim> full = {L::None, L::None, L::Query, L::Key};
-    return SmallVector<LengthDim>(ArrayRef(full).take_back(rank));
+    // Broadcast from the right against [B, Hq, Lq, Lkv].
+    SmallVector<ProblemDim> full = {P::Batch, P::None, P::Query, P::Key};
+    return SmallVector<ProblemDim>(ArrayRef(full).take_back(rank));
   }
   if (t == op.getQSegmentIds())
-    return {L::None, L::Query};
+    return {P::Batch, P::Query};
   if (t == op.getKvSegmentIds())
-    return {L::None, L::Key};
-  return SmallVector<LengthDim>(rank, L::None);
+    return {P::Batch, P::Key};
+  if (t == op.getQLengths() || t == op.getKvLengths())
+    return {P::Batch};
+  return SmallVector<ProblemDim>(rank, P::None);
 }
 
 Value GeneralKernelBuilder::shuffleIdx(Value x, Value srcLane) {
@@ -117,6 +120,7 @@ void GeneralKernelBuilder::build(gpu::GPUFuncOp func) {
   // [, q_ids, kv_ids][, sinks][, captured...]).
   bindLengths(entry, bindArguments(entry));
   scf::IfOp nonEmpty = guardEmptyQuery();
+  shapeBuffers();
 
   bindBlockIndices(qTile);
 

@@ -52,6 +52,18 @@ inline int64_t wgmmaSwizzleBytes(int64_t d) { return d % 64 == 0 ? 128 : 64; }
 /// swizzle pattern (8 rows of 128 bytes), so descriptors need no base offset.
 constexpr int64_t kWgmmaTileAlign = 1024;
 
+/// Whether an operand or result of `op` has a dynamic size: the kernel then
+/// takes such buffers as flat handles and Lq, Lkv as trailing arguments.
+inline bool hasDynamicShapes(AttentionOp op) {
+  for (Value t :
+       {op.getQuery(), op.getKey(), op.getValue(), op.getOutput(), op.getLse(),
+        op.getMask(), op.getQLengths(), op.getKvLengths(), op.getQSegmentIds(),
+        op.getKvSegmentIds(), op.getSinks()})
+    if (t && !cast<ShapedType>(t.getType()).hasStaticShape())
+      return true;
+  return false;
+}
+
 /// Builds the body of one attention kernel.
 struct KernelBuilder {
   AttentionOp op;
@@ -81,9 +93,12 @@ struct KernelBuilder {
   /// This batch row's sequence lengths (index; Lq and Lkv without
   /// q_lengths/kv_lengths).
   Value qLen, kvLen;
-  /// Lq and Lkv as values (kernel arguments when dynamic, else constants);
-  /// `Lq`/`Lkv` hold ShapedType::kDynamic then.
-  Value lqV, lkvV;
+  /// Lq and Lkv as values (kernel arguments when any size is dynamic, else
+  /// constants; `Lq`/`Lkv` hold ShapedType::kDynamic when dynamic), and B
+  /// (the grid's z size when dynamic).
+  Value lqV, lkvV, bV;
+  /// The Lq kernel argument (0 for an empty batch) when any size is dynamic.
+  Value lqArg;
   Value qSegIds, kvSegIds, sinks;
   /// Kernel arguments of the captured non-constant tensors.
   IRMapping capturedArgs;
@@ -134,6 +149,10 @@ struct KernelBuilder {
 
   bool lqDynamic() const { return ShapedType::isDynamic(Lq); }
   bool lkvDynamic() const { return ShapedType::isDynamic(Lkv); }
+  bool bDynamic() const { return ShapedType::isDynamic(B); }
+  /// Whether some buffers are passed as flat handles, followed by Lq and
+  /// Lkv (any operand or result with a dynamic size).
+  bool anyDynamic() const { return hasDynamicShapes(op); }
   /// Whether the last query block / key tile may be partial.
   bool lqRagged(int64_t tile) const { return lqDynamic() || Lq % tile != 0; }
   bool lkvRagged(int64_t tile) const { return lkvDynamic() || Lkv % tile != 0; }
@@ -607,21 +626,26 @@ struct KernelBuilder {
                                        int64_t keyTile,
                                        bool emptyPastQLength);
 
-  /// Binds Lq and Lkv (`lqV`, `lkvV`): with a dynamic length, both are the
-  /// index arguments at `nextArg` and every buffer argument with a dynamic
-  /// length (a flat memref<1 x elt> handle) is given its shape back; else
-  /// constants. Returns the index of the first argument after them.
+  /// Binds Lq and Lkv (`lqV`, `lkvV`): with any dynamic size, the index
+  /// arguments at `nextArg` (`lqArg`; Lq is 0 for an empty batch) for the
+  /// dynamic ones, else constants. Returns the index of the first argument
+  /// after them.
   unsigned bindLengths(Block &entry, unsigned nextArg);
+
+  /// Binds B (`bV`: the grid's z size when dynamic) and gives every buffer
+  /// argument with a dynamic size (a flat memref<1 x elt> handle) its shape
+  /// back (after guardEmptyQuery: an empty batch still has one block).
+  void shapeBuffers();
 
   /// The kernel argument `arg` of operand/result `t` as a memref of t's
   /// shape: itself when static, else a reinterpret_cast of the flat handle
   /// (memref<1 x elt>) with the dynamic lengths filled in.
   Value shaped(Value arg, Value t);
 
-  /// With a dynamic Lq, which may be 0 at run time (the host still launches
-  /// one block: a grid of 0 blocks is a launch error), moves the insertion
-  /// point into an `scf.if Lq > 0` and returns it (null otherwise); the
-  /// kernel's gpu.return goes after it.
+  /// With a dynamic Lq or B, which may be 0 at run time (the host still
+  /// launches one block: a grid of 0 blocks is a launch error; Lq is then
+  /// passed as 0), moves the insertion point into an `scf.if Lq > 0` and
+  /// returns it (null otherwise); the kernel's gpu.return goes after it.
   scf::IfOp guardEmptyQuery();
 
   /// The kernel's dynamic workgroup memory as bytes.
@@ -630,13 +654,13 @@ struct KernelBuilder {
   void build(gpu::GPUFuncOp func);
 };
 
-/// The sequence length a dimension of an operand or result spans.
-enum class LengthDim { None, Query, Key };
+/// The problem size a dimension of an operand or result spans.
+enum class ProblemDim { None, Batch, Query, Key };
 
-/// For each dim of `t` (an operand or result of `op`): whether it spans Lq,
-/// Lkv or neither (batch, heads, head dims, or anything else). Only the
-/// Query/Key dims may be dynamic (general kernel).
-SmallVector<LengthDim> getLengthDims(AttentionOp op, Value t);
+/// For each dim of `t` (an operand or result of `op`): whether it spans B,
+/// Lq, Lkv or none of them (heads, head dims, or anything else). Only the
+/// Batch/Query/Key dims may be dynamic.
+SmallVector<ProblemDim> getProblemDims(AttentionOp op, Value t);
 
 /// Builds the body of the general SIMT kernel (GeneralKernel.cpp): any
 /// element type of f32/f16/bf16, head dims up to 256 (Dqk != Dv allowed),

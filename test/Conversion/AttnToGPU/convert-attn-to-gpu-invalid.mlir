@@ -28,10 +28,10 @@ func.func @value_head_dim_512(%q: tensor<1x1x64x64xbf16>, %k: tensor<1x1x64x64xb
 
 // -----
 
-func.func @dynamic_batch(%q: tensor<?x1x64x64xf32>, %k: tensor<?x1x64x64xf32>, %v: tensor<?x1x64x64xf32>) -> tensor<?x1x64x64xf32> {
-  // expected-error @+1 {{only the query and key lengths may be dynamic, got 'tensor<?x1x64x64xf32>'}}
-  %o = attn.attention ins(%q, %k, %v : tensor<?x1x64x64xf32>, tensor<?x1x64x64xf32>, tensor<?x1x64x64xf32>) -> tensor<?x1x64x64xf32>
-  return %o : tensor<?x1x64x64xf32>
+func.func @dynamic_heads(%q: tensor<1x?x64x64xf32>, %k: tensor<1x?x64x64xf32>, %v: tensor<1x?x64x64xf32>) -> tensor<1x?x64x64xf32> {
+  // expected-error @+1 {{only the batch size and the query and key lengths may be dynamic, got 'tensor<1x?x64x64xf32>'}}
+  %o = attn.attention ins(%q, %k, %v : tensor<1x?x64x64xf32>, tensor<1x?x64x64xf32>, tensor<1x?x64x64xf32>) -> tensor<1x?x64x64xf32>
+  return %o : tensor<1x?x64x64xf32>
 }
 
 // -----
@@ -76,26 +76,10 @@ func.func @captured_scalar(%q: tensor<1x1x64x64xbf16>, %k: tensor<1x1x64x64xbf16
 
 // -----
 
-func.func @dynamic_segments(%q: tensor<1x1x64x64xbf16>, %k: tensor<1x1x64x64xbf16>, %v: tensor<1x1x64x64xbf16>, %qs: tensor<?x64xi32>, %ks: tensor<?x64xi32>) -> tensor<1x1x64x64xbf16> {
-  // expected-error @+1 {{only the query and key lengths may be dynamic, got 'tensor<?x64xi32>'}}
-  %o = attn.attention ins(%q, %k, %v : tensor<1x1x64x64xbf16>, tensor<1x1x64x64xbf16>, tensor<1x1x64x64xbf16>) segment_ids(%qs, %ks : tensor<?x64xi32>, tensor<?x64xi32>) -> tensor<1x1x64x64xbf16>
-  return %o : tensor<1x1x64x64xbf16>
-}
-
-// -----
-
 func.func @dynamic_mask_heads(%q: tensor<1x2x64x64xf32>, %k: tensor<1x2x64x64xf32>, %v: tensor<1x2x64x64xf32>, %m: tensor<?x64x64xi1>) -> tensor<1x2x64x64xf32> {
-  // expected-error @+1 {{only the query and key lengths may be dynamic, got 'tensor<?x64x64xi1>'}}
+  // expected-error @+1 {{only the batch size and the query and key lengths may be dynamic, got 'tensor<?x64x64xi1>'}}
   %o = attn.attention ins(%q, %k, %v : tensor<1x2x64x64xf32>, tensor<1x2x64x64xf32>, tensor<1x2x64x64xf32>) mask(%m : tensor<?x64x64xi1>) -> tensor<1x2x64x64xf32>
   return %o : tensor<1x2x64x64xf32>
-}
-
-// -----
-
-func.func @dynamic_lengths(%q: tensor<2x1x64x64xbf16>, %k: tensor<2x1x64x64xbf16>, %v: tensor<2x1x64x64xbf16>, %l: tensor<?xi32>) -> tensor<2x1x64x64xbf16> {
-  // expected-error @+1 {{only the query and key lengths may be dynamic, got 'tensor<?xi32>'}}
-  %o = attn.attention ins(%q, %k, %v : tensor<2x1x64x64xbf16>, tensor<2x1x64x64xbf16>, tensor<2x1x64x64xbf16>) kv_lengths(%l : tensor<?xi32>) -> tensor<2x1x64x64xbf16>
-  return %o : tensor<2x1x64x64xbf16>
 }
 
 // -----

@@ -507,12 +507,12 @@ func.func @general_mask_lengths(%q: tensor<2x2x30x80xbf16>, %k: tensor<2x2x50x80
 
 // CHECK-LABEL: gpu.func @general_dynamic_attn_0(
 // CHECK-SAME: %[[QA:[^:]+]]: memref<1xf32>, %{{[^:]+}}: memref<1xf32>, %{{[^:]+}}: memref<1xf32>, %{{[^:]+}}: memref<1xf32>, %[[LQA:[^:]+]]: index, %[[LKVA:[^:]+]]: index)
-// CHECK-DAG: %[[S2:.+]] = arith.muli %[[LQA]], %c64 : index
-// CHECK-DAG: %[[S1:.+]] = arith.muli %[[LQA]], %c256 : index
-// CHECK: %[[QS:.+]] = memref.reinterpret_cast %[[QA]] to offset: [0], sizes: [1, 4, %[[LQA]], 64], strides: [%[[S1]], %[[S2]], 64, 1] : memref<1xf32> to memref<1x4x?x64xf32>
 /// Lq = 0: the one block launched does nothing.
 // CHECK: %[[NE:.+]] = arith.cmpi sgt, %[[LQA]], %c0 : index
 // CHECK: scf.if %[[NE]] {
+// CHECK-DAG: %[[S2:.+]] = arith.muli %[[LQA]], %c64 : index
+// CHECK-DAG: %[[S1:.+]] = arith.muli %[[LQA]], %c256 : index
+// CHECK: %[[QS:.+]] = memref.reinterpret_cast %[[QA]] to offset: [0], sizes: [1, 4, %[[LQA]], 64], strides: [%[[S1]], %[[S2]], 64, 1] : memref<1xf32> to memref<1x4x?x64xf32>
 /// Causal alignment Lkv - Lq and the clamps use the arguments.
 // CHECK: arith.subi %[[LKVA]], %[[LQA]] : index
 // CHECK: arith.subi %[[LQA]], %c1 : index
@@ -547,10 +547,10 @@ func.func @general_dynamic(%q: tensor<1x4x?x64xf32>, %k: tensor<1x2x?x64xf32>, %
 
 // CHECK-LABEL: gpu.func @tc_dynamic_attn_0(
 // CHECK-SAME: %[[QA:[^:]+]]: memref<1xbf16>, %[[KA:[^:]+]]: memref<1xbf16>, %{{[^:]+}}: memref<1xbf16>, %{{[^:]+}}: memref<1xbf16>, %[[LQA:[^:]+]]: index, %[[LKVA:[^:]+]]: index)
-// CHECK: %[[QS:.+]] = memref.reinterpret_cast %[[QA]] to offset: [0], sizes: [1, 4, %[[LQA]], 64]
-// CHECK: %[[KS:.+]] = memref.reinterpret_cast %[[KA]] to offset: [0], sizes: [1, 2, %[[LKVA]], 64]
 // CHECK: %[[NE:.+]] = arith.cmpi sgt, %[[LQA]], %c0 : index
 // CHECK: scf.if %[[NE]] {
+// CHECK: %[[QS:.+]] = memref.reinterpret_cast %[[QA]] to offset: [0], sizes: [1, 4, %[[LQA]], 64]
+// CHECK: %[[KS:.+]] = memref.reinterpret_cast %[[KA]] to offset: [0], sizes: [1, 2, %[[LKVA]], 64]
 // CHECK: arith.subi %[[LKVA]], %[[LQA]] : index
 // CHECK: %[[LQ1:.+]] = arith.subi %[[LQA]], %c1 : index
 /// Q rows past Lq are zero-filled (source size 0).
@@ -625,4 +625,37 @@ func.func @sigmoid(%q: tensor<1x2x64x64xbf16>, %k: tensor<1x2x128x64xbf16>, %v: 
 func.func @softpick(%q: tensor<1x2x64x64xf16>, %k: tensor<1x2x100x64xf16>, %v: tensor<1x2x100x64xf16>) -> tensor<1x2x64x64xf16> {
   %o = attn.attention ins(%q, %k, %v : tensor<1x2x64x64xf16>, tensor<1x2x100x64xf16>, tensor<1x2x100x64xf16>) {normalizer = #attn.normalizer<softpick>} -> tensor<1x2x64x64xf16>
   return %o : tensor<1x2x64x64xf16>
+}
+
+// -----
+
+/// Dynamic batch: B is read with tensor.dim for the results and the grid
+/// (at least one block: an empty batch passes Lq = 0, so that block does
+/// nothing); the kernel takes B from the grid's z size for the buffer
+/// shapes. Lq and Lkv are static here: the trailing arguments exist (every
+/// kernel with flat handles has them) but the static lengths stay
+/// constants inside.
+
+// CHECK-LABEL: func.func @dynamic_batch
+// CHECK: %[[B:.+]] = tensor.dim %{{.+}}, %c0 : tensor<?x4x100x64xbf16>
+// CHECK: gpu.alloc async [%{{.+}}] (%[[B]]) : memref<?x4x100x64xbf16>
+// CHECK: gpu.alloc async [%{{.+}}] (%[[B]]) : memref<?x4x100xf32>
+// CHECK: %[[EMPTY:.+]] = arith.cmpi eq, %[[B]], %c0 : index
+// CHECK: %[[LQ:.+]] = arith.select %[[EMPTY]], %c0, %c100 : index
+// CHECK: %[[GZ:.+]] = arith.maxui %[[B]], %c1 : index
+// CHECK: gpu.launch_func async [%{{.+}}] @attn_kernels::@dynamic_batch_attn_0 blocks in (%c2, %c4, %[[GZ]]) {{.*}} %[[LQ]] : index, %c150 : index)
+
+// CHECK-LABEL: gpu.func @dynamic_batch_attn_0(
+// CHECK-SAME: %[[QA:[^:]+]]: memref<1xbf16>, %{{[^:]+}}: memref<1xbf16>, %{{[^:]+}}: memref<1xbf16>, %{{[^:]+}}: memref<1xbf16>, %{{[^:]+}}: memref<1xf32>, %{{[^:]+}}: memref<1xi1>, %[[KLA:[^:]+]]: memref<1xi32>, %[[LQA:[^:]+]]: index, %{{[^:]+}}: index)
+// CHECK: %[[NE:.+]] = arith.cmpi sgt, %[[LQA]], %c0 : index
+// CHECK: scf.if %[[NE]] {
+// CHECK: %[[GB:.+]] = gpu.grid_dim z
+// CHECK: memref.reinterpret_cast %[[QA]] to offset: [0], sizes: [%[[GB]], 4, 100, 64], strides: [25600, 6400, 64, 1]
+// CHECK: %[[KL:.+]] = memref.reinterpret_cast %[[KLA]] to offset: [0], sizes: [%[[GB]]], strides: [1] : memref<1xi32> to memref<?xi32>
+// CHECK: memref.load %[[KL]][%{{.+}}] : memref<?xi32>
+/// The static Lq = 100 keeps the store guard against a constant.
+// CHECK: arith.cmpi slt, %{{.+}}, %c100 : index
+func.func @dynamic_batch(%q: tensor<?x4x100x64xbf16>, %k: tensor<?x2x150x64xbf16>, %v: tensor<?x2x150x64xbf16>, %m: tensor<?x1x100x150xi1>, %kl: tensor<?xi32>) -> (tensor<?x4x100x64xbf16>, tensor<?x4x100xf32>) {
+  %o, %lse = attn.attention ins(%q, %k, %v : tensor<?x4x100x64xbf16>, tensor<?x2x150x64xbf16>, tensor<?x2x150x64xbf16>) mask(%m : tensor<?x1x100x150xi1>) kv_lengths(%kl : tensor<?xi32>) {masks = [#attn.causal]} -> tensor<?x4x100x64xbf16>, tensor<?x4x100xf32>
+  return %o, %lse : tensor<?x4x100x64xbf16>, tensor<?x4x100xf32>
 }

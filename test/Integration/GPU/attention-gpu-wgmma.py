@@ -25,6 +25,7 @@ spec.loader.exec_module(attention_gpu)
 # CHECK: wgmma mask_blocks_bf16_d128: max|O - ref| = {{.*}} ok, max|lse - ref| = {{.*}} ok
 # CHECK: wgmma mask_float_f16_d64: max|O - ref| = {{.*}} ok, max|lse - ref| = {{.*}} ok
 # CHECK: wgmma dynamic_causal_gqa_bf16_d128: max|O - ref| = {{.*}} ok, max|lse - ref| = {{.*}} ok
+# CHECK: wgmma dynamic_batch_mask_f16_d64: max|O - ref| = {{.*}} ok, max|lse - ref| = {{.*}} ok
 # CHECK: wgmma sigmoid_causal_f16_d128: max|O - ref| = {{.*}} ok
 # CHECK: wgmma softpick_window_bf16_d64: max|O - ref| = {{.*}} ok
 # CHECK-NOT: BAD

@@ -62,6 +62,9 @@ CASES = [
     ("dynamic_causal_gqa_bf16_d128", "bf16", 2, 8, 2, 177, 301, 128,
      "{masks = [#attn.causal]}", [("causal",)], "bf16", True,
      {"dynamic": True}),
+    ("dynamic_batch_mask_f16_d64", "f16", 3, 4, 2, 130, 200, 64, "", [],
+     "f32", True, {"dynamic": True, "dynamic_batch": True,
+                   "mask": ("blocks", (3, 1, 130, 200))}),
     # Other normalisers.
     ("sigmoid_causal_f16_d128", "f16", 1, 4, 2, 200, 260, 128,
      "{masks = [#attn.causal]}", [("causal",)], "f32", False,
@@ -180,8 +183,9 @@ def prepare(out_dir, mma="sync"):
         chip = "sm_90a" if mma == "wgmma" else "sm_90"
         lowered, cubin = compile_gpu(module(case), chip=chip, mma=mma)
         kernel = name + "_attn_0"
-        if feat.get("dynamic"):
-            # The grid depends on Lq at run time: the configuration of the
+        dynamic = feat.get("dynamic") or feat.get("dynamic_batch")
+        if dynamic:
+            # The grid depends on B and Lq at run time: the configuration of the
             # kernel convert-attn-to-gpu picks; Lq and Lkv follow as the
             # last two arguments.
             grid, block, smem = launch_config(
@@ -211,8 +215,7 @@ def prepare(out_dir, mma="sync"):
         cases.append(dict(name=name, kernel=kernel, dtype=dt, out=out, mma=mma,
                           lse=bool(lse), extras=len(arrays), grid=grid,
                           block=block, smem=smem, shape=[B, Hq, Lq, D, Dv],
-                          lengths=[Lq, Lkv] if feat.get("dynamic")
-                          else None))
+                          lengths=[Lq, Lkv] if dynamic else None))
     shutil.copy(os.path.join(build_dir(), "lib", "libattn_cuda_runtime.so"),
                 out_dir)
     with open(os.path.join(out_dir, "cases.json"), "w") as f:
@@ -314,6 +317,7 @@ def main(mma="sync"):
 # CHECK: mask_blocks_bf16_d128: max|O - ref| = {{.*}} ok, max|lse - ref| = {{.*}} ok
 # CHECK: mask_float_f16_d64: max|O - ref| = {{.*}} ok, max|lse - ref| = {{.*}} ok
 # CHECK: dynamic_causal_gqa_bf16_d128: max|O - ref| = {{.*}} ok, max|lse - ref| = {{.*}} ok
+# CHECK: dynamic_batch_mask_f16_d64: max|O - ref| = {{.*}} ok, max|lse - ref| = {{.*}} ok
 # CHECK: sigmoid_causal_f16_d128: max|O - ref| = {{.*}} ok
 # CHECK: softpick_window_bf16_d64: max|O - ref| = {{.*}} ok
 # CHECK: general_f32_d80_causal_gqa: max|O - ref| = {{.*}} ok, max|lse - ref| = {{.*}} ok

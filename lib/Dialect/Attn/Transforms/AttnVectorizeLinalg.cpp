@@ -98,12 +98,14 @@ static bool hasProjectedPermutationMaps(linalg::LinalgOp op) {
   });
 }
 
-/// True when an operand holds elements narrower than a byte (i1 masks):
-/// memory keeps them one per byte, a vector of them is bit-packed, so a
-/// vector load or store of such a buffer would misread it.
-static bool hasSubByteElements(linalg::LinalgOp op) {
-  return llvm::any_of(op->getOperandTypes(), [](Type t) {
-    Type elem = getElementTypeOrSelf(t);
+/// True when a result holds elements narrower than a byte (i1): memory
+/// keeps them one per byte, a vector of them is bit-packed, so a vector
+/// store of such a buffer would write it wrongly. Sub-byte inputs are read
+/// as vectors: attn-lower-i1-vector-memory (after bufferization) turns those
+/// loads into byte loads.
+static bool hasSubByteResults(linalg::LinalgOp op) {
+  return llvm::any_of(op.getDpsInits(), [](Value v) {
+    Type elem = getElementTypeOrSelf(v.getType());
     return elem.isIntOrFloat() && elem.getIntOrFloatBitWidth() < 8;
   });
 }
@@ -233,7 +235,7 @@ struct OpVectorizer {
   /// vectoriser rejects stays tiled, as scalar linalg.
   bool run(linalg::LinalgOp op, SmallVectorImpl<LoopLikeOpInterface> &loops) {
     auto dims = getRegisterTileableContraction(op);
-    if ((!dims && !hasProjectedPermutationMaps(op)) || hasSubByteElements(op))
+    if ((!dims && !hasProjectedPermutationMaps(op)) || hasSubByteResults(op))
       return false;
     Operation *current = op;
 

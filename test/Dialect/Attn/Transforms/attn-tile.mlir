@@ -180,33 +180,94 @@ func.func @documents(%q: tensor<1x1x4096x64xbf16>, %qs: tensor<1x4096xi32>, %ks:
 
 // -----
 
-/// Boolean mask tensors get a block summary at run time: one reduction over
-/// the mask computes, per (query tile, key tile) block, whether any and
-/// whether all of its scores are kept (`floordiv` output maps; the
-/// broadcast head dimension stays 1). The key loop starts on a tile multiple,
+/// Boolean mask tensors get a block summary at run time: per (query tile,
+/// key tile) block, whether any and whether all of its scores are kept, as
+/// i8 flags (the broadcast head dimension stays 1). The summary reads the
+/// mask reshaped to [B, 1, query blocks, 64, key blocks, 128]: block loops
+/// parallel, in-block loops reductions, projected-permutation maps. 300 and
+/// 500 are not multiples of the tiles: full blocks and the ragged last
+/// block of each dimension get one generic per combination (4 here), each
+/// writing its slice of the flags. The key loop starts on a tile multiple,
 /// skips blocks that keep nothing with a 0-or-1-trip loop and takes the
 /// mask-free branch on blocks that keep everything.
-// CHECK-DAG: #[[BLOCK:.+]] = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2 floordiv 64, d3 floordiv 128)>
+// CHECK-DAG: #[[IN:.+]] = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1, d2, d3, d4, d5)>
+// CHECK-DAG: #[[BLOCK:.+]] = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1, d2, d4)>
 // CHECK-LABEL: func @mask_block_summary
 // CHECK-SAME: %[[M:[^:]+]]: tensor<2x1x300x500xi1>
-// CHECK:   %[[ANY0:.+]] = linalg.fill ins(%false : i1) outs(%{{.+}} : tensor<2x1x5x4xi1>)
-// CHECK:   %[[ALL0:.+]] = linalg.fill ins(%true : i1) outs(%{{.+}} : tensor<2x1x5x4xi1>)
-// CHECK:   %[[SUM:.+]]:2 = linalg.generic {indexing_maps = [#{{.+}}, #[[BLOCK]], #[[BLOCK]]], iterator_types = ["reduction", "reduction", "reduction", "reduction"]} ins(%[[M]] : tensor<2x1x300x500xi1>) outs(%[[ANY0]], %[[ALL0]] :
-// CHECK:     arith.ori
-// CHECK:     arith.andi
+// CHECK:   %[[ANY0:.+]] = linalg.fill ins(%c0_i8 : i8) outs(%{{.+}} : tensor<2x1x5x4xi8>)
+// CHECK:   %[[ALL0:.+]] = linalg.fill ins(%c1_i8 : i8) outs(%{{.+}} : tensor<2x1x5x4xi8>)
+// CHECK:   %[[MFULL:.+]] = tensor.extract_slice %[[M]][0, 0, 0, 0] [2, 1, 256, 384] [1, 1, 1, 1]
+// CHECK:   %[[BFULL:.+]] = tensor.expand_shape %[[MFULL]] {{\[}}[0], [1], [2, 3], [4, 5]] output_shape [2, 1, 4, 64, 3, 128] : tensor<2x1x256x384xi1> into tensor<2x1x4x64x3x128xi1>
+// CHECK:   %[[SUM0:.+]]:2 = linalg.generic {indexing_maps = [#[[IN]], #[[BLOCK]], #[[BLOCK]]], iterator_types = ["parallel", "parallel", "parallel", "reduction", "parallel", "reduction"]} ins(%[[BFULL]] : tensor<2x1x4x64x3x128xi1>) outs(%{{.+}}, %{{.+}} : tensor<2x1x4x3xi8>, tensor<2x1x4x3xi8>)
+// CHECK:     %[[K8:.+]] = arith.extui %{{.+}} : i1 to i8
+// CHECK:     arith.ori %{{.+}}, %[[K8]] : i8
+// CHECK:     arith.andi %{{.+}}, %[[K8]] : i8
+// CHECK:   tensor.insert_slice %[[SUM0]]#0 into %[[ANY0]][0, 0, 0, 0] [2, 1, 4, 3] [1, 1, 1, 1]
+// CHECK:   tensor.insert_slice %[[SUM0]]#1 into %[[ALL0]][0, 0, 0, 0] [2, 1, 4, 3] [1, 1, 1, 1]
+// CHECK:   tensor.extract_slice %[[M]][0, 0, 256, 0] [2, 1, 44, 384] [1, 1, 1, 1]
+// CHECK:   output_shape [2, 1, 1, 44, 3, 128]
+// CHECK:   tensor.insert_slice %{{.+}}#0 into %{{.+}}[0, 0, 4, 0] [2, 1, 1, 3] [1, 1, 1, 1]
+// CHECK:   tensor.extract_slice %[[M]][0, 0, 0, 384] [2, 1, 256, 116] [1, 1, 1, 1]
+// CHECK:   output_shape [2, 1, 4, 64, 1, 116]
+// CHECK:   tensor.insert_slice %{{.+}}#0 into %{{.+}}[0, 0, 0, 3] [2, 1, 4, 1] [1, 1, 1, 1]
+// CHECK:   tensor.extract_slice %[[M]][0, 0, 256, 384] [2, 1, 44, 116] [1, 1, 1, 1]
+// CHECK:   output_shape [2, 1, 1, 44, 1, 116]
+// CHECK:   %[[LAST:.+]]:2 = linalg.generic
+// CHECK:   %[[ANY:.+]] = tensor.insert_slice %[[LAST]]#0 into %{{.+}}[0, 0, 4, 3] [2, 1, 1, 1] [1, 1, 1, 1]
+// CHECK:   %[[ALL:.+]] = tensor.insert_slice %[[LAST]]#1 into %{{.+}}[0, 0, 4, 3] [2, 1, 1, 1] [1, 1, 1, 1]
+// CHECK-NOT: linalg.generic {{.*}}xi1>
 // CHECK:   scf.forall (%[[B:.+]], %[[H:.+]], %[[QT:.+]]) in (2, 4, 5)
 // CHECK:     scf.for %[[K0:.+]] = %c0 to %c500 step %c128
 // CHECK:       %[[KT:.+]] = arith.divui %[[K0]], %c128 : index
-// CHECK:       %[[ANY:.+]] = tensor.extract %[[SUM]]#0[%[[B]], %c0, %[[QT]], %[[KT]]] : tensor<2x1x5x4xi1>
-// CHECK:       %[[TRIPS:.+]] = arith.select %[[ANY]], %c1, %c0 : index
+// CHECK:       %[[ANY8:.+]] = tensor.extract %[[ANY]][%[[B]], %c0, %[[QT]], %[[KT]]] : tensor<2x1x5x4xi8>
+// CHECK:       %[[ANYB:.+]] = arith.trunci %[[ANY8]] : i8 to i1
+// CHECK:       %[[TRIPS:.+]] = arith.select %[[ANYB]], %c1, %c0 : index
 // CHECK:       scf.for %{{.+}} = %c0 to %[[TRIPS]] step %c1 iter_args(
-// CHECK:         %[[ALL:.+]] = tensor.extract %[[SUM]]#1[%[[B]], %c0, %[[QT]], %{{.+}}] : tensor<2x1x5x4xi1>
-// CHECK:         %[[FULL:.+]] = arith.andi %{{.+}}, %[[ALL]] : i1
+// CHECK:         %[[ALL8:.+]] = tensor.extract %[[ALL]][%[[B]], %c0, %[[QT]], %{{.+}}] : tensor<2x1x5x4xi8>
+// CHECK:         %[[ALLB:.+]] = arith.trunci %[[ALL8]] : i8 to i1
+// CHECK:         %[[FULL:.+]] = arith.andi %{{.+}}, %[[ALLB]] : i1
 // CHECK:         scf.if %[[FULL]]
 func.func @mask_block_summary(%q: tensor<2x4x300x32xf32>, %k: tensor<2x4x500x32xf32>, %m: tensor<2x1x300x500xi1>) -> tensor<2x4x300x32xf32> {
   %o = attn.attention ins(%q, %k, %k : tensor<2x4x300x32xf32>, tensor<2x4x500x32xf32>, tensor<2x4x500x32xf32>)
       mask(%m : tensor<2x1x300x500xi1>) -> tensor<2x4x300x32xf32>
   return %o : tensor<2x4x300x32xf32>
+}
+
+// -----
+
+/// Dynamic lengths: each tiled mask dimension splits into L / tile full
+/// blocks and a ragged block of L mod tile elements (possibly 0; its flags
+/// then land in a spare block, so the flags have L / tile + 1 blocks), each
+/// reshaped pair with at most one dynamic size. An additive float mask keeps
+/// a score unless it is -inf and has no all-kept flags.
+// CHECK-LABEL: func @mask_summary_dynamic
+// CHECK-SAME: %[[M:[^:]+]]: tensor<?x?xf32>
+// CHECK:   %[[LQ:.+]] = tensor.dim %[[M]], %c0 : tensor<?x?xf32>
+// CHECK:   %[[QB:.+]] = arith.divui %[[LQ]], %c64 : index
+// CHECK:   %[[QE:.+]] = arith.muli %[[QB]], %c64 : index
+// CHECK:   %[[QB1:.+]] = arith.addi %[[QB]], %c1 : index
+// CHECK:   %[[QR:.+]] = arith.subi %[[LQ]], %[[QE]] : index
+// CHECK:   %[[LK:.+]] = tensor.dim %[[M]], %c1 : tensor<?x?xf32>
+// CHECK:   %[[KB:.+]] = arith.divui %[[LK]], %c128 : index
+// CHECK:   %[[KE:.+]] = arith.muli %[[KB]], %c128 : index
+// CHECK:   %[[KB1:.+]] = arith.addi %[[KB]], %c1 : index
+// CHECK:   %[[KR:.+]] = arith.subi %[[LK]], %[[KE]] : index
+// CHECK:   tensor.empty(%[[QB1]], %[[KB1]]) : tensor<?x?xi8>
+// CHECK:   tensor.extract_slice %[[M]][0, 0] [%[[QE]], %[[KE]]] [1, 1]
+// CHECK:   output_shape [%[[QB]], 64, %[[KB]], 128] : tensor<?x?xf32> into tensor<?x64x?x128xf32>
+// CHECK:   linalg.generic {{.*}} iterator_types = ["parallel", "reduction", "parallel", "reduction"]
+// CHECK:     arith.cmpf one, %{{.+}}, %{{.+}} : f32
+// CHECK:   tensor.extract_slice %[[M]][%[[QE]], 0] [%[[QR]], %[[KE]]] [1, 1]
+// CHECK:   output_shape [1, %[[QR]], %[[KB]], 128] : tensor<?x?xf32> into tensor<1x?x?x128xf32>
+// CHECK:   tensor.extract_slice %[[M]][0, %[[KE]]] [%[[QE]], %[[KR]]] [1, 1]
+// CHECK:   output_shape [%[[QB]], 64, 1, %[[KR]]] : tensor<?x?xf32> into tensor<?x64x1x?xf32>
+// CHECK:   tensor.extract_slice %[[M]][%[[QE]], %[[KE]]] [%[[QR]], %[[KR]]] [1, 1]
+// CHECK:   output_shape [1, %[[QR]], 1, %[[KR]]] : tensor<?x?xf32> into tensor<1x?x1x?xf32>
+// CHECK:   scf.forall
+func.func @mask_summary_dynamic(%q: tensor<1x2x?x32xf32>, %k: tensor<1x2x?x32xf32>, %m: tensor<?x?xf32>) -> tensor<1x2x?x32xf32> {
+  %o = attn.attention ins(%q, %k, %k : tensor<1x2x?x32xf32>, tensor<1x2x?x32xf32>, tensor<1x2x?x32xf32>)
+      mask(%m : tensor<?x?xf32>) -> tensor<1x2x?x32xf32>
+  return %o : tensor<1x2x?x32xf32>
 }
 
 // -----

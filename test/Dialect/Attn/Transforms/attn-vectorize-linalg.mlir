@@ -116,13 +116,16 @@ func.func @negative_inside_attention(%x: tensor<4x64x64xf32>) -> tensor<4x64x64x
 
 // -----
 
-/// i1 elements are stored one per byte but packed in vectors: ops on them
-/// stay scalar.
-// CHECK-LABEL: func.func @negative_bool
-//   CHECK-NOT:   vector.
-//       CHECK:   linalg.generic
+/// An i1 input is read as vector<32xi1> (attn-lower-i1-vector-memory
+/// later turns the load into a byte load).
+// CHECK-LABEL: func.func @bool_input
+//   CHECK-NOT:   linalg.generic
+//       CHECK:   scf.forall
+//       CHECK:     %[[B:.+]] = vector.transfer_read %{{.+}} {in_bounds = [true]} : tensor<1x32xi1>, vector<32xi1>
+//       CHECK:     %[[B2:.+]] = vector.broadcast %[[B]] : vector<32xi1> to vector<1x32xi1>
+//       CHECK:     arith.select %[[B2]], %{{.+}}, %{{.+}} : vector<1x32xi1>, vector<1x32xf32>
 #id2 = affine_map<(d0, d1) -> (d0, d1)>
-func.func @negative_bool(%m: tensor<256x256xi1>) -> tensor<256x256xf32> {
+func.func @bool_input(%m: tensor<256x256xi1>) -> tensor<256x256xf32> {
   %ninf = arith.constant 0xFF800000 : f32
   %zero = arith.constant 0.0 : f32
   %e = tensor.empty() : tensor<256x256xf32>
@@ -132,4 +135,57 @@ func.func @negative_bool(%m: tensor<256x256xi1>) -> tensor<256x256xf32> {
     linalg.yield %v : f32
   } -> tensor<256x256xf32>
   return %r : tensor<256x256xf32>
+}
+
+// -----
+
+/// The attn-tile mask block summary: block loops (parallel) on threads,
+/// in-block loops (reductions) innermost, 32 mask bytes per step folded
+/// into two i8 accumulators that stay in registers across the block.
+// CHECK-LABEL: func.func @block_summary
+//       CHECK:   scf.forall (%{{.+}}) in (8) shared_outs(%{{.+}} = %{{.+}}, %{{.+}} = %{{.+}}) -> (tensor<8x4xi8>, tensor<8x4xi8>)
+//       CHECK:     scf.for %{{.+}} = %{{.+}} to %{{.+}} step %{{.+}} iter_args({{.+}}) -> (tensor<1x4xi8>, tensor<1x4xi8>)
+//       CHECK:       scf.for %{{.+}} iter_args({{.+}}) -> ({{.+}}, vector<1x1xi8>, vector<1x1xi8>)
+//       CHECK:         scf.for %{{.+}} iter_args({{.+}}) -> ({{.+}}, vector<1x1xi8>, vector<1x1xi8>)
+//       CHECK:           %[[M:.+]] = vector.transfer_read %{{.+}} {in_bounds = [true]} : tensor<1x1x1x32xi1>, vector<32xi1>
+//       CHECK:           vector.reduction <or>, %{{.+}}, %{{.+}} : vector<32xi8> into i8
+//       CHECK:           vector.reduction <and>, %{{.+}}, %{{.+}} : vector<32xi8> into i8
+//       CHECK:       vector.transfer_write %{{.+}} : vector<1xi8>, tensor<1x1xi8>
+//       CHECK:       vector.transfer_write %{{.+}} : vector<1xi8>, tensor<1x1xi8>
+//       CHECK:   scf.forall.in_parallel
+#in = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
+#out = affine_map<(d0, d1, d2, d3) -> (d0, d2)>
+func.func @block_summary(%m: tensor<8x64x4x128xi1>) -> (tensor<8x4xi8>, tensor<8x4xi8>) {
+  %c0 = arith.constant 0 : i8
+  %c1 = arith.constant 1 : i8
+  %e = tensor.empty() : tensor<8x4xi8>
+  %any0 = linalg.fill ins(%c0 : i8) outs(%e : tensor<8x4xi8>) -> tensor<8x4xi8>
+  %all0 = linalg.fill ins(%c1 : i8) outs(%e : tensor<8x4xi8>) -> tensor<8x4xi8>
+  %r:2 = linalg.generic {indexing_maps = [#in, #out, #out], iterator_types = ["parallel", "reduction", "parallel", "reduction"]} ins(%m : tensor<8x64x4x128xi1>) outs(%any0, %all0 : tensor<8x4xi8>, tensor<8x4xi8>) {
+  ^bb0(%b: i1, %any: i8, %all: i8):
+    %k = arith.extui %b : i1 to i8
+    %o = arith.ori %any, %k : i8
+    %a = arith.andi %all, %k : i8
+    linalg.yield %o, %a : i8, i8
+  } -> (tensor<8x4xi8>, tensor<8x4xi8>)
+  return %r#0, %r#1 : tensor<8x4xi8>, tensor<8x4xi8>
+}
+
+// -----
+
+/// i1 results stay scalar: a vector<Nxi1> store would write bits where the
+/// memref holds one byte per element.
+// CHECK-LABEL: func.func @negative_bool_result
+//   CHECK-NOT:   vector.
+//       CHECK:   linalg.generic
+#id2 = affine_map<(d0, d1) -> (d0, d1)>
+func.func @negative_bool_result(%x: tensor<256x256xf32>) -> tensor<256x256xi1> {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<256x256xi1>
+  %r = linalg.generic {indexing_maps = [#id2, #id2], iterator_types = ["parallel", "parallel"]} ins(%x : tensor<256x256xf32>) outs(%e : tensor<256x256xi1>) {
+  ^bb0(%a: f32, %o: i1):
+    %v = arith.cmpf ogt, %a, %zero : f32
+    linalg.yield %v : i1
+  } -> tensor<256x256xi1>
+  return %r : tensor<256x256xi1>
 }

@@ -210,8 +210,10 @@ def AttnVectorizeLinalgPass : Pass<"attn-vectorize-linalg"> {
     Ops with fewer than 16384 static iterations get no `scf.forall`
     (`parallel=false`: none do). Partial tiles (sizes that the tiles do not
     divide, dynamic sizes) are vectorised with masks. Ops the vectoriser
-    rejects (e.g. convolutions, non-permutation maps) stay scalar. The
-    vector ops are then lowered: masked transfers, contractions to FMAs,
+    rejects (e.g. convolutions, non-permutation maps) and ops with `i1`
+    results stay scalar; `i1` inputs (mask tensors) are read as
+    `vector<N x i1>`, which `attn-lower-i1-vector-memory` later loads as
+    bytes. The vector ops are then lowered: masked transfers, contractions to FMAs,
     multi-reductions to `vector.reduction`, transposes, broadcasts, and n-D
     transfers unrolled to rows.
 
@@ -333,6 +335,44 @@ def AttnRaisePass : Pass<"attn-raise", "func::FuncOp"> {
     "::mlir::attn::AttnDialect",
     "::mlir::linalg::LinalgDialect",
     "::mlir::tensor::TensorDialect"
+  ];
+}
+
+def AttnLowerI1VectorMemoryPass : Pass<"attn-lower-i1-vector-memory"> {
+  let summary = "Lower vector loads and stores of i1 memrefs to byte accesses";
+  let description = [{
+    A `memref` of `i1` keeps one element per byte (as the LLVM lowering of
+    `memref.load`/`memref.store` and PyTorch's and numpy's bool tensors
+    do), but LLVM lays a `vector<N x i1>` out bit-packed in memory, so the
+    upstream lowering of a vector load or store of such a memref reads or
+    writes the wrong bits. This pass lowers the 1-D vector transfers on
+    `i1` memrefs to `vector.load`/`vector.maskedload`/`vector.store`/
+    `vector.maskedstore` (materialising masks for out-of-bounds
+    transfers) and converts those to LLVM: a load of `N` bytes truncated
+    to `i1` lanes, a store of the lanes zero-extended to bytes. The memref
+    operands are cast to their LLVM descriptors
+    (`builtin.unrealized_conversion_cast`, resolved by the later memref
+    lowering). A vector access of `i1` memory that is left in another form
+    (an n-D transfer, a transfer on a memref whose innermost stride is not
+    1) is an error rather than a silent misread. Run it after
+    `convert-vector-to-scf` and before `convert-vector-to-llvm`; the CPU
+    pipeline does.
+
+    Example:
+
+    ```mlir
+    %v = vector.transfer_read %m[%i], %false {in_bounds = [true]}
+        : memref<64xi1>, vector<32xi1>
+    ```
+
+    becomes a GEP to element `%i`, `llvm.load ... : vector<32xi8>` and
+    `llvm.trunc ... : vector<32xi8> to vector<32xi1>`.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::LLVM::LLVMDialect",
+    "::mlir::memref::MemRefDialect",
+    "::mlir::vector::VectorDialect"
   ];
 }
 

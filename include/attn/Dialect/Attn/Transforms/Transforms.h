@@ -114,6 +114,14 @@ void populateAttnCPUVectorUnrollPatterns(RewritePatternSet &patterns);
 /// the upstream polynomial approximations, so that they vectorise.
 void populateAttnMathApproximationPatterns(RewritePatternSet &patterns);
 
+/// Lowers the vector loads and stores of i1 memrefs nested under `root` to
+/// LLVM byte loads and stores (see the `attn-lower-i1-vector-memory` pass):
+/// 1-D transfers become `vector.load`/`maskedload`/`store`/`maskedstore`,
+/// which become `N`-byte accesses truncated to (or extended from) i1 lanes.
+/// Fails, with a diagnostic, when a vector access of i1 memory is left that
+/// it cannot lower.
+LogicalResult lowerI1VectorMemoryToLLVM(Operation *root);
+
 /// Replaces the attention subgraph that ends in the P.V contraction `root`
 /// (a linalg contraction or tosa.matmul) by an `attn.attention`, reading Q,
 /// K and V through the reshapes, transposes and head broadcasts that produce
