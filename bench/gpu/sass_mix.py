@@ -7,9 +7,12 @@ target range in the SASS).
 
     python3 bench/gpu/sass_mix.py DIR [--only NAME,...]
 
-DIR is the output of bench/gpu/prepare.py. Needs `cuobjdump` (CUDA
-toolkit; the GPU machine's toolkit has it, this repository's build machine
-may not); no GPU and no MLIR.
+DIR is the output of bench/gpu/prepare.py; each configuration's mma.sync
+cubin and, where prepare.py built one, its wgmma cubin are dumped. Needs
+`cuobjdump` (CUDA toolkit; the GPU machine's toolkit has it, this
+repository's build machine may not); no GPU and no MLIR. Branch targets
+are read as absolute offsets (`BRA 0x1a0`) or labels (`BRA `(.L_x_3)`
+with `.L_x_3:` before the target), whichever the toolkit prints.
 """
 
 import argparse
@@ -27,13 +30,14 @@ CLASSES = [
     ("shared ld/st", ("LDS", "STS")),
     ("async copy", ("LDGSTS", "LDGDEPBAR", "DEPBAR")),
     ("global ld/st", ("LDG", "STG")),
+    ("local ld/st (spills)", ("LDL", "STL")),
     ("mufu (ex2/rcp/lg2)", ("MUFU",)),
     ("fp32", ("FFMA", "FMUL", "FADD", "FMNMX", "FSETP", "FSEL", "FCHK")),
     ("conversion", ("F2F", "F2FP", "I2F", "F2I")),
     ("shuffle", ("SHFL",)),
     ("barrier", ("BAR", "WARPSYNC")),
     ("integer/address", ("IMAD", "IADD3", "LEA", "SHF", "LOP3", "ISETP",
-                         "IMNMX", "SEL", "MOV", "S2R", "CS2R", "ULDC",
+                         "LDC", "IMNMX", "SEL", "MOV", "S2R", "CS2R", "ULDC",
                          "UMOV", "UIADD3", "ULEA", "USHF", "ULOP3",
                          "PRMT", "IABS", "VIADDMNMX", "VIMNMX")),
     ("control", ("BRA", "EXIT", "BSSY", "BSYNC", "CALL", "RET", "NOP",
@@ -41,7 +45,8 @@ CLASSES = [
 ]
 
 _INSTR = re.compile(r"/\*([0-9a-f]{4,})\*/\s+(?:@!?U?P\w+\s+)?([A-Z][A-Z0-9_]*)"
-                    r"(\.[A-Z0-9_.]+)?\s*([^;]*);")
+                    r"(\.[A-Za-z0-9_.]+)?\s*([^;]*);")
+_LABEL = re.compile(r"^\s*(\.L\w+):", re.MULTILINE)
 
 
 def classify(op):
@@ -55,22 +60,43 @@ def classify(op):
 
 
 def parse(sass):
-    """[(offset, opcode, operands)] of the SASS text of one kernel."""
-    return [(int(m.group(1), 16), m.group(2), m.group(4))
-            for m in _INSTR.finditer(sass)]
+    """([(offset, opcode, operands)], {label: offset}) of the SASS text of
+    one kernel; a label names the offset of the instruction after it."""
+    events = sorted([(m.start(), "i", m) for m in _INSTR.finditer(sass)] +
+                    [(m.start(), "l", m) for m in _LABEL.finditer(sass)],
+                    key=lambda e: e[0])
+    instrs, labels, pending = [], {}, []
+    for _, kind, m in events:
+        if kind == "l":
+            pending.append(m.group(1))
+            continue
+        off = int(m.group(1), 16)
+        for label in pending:
+            labels[label] = off
+        pending = []
+        instrs.append((off, m.group(2), m.group(4)))
+    return instrs, labels
 
 
-def hottest_loop(instrs):
+def branch_target(args, labels):
+    """The target offset of a BRA's operands, or None."""
+    m = re.search(r"`\((\.L\w+)\)", args)
+    if m:
+        return labels.get(m.group(1))
+    m = re.search(r"0x([0-9a-f]+)", args)
+    return int(m.group(1), 16) if m else None
+
+
+def hottest_loop(instrs, labels):
     """Instructions of the largest [target, branch] range of a backward
     branch (the key loop of an attention kernel)."""
     best = None
     for off, op, args in instrs:
         if op != "BRA":
             continue
-        m = re.search(r"0x([0-9a-f]+)", args)
-        if not m:
+        target = branch_target(args, labels)
+        if target is None:
             continue
-        target = int(m.group(1), 16)
         if target < off and (best is None or off - target > best[1] - best[0]):
             best = (target, off)
     if best is None:
@@ -96,25 +122,35 @@ def main():
     with open(os.path.join(args.dir, "manifest.json")) as f:
         manifest = json.load(f)
     order = [c for c, _ in CLASSES] + ["other"]
+    status = 0
     for cfg in manifest["configs"]:
         if args.only and not any(x in cfg["name"]
                                  for x in args.only.split(",")):
             continue
-        sass = subprocess.run(
-            [tool, "-sass", os.path.join(args.dir, cfg["cubin"])],
-            capture_output=True, text=True, check=True).stdout
-        instrs = parse(sass)
-        loop = hottest_loop(instrs)
-        print("%s: %d instructions, hottest loop %d" % (
-            cfg["name"], len(instrs), len(loop)))
-        for label, part in (("kernel", instrs), ("loop", loop)):
-            counts, total = mix(part)
-            if not total:
+        cubins = [("", cfg["cubin"])]
+        if cfg.get("wgmma_cubin"):
+            cubins.append((" (wgmma)", cfg["wgmma_cubin"]))
+        for tag, cubin in cubins:
+            p = subprocess.run([tool, "-sass", os.path.join(args.dir, cubin)],
+                               capture_output=True, text=True)
+            if p.returncode != 0:
+                print("%s%s: cuobjdump failed: %s" % (
+                    cfg["name"], tag, p.stderr.strip()[:200]))
+                status = 1
                 continue
-            print("  %-6s " % label + "  ".join(
-                "%s %d (%.0f%%)" % (c, counts[c], 100.0 * counts[c] / total)
-                for c in order if counts[c]))
-    return 0
+            instrs, labels = parse(p.stdout)
+            loop = hottest_loop(instrs, labels)
+            print("%s%s: %d instructions, hottest loop %d" % (
+                cfg["name"], tag, len(instrs), len(loop)))
+            for label, part in (("kernel", instrs), ("loop", loop)):
+                counts, total = mix(part)
+                if not total:
+                    continue
+                print("  %-6s " % label + "  ".join(
+                    "%s %d (%.0f%%)" % (c, counts[c],
+                                        100.0 * counts[c] / total)
+                    for c in order if counts[c]))
+    return status
 
 
 if __name__ == "__main__":

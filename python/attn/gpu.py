@@ -181,6 +181,13 @@ def compile_gpu(module_text, chip="sm_90", fmt="bin", attn_opt=None,
 class CudaRuntime:
     """ctypes view of libattn_cuda_runtime.so (runtime/cuda)."""
 
+    # Image bytes -> the NUL-terminated buffer handed to the runtime, kept
+    # for the life of the process: the runtime caches each loaded module by
+    # the image's address, so one image launched twice loads once, and no
+    # freed buffer's address can be reused by another image (which would
+    # hit the stale module).
+    _images = {}
+
     def __init__(self, path=None):
         if path is None:
             from attn.runner import build_dir
@@ -205,7 +212,17 @@ class CudaRuntime:
             [vp, ctypes.POINTER(vp), ctypes.c_int])
         self.lib = lib
 
+    @classmethod
+    def image_buffer(cls, image):
+        """The process-lifetime buffer holding `image` (bytes)."""
+        buf = cls._images.get(image)
+        if buf is None:
+            buf = cls._images[image] = ctypes.create_string_buffer(image)
+        return buf
+
     def to_device(self, array):
+        import numpy as np
+        array = np.ascontiguousarray(array)
         ptr = self.lib.mgpuMemAlloc(array.nbytes, None, False)
         self.lib.mgpuMemcpy(ptr, array.ctypes.data, array.nbytes, None)
         return ptr
@@ -234,7 +251,7 @@ class CudaRuntime:
         e.g. from kernel_launches, instead of the computed one. Without
         any of these the C entry launches with the mma.sync shared-memory
         size, which also covers a wgmma kernel."""
-        buf = ctypes.create_string_buffer(image, len(image))
+        buf = self.image_buffer(bytes(image))
         if extra or general or lengths or launch:
             ptrs = [q, k, v, o] + ([lse] if lse else []) + list(extra)
             vals = [ctypes.c_void_p(p) for p in ptrs]
@@ -254,8 +271,6 @@ class CudaRuntime:
                 elt_bytes, q, k, v, o, lse, stream)
         if rc != 0:
             raise RuntimeError(self.lib.attnCudaLastError().decode())
-        # Keep the image alive as long as its cached module may be used.
-        self._images = getattr(self, "_images", []) + [buf]
 
 
 def main(argv=None):

@@ -7,7 +7,9 @@
 // The functions MLIR 22's gpu-to-llvm lowering and the gpu.binary launch
 // translation call (mgpuModuleLoad, mgpuLaunchKernel, mgpuMemAlloc, ...),
 // with the signatures that lowering emits, implemented over the CUDA driver
-// API on the primary context of the default device. Debian ships no
+// API on the primary context of the default device, which every entry point
+// makes current for the duration of the call (callers such as ctypes code
+// have no current context; the null stream needs one). Debian ships no
 // libmlir_cuda_runtime, hence this library. A failing driver call prints
 // the call, the CUDA error name and its description, and exits with status
 // 1: compiled host code has no way to handle the error.
@@ -111,11 +113,13 @@ ATTN_EXPORT CUmodule mgpuModuleLoadJIT(void *data, int optLevel) {
 }
 
 ATTN_EXPORT void mgpuModuleUnload(CUmodule module) {
+  ScopedContext scope;
   ATTN_CHECK(cuModuleUnload(module));
 }
 
 ATTN_EXPORT CUfunction mgpuModuleGetFunction(CUmodule module,
                                              const char *name) {
+  ScopedContext scope;
   CUfunction function = nullptr;
   ATTN_CHECK(cuModuleGetFunction(&function, module, name));
   return function;
@@ -141,14 +145,17 @@ ATTN_EXPORT CUstream mgpuStreamCreate() {
 }
 
 ATTN_EXPORT void mgpuStreamDestroy(CUstream stream) {
+  ScopedContext scope;
   ATTN_CHECK(cuStreamDestroy(stream));
 }
 
 ATTN_EXPORT void mgpuStreamSynchronize(CUstream stream) {
+  ScopedContext scope;
   ATTN_CHECK(cuStreamSynchronize(stream));
 }
 
 ATTN_EXPORT void mgpuStreamWaitEvent(CUstream stream, CUevent event) {
+  ScopedContext scope;
   ATTN_CHECK(cuStreamWaitEvent(stream, event, /*flags=*/0));
 }
 
@@ -160,14 +167,17 @@ ATTN_EXPORT CUevent mgpuEventCreate() {
 }
 
 ATTN_EXPORT void mgpuEventDestroy(CUevent event) {
+  ScopedContext scope;
   ATTN_CHECK(cuEventDestroy(event));
 }
 
 ATTN_EXPORT void mgpuEventSynchronize(CUevent event) {
+  ScopedContext scope;
   ATTN_CHECK(cuEventSynchronize(event));
 }
 
 ATTN_EXPORT void mgpuEventRecord(CUevent event, CUstream stream) {
+  ScopedContext scope;
   ATTN_CHECK(cuEventRecord(event, stream));
 }
 
@@ -185,12 +195,14 @@ ATTN_EXPORT void *mgpuMemAlloc(uint64_t sizeBytes, CUstream /*stream*/,
 }
 
 ATTN_EXPORT void mgpuMemFree(void *ptr, CUstream /*stream*/) {
+  ScopedContext scope;
   if (ptr)
     ATTN_CHECK(cuMemFree(reinterpret_cast<CUdeviceptr>(ptr)));
 }
 
 ATTN_EXPORT void mgpuMemcpy(void *dst, void *src, size_t sizeBytes,
                             CUstream stream) {
+  ScopedContext scope;
   ATTN_CHECK(cuMemcpyAsync(reinterpret_cast<CUdeviceptr>(dst),
                            reinterpret_cast<CUdeviceptr>(src), sizeBytes,
                            stream));
@@ -198,12 +210,14 @@ ATTN_EXPORT void mgpuMemcpy(void *dst, void *src, size_t sizeBytes,
 
 ATTN_EXPORT void mgpuMemset32(void *dst, unsigned int value, size_t count,
                               CUstream stream) {
+  ScopedContext scope;
   ATTN_CHECK(cuMemsetD32Async(reinterpret_cast<CUdeviceptr>(dst), value, count,
                               stream));
 }
 
 ATTN_EXPORT void mgpuMemset16(void *dst, unsigned short value, size_t count,
                               CUstream stream) {
+  ScopedContext scope;
   ATTN_CHECK(cuMemsetD16Async(reinterpret_cast<CUdeviceptr>(dst), value, count,
                               stream));
 }

@@ -20,8 +20,10 @@
 extern "C" {
 #endif
 
-/// Launches `kernel` of the cubin/PTX image `image` (loaded once per image
-/// address and cached) on `stream` (a CUstream, null for the current
+/// Launches `kernel` of the cubin/PTX image `image` (loaded once per context
+/// and image address and cached: the image must stay alive and unchanged
+/// for the rest of the process, since a new image at a freed image's address
+/// would hit the stale module) on `stream` (a CUstream, null for the current
 /// context's default stream) with the bare-pointer arguments `args`
 /// (`numArgs` pointers to the argument values). Sets the dynamic shared
 /// memory limit of the function when `sharedBytes` exceeds 48 KiB. Returns

@@ -6,6 +6,7 @@ device, against the same float64 reference and tolerances."""
 
 import importlib.util
 import os
+import sys
 
 spec = importlib.util.spec_from_file_location(
     "attention_gpu", os.path.join(os.path.dirname(os.path.abspath(__file__)),
@@ -29,4 +30,4 @@ spec.loader.exec_module(attention_gpu)
 # CHECK: wgmma softpick_window_bf16_d64: max|O - ref| = {{.*}} ok
 # CHECK-NOT: BAD
 if __name__ == "__main__":
-    attention_gpu.main(mma="wgmma")
+    sys.exit(attention_gpu.main(mma="wgmma"))
