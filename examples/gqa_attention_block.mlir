@@ -32,9 +32,10 @@ func.func @attention_block(%x: tensor<37x64xf32>, %wq: tensor<64x64xf32>,
   %k = linalg.transpose ins(%k3 : tensor<1x37x2x8xf32>) outs(%tkv : tensor<1x2x37x8xf32>) permutation = [0, 2, 1, 3]
   %v = linalg.transpose ins(%v3 : tensor<1x37x2x8xf32>) outs(%tkv : tensor<1x2x37x8xf32>) permutation = [0, 2, 1, 3]
 
+  %init164_0 = tensor.empty() : tensor<1x8x37x8xf32>
   %o = attn.attention ins(%q, %k, %v : tensor<1x8x37x8xf32>, tensor<1x2x37x8xf32>, tensor<1x2x37x8xf32>)
       sinks(%sinks : tensor<8xf32>)
-      {masks = [#attn.causal, #attn.sliding_window<left = 15, right = 0>]}
+      outs(%init164_0 : tensor<1x8x37x8xf32>) {masks = [#attn.causal, #attn.sliding_window<left = 15, right = 0>]}
       -> tensor<1x8x37x8xf32>
 
   // Head merge and output projection.

@@ -87,7 +87,7 @@ int main(int argc, char **argv) {
   }
   // CHECK-LABEL: == parsed
   // CHECK: func.func @causal
-  // CHECK: attn.attention ins({{.*}}) {masks = [#attn.causal]}
+  // CHECK: attn.attention ins({{.*}}) outs({{[^)]*}}) {masks = [#attn.causal]}
   printModule("parsed", module);
 
   // The generated per-pass C API on an upstream pass manager.
@@ -126,8 +126,8 @@ int main(int argc, char **argv) {
 
   // A pass that fails with a located diagnostic, handed to the callback...
   // CHECK-LABEL: == run 'attn-cpu-pipeline{q-tile=-1}'
-  // CHECK-NEXT: {{.*}}attention.mlir:3:8: error: 'attn.attention' op expects positive tile sizes
-  // CHECK-NEXT: {{.*}}attention.mlir:3:8: note: see current operation
+  // CHECK-NEXT: {{.*}}attention.mlir:4:8: error: 'attn.attention' op expects positive tile sizes
+  // CHECK-NEXT: {{.*}}attention.mlir:4:8: note: see current operation
   // CHECK: -> failure
   mlirModuleDestroy(
       runPipeline(ctx, file, "attn-cpu-pipeline{q-tile=-1}", true));

@@ -30,7 +30,8 @@
 //       SEQ:   llvm.load %{{.+}} {alignment = 1 : i64} : !llvm.ptr -> vector<32xi8>
 //       SEQ:   "llvm.intr.vector.reduce.or"
 func.func @block_sparse(%q: tensor<1x2x512x32xf32>, %k: tensor<1x2x512x32xf32>, %m: tensor<1x1x512x512xi1>) -> tensor<1x2x512x32xf32> {
+  %init28_0 = tensor.empty() : tensor<1x2x512x32xf32>
   %o = attn.attention ins(%q, %k, %k : tensor<1x2x512x32xf32>, tensor<1x2x512x32xf32>, tensor<1x2x512x32xf32>)
-      mask(%m : tensor<1x1x512x512xi1>) -> tensor<1x2x512x32xf32>
+      mask(%m : tensor<1x1x512x512xi1>) outs(%init28_0 : tensor<1x2x512x32xf32>) -> tensor<1x2x512x32xf32>
   return %o : tensor<1x2x512x32xf32>
 }

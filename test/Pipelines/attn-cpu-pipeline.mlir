@@ -39,8 +39,9 @@
 // PLAIN-NOT: _mlir_ciface_
 func.func @attention_causal(%q: tensor<1x2x512x8xf32>, %k: tensor<1x1x512x8xf32>, %v: tensor<1x1x512x8xf32>,
                             %slopes: tensor<2xf32>) -> tensor<1x2x512x8xf32> {
+  %init1_0 = tensor.empty() : tensor<1x2x512x8xf32>
   %o = attn.attention ins(%q, %k, %v : tensor<1x2x512x8xf32>, tensor<1x1x512x8xf32>, tensor<1x1x512x8xf32>)
-      {masks = [#attn.causal], softcap = 30.0} -> tensor<1x2x512x8xf32>
+      outs(%init1_0 : tensor<1x2x512x8xf32>) {masks = [#attn.causal], softcap = 30.0} -> tensor<1x2x512x8xf32>
       score_mod {
       ^bb0(%s: f32, %b: index, %h: index, %i: index, %j: index):
         %slope = tensor.extract %slopes[%h] : tensor<2xf32>

@@ -10,13 +10,15 @@
 // CHIP: error: unknown GPU chip 'sm_70'
 // CHIP-NOT: LLVM ERROR
 func.func @f64(%q: tensor<1x1x64x64xf64>, %k: tensor<1x1x64x64xf64>, %v: tensor<1x1x64x64xf64>) -> tensor<1x1x64x64xf64> {
-  %o = attn.attention ins(%q, %k, %v : tensor<1x1x64x64xf64>, tensor<1x1x64x64xf64>, tensor<1x1x64x64xf64>) -> tensor<1x1x64x64xf64>
+  %init2_0 = tensor.empty() : tensor<1x1x64x64xf64>
+  %o = attn.attention ins(%q, %k, %v : tensor<1x1x64x64xf64>, tensor<1x1x64x64xf64>, tensor<1x1x64x64xf64>) outs(%init2_0 : tensor<1x1x64x64xf64>) -> tensor<1x1x64x64xf64>
   return %o : tensor<1x1x64x64xf64>
 }
 
 // -----
 
 func.func @bf16(%q: tensor<1x1x64x64xbf16>, %k: tensor<1x1x64x64xbf16>, %v: tensor<1x1x64x64xbf16>) -> tensor<1x1x64x64xbf16> {
-  %o = attn.attention ins(%q, %k, %v : tensor<1x1x64x64xbf16>, tensor<1x1x64x64xbf16>, tensor<1x1x64x64xbf16>) -> tensor<1x1x64x64xbf16>
+  %init3_0 = tensor.empty() : tensor<1x1x64x64xbf16>
+  %o = attn.attention ins(%q, %k, %v : tensor<1x1x64x64xbf16>, tensor<1x1x64x64xbf16>, tensor<1x1x64x64xbf16>) outs(%init3_0 : tensor<1x1x64x64xbf16>) -> tensor<1x1x64x64xbf16>
   return %o : tensor<1x1x64x64xbf16>
 }

@@ -68,19 +68,23 @@
 // SM90A-SAME: .visible .entry dense_f16_d128_attn_0(
 // SM90A-SAME: wgmma.mma_async.sync.aligned.m64n128k16.f32.f16.f16 {{[{]}}{{[^}]*}}}, {{[{]}}%r{{[0-9]+}}, %r{{[0-9]+}}, %r{{[0-9]+}}, %r{{[0-9]+}}}, %rd{{[0-9]+}}, 1, 1, 1, 1;
 func.func @causal_gqa(%q: tensor<2x8x256x64xbf16>, %k: tensor<2x2x256x64xbf16>, %v: tensor<2x2x256x64xbf16>) -> tensor<2x8x256x64xbf16> {
+  %init4_0 = tensor.empty() : tensor<2x8x256x64xbf16>
   %o = attn.attention ins(%q, %k, %v : tensor<2x8x256x64xbf16>, tensor<2x2x256x64xbf16>, tensor<2x2x256x64xbf16>)
-      {masks = [#attn.causal]} -> tensor<2x8x256x64xbf16>
+      outs(%init4_0 : tensor<2x8x256x64xbf16>) {masks = [#attn.causal]} -> tensor<2x8x256x64xbf16>
   return %o : tensor<2x8x256x64xbf16>
 }
 
 func.func @dense_f16_d128(%q: tensor<1x4x100x128xf16>, %k: tensor<1x4x200x128xf16>, %v: tensor<1x4x200x128xf16>) -> (tensor<1x4x100x128xf16>, tensor<1x4x100xf32>) {
+  %init5_0 = tensor.empty() : tensor<1x4x100x128xf16>
+  %init5_1 = tensor.empty() : tensor<1x4x100xf32>
   %o, %lse = attn.attention ins(%q, %k, %v : tensor<1x4x100x128xf16>, tensor<1x4x200x128xf16>, tensor<1x4x200x128xf16>)
-      -> tensor<1x4x100x128xf16>, tensor<1x4x100xf32>
+      outs(%init5_0, %init5_1 : tensor<1x4x100x128xf16>, tensor<1x4x100xf32>) -> tensor<1x4x100x128xf16>, tensor<1x4x100xf32>
   return %o, %lse : tensor<1x4x100x128xf16>, tensor<1x4x100xf32>
 }
 
 func.func @general_f32_d80(%q: tensor<1x2x50x80xf32>, %k: tensor<1x2x70x80xf32>, %v: tensor<1x2x70x80xf32>) -> tensor<1x2x50x80xf32> {
+  %init6_0 = tensor.empty() : tensor<1x2x50x80xf32>
   %o = attn.attention ins(%q, %k, %v : tensor<1x2x50x80xf32>, tensor<1x2x70x80xf32>, tensor<1x2x70x80xf32>)
-      {masks = [#attn.causal]} -> tensor<1x2x50x80xf32>
+      outs(%init6_0 : tensor<1x2x50x80xf32>) {masks = [#attn.causal]} -> tensor<1x2x50x80xf32>
   return %o : tensor<1x2x50x80xf32>
 }

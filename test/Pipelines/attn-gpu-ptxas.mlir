@@ -106,32 +106,38 @@
 // CUBIN: bin: {{[0-9]+}} bytes
 
 func.func @causal_bf16_d64(%q: tensor<1x8x1024x64xbf16>, %k: tensor<1x8x1024x64xbf16>, %v: tensor<1x8x1024x64xbf16>) -> tensor<1x8x1024x64xbf16> {
+  %init7_0 = tensor.empty() : tensor<1x8x1024x64xbf16>
   %o = attn.attention ins(%q, %k, %v : tensor<1x8x1024x64xbf16>, tensor<1x8x1024x64xbf16>, tensor<1x8x1024x64xbf16>)
-      {masks = [#attn.causal]} -> tensor<1x8x1024x64xbf16>
+      outs(%init7_0 : tensor<1x8x1024x64xbf16>) {masks = [#attn.causal]} -> tensor<1x8x1024x64xbf16>
   return %o : tensor<1x8x1024x64xbf16>
 }
 
 func.func @gqa_bf16_d128(%q: tensor<2x32x512x128xbf16>, %k: tensor<2x8x512x128xbf16>, %v: tensor<2x8x512x128xbf16>) -> tensor<2x32x512x128xbf16> {
+  %init8_0 = tensor.empty() : tensor<2x32x512x128xbf16>
   %o = attn.attention ins(%q, %k, %v : tensor<2x32x512x128xbf16>, tensor<2x8x512x128xbf16>, tensor<2x8x512x128xbf16>)
-      {masks = [#attn.causal]} -> tensor<2x32x512x128xbf16>
+      outs(%init8_0 : tensor<2x32x512x128xbf16>) {masks = [#attn.causal]} -> tensor<2x32x512x128xbf16>
   return %o : tensor<2x32x512x128xbf16>
 }
 
 func.func @window_f16_d64_lse(%q: tensor<1x4x300x64xf16>, %k: tensor<1x4x300x64xf16>, %v: tensor<1x4x300x64xf16>) -> (tensor<1x4x300x64xf32>, tensor<1x4x300xf32>) {
+  %init9_0 = tensor.empty() : tensor<1x4x300x64xf32>
+  %init9_1 = tensor.empty() : tensor<1x4x300xf32>
   %o, %lse = attn.attention ins(%q, %k, %v : tensor<1x4x300x64xf16>, tensor<1x4x300x64xf16>, tensor<1x4x300x64xf16>)
-      {masks = [#attn.sliding_window<left = 100, right = 0>]} -> tensor<1x4x300x64xf32>, tensor<1x4x300xf32>
+      outs(%init9_0, %init9_1 : tensor<1x4x300x64xf32>, tensor<1x4x300xf32>) {masks = [#attn.sliding_window<left = 100, right = 0>]} -> tensor<1x4x300x64xf32>, tensor<1x4x300xf32>
   return %o, %lse : tensor<1x4x300x64xf32>, tensor<1x4x300xf32>
 }
 
 func.func @dense_f16_d128(%q: tensor<1x4x100x128xf16>, %k: tensor<1x4x200x128xf16>, %v: tensor<1x4x200x128xf16>) -> tensor<1x4x100x128xf16> {
+  %init10_0 = tensor.empty() : tensor<1x4x100x128xf16>
   %o = attn.attention ins(%q, %k, %v : tensor<1x4x100x128xf16>, tensor<1x4x200x128xf16>, tensor<1x4x200x128xf16>)
-      -> tensor<1x4x100x128xf16>
+      outs(%init10_0 : tensor<1x4x100x128xf16>) -> tensor<1x4x100x128xf16>
   return %o : tensor<1x4x100x128xf16>
 }
 
 func.func @dense_bf16_d96(%q: tensor<1x4x256x96xbf16>, %k: tensor<1x4x256x96xbf16>, %v: tensor<1x4x256x96xbf16>) -> tensor<1x4x256x96xbf16> {
+  %init11_0 = tensor.empty() : tensor<1x4x256x96xbf16>
   %o = attn.attention ins(%q, %k, %v : tensor<1x4x256x96xbf16>, tensor<1x4x256x96xbf16>, tensor<1x4x256x96xbf16>)
-      -> tensor<1x4x256x96xbf16>
+      outs(%init11_0 : tensor<1x4x256x96xbf16>) -> tensor<1x4x256x96xbf16>
   return %o : tensor<1x4x256x96xbf16>
 }
 
@@ -140,8 +146,9 @@ func.func @dense_bf16_d96(%q: tensor<1x4x256x96xbf16>, %k: tensor<1x4x256x96xbf1
 /// every tile), a document mask (segment-id ranges, no full-tile branch),
 /// sinks with a mask_mod.
 func.func @alibi_softcap_bf16_d128(%q: tensor<1x16x512x128xbf16>, %k: tensor<1x16x512x128xbf16>, %v: tensor<1x16x512x128xbf16>, %slopes: tensor<16xf32>) -> tensor<1x16x512x128xbf16> {
+  %init12_0 = tensor.empty() : tensor<1x16x512x128xbf16>
   %o = attn.attention ins(%q, %k, %v : tensor<1x16x512x128xbf16>, tensor<1x16x512x128xbf16>, tensor<1x16x512x128xbf16>)
-      {masks = [#attn.causal], softcap = 50.0} -> tensor<1x16x512x128xbf16>
+      outs(%init12_0 : tensor<1x16x512x128xbf16>) {masks = [#attn.causal], softcap = 50.0} -> tensor<1x16x512x128xbf16>
       score_mod {
       ^bb0(%s: f32, %b: index, %h: index, %i: index, %j: index):
         %slope = tensor.extract %slopes[%h] : tensor<16xf32>
@@ -156,14 +163,17 @@ func.func @alibi_softcap_bf16_d128(%q: tensor<1x16x512x128xbf16>, %k: tensor<1x1
 }
 
 func.func @document_bf16_d128(%q: tensor<2x16x500x128xbf16>, %k: tensor<2x16x500x128xbf16>, %v: tensor<2x16x500x128xbf16>, %qs: tensor<2x500xi32>, %ks: tensor<2x500xi32>) -> (tensor<2x16x500x128xbf16>, tensor<2x16x500xf32>) {
+  %init13_0 = tensor.empty() : tensor<2x16x500x128xbf16>
+  %init13_1 = tensor.empty() : tensor<2x16x500xf32>
   %o, %lse = attn.attention ins(%q, %k, %v : tensor<2x16x500x128xbf16>, tensor<2x16x500x128xbf16>, tensor<2x16x500x128xbf16>)
-      segment_ids(%qs, %ks : tensor<2x500xi32>, tensor<2x500xi32>) {masks = [#attn.causal]} -> tensor<2x16x500x128xbf16>, tensor<2x16x500xf32>
+      segment_ids(%qs, %ks : tensor<2x500xi32>, tensor<2x500xi32>) outs(%init13_0, %init13_1 : tensor<2x16x500x128xbf16>, tensor<2x16x500xf32>) {masks = [#attn.causal]} -> tensor<2x16x500x128xbf16>, tensor<2x16x500xf32>
   return %o, %lse : tensor<2x16x500x128xbf16>, tensor<2x16x500xf32>
 }
 
 func.func @sinks_mask_mod_f16_d64(%q: tensor<1x8x256x64xf16>, %k: tensor<1x2x256x64xf16>, %v: tensor<1x2x256x64xf16>, %sinks: tensor<8xf32>) -> tensor<1x8x256x64xf16> {
+  %init14_0 = tensor.empty() : tensor<1x8x256x64xf16>
   %o = attn.attention ins(%q, %k, %v : tensor<1x8x256x64xf16>, tensor<1x2x256x64xf16>, tensor<1x2x256x64xf16>)
-      sinks(%sinks : tensor<8xf32>) -> tensor<1x8x256x64xf16>
+      sinks(%sinks : tensor<8xf32>) outs(%init14_0 : tensor<1x8x256x64xf16>) -> tensor<1x8x256x64xf16>
       mask_mod {
       ^bb0(%b: index, %h: index, %i: index, %j: index):
         %c0 = arith.constant 0 : index
@@ -176,19 +186,24 @@ func.func @sinks_mask_mod_f16_d64(%q: tensor<1x8x256x64xf16>, %k: tensor<1x2x256
 }
 
 func.func @lengths_causal_bf16_d128(%q: tensor<4x16x512x128xbf16>, %k: tensor<4x16x512x128xbf16>, %v: tensor<4x16x512x128xbf16>, %ql: tensor<4xi32>, %kl: tensor<4xi32>) -> (tensor<4x16x512x128xbf16>, tensor<4x16x512xf32>) {
+  %init15_0 = tensor.empty() : tensor<4x16x512x128xbf16>
+  %init15_1 = tensor.empty() : tensor<4x16x512xf32>
   %o, %lse = attn.attention ins(%q, %k, %v : tensor<4x16x512x128xbf16>, tensor<4x16x512x128xbf16>, tensor<4x16x512x128xbf16>)
-      q_lengths(%ql : tensor<4xi32>) kv_lengths(%kl : tensor<4xi32>) {masks = [#attn.causal]} -> tensor<4x16x512x128xbf16>, tensor<4x16x512xf32>
+      q_lengths(%ql : tensor<4xi32>) kv_lengths(%kl : tensor<4xi32>) outs(%init15_0, %init15_1 : tensor<4x16x512x128xbf16>, tensor<4x16x512xf32>) {masks = [#attn.causal]} -> tensor<4x16x512x128xbf16>, tensor<4x16x512xf32>
   return %o, %lse : tensor<4x16x512x128xbf16>, tensor<4x16x512xf32>
 }
 
 func.func @mask_bool_causal_d128(%q: tensor<2x16x512x128xbf16>, %k: tensor<2x16x512x128xbf16>, %v: tensor<2x16x512x128xbf16>, %m: tensor<2x1x512x512xi1>) -> (tensor<2x16x512x128xbf16>, tensor<2x16x512xf32>) {
+  %init16_0 = tensor.empty() : tensor<2x16x512x128xbf16>
+  %init16_1 = tensor.empty() : tensor<2x16x512xf32>
   %o, %lse = attn.attention ins(%q, %k, %v : tensor<2x16x512x128xbf16>, tensor<2x16x512x128xbf16>, tensor<2x16x512x128xbf16>)
-      mask(%m : tensor<2x1x512x512xi1>) {masks = [#attn.causal]} -> tensor<2x16x512x128xbf16>, tensor<2x16x512xf32>
+      mask(%m : tensor<2x1x512x512xi1>) outs(%init16_0, %init16_1 : tensor<2x16x512x128xbf16>, tensor<2x16x512xf32>) {masks = [#attn.causal]} -> tensor<2x16x512x128xbf16>, tensor<2x16x512xf32>
   return %o, %lse : tensor<2x16x512x128xbf16>, tensor<2x16x512xf32>
 }
 func.func @mask_float_d64(%q: tensor<1x8x300x64xf16>, %k: tensor<1x8x300x64xf16>, %v: tensor<1x8x300x64xf16>, %m: tensor<300x300xf32>) -> tensor<1x8x300x64xf16> {
+  %init17_0 = tensor.empty() : tensor<1x8x300x64xf16>
   %o = attn.attention ins(%q, %k, %v : tensor<1x8x300x64xf16>, tensor<1x8x300x64xf16>, tensor<1x8x300x64xf16>)
-      mask(%m : tensor<300x300xf32>) -> tensor<1x8x300x64xf16>
+      mask(%m : tensor<300x300xf32>) outs(%init17_0 : tensor<1x8x300x64xf16>) -> tensor<1x8x300x64xf16>
   return %o : tensor<1x8x300x64xf16>
 }
 
@@ -197,32 +212,39 @@ func.func @mask_float_d64(%q: tensor<1x8x300x64xf16>, %k: tensor<1x8x300x64xf16>
 /// mask, lengths and a window, and f32 D = 128 with a document mask, sinks,
 /// ALiBi and softcap.
 func.func @general_causal_f32_d256(%q: tensor<1x8x512x256xf32>, %k: tensor<1x8x512x256xf32>, %v: tensor<1x8x512x256xf32>) -> tensor<1x8x512x256xf32> {
+  %init18_0 = tensor.empty() : tensor<1x8x512x256xf32>
   %o = attn.attention ins(%q, %k, %v : tensor<1x8x512x256xf32>, tensor<1x8x512x256xf32>, tensor<1x8x512x256xf32>)
-      {masks = [#attn.causal]} -> tensor<1x8x512x256xf32>
+      outs(%init18_0 : tensor<1x8x512x256xf32>) {masks = [#attn.causal]} -> tensor<1x8x512x256xf32>
   return %o : tensor<1x8x512x256xf32>
 }
 
 func.func @general_dense_bf16_d256_lse(%q: tensor<1x8x300x256xbf16>, %k: tensor<1x8x300x256xbf16>, %v: tensor<1x8x300x256xbf16>) -> (tensor<1x8x300x256xbf16>, tensor<1x8x300xf32>) {
+  %init19_0 = tensor.empty() : tensor<1x8x300x256xbf16>
+  %init19_1 = tensor.empty() : tensor<1x8x300xf32>
   %o, %lse = attn.attention ins(%q, %k, %v : tensor<1x8x300x256xbf16>, tensor<1x8x300x256xbf16>, tensor<1x8x300x256xbf16>)
-      -> tensor<1x8x300x256xbf16>, tensor<1x8x300xf32>
+      outs(%init19_0, %init19_1 : tensor<1x8x300x256xbf16>, tensor<1x8x300xf32>) -> tensor<1x8x300x256xbf16>, tensor<1x8x300xf32>
   return %o, %lse : tensor<1x8x300x256xbf16>, tensor<1x8x300xf32>
 }
 
 func.func @general_mla_f32_lse(%q: tensor<1x16x256x192xf32>, %k: tensor<1x4x256x192xf32>, %v: tensor<1x4x256x128xf32>) -> (tensor<1x16x256x128xf32>, tensor<1x16x256xf32>) {
+  %init20_0 = tensor.empty() : tensor<1x16x256x128xf32>
+  %init20_1 = tensor.empty() : tensor<1x16x256xf32>
   %o, %lse = attn.attention ins(%q, %k, %v : tensor<1x16x256x192xf32>, tensor<1x4x256x192xf32>, tensor<1x4x256x128xf32>)
-      {masks = [#attn.causal]} -> tensor<1x16x256x128xf32>, tensor<1x16x256xf32>
+      outs(%init20_0, %init20_1 : tensor<1x16x256x128xf32>, tensor<1x16x256xf32>) {masks = [#attn.causal]} -> tensor<1x16x256x128xf32>, tensor<1x16x256xf32>
   return %o, %lse : tensor<1x16x256x128xf32>, tensor<1x16x256xf32>
 }
 
 func.func @general_mask_lengths_f16_d80(%q: tensor<2x4x100x80xf16>, %k: tensor<2x4x130x80xf16>, %v: tensor<2x4x130x80xf16>, %m: tensor<2x1x100x130xf16>, %ql: tensor<2xi32>, %kl: tensor<2xi64>) -> tensor<2x4x100x80xf32> {
+  %init21_0 = tensor.empty() : tensor<2x4x100x80xf32>
   %o = attn.attention ins(%q, %k, %v : tensor<2x4x100x80xf16>, tensor<2x4x130x80xf16>, tensor<2x4x130x80xf16>) mask(%m : tensor<2x1x100x130xf16>) q_lengths(%ql : tensor<2xi32>) kv_lengths(%kl : tensor<2xi64>)
-      {masks = [#attn.sliding_window<left = 20, right = 0>]} -> tensor<2x4x100x80xf32>
+      outs(%init21_0 : tensor<2x4x100x80xf32>) {masks = [#attn.sliding_window<left = 20, right = 0>]} -> tensor<2x4x100x80xf32>
   return %o : tensor<2x4x100x80xf32>
 }
 
 func.func @general_document_sinks_alibi_f32_d128(%q: tensor<1x4x200x128xf32>, %k: tensor<1x4x200x128xf32>, %v: tensor<1x4x200x128xf32>, %qs: tensor<1x200xi32>, %ks: tensor<1x200xi32>, %sinks: tensor<4xf32>, %slopes: tensor<4xf32>) -> tensor<1x4x200x128xf32> {
+  %init22_0 = tensor.empty() : tensor<1x4x200x128xf32>
   %o = attn.attention ins(%q, %k, %v : tensor<1x4x200x128xf32>, tensor<1x4x200x128xf32>, tensor<1x4x200x128xf32>) segment_ids(%qs, %ks : tensor<1x200xi32>, tensor<1x200xi32>) sinks(%sinks : tensor<4xf32>)
-      {masks = [#attn.causal], softcap = 30.0} -> tensor<1x4x200x128xf32>
+      outs(%init22_0 : tensor<1x4x200x128xf32>) {masks = [#attn.causal], softcap = 30.0} -> tensor<1x4x200x128xf32>
       score_mod {
       ^bb0(%s: f32, %b: index, %h: index, %i: index, %j: index):
         %slope = tensor.extract %slopes[%h] : tensor<4xf32>
@@ -238,36 +260,49 @@ func.func @general_document_sinks_alibi_f32_d128(%q: tensor<1x4x200x128xf32>, %k
 
 /// Dynamic Lq and Lkv with a [B, 1, Lq, Lkv] boolean mask and lse.
 func.func @general_dynamic_mask_f32_d128(%q: tensor<2x8x?x128xf32>, %k: tensor<2x2x?x128xf32>, %v: tensor<2x2x?x128xf32>, %m: tensor<2x1x?x?xi1>) -> (tensor<2x8x?x128xf32>, tensor<2x8x?xf32>) {
+  %mc23_2 = arith.constant 2 : index
+  %md23_0_2 = tensor.dim %q, %mc23_2 : tensor<2x8x?x128xf32>
+  %init23_0 = tensor.empty(%md23_0_2) : tensor<2x8x?x128xf32>
+  %md23_1_2 = tensor.dim %q, %mc23_2 : tensor<2x8x?x128xf32>
+  %init23_1 = tensor.empty(%md23_1_2) : tensor<2x8x?xf32>
   %o, %lse = attn.attention ins(%q, %k, %v : tensor<2x8x?x128xf32>, tensor<2x2x?x128xf32>, tensor<2x2x?x128xf32>) mask(%m : tensor<2x1x?x?xi1>)
-      {masks = [#attn.causal]} -> tensor<2x8x?x128xf32>, tensor<2x8x?xf32>
+      outs(%init23_0, %init23_1 : tensor<2x8x?x128xf32>, tensor<2x8x?xf32>) {masks = [#attn.causal]} -> tensor<2x8x?x128xf32>, tensor<2x8x?xf32>
   return %o, %lse : tensor<2x8x?x128xf32>, tensor<2x8x?xf32>
 }
 
 /// Dynamic Lq and Lkv on the tensor-core kernel (flat buffer handles, the
 /// lengths as arguments), with a boolean mask and the log-sum-exp.
 func.func @dynamic_causal_mask_bf16_d128(%q: tensor<2x8x?x128xbf16>, %k: tensor<2x2x?x128xbf16>, %v: tensor<2x2x?x128xbf16>, %m: tensor<2x1x?x?xi1>) -> (tensor<2x8x?x128xbf16>, tensor<2x8x?xf32>) {
+  %mc24_2 = arith.constant 2 : index
+  %md24_0_2 = tensor.dim %q, %mc24_2 : tensor<2x8x?x128xbf16>
+  %init24_0 = tensor.empty(%md24_0_2) : tensor<2x8x?x128xbf16>
+  %md24_1_2 = tensor.dim %q, %mc24_2 : tensor<2x8x?x128xbf16>
+  %init24_1 = tensor.empty(%md24_1_2) : tensor<2x8x?xf32>
   %o, %lse = attn.attention ins(%q, %k, %v : tensor<2x8x?x128xbf16>, tensor<2x2x?x128xbf16>, tensor<2x2x?x128xbf16>) mask(%m : tensor<2x1x?x?xi1>)
-      {masks = [#attn.causal]} -> tensor<2x8x?x128xbf16>, tensor<2x8x?xf32>
+      outs(%init24_0, %init24_1 : tensor<2x8x?x128xbf16>, tensor<2x8x?xf32>) {masks = [#attn.causal]} -> tensor<2x8x?x128xbf16>, tensor<2x8x?xf32>
   return %o, %lse : tensor<2x8x?x128xbf16>, tensor<2x8x?xf32>
 }
 
 /// The sigmoid and softpick normalisers.
 func.func @sigmoid_causal_bf16_d128(%q: tensor<1x8x1024x128xbf16>, %k: tensor<1x8x1024x128xbf16>, %v: tensor<1x8x1024x128xbf16>) -> tensor<1x8x1024x128xbf16> {
+  %init25_0 = tensor.empty() : tensor<1x8x1024x128xbf16>
   %o = attn.attention ins(%q, %k, %v : tensor<1x8x1024x128xbf16>, tensor<1x8x1024x128xbf16>, tensor<1x8x1024x128xbf16>)
-      {masks = [#attn.causal], normalizer = #attn.normalizer<sigmoid>, sigmoid_bias = -2.0} -> tensor<1x8x1024x128xbf16>
+      outs(%init25_0 : tensor<1x8x1024x128xbf16>) {masks = [#attn.causal], normalizer = #attn.normalizer<sigmoid>, sigmoid_bias = -2.0} -> tensor<1x8x1024x128xbf16>
   return %o : tensor<1x8x1024x128xbf16>
 }
 
 func.func @softpick_window_f16_d64(%q: tensor<1x8x1000x64xf16>, %k: tensor<1x8x1000x64xf16>, %v: tensor<1x8x1000x64xf16>) -> tensor<1x8x1000x64xf16> {
+  %init26_0 = tensor.empty() : tensor<1x8x1000x64xf16>
   %o = attn.attention ins(%q, %k, %v : tensor<1x8x1000x64xf16>, tensor<1x8x1000x64xf16>, tensor<1x8x1000x64xf16>)
-      {masks = [#attn.sliding_window<left = 255, right = 0>], normalizer = #attn.normalizer<softpick>} -> tensor<1x8x1000x64xf16>
+      outs(%init26_0 : tensor<1x8x1000x64xf16>) {masks = [#attn.sliding_window<left = 255, right = 0>], normalizer = #attn.normalizer<softpick>} -> tensor<1x8x1000x64xf16>
   return %o : tensor<1x8x1000x64xf16>
 }
 
 /// A score_mod with exp, exp2, log, log2, sqrt, rsqrt and absf (PTX
 /// instructions, no libdevice).
 func.func @math_mod_causal_bf16_d128(%q: tensor<1x8x1024x128xbf16>, %k: tensor<1x2x1024x128xbf16>, %v: tensor<1x2x1024x128xbf16>) -> (tensor<1x8x1024x128xbf16>) {
-  %o = attn.attention ins(%q, %k, %v : tensor<1x8x1024x128xbf16>, tensor<1x2x1024x128xbf16>, tensor<1x2x1024x128xbf16>) {masks = [#attn.causal]} -> tensor<1x8x1024x128xbf16>
+  %init27_0 = tensor.empty() : tensor<1x8x1024x128xbf16>
+  %o = attn.attention ins(%q, %k, %v : tensor<1x8x1024x128xbf16>, tensor<1x2x1024x128xbf16>, tensor<1x2x1024x128xbf16>) outs(%init27_0 : tensor<1x8x1024x128xbf16>) {masks = [#attn.causal]} -> tensor<1x8x1024x128xbf16>
       score_mod {
       ^bb0(%s: f32, %b: index, %h: index, %i: index, %j: index):
         %d = arith.subi %j, %i : index

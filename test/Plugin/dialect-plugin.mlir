@@ -14,7 +14,8 @@
 // CHECK-SAME: -> tensor<1x8x16x64xf32>
 func.func @gqa_sliding_window(%q: tensor<1x8x16x64xf32>, %k: tensor<1x2x16x64xf32>,
                               %v: tensor<1x2x16x64xf32>) -> tensor<1x8x16x64xf32> {
+  %init163_0 = tensor.empty() : tensor<1x8x16x64xf32>
   %o = attn.attention ins(%q, %k, %v : tensor<1x8x16x64xf32>, tensor<1x2x16x64xf32>, tensor<1x2x16x64xf32>)
-      {masks = [#attn.causal, #attn.sliding_window<left = 7, right = 0>]} -> tensor<1x8x16x64xf32>
+      outs(%init163_0 : tensor<1x8x16x64xf32>) {masks = [#attn.causal, #attn.sliding_window<left = 7, right = 0>]} -> tensor<1x8x16x64xf32>
   return %o : tensor<1x8x16x64xf32>
 }

@@ -37,10 +37,11 @@
 // CPU: omp.parallel
 // CPU: llvm.func @_mlir_ciface_causal(
 
-// ERROR: pass-plugin.mlir:[[@LINE+3]]:8: error: 'attn.attention' op expects positive tile sizes
+// ERROR: pass-plugin.mlir:[[@LINE+4]]:8: error: 'attn.attention' op expects positive tile sizes
 func.func @causal(%q: tensor<1x4x64x32xf32>, %k: tensor<1x4x64x32xf32>,
                   %v: tensor<1x4x64x32xf32>) -> tensor<1x4x64x32xf32> {
+  %init162_0 = tensor.empty() : tensor<1x4x64x32xf32>
   %o = attn.attention ins(%q, %k, %v : tensor<1x4x64x32xf32>, tensor<1x4x64x32xf32>, tensor<1x4x64x32xf32>)
-      {masks = [#attn.causal]} -> tensor<1x4x64x32xf32>
+      outs(%init162_0 : tensor<1x4x64x32xf32>) {masks = [#attn.causal]} -> tensor<1x4x64x32xf32>
   return %o : tensor<1x4x64x32xf32>
 }

@@ -104,6 +104,13 @@ LogicalResult mlir::attn::checkGPUKernelSupport(AttentionOp op) {
   auto unsupported = [&](StringRef what) {
     return op.emitOpError("cannot be lowered to the GPU kernel: ") << what;
   };
+  // Tiles and partial states come from upstream tiling; the kernels own their
+  // tiling and compute whole normalised problems.
+  if (op.getPartial())
+    return unsupported("the partial form is not supported (decompose it)");
+  if (op.hasTileCoordinates())
+    return unsupported("ops with tile coordinates are not supported "
+                       "(decompose them)");
   RankedTensorType qT = op.getQueryType(), kT = op.getKeyType(),
                    vT = op.getValueType(), oT = op.getOutputType();
   Type elt = qT.getElementType();
@@ -119,7 +126,7 @@ LogicalResult mlir::attn::checkGPUKernelSupport(AttentionOp op) {
   // B, Lq and Lkv may be dynamic (Lq and Lkv passed as kernel arguments,
   // the grid computed on the host); heads and head dims may not.
   for (Value t :
-       {op.getQuery(), op.getKey(), op.getValue(), op.getOutput(), op.getLse(),
+       SmallVector<Value>{op.getQuery(), op.getKey(), op.getValue(), op.getOutput(), op.getLse(),
         op.getMask(), op.getQLengths(), op.getKvLengths(), op.getQSegmentIds(),
         op.getKvSegmentIds(), op.getSinks()}) {
     if (!t)

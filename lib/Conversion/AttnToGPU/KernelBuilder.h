@@ -56,7 +56,7 @@ constexpr int64_t kWgmmaTileAlign = 1024;
 /// takes such buffers as flat handles and Lq, Lkv as trailing arguments.
 inline bool hasDynamicShapes(AttentionOp op) {
   for (Value t :
-       {op.getQuery(), op.getKey(), op.getValue(), op.getOutput(), op.getLse(),
+       SmallVector<Value>{op.getQuery(), op.getKey(), op.getValue(), op.getOutput(), op.getLse(),
         op.getMask(), op.getQLengths(), op.getKvLengths(), op.getQSegmentIds(),
         op.getKvSegmentIds(), op.getSinks()})
     if (t && !cast<ShapedType>(t.getType()).hasStaticShape())

@@ -13,32 +13,38 @@
 // CHIP3: error: unknown GPU chip 'sm_7'
 
 func.func @head_dim_320(%q: tensor<1x1x64x320xf32>, %k: tensor<1x1x64x320xf32>, %v: tensor<1x1x64x320xf32>) -> tensor<1x1x64x320xf32> {
+  %init132_0 = tensor.empty() : tensor<1x1x64x320xf32>
   // expected-error @+1 {{cannot be lowered to the GPU kernel: head dims above 256 are not supported, got 320 and 320}}
-  %o = attn.attention ins(%q, %k, %v : tensor<1x1x64x320xf32>, tensor<1x1x64x320xf32>, tensor<1x1x64x320xf32>) -> tensor<1x1x64x320xf32>
+  %o = attn.attention ins(%q, %k, %v : tensor<1x1x64x320xf32>, tensor<1x1x64x320xf32>, tensor<1x1x64x320xf32>) outs(%init132_0 : tensor<1x1x64x320xf32>) -> tensor<1x1x64x320xf32>
   return %o : tensor<1x1x64x320xf32>
 }
 
 // -----
 
 func.func @value_head_dim_512(%q: tensor<1x1x64x64xbf16>, %k: tensor<1x1x64x64xbf16>, %v: tensor<1x1x64x512xbf16>) -> tensor<1x1x64x512xbf16> {
+  %init133_0 = tensor.empty() : tensor<1x1x64x512xbf16>
   // expected-error @+1 {{head dims above 256 are not supported, got 64 and 512}}
-  %o = attn.attention ins(%q, %k, %v : tensor<1x1x64x64xbf16>, tensor<1x1x64x64xbf16>, tensor<1x1x64x512xbf16>) -> tensor<1x1x64x512xbf16>
+  %o = attn.attention ins(%q, %k, %v : tensor<1x1x64x64xbf16>, tensor<1x1x64x64xbf16>, tensor<1x1x64x512xbf16>) outs(%init133_0 : tensor<1x1x64x512xbf16>) -> tensor<1x1x64x512xbf16>
   return %o : tensor<1x1x64x512xbf16>
 }
 
 // -----
 
 func.func @dynamic_heads(%q: tensor<1x?x64x64xf32>, %k: tensor<1x?x64x64xf32>, %v: tensor<1x?x64x64xf32>) -> tensor<1x?x64x64xf32> {
+  %mc134_1 = arith.constant 1 : index
+  %md134_0_1 = tensor.dim %q, %mc134_1 : tensor<1x?x64x64xf32>
+  %init134_0 = tensor.empty(%md134_0_1) : tensor<1x?x64x64xf32>
   // expected-error @+1 {{only the batch size and the query and key lengths may be dynamic, got 'tensor<1x?x64x64xf32>'}}
-  %o = attn.attention ins(%q, %k, %v : tensor<1x?x64x64xf32>, tensor<1x?x64x64xf32>, tensor<1x?x64x64xf32>) -> tensor<1x?x64x64xf32>
+  %o = attn.attention ins(%q, %k, %v : tensor<1x?x64x64xf32>, tensor<1x?x64x64xf32>, tensor<1x?x64x64xf32>) outs(%init134_0 : tensor<1x?x64x64xf32>) -> tensor<1x?x64x64xf32>
   return %o : tensor<1x?x64x64xf32>
 }
 
 // -----
 
 func.func @score_mod_sin(%q: tensor<1x1x64x64xbf16>, %k: tensor<1x1x64x64xbf16>, %v: tensor<1x1x64x64xbf16>) -> tensor<1x1x64x64xbf16> {
+  %init135_0 = tensor.empty() : tensor<1x1x64x64xbf16>
   // expected-error @+1 {{score_mod/mask_mod operation 'math.sin' has no GPU lowering}}
-  %o = attn.attention ins(%q, %k, %v : tensor<1x1x64x64xbf16>, tensor<1x1x64x64xbf16>, tensor<1x1x64x64xbf16>) -> tensor<1x1x64x64xbf16>
+  %o = attn.attention ins(%q, %k, %v : tensor<1x1x64x64xbf16>, tensor<1x1x64x64xbf16>, tensor<1x1x64x64xbf16>) outs(%init135_0 : tensor<1x1x64x64xbf16>) -> tensor<1x1x64x64xbf16>
       score_mod {
       ^bb0(%s: f32, %b: index, %h: index, %i: index, %j: index):
         %e = math.sin %s : f32
@@ -50,8 +56,9 @@ func.func @score_mod_sin(%q: tensor<1x1x64x64xbf16>, %k: tensor<1x1x64x64xbf16>,
 // -----
 
 func.func @score_mod_exp_f64(%q: tensor<1x1x64x64xbf16>, %k: tensor<1x1x64x64xbf16>, %v: tensor<1x1x64x64xbf16>) -> tensor<1x1x64x64xbf16> {
+  %init136_0 = tensor.empty() : tensor<1x1x64x64xbf16>
   // expected-error @+1 {{score_mod/mask_mod operation 'math.exp' is lowered for f32 only, got 'f64'}}
-  %o = attn.attention ins(%q, %k, %v : tensor<1x1x64x64xbf16>, tensor<1x1x64x64xbf16>, tensor<1x1x64x64xbf16>) -> tensor<1x1x64x64xbf16>
+  %o = attn.attention ins(%q, %k, %v : tensor<1x1x64x64xbf16>, tensor<1x1x64x64xbf16>, tensor<1x1x64x64xbf16>) outs(%init136_0 : tensor<1x1x64x64xbf16>) -> tensor<1x1x64x64xbf16>
       score_mod {
       ^bb0(%s: f32, %b: index, %h: index, %i: index, %j: index):
         %d = arith.extf %s : f32 to f64
@@ -65,8 +72,9 @@ func.func @score_mod_exp_f64(%q: tensor<1x1x64x64xbf16>, %k: tensor<1x1x64x64xbf
 // -----
 
 func.func @captured_dynamic(%q: tensor<1x1x64x64xbf16>, %k: tensor<1x1x64x64xbf16>, %v: tensor<1x1x64x64xbf16>, %bias: tensor<?xf32>) -> tensor<1x1x64x64xbf16> {
+  %init137_0 = tensor.empty() : tensor<1x1x64x64xbf16>
   // expected-error @+1 {{score_mod/mask_mod may only capture constants and static tensors read with tensor.extract, got 'tensor<?xf32>'}}
-  %o = attn.attention ins(%q, %k, %v : tensor<1x1x64x64xbf16>, tensor<1x1x64x64xbf16>, tensor<1x1x64x64xbf16>) -> tensor<1x1x64x64xbf16>
+  %o = attn.attention ins(%q, %k, %v : tensor<1x1x64x64xbf16>, tensor<1x1x64x64xbf16>, tensor<1x1x64x64xbf16>) outs(%init137_0 : tensor<1x1x64x64xbf16>) -> tensor<1x1x64x64xbf16>
       score_mod {
       ^bb0(%s: f32, %b: index, %h: index, %i: index, %j: index):
         %x = tensor.extract %bias[%j] : tensor<?xf32>
@@ -79,8 +87,9 @@ func.func @captured_dynamic(%q: tensor<1x1x64x64xbf16>, %k: tensor<1x1x64x64xbf1
 // -----
 
 func.func @captured_scalar(%q: tensor<1x1x64x64xbf16>, %k: tensor<1x1x64x64xbf16>, %v: tensor<1x1x64x64xbf16>, %c: f32) -> tensor<1x1x64x64xbf16> {
+  %init138_0 = tensor.empty() : tensor<1x1x64x64xbf16>
   // expected-error @+1 {{score_mod/mask_mod may only capture constants and static tensors read with tensor.extract, got 'f32'}}
-  %o = attn.attention ins(%q, %k, %v : tensor<1x1x64x64xbf16>, tensor<1x1x64x64xbf16>, tensor<1x1x64x64xbf16>) -> tensor<1x1x64x64xbf16>
+  %o = attn.attention ins(%q, %k, %v : tensor<1x1x64x64xbf16>, tensor<1x1x64x64xbf16>, tensor<1x1x64x64xbf16>) outs(%init138_0 : tensor<1x1x64x64xbf16>) -> tensor<1x1x64x64xbf16>
       score_mod {
       ^bb0(%s: f32, %b: index, %h: index, %i: index, %j: index):
         %r = arith.addf %s, %c : f32
@@ -92,16 +101,18 @@ func.func @captured_scalar(%q: tensor<1x1x64x64xbf16>, %k: tensor<1x1x64x64xbf16
 // -----
 
 func.func @dynamic_mask_heads(%q: tensor<1x2x64x64xf32>, %k: tensor<1x2x64x64xf32>, %v: tensor<1x2x64x64xf32>, %m: tensor<?x64x64xi1>) -> tensor<1x2x64x64xf32> {
+  %init139_0 = tensor.empty() : tensor<1x2x64x64xf32>
   // expected-error @+1 {{only the batch size and the query and key lengths may be dynamic, got 'tensor<?x64x64xi1>'}}
-  %o = attn.attention ins(%q, %k, %v : tensor<1x2x64x64xf32>, tensor<1x2x64x64xf32>, tensor<1x2x64x64xf32>) mask(%m : tensor<?x64x64xi1>) -> tensor<1x2x64x64xf32>
+  %o = attn.attention ins(%q, %k, %v : tensor<1x2x64x64xf32>, tensor<1x2x64x64xf32>, tensor<1x2x64x64xf32>) mask(%m : tensor<?x64x64xi1>) outs(%init139_0 : tensor<1x2x64x64xf32>) -> tensor<1x2x64x64xf32>
   return %o : tensor<1x2x64x64xf32>
 }
 
 // -----
 
 func.func @region_tensor_op(%q: tensor<1x1x64x64xbf16>, %k: tensor<1x1x64x64xbf16>, %v: tensor<1x1x64x64xbf16>) -> tensor<1x1x64x64xbf16> {
+  %init140_0 = tensor.empty() : tensor<1x1x64x64xbf16>
   // expected-error @+1 {{score_mod/mask_mod operation 'arith.constant' has no GPU lowering}}
-  %o = attn.attention ins(%q, %k, %v : tensor<1x1x64x64xbf16>, tensor<1x1x64x64xbf16>, tensor<1x1x64x64xbf16>) -> tensor<1x1x64x64xbf16>
+  %o = attn.attention ins(%q, %k, %v : tensor<1x1x64x64xbf16>, tensor<1x1x64x64xbf16>, tensor<1x1x64x64xbf16>) outs(%init140_0 : tensor<1x1x64x64xbf16>) -> tensor<1x1x64x64xbf16>
       score_mod {
       ^bb0(%s: f32, %b: index, %h: index, %i: index, %j: index):
         %t = arith.constant dense<[1.0, 2.0]> : tensor<2xf32>

@@ -12,8 +12,9 @@
 // KIND: error: unknown mma kind 'tcgen05' (expected auto, sync or wgmma)
 
 func.func @wgmma_on_sm90(%q: tensor<1x1x64x64xbf16>, %k: tensor<1x1x64x64xbf16>, %v: tensor<1x1x64x64xbf16>) -> tensor<1x1x64x64xbf16> {
+  %init160_0 = tensor.empty() : tensor<1x1x64x64xbf16>
   // expected-error @+1 {{cannot use wgmma on chip 'sm_90': warpgroup MMA needs the arch-specific target sm_90a}}
-  %o = attn.attention ins(%q, %k, %v : tensor<1x1x64x64xbf16>, tensor<1x1x64x64xbf16>, tensor<1x1x64x64xbf16>) -> tensor<1x1x64x64xbf16>
+  %o = attn.attention ins(%q, %k, %v : tensor<1x1x64x64xbf16>, tensor<1x1x64x64xbf16>, tensor<1x1x64x64xbf16>) outs(%init160_0 : tensor<1x1x64x64xbf16>) -> tensor<1x1x64x64xbf16>
   return %o : tensor<1x1x64x64xbf16>
 }
 
@@ -21,8 +22,9 @@ func.func @wgmma_on_sm90(%q: tensor<1x1x64x64xbf16>, %k: tensor<1x1x64x64xbf16>,
 
 /// Unsupported inputs keep their own diagnostic next to the chip's.
 func.func @wgmma_d512(%q: tensor<1x1x64x512xbf16>, %k: tensor<1x1x64x512xbf16>, %v: tensor<1x1x64x512xbf16>) -> tensor<1x1x64x512xbf16> {
+  %init161_0 = tensor.empty() : tensor<1x1x64x512xbf16>
   // expected-error @+2 {{cannot be lowered to the GPU kernel: head dims above 256 are not supported, got 512 and 512}}
   // expected-error @+1 {{cannot use wgmma on chip 'sm_90'}}
-  %o = attn.attention ins(%q, %k, %v : tensor<1x1x64x512xbf16>, tensor<1x1x64x512xbf16>, tensor<1x1x64x512xbf16>) -> tensor<1x1x64x512xbf16>
+  %o = attn.attention ins(%q, %k, %v : tensor<1x1x64x512xbf16>, tensor<1x1x64x512xbf16>, tensor<1x1x64x512xbf16>) outs(%init161_0 : tensor<1x1x64x512xbf16>) -> tensor<1x1x64x512xbf16>
   return %o : tensor<1x1x64x512xbf16>
 }

@@ -64,8 +64,9 @@
 // SYNC-NOT: wgmma
 // SYNC: gpu.return
 func.func @causal_gqa(%q: tensor<2x8x256x64xbf16>, %k: tensor<2x2x256x64xbf16>, %v: tensor<2x2x256x64xbf16>) -> tensor<2x8x256x64xbf16> {
+  %init158_0 = tensor.empty() : tensor<2x8x256x64xbf16>
   %o = attn.attention ins(%q, %k, %v : tensor<2x8x256x64xbf16>, tensor<2x2x256x64xbf16>, tensor<2x2x256x64xbf16>)
-      {masks = [#attn.causal]} -> tensor<2x8x256x64xbf16>
+      outs(%init158_0 : tensor<2x8x256x64xbf16>) {masks = [#attn.causal]} -> tensor<2x8x256x64xbf16>
   return %o : tensor<2x8x256x64xbf16>
 }
 
@@ -84,7 +85,8 @@ func.func @causal_gqa(%q: tensor<2x8x256x64xbf16>, %k: tensor<2x2x256x64xbf16>, 
 // CHECK-COUNT-6: nvvm.wgmma.mma_async {{.*}} <m = 64, n = 64, k = 16>, D[<f32>, <{{zero|one}}>], A[<f16>, <one>, <row>], B[<f16>, <one>, <col>]
 // CHECK: "wgmma.mma_async.sync.aligned.m64n96k16.f32.f16.f16 {$0, {{.*}}, $47}, {$48, $49, $50, $51}, $52, 1, 1, 1, 1;"
 func.func @dense_f16_d96(%q: tensor<1x2x100x96xf16>, %k: tensor<1x2x100x96xf16>, %v: tensor<1x2x100x96xf16>) -> tensor<1x2x100x96xf32> {
+  %init159_0 = tensor.empty() : tensor<1x2x100x96xf32>
   %o = attn.attention ins(%q, %k, %v : tensor<1x2x100x96xf16>, tensor<1x2x100x96xf16>, tensor<1x2x100x96xf16>)
-      -> tensor<1x2x100x96xf32>
+      outs(%init159_0 : tensor<1x2x100x96xf32>) -> tensor<1x2x100x96xf32>
   return %o : tensor<1x2x100x96xf32>
 }

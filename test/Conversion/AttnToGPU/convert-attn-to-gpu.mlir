@@ -72,8 +72,9 @@
 // CHECK: vector.store %{{.+}}, %{{.+}}[%[[BI]], %[[HQ]], %{{.+}}, %{{.+}}] : memref<2x8x256x64xbf16>, vector<2xbf16>
 // CHECK: gpu.return
 func.func @causal_gqa(%q: tensor<2x8x256x64xbf16>, %k: tensor<2x2x256x64xbf16>, %v: tensor<2x2x256x64xbf16>) -> tensor<2x8x256x64xbf16> {
+  %init141_0 = tensor.empty() : tensor<2x8x256x64xbf16>
   %o = attn.attention ins(%q, %k, %v : tensor<2x8x256x64xbf16>, tensor<2x2x256x64xbf16>, tensor<2x2x256x64xbf16>)
-      {masks = [#attn.causal]} -> tensor<2x8x256x64xbf16>
+      outs(%init141_0 : tensor<2x8x256x64xbf16>) {masks = [#attn.causal]} -> tensor<2x8x256x64xbf16>
   return %o : tensor<2x8x256x64xbf16>
 }
 
@@ -106,8 +107,10 @@ func.func @causal_gqa(%q: tensor<2x8x256x64xbf16>, %k: tensor<2x2x256x64xbf16>, 
 // CHECK: llvm.inline_asm asm_dialect = att "lg2.approx.ftz.f32 $0, $1;"
 // CHECK: memref.store %{{.+}}, %[[LSE]]
 func.func @dense_f16_d128_lse(%q: tensor<1x4x100x128xf16>, %k: tensor<1x4x200x128xf16>, %v: tensor<1x4x200x128xf16>) -> (tensor<1x4x100x128xf32>, tensor<1x4x100xf32>) {
+  %init142_0 = tensor.empty() : tensor<1x4x100x128xf32>
+  %init142_1 = tensor.empty() : tensor<1x4x100xf32>
   %o, %lse = attn.attention ins(%q, %k, %v : tensor<1x4x100x128xf16>, tensor<1x4x200x128xf16>, tensor<1x4x200x128xf16>)
-      {scale = 0.1} -> tensor<1x4x100x128xf32>, tensor<1x4x100xf32>
+      outs(%init142_0, %init142_1 : tensor<1x4x100x128xf32>, tensor<1x4x100xf32>) {scale = 0.1} -> tensor<1x4x100x128xf32>, tensor<1x4x100xf32>
   return %o, %lse : tensor<1x4x100x128xf32>, tensor<1x4x100xf32>
 }
 
@@ -120,8 +123,9 @@ func.func @dense_f16_d128_lse(%q: tensor<1x4x100x128xf16>, %k: tensor<1x4x200x12
 // CHECK: arith.divsi %[[LO]]
 // CHECK: scf.for
 func.func @window(%q: tensor<1x2x512x64xbf16>, %k: tensor<1x2x512x64xbf16>, %v: tensor<1x2x512x64xbf16>) -> tensor<1x2x512x64xbf16> {
+  %init143_0 = tensor.empty() : tensor<1x2x512x64xbf16>
   %o = attn.attention ins(%q, %k, %v : tensor<1x2x512x64xbf16>, tensor<1x2x512x64xbf16>, tensor<1x2x512x64xbf16>)
-      {masks = [#attn.sliding_window<left = 128, right = 0>]} -> tensor<1x2x512x64xbf16>
+      outs(%init143_0 : tensor<1x2x512x64xbf16>) {masks = [#attn.sliding_window<left = 128, right = 0>]} -> tensor<1x2x512x64xbf16>
   return %o : tensor<1x2x512x64xbf16>
 }
 
@@ -165,8 +169,9 @@ func.func @window(%q: tensor<1x2x512x64xbf16>, %k: tensor<1x2x512x64xbf16>, %v: 
 // CHECK: arith.cmpi sle
 // CHECK: gpu.return
 func.func @alibi_softcap(%q: tensor<1x4x128x64xbf16>, %k: tensor<1x4x128x64xbf16>, %v: tensor<1x4x128x64xbf16>, %slopes: tensor<4xf32>) -> tensor<1x4x128x64xbf16> {
+  %init144_0 = tensor.empty() : tensor<1x4x128x64xbf16>
   %o = attn.attention ins(%q, %k, %v : tensor<1x4x128x64xbf16>, tensor<1x4x128x64xbf16>, tensor<1x4x128x64xbf16>)
-      {masks = [#attn.causal], softcap = 50.0} -> tensor<1x4x128x64xbf16>
+      outs(%init144_0 : tensor<1x4x128x64xbf16>) {masks = [#attn.causal], softcap = 50.0} -> tensor<1x4x128x64xbf16>
       score_mod {
       ^bb0(%s: f32, %b: index, %h: index, %i: index, %j: index):
         %slope = tensor.extract %slopes[%h] : tensor<4xf32>
@@ -233,8 +238,9 @@ func.func @alibi_softcap(%q: tensor<1x4x128x64xbf16>, %k: tensor<1x4x128x64xbf16
 // CHECK: gpu.barrier
 // CHECK: scf.yield %[[ST]]#0, {{.*}}, %[[KEEPN]] :
 func.func @document(%q: tensor<2x2x256x64xf16>, %k: tensor<2x2x256x64xf16>, %v: tensor<2x2x256x64xf16>, %qs: tensor<2x256xi32>, %ks: tensor<2x256xi32>) -> tensor<2x2x256x64xf16> {
+  %init145_0 = tensor.empty() : tensor<2x2x256x64xf16>
   %o = attn.attention ins(%q, %k, %v : tensor<2x2x256x64xf16>, tensor<2x2x256x64xf16>, tensor<2x2x256x64xf16>)
-      segment_ids(%qs, %ks : tensor<2x256xi32>, tensor<2x256xi32>) -> tensor<2x2x256x64xf16>
+      segment_ids(%qs, %ks : tensor<2x256xi32>, tensor<2x256xi32>) outs(%init145_0 : tensor<2x2x256x64xf16>) -> tensor<2x2x256x64xf16>
   return %o : tensor<2x2x256x64xf16>
 }
 
@@ -253,8 +259,9 @@ func.func @document(%q: tensor<2x2x256x64xf16>, %k: tensor<2x2x256x64xf16>, %v: 
 // CHECK: %[[L0:.+]] = arith.select %{{.+}}, %[[ONE]]
 // CHECK: scf.for {{.*}} iter_args({{.*}}, %{{.+}} = %[[SL2]], %{{.+}} = %[[SL2]], %{{.+}} = %[[L0]], %{{.+}} = %[[L0]])
 func.func @sinks(%q: tensor<1x4x64x64xbf16>, %k: tensor<1x4x64x64xbf16>, %v: tensor<1x4x64x64xbf16>, %sinks: tensor<4xf32>) -> tensor<1x4x64x64xbf16> {
+  %init146_0 = tensor.empty() : tensor<1x4x64x64xbf16>
   %o = attn.attention ins(%q, %k, %v : tensor<1x4x64x64xbf16>, tensor<1x4x64x64xbf16>, tensor<1x4x64x64xbf16>)
-      sinks(%sinks : tensor<4xf32>) {masks = [#attn.causal]} -> tensor<1x4x64x64xbf16>
+      sinks(%sinks : tensor<4xf32>) outs(%init146_0 : tensor<1x4x64x64xbf16>) {masks = [#attn.causal]} -> tensor<1x4x64x64xbf16>
   return %o : tensor<1x4x64x64xbf16>
 }
 
@@ -272,7 +279,8 @@ func.func @sinks(%q: tensor<1x4x64x64xbf16>, %k: tensor<1x4x64x64xbf16>, %v: ten
 // CHECK: arith.select %[[KEEP]]
 func.func @mask_mod(%q: tensor<1x1x128x64xbf16>, %k: tensor<1x1x128x64xbf16>, %v: tensor<1x1x128x64xbf16>) -> tensor<1x1x128x64xbf16> {
   %c7 = arith.constant 7 : index
-  %o = attn.attention ins(%q, %k, %v : tensor<1x1x128x64xbf16>, tensor<1x1x128x64xbf16>, tensor<1x1x128x64xbf16>) -> tensor<1x1x128x64xbf16>
+  %init147_0 = tensor.empty() : tensor<1x1x128x64xbf16>
+  %o = attn.attention ins(%q, %k, %v : tensor<1x1x128x64xbf16>, tensor<1x1x128x64xbf16>, tensor<1x1x128x64xbf16>) outs(%init147_0 : tensor<1x1x128x64xbf16>) -> tensor<1x1x128x64xbf16>
       mask_mod {
       ^bb0(%b: index, %h: index, %i: index, %j: index):
         %c0 = arith.constant 0 : index
@@ -312,8 +320,9 @@ func.func @mask_mod(%q: tensor<1x1x128x64xbf16>, %k: tensor<1x1x128x64xbf16>, %v
 // CHECK: arith.cmpi slt, %{{.+}}, %[[KEND]] : index
 // CHECK: arith.cmpi slt, %{{.+}}, %[[QLEN]] : index
 func.func @lengths(%q: tensor<2x2x128x64xbf16>, %k: tensor<2x1x192x64xbf16>, %v: tensor<2x1x192x64xbf16>, %ql: tensor<2xi32>, %kl: tensor<2xi64>) -> tensor<2x2x128x64xbf16> {
+  %init148_0 = tensor.empty() : tensor<2x2x128x64xbf16>
   %o = attn.attention ins(%q, %k, %v : tensor<2x2x128x64xbf16>, tensor<2x1x192x64xbf16>, tensor<2x1x192x64xbf16>)
-      q_lengths(%ql : tensor<2xi32>) kv_lengths(%kl : tensor<2xi64>) {masks = [#attn.causal]} -> tensor<2x2x128x64xbf16>
+      q_lengths(%ql : tensor<2xi32>) kv_lengths(%kl : tensor<2xi64>) outs(%init148_0 : tensor<2x2x128x64xbf16>) {masks = [#attn.causal]} -> tensor<2x2x128x64xbf16>
   return %o : tensor<2x2x128x64xbf16>
 }
 
@@ -352,8 +361,9 @@ func.func @lengths(%q: tensor<2x2x128x64xbf16>, %k: tensor<2x1x192x64xbf16>, %v:
 // CHECK: arith.shrui %[[BITS]], %c1_i32 : i32
 // CHECK: scf.yield {{.*}}, %[[NEXT]]#0, %[[NEXT]]#1, %[[NEXT]]#2 :
 func.func @bool_mask(%q: tensor<2x2x128x64xbf16>, %k: tensor<2x2x128x64xbf16>, %v: tensor<2x2x128x64xbf16>, %m: tensor<2x1x128x128xi1>) -> tensor<2x2x128x64xbf16> {
+  %init149_0 = tensor.empty() : tensor<2x2x128x64xbf16>
   %o = attn.attention ins(%q, %k, %v : tensor<2x2x128x64xbf16>, tensor<2x2x128x64xbf16>, tensor<2x2x128x64xbf16>)
-      mask(%m : tensor<2x1x128x128xi1>) -> tensor<2x2x128x64xbf16>
+      mask(%m : tensor<2x1x128x128xi1>) outs(%init149_0 : tensor<2x2x128x64xbf16>) -> tensor<2x2x128x64xbf16>
   return %o : tensor<2x2x128x64xbf16>
 }
 
@@ -370,8 +380,9 @@ func.func @bool_mask(%q: tensor<2x2x128x64xbf16>, %k: tensor<2x2x128x64xbf16>, %
 // CHECK: %[[MV:.+]] = memref.load %[[FA]][%{{.+}}, %{{.+}}] : memref<64x128xf32>
 // CHECK: arith.addf %{{.+}}, %[[MV]] : f32
 func.func @float_mask(%q: tensor<1x2x64x64xf16>, %k: tensor<1x2x128x64xf16>, %v: tensor<1x2x128x64xf16>, %m: tensor<64x128xf32>) -> tensor<1x2x64x64xf16> {
+  %init150_0 = tensor.empty() : tensor<1x2x64x64xf16>
   %o = attn.attention ins(%q, %k, %v : tensor<1x2x64x64xf16>, tensor<1x2x128x64xf16>, tensor<1x2x128x64xf16>)
-      mask(%m : tensor<64x128xf32>) -> tensor<1x2x64x64xf16>
+      mask(%m : tensor<64x128xf32>) outs(%init150_0 : tensor<1x2x64x64xf16>) -> tensor<1x2x64x64xf16>
   return %o : tensor<1x2x64x64xf16>
 }
 
@@ -445,7 +456,9 @@ func.func @float_mask(%q: tensor<1x2x64x64xf16>, %k: tensor<1x2x128x64xf16>, %v:
 // CHECK: memref.store %{{.+}}, %[[LA]]
 // CHECK: gpu.return
 func.func @general_f32_mla(%q: tensor<1x4x40x192xf32>, %k: tensor<1x2x64x192xf32>, %v: tensor<1x2x64x128xf32>) -> (tensor<1x4x40x128xf32>, tensor<1x4x40xf32>) {
-  %o, %lse = attn.attention ins(%q, %k, %v : tensor<1x4x40x192xf32>, tensor<1x2x64x192xf32>, tensor<1x2x64x128xf32>) {masks = [#attn.causal]} -> tensor<1x4x40x128xf32>, tensor<1x4x40xf32>
+  %init151_0 = tensor.empty() : tensor<1x4x40x128xf32>
+  %init151_1 = tensor.empty() : tensor<1x4x40xf32>
+  %o, %lse = attn.attention ins(%q, %k, %v : tensor<1x4x40x192xf32>, tensor<1x2x64x192xf32>, tensor<1x2x64x128xf32>) outs(%init151_0, %init151_1 : tensor<1x4x40x128xf32>, tensor<1x4x40xf32>) {masks = [#attn.causal]} -> tensor<1x4x40x128xf32>, tensor<1x4x40xf32>
   return %o, %lse : tensor<1x4x40x128xf32>, tensor<1x4x40xf32>
 }
 
@@ -479,7 +492,8 @@ func.func @general_f32_mla(%q: tensor<1x4x40x192xf32>, %k: tensor<1x2x64x192xf32
 /// bf16 output: one rounding at the store.
 // CHECK: arith.truncf %{{.+}} : f32 to bf16
 func.func @general_mask_lengths(%q: tensor<2x2x30x80xbf16>, %k: tensor<2x2x50x80xbf16>, %v: tensor<2x2x50x80xbf16>, %m: tensor<2x1x30x50xi1>, %ql: tensor<2xi32>, %kl: tensor<2xi64>) -> tensor<2x2x30x80xbf16> {
-  %o = attn.attention ins(%q, %k, %v : tensor<2x2x30x80xbf16>, tensor<2x2x50x80xbf16>, tensor<2x2x50x80xbf16>) mask(%m : tensor<2x1x30x50xi1>) q_lengths(%ql : tensor<2xi32>) kv_lengths(%kl : tensor<2xi64>) -> tensor<2x2x30x80xbf16>
+  %init152_0 = tensor.empty() : tensor<2x2x30x80xbf16>
+  %o = attn.attention ins(%q, %k, %v : tensor<2x2x30x80xbf16>, tensor<2x2x50x80xbf16>, tensor<2x2x50x80xbf16>) mask(%m : tensor<2x1x30x50xi1>) q_lengths(%ql : tensor<2xi32>) kv_lengths(%kl : tensor<2xi64>) outs(%init152_0 : tensor<2x2x30x80xbf16>) -> tensor<2x2x30x80xbf16>
   return %o : tensor<2x2x30x80xbf16>
 }
 
@@ -524,7 +538,10 @@ func.func @general_mask_lengths(%q: tensor<2x2x30x80xbf16>, %k: tensor<2x2x50x80
 /// Rows at or past Lq are not stored.
 // CHECK: arith.cmpi slt, %{{.+}}, %[[LQA]] : index
 func.func @general_dynamic(%q: tensor<1x4x?x64xf32>, %k: tensor<1x2x?x64xf32>, %v: tensor<1x2x?x64xf32>) -> tensor<1x4x?x64xf32> {
-  %o = attn.attention ins(%q, %k, %v : tensor<1x4x?x64xf32>, tensor<1x2x?x64xf32>, tensor<1x2x?x64xf32>) {masks = [#attn.causal]} -> tensor<1x4x?x64xf32>
+  %mc153_2 = arith.constant 2 : index
+  %md153_0_2 = tensor.dim %q, %mc153_2 : tensor<1x4x?x64xf32>
+  %init153_0 = tensor.empty(%md153_0_2) : tensor<1x4x?x64xf32>
+  %o = attn.attention ins(%q, %k, %v : tensor<1x4x?x64xf32>, tensor<1x2x?x64xf32>, tensor<1x2x?x64xf32>) outs(%init153_0 : tensor<1x4x?x64xf32>) {masks = [#attn.causal]} -> tensor<1x4x?x64xf32>
   return %o : tensor<1x4x?x64xf32>
 }
 
@@ -568,7 +585,10 @@ func.func @general_dynamic(%q: tensor<1x4x?x64xf32>, %k: tensor<1x2x?x64xf32>, %
 // CHECK: arith.cmpi slt, %{{.+}}, %[[LQA]] : index
 // CHECK: vector.store
 func.func @tc_dynamic(%q: tensor<1x4x?x64xbf16>, %k: tensor<1x2x?x64xbf16>, %v: tensor<1x2x?x64xbf16>) -> tensor<1x4x?x64xbf16> {
-  %o = attn.attention ins(%q, %k, %v : tensor<1x4x?x64xbf16>, tensor<1x2x?x64xbf16>, tensor<1x2x?x64xbf16>) {masks = [#attn.causal]} -> tensor<1x4x?x64xbf16>
+  %mc154_2 = arith.constant 2 : index
+  %md154_0_2 = tensor.dim %q, %mc154_2 : tensor<1x4x?x64xbf16>
+  %init154_0 = tensor.empty(%md154_0_2) : tensor<1x4x?x64xbf16>
+  %o = attn.attention ins(%q, %k, %v : tensor<1x4x?x64xbf16>, tensor<1x2x?x64xbf16>, tensor<1x2x?x64xbf16>) outs(%init154_0 : tensor<1x4x?x64xbf16>) {masks = [#attn.causal]} -> tensor<1x4x?x64xbf16>
   return %o : tensor<1x4x?x64xbf16>
 }
 
@@ -592,7 +612,8 @@ func.func @tc_dynamic(%q: tensor<1x4x?x64xbf16>, %k: tensor<1x2x?x64xbf16>, %v: 
 // CHECK-NOT: arith.divf
 // CHECK: vector.store
 func.func @sigmoid(%q: tensor<1x2x64x64xbf16>, %k: tensor<1x2x128x64xbf16>, %v: tensor<1x2x128x64xbf16>) -> tensor<1x2x64x64xbf16> {
-  %o = attn.attention ins(%q, %k, %v : tensor<1x2x64x64xbf16>, tensor<1x2x128x64xbf16>, tensor<1x2x128x64xbf16>) {normalizer = #attn.normalizer<sigmoid>, sigmoid_bias = -1.0} -> tensor<1x2x64x64xbf16>
+  %init155_0 = tensor.empty() : tensor<1x2x64x64xbf16>
+  %o = attn.attention ins(%q, %k, %v : tensor<1x2x64x64xbf16>, tensor<1x2x128x64xbf16>, tensor<1x2x128x64xbf16>) outs(%init155_0 : tensor<1x2x64x64xbf16>) {normalizer = #attn.normalizer<sigmoid>, sigmoid_bias = -1.0} -> tensor<1x2x64x64xbf16>
   return %o : tensor<1x2x64x64xbf16>
 }
 
@@ -623,7 +644,8 @@ func.func @sigmoid(%q: tensor<1x2x64x64xbf16>, %k: tensor<1x2x128x64xbf16>, %v: 
 // CHECK: arith.divf
 // CHECK: vector.store
 func.func @softpick(%q: tensor<1x2x64x64xf16>, %k: tensor<1x2x100x64xf16>, %v: tensor<1x2x100x64xf16>) -> tensor<1x2x64x64xf16> {
-  %o = attn.attention ins(%q, %k, %v : tensor<1x2x64x64xf16>, tensor<1x2x100x64xf16>, tensor<1x2x100x64xf16>) {normalizer = #attn.normalizer<softpick>} -> tensor<1x2x64x64xf16>
+  %init156_0 = tensor.empty() : tensor<1x2x64x64xf16>
+  %o = attn.attention ins(%q, %k, %v : tensor<1x2x64x64xf16>, tensor<1x2x100x64xf16>, tensor<1x2x100x64xf16>) outs(%init156_0 : tensor<1x2x64x64xf16>) {normalizer = #attn.normalizer<softpick>} -> tensor<1x2x64x64xf16>
   return %o : tensor<1x2x64x64xf16>
 }
 
@@ -656,6 +678,11 @@ func.func @softpick(%q: tensor<1x2x64x64xf16>, %k: tensor<1x2x100x64xf16>, %v: t
 /// The static Lq = 100 keeps the store guard against a constant.
 // CHECK: arith.cmpi slt, %{{.+}}, %c100 : index
 func.func @dynamic_batch(%q: tensor<?x4x100x64xbf16>, %k: tensor<?x2x150x64xbf16>, %v: tensor<?x2x150x64xbf16>, %m: tensor<?x1x100x150xi1>, %kl: tensor<?xi32>) -> (tensor<?x4x100x64xbf16>, tensor<?x4x100xf32>) {
-  %o, %lse = attn.attention ins(%q, %k, %v : tensor<?x4x100x64xbf16>, tensor<?x2x150x64xbf16>, tensor<?x2x150x64xbf16>) mask(%m : tensor<?x1x100x150xi1>) kv_lengths(%kl : tensor<?xi32>) {masks = [#attn.causal]} -> tensor<?x4x100x64xbf16>, tensor<?x4x100xf32>
+  %mc157_0 = arith.constant 0 : index
+  %md157_0_0 = tensor.dim %q, %mc157_0 : tensor<?x4x100x64xbf16>
+  %init157_0 = tensor.empty(%md157_0_0) : tensor<?x4x100x64xbf16>
+  %md157_1_0 = tensor.dim %q, %mc157_0 : tensor<?x4x100x64xbf16>
+  %init157_1 = tensor.empty(%md157_1_0) : tensor<?x4x100xf32>
+  %o, %lse = attn.attention ins(%q, %k, %v : tensor<?x4x100x64xbf16>, tensor<?x2x150x64xbf16>, tensor<?x2x150x64xbf16>) mask(%m : tensor<?x1x100x150xi1>) kv_lengths(%kl : tensor<?xi32>) outs(%init157_0, %init157_1 : tensor<?x4x100x64xbf16>, tensor<?x4x100xf32>) {masks = [#attn.causal]} -> tensor<?x4x100x64xbf16>, tensor<?x4x100xf32>
   return %o, %lse : tensor<?x4x100x64xbf16>, tensor<?x4x100xf32>
 }

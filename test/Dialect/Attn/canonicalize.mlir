@@ -5,8 +5,9 @@
 // CHECK: attn.attention
 // CHECK-NOT: score_mod
 func.func @identity_score_mod(%q: tensor<1x1x4x8xf32>) -> tensor<1x1x4x8xf32> {
+  %init29_0 = tensor.empty() : tensor<1x1x4x8xf32>
   %o = attn.attention ins(%q, %q, %q : tensor<1x1x4x8xf32>, tensor<1x1x4x8xf32>, tensor<1x1x4x8xf32>)
-      -> tensor<1x1x4x8xf32>
+      outs(%init29_0 : tensor<1x1x4x8xf32>) -> tensor<1x1x4x8xf32>
       score_mod {
       ^bb0(%s: f32, %b: index, %h: index, %i: index, %j: index):
         attn.yield %s : f32
@@ -21,8 +22,9 @@ func.func @identity_score_mod(%q: tensor<1x1x4x8xf32>) -> tensor<1x1x4x8xf32> {
 // CHECK: score_mod
 // CHECK: arith.mulf
 func.func @negative_score_mod(%q: tensor<1x1x4x8xf32>) -> tensor<1x1x4x8xf32> {
+  %init30_0 = tensor.empty() : tensor<1x1x4x8xf32>
   %o = attn.attention ins(%q, %q, %q : tensor<1x1x4x8xf32>, tensor<1x1x4x8xf32>, tensor<1x1x4x8xf32>)
-      -> tensor<1x1x4x8xf32>
+      outs(%init30_0 : tensor<1x1x4x8xf32>) -> tensor<1x1x4x8xf32>
       score_mod {
       ^bb0(%s: f32, %b: index, %h: index, %i: index, %j: index):
         %r = arith.mulf %s, %s : f32
@@ -38,8 +40,9 @@ func.func @negative_score_mod(%q: tensor<1x1x4x8xf32>) -> tensor<1x1x4x8xf32> {
 // CHECK: attn.attention
 // CHECK-NOT: mask_mod
 func.func @true_mask_mod(%q: tensor<1x1x4x8xf32>) -> tensor<1x1x4x8xf32> {
+  %init31_0 = tensor.empty() : tensor<1x1x4x8xf32>
   %o = attn.attention ins(%q, %q, %q : tensor<1x1x4x8xf32>, tensor<1x1x4x8xf32>, tensor<1x1x4x8xf32>)
-      -> tensor<1x1x4x8xf32>
+      outs(%init31_0 : tensor<1x1x4x8xf32>) -> tensor<1x1x4x8xf32>
       mask_mod {
       ^bb0(%b: index, %h: index, %i: index, %j: index):
         %t = arith.constant true
@@ -55,8 +58,9 @@ func.func @true_mask_mod(%q: tensor<1x1x4x8xf32>) -> tensor<1x1x4x8xf32> {
 // CHECK: mask_mod
 // CHECK: arith.cmpi
 func.func @negative_mask_mod(%q: tensor<1x1x4x8xf32>) -> tensor<1x1x4x8xf32> {
+  %init32_0 = tensor.empty() : tensor<1x1x4x8xf32>
   %o = attn.attention ins(%q, %q, %q : tensor<1x1x4x8xf32>, tensor<1x1x4x8xf32>, tensor<1x1x4x8xf32>)
-      -> tensor<1x1x4x8xf32>
+      outs(%init32_0 : tensor<1x1x4x8xf32>) -> tensor<1x1x4x8xf32>
       mask_mod {
       ^bb0(%b: index, %h: index, %i: index, %j: index):
         %k = arith.cmpi ule, %j, %i : index
@@ -70,16 +74,18 @@ func.func @negative_mask_mod(%q: tensor<1x1x4x8xf32>) -> tensor<1x1x4x8xf32> {
 /// All-true boolean masks and all-zero additive masks are dropped.
 // CHECK-LABEL: func @neutral_masks
 // CHECK-NOT: mask(
-// CHECK: attn.attention ins(%{{.*}}, %{{.*}}, %{{.*}} : {{.*}}) -> tensor<1x1x4x8xf32>
+// CHECK: attn.attention ins(%{{.*}}, %{{.*}}, %{{.*}} : {{.*}}) outs({{[^)]*}}) -> tensor<1x1x4x8xf32>
 // CHECK-NOT: mask(
-// CHECK: attn.attention ins(%{{.*}}, %{{.*}}, %{{.*}} : {{.*}}) -> tensor<1x1x4x8xf32>
+// CHECK: attn.attention ins(%{{.*}}, %{{.*}}, %{{.*}} : {{.*}}) outs({{[^)]*}}) -> tensor<1x1x4x8xf32>
 func.func @neutral_masks(%q: tensor<1x1x4x8xf32>) -> (tensor<1x1x4x8xf32>, tensor<1x1x4x8xf32>) {
   %t = arith.constant dense<true> : tensor<4x4xi1>
   %z = arith.constant dense<0.0> : tensor<1x4x4xf32>
+  %init33_0 = tensor.empty() : tensor<1x1x4x8xf32>
   %a = attn.attention ins(%q, %q, %q : tensor<1x1x4x8xf32>, tensor<1x1x4x8xf32>, tensor<1x1x4x8xf32>)
-      mask(%t : tensor<4x4xi1>) -> tensor<1x1x4x8xf32>
+      mask(%t : tensor<4x4xi1>) outs(%init33_0 : tensor<1x1x4x8xf32>) -> tensor<1x1x4x8xf32>
+  %init34_0 = tensor.empty() : tensor<1x1x4x8xf32>
   %b = attn.attention ins(%q, %q, %q : tensor<1x1x4x8xf32>, tensor<1x1x4x8xf32>, tensor<1x1x4x8xf32>)
-      mask(%z : tensor<1x4x4xf32>) -> tensor<1x1x4x8xf32>
+      mask(%z : tensor<1x4x4xf32>) outs(%init34_0 : tensor<1x1x4x8xf32>) -> tensor<1x1x4x8xf32>
   return %a, %b : tensor<1x1x4x8xf32>, tensor<1x1x4x8xf32>
 }
 
@@ -90,8 +96,9 @@ func.func @neutral_masks(%q: tensor<1x1x4x8xf32>) -> (tensor<1x1x4x8xf32>, tenso
 // CHECK: mask(%{{.*}} : tensor<2x2xi1>)
 func.func @negative_mask_tensor(%q: tensor<1x1x2x8xf32>) -> tensor<1x1x2x8xf32> {
   %m = arith.constant dense<[[true, false], [true, true]]> : tensor<2x2xi1>
+  %init35_0 = tensor.empty() : tensor<1x1x2x8xf32>
   %a = attn.attention ins(%q, %q, %q : tensor<1x1x2x8xf32>, tensor<1x1x2x8xf32>, tensor<1x1x2x8xf32>)
-      mask(%m : tensor<2x2xi1>) -> tensor<1x1x2x8xf32>
+      mask(%m : tensor<2x2xi1>) outs(%init35_0 : tensor<1x1x2x8xf32>) -> tensor<1x1x2x8xf32>
   return %a : tensor<1x1x2x8xf32>
 }
 
@@ -103,9 +110,11 @@ func.func @negative_mask_tensor(%q: tensor<1x1x2x8xf32>) -> tensor<1x1x2x8xf32> 
 // CHECK-NOT: masks
 // CHECK-NOT: attn.attention
 func.func @empty_masks(%q: tensor<1x1x4x8xf32>) -> tensor<1x1x4x8xf32> {
+  %init36_0 = tensor.empty() : tensor<1x1x4x8xf32>
   %a = attn.attention ins(%q, %q, %q : tensor<1x1x4x8xf32>, tensor<1x1x4x8xf32>, tensor<1x1x4x8xf32>)
-      {masks = []} -> tensor<1x1x4x8xf32>
+      outs(%init36_0 : tensor<1x1x4x8xf32>) {masks = []} -> tensor<1x1x4x8xf32>
+  %init37_0 = tensor.empty() : tensor<1x1x4x8xf32>
   %dead = attn.attention ins(%q, %q, %q : tensor<1x1x4x8xf32>, tensor<1x1x4x8xf32>, tensor<1x1x4x8xf32>)
-      -> tensor<1x1x4x8xf32>
+      outs(%init37_0 : tensor<1x1x4x8xf32>) -> tensor<1x1x4x8xf32>
   return %a : tensor<1x1x4x8xf32>
 }

@@ -19,8 +19,9 @@
 func.func private @printMemrefF32(tensor<*xf32>)
 
 func.func @attend(%q: tensor<1x1x40x32xbf16>, %k: tensor<1x1x20x32xbf16>, %v: tensor<1x1x20x32xbf16>) -> tensor<1x1x40x32xbf16> {
+  %init127_0 = tensor.empty() : tensor<1x1x40x32xbf16>
   %o = attn.attention ins(%q, %k, %v : tensor<1x1x40x32xbf16>, tensor<1x1x20x32xbf16>, tensor<1x1x20x32xbf16>)
-      {scale = 1.0 : f64} -> tensor<1x1x40x32xbf16>
+      outs(%init127_0 : tensor<1x1x40x32xbf16>) {scale = 1.0 : f64} -> tensor<1x1x40x32xbf16>
   return %o : tensor<1x1x40x32xbf16>
 }
 

@@ -10,14 +10,16 @@
 func.func private @printMemrefF32(tensor<*xf32>)
 
 func.func @causal(%q: tensor<1x1x3x2xf32>, %k: tensor<1x1x3x2xf32>, %v: tensor<1x1x3x1xf32>) -> tensor<1x1x3x1xf32> {
+  %init124_0 = tensor.empty() : tensor<1x1x3x1xf32>
   %o = attn.attention ins(%q, %k, %v : tensor<1x1x3x2xf32>, tensor<1x1x3x2xf32>, tensor<1x1x3x1xf32>)
-      {masks = [#attn.causal]} -> tensor<1x1x3x1xf32>
+      outs(%init124_0 : tensor<1x1x3x1xf32>) {masks = [#attn.causal]} -> tensor<1x1x3x1xf32>
   return %o : tensor<1x1x3x1xf32>
 }
 
 func.func @decode(%q: tensor<1x1x1x2xf32>, %k: tensor<1x1x3x2xf32>, %v: tensor<1x1x3x1xf32>) -> tensor<1x1x1x1xf32> {
+  %init125_0 = tensor.empty() : tensor<1x1x1x1xf32>
   %o = attn.attention ins(%q, %k, %v : tensor<1x1x1x2xf32>, tensor<1x1x3x2xf32>, tensor<1x1x3x1xf32>)
-      {masks = [#attn.causal]} -> tensor<1x1x1x1xf32>
+      outs(%init125_0 : tensor<1x1x1x1xf32>) {masks = [#attn.causal]} -> tensor<1x1x1x1xf32>
   return %o : tensor<1x1x1x1xf32>
 }
 

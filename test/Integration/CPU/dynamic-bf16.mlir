@@ -9,8 +9,17 @@
 func.func private @printMemrefF32(tensor<*xf32>)
 
 func.func @window(%q: tensor<?x?x?x?xbf16>, %k: tensor<?x1x?x?xbf16>, %v: tensor<?x1x?x?xbf16>) -> tensor<?x?x?x?xbf16> {
+  %mc126_0 = arith.constant 0 : index
+  %md126_0_0 = tensor.dim %q, %mc126_0 : tensor<?x?x?x?xbf16>
+  %mc126_1 = arith.constant 1 : index
+  %md126_0_1 = tensor.dim %q, %mc126_1 : tensor<?x?x?x?xbf16>
+  %mc126_2 = arith.constant 2 : index
+  %md126_0_2 = tensor.dim %q, %mc126_2 : tensor<?x?x?x?xbf16>
+  %mc126_3 = arith.constant 3 : index
+  %md126_0_3 = tensor.dim %v, %mc126_3 : tensor<?x1x?x?xbf16>
+  %init126_0 = tensor.empty(%md126_0_0, %md126_0_1, %md126_0_2, %md126_0_3) : tensor<?x?x?x?xbf16>
   %o = attn.attention ins(%q, %k, %v : tensor<?x?x?x?xbf16>, tensor<?x1x?x?xbf16>, tensor<?x1x?x?xbf16>)
-      {masks = [#attn.sliding_window<left = 1, right = 0>]} -> tensor<?x?x?x?xbf16>
+      outs(%init126_0 : tensor<?x?x?x?xbf16>) {masks = [#attn.sliding_window<left = 1, right = 0>]} -> tensor<?x?x?x?xbf16>
   return %o : tensor<?x?x?x?xbf16>
 }
 

@@ -11,23 +11,28 @@ func.func private @printMemrefF32(tensor<*xf32>)
 /// Batch 0 keeps 2 keys, batch 1 keeps none.
 func.func @lengths(%q: tensor<2x1x2x2xf32>, %k: tensor<2x1x3x2xf32>, %v: tensor<2x1x3x1xf32>,
                    %kl: tensor<2xi32>) -> (tensor<2x1x2x1xf32>, tensor<2x1x2xf32>) {
+  %init128_0 = tensor.empty() : tensor<2x1x2x1xf32>
+  %init128_1 = tensor.empty() : tensor<2x1x2xf32>
   %o, %l = attn.attention ins(%q, %k, %v : tensor<2x1x2x2xf32>, tensor<2x1x3x2xf32>, tensor<2x1x3x1xf32>)
-      kv_lengths(%kl : tensor<2xi32>) -> tensor<2x1x2x1xf32>, tensor<2x1x2xf32>
+      kv_lengths(%kl : tensor<2xi32>) outs(%init128_0, %init128_1 : tensor<2x1x2x1xf32>, tensor<2x1x2xf32>) -> tensor<2x1x2x1xf32>, tensor<2x1x2xf32>
   return %o, %l : tensor<2x1x2x1xf32>, tensor<2x1x2xf32>
 }
 
 /// One sink logit of 0 next to three scores of 0: p = 1/4 each.
 func.func @sinks(%q: tensor<2x1x2x2xf32>, %k: tensor<2x1x3x2xf32>, %v: tensor<2x1x3x1xf32>,
                  %s: tensor<1xf32>) -> (tensor<2x1x2x1xf32>, tensor<2x1x2xf32>) {
+  %init129_0 = tensor.empty() : tensor<2x1x2x1xf32>
+  %init129_1 = tensor.empty() : tensor<2x1x2xf32>
   %o, %l = attn.attention ins(%q, %k, %v : tensor<2x1x2x2xf32>, tensor<2x1x3x2xf32>, tensor<2x1x3x1xf32>)
-      sinks(%s : tensor<1xf32>) -> tensor<2x1x2x1xf32>, tensor<2x1x2xf32>
+      sinks(%s : tensor<1xf32>) outs(%init129_0, %init129_1 : tensor<2x1x2x1xf32>, tensor<2x1x2xf32>) -> tensor<2x1x2x1xf32>, tensor<2x1x2xf32>
   return %o, %l : tensor<2x1x2x1xf32>, tensor<2x1x2xf32>
 }
 
 /// sigmoid(0 + 0) = 1/2 for each of the three keys.
 func.func @sigmoid(%q: tensor<2x1x2x2xf32>, %k: tensor<2x1x3x2xf32>, %v: tensor<2x1x3x1xf32>) -> tensor<2x1x2x1xf32> {
+  %init130_0 = tensor.empty() : tensor<2x1x2x1xf32>
   %o = attn.attention ins(%q, %k, %v : tensor<2x1x2x2xf32>, tensor<2x1x3x2xf32>, tensor<2x1x3x1xf32>)
-      {normalizer = #attn.normalizer<sigmoid>} -> tensor<2x1x2x1xf32>
+      outs(%init130_0 : tensor<2x1x2x1xf32>) {normalizer = #attn.normalizer<sigmoid>} -> tensor<2x1x2x1xf32>
   return %o : tensor<2x1x2x1xf32>
 }
 

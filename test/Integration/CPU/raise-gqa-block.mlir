@@ -18,7 +18,7 @@
 // RAISED-LABEL: func.func @block(
 // RAISED-SAME:      %{{.+}}: tensor<1x5x16xf32>, %[[K:[^:]+]]: tensor<1x2x5x4xf32>, %[[V:[^:]+]]: tensor<1x2x5x4xf32>)
 // RAISED:         %[[Q:.+]] = linalg.transpose
-// RAISED:         attn.attention ins(%[[Q]], %[[K]], %[[V]] : tensor<1x4x5x4xf32>, tensor<1x2x5x4xf32>, tensor<1x2x5x4xf32>) {masks = [#attn.causal], scale = 5.000000e-01 : f64}
+// RAISED:         attn.attention ins(%[[Q]], %[[K]], %[[V]] : tensor<1x4x5x4xf32>, tensor<1x2x5x4xf32>, tensor<1x2x5x4xf32>) outs({{[^)]*}}) {masks = [#attn.causal], scale = 5.000000e-01 : f64}
 // RAISED-NOT:     linalg.batch_matmul
 // RAISED-NOT:     math.exp
 

@@ -16,8 +16,9 @@
 // CHECK-NEXT: {{\[\[}}48{{(, +48)+}}]
 // CHECK-NEXT: {{\[}}48{{(, +48)+}}]]
 func.func @attention(%q: tensor<1x2x100x64xf16>, %k: tensor<1x1x100x64xf16>, %v: tensor<1x1x100x64xf16>) -> tensor<1x2x100x64xf16> {
+  %init123_0 = tensor.empty() : tensor<1x2x100x64xf16>
   %o = attn.attention ins(%q, %k, %v : tensor<1x2x100x64xf16>, tensor<1x1x100x64xf16>, tensor<1x1x100x64xf16>)
-      {masks = [#attn.causal]} -> tensor<1x2x100x64xf16>
+      outs(%init123_0 : tensor<1x2x100x64xf16>) {masks = [#attn.causal]} -> tensor<1x2x100x64xf16>
   return %o : tensor<1x2x100x64xf16>
 }
 

@@ -22,7 +22,8 @@
 /// Without the runtime the same link fails on the mgpu* references.
 // UNRESOLVED: undefined {{.*}}mgpu
 func.func @causal_gqa(%q: tensor<2x8x256x64xbf16>, %k: tensor<2x2x256x64xbf16>, %v: tensor<2x2x256x64xbf16>) -> tensor<2x8x256x64xbf16> {
+  %init122_0 = tensor.empty() : tensor<2x8x256x64xbf16>
   %o = attn.attention ins(%q, %k, %v : tensor<2x8x256x64xbf16>, tensor<2x2x256x64xbf16>, tensor<2x2x256x64xbf16>)
-      {masks = [#attn.causal]} -> tensor<2x8x256x64xbf16>
+      outs(%init122_0 : tensor<2x8x256x64xbf16>) {masks = [#attn.causal]} -> tensor<2x8x256x64xbf16>
   return %o : tensor<2x8x256x64xbf16>
 }

@@ -12,6 +12,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "attn/Dialect/Attn/IR/AttnOps.h"
+#include "attn/Dialect/Attn/Utils/NormalizerAlgebra.h"
 
 #include "mlir/Dialect/Arith/Utils/Utils.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -56,6 +57,60 @@ Value mlir::attn::inlineModRegion(OpBuilder &b, Region &region,
     b.clone(o, mapping);
   auto yield = cast<YieldOp>(block.getTerminator());
   return mapping.lookupOrDefault(yield.getValues()[0]);
+}
+
+TileCoordinates mlir::attn::getTileCoordinates(OpBuilder &b, Location loc,
+                                              AttentionOp op) {
+  TileCoordinates c;
+  if (op.hasTileCoordinates()) {
+    c.isTile = true;
+    c.b0 = op.getOffsets()[0];
+    c.h0 = op.getOffsets()[1];
+    c.q0 = op.getOffsets()[2];
+    c.kv0 = op.getOffsets()[3];
+    c.qLen = op.getExtents()[0];
+    c.kvLen = op.getExtents()[1];
+    c.group = op.getExtents()[2];
+    return c;
+  }
+  Value zero = arith::ConstantIndexOp::create(b, loc, 0);
+  c.b0 = c.h0 = c.q0 = c.kv0 = zero;
+  c.qLen = getValueOrCreateConstantIndexOp(
+      b, loc, tensor::getMixedSize(b, loc, op.getQuery(), 2));
+  c.kvLen = getValueOrCreateConstantIndexOp(
+      b, loc, tensor::getMixedSize(b, loc, op.getKey(), 2));
+  if (std::optional<int64_t> g = op.getStaticGroupSize()) {
+    c.group = arith::ConstantIndexOp::create(b, loc, *g);
+  } else {
+    Value hq = getValueOrCreateConstantIndexOp(
+        b, loc, tensor::getMixedSize(b, loc, op.getQuery(), 1));
+    Value hkv = getValueOrCreateConstantIndexOp(
+        b, loc, tensor::getMixedSize(b, loc, op.getKey(), 1));
+    c.group = arith::DivUIOp::create(b, loc, hq, hkv);
+  }
+  return c;
+}
+
+SmallVector<Value> mlir::attn::buildGlobalIndices(OpBuilder &b, Location loc,
+                                                  const TileCoordinates &c,
+                                                  ValueRange local) {
+  if (!c.isTile)
+    return llvm::to_vector(local);
+  SmallVector<Value> global;
+  for (auto [x, off] : llvm::zip(local, ValueRange{c.b0, c.h0, c.q0, c.kv0}))
+    global.push_back(arith::AddIOp::create(b, loc, x, off));
+  return global;
+}
+
+Value mlir::attn::buildLocalKVHead(OpBuilder &b, Location loc,
+                                   const TileCoordinates &c, Value group,
+                                   Value h) {
+  if (!c.isTile)
+    return arith::DivUIOp::create(b, loc, h, group);
+  Value global = arith::AddIOp::create(b, loc, c.h0, h);
+  Value kvGlobal = arith::DivUIOp::create(b, loc, global, group);
+  Value kvOffset = arith::DivUIOp::create(b, loc, c.h0, group);
+  return arith::SubIOp::create(b, loc, kvGlobal, kvOffset);
 }
 
 Value mlir::attn::buildScore(OpBuilder &b, Location loc, AttentionOp op,
@@ -131,9 +186,13 @@ struct Decomposer {
   Type f32;
   // Sizes of the problem.
   OpFoldResult B, Hq, Lq, D, Lkv, Dv;
-  /// Hq / Hkv: static when known, otherwise `groupVal` holds it.
+  /// Hq / Hkv: static when known (and the op has no tile coordinates),
+  /// otherwise `groupVal` holds the group size of the whole problem.
   std::optional<int64_t> group;
   Value groupVal;
+  /// Tile coordinates (docs/semantics.md): offsets of b, h, q, kv and the
+  /// problem's Lq and Lkv; zeros and the op's own lengths without them.
+  TileCoordinates coords;
 
   Decomposer(AttentionOp op, OpBuilder &b)
       : op(op), b(b), loc(op.getLoc()), ctx(op.getContext()),
@@ -180,20 +239,21 @@ struct Decomposer {
                   unsigned fd) {
     return map(numDims, {d(bd), d(hd).floorDiv(*group), d(ld), d(fd)});
   }
-  static Value gatherKV(OpBuilder &nb, Location l, Value t, Value grp,
-                        unsigned bd, unsigned hd, unsigned ld, unsigned fd) {
+  static Value gatherKV(OpBuilder &nb, Location l, Value t,
+                        const TileCoordinates &c, Value grp, unsigned bd,
+                        unsigned hd, unsigned ld, unsigned fd) {
     Value bi = linalg::IndexOp::create(nb, l, bd);
     Value hi = linalg::IndexOp::create(nb, l, hd);
     Value li = linalg::IndexOp::create(nb, l, ld);
     Value fi = linalg::IndexOp::create(nb, l, fd);
-    Value hk = arith::DivUIOp::create(nb, l, hi, grp);
+    Value hk = buildLocalKVHead(nb, l, c, grp, hi);
     return tensor::ExtractOp::create(nb, l, t, ValueRange{bi, hk, li, fi});
   }
 
   FailureOr<SmallVector<Value>> run();
   Value scores();
   Value maskedScores(Value s);
-  Value mapToOutput(Value acc, Value den);
+  Value weightedValues(Value p);
 };
 } // namespace
 
@@ -215,7 +275,7 @@ Value Decomposer::scores() {
       {IterTy::parallel, IterTy::parallel, IterTy::parallel, IterTy::parallel,
        IterTy::reduction},
       [&](OpBuilder &nb, Location l, ValueRange args) {
-        Value kv = kIn ? args[1] : gatherKV(nb, l, k, grp, 0, 1, 3, 4);
+        Value kv = kIn ? args[1] : gatherKV(nb, l, k, coords, grp, 0, 1, 3, 4);
         Value prod = arith::MulFOp::create(nb, l, castToF32(nb, l, args[0]),
                                            castToF32(nb, l, kv));
         Value acc = arith::AddFOp::create(nb, l, args.back(), prod);
@@ -228,8 +288,7 @@ Value Decomposer::scores() {
 Value Decomposer::maskedScores(Value s) {
   Value scale =
       buildScale(b, loc, op, getValueOrCreateConstantIndexOp(b, loc, D));
-  Value lqVal = getValueOrCreateConstantIndexOp(b, loc, Lq);
-  Value lkvVal = getValueOrCreateConstantIndexOp(b, loc, Lkv);
+  Value lqVal = coords.qLen, lkvVal = coords.kvLen;
 
   AffineMap id4 = b.getMultiDimIdentityMap(4);
   SmallVector<Value> ins = {s};
@@ -271,6 +330,7 @@ Value Decomposer::maskedScores(Value s) {
         SmallVector<Value> idx;
         for (unsigned i = 0; i < 4; ++i)
           idx.push_back(linalg::IndexOp::create(nb, l, i));
+        idx = buildGlobalIndices(nb, l, coords, idx);
         auto toIndex = [&](Value x) -> Value {
           return arith::IndexCastOp::create(nb, l, nb.getIndexType(), x);
         };
@@ -289,223 +349,8 @@ Value Decomposer::maskedScores(Value s) {
       });
 }
 
-/// O[b,h,i,e] = acc[b,h,i,e] / den[b,h,i] (0 where den == 0), or acc alone
-/// without a denominator, converted to the output element type.
-Value Decomposer::mapToOutput(Value acc, Value den) {
-  RankedTensorType oT = op.getOutputType();
-  Type oElem = oT.getElementType();
-  AffineMap id4 = b.getMultiDimIdentityMap(4);
-  SmallVector<Value> ins = {acc};
-  SmallVector<AffineMap> maps = {id4};
-  if (den) {
-    ins.push_back(den);
-    maps.push_back(map(4, {d(0), d(1), d(2)}));
-  }
-  maps.push_back(id4);
-  Value init = empty({B, Hq, Lq, Dv}, oElem);
-  return generic(ins, init, maps, SmallVector<IterTy>(4, IterTy::parallel),
-                 [&](OpBuilder &nb, Location l, ValueRange args) {
-                   Value o = args[0];
-                   if (den) {
-                     Value zero = f32Const(nb, l, 0.0);
-                     Value isZero = arith::CmpFOp::create(
-                         nb, l, arith::CmpFPredicate::OEQ, args[1], zero);
-                     Value q = arith::DivFOp::create(nb, l, o, args[1]);
-                     o = arith::SelectOp::create(nb, l, isZero, zero, q);
-                   }
-                   if (oElem != o.getType())
-                     o = arith::TruncFOp::create(nb, l, oElem, o);
-                   yieldValue(nb, l, o);
-                 });
-}
-
-FailureOr<SmallVector<Value>> Decomposer::run() {
-  SmallVector<OpFoldResult> q = tensor::getMixedSizes(b, loc, op.getQuery());
-  B = q[0];
-  Hq = q[1];
-  Lq = q[2];
-  D = q[3];
-  Lkv = tensor::getMixedSize(b, loc, op.getKey(), 2);
-  Dv = tensor::getMixedSize(b, loc, op.getValue(), 3);
-  group = op.getStaticGroupSize();
-  if (!group) {
-    Value hq = getValueOrCreateConstantIndexOp(b, loc, Hq);
-    Value hkv = tensor::DimOp::create(b, loc, op.getKey(), 1);
-    groupVal = arith::DivUIOp::create(b, loc, hq, hkv);
-  }
-
-  Value s = maskedScores(scores());
-
-  AffineMap id4 = b.getMultiDimIdentityMap(4);
-  AffineMap row4 = map(4, {d(0), d(1), d(2)});
-  AffineMap id3 = b.getMultiDimIdentityMap(3);
-  SmallVector<IterTy> par3(3, IterTy::parallel), par4(4, IterTy::parallel);
-  SmallVector<IterTy> rowRed = {IterTy::parallel, IterTy::parallel,
-                                IterTy::parallel, IterTy::reduction};
-  auto rowReduce = [&](Value x, ValueRange extra, double initV,
-                       ArrayRef<AffineMap> extraMaps,
-                       function_ref<Value(OpBuilder &, Location, ValueRange,
-                                          Value)>
-                           combine) {
-    SmallVector<Value> ins = {x};
-    llvm::append_range(ins, extra);
-    SmallVector<AffineMap> maps = {id4};
-    llvm::append_range(maps, extraMaps);
-    maps.push_back(row4);
-    return generic(ins, filled({B, Hq, Lq}, initV), maps, rowRed,
-                   [&](OpBuilder &nb, Location l, ValueRange args) {
-                     Value r = combine(nb, l, args.drop_back(), args.back());
-                     yieldValue(nb, l, r);
-                   });
-  };
-  auto rowMax = [&](Value x) {
-    return rowReduce(
-        x, {}, -std::numeric_limits<double>::infinity(), {},
-        [](OpBuilder &nb, Location l, ValueRange a, Value acc) -> Value {
-          return arith::MaximumFOp::create(nb, l, acc, a[0]);
-        });
-  };
-  // Elementwise map over [B, Hq, Lq, Lkv] reading a per-row value.
-  auto mapWithRow = [&](Value x, Value row,
-                        function_ref<Value(OpBuilder &, Location, Value, Value)>
-                            fn) {
-    return generic({x, row}, empty({B, Hq, Lq, Lkv}, f32), {id4, row4, id4},
-                   par4, [&](OpBuilder &nb, Location l, ValueRange args) {
-                     yieldValue(nb, l,
-                                             fn(nb, l, args[0], args[1]));
-                   });
-  };
-
-  Value p, den, lse;
-  Normalizer norm = op.getNormalizer();
-  Value sinks = op.getSinks();
-  switch (norm) {
-  case Normalizer::softmax: {
-    Value m = rowMax(s);
-    // Stabiliser: the row max (joined with the sink logit), 0 for rows whose
-    // scores are all -inf so that exp() never sees -inf - -inf.
-    SmallVector<Value> ins = {m};
-    SmallVector<AffineMap> maps = {id3};
-    if (sinks) {
-      ins.push_back(sinks);
-      maps.push_back(map(3, {d(1)}));
-    }
-    maps.push_back(id3);
-    Value mSafe = generic(
-        ins, empty({B, Hq, Lq}, f32), maps, par3,
-        [&](OpBuilder &nb, Location l, ValueRange args) {
-          Value v = args[0];
-          if (sinks)
-            v = arith::MaximumFOp::create(nb, l, v, castToF32(nb, l, args[1]));
-          Value isInf = arith::CmpFOp::create(nb, l, arith::CmpFPredicate::OEQ,
-                                              v, negInf(nb, l));
-          v = arith::SelectOp::create(nb, l, isInf, f32Const(nb, l, 0.0), v);
-          yieldValue(nb, l, v);
-        });
-    p = mapWithRow(s, mSafe, [](OpBuilder &nb, Location l, Value x, Value mr) {
-      return math::ExpOp::create(nb, l, arith::SubFOp::create(nb, l, x, mr));
-    });
-    Value sum = rowReduce(
-        p, {}, 0.0, {},
-        [](OpBuilder &nb, Location l, ValueRange a, Value acc) -> Value {
-          return arith::AddFOp::create(nb, l, acc, a[0]);
-        });
-    // den = sum + exp(sink - mSafe); lse = mSafe + log(den).
-    ins = {sum, mSafe};
-    maps = {id3, id3};
-    if (sinks) {
-      ins.push_back(sinks);
-      maps.push_back(map(3, {d(1)}));
-    }
-    maps.push_back(id3);
-    den = generic(ins, empty({B, Hq, Lq}, f32), maps, par3,
-                  [&](OpBuilder &nb, Location l, ValueRange args) {
-                    Value v = args[0];
-                    if (sinks) {
-                      Value e = math::ExpOp::create(
-                          nb, l,
-                          arith::SubFOp::create(nb, l, castToF32(nb, l, args[2]),
-                                                args[1]));
-                      v = arith::AddFOp::create(nb, l, v, e);
-                    }
-                    yieldValue(nb, l, v);
-                  });
-    if (op.getLse())
-      lse = generic({den, mSafe}, empty({B, Hq, Lq}, f32), {id3, id3, id3},
-                    par3, [&](OpBuilder &nb, Location l, ValueRange args) {
-                      Value lg = math::LogOp::create(nb, l, args[0]);
-                      yieldValue(
-                          nb, l, arith::AddFOp::create(nb, l, args[1], lg));
-                    });
-    break;
-  }
-  case Normalizer::sigmoid: {
-    double bias = 0.0;
-    if (FloatAttr a = op.getSigmoidBiasAttr())
-      bias = a.getValueAsDouble();
-    // sigmoid(-inf) == 0, so masked scores need no special case.
-    p = generic({s}, empty({B, Hq, Lq, Lkv}, f32), {id4, id4}, par4,
-                [&](OpBuilder &nb, Location l, ValueRange args) {
-                  Value x = arith::AddFOp::create(nb, l, args[0],
-                                                  f32Const(nb, l, bias));
-                  Value e = math::ExpOp::create(
-                      nb, l, arith::NegFOp::create(nb, l, x));
-                  Value one = f32Const(nb, l, 1.0);
-                  Value r = arith::DivFOp::create(
-                      nb, l, one, arith::AddFOp::create(nb, l, one, e));
-                  yieldValue(nb, l, r);
-                });
-    break;
-  }
-  case Normalizer::softpick: {
-    // With m = max(rowmax, 0), both sides of relu(e^s - 1) / sum|e^s - 1|
-    // are multiplied by e^-m: e_j = e^(s_j - m) - e^-m, eps scaled alike.
-    Value m = rowMax(s);
-    Value mPos = generic({m}, empty({B, Hq, Lq}, f32), {id3, id3}, par3,
-                         [&](OpBuilder &nb, Location l, ValueRange args) {
-                           yieldValue(
-                               nb, l,
-                               arith::MaximumFOp::create(
-                                   nb, l, args[0], f32Const(nb, l, 0.0)));
-                         });
-    // Shifted e_j for kept scores, 0 for masked ones; `absolute` selects
-    // |e_j| (denominator) or relu(e_j) (numerator).
-    auto shifted = [](bool absolute) {
-      return [absolute](OpBuilder &nb, Location l, Value x, Value mr) {
-        Value kept = arith::CmpFOp::create(nb, l, arith::CmpFPredicate::OGT, x,
-                                           negInf(nb, l));
-        Value e1 =
-            math::ExpOp::create(nb, l, arith::SubFOp::create(nb, l, x, mr));
-        Value e0 = math::ExpOp::create(nb, l, arith::NegFOp::create(nb, l, mr));
-        Value e = arith::SubFOp::create(nb, l, e1, e0);
-        Value zero = f32Const(nb, l, 0.0);
-        Value r = absolute
-                      ? math::AbsFOp::create(nb, l, e).getResult()
-                      : arith::MaximumFOp::create(nb, l, e, zero).getResult();
-        return arith::SelectOp::create(nb, l, kept, r, zero).getResult();
-      };
-    };
-    p = mapWithRow(s, mPos, shifted(false));
-    Value absE = mapWithRow(s, mPos, shifted(true));
-    Value sum = rowReduce(
-        absE, {}, 0.0, {},
-        [](OpBuilder &nb, Location l, ValueRange a, Value acc) -> Value {
-          return arith::AddFOp::create(nb, l, acc, a[0]);
-        });
-    den = generic({sum, mPos}, empty({B, Hq, Lq}, f32), {id3, id3, id3}, par3,
-                  [&](OpBuilder &nb, Location l, ValueRange args) {
-                    Value eps = arith::MulFOp::create(
-                        nb, l, f32Const(nb, l, 1e-6),
-                        math::ExpOp::create(
-                            nb, l, arith::NegFOp::create(nb, l, args[1])));
-                    yieldValue(
-                        nb, l, arith::AddFOp::create(nb, l, args[0], eps));
-                  });
-    break;
-  }
-  }
-
-  // acc[b,h,i,e] = sum_j P[b,h,i,j] * V[b,h/g,j,e]; loops (b,h,i,e,j).
+/// acc[b,h,i,e] = sum_j P[b,h,i,j] * V[b,kv(h),j,e]; loops (b,h,i,e,j).
+Value Decomposer::weightedValues(Value p) {
   Value v = op.getValue();
   SmallVector<Value> ins = {p};
   SmallVector<AffineMap> maps = {map(5, {d(0), d(1), d(2), d(4)})};
@@ -516,29 +361,177 @@ FailureOr<SmallVector<Value>> Decomposer::run() {
   maps.push_back(map(5, {d(0), d(1), d(2), d(3)}));
   Value grp = groupVal;
   bool vIn = kvIsInput();
-  Value acc = generic(
+  return generic(
       ins, filled({B, Hq, Lq, Dv}, 0.0), maps,
       {IterTy::parallel, IterTy::parallel, IterTy::parallel, IterTy::parallel,
        IterTy::reduction},
       [&](OpBuilder &nb, Location l, ValueRange args) {
-        Value vv = vIn ? args[1] : gatherKV(nb, l, v, grp, 0, 1, 4, 3);
+        Value vv = vIn ? args[1] : gatherKV(nb, l, v, coords, grp, 0, 1, 4, 3);
         Value prod =
             arith::MulFOp::create(nb, l, args[0], castToF32(nb, l, vv));
-        yieldValue(nb, l,
-                                arith::AddFOp::create(nb, l, args.back(), prod));
+        yieldValue(nb, l, arith::AddFOp::create(nb, l, args.back(), prod));
       });
+}
 
-  SmallVector<Value> results = {mapToOutput(acc, den)};
-  if (op.getLse())
-    results.push_back(lse);
-  // Keep the declared result types (a static result may refine a dynamic
-  // operand shape).
-  for (auto [r, t] : llvm::zip(results, op->getResultTypes()))
-    if (r.getType() != t)
-      r = tensor::CastOp::create(b, loc, t, r);
-  return results;
+FailureOr<SmallVector<Value>> Decomposer::run() {
+  SmallVector<OpFoldResult> q = tensor::getMixedSizes(b, loc, op.getQuery());
+  B = q[0];
+  Hq = q[1];
+  Lq = q[2];
+  D = q[3];
+  Lkv = tensor::getMixedSize(b, loc, op.getKey(), 2);
+  Dv = tensor::getMixedSize(b, loc, op.getValue(), 3);
+  coords = getTileCoordinates(b, loc, op);
+  group = op.getStaticGroupSize();
+  if (!group)
+    groupVal = coords.group;
+
+  Value s = maskedScores(scores());
+
+  AffineMap id4 = b.getMultiDimIdentityMap(4);
+  AffineMap row4 = map(4, {d(0), d(1), d(2)});
+  AffineMap id3 = b.getMultiDimIdentityMap(3);
+  SmallVector<IterTy> par3(3, IterTy::parallel), par4(4, IterTy::parallel);
+  SmallVector<IterTy> rowRed = {IterTy::parallel, IterTy::parallel,
+                                IterTy::parallel, IterTy::reduction};
+  auto rowReduce = [&](Value x, double initV, bool isMax) {
+    return generic({x}, filled({B, Hq, Lq}, initV), {id4, row4}, rowRed,
+                   [&](OpBuilder &nb, Location l, ValueRange args) {
+                     Value r =
+                         isMax ? arith::MaximumFOp::create(nb, l, args[1],
+                                                           args[0])
+                                     .getResult()
+                               : arith::AddFOp::create(nb, l, args[1], args[0])
+                                     .getResult();
+                     yieldValue(nb, l, r);
+                   });
+  };
+  // A [B, Hq, Lq] map of the row tensors `rows`.
+  auto rowMap = [&](ValueRange rows, Value init,
+                    function_ref<Value(OpBuilder &, Location, ValueRange)> fn) {
+    SmallVector<AffineMap> maps(rows.size() + 1, id3);
+    return generic(rows, init ? init : empty({B, Hq, Lq}, f32), maps, par3,
+                   [&](OpBuilder &nb, Location l, ValueRange args) {
+                     yieldValue(nb, l, fn(nb, l, args.drop_back()));
+                   });
+  };
+
+  Normalizer norm = op.getNormalizer();
+  bool partial = op.getPartial();
+  std::optional<double> bias;
+  if (FloatAttr a = op.getSigmoidBiasAttr())
+    bias = a.getValueAsDouble();
+
+  // The state's maximum after this op's keys (NormalizerAlgebra.h).
+  Value mRow = rowReduce(s, -std::numeric_limits<double>::infinity(), true);
+  Value mNew =
+      partial
+          ? rowMap({op.getInits()[1], mRow}, op.getInits()[1],
+                   [&](OpBuilder &nb, Location l, ValueRange a) {
+                     return buildMaxUpdate(nb, l, norm, a[0], a[1]);
+                   })
+          : rowMap({mRow}, Value(), [&](OpBuilder &nb, Location l,
+                                        ValueRange a) {
+              Value identity = buildF32Constant(nb, l, getIdentityMax(norm));
+              return buildMaxUpdate(nb, l, norm, identity, a[0]);
+            });
+
+  // Weights and their sum terms, shifted by the new maximum.
+  Value wInit = empty({B, Hq, Lq, Lkv}, f32);
+  auto weights = linalg::GenericOp::create(
+      b, loc, TypeRange{wInit.getType(), wInit.getType()}, ValueRange{s, mNew},
+      ValueRange{wInit, empty({B, Hq, Lq, Lkv}, f32)},
+      ArrayRef<AffineMap>{id4, row4, id4, id4}, par4,
+      [&](OpBuilder &nb, Location l, ValueRange args) {
+        Value shift = buildSafeShift(nb, l, args[1]);
+        auto [w, t] = buildWeight(nb, l, norm, args[0], shift, bias);
+        linalg::YieldOp::create(nb, l, ValueRange{w, t});
+      });
+  Value p = weights.getResult(0);
+  Value sum = rowReduce(weights.getResult(1), 0.0, false);
+  Value acc = weightedValues(p);
+
+  if (partial) {
+    // Combine with the init state: both rescaled to the new maximum.
+    Value alpha = rowMap({op.getInits()[1], mNew}, Value(),
+                         [&](OpBuilder &nb, Location l, ValueRange a) {
+                           return buildRescale(nb, l, a[0], a[1]);
+                         });
+    Value sumNew = rowMap({op.getInits()[2], alpha, sum}, op.getInits()[2],
+                          [&](OpBuilder &nb, Location l, ValueRange a) {
+                            Value r = arith::MulFOp::create(nb, l, a[0], a[1]);
+                            return arith::AddFOp::create(nb, l, r, a[2])
+                                .getResult();
+                          });
+    Value accNew = generic(
+        {op.getInits()[0], alpha, acc}, op.getInits()[0], {id4, row4, id4, id4},
+        par4, [&](OpBuilder &nb, Location l, ValueRange a) {
+          Value r = arith::MulFOp::create(nb, l, a[0], a[1]);
+          yieldValue(nb, l, arith::AddFOp::create(nb, l, r, a[2]));
+        });
+    return SmallVector<Value>{accNew, mNew, sumNew};
+  }
+
+  SmallVector<Operation *> created;
+  return buildFinalizedResults(b, loc, op, acc, mNew, sum, created);
 }
 
 FailureOr<SmallVector<Value>> AttentionOp::decomposeOperation(OpBuilder &b) {
   return Decomposer(*this, b).run();
+}
+
+SmallVector<Value> mlir::attn::buildFinalizedResults(
+    OpBuilder &b, Location loc, AttentionOp op, Value acc, Value max, Value sum,
+    SmallVectorImpl<Operation *> &created) {
+  MLIRContext *ctx = b.getContext();
+  Normalizer norm = op.getNormalizer();
+  Value sinks = op.getSinks();
+  SmallVector<OpFoldResult> rowShape = tensor::getMixedSizes(b, loc, max);
+  Type f32 = b.getF32Type();
+  AffineMap id3 = b.getMultiDimIdentityMap(3), id4 = b.getMultiDimIdentityMap(4);
+  AffineMap row4 = AffineMap::getMultiDimIdentityMap(4, ctx).getMajorSubMap(3);
+  SmallVector<utils::IteratorType> par3(3, utils::IteratorType::parallel),
+      par4(4, utils::IteratorType::parallel);
+
+  // Per row: the output scale and, for softmax, the log-sum-exp.
+  SmallVector<Value> ins = {max, sum};
+  SmallVector<AffineMap> maps = {id3, id3};
+  if (sinks) {
+    ins.push_back(sinks);
+    maps.push_back(AffineMap::get(3, 0, {b.getAffineDimExpr(1)}, ctx));
+  }
+  Value lseInit = op.getLse() ? op.getInits()[1]
+                              : tensor::EmptyOp::create(b, loc, rowShape, f32)
+                                    .getResult();
+  maps.append({id3, id3});
+  Value scaleInit = tensor::EmptyOp::create(b, loc, rowShape, f32);
+  auto fin = linalg::GenericOp::create(
+      b, loc, TypeRange{scaleInit.getType(), lseInit.getType()}, ins,
+      ValueRange{scaleInit, lseInit}, maps, par3,
+      [&](OpBuilder &nb, Location l, ValueRange args) {
+        Value sink = sinks ? castToF32(nb, l, args[2]) : Value();
+        RowFinalization f =
+            buildRowFinalization(nb, l, norm, args[0], args[1], sink);
+        Value lse = f.lse ? f.lse : args.back();
+        linalg::YieldOp::create(nb, l, ValueRange{f.outScale, lse});
+      });
+  created.push_back(fin);
+
+  // O = acc * outScale in the output element type, into the output init.
+  Value outInit = op.getInits()[0];
+  Type oElem = cast<RankedTensorType>(outInit.getType()).getElementType();
+  auto out = linalg::GenericOp::create(
+      b, loc, TypeRange{outInit.getType()}, ValueRange{acc, fin.getResult(0)},
+      ValueRange{outInit}, ArrayRef<AffineMap>{id4, row4, id4}, par4,
+      [&](OpBuilder &nb, Location l, ValueRange args) {
+        Value o = arith::MulFOp::create(nb, l, args[0], args[1]);
+        if (oElem != o.getType())
+          o = arith::TruncFOp::create(nb, l, oElem, o);
+        linalg::YieldOp::create(nb, l, ValueRange{o});
+      });
+  created.push_back(out);
+  SmallVector<Value> results = {out.getResult(0)};
+  if (op.getLse())
+    results.push_back(fin.getResult(1));
+  return results;
 }

@@ -55,6 +55,9 @@ static std::string shapeStr(ArrayRef<int64_t> shape) {
 //===----------------------------------------------------------------------===//
 
 std::optional<int64_t> AttentionOp::getStaticGroupSize() {
+  // A tile's local head mapping is not h / g (see buildLocalKVHead).
+  if (hasTileCoordinates())
+    return std::nullopt;
   int64_t hq = getQueryType().getDimSize(1);
   int64_t hkv = getKeyType().getDimSize(1);
   if (ShapedType::isDynamic(hq) || ShapedType::isDynamic(hkv) || hkv == 0)
@@ -144,22 +147,37 @@ LogicalResult AttentionOp::verify() {
            << q[3] << " and " << k[3];
   if (!ShapedType::isDynamic(k[1]) && k[1] == 0)
     return emitOpError("expects at least one key/value head");
-  if (!ShapedType::isDynamic(q[1]) && !ShapedType::isDynamic(k[1]) &&
-      q[1] % k[1] != 0)
+  if (getOffsets().empty() && !ShapedType::isDynamic(q[1]) &&
+      !ShapedType::isDynamic(k[1]) && q[1] % k[1] != 0)
     return emitOpError("expects the number of query heads to be a multiple of "
                        "the number of key/value heads, got ")
            << q[1] << " and " << k[1];
 
-  // Results.
+  // Destinations and results (the DPS interface checks that they match).
+  Normalizer norm = getNormalizer();
+  unsigned numInits = getInits().size();
+  if (getPartial() ? numInits != 3 : (numInits < 1 || numInits > 2))
+    return emitOpError("expects ")
+           << (getPartial() ? "three inits (acc, max, sum) in the partial form"
+                            : "one or two inits (output and optional "
+                              "log-sum-exp)")
+           << ", got " << numInits;
+  if (getNumResults() != numInits)
+    return emitOpError("expects one result per init, got ")
+           << getNumResults() << " results and " << numInits << " inits";
   RankedTensorType oT = getOutputType();
   SmallVector<int64_t> oExpected = {q[0], q[1], q[2], v[3]};
   if (oT.getRank() != 4)
     return emitOpError("expects the output to have rank 4 ([B, Hq, Lq, Dv]), "
                        "got rank ")
            << oT.getRank();
-  if (!isSupportedFloat(oT.getElementType()))
-    return emitOpError("expects the output element type to be f32, f16 or "
-                       "bf16, got ")
+  if (getPartial() ? !oT.getElementType().isF32()
+                   : !isSupportedFloat(oT.getElementType()))
+    return emitOpError(getPartial()
+                           ? "expects an f32 accumulator in the partial form, "
+                             "got "
+                           : "expects the output element type to be f32, f16 "
+                             "or bf16, got ")
            << oT.getElementType();
   for (auto [got, want] : llvm::zip(oT.getShape(), oExpected))
     if (!compatible(got, want))
@@ -167,24 +185,46 @@ LogicalResult AttentionOp::verify() {
              << shapeStr(oExpected) << " ([B, Hq, Lq, Dv]), got "
              << shapeStr(oT.getShape());
 
-  Normalizer norm = getNormalizer();
+  // Row results: the log-sum-exp, or the partial form's max and sum.
+  SmallVector<int64_t> rowExpected = {q[0], q[1], q[2]};
+  auto verifyRow = [&](Value r, StringRef name) -> LogicalResult {
+    auto lT = cast<RankedTensorType>(r.getType());
+    if (!lT.getElementType().isF32())
+      return emitOpError("expects the ")
+             << name << " result to be f32, got " << lT.getElementType();
+    if (lT.getRank() != 3 ||
+        !llvm::all_of(llvm::zip(lT.getShape(), rowExpected), [](auto p) {
+          return compatible(std::get<0>(p), std::get<1>(p));
+        }))
+      return emitOpError("expects the ")
+             << name << " result of shape " << shapeStr(rowExpected)
+             << " ([B, Hq, Lq]), got " << shapeStr(lT.getShape());
+    return success();
+  };
+  if (getPartial()) {
+    if (getSinks())
+      return emitOpError("expects no sinks in the partial form: sink logits "
+                         "join the state when it is finalised");
+    if (failed(verifyRow(getPartialMax(), "running maximum")) ||
+        failed(verifyRow(getPartialSum(), "running sum")))
+      return failure();
+  }
   if (Value lse = getLse()) {
     if (norm != Normalizer::softmax)
       return emitOpError("expects no log-sum-exp result with the '")
              << stringifyNormalizer(norm) << "' normalizer";
-    auto lT = cast<RankedTensorType>(lse.getType());
-    SmallVector<int64_t> lExpected = {q[0], q[1], q[2]};
-    if (!lT.getElementType().isF32())
-      return emitOpError("expects the log-sum-exp result to be f32, got ")
-             << lT.getElementType();
-    if (lT.getRank() != 3 ||
-        !llvm::all_of(llvm::zip(lT.getShape(), lExpected), [](auto p) {
-          return compatible(std::get<0>(p), std::get<1>(p));
-        }))
-      return emitOpError("expects the log-sum-exp result of shape ")
-             << shapeStr(lExpected) << " ([B, Hq, Lq]), got "
-             << shapeStr(lT.getShape());
+    if (failed(verifyRow(lse, "log-sum-exp")))
+      return failure();
   }
+
+  // Tile coordinates.
+  if (getOffsets().empty() != getExtents().empty() ||
+      (!getOffsets().empty() &&
+       (getOffsets().size() != 4 || getExtents().size() != 3)))
+    return emitOpError("expects tile coordinates as four offsets (b, h, q, "
+                       "kv) and three problem extents (Lq, Lkv, group size), "
+                       "got ")
+           << getOffsets().size() << " and " << getExtents().size();
 
   // Scalar attributes.
   if (FloatAttr a = getScaleAttr()) {
@@ -339,13 +379,22 @@ LogicalResult AttentionOp::verifyRegions() {
                          b.getI1Type());
 }
 
+void AttentionOp::getAsmResultNames(
+    function_ref<void(Value, StringRef)> setNameFn) {
+  static constexpr StringRef normalised[] = {"out", "lse"};
+  static constexpr StringRef partial[] = {"acc", "max", "sum"};
+  for (auto [i, r] : llvm::enumerate(getResults()))
+    if (i < (getPartial() ? 3u : 2u))
+      setNameFn(r, getPartial() ? partial[i] : normalised[i]);
+}
+
 LogicalResult AttentionOp::reifyResultShapes(
     OpBuilder &b, ReifiedRankedShapedTypeDims &reifiedReturnShapes) {
   Location loc = getLoc();
   SmallVector<OpFoldResult> q = tensor::getMixedSizes(b, loc, getQuery());
   OpFoldResult dv = tensor::getMixedSize(b, loc, getValue(), 3);
   reifiedReturnShapes.push_back({q[0], q[1], q[2], dv});
-  if (getLse())
+  for (unsigned i = 1, e = getNumResults(); i < e; ++i)
     reifiedReturnShapes.push_back({q[0], q[1], q[2]});
   return success();
 }

@@ -754,11 +754,18 @@ FailureOr<AttentionOp> mlir::attn::raiseAttention(RewriterBase &rewriter,
       rootType.getElementType());
   ArrayAttr masksAttr =
       structured.empty() ? ArrayAttr() : rewriter.getArrayAttr(structured);
+  SmallVector<OpFoldResult> outSizes = tensor::getMixedSizes(rewriter, loc, qv);
+  outSizes[3] = tensor::getMixedSize(rewriter, loc, vv, 3);
+  Value outInit = tensor::EmptyOp::create(rewriter, loc, outSizes,
+                                          rootType.getElementType());
+  if (outInit.getType() != outType)
+    outInit = tensor::CastOp::create(rewriter, loc, outType, outInit);
   auto op = AttentionOp::create(
-      rewriter, loc, outType, /*lse=*/Type(), qv, kv, vv, mask,
+      rewriter, loc, TypeRange{outType}, qv, kv, vv, mask,
       /*q_lengths=*/Value(), /*kv_lengths=*/Value(),
       /*q_segment_ids=*/Value(), /*kv_segment_ids=*/Value(),
-      /*sinks=*/Value(), rewriter.getF64FloatAttr(chain.scale),
+      /*sinks=*/Value(), /*offsets=*/ValueRange(), /*extents=*/ValueRange(),
+      ValueRange{outInit}, rewriter.getF64FloatAttr(chain.scale),
       /*softcap=*/FloatAttr(), masksAttr, Normalizer::softmax,
       /*sigmoid_bias=*/FloatAttr());
   {

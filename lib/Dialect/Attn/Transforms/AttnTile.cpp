@@ -1374,7 +1374,12 @@ mlir::attn::tileAttentionOnline(RewriterBase &rewriter, AttentionOp op,
                                 const AttentionTileSizes &sizes) {
   OpBuilder::InsertionGuard guard(rewriter);
   rewriter.setInsertionPoint(op);
-  FailureOr<SmallVector<Value>> repl = OnlineTiler(op, rewriter, sizes).run();
+  // Tiles of an upstream tiling and partial states are not tiled again:
+  // their reference decomposition is their lowering here.
+  FailureOr<SmallVector<Value>> repl =
+      op.getPartial() || op.hasTileCoordinates()
+          ? op.decomposeOperation(rewriter)
+          : OnlineTiler(op, rewriter, sizes).run();
   if (failed(repl))
     return failure();
   rewriter.replaceOp(op, *repl);

@@ -25,8 +25,9 @@ func.func @softmax_last_dim(%s: tensor<2x4x8xf32>) -> tensor<2x4x8xf32> {
 // CHECK: linalg.generic
 // CHECK: return
 func.func @attention(%q: tensor<1x1x4x8xf32>) -> tensor<1x1x4x8xf32> {
+  %init66_0 = tensor.empty() : tensor<1x1x4x8xf32>
   %o = attn.attention ins(%q, %q, %q : tensor<1x1x4x8xf32>, tensor<1x1x4x8xf32>, tensor<1x1x4x8xf32>)
-      {masks = [#attn.causal]} -> tensor<1x1x4x8xf32>
+      outs(%init66_0 : tensor<1x1x4x8xf32>) {masks = [#attn.causal]} -> tensor<1x1x4x8xf32>
   return %o : tensor<1x1x4x8xf32>
 }
 

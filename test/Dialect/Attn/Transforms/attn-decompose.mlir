@@ -1,7 +1,7 @@
 // RUN: attn-opt %s -attn-decompose -canonicalize -cse -split-input-file | FileCheck %s
 
-/// MHA: S = Q.K^T (f32), scale, row max, exp, sum, P.V, division guarded
-/// against empty rows. The [B, H, Lq, Lkv] score tensor is materialised.
+/// MHA: S = Q.K^T (f32), scale, row max, exp, sum, P.V, the row's inverse
+/// denominator guarded against empty rows (NormalizerAlgebra). The [B, H, Lq, Lkv] score tensor is materialised.
 // CHECK-DAG: #[[QMAP:.+]] = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d4)>
 // CHECK-DAG: #[[KMAP:.+]] = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d3, d4)>
 // CHECK-DAG: #[[VMAP:.+]] = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d4, d3)>
@@ -17,20 +17,21 @@
 // CHECK:         arith.mulf %{{.*}}, %[[SCALE]] : f32
 // CHECK:       %[[MAX:.+]] = linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "parallel", "reduction"]} ins(%[[SS]] : tensor<2x3x5x7xf32>)
 // CHECK:         arith.maximumf
-// CHECK:       %[[SAFE:.+]] = linalg.generic {{.*}} ins(%[[MAX]] : tensor<2x3x5xf32>)
+// CHECK:       %[[P:.+]]:2 = linalg.generic {{.*}} ins(%[[SS]], %[[MAX]] :
 // CHECK:         arith.cmpf oeq, %{{.*}}, %[[NEGINF]] : f32
-// CHECK:       %[[P:.+]] = linalg.generic {{.*}} ins(%[[SS]], %[[SAFE]] :
 // CHECK:         math.exp
-// CHECK:       %[[SUM:.+]] = linalg.generic {{.*}} ins(%[[P]] : tensor<2x3x5x7xf32>)
-// CHECK:       %[[ACC:.+]] = linalg.generic {indexing_maps = [#[[QMAP]], #[[VMAP]], {{.*}}], {{.*}} ins(%[[P]], %[[V]] :
-// CHECK:       %[[O:.+]] = linalg.generic {{.*}} ins(%[[ACC]], %[[SUM]] :
-// CHECK:         %[[Z:.+]] = arith.cmpf oeq
-// CHECK:         %[[DIV:.+]] = arith.divf
-// CHECK:         arith.select %[[Z]], %{{.*}}, %[[DIV]] : f32
+// CHECK:       %[[SUM:.+]] = linalg.generic {{.*}} ins(%[[P]]#1 : tensor<2x3x5x7xf32>)
+// CHECK:       %[[ACC:.+]] = linalg.generic {indexing_maps = [#[[QMAP]], #[[VMAP]], {{.*}}], {{.*}} ins(%[[P]]#0, %[[V]] :
+// CHECK:       %[[FIN:.+]]:2 = linalg.generic {{.*}} ins(%[[MAX]], %[[SUM]] :
+// CHECK:         %[[INV:.+]] = arith.divf
+// CHECK:         arith.select %{{.*}}, %{{.*}}, %[[INV]] : f32
+// CHECK:       %[[O:.+]] = linalg.generic {{.*}} ins(%[[ACC]], %[[FIN]]#0 :
+// CHECK:         arith.mulf
 // CHECK:       return %[[O]]
 func.func @mha(%q: tensor<2x3x5x8xf32>, %k: tensor<2x3x7x8xf32>, %v: tensor<2x3x7x4xf32>) -> tensor<2x3x5x4xf32> {
+  %init42_0 = tensor.empty() : tensor<2x3x5x4xf32>
   %o = attn.attention ins(%q, %k, %v : tensor<2x3x5x8xf32>, tensor<2x3x7x8xf32>, tensor<2x3x7x4xf32>)
-      -> tensor<2x3x5x4xf32>
+      outs(%init42_0 : tensor<2x3x5x4xf32>) -> tensor<2x3x5x4xf32>
   return %o : tensor<2x3x5x4xf32>
 }
 
@@ -44,8 +45,9 @@ func.func @mha(%q: tensor<2x3x5x8xf32>, %k: tensor<2x3x7x8xf32>, %v: tensor<2x3x
 // CHECK: linalg.generic {indexing_maps = [#{{.+}}, #[[KMAP]], #{{.+}}]
 // CHECK: linalg.generic {indexing_maps = [#{{.+}}, #[[VMAP]], #{{.+}}]
 func.func @gqa_static(%q: tensor<1x8x4x16xbf16>, %k: tensor<1x2x6x16xbf16>, %v: tensor<1x2x6x16xbf16>) -> tensor<1x8x4x16xbf16> {
+  %init43_0 = tensor.empty() : tensor<1x8x4x16xbf16>
   %o = attn.attention ins(%q, %k, %v : tensor<1x8x4x16xbf16>, tensor<1x2x6x16xbf16>, tensor<1x2x6x16xbf16>)
-      -> tensor<1x8x4x16xbf16>
+      outs(%init43_0 : tensor<1x8x4x16xbf16>) -> tensor<1x8x4x16xbf16>
   return %o : tensor<1x8x4x16xbf16>
 }
 
@@ -63,8 +65,11 @@ func.func @gqa_static(%q: tensor<1x8x4x16xbf16>, %k: tensor<1x2x6x16xbf16>, %v: 
 // CHECK:         tensor.extract %[[K]][%{{.+}}, %[[HK]], %{{.+}}, %{{.+}}]
 // CHECK:       math.rsqrt
 func.func @gqa_dynamic(%q: tensor<1x?x4x?xf32>, %k: tensor<1x2x6x?xf32>, %v: tensor<1x2x6x3xf32>) -> tensor<1x?x4x3xf32> {
+  %mc44_1 = arith.constant 1 : index
+  %md44_0_1 = tensor.dim %q, %mc44_1 : tensor<1x?x4x?xf32>
+  %init44_0 = tensor.empty(%md44_0_1) : tensor<1x?x4x3xf32>
   %o = attn.attention ins(%q, %k, %v : tensor<1x?x4x?xf32>, tensor<1x2x6x?xf32>, tensor<1x2x6x3xf32>)
-      -> tensor<1x?x4x3xf32>
+      outs(%init44_0 : tensor<1x?x4x3xf32>) -> tensor<1x?x4x3xf32>
   return %o : tensor<1x?x4x3xf32>
 }
 
@@ -85,8 +90,9 @@ func.func @gqa_dynamic(%q: tensor<1x?x4x?xf32>, %k: tensor<1x2x6x?xf32>, %v: ten
 // CHECK:         %[[KEEP:.+]] = arith.andi %[[CAUSAL]], %{{.+}} : i1
 // CHECK:         arith.select %[[KEEP]], %{{.+}}, %[[NEGINF]] : f32
 func.func @causal_window(%q: tensor<1x1x4x8xf32>, %k: tensor<1x1x7x8xf32>) -> tensor<1x1x4x8xf32> {
+  %init45_0 = tensor.empty() : tensor<1x1x4x8xf32>
   %o = attn.attention ins(%q, %k, %k : tensor<1x1x4x8xf32>, tensor<1x1x7x8xf32>, tensor<1x1x7x8xf32>)
-      {masks = [#attn.causal, #attn.sliding_window<left = 2, right = 0>]} -> tensor<1x1x4x8xf32>
+      outs(%init45_0 : tensor<1x1x4x8xf32>) {masks = [#attn.causal, #attn.sliding_window<left = 2, right = 0>]} -> tensor<1x1x4x8xf32>
   return %o : tensor<1x1x4x8xf32>
 }
 
@@ -106,9 +112,10 @@ func.func @causal_window(%q: tensor<1x1x4x8xf32>, %k: tensor<1x1x7x8xf32>) -> te
 // CHECK:   arith.cmpi eq, %[[QS]], %[[KS]] : i32
 func.func @lengths_segments(%q: tensor<2x1x4x8xf32>, %ql: tensor<2xi32>, %kl: tensor<2xi32>,
                             %qs: tensor<2x4xi32>, %ks: tensor<2x4xi32>) -> tensor<2x1x4x8xf32> {
+  %init46_0 = tensor.empty() : tensor<2x1x4x8xf32>
   %o = attn.attention ins(%q, %q, %q : tensor<2x1x4x8xf32>, tensor<2x1x4x8xf32>, tensor<2x1x4x8xf32>)
       q_lengths(%ql : tensor<2xi32>) kv_lengths(%kl : tensor<2xi32>)
-      segment_ids(%qs, %ks : tensor<2x4xi32>, tensor<2x4xi32>) {masks = [#attn.causal]}
+      segment_ids(%qs, %ks : tensor<2x4xi32>, tensor<2x4xi32>) outs(%init46_0 : tensor<2x1x4x8xf32>) {masks = [#attn.causal]}
       -> tensor<2x1x4x8xf32>
   return %o : tensor<2x1x4x8xf32>
 }
@@ -128,10 +135,12 @@ func.func @lengths_segments(%q: tensor<2x1x4x8xf32>, %ql: tensor<2xi32>, %kl: te
 // CHECK:   %[[AE:.+]] = arith.extf %[[A]] : f16 to f32
 // CHECK:   arith.addf %{{.+}}, %[[AE]] : f32
 func.func @mask_tensors(%q: tensor<1x2x4x8xf32>, %bm: tensor<1x4x4xi1>, %am: tensor<4x4xf16>) -> (tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>) {
+  %init47_0 = tensor.empty() : tensor<1x2x4x8xf32>
   %a = attn.attention ins(%q, %q, %q : tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>)
-      mask(%bm : tensor<1x4x4xi1>) -> tensor<1x2x4x8xf32>
+      mask(%bm : tensor<1x4x4xi1>) outs(%init47_0 : tensor<1x2x4x8xf32>) -> tensor<1x2x4x8xf32>
+  %init48_0 = tensor.empty() : tensor<1x2x4x8xf32>
   %b = attn.attention ins(%q, %q, %q : tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>)
-      mask(%am : tensor<4x4xf16>) -> tensor<1x2x4x8xf32>
+      mask(%am : tensor<4x4xf16>) outs(%init48_0 : tensor<1x2x4x8xf32>) -> tensor<1x2x4x8xf32>
   return %a, %b : tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>
 }
 
@@ -151,8 +160,9 @@ func.func @mask_tensors(%q: tensor<1x2x4x8xf32>, %bm: tensor<1x4x4xi1>, %am: ten
 // CHECK:   %[[KEEP:.+]] = arith.cmpi ult, %{{.+}}, %{{.+}} : index
 // CHECK:   arith.select %[[KEEP]], %[[MOD]], %{{.+}} : f32
 func.func @regions(%q: tensor<1x2x4x8xf32>, %slopes: tensor<2xf32>) -> tensor<1x2x4x8xf32> {
+  %init49_0 = tensor.empty() : tensor<1x2x4x8xf32>
   %o = attn.attention ins(%q, %q, %q : tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>)
-      {softcap = 20.0} -> tensor<1x2x4x8xf32>
+      outs(%init49_0 : tensor<1x2x4x8xf32>) {softcap = 20.0} -> tensor<1x2x4x8xf32>
       score_mod {
       ^bb0(%s: f32, %b: index, %h: index, %i: index, %j: index):
         %slope = tensor.extract %slopes[%h] : tensor<2xf32>
@@ -168,20 +178,21 @@ func.func @regions(%q: tensor<1x2x4x8xf32>, %slopes: tensor<2xf32>) -> tensor<1x
 
 // -----
 
-/// Sinks join the row max and add exp(sink - max) to the denominator; the
+/// Sinks join the state when a row is finalised: the maximum becomes
+/// max(m, sink), the sum is rescaled and gains exp(sink - max); the
 /// log-sum-exp is max + log(denominator).
 // CHECK-DAG: #[[HEAD:.+]] = affine_map<(d0, d1, d2) -> (d1)>
 // CHECK-LABEL: func @sinks_lse
-// CHECK: %[[SAFE:.+]] = linalg.generic {indexing_maps = [#{{.+}}, #[[HEAD]], #{{.+}}]
+// CHECK: %[[FIN:.+]]:2 = linalg.generic {indexing_maps = [#{{.+}}, #{{.+}}, #[[HEAD]], #{{.+}}, #{{.+}}]
 // CHECK:   arith.maximumf
-// CHECK: %[[DEN:.+]] = linalg.generic {indexing_maps = [#{{.+}}, #{{.+}}, #[[HEAD]], #{{.+}}]
 // CHECK:   math.exp
-// CHECK: %[[LSE:.+]] = linalg.generic {{.*}} ins(%[[DEN]], %[[SAFE]] :
 // CHECK:   math.log
-// CHECK: return %{{.+}}, %[[LSE]]
+// CHECK: return %{{.+}}, %[[FIN]]#1
 func.func @sinks_lse(%q: tensor<1x2x4x8xf32>, %sinks: tensor<2xf32>) -> (tensor<1x2x4x8xf32>, tensor<1x2x4xf32>) {
+  %init50_0 = tensor.empty() : tensor<1x2x4x8xf32>
+  %init50_1 = tensor.empty() : tensor<1x2x4xf32>
   %o, %l = attn.attention ins(%q, %q, %q : tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>)
-      sinks(%sinks : tensor<2xf32>) -> tensor<1x2x4x8xf32>, tensor<1x2x4xf32>
+      sinks(%sinks : tensor<2xf32>) outs(%init50_0, %init50_1 : tensor<1x2x4x8xf32>, tensor<1x2x4xf32>) -> tensor<1x2x4x8xf32>, tensor<1x2x4xf32>
   return %o, %l : tensor<1x2x4x8xf32>, tensor<1x2x4xf32>
 }
 
@@ -195,8 +206,9 @@ func.func @sinks_lse(%q: tensor<1x2x4x8xf32>, %sinks: tensor<2xf32>) -> (tensor<
 // CHECK-NOT: math.log
 // CHECK: return
 func.func @sigmoid(%q: tensor<1x1x4x8xf32>) -> tensor<1x1x4x8xf32> {
+  %init51_0 = tensor.empty() : tensor<1x1x4x8xf32>
   %o = attn.attention ins(%q, %q, %q : tensor<1x1x4x8xf32>, tensor<1x1x4x8xf32>, tensor<1x1x4x8xf32>)
-      {normalizer = #attn.normalizer<sigmoid>, sigmoid_bias = -1.5, scale = 1.0} -> tensor<1x1x4x8xf32>
+      outs(%init51_0 : tensor<1x1x4x8xf32>) {normalizer = #attn.normalizer<sigmoid>, sigmoid_bias = -1.5, scale = 1.0} -> tensor<1x1x4x8xf32>
   return %o : tensor<1x1x4x8xf32>
 }
 
@@ -208,8 +220,9 @@ func.func @sigmoid(%q: tensor<1x1x4x8xf32>) -> tensor<1x1x4x8xf32> {
 // CHECK-DAG: math.absf
 // CHECK: return
 func.func @softpick(%q: tensor<1x1x4x8xf32>) -> tensor<1x1x4x8xf32> {
+  %init52_0 = tensor.empty() : tensor<1x1x4x8xf32>
   %o = attn.attention ins(%q, %q, %q : tensor<1x1x4x8xf32>, tensor<1x1x4x8xf32>, tensor<1x1x4x8xf32>)
-      {normalizer = #attn.normalizer<softpick>} -> tensor<1x1x4x8xf32>
+      outs(%init52_0 : tensor<1x1x4x8xf32>) {normalizer = #attn.normalizer<softpick>} -> tensor<1x1x4x8xf32>
   return %o : tensor<1x1x4x8xf32>
 }
 
@@ -220,7 +233,8 @@ func.func @softpick(%q: tensor<1x1x4x8xf32>) -> tensor<1x1x4x8xf32> {
 // CHECK: arith.extf %{{.+}} : f16 to f32
 // CHECK: arith.truncf %{{.+}} : f32 to f16
 func.func @half_output(%q: tensor<1x1x4x8xf16>) -> tensor<1x1x4x8xf16> {
+  %init53_0 = tensor.empty() : tensor<1x1x4x8xf16>
   %o = attn.attention ins(%q, %q, %q : tensor<1x1x4x8xf16>, tensor<1x1x4x8xf16>, tensor<1x1x4x8xf16>)
-      -> tensor<1x1x4x8xf16>
+      outs(%init53_0 : tensor<1x1x4x8xf16>) -> tensor<1x1x4x8xf16>
   return %o : tensor<1x1x4x8xf16>
 }

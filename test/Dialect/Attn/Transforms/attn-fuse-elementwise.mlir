@@ -50,8 +50,9 @@ func.func @producers_and_gate(%x: tensor<1x2x64x32xbf16>, %k: tensor<1x2x64x32xf
     %m = arith.mulf %a, %c : f32
     linalg.yield %m : f32
   } -> tensor<1x2x64x32xf32>
+  %init38_0 = tensor.empty() : tensor<1x2x64x32xf32>
   %o = attn.attention ins(%q, %kr, %v : tensor<1x2x64x32xf32>, tensor<1x2x64x32xf32>, tensor<1x2x64x32xf32>)
-      {masks = [#attn.causal]} -> tensor<1x2x64x32xf32>
+      outs(%init38_0 : tensor<1x2x64x32xf32>) {masks = [#attn.causal]} -> tensor<1x2x64x32xf32>
   %r = linalg.generic {indexing_maps = [#id, #id, #id], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
       ins(%g, %o : tensor<1x2x64x32xf32>, tensor<1x2x64x32xf32>) outs(%e : tensor<1x2x64x32xf32>) {
   ^bb0(%a: f32, %b: f32, %out: f32):
@@ -80,8 +81,9 @@ func.func @producers_and_gate(%x: tensor<1x2x64x32xbf16>, %k: tensor<1x2x64x32xf
 //   CHECK-NOT:   linalg
 func.func @transpose_cast_consumers(%q: tensor<1x2x64x32xf32>, %k: tensor<1x2x64x32xf32>,
     %v: tensor<1x2x64x32xf32>) -> tensor<1x64x2x32xbf16> {
+  %init39_0 = tensor.empty() : tensor<1x2x64x32xf32>
   %o = attn.attention ins(%q, %k, %v : tensor<1x2x64x32xf32>, tensor<1x2x64x32xf32>, tensor<1x2x64x32xf32>)
-      -> tensor<1x2x64x32xf32>
+      outs(%init39_0 : tensor<1x2x64x32xf32>) -> tensor<1x2x64x32xf32>
   %et = tensor.empty() : tensor<1x64x2x32xf32>
   %t = linalg.transpose ins(%o : tensor<1x2x64x32xf32>) outs(%et : tensor<1x64x2x32xf32>) permutation = [0, 2, 1, 3]
   %eb = tensor.empty() : tensor<1x64x2x32xbf16>
@@ -139,8 +141,9 @@ func.func @negative_reductions_and_shifts(%x: tensor<1x2x64x32xf32>, %k: tensor<
     %ex = math.exp %a : f32
     linalg.yield %ex : f32
   } -> tensor<1x2x64x32xf32>
+  %init40_0 = tensor.empty() : tensor<1x2x64x32xf32>
   %o = attn.attention ins(%q, %ks, %ve : tensor<1x2x64x32xf32>, tensor<1x2x64x32xf32>, tensor<1x2x64x32xf32>)
-      -> tensor<1x2x64x32xf32>
+      outs(%init40_0 : tensor<1x2x64x32xf32>) -> tensor<1x2x64x32xf32>
   %r = linalg.generic {indexing_maps = [#sum_in, #sum_out], iterator_types = ["parallel", "parallel", "parallel", "reduction"]}
       ins(%o : tensor<1x2x64x32xf32>) outs(%zero3 : tensor<1x2x64xf32>) {
   ^bb0(%a: f32, %out: f32):

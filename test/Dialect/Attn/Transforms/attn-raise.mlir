@@ -59,7 +59,7 @@ func.func @bmm3d_causal_constant(%x: tensor<1x4x16xf32>, %k4: tensor<1x2x4x8xf32
 
 // CHECK-LABEL: func.func @generic4d_iota_decomposed(
 // CHECK-SAME:      %[[Q:[^:]+]]: tensor<2x3x5x4xf32>, %[[K:[^:]+]]: tensor<2x3x5x4xf32>, %[[V:[^:]+]]: tensor<2x3x5x6xf32>)
-// CHECK-NEXT:    %[[O:.+]] = attn.attention ins(%[[Q]], %[[K]], %[[V]] : {{.*}}) {masks = [#attn.causal], scale = 5.000000e-01 : f64} -> tensor<2x3x5x6xf32>
+// CHECK:    %[[O:.+]] = attn.attention ins(%[[Q]], %[[K]], %[[V]] : {{.*}}) outs({{[^)]*}}) {masks = [#attn.causal], scale = 5.000000e-01 : f64} -> tensor<2x3x5x6xf32>
 // CHECK-NEXT:    return %[[O]]
 #q4 = affine_map<(b, h, i, j, d) -> (b, h, i, d)>
 #k4 = affine_map<(b, h, i, j, d) -> (b, h, j, d)>
@@ -133,7 +133,7 @@ func.func @generic4d_iota_decomposed(%q: tensor<2x3x5x4xf32>, %k: tensor<2x3x5x4
 
 // CHECK-LABEL: func.func @gqa_repeat_interleave_bmm(
 // CHECK-SAME:      %[[Q:[^:]+]]: tensor<1x4x3x8xf32>, %[[K:[^:]+]]: tensor<1x2x3x8xf32>, %[[V:[^:]+]]: tensor<1x2x3x8xf32>)
-// CHECK:         %[[O:.+]] = attn.attention ins(%[[Q]], %[[K]], %[[V]] : tensor<1x4x3x8xf32>, tensor<1x2x3x8xf32>, tensor<1x2x3x8xf32>) {scale = 1.000000e+00 : f64} -> tensor<1x4x3x8xf32>
+// CHECK:         %[[O:.+]] = attn.attention ins(%[[Q]], %[[K]], %[[V]] : tensor<1x4x3x8xf32>, tensor<1x2x3x8xf32>, tensor<1x2x3x8xf32>) outs({{[^)]*}}) {scale = 1.000000e+00 : f64} -> tensor<1x4x3x8xf32>
 // CHECK:         tensor.collapse_shape %[[O]]
 #bcast5 = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, 0, d3, d4)>
 #id5 = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d3, d4)>
@@ -172,7 +172,7 @@ func.func @gqa_repeat_interleave_bmm(%q4: tensor<1x4x3x8xf32>, %k: tensor<1x2x3x
 
 // CHECK-LABEL: func.func @gqa_broadcast_runtime_mask(
 // CHECK-SAME:      %[[Q:[^:]+]]: tensor<2x4x3x8xf32>, %[[K:[^:]+]]: tensor<2x1x3x8xf32>, %[[V:[^:]+]]: tensor<2x1x3x8xf32>, %[[M:[^:]+]]: tensor<2x1x3x3xf32>)
-// CHECK:         %[[O:.+]] = attn.attention ins(%[[Q]], %[[K]], %[[V]] : {{.*}}) mask(%[[M]] : tensor<2x1x3x3xf32>) {scale = 1.250000e-01 : f64} -> tensor<2x4x3x8xf32>
+// CHECK:         %[[O:.+]] = attn.attention ins(%[[Q]], %[[K]], %[[V]] : {{.*}}) mask(%[[M]] : tensor<2x1x3x3xf32>) outs({{[^)]*}}) {scale = 1.250000e-01 : f64} -> tensor<2x4x3x8xf32>
 // CHECK-NEXT:    return %[[O]]
 #q4 = affine_map<(b, h, i, j, d) -> (b, h, i, d)>
 #k4 = affine_map<(b, h, i, j, d) -> (b, h, j, d)>
@@ -226,7 +226,7 @@ func.func @gqa_broadcast_runtime_mask(%q: tensor<2x4x3x8xf32>, %k: tensor<2x1x3x
 // CHECK-DAG:     %[[Q4:.+]] = tensor.expand_shape %[[Q]] {{\[}}[0, 1], [2], [3]] output_shape [1, 2, 4, 8]
 // CHECK-DAG:     %[[K4:.+]] = tensor.expand_shape %[[K]] {{\[}}[0, 1], [2], [3]] output_shape [1, 2, 4, 8]
 // CHECK-DAG:     %[[V4:.+]] = tensor.expand_shape %[[V]] {{\[}}[0, 1], [2], [3]] output_shape [1, 2, 4, 6]
-// CHECK:         %[[O:.+]] = attn.attention ins(%[[Q4]], %[[K4]], %[[V4]] : {{.*}}) {masks = [#attn.causal], scale = 2.500000e-01 : f64} -> tensor<1x2x4x6xf32>
+// CHECK:         %[[O:.+]] = attn.attention ins(%[[Q4]], %[[K4]], %[[V4]] : {{.*}}) outs({{[^)]*}}) {masks = [#attn.causal], scale = 2.500000e-01 : f64} -> tensor<1x2x4x6xf32>
 // CHECK:         %[[C:.+]] = tensor.collapse_shape %[[O]] {{\[}}[0, 1], [2], [3]] : tensor<1x2x4x6xf32> into tensor<2x4x6xf32>
 // CHECK-NOT:     tosa.matmul
 // CHECK:         return %[[C]]
@@ -261,7 +261,7 @@ func.func @tosa_causal(%q: tensor<2x4x8xf32>, %k: tensor<2x4x8xf32>, %v: tensor<
 // CHECK-DAG:     %[[Q4:.+]] = tensor.expand_shape %[[Q]] {{\[}}[0, 1, 2], [3]] output_shape [1, 1, 6, 4]
 // CHECK-DAG:     %[[K4:.+]] = tensor.expand_shape %[[K]]
 // CHECK-DAG:     %[[V4:.+]] = tensor.expand_shape %[[V]]
-// CHECK:         %[[O:.+]] = attn.attention ins(%[[Q4]], %[[K4]], %[[V4]] : {{.*}}) mask(%[[M]] : tensor<6x6xi1>) {masks = [#attn.sliding_window<left = 2, right = 0>], scale = 1.000000e+00 : f64} -> tensor<1x1x6x4xf32>
+// CHECK:         %[[O:.+]] = attn.attention ins(%[[Q4]], %[[K4]], %[[V4]] : {{.*}}) mask(%[[M]] : tensor<6x6xi1>) outs({{[^)]*}}) {masks = [#attn.sliding_window<left = 2, right = 0>], scale = 1.000000e+00 : f64} -> tensor<1x1x6x4xf32>
 // CHECK:         tensor.collapse_shape %[[O]] {{\[}}[0, 1, 2], [3]]
 #id2 = affine_map<(d0, d1) -> (d0, d1)>
 func.func @matmul2d_window_bool(%q: tensor<6x4xf32>, %k: tensor<6x4xf32>, %v: tensor<6x4xf32>, %m: tensor<6x6xi1>) -> tensor<6x4xf32> {
@@ -301,7 +301,7 @@ func.func @matmul2d_window_bool(%q: tensor<6x4xf32>, %k: tensor<6x4xf32>, %v: te
 // CHECK-LABEL: func.func @top_left_causal_bf16(
 // CHECK-SAME:      %[[Q:[^:]+]]: tensor<1x2x2x4xbf16>, %[[K:[^:]+]]: tensor<1x2x4x4xbf16>, %[[V:[^:]+]]: tensor<1x2x4x4xbf16>)
 // CHECK:         %[[M:.+]] = arith.constant dense<{{.*}}> : tensor<2x4xf32>
-// CHECK:         %[[O:.+]] = attn.attention ins(%[[Q]], %[[K]], %[[V]] : {{.*}}) mask(%[[M]] : tensor<2x4xf32>) {scale = 5.000000e-01 : f64} -> tensor<1x2x2x4xf32>
+// CHECK:         %[[O:.+]] = attn.attention ins(%[[Q]], %[[K]], %[[V]] : {{.*}}) mask(%[[M]] : tensor<2x4xf32>) outs({{[^)]*}}) {scale = 5.000000e-01 : f64} -> tensor<1x2x2x4xf32>
 // CHECK-NOT:     masks =
 // CHECK-NEXT:    return %[[O]]
 #q4 = affine_map<(b, h, i, j, d) -> (b, h, i, d)>
@@ -495,7 +495,7 @@ func.func @negative_contract_wrong_dim(%q: tensor<2x4x4xf32>, %k: tensor<2x4x4xf
 
 // CHECK-LABEL: func.func @dynamic_4d(
 // CHECK-SAME:      %[[Q:[^:]+]]: tensor<?x4x?x8xf32>, %[[K:[^:]+]]: tensor<?x4x?x8xf32>, %[[V:[^:]+]]: tensor<?x4x?x8xf32>
-// CHECK-NEXT:    %[[O:.+]] = attn.attention ins(%[[Q]], %[[K]], %[[V]] : {{.*}}) {scale = 1.000000e+00 : f64} -> tensor<?x4x?x8xf32>
+// CHECK:    %[[O:.+]] = attn.attention ins(%[[Q]], %[[K]], %[[V]] : {{.*}}) outs({{[^)]*}}) {scale = 1.000000e+00 : f64} -> tensor<?x4x?x8xf32>
 // CHECK-NEXT:    return %[[O]]
 #q4 = affine_map<(b, h, i, j, d) -> (b, h, i, d)>
 #k4 = affine_map<(b, h, i, j, d) -> (b, h, j, d)>
@@ -529,7 +529,7 @@ func.func @dynamic_4d(%q: tensor<?x4x?x8xf32>, %k: tensor<?x4x?x8xf32>, %v: tens
 // CHECK-LABEL: func.func @named_ops(
 // CHECK-SAME:      %[[Q:[^:]+]]: tensor<2x4x8xf32>
 // CHECK:         %[[Q4:.+]] = tensor.expand_shape %[[Q]] {{\[}}[0, 1], [2], [3]] output_shape [1, 2, 4, 8]
-// CHECK:         %[[O:.+]] = attn.attention ins(%[[Q4]], %{{.+}}, %{{.+}} : {{.*}}) {scale = 1.000000e+00 : f64} -> tensor<1x2x4x8xf32>
+// CHECK:         %[[O:.+]] = attn.attention ins(%[[Q4]], %{{.+}}, %{{.+}} : {{.*}}) outs({{[^)]*}}) {scale = 1.000000e+00 : f64} -> tensor<1x2x4x8xf32>
 // CHECK-NOT:     linalg.exp
 // CHECK:         tensor.collapse_shape %[[O]]
 func.func @named_ops(%q: tensor<2x4x8xf32>, %k: tensor<2x4x8xf32>, %v: tensor<2x4x8xf32>) -> tensor<2x4x8xf32> {
@@ -573,7 +573,7 @@ func.func @named_ops(%q: tensor<2x4x8xf32>, %k: tensor<2x4x8xf32>, %v: tensor<2x
 // CHECK:         %[[Q:.+]] = linalg.transpose {{.*}} permutation = [0, 2, 1, 3]
 // CHECK:         %[[KT:.+]] = linalg.transpose {{.*}} permutation = [0, 2, 3, 1]
 // CHECK:         %[[K:.+]] = linalg.transpose ins(%[[KT]] : tensor<1x2x8x4xf32>) {{.*}} permutation = [0, 1, 3, 2]
-// CHECK:         %[[O:.+]] = attn.attention ins(%[[Q]], %[[K]], %[[V]] : {{.*}}) {scale = 1.000000e+00 : f64} -> tensor<1x2x4x8xf32>
+// CHECK:         %[[O:.+]] = attn.attention ins(%[[Q]], %[[K]], %[[V]] : {{.*}}) outs({{[^)]*}}) {scale = 1.000000e+00 : f64} -> tensor<1x2x4x8xf32>
 // CHECK:         tensor.collapse_shape %[[O]]
 func.func @kt4(%x: tensor<1x4x16xf32>, %y: tensor<1x4x16xf32>, %v4: tensor<1x2x4x8xf32>) -> tensor<2x4x8xf32> {
   %v = tensor.collapse_shape %v4 [[0, 1], [2], [3]] : tensor<1x2x4x8xf32> into tensor<2x4x8xf32>
@@ -646,7 +646,7 @@ func.func @tiled_heads_read_repeated(%q: tensor<1x4x3x8xf32>, %k: tensor<1x2x3x8
 /// against -inf: the i1 keep pattern is evaluated and becomes #attn.causal.
 
 // CHECK-LABEL: func.func @tosa_select_bool(
-// CHECK:         attn.attention ins({{.*}}) {masks = [#attn.causal], scale = 1.000000e+00 : f64} -> tensor<1x2x3x8xf32>
+// CHECK:         attn.attention ins({{.*}}) outs({{[^)]*}}) {masks = [#attn.causal], scale = 1.000000e+00 : f64} -> tensor<1x2x3x8xf32>
 // CHECK-NOT:     tosa.select
 func.func @tosa_select_bool(%q: tensor<2x3x8xf32>, %k: tensor<2x3x8xf32>, %v: tensor<2x3x8xf32>) -> tensor<2x3x8xf32> {
   %zp = "tosa.const"() <{values = dense<0.0> : tensor<1xf32>}> : () -> tensor<1xf32>

@@ -39,8 +39,11 @@
 // CHECK:         scf.forall.in_parallel
 // CHECK:           tensor.parallel_insert_slice %{{.+}} into %{{.+}}[0, %[[H]], %[[Q0]], 0] [1, 1, %{{.+}}, 64] [1, 1, 1, 1]
 func.func @causal_window(%q: tensor<1x4x?x64xf32>, %k: tensor<1x4x?x64xf32>, %v: tensor<1x4x?x64xf32>) -> tensor<1x4x?x64xf32> {
+  %mc55_2 = arith.constant 2 : index
+  %md55_0_2 = tensor.dim %q, %mc55_2 : tensor<1x4x?x64xf32>
+  %init55_0 = tensor.empty(%md55_0_2) : tensor<1x4x?x64xf32>
   %o = attn.attention ins(%q, %k, %v : tensor<1x4x?x64xf32>, tensor<1x4x?x64xf32>, tensor<1x4x?x64xf32>)
-      {masks = [#attn.causal, #attn.sliding_window<left = 256, right = 0>]} -> tensor<1x4x?x64xf32>
+      outs(%init55_0 : tensor<1x4x?x64xf32>) {masks = [#attn.causal, #attn.sliding_window<left = 256, right = 0>]} -> tensor<1x4x?x64xf32>
   return %o : tensor<1x4x?x64xf32>
 }
 
@@ -63,8 +66,9 @@ func.func @causal_window(%q: tensor<1x4x?x64xf32>, %k: tensor<1x4x?x64xf32>, %v:
 // AUTO:   scf.forall (%{{.+}}, %{{.+}}, %{{.+}}) in (2, 8, 8)
 // AUTO:     scf.for %{{.+}} = %c0 to %c1000 step %c64
 func.func @dense(%q: tensor<2x8x1000x64xbf16>, %k: tensor<2x8x1000x64xbf16>, %v: tensor<2x8x1000x40xbf16>) -> tensor<2x8x1000x40xbf16> {
+  %init56_0 = tensor.empty() : tensor<2x8x1000x40xbf16>
   %o = attn.attention ins(%q, %k, %v : tensor<2x8x1000x64xbf16>, tensor<2x8x1000x64xbf16>, tensor<2x8x1000x40xbf16>)
-      -> tensor<2x8x1000x40xbf16>
+      outs(%init56_0 : tensor<2x8x1000x40xbf16>) -> tensor<2x8x1000x40xbf16>
   return %o : tensor<2x8x1000x40xbf16>
 }
 
@@ -101,8 +105,9 @@ func.func @dense(%q: tensor<2x8x1000x64xbf16>, %k: tensor<2x8x1000x64xbf16>, %v:
 // CHECK:     scf.for %{{.+}} = %c0 to %[[TK]] step %c1 iter_args(
 // CHECK-COUNT-16: vector.fma
 func.func @dense_f32_micro(%q: tensor<2x8x1000x64xf32>, %k: tensor<2x8x1000x64xf32>, %v: tensor<2x8x1000x64xf32>) -> tensor<2x8x1000x64xf32> {
+  %init57_0 = tensor.empty() : tensor<2x8x1000x64xf32>
   %o = attn.attention ins(%q, %k, %v : tensor<2x8x1000x64xf32>, tensor<2x8x1000x64xf32>, tensor<2x8x1000x64xf32>)
-      -> tensor<2x8x1000x64xf32>
+      outs(%init57_0 : tensor<2x8x1000x64xf32>) -> tensor<2x8x1000x64xf32>
   return %o : tensor<2x8x1000x64xf32>
 }
 
@@ -131,8 +136,9 @@ func.func @dense_f32_micro(%q: tensor<2x8x1000x64xf32>, %k: tensor<2x8x1000x64xf
 // CHECK:       tensor.extract_slice %[[K]][%[[B]], %[[HK]], %[[K0]], 0]
 func.func @gqa_lengths_sinks(%q: tensor<2x8x100x64xbf16>, %k: tensor<2x2x300x64xbf16>, %v: tensor<2x2x300x64xbf16>,
                              %kl: tensor<2xi32>, %s: tensor<8xf32>) -> tensor<2x8x100x64xbf16> {
+  %init58_0 = tensor.empty() : tensor<2x8x100x64xbf16>
   %o = attn.attention ins(%q, %k, %v : tensor<2x8x100x64xbf16>, tensor<2x2x300x64xbf16>, tensor<2x2x300x64xbf16>)
-      kv_lengths(%kl : tensor<2xi32>) sinks(%s : tensor<8xf32>) -> tensor<2x8x100x64xbf16>
+      kv_lengths(%kl : tensor<2xi32>) sinks(%s : tensor<8xf32>) outs(%init58_0 : tensor<2x8x100x64xbf16>) -> tensor<2x8x100x64xbf16>
   return %o : tensor<2x8x100x64xbf16>
 }
 
@@ -148,8 +154,9 @@ func.func @gqa_lengths_sinks(%q: tensor<2x8x100x64xbf16>, %k: tensor<2x2x300x64x
 // CHECK:   %[[HI:.+]] = arith.muli %[[CHI1]], %c64 : index
 // CHECK:   scf.for %{{.+}} = %{{.+}} to %{{.+}} step
 func.func @chunked(%q: tensor<1x1x512x32xf32>) -> tensor<1x1x512x32xf32> {
+  %init59_0 = tensor.empty() : tensor<1x1x512x32xf32>
   %o = attn.attention ins(%q, %q, %q : tensor<1x1x512x32xf32>, tensor<1x1x512x32xf32>, tensor<1x1x512x32xf32>)
-      {masks = [#attn.chunked<64>]} -> tensor<1x1x512x32xf32>
+      outs(%init59_0 : tensor<1x1x512x32xf32>) {masks = [#attn.chunked<64>]} -> tensor<1x1x512x32xf32>
   return %o : tensor<1x1x512x32xf32>
 }
 
@@ -173,8 +180,9 @@ func.func @chunked(%q: tensor<1x1x512x32xf32>) -> tensor<1x1x512x32xf32> {
 // CHECK:     %[[TRIPS:.+]] = arith.select %[[OVERLAP]], %c1, %c0 : index
 // CHECK:     scf.for %{{.+}} = %c0 to %[[TRIPS]] step %c1 iter_args(
 func.func @documents(%q: tensor<1x1x4096x64xbf16>, %qs: tensor<1x4096xi32>, %ks: tensor<1x4096xi32>) -> tensor<1x1x4096x64xbf16> {
+  %init60_0 = tensor.empty() : tensor<1x1x4096x64xbf16>
   %o = attn.attention ins(%q, %q, %q : tensor<1x1x4096x64xbf16>, tensor<1x1x4096x64xbf16>, tensor<1x1x4096x64xbf16>)
-      segment_ids(%qs, %ks : tensor<1x4096xi32>, tensor<1x4096xi32>) -> tensor<1x1x4096x64xbf16>
+      segment_ids(%qs, %ks : tensor<1x4096xi32>, tensor<1x4096xi32>) outs(%init60_0 : tensor<1x1x4096x64xbf16>) -> tensor<1x1x4096x64xbf16>
   return %o : tensor<1x1x4096x64xbf16>
 }
 
@@ -228,8 +236,9 @@ func.func @documents(%q: tensor<1x1x4096x64xbf16>, %qs: tensor<1x4096xi32>, %ks:
 // CHECK:         %[[FULL:.+]] = arith.andi %{{.+}}, %[[ALLB]] : i1
 // CHECK:         scf.if %[[FULL]]
 func.func @mask_block_summary(%q: tensor<2x4x300x32xf32>, %k: tensor<2x4x500x32xf32>, %m: tensor<2x1x300x500xi1>) -> tensor<2x4x300x32xf32> {
+  %init61_0 = tensor.empty() : tensor<2x4x300x32xf32>
   %o = attn.attention ins(%q, %k, %k : tensor<2x4x300x32xf32>, tensor<2x4x500x32xf32>, tensor<2x4x500x32xf32>)
-      mask(%m : tensor<2x1x300x500xi1>) -> tensor<2x4x300x32xf32>
+      mask(%m : tensor<2x1x300x500xi1>) outs(%init61_0 : tensor<2x4x300x32xf32>) -> tensor<2x4x300x32xf32>
   return %o : tensor<2x4x300x32xf32>
 }
 
@@ -265,8 +274,11 @@ func.func @mask_block_summary(%q: tensor<2x4x300x32xf32>, %k: tensor<2x4x500x32x
 // CHECK:   output_shape [1, %[[QR]], 1, %[[KR]]] : tensor<?x?xf32> into tensor<1x?x1x?xf32>
 // CHECK:   scf.forall
 func.func @mask_summary_dynamic(%q: tensor<1x2x?x32xf32>, %k: tensor<1x2x?x32xf32>, %m: tensor<?x?xf32>) -> tensor<1x2x?x32xf32> {
+  %mc62_2 = arith.constant 2 : index
+  %md62_0_2 = tensor.dim %q, %mc62_2 : tensor<1x2x?x32xf32>
+  %init62_0 = tensor.empty(%md62_0_2) : tensor<1x2x?x32xf32>
   %o = attn.attention ins(%q, %k, %k : tensor<1x2x?x32xf32>, tensor<1x2x?x32xf32>, tensor<1x2x?x32xf32>)
-      mask(%m : tensor<?x?xf32>) -> tensor<1x2x?x32xf32>
+      mask(%m : tensor<?x?xf32>) outs(%init62_0 : tensor<1x2x?x32xf32>) -> tensor<1x2x?x32xf32>
   return %o : tensor<1x2x?x32xf32>
 }
 
@@ -288,8 +300,9 @@ func.func @mask_summary_dynamic(%q: tensor<1x2x?x32xf32>, %k: tensor<1x2x?x32xf3
 // AUTO:   linalg.generic {{.*}}iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]{{.*}} ins(%[[STATE]]#0
 // AUTO:   arith.divf
 func.func @decode_split_kv(%q: tensor<1x1x1x128xf32>, %k: tensor<1x1x4096x128xf32>, %v: tensor<1x1x4096x128xf32>) -> tensor<1x1x1x128xf32> {
+  %init63_0 = tensor.empty() : tensor<1x1x1x128xf32>
   %o = attn.attention ins(%q, %k, %v : tensor<1x1x1x128xf32>, tensor<1x1x4096x128xf32>, tensor<1x1x4096x128xf32>)
-      {masks = [#attn.causal]} -> tensor<1x1x1x128xf32>
+      outs(%init63_0 : tensor<1x1x1x128xf32>) {masks = [#attn.causal]} -> tensor<1x1x1x128xf32>
   return %o : tensor<1x1x1x128xf32>
 }
 
@@ -329,8 +342,9 @@ func.func @decode_split_kv(%q: tensor<1x1x1x128xf32>, %k: tensor<1x1x4096x128xf3
 // BF16DOT:     scf.for %{{.+}} = %c0 to %{{.+}} step %c1 iter_args(
 // BF16DOT-COUNT-16: vector.fma
 func.func @bf16_dot(%q: tensor<2x8x1000x64xbf16>, %k: tensor<2x8x1000x64xbf16>, %v: tensor<2x8x1000x64xbf16>) -> tensor<2x8x1000x64xbf16> {
+  %init64_0 = tensor.empty() : tensor<2x8x1000x64xbf16>
   %o = attn.attention ins(%q, %k, %v : tensor<2x8x1000x64xbf16>, tensor<2x8x1000x64xbf16>, tensor<2x8x1000x64xbf16>)
-      -> tensor<2x8x1000x64xbf16>
+      outs(%init64_0 : tensor<2x8x1000x64xbf16>) -> tensor<2x8x1000x64xbf16>
   return %o : tensor<2x8x1000x64xbf16>
 }
 
@@ -343,7 +357,8 @@ func.func @bf16_dot(%q: tensor<2x8x1000x64xbf16>, %k: tensor<2x8x1000x64xbf16>, 
 // BF16DOT-COUNT-16: vector.fma
 // BF16DOT-NOT: x86vector
 func.func @bf16_dot_odd_d(%q: tensor<1x2x100x63xbf16>, %k: tensor<1x2x100x63xbf16>, %v: tensor<1x2x100x32xbf16>) -> tensor<1x2x100x32xbf16> {
+  %init65_0 = tensor.empty() : tensor<1x2x100x32xbf16>
   %o = attn.attention ins(%q, %k, %v : tensor<1x2x100x63xbf16>, tensor<1x2x100x63xbf16>, tensor<1x2x100x32xbf16>)
-      -> tensor<1x2x100x32xbf16>
+      outs(%init65_0 : tensor<1x2x100x32xbf16>) -> tensor<1x2x100x32xbf16>
   return %o : tensor<1x2x100x32xbf16>
 }

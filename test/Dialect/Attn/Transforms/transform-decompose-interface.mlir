@@ -8,8 +8,9 @@
 // CHECK: math.exp
 // CHECK: return
 func.func @decompose_through_transform(%q: tensor<1x2x4x8xf32>) -> tensor<1x2x4x8xf32> {
+  %init54_0 = tensor.empty() : tensor<1x2x4x8xf32>
   %o = attn.attention ins(%q, %q, %q : tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>)
-      {masks = [#attn.causal]} -> tensor<1x2x4x8xf32>
+      outs(%init54_0 : tensor<1x2x4x8xf32>) {masks = [#attn.causal]} -> tensor<1x2x4x8xf32>
   return %o : tensor<1x2x4x8xf32>
 }
 

@@ -31,6 +31,24 @@ def Attn_NormalizerAttr : EnumAttr<Attn_Dialect, Attn_Normalizer, "normalizer"> 
 }
 
 //===----------------------------------------------------------------------===//
+// LSE base
+//===----------------------------------------------------------------------===//
+
+def Attn_LseBaseE : I32EnumAttrCase<"e", 0>;
+def Attn_LseBaseTwo : I32EnumAttrCase<"two", 1>;
+
+def Attn_LseBase : I32EnumAttr<"LseBase",
+    "the base of log-sum-exp values and running maxima",
+    [Attn_LseBaseE, Attn_LseBaseTwo]> {
+  let cppNamespace = "::mlir::attn";
+  let genSpecializedAttr = 0;
+}
+
+def Attn_LseBaseAttr : EnumAttr<Attn_Dialect, Attn_LseBase, "lse_base"> {
+  let assemblyFormat = "`<` $value `>`";
+}
+
+//===----------------------------------------------------------------------===//
 // Structured mask terms
 //===----------------------------------------------------------------------===//
 

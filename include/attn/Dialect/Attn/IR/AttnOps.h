@@ -12,7 +12,9 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/OpDefinition.h"
+#include "mlir/Interfaces/DestinationStyleOpInterface.h"
 #include "mlir/Interfaces/InferTypeOpInterface.h"
+#include "mlir/Interfaces/TilingInterface.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 
 #define GET_OP_CLASSES
@@ -32,6 +34,30 @@ struct ScoreOperands {
   Value qLen, kvLen;          ///< per-sequence lengths (index), always set.
   Value qSegment, kvSegment;  ///< segment ids of row i and key j.
 };
+
+/// Where an op sits in the problem it is a tile of (docs/semantics.md, "Tile
+/// coordinates"): the offsets of b, h, q and kv, the problem's Lq and Lkv and
+/// its group size Hq / Hkv (all index values). For an op without tile
+/// coordinates the offsets are 0 and the rest its own sizes.
+struct TileCoordinates {
+  bool isTile = false;
+  Value b0, h0, q0, kv0;
+  Value qLen, kvLen;
+  Value group;
+};
+
+/// Builds (or reads) the tile coordinates of `op` at the insertion point.
+TileCoordinates getTileCoordinates(OpBuilder &b, Location loc, AttentionOp op);
+
+/// The global (b, h, q, kv) indices of the local indices `local` of a tile.
+SmallVector<Value> buildGlobalIndices(OpBuilder &b, Location loc,
+                                      const TileCoordinates &c,
+                                      ValueRange local);
+
+/// The local key/value head read by local query head `h`:
+/// `(h0 + h) / group - h0 / group` (`h / group` outside a tile).
+Value buildLocalKVHead(OpBuilder &b, Location loc, const TileCoordinates &c,
+                       Value group, Value h);
 
 /// Converts a floating-point scalar to f32.
 Value castToF32(OpBuilder &b, Location loc, Value x);
@@ -53,6 +79,15 @@ Value inlineModRegion(OpBuilder &b, Region &region, ValueRange args);
 Value buildScore(OpBuilder &b, Location loc, AttentionOp op, Value dot,
                  Value scale, ValueRange idx, const ScoreOperands &operands,
                  bool applyStructuredMasks);
+
+/// Finalises the state `(acc [B, Hq, Lq, Dv], max, sum [B, Hq, Lq])` of
+/// every row of `op` into its results (output, optional log-sum-exp) written
+/// into the op's inits: NormalizerAlgebra's row finalisation with the op's
+/// sinks. The generics it builds are appended to `created`.
+SmallVector<Value> buildFinalizedResults(OpBuilder &b, Location loc,
+                                         AttentionOp op, Value acc, Value max,
+                                         Value sum,
+                                         SmallVectorImpl<Operation *> &created);
 
 } // namespace attn
 } // namespace mlir

@@ -13,6 +13,9 @@ include "mlir/Dialect/Linalg/IR/LinalgInterfaces.td"
 include "mlir/Interfaces/InferTypeOpInterface.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
 include "mlir/Interfaces/ControlFlowInterfaces.td"
+include "mlir/IR/OpAsmInterface.td"
+include "mlir/Interfaces/DestinationStyleOpInterface.td"
+include "mlir/Interfaces/TilingInterface.td"
 
 //===----------------------------------------------------------------------===//
 // AttentionOp
@@ -21,9 +24,18 @@ include "mlir/Interfaces/ControlFlowInterfaces.td"
 def Attn_AttentionOp : Attn_Op<"attention", [
     AttrSizedOperandSegments,
     RecursiveMemoryEffects,
+    DestinationStyleOpInterface,
+    DeclareOpInterfaceMethods<OpAsmOpInterface, ["getAsmResultNames"]>,
     DeclareOpInterfaceMethods<AggregatedOpInterface, ["decomposeOperation"]>,
     DeclareOpInterfaceMethods<ReifyRankedShapedTypeOpInterface,
-                              ["reifyResultShapes"]>]> {
+                              ["reifyResultShapes"]>,
+    DeclareOpInterfaceMethods<TilingInterface,
+        ["getIterationDomain", "getLoopIteratorTypes",
+         "getTiledImplementation", "getResultTilePosition",
+         "generateResultTileValue"]>,
+    DeclareOpInterfaceMethods<PartialReductionOpInterface,
+        ["generateInitialTensorForPartialReduction", "tileToPartialReduction",
+         "mergeReductions", "getPartialResultTilePosition"]>]> {
   let summary = "scaled dot-product attention with masks, modifiers and normalisers";
   let description = [{
     Computes attention for query `Q: [B, Hq, Lq, Dqk]`, key `K: [B, Hkv, Lkv,
@@ -70,11 +82,38 @@ def Attn_AttentionOp : Attn_Op<"attention", [
     indices and yields `i1` (true keeps). Both may read values defined above
     the op (ALiBi slopes, bias tables) and must be free of side effects.
 
+    The op is in destination-passing style: `outs` holds one init per
+    result. In the default (normalised) form the inits are the output and
+    the optional log-sum-exp destinations; their contents are not read.
+
+    **Partial form** (`partial` unit attribute): the op computes the
+    unnormalised running state of its key range and combines it with the
+    state held by its three inits `(acc [B, Hq, Lq, Dv], max [B, Hq, Lq],
+    sum [B, Hq, Lq])`, all f32 (docs/semantics.md, "Partial states"):
+    `acc = sum_j w_ij V[j] * e^(-max)`, `sum = sum_j |w_ij| * e^(-max)` in
+    the normaliser's shifted units, combined with the init state as
+    `attn.merge_states` combines two states. The identity state is
+    `(0, -inf, 0)` (`(0, 0, 0)` for `sigmoid`, whose state carries no
+    maximum). Sinks are applied when the state is finalised, so a partial
+    op takes none. The partial form is what tiling the key axis produces
+    (`PartialReductionOpInterface`, `tile_reduction_using_for/forall`).
+
+    **Tile coordinates** (`offsets(%b0, %h0, %q0, %kv0) problem(%lq, %lkv,
+    %g)`): the op is the tile at these offsets of a larger problem with
+    `lq` query rows, `lkv` keys and `g` query heads per key/value head.
+    Every index the semantics uses is global: `b + b0`, `h + h0`,
+    `i + q0`, `j + kv0` in the regions, the length and structured-mask
+    tests and the alignment (`qlen_b`/`kvlen_b` default to `lq`/`lkv`);
+    local query head `h` reads local key/value head
+    `(h0 + h) / g - h0 / g`. The tensor operands are the tile's slices.
+    Tiling through `TilingInterface` produces this form.
+
     Example: causal GQA with ALiBi and the log-sum-exp.
 
     ```mlir
     %o, %lse = attn.attention ins(%q, %k, %v : tensor<1x8x128x64xf32>,
                                   tensor<1x2x128x64xf32>, tensor<1x2x128x64xf32>)
+        outs(%o_init, %lse_init : tensor<1x8x128x64xf32>, tensor<1x8x128xf32>)
         {masks = [#attn.causal]}
         -> tensor<1x8x128x64xf32>, tensor<1x8x128xf32>
         score_mod {
@@ -100,14 +139,18 @@ def Attn_AttentionOp : Attn_Op<"attention", [
     Optional<AnyRankedTensor>:$q_segment_ids,
     Optional<AnyRankedTensor>:$kv_segment_ids,
     Optional<AnyRankedTensor>:$sinks,
+    Variadic<Index>:$offsets,
+    Variadic<Index>:$extents,
+    Variadic<AnyRankedTensor>:$inits,
     OptionalAttr<F64Attr>:$scale,
     OptionalAttr<F64Attr>:$softcap,
     OptionalAttr<ArrayAttr>:$masks,
     DefaultValuedAttr<Attn_NormalizerAttr,
                       "::mlir::attn::Normalizer::softmax">:$normalizer,
-    OptionalAttr<F64Attr>:$sigmoid_bias
+    OptionalAttr<F64Attr>:$sigmoid_bias,
+    UnitAttr:$partial
   );
-  let results = (outs AnyRankedTensor:$output, Optional<AnyRankedTensor>:$lse);
+  let results = (outs Variadic<AnyRankedTensor>:$results);
   let regions = (region MaxSizedRegion<1>:$score_mod,
                         MaxSizedRegion<1>:$mask_mod);
 
@@ -120,7 +163,9 @@ def Attn_AttentionOp : Attn_Op<"attention", [
     (`segment_ids` `(` $q_segment_ids^ `,` $kv_segment_ids `:`
       type($q_segment_ids) `,` type($kv_segment_ids) `)`)?
     (`sinks` `(` $sinks^ `:` type($sinks) `)`)?
-    attr-dict `->` type(results)
+    (`offsets` `(` $offsets^ `)` `problem` `(` $extents `)`)?
+    `outs` `(` $inits `:` type($inits) `)`
+    attr-dict `->` type($results)
     (`score_mod` $score_mod^)?
     (`mask_mod` $mask_mod^)?
   }];
@@ -149,6 +194,107 @@ def Attn_AttentionOp : Attn_Op<"attention", [
     RankedTensorType getOutputType() {
       return cast<RankedTensorType>(getOutput().getType());
     }
+    /// The output (normalised form) or the accumulator (partial form).
+    Value getOutput() { return getResult(0); }
+    /// The log-sum-exp result of the normalised form, null when absent.
+    Value getLse() {
+      return !getPartial() && getNumResults() == 2 ? getResult(1) : Value();
+    }
+    /// The running maximum and sum results of the partial form.
+    Value getPartialMax() { return getPartial() ? getResult(1) : Value(); }
+    Value getPartialSum() { return getPartial() ? getResult(2) : Value(); }
+    /// True when the op carries tile coordinates.
+    bool hasTileCoordinates() { return !getOffsets().empty(); }
+    MutableOperandRange getDpsInitsMutable() { return getInitsMutable(); }
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// MergeStatesOp
+//===----------------------------------------------------------------------===//
+
+def Attn_MergeStatesOp : Attn_Op<"merge_states", [
+    AttrSizedOperandSegments,
+    Pure,
+    DestinationStyleOpInterface,
+    DeclareOpInterfaceMethods<OpAsmOpInterface, ["getAsmResultNames"]>,
+    DeclareOpInterfaceMethods<AggregatedOpInterface, ["decomposeOperation"]>,
+    DeclareOpInterfaceMethods<ReifyRankedShapedTypeOpInterface,
+                              ["reifyResultShapes"]>]> {
+  let summary = "merges partial attention states over disjoint key sets";
+  let description = [{
+    Merges `N >= 1` attention states computed over disjoint sets of keys of
+    the same query rows (split-KV, a shared prefix and per-sequence
+    suffixes, other devices) into the state over their union. The merge is
+    associative and commutative. With `base = #attn.lse_base<two>` every
+    log-sum-exp and maximum is in base 2 (FlashInfer's convention);
+    `exp_b` below is `e^x` or `2^x`.
+
+    **Normalised states** `(O_s [..., D], lse_s [...])` (no `sums`):
+
+    ```
+    lse = log_b(sum_s exp_b(lse_s))
+    O   = sum_s exp_b(lse_s - lse) * O_s
+    ```
+
+    **Unnormalised states** `(acc_s, max_s, sum_s)` (with `sums`): the
+    state stands for `acc_s * exp_b(max_s)` and `sum_s * exp_b(max_s)`:
+
+    ```
+    max = max_s max_s
+    acc = sum_s exp_b(max_s - max) * acc_s
+    sum = sum_s exp_b(max_s - max) * sum_s
+    ```
+
+    A state whose `lse`/`max` is `-inf` is empty and contributes nothing;
+    when every state is empty the result is `(0, -inf)` (`(0, -inf, 0)`),
+    never NaN. The `lse`/`max`/`sum` tensors have the shape of the values
+    without their last (feature) dimension and are f32; values are f32, f16
+    or bf16 (unnormalised accumulators f32).
+
+    With `dimension = d` there is one state whose tensors have an extra
+    dimension inserted at position `d` of the result shapes, `d` at most the
+    rank of the `lse` result (so the split axis comes before the feature
+    dimension of the values): its slices along `d` are the states merged.
+    This is the split axis of a split-KV partial result.
+
+    ```mlir
+    %o, %lse = attn.merge_states values(%o1, %o2 : tensor<1x8x1x128xf32>,
+                                               tensor<1x8x1x128xf32>)
+        lses(%l1, %l2 : tensor<1x8x1xf32>, tensor<1x8x1xf32>)
+        outs(%oi, %li : tensor<1x8x1x128xf32>, tensor<1x8x1xf32>)
+        -> tensor<1x8x1x128xf32>, tensor<1x8x1xf32>
+    ```
+  }];
+
+  let arguments = (ins
+    Variadic<AnyRankedTensor>:$values,
+    Variadic<AnyRankedTensor>:$lses,
+    Variadic<AnyRankedTensor>:$sums,
+    Variadic<AnyRankedTensor>:$inits,
+    DefaultValuedAttr<Attn_LseBaseAttr, "::mlir::attn::LseBase::e">:$base,
+    OptionalAttr<I64Attr>:$dimension
+  );
+  let results = (outs Variadic<AnyRankedTensor>:$results);
+
+  let assemblyFormat = [{
+    `values` `(` $values `:` type($values) `)`
+    `lses` `(` $lses `:` type($lses) `)`
+    (`sums` `(` $sums^ `:` type($sums) `)`)?
+    `outs` `(` $inits `:` type($inits) `)`
+    attr-dict `->` type($results)
+  }];
+
+  let hasVerifier = 1;
+  let hasFolder = 1;
+  let hasCanonicalizer = 1;
+
+  let extraClassDeclaration = [{
+    /// True for the unnormalised (acc, max, sum) form.
+    bool isUnnormalized() { return !getSums().empty(); }
+    /// Number of merged states (slices along `dimension` count once).
+    unsigned getNumStates() { return getValues().size(); }
+    MutableOperandRange getDpsInitsMutable() { return getInitsMutable(); }
   }];
 }
 

@@ -1,0 +1,73 @@
+//===- NormalizerAlgebra.h - normaliser states, updates, combines -*- C++ -*-===//
+//
+// Part of the attn project.
+//
+//===----------------------------------------------------------------------===//
+//
+// The one home of the normaliser algebra of attention (docs/semantics.md,
+// "Partial states"). A normaliser's running state over a set of keys of one
+// query row is `(acc, max, sum)`: `acc` and `sum` are held in units of
+// `exp(-max)`, so two states over disjoint key sets combine by rescaling both
+// to the larger maximum and adding. Every lowering builds its weights,
+// rescales, combines and finalisations through these scalar builders; they
+// build f32 arith/math ops at the insertion point.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef ATTN_DIALECT_ATTN_UTILS_NORMALIZERALGEBRA_H
+#define ATTN_DIALECT_ATTN_UTILS_NORMALIZERALGEBRA_H
+
+#include "attn/Dialect/Attn/IR/AttnAttrs.h"
+#include "mlir/IR/Builders.h"
+
+#include <optional>
+
+namespace mlir {
+namespace attn {
+
+/// The running maximum of an empty state: -inf, or 0 for `sigmoid`, whose
+/// weights need no shift (its maximum never moves, so rescales are 1).
+double getIdentityMax(Normalizer norm);
+
+/// The maximum of a state after it absorbs scores whose largest value is
+/// `tileMax`: max(mOld, tileMax) for softmax, max(mOld, tileMax, 0) for
+/// softpick (its numerator is relu(e^s - 1)), mOld for sigmoid.
+Value buildMaxUpdate(OpBuilder &b, Location loc, Normalizer norm, Value mOld,
+                     Value tileMax);
+
+/// The shift that exponentials subtract for a state maximum `m`: `m`, or 0
+/// when `m` is -inf (so that exp never sees -inf - -inf).
+Value buildSafeShift(OpBuilder &b, Location loc, Value m);
+
+/// The factor `base^(mOld - mNew)` that rescales a state from maximum `mOld`
+/// to `mNew >= mOld`; 0 when `mNew` is -inf (both states empty).
+Value buildRescale(OpBuilder &b, Location loc, Value mOld, Value mNew,
+                   LseBase base = LseBase::e);
+
+/// The weight of one final score `s` (-inf where masked) in a state whose
+/// safe shift is `shift`, and its term of the state's sum:
+/// softmax (e^(s-m), e^(s-m)); softpick (relu(e^(s-m) - e^-m),
+/// |e^(s-m) - e^-m|, both 0 where masked); sigmoid (sigmoid(s + bias), 0).
+std::pair<Value, Value> buildWeight(OpBuilder &b, Location loc,
+                                    Normalizer norm, Value s, Value shift,
+                                    std::optional<double> sigmoidBias);
+
+/// How a final state `(acc, m, sum)` of one row becomes the op's results:
+/// `O = acc * outScale` and, for softmax, the natural log-sum-exp `lse`.
+/// `sink` (f32 logit, null when absent) joins the softmax denominator.
+/// Rows that kept no score get `outScale = 0` and `lse = -inf`.
+struct RowFinalization {
+  Value outScale;
+  Value lse;
+};
+RowFinalization buildRowFinalization(OpBuilder &b, Location loc,
+                                     Normalizer norm, Value m, Value sum,
+                                     Value sink);
+
+/// An f32 constant.
+Value buildF32Constant(OpBuilder &b, Location loc, double v);
+
+} // namespace attn
+} // namespace mlir
+
+#endif // ATTN_DIALECT_ATTN_UTILS_NORMALIZERALGEBRA_H
