@@ -97,7 +97,8 @@ SmallVector<Value> mlir::attn::buildGlobalIndices(OpBuilder &b, Location loc,
   if (!c.isTile)
     return llvm::to_vector(local);
   SmallVector<Value> global;
-  for (auto [x, off] : llvm::zip(local, ValueRange{c.b0, c.h0, c.q0, c.kv0}))
+  SmallVector<Value> offsets = {c.b0, c.h0, c.q0, c.kv0};
+  for (auto [x, off] : llvm::zip(local, offsets))
     global.push_back(arith::AddIOp::create(b, loc, x, off));
   return global;
 }

@@ -455,6 +455,42 @@ struct DropNeutralMaskTensor final : OpRewritePattern<AttentionOp> {
   }
 };
 
+/// Folds `tensor.cast` producers that make an operand more static into the
+/// op (the results are cast back). Upstream's generic DPS cast folding
+/// clones the op with `cloneRegionBefore`, which does not support the empty
+/// optional regions this op has; this pattern runs first (higher benefit)
+/// and moves the regions instead of cloning them.
+struct FoldTensorCastIntoAttention final : OpRewritePattern<AttentionOp> {
+  FoldTensorCastIntoAttention(MLIRContext *ctx)
+      : OpRewritePattern(ctx, /*benefit=*/2) {}
+  LogicalResult matchAndRewrite(AttentionOp op,
+                                PatternRewriter &rewriter) const override {
+    if (!tensor::hasFoldableTensorCastOperand(op))
+      return rewriter.notifyMatchFailure(op, "no foldable tensor.cast operand");
+    SmallVector<Type> resultTypes(op->getResultTypes());
+    SmallVector<Value> operands =
+        tensor::getUpdatedOperandsAfterCastOpFolding(op, resultTypes);
+    OperationState state(op.getLoc(), op->getName(), operands, resultTypes,
+                         llvm::to_vector(op->getDiscardableAttrs()));
+    state.useProperties(op.getProperties());
+    for (unsigned i = 0, e = op->getNumRegions(); i < e; ++i)
+      state.addRegion();
+    Operation *newOp = rewriter.create(state);
+    for (auto [from, to] : llvm::zip(op->getRegions(), newOp->getRegions()))
+      rewriter.inlineRegionBefore(from, to, to.end());
+    SmallVector<Value> replacements;
+    for (auto [oldR, newR] : llvm::zip(op->getResults(), newOp->getResults()))
+      replacements.push_back(
+          oldR.getType() == newR.getType()
+              ? Value(newR)
+              : tensor::CastOp::create(rewriter, op.getLoc(), oldR.getType(),
+                                       newR)
+                    .getResult());
+    rewriter.replaceOp(op, replacements);
+    return success();
+  }
+};
+
 /// Drops an empty `masks` array.
 struct DropEmptyMasks final : OpRewritePattern<AttentionOp> {
   using OpRewritePattern::OpRewritePattern;
@@ -472,5 +508,5 @@ struct DropEmptyMasks final : OpRewritePattern<AttentionOp> {
 void AttentionOp::getCanonicalizationPatterns(RewritePatternSet &results,
                                               MLIRContext *context) {
   results.add<EraseIdentityScoreMod, EraseTrueMaskMod, DropNeutralMaskTensor,
-              DropEmptyMasks>(context);
+              DropEmptyMasks, FoldTensorCastIntoAttention>(context);
 }

@@ -180,8 +180,8 @@ FailureOr<TilingResult> TileBuilder::build(ArrayRef<OpFoldResult> offsets,
   // Tile coordinates, composed with the op's own.
   SmallVector<Value> newOffsets, newExtents;
   TileCoordinates c = getTileCoordinates(b, loc, op);
-  for (auto [mine, off] :
-       llvm::zip(ValueRange{c.b0, c.h0, c.q0, c.kv0}, offsets))
+  SmallVector<Value> mineOffsets = {c.b0, c.h0, c.q0, c.kv0};
+  for (auto [mine, off] : llvm::zip(mineOffsets, offsets))
     newOffsets.push_back(getValueOrCreateConstantIndexOp(
         b, loc, add(getAsOpFoldResult(mine), off)));
   newExtents = {c.qLen, c.kvLen, c.group};

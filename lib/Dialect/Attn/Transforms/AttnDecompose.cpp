@@ -38,11 +38,27 @@ mlir::attn::decomposeAttention(RewriterBase &rewriter, AttentionOp op) {
 
 LogicalResult mlir::attn::decomposeAllAttention(RewriterBase &rewriter,
                                                 Operation *root) {
+  // attn.attention ops first (tiled ones feed attn.merge_states), then the
+  // merges.
   SmallVector<AttentionOp> ops;
-  root->walk([&](AttentionOp op) { ops.push_back(op); });
+  SmallVector<MergeStatesOp> merges;
+  root->walk([&](Operation *op) {
+    if (auto a = dyn_cast<AttentionOp>(op))
+      ops.push_back(a);
+    else if (auto m = dyn_cast<MergeStatesOp>(op))
+      merges.push_back(m);
+  });
   for (AttentionOp op : ops)
     if (failed(decomposeAttention(rewriter, op)))
       return failure();
+  for (MergeStatesOp op : merges) {
+    OpBuilder::InsertionGuard guard(rewriter);
+    rewriter.setInsertionPoint(op);
+    FailureOr<SmallVector<Value>> repl = op.decomposeOperation(rewriter);
+    if (failed(repl))
+      return op.emitOpError("failed to decompose");
+    rewriter.replaceOp(op, *repl);
+  }
   return success();
 }
 

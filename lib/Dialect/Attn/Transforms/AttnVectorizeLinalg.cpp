@@ -110,6 +110,16 @@ static bool hasSubByteResults(linalg::LinalgOp op) {
   });
 }
 
+/// True when the body reads a tensor with tensor.extract (a gather, as the
+/// reference decomposition builds for a dynamic or tiled GQA head mapping).
+/// The upstream vectoriser's classification of such reads as contiguous
+/// loads gives wrong results once outer loops are tiled to unit tiles
+/// (test/Integration/CPU/tiling-interface.mlir), so these ops stay scalar.
+static bool hasGatherInBody(linalg::LinalgOp op) {
+  return op->walk([](tensor::ExtractOp) { return WalkResult::interrupt(); })
+      .wasInterrupted();
+}
+
 static int64_t staticIterations(ArrayRef<int64_t> ranges) {
   int64_t n = 1;
   for (int64_t r : ranges) {
@@ -235,7 +245,8 @@ struct OpVectorizer {
   /// vectoriser rejects stays tiled, as scalar linalg.
   bool run(linalg::LinalgOp op, SmallVectorImpl<LoopLikeOpInterface> &loops) {
     auto dims = getRegisterTileableContraction(op);
-    if ((!dims && !hasProjectedPermutationMaps(op)) || hasSubByteResults(op))
+    if ((!dims && !hasProjectedPermutationMaps(op)) || hasSubByteResults(op) ||
+        hasGatherInBody(op))
       return false;
     Operation *current = op;
 
