@@ -118,3 +118,49 @@ func.func @empty_masks(%q: tensor<1x1x4x8xf32>) -> tensor<1x1x4x8xf32> {
       outs(%init37_0 : tensor<1x1x4x8xf32>) -> tensor<1x1x4x8xf32>
   return %a : tensor<1x1x4x8xf32>
 }
+
+// -----
+
+/// Merging a single state is the identity.
+// CHECK-LABEL: func @merge_single_state
+// CHECK-SAME: (%[[O:.+]]: tensor<1x2x4x8xf32>, %[[L:.+]]: tensor<1x2x4xf32>)
+// CHECK-NOT: attn.merge_states
+// CHECK: return %[[O]], %[[L]]
+func.func @merge_single_state(%o: tensor<1x2x4x8xf32>, %l: tensor<1x2x4xf32>) -> (tensor<1x2x4x8xf32>, tensor<1x2x4xf32>) {
+  %eo = tensor.empty() : tensor<1x2x4x8xf32>
+  %el = tensor.empty() : tensor<1x2x4xf32>
+  %r:2 = attn.merge_states values(%o : tensor<1x2x4x8xf32>) lses(%l : tensor<1x2x4xf32>)
+      outs(%eo, %el : tensor<1x2x4x8xf32>, tensor<1x2x4xf32>) -> tensor<1x2x4x8xf32>, tensor<1x2x4xf32>
+  return %r#0, %r#1 : tensor<1x2x4x8xf32>, tensor<1x2x4xf32>
+}
+
+// -----
+
+/// An empty state (lse = -inf everywhere) is the identity of the merge: it
+/// is dropped, and the one state left folds away.
+// CHECK-LABEL: func @merge_empty_state
+// CHECK-SAME: (%[[O:.+]]: tensor<1x2x4x8xf32>, %[[L:.+]]: tensor<1x2x4xf32>)
+// CHECK-NOT: attn.merge_states
+// CHECK: return %[[O]], %[[L]]
+func.func @merge_empty_state(%o: tensor<1x2x4x8xf32>, %l: tensor<1x2x4xf32>) -> (tensor<1x2x4x8xf32>, tensor<1x2x4xf32>) {
+  %zo = arith.constant dense<0.0> : tensor<1x2x4x8xf32>
+  %ninf = arith.constant dense<0xFF800000> : tensor<1x2x4xf32>
+  %eo = tensor.empty() : tensor<1x2x4x8xf32>
+  %el = tensor.empty() : tensor<1x2x4xf32>
+  %r:2 = attn.merge_states values(%zo, %o : tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>) lses(%ninf, %l : tensor<1x2x4xf32>, tensor<1x2x4xf32>)
+      outs(%eo, %el : tensor<1x2x4x8xf32>, tensor<1x2x4xf32>) -> tensor<1x2x4x8xf32>, tensor<1x2x4xf32>
+  return %r#0, %r#1 : tensor<1x2x4x8xf32>, tensor<1x2x4xf32>
+}
+
+// -----
+
+/// A split-dimension merge is not the identity even with one state.
+// CHECK-LABEL: func @negative_merge_split_dimension
+// CHECK: attn.merge_states
+func.func @negative_merge_split_dimension(%o: tensor<1x2x4x1x8xf32>, %l: tensor<1x2x4x1xf32>) -> tensor<1x2x4x8xf32> {
+  %eo = tensor.empty() : tensor<1x2x4x8xf32>
+  %el = tensor.empty() : tensor<1x2x4xf32>
+  %r:2 = attn.merge_states values(%o : tensor<1x2x4x1x8xf32>) lses(%l : tensor<1x2x4x1xf32>)
+      outs(%eo, %el : tensor<1x2x4x8xf32>, tensor<1x2x4xf32>) {dimension = 3} -> tensor<1x2x4x8xf32>, tensor<1x2x4xf32>
+  return %r#0 : tensor<1x2x4x8xf32>
+}

@@ -420,3 +420,131 @@ func.func @normalizer_unknown(%q: tensor<1x2x4x8xf32>) {
   %0 = attn.attention ins(%q, %q, %q : tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>) outs(%init109_0 : tensor<1x2x4x8xf32>) {normalizer = #attn.normalizer<relu>} -> tensor<1x2x4x8xf32>
   return
 }
+
+// -----
+
+func.func @partial_init_count(%q: tensor<1x2x4x8xf32>) {
+  %e = tensor.empty() : tensor<1x2x4x8xf32>
+  // expected-error @+1 {{expects three inits (acc, max, sum) in the partial form, got 1}}
+  %o = attn.attention ins(%q, %q, %q : tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>)
+      outs(%e : tensor<1x2x4x8xf32>) {partial} -> tensor<1x2x4x8xf32>
+  return
+}
+
+// -----
+
+func.func @normalised_init_count(%q: tensor<1x2x4x8xf32>, %r: tensor<1x2x4xf32>) {
+  %e = tensor.empty() : tensor<1x2x4x8xf32>
+  // expected-error @+1 {{expects one or two inits (output and optional log-sum-exp), got 3}}
+  %o:3 = attn.attention ins(%q, %q, %q : tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>)
+      outs(%e, %r, %r : tensor<1x2x4x8xf32>, tensor<1x2x4xf32>, tensor<1x2x4xf32>) -> tensor<1x2x4x8xf32>, tensor<1x2x4xf32>, tensor<1x2x4xf32>
+  return
+}
+
+// -----
+
+func.func @partial_f16_acc(%q: tensor<1x2x4x8xf16>, %a: tensor<1x2x4x8xf16>, %r: tensor<1x2x4xf32>) {
+  // expected-error @+1 {{expects an f32 accumulator in the partial form, got 'f16'}}
+  %o:3 = attn.attention ins(%q, %q, %q : tensor<1x2x4x8xf16>, tensor<1x2x4x8xf16>, tensor<1x2x4x8xf16>)
+      outs(%a, %r, %r : tensor<1x2x4x8xf16>, tensor<1x2x4xf32>, tensor<1x2x4xf32>) {partial} -> tensor<1x2x4x8xf16>, tensor<1x2x4xf32>, tensor<1x2x4xf32>
+  return
+}
+
+// -----
+
+func.func @partial_sinks(%q: tensor<1x2x4x8xf32>, %r: tensor<1x2x4xf32>, %s: tensor<2xf32>) {
+  // expected-error @+1 {{expects no sinks in the partial form: sink logits join the state when it is finalised}}
+  %o:3 = attn.attention ins(%q, %q, %q : tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>) sinks(%s : tensor<2xf32>)
+      outs(%q, %r, %r : tensor<1x2x4x8xf32>, tensor<1x2x4xf32>, tensor<1x2x4xf32>) {partial} -> tensor<1x2x4x8xf32>, tensor<1x2x4xf32>, tensor<1x2x4xf32>
+  return
+}
+
+// -----
+
+func.func @partial_row_shape(%q: tensor<1x2x4x8xf32>, %r: tensor<1x2x4xf32>, %bad: tensor<1x2x5xf32>) {
+  // expected-error @+1 {{expects the running sum result of shape [1, 2, 4] ([B, Hq, Lq]), got [1, 2, 5]}}
+  %o:3 = attn.attention ins(%q, %q, %q : tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>)
+      outs(%q, %r, %bad : tensor<1x2x4x8xf32>, tensor<1x2x4xf32>, tensor<1x2x5xf32>) {partial} -> tensor<1x2x4x8xf32>, tensor<1x2x4xf32>, tensor<1x2x5xf32>
+  return
+}
+
+// -----
+
+func.func @tile_coordinates_count(%q: tensor<1x2x4x8xf32>, %i: index) {
+  // expected-error @+1 {{expects tile coordinates as four offsets (b, h, q, kv) and three problem extents (Lq, Lkv, group size), got 2 and 3}}
+  %o = attn.attention ins(%q, %q, %q : tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>)
+      offsets(%i, %i) problem(%i, %i, %i) outs(%q : tensor<1x2x4x8xf32>) -> tensor<1x2x4x8xf32>
+  return
+}
+
+// -----
+
+func.func @merge_states_count(%o: tensor<1x2x4x8xf32>, %l: tensor<1x2x4xf32>) {
+  // expected-error @+1 {{expects as many log-sum-exps as values, got 2 values, 1 log-sum-exps}}
+  %r:2 = attn.merge_states values(%o, %o : tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>) lses(%l : tensor<1x2x4xf32>)
+      outs(%o, %l : tensor<1x2x4x8xf32>, tensor<1x2x4xf32>) -> tensor<1x2x4x8xf32>, tensor<1x2x4xf32>
+  return
+}
+
+// -----
+
+func.func @merge_states_inits(%o: tensor<1x2x4x8xf32>, %l: tensor<1x2x4xf32>) {
+  // expected-error @+1 {{expects 3 inits for (acc, max, sum) states, got 2}}
+  %r:2 = attn.merge_states values(%o : tensor<1x2x4x8xf32>) lses(%l : tensor<1x2x4xf32>) sums(%l : tensor<1x2x4xf32>)
+      outs(%o, %l : tensor<1x2x4x8xf32>, tensor<1x2x4xf32>) -> tensor<1x2x4x8xf32>, tensor<1x2x4xf32>
+  return
+}
+
+// -----
+
+func.func @merge_states_shapes(%o: tensor<1x2x4x8xf32>, %o2: tensor<1x2x5x8xf32>, %l: tensor<1x2x4xf32>) {
+  // expected-error @+1 {{expects the values of state 1 to match the result shape}}
+  %r:2 = attn.merge_states values(%o, %o2 : tensor<1x2x4x8xf32>, tensor<1x2x5x8xf32>) lses(%l, %l : tensor<1x2x4xf32>, tensor<1x2x4xf32>)
+      outs(%o, %l : tensor<1x2x4x8xf32>, tensor<1x2x4xf32>) -> tensor<1x2x4x8xf32>, tensor<1x2x4xf32>
+  return
+}
+
+// -----
+
+func.func @merge_states_lse_type(%o: tensor<1x2x4x8xf32>, %l: tensor<1x2x4xf16>, %lo: tensor<1x2x4xf32>) {
+  // expected-error @+1 {{expects the f32 row tensors of state 0 to match the result's row shape}}
+  %r:2 = attn.merge_states values(%o : tensor<1x2x4x8xf32>) lses(%l : tensor<1x2x4xf16>)
+      outs(%o, %lo : tensor<1x2x4x8xf32>, tensor<1x2x4xf32>) -> tensor<1x2x4x8xf32>, tensor<1x2x4xf32>
+  return
+}
+
+// -----
+
+func.func @merge_states_result_rows(%o: tensor<1x2x4x8xf32>, %l: tensor<1x2x5xf32>) {
+  // expected-error @+1 {{expects f32 log-sum-exps shaped like the values without their last dimension}}
+  %r:2 = attn.merge_states values(%o : tensor<1x2x4x8xf32>) lses(%l : tensor<1x2x5xf32>)
+      outs(%o, %l : tensor<1x2x4x8xf32>, tensor<1x2x5xf32>) -> tensor<1x2x4x8xf32>, tensor<1x2x5xf32>
+  return
+}
+
+// -----
+
+func.func @merge_states_dimension_count(%o: tensor<1x2x4x3x8xf32>, %l: tensor<1x2x4x3xf32>, %ro: tensor<1x2x4x8xf32>, %rl: tensor<1x2x4xf32>) {
+  // expected-error @+1 {{expects one state with 'dimension', got 2}}
+  %r:2 = attn.merge_states values(%o, %o : tensor<1x2x4x3x8xf32>, tensor<1x2x4x3x8xf32>) lses(%l, %l : tensor<1x2x4x3xf32>, tensor<1x2x4x3xf32>)
+      outs(%ro, %rl : tensor<1x2x4x8xf32>, tensor<1x2x4xf32>) {dimension = 3} -> tensor<1x2x4x8xf32>, tensor<1x2x4xf32>
+  return
+}
+
+// -----
+
+func.func @merge_states_dimension_range(%o: tensor<1x2x4x8x3xf32>, %l: tensor<1x2x4x3xf32>, %ro: tensor<1x2x4x8xf32>, %rl: tensor<1x2x4xf32>) {
+  // expected-error @+1 {{expects 'dimension' in [0, 3], got 4}}
+  %r:2 = attn.merge_states values(%o : tensor<1x2x4x8x3xf32>) lses(%l : tensor<1x2x4x3xf32>)
+      outs(%ro, %rl : tensor<1x2x4x8xf32>, tensor<1x2x4xf32>) {dimension = 4} -> tensor<1x2x4x8xf32>, tensor<1x2x4xf32>
+  return
+}
+
+// -----
+
+func.func @merge_states_unnormalized_f16(%o: tensor<1x2x4x8xf16>, %l: tensor<1x2x4xf32>) {
+  // expected-error @+1 {{expects f32 accumulators, got 'f16'}}
+  %r:3 = attn.merge_states values(%o : tensor<1x2x4x8xf16>) lses(%l : tensor<1x2x4xf32>) sums(%l : tensor<1x2x4xf32>)
+      outs(%o, %l, %l : tensor<1x2x4x8xf16>, tensor<1x2x4xf32>, tensor<1x2x4xf32>) -> tensor<1x2x4x8xf16>, tensor<1x2x4xf32>, tensor<1x2x4xf32>
+  return
+}

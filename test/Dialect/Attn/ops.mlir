@@ -131,3 +131,65 @@ func.func @attention_regions(%q: tensor<1x4x8x16xf32>, %k: tensor<1x4x8x16xf32>,
       }
   return %o : tensor<1x4x8x16xf32>
 }
+
+/// The partial form: the running state (acc, max, sum) of a key range,
+/// combined with the state its inits hold.
+// CHECK-LABEL: func @attention_partial
+// CHECK: %[[ACC:.+]], %[[MAX:.+]], %[[SUM:.+]] = attn.attention ins(
+// CHECK-SAME: outs(%{{.*}}, %{{.*}}, %{{.*}} : tensor<1x4x8x16xf32>, tensor<1x4x8xf32>, tensor<1x4x8xf32>)
+// CHECK-SAME: {masks = [#attn.causal], partial}
+func.func @attention_partial(%q: tensor<1x4x8x16xf32>, %k: tensor<1x2x32x16xf32>, %v: tensor<1x2x32x16xf32>,
+                             %acc: tensor<1x4x8x16xf32>, %m: tensor<1x4x8xf32>, %s: tensor<1x4x8xf32>)
+    -> (tensor<1x4x8x16xf32>, tensor<1x4x8xf32>, tensor<1x4x8xf32>) {
+  %a, %mx, %sm = attn.attention ins(%q, %k, %v : tensor<1x4x8x16xf32>, tensor<1x2x32x16xf32>, tensor<1x2x32x16xf32>)
+      outs(%acc, %m, %s : tensor<1x4x8x16xf32>, tensor<1x4x8xf32>, tensor<1x4x8xf32>)
+      {masks = [#attn.causal], partial} -> tensor<1x4x8x16xf32>, tensor<1x4x8xf32>, tensor<1x4x8xf32>
+  return %a, %mx, %sm : tensor<1x4x8x16xf32>, tensor<1x4x8xf32>, tensor<1x4x8xf32>
+}
+
+/// Tile coordinates: the op is the tile at (b0, h0, q0, kv0) of a problem
+/// with Lq = 64, Lkv = 96 and 2 query heads per key/value head.
+// CHECK-LABEL: func @attention_tile_coordinates
+// CHECK: attn.attention ins({{.*}}) offsets(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}) problem(%{{.*}}, %{{.*}}, %{{.*}}) outs(
+func.func @attention_tile_coordinates(%q: tensor<1x2x8x16xf32>, %k: tensor<1x1x96x16xf32>, %v: tensor<1x1x96x16xf32>,
+                                      %b0: index, %h0: index, %q0: index) -> tensor<1x2x8x16xf32> {
+  %c0 = arith.constant 0 : index
+  %c2 = arith.constant 2 : index
+  %c64 = arith.constant 64 : index
+  %c96 = arith.constant 96 : index
+  %e = tensor.empty() : tensor<1x2x8x16xf32>
+  %o = attn.attention ins(%q, %k, %v : tensor<1x2x8x16xf32>, tensor<1x1x96x16xf32>, tensor<1x1x96x16xf32>)
+      offsets(%b0, %h0, %q0, %c0) problem(%c64, %c96, %c2)
+      outs(%e : tensor<1x2x8x16xf32>) {masks = [#attn.causal]} -> tensor<1x2x8x16xf32>
+  return %o : tensor<1x2x8x16xf32>
+}
+
+/// attn.merge_states: normalised (O, lse) states in base 2, unnormalised
+/// (acc, max, sum) states, and the split-dimension form.
+// CHECK-LABEL: func @merge_states_forms
+// CHECK: %[[O:.+]], %[[L:.+]] = attn.merge_states values(%{{.*}}, %{{.*}} : tensor<1x8x1x128xbf16>, tensor<1x8x1x128xf32>) lses(%{{.*}}, %{{.*}} : tensor<1x8x1xf32>, tensor<1x8x1xf32>) outs(%{{.*}}, %{{.*}} : tensor<1x8x1x128xbf16>, tensor<1x8x1xf32>) {base = #attn.lse_base<two>}
+// CHECK: attn.merge_states values(%{{.*}}, %{{.*}} : {{.*}}) lses({{.*}}) sums({{.*}}) outs(
+// CHECK: attn.merge_states values(%{{.*}} : tensor<1x8x4x3x64xf32>) {{.*}} {dimension = 3 : i64}
+func.func @merge_states_forms(%o1: tensor<1x8x1x128xbf16>, %o2: tensor<1x8x1x128xf32>,
+                              %l1: tensor<1x8x1xf32>, %l2: tensor<1x8x1xf32>,
+                              %a: tensor<1x8x4x64xf32>, %m: tensor<1x8x4xf32>,
+                              %sa: tensor<1x8x4x3x64xf32>, %sm: tensor<1x8x4x3xf32>)
+    -> (tensor<1x8x1x128xbf16>, tensor<1x8x1xf32>, tensor<1x8x4x64xf32>, tensor<1x8x4x64xf32>) {
+  %eo = tensor.empty() : tensor<1x8x1x128xbf16>
+  %el = tensor.empty() : tensor<1x8x1xf32>
+  %o, %l = attn.merge_states values(%o1, %o2 : tensor<1x8x1x128xbf16>, tensor<1x8x1x128xf32>)
+      lses(%l1, %l2 : tensor<1x8x1xf32>, tensor<1x8x1xf32>)
+      outs(%eo, %el : tensor<1x8x1x128xbf16>, tensor<1x8x1xf32>) {base = #attn.lse_base<two>}
+      -> tensor<1x8x1x128xbf16>, tensor<1x8x1xf32>
+  %ea = tensor.empty() : tensor<1x8x4x64xf32>
+  %er = tensor.empty() : tensor<1x8x4xf32>
+  %acc, %max, %sum = attn.merge_states values(%a, %a : tensor<1x8x4x64xf32>, tensor<1x8x4x64xf32>)
+      lses(%m, %m : tensor<1x8x4xf32>, tensor<1x8x4xf32>) sums(%m, %m : tensor<1x8x4xf32>, tensor<1x8x4xf32>)
+      outs(%ea, %er, %er : tensor<1x8x4x64xf32>, tensor<1x8x4xf32>, tensor<1x8x4xf32>)
+      -> tensor<1x8x4x64xf32>, tensor<1x8x4xf32>, tensor<1x8x4xf32>
+  %acc2, %max2, %sum2 = attn.merge_states values(%sa : tensor<1x8x4x3x64xf32>)
+      lses(%sm : tensor<1x8x4x3xf32>) sums(%sm : tensor<1x8x4x3xf32>)
+      outs(%ea, %er, %er : tensor<1x8x4x64xf32>, tensor<1x8x4xf32>, tensor<1x8x4xf32>) {dimension = 3}
+      -> tensor<1x8x4x64xf32>, tensor<1x8x4xf32>, tensor<1x8x4xf32>
+  return %o, %l, %acc, %acc2 : tensor<1x8x1x128xbf16>, tensor<1x8x1xf32>, tensor<1x8x4x64xf32>, tensor<1x8x4x64xf32>
+}
