@@ -399,9 +399,7 @@ SmallVector<Value> StateMerger::runSplit(int64_t dim) {
                     return arith::AddFOp::create(nb, loc, a[0], lg).getResult();
                   });
   } else {
-    AffineMap id = b.getMultiDimIdentityMap(rowRank);
-    top = generic({m}, {id}, rowInit, rowRank, std::nullopt, id,
-                  [&](OpBuilder &, ValueRange a) { return a[0]; });
+    top = m;
   }
   SmallVector<Value> results = {
       weightedSum(op.getValues()[0], top, op.getInits()[0], vLoops, rowRank + 1),

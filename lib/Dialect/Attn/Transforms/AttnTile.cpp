@@ -29,6 +29,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "attn/Dialect/Attn/IR/AttnOps.h"
+#include "attn/Dialect/Attn/Utils/NormalizerAlgebra.h"
 #include "attn/Dialect/Attn/Transforms/Passes.h"
 #include "attn/Dialect/Attn/Transforms/Transforms.h"
 
@@ -676,6 +677,8 @@ Value OnlineTiler::maskBlockFlag(OpBuilder &nb, Value flags, Value bi,
 /// max(m) + log(sum).
 SmallVector<Value> OnlineTiler::finalize(OpBuilder &nb, Value acc, Value sum,
                                          Value m) {
+  // NormalizerAlgebra's row finalisation (the sink is already a key of the
+  // state), then O = acc * outScale in the output element type.
   auto accT = cast<RankedTensorType>(acc.getType());
   unsigned r = accT.getRank();
   AffineMap idR = nb.getMultiDimIdentityMap(r);
@@ -688,105 +691,47 @@ SmallVector<Value> OnlineTiler::finalize(OpBuilder &nb, Value acc, Value sum,
                                                         IterTy::parallel);
   SmallVector<OpFoldResult> rowShape = tensor::getMixedSizes(nb, loc, sum);
   Type oElem = op.getOutputType().getElementType();
-  Value den;
-  if (norm == Normalizer::softmax) {
-    den = sum;
-  } else if (norm == Normalizer::softpick) {
-    den = generic(nb, {sum, m}, empty(nb, rowShape, f32),
-                  {idRow, idRow, idRow}, parRow,
-                  [&](OpBuilder &bb, Location bl, ValueRange a) -> Value {
-                    Value eps = arith::MulFOp::create(
-                        bb, bl, f32Const(bb, bl, 1e-6),
-                        math::ExpOp::create(
-                            bb, bl, arith::NegFOp::create(bb, bl, a[1])));
-                    return arith::AddFOp::create(bb, bl, a[0], eps);
-                  });
-  }
-  SmallVector<Value> outIns = {acc};
-  SmallVector<AffineMap> outMaps = {idR};
-  if (den) {
-    outIns.push_back(den);
-    outMaps.push_back(rowOf);
-  }
-  outMaps.push_back(idR);
+  Value rowInit = empty(nb, rowShape, f32);
+  auto rows = linalg::GenericOp::create(
+      nb, loc, TypeRange{rowInit.getType(), rowInit.getType()},
+      ValueRange{m, sum}, ValueRange{rowInit, empty(nb, rowShape, f32)},
+      {idRow, idRow, idRow, idRow}, parRow,
+      [&](OpBuilder &bb, Location bl, ValueRange a) {
+        RowFinalization f =
+            buildRowFinalization(bb, bl, norm, a[0], a[1], /*sink=*/Value());
+        Value lse = f.lse ? f.lse : a[3];
+        linalg::YieldOp::create(bb, bl, ValueRange{f.outScale, lse});
+      });
   SmallVector<Value> results;
   results.push_back(generic(
-      nb, outIns, empty(nb, tensor::getMixedSizes(nb, loc, acc), oElem),
-      outMaps, parR, [&](OpBuilder &bb, Location bl, ValueRange a) -> Value {
-        Value o = a[0];
-        if (den) {
-          Value zero = f32Const(bb, bl, 0.0);
-          Value isZero = arith::CmpFOp::create(
-              bb, bl, arith::CmpFPredicate::OEQ, a[1], zero);
-          o = arith::SelectOp::create(bb, bl, isZero, zero,
-                                      arith::DivFOp::create(bb, bl, o, a[1]));
-        }
+      nb, {acc, rows.getResult(0)},
+      empty(nb, tensor::getMixedSizes(nb, loc, acc), oElem),
+      {idR, rowOf, idR}, parR,
+      [&](OpBuilder &bb, Location bl, ValueRange a) -> Value {
+        Value o = arith::MulFOp::create(bb, bl, a[0], a[1]);
         if (o.getType() != oElem)
           o = arith::TruncFOp::create(bb, bl, oElem, o);
         return o;
       }));
   if (op.getLse())
-    results.push_back(generic(
-        nb, {sum, m}, empty(nb, rowShape, f32), {idRow, idRow, idRow}, parRow,
-        [&](OpBuilder &bb, Location bl, ValueRange a) -> Value {
-          Value lg = math::LogOp::create(bb, bl, a[0]);
-          return arith::AddFOp::create(bb, bl, safeMax(bb, bl, a[1]), lg);
-        }));
+    results.push_back(rows.getResult(1));
   return results;
 }
 
-/// Merges the per-split states [B, Hq, Lq, S, ...] through their maxima:
-/// w_s = exp(m_s - M) (0 for an empty split), acc = sum_s w_s acc_s,
-/// sum = sum_s w_s sum_s, then finalize().
+/// Merges the per-split states [B, Hq, Lq, S, ...] with attn.merge_states
+/// along the split dimension, then finalize().
 SmallVector<Value> OnlineTiler::mergeSplits(OpBuilder &nb, Value accP,
                                             Value mP, Value sumP) {
   SmallVector<OpFoldResult> rowShape = {B, Hq, Lq};
-  AffineMap id4 = nb.getMultiDimIdentityMap(4);
-  AffineMap row4 = map(4, {d(0), d(1), d(2)});
-  SmallVector<IterTy> red4 = {IterTy::parallel, IterTy::parallel,
-                              IterTy::parallel, IterTy::reduction};
-  auto negInfInit = [&]() {
-    return filled(nb, rowShape, norm == Normalizer::softpick
-                                    ? 0.0
-                                    : -std::numeric_limits<double>::infinity());
-  };
-  Value mAll = generic(nb, {mP}, negInfInit(), {id4, row4}, red4,
-                       [&](OpBuilder &bb, Location bl, ValueRange a) -> Value {
-                         return arith::MaximumFOp::create(bb, bl, a[1], a[0]);
-                       });
-  bool sigmoid = norm == Normalizer::sigmoid;
-  Value w = generic(
-      nb, {mP, mAll}, empty(nb, {B, Hq, Lq, splitsOfr}, f32),
-      {id4, row4, id4}, SmallVector<IterTy>(4, IterTy::parallel),
-      [&](OpBuilder &bb, Location bl, ValueRange a) -> Value {
-        if (sigmoid)
-          return f32Const(bb, bl, 1.0);
-        Value e = math::ExpOp::create(
-            bb, bl, arith::SubFOp::create(bb, bl, a[0], safeMax(bb, bl, a[1])));
-        Value empty = arith::CmpFOp::create(bb, bl, arith::CmpFPredicate::OEQ,
-                                            a[0], negInf(bb, bl));
-        return arith::SelectOp::create(bb, bl, empty, f32Const(bb, bl, 0.0),
-                                       e);
-      });
-  Value sum = generic(nb, {sumP, w}, filled(nb, rowShape, 0.0),
-                      {id4, id4, row4}, red4,
-                      [&](OpBuilder &bb, Location bl, ValueRange a) -> Value {
-                        return arith::AddFOp::create(
-                            bb, bl, a[2],
-                            arith::MulFOp::create(bb, bl, a[0], a[1]));
-                      });
-  // acc[b,h,i,e] = sum_s accP[b,h,i,s,e] * w[b,h,i,s]; loops (b,h,i,e,s).
-  Value acc = generic(
-      nb, {accP, w}, filled(nb, {B, Hq, Lq, dvStatic}, 0.0),
-      {map(5, {d(0), d(1), d(2), d(4), d(3)}), map(5, {d(0), d(1), d(2), d(4)}),
-       map(5, {d(0), d(1), d(2), d(3)})},
-      {IterTy::parallel, IterTy::parallel, IterTy::parallel, IterTy::parallel,
-       IterTy::reduction},
-      [&](OpBuilder &bb, Location bl, ValueRange a) -> Value {
-        return arith::AddFOp::create(bb, bl, a[2],
-                                     arith::MulFOp::create(bb, bl, a[0], a[1]));
-      });
-  return finalize(nb, acc, sum, mAll);
+  Value accInit = empty(nb, {B, Hq, Lq, dvStatic}, f32);
+  Value rowInit = empty(nb, rowShape, f32);
+  auto merge = MergeStatesOp::create(
+      nb, loc, TypeRange{accInit.getType(), rowInit.getType(), rowInit.getType()},
+      ValueRange{accP}, ValueRange{mP}, ValueRange{sumP},
+      ValueRange{accInit, rowInit, rowInit}, LseBase::e,
+      nb.getI64IntegerAttr(3));
+  return finalize(nb, merge.getResult(0), merge.getResult(2),
+                  merge.getResult(1));
 }
 
 void OnlineTiler::buildTile(OpBuilder &nb, Value bi, Value hi, Value qt,
@@ -895,10 +840,11 @@ void OnlineTiler::buildTile(OpBuilder &nb, Value bi, Value hi, Value qt,
                                 ValueRange{empty(nb, rowShape, f32)})
              .getResult(0);
   } else {
+    // Softpick's maximum starts at 0 (its state never has a smaller one);
+    // sigmoid's stays at its identity 0, so split states merge with unit
+    // weights.
     m0 = filled(nb, rowShape,
-                norm == Normalizer::softpick
-                    ? 0.0
-                    : -std::numeric_limits<double>::infinity());
+                norm == Normalizer::softpick ? 0.0 : getIdentityMax(norm));
     l0 = filled(nb, rowShape, 0.0);
   }
   Value acc0 = filled(nb, {rows, dvStatic}, 0.0);
@@ -1080,13 +1026,8 @@ void OnlineTiler::buildTile(OpBuilder &nb, Value bi, Value hi, Value qt,
             bias = a.getValueAsDouble();
           p = generic(lb, {s}, empty(lb, tileShape, f32), {id2, id2}, par2,
                       [&](OpBuilder &bb, Location bl, ValueRange a) -> Value {
-                        Value x = arith::AddFOp::create(
-                            bb, bl, a[0], f32Const(bb, bl, bias));
-                        Value e = math::ExpOp::create(
-                            bb, bl, arith::NegFOp::create(bb, bl, x));
-                        Value one = f32Const(bb, bl, 1.0);
-                        return arith::DivFOp::create(
-                            bb, bl, one, arith::AddFOp::create(bb, bl, one, e));
+                        return buildWeight(bb, bl, norm, a[0], Value(), bias)
+                            .first;
                       });
           mNew = m;
         } else {
@@ -1106,39 +1047,23 @@ void OnlineTiler::buildTile(OpBuilder &nb, Value bi, Value hi, Value qt,
               ValueRange{m, empty(lb, rowShape, f32)}, {id1, id1, id1},
               {IterTy::parallel},
               [&](OpBuilder &bb, Location bl, ValueRange a) {
+                // NormalizerAlgebra: the new maximum and the rescale of the
+                // old state (0 while the row has seen no kept score).
                 Value mOld = a[1];
-                Value mN = arith::MaximumFOp::create(bb, bl, mOld, a[0]);
-                Value e = math::ExpOp::create(
-                    bb, bl,
-                    arith::SubFOp::create(bb, bl, mOld, safeMax(bb, bl, mN)));
-                Value wasEmpty = arith::CmpFOp::create(
-                    bb, bl, arith::CmpFPredicate::OEQ, mOld, negInf(bb, bl));
-                Value al = arith::SelectOp::create(
-                    bb, bl, wasEmpty, f32Const(bb, bl, 0.0), e);
+                Value mN = buildMaxUpdate(bb, bl, norm, mOld, a[0]);
+                Value al = buildRescale(bb, bl, mOld, mN);
                 linalg::YieldOp::create(bb, bl, ValueRange{mN, al});
               });
           mNew = update.getResult(0);
           alpha = update.getResult(1);
           bool softpick = norm == Normalizer::softpick;
-          // Softmax: p = exp(s - m_new). Softpick: e = exp(s - m) - exp(-m)
-          // on kept scores, p = relu(e), the sum takes |e|.
-          auto weight = [softpick](OpBuilder &bb, Location bl, Value x,
-                                   Value mr, bool absolute) -> Value {
-            Value e = math::ExpOp::create(
-                bb, bl, arith::SubFOp::create(bb, bl, x, safeMax(bb, bl, mr)));
-            if (!softpick)
-              return e;
-            Value zero = f32Const(bb, bl, 0.0);
-            Value kept = arith::CmpFOp::create(
-                bb, bl, arith::CmpFPredicate::OGT, x, negInf(bb, bl));
-            Value e0 =
-                math::ExpOp::create(bb, bl, arith::NegFOp::create(bb, bl, mr));
-            Value sh = arith::SubFOp::create(bb, bl, e, e0);
-            Value r = absolute
-                          ? math::AbsFOp::create(bb, bl, sh).getResult()
-                          : arith::MaximumFOp::create(bb, bl, sh, zero)
-                                .getResult();
-            return arith::SelectOp::create(bb, bl, kept, r, zero);
+          // NormalizerAlgebra's weight and sum term of each score, shifted
+          // by the new maximum.
+          auto weight = [this](OpBuilder &bb, Location bl, Value x, Value mr,
+                               bool absolute) -> Value {
+            auto [w, t] = buildWeight(bb, bl, norm, x,
+                                      buildSafeShift(bb, bl, mr), std::nullopt);
+            return absolute ? t : w;
           };
           p = generic(lb, {s, mNew}, empty(lb, tileShape, f32),
                       {id2, qOf, id2}, par2,

@@ -286,18 +286,16 @@ func.func @mask_summary_dynamic(%q: tensor<1x2x?x32xf32>, %k: tensor<1x2x?x32xf3
 
 /// Decode with one head: a single (batch, head, query tile) item would use
 /// one thread, so the key axis is split 8 ways (at least 4 key tiles each).
-/// Each split writes its unnormalised state; the merge rescales split s by
-/// exp(m_s - max_s m_s) before the division.
+/// Each split writes its unnormalised state; attn.merge_states merges the
+/// splits (rescaling split s by exp(m_s - max_s m_s)) before the division.
 // AUTO-LABEL: func @decode_split_kv
 // AUTO:   %[[ACCP:.+]] = tensor.empty() : tensor<1x1x1x8x128xf32>
 // AUTO:   %[[STATE:.+]]:3 = scf.forall (%[[S:.+]]) in (8) shared_outs(
 // AUTO:     %[[LO:.+]] = arith.muli %[[S]], %{{.+}} : index
 // AUTO:     scf.for %{{.+}} = %[[LO]] to %{{.+}} step %c64
 // AUTO:     tensor.parallel_insert_slice %{{.+}} into %{{.+}}[0, 0, 0, %[[S]], 0] [1, 1, 1, 1, 128]
-// AUTO:   linalg.generic {{.*}}iterator_types = ["parallel", "parallel", "parallel", "reduction"]{{.*}} ins(%[[STATE]]#1
-// AUTO:     arith.maximumf
-// AUTO:   math.exp
-// AUTO:   linalg.generic {{.*}}iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]{{.*}} ins(%[[STATE]]#0
+// AUTO:   %[[ACC:.+]], %[[MAX:.+]], %[[SUM:.+]] = attn.merge_states values(%[[STATE]]#0 : tensor<1x1x1x8x128xf32>) lses(%[[STATE]]#1 : tensor<1x1x1x8xf32>) sums(%[[STATE]]#2 : tensor<1x1x1x8xf32>) {{.*}} {dimension = 3 : i64}
+// AUTO:   linalg.generic {{.*}} ins(%[[MAX]], %[[SUM]] :
 // AUTO:   arith.divf
 func.func @decode_split_kv(%q: tensor<1x1x1x128xf32>, %k: tensor<1x1x4096x128xf32>, %v: tensor<1x1x4096x128xf32>) -> tensor<1x1x1x128xf32> {
   %init63_0 = tensor.empty() : tensor<1x1x1x128xf32>
