@@ -22,13 +22,14 @@ import numpy as np
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "python"))
 from attn import runner  # noqa: E402
+from attn.ir import attention_op  # noqa: E402
 
 
 def source(h, n, d):
     t = "tensor<1x%dx%dx%dxbf16>" % (h, n, d)
+    op = attention_op(["%o"], [t], ("%q", t), ("%k", t), ("%v", t))
     return ("func.func @f(%%q: %s, %%k: %s, %%v: %s) -> %s {\n"
-            "  %%o = attn.attention ins(%%q, %%k, %%v : %s, %s, %s) -> %s\n"
-            "  return %%o : %s\n}\n" % ((t,) * 9))
+            "  %s\n  return %%o : %s\n}\n" % (t, t, t, t, op, t))
 
 
 def head_reference(q, k, v):

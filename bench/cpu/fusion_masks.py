@@ -29,11 +29,7 @@ import numpy as np
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "python"))
 from attn import runner  # noqa: E402
-
-ID4 = "affine_map<(b, h, l, d) -> (b, h, l, d)>"
-ROW4 = "affine_map<(b, h, l, d) -> (l, d)>"
-PAR4 = '["parallel", "parallel", "parallel", "parallel"]'
-
+from attn.ir import attention_op  # noqa: E402
 
 def load_fusion_check():
     import importlib.util
@@ -44,14 +40,15 @@ def load_fusion_check():
     return mod
 
 
-def plain(B, H, L, D, mask=False):
+def plain(B, H, L, D, mask=False, masks=None):
     t = "tensor<%dx%dx%dx%dxf32>" % (B, H, L, D)
     mt = "tensor<%dx1x%dx%dxi1>" % (B, L, L)
     margs = ", %%m: %s" % mt if mask else ""
-    mop = " mask(%%m : %s)" % mt if mask else ""
+    op = attention_op(["%o"], [t], ("%q", t), ("%k", t), ("%v", t),
+                      mask=("%m", mt) if mask else None,
+                      attrs=["masks = [%s]" % masks] if masks else [])
     return ("func.func @f(%%q: %s, %%k: %s, %%v: %s%s) -> %s {\n"
-            "  %%o = attn.attention ins(%%q, %%k, %%v : %s, %s, %s)%s -> %s\n"
-            "  return %%o : %s\n}\n" % (t, t, t, margs, t, t, t, t, mop, t, t))
+            "  %s\n  return %%o : %s\n}\n" % (t, t, t, margs, t, op, t))
 
 
 def best_time(lib, ins, outs, reps):
@@ -78,16 +75,9 @@ def main():
 
 def fusion(a, B, H, L, D, rng):
     fc = load_fusion_check()
-    dims = dict(B=B, H=H, L=L, D=D, HALF=D // 2, ID4=ID4, ROW4=ROW4,
-                PAR4=PAR4)
-    graph = fc.ROTARY_GATE.format(
-        ROT_Q=fc.ROTARY.format(res="q", x="qf", **dims),
-        ROT_K=fc.ROTARY.format(res="kr", x="k", **dims), **dims)
+    graph = fc.rotary_gate_source(B, H, L, D)
     # The graph's attention is causal; time causal attention alone too.
-    alone = plain(B, H, L, D).replace(
-        " -> tensor<%dx%dx%dx%dxf32>\n  return" % (B, H, L, D),
-        " {masks = [#attn.causal]} -> tensor<%dx%dx%dx%dxf32>\n  return" %
-        (B, H, L, D))
+    alone = plain(B, H, L, D, masks="#attn.causal")
     libs = {
         "attention alone": runner.compile_module(alone),
         "graph fused": runner.compile_module(graph),

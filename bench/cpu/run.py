@@ -27,6 +27,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, os.path.join(ROOT, "python"))
 from attn import runner  # noqa: E402
+from attn.ir import attention_op  # noqa: E402
 
 ANCHORS = os.path.abspath(os.path.join(ROOT, "..", "shared", "anchors", "cpu",
                                        "run.sh"))
@@ -37,17 +38,16 @@ def attn_source(cfg):
                                                "D"))
     q = "tensor<%dx%dx%dx%dxf32>" % (B, Hq, Lq, D)
     k = "tensor<%dx%dx%dx%dxf32>" % (B, Hkv, Lkv, D)
-    extra, args = "", ""
+    args, segments = "", None
     if cfg.get("segments"):
-        args = ", %%qs: tensor<%dx%dxi32>, %%ks: tensor<%dx%dxi32>" % (
-            B, Lq, B, Lkv)
-        extra = (" segment_ids(%%qs, %%ks : tensor<%dx%dxi32>, "
-                 "tensor<%dx%dxi32>)" % (B, Lq, B, Lkv))
-    attrs = (" {masks = [%s]}" % cfg["masks"]) if cfg.get("masks") else ""
+        qs, ks = "tensor<%dx%dxi32>" % (B, Lq), "tensor<%dx%dxi32>" % (B, Lkv)
+        args = ", %%qs: %s, %%ks: %s" % (qs, ks)
+        segments = (("%qs", qs), ("%ks", ks))
+    attrs = ["masks = [%s]" % cfg["masks"]] if cfg.get("masks") else []
+    op = attention_op(["%o"], [q], ("%q", q), ("%k", k), ("%v", k),
+                      segment_ids=segments, attrs=attrs)
     return ("func.func @f(%%q: %s, %%k: %s, %%v: %s%s) -> %s {\n"
-            "  %%o = attn.attention ins(%%q, %%k, %%v : %s, %s, %s)%s%s "
-            "-> %s\n  return %%o : %s\n}\n" %
-            (q, k, k, args, q, q, k, k, extra, attrs, q, q))
+            "  %s\n  return %%o : %s\n}\n" % (q, k, k, args, q, op, q))
 
 
 CHILD = r"""

@@ -27,6 +27,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "..", "python"))
 
 from attn.gpu import (compile_gpu, kernel_launches, launch_config,  # noqa: E402
                       uses_tensor_cores)
+from attn.ir import attention_op  # noqa: E402
 from attn.runner import build_dir  # noqa: E402
 
 # name, dtype, B, Hq, Hkv, L, D, mask, variant. The grid of issue 4:
@@ -78,8 +79,7 @@ CONFIGS += [
      ""),
 ]
 
-ALIBI = """
-      score_mod {
+ALIBI = """{
       ^bb0(%%s: f32, %%b: index, %%h: index, %%i: index, %%j: index):
         %%slope = tensor.extract %%slopes[%%h] : tensor<%dxf32>
         %%d = arith.subi %%j, %%i : index
@@ -98,7 +98,7 @@ def module(name, dt, B, Hq, Hkv, L, D, mask, variant):
     attrs = {"none": [], "causal": ["masks = [#attn.causal]"],
              "window1024": ["masks = [#attn.sliding_window<left = 1023, "
                             "right = 0>]"]}[mask]
-    params, operands, region = "", "", ""
+    params, operands, region = "", {}, None
     if variant == "softcap50":
         attrs.append("softcap = 50.0")
     elif variant == "alibi":
@@ -107,20 +107,21 @@ def module(name, dt, B, Hq, Hkv, L, D, mask, variant):
     elif variant == "document":
         it = "tensor<%dx%dxi32>" % (B, L)
         params = ", %%qs: %s, %%ks: %s" % (it, it)
-        operands = " segment_ids(%%qs, %%ks : %s, %s)" % (it, it)
+        operands["segment_ids"] = (("%qs", it), ("%ks", it))
     elif variant == "blocksparse":
         mt = "tensor<%dx1x%dx%dxi1>" % (B, L, L)
         params = ", %%m: %s" % mt
-        operands = " mask(%%m : %s)" % mt
+        operands["mask"] = ("%m", mt)
     elif variant == "varlen":
         lt = "tensor<%dxi32>" % B
         params = ", %%ql: %s, %%kl: %s" % (lt, lt)
-        operands = " q_lengths(%%ql : %s) kv_lengths(%%kl : %s)" % (lt, lt)
-    attr = "{%s}" % ", ".join(attrs) if attrs else ""
+        operands["q_lengths"] = ("%ql", lt)
+        operands["kv_lengths"] = ("%kl", lt)
+    op = attention_op(["%o"], [qt], ("%q", qt), ("%k", kt), ("%v", kt),
+                      attrs=attrs, score_mod=region, **operands)
     return ("func.func @%s(%%q: %s, %%k: %s, %%v: %s%s) -> %s {\n"
-            "  %%o = attn.attention ins(%%q, %%k, %%v : %s, %s, %s)%s %s -> %s%s\n"
-            "  return %%o : %s\n}\n" % (name, qt, kt, kt, params, qt, qt, kt,
-                                       kt, operands, attr, qt, region, qt))
+            "  %s\n  return %%o : %s\n}\n" % (name, qt, kt, kt, params, qt,
+                                             op, qt))
 
 
 def extra_args(variant):

@@ -3,13 +3,21 @@
 * :mod:`attn.api` -- the user API: :func:`attention` builds an
   ``attn.attention`` kernel (score_mod/mask_mod traced from Python
   functions), compiles it and calls it on numpy arrays; see docs/python.md;
-* :mod:`attn.trace` -- tracing of modifier functions into region IR, numpy
-  evaluation and bounds checks;
+* :mod:`attn.trace` -- tracing of modifier functions (the DSL,
+  :mod:`attn.trace.dsl`) into region IR (:mod:`attn.trace.region`), numpy
+  evaluation (:mod:`attn.trace.numpy_eval`) and bounds checks
+  (:mod:`attn.trace.bounds`);
 * :mod:`attn.reference` -- an independent numpy (float64) reference of
   ``attn.attention``;
-* :mod:`attn.ir` -- textual IR generation for attention variants;
+* :mod:`attn.ir` -- textual IR of attention variants, and
+  :func:`attn.ir.attention_op`, the only printer of the op;
 * :mod:`attn.runner` -- compile a module with ``attn-opt`` to a shared
-  library (cached) and call its C interface on numpy arrays.
+  library (cached) and call its C interface on numpy arrays;
+* :mod:`attn.gpu` -- the GPU path: compile to a cubin, launch
+  configuration, the CUDA runtime wrapper;
+* :mod:`attn.testing` -- test support: random variants, the numeric
+  check (``python3 -m attn.testing.check``), the GPU test cases and the
+  GPU kernel emulator.
 """
 
 from attn.api import (Kernel, attention, causal, chunked, dilated,  # noqa

@@ -1,8 +1,12 @@
 """Textual IR generation for ``attn.attention`` variants.
 
-A variant is a plain dict (see :func:`random_variant`); :func:`function`
-turns it into a ``func.func`` whose arguments are the op's operands (and
-any captured tensors) and whose results are the op's results.
+A variant is a plain dict (keys below; the Python API builds one,
+:func:`attn.testing.variants.random_variant` draws random ones);
+:func:`function` turns it into a ``func.func`` whose arguments are the
+op's operands (and any captured tensors) and whose results are the op's
+results. :func:`attention_op` is the only printer of the op itself:
+everything that writes ``attn.attention`` text (the API, the test case
+builders, the benchmarks) calls it.
 
 ``score_mod``/``mask_mod`` of a variant are either the name of one of the
 built-in modifiers below (random variants) or a :class:`attn.trace.Trace`
@@ -17,8 +21,6 @@ size names compiled as ``?``: ``B H Hkv Lq Lkv D Dv``), ``scale``,
 ``sigmoid_bias``, ``score_mod``, ``mask_mod`` and ``captures`` (extra
 :class:`attn.trace.Capture` arguments of traced modifiers).
 """
-
-import random
 
 import numpy as np
 
@@ -155,24 +157,64 @@ def ssa_name(arg_name):
     return "%" + (arg_name if arg_name in OPERANDS else "cap_" + arg_name)
 
 
+def attention_op(results, result_types, q, k, v, *, mask=None,
+                 q_lengths=None, kv_lengths=None, segment_ids=None,
+                 sinks=None, attrs=(), score_mod=None, mask_mod=None,
+                 sep=" "):
+    """The text of one ``attn.attention`` op; the only printer of the op.
+
+    `results` are the SSA names of the results (``"%o"`` or ``"%o",
+    "%lse"``), `result_types` their types. `q`, `k`, `v` and the optional
+    operands `mask`, `q_lengths`, `kv_lengths`, `sinks` are ``(ssa_name,
+    type)`` pairs; `segment_ids` is a pair of them (query ids, key ids).
+    `attrs` are the entries of the attribute dictionary (``"scale =
+    0.5"``; empty entries are skipped), `score_mod` / `mask_mod` the region
+    texts ``{ ^bb0(...): ... }``. `sep` separates the operand clauses and
+    the result types (``" "``, or a newline and an indentation). No
+    trailing newline, no indentation before the result names.
+    """
+    def clause(keyword, *operands):
+        return "%s(%s : %s)" % (keyword, ", ".join(o[0] for o in operands),
+                                ", ".join(o[1] for o in operands))
+
+    clauses = [clause("ins", q, k, v)]
+    if mask is not None:
+        clauses.append(clause("mask", mask))
+    if q_lengths is not None:
+        clauses.append(clause("q_lengths", q_lengths))
+    if kv_lengths is not None:
+        clauses.append(clause("kv_lengths", kv_lengths))
+    if segment_ids is not None:
+        clauses.append(clause("segment_ids", *segment_ids))
+    if sinks is not None:
+        clauses.append(clause("sinks", sinks))
+    attrs = [a for a in attrs if a]
+    attr = (" {" + ", ".join(attrs) + "}") if attrs else ""
+    regions = ""
+    if score_mod is not None:
+        regions += " score_mod " + score_mod
+    if mask_mod is not None:
+        regions += " mask_mod " + mask_mod
+    return "%s = attn.attention %s%s%s-> %s%s" % (
+        ", ".join(results), sep.join(clauses), attr, sep,
+        ", ".join(result_types), regions)
+
+
 def function(name, var):
+    """The ``func.func @name`` of a variant: its arguments (operands, then
+    captures), one ``attn.attention`` and the return of its results."""
     args = arguments(var)
     res = results(var)
     ty = {a[0]: tensor_type(a[1], a[2], a[3]) for a in args}
     rty = [tensor_type(r[1], r[2], r[3]) for r in res]
     sig = ", ".join("%s: %s" % (ssa_name(a[0]), ty[a[0]]) for a in args)
-    parts = ["ins(%q, %k, %v : {}, {}, {})".format(ty["q"], ty["k"], ty["v"])]
-    if "mask" in ty:
-        parts.append("mask(%%mask : %s)" % ty["mask"])
-    if "q_lengths" in ty:
-        parts.append("q_lengths(%%q_lengths : %s)" % ty["q_lengths"])
-    if "kv_lengths" in ty:
-        parts.append("kv_lengths(%%kv_lengths : %s)" % ty["kv_lengths"])
+
+    def operand(n):
+        return (ssa_name(n), ty[n]) if n in ty else None
+
+    segments = None
     if "q_segment_ids" in ty:
-        parts.append("segment_ids(%%q_segment_ids, %%kv_segment_ids : %s, %s)"
-                     % (ty["q_segment_ids"], ty["kv_segment_ids"]))
-    if "sinks" in ty:
-        parts.append("sinks(%%sinks : %s)" % ty["sinks"])
+        segments = (operand("q_segment_ids"), operand("kv_segment_ids"))
     attrs = []
     if var.get("scale") is not None:
         attrs.append("scale = %r" % float(var["scale"]))
@@ -185,144 +227,19 @@ def function(name, var):
         attrs.append("normalizer = #attn.normalizer<%s>" % var["normalizer"])
     if var.get("sigmoid_bias") is not None:
         attrs.append("sigmoid_bias = %r" % float(var["sigmoid_bias"]))
-    attr = (" {" + ", ".join(attrs) + "}") if attrs else ""
     sm, mm = traces(var)
-    regions = ""
-    if sm is not None:
-        regions += " score_mod " + tr.region_text(sm, "sm_")
-    if mm is not None:
-        regions += " mask_mod " + tr.region_text(mm, "mm_")
-    names = ", ".join("%%r%d" % i for i in range(len(res)))
+    names = ["%%r%d" % i for i in range(len(res))]
+    op = attention_op(
+        names, rty, operand("q"), operand("k"), operand("v"),
+        mask=operand("mask"), q_lengths=operand("q_lengths"),
+        kv_lengths=operand("kv_lengths"), segment_ids=segments,
+        sinks=operand("sinks"), attrs=attrs,
+        score_mod=None if sm is None else tr.region_text(sm, "sm_"),
+        mask_mod=None if mm is None else tr.region_text(mm, "mm_"),
+        sep="\n      ")
     return """func.func @{name}({sig}) -> ({rt}) {{
-  {names} = attn.attention {ops}{attr}
-      -> {rt}{regions}
+  {op}
   return {names} : {rt}
 }}
-""".format(name=name, sig=sig, rt=", ".join(rty), names=names,
-           ops="\n      ".join(parts), attr=attr, regions=regions)
-
-
-def random_variant(rng: random.Random, dtype=None):
-    """A random valid variant covering every feature of the op."""
-    Hkv = rng.choice([1, 1, 2, 3])
-    g = rng.choice([1, 1, 2, 4])
-    var = {
-        "B": rng.choice([1, 2, 3]),
-        "Hkv": Hkv,
-        "Hq": Hkv * g,
-        "Lq": rng.randint(1, 13),
-        "Lkv": rng.randint(1, 19),
-        "D": rng.choice([4, 5, 8, 16]),
-        "dtype": dtype or rng.choice(["f32"] * 6 + ["f16", "bf16"]),
-    }
-    var["Dv"] = var["D"] if rng.random() < 0.6 else rng.choice([3, 6, 12])
-    if rng.random() < 0.25:
-        # Large enough for full-size tiles of the register micro-kernels
-        # (static Dv a multiple of 32) with small tile options.
-        var["Lq"] = rng.randint(8, 70)
-        var["Lkv"] = rng.randint(8, 90)
-        var["D"] = rng.choice([8, 32, 64])
-        var["Dv"] = rng.choice([32, 64])
-    if rng.random() < 0.3:
-        var["dynamic"] = rng.sample(["B", "H", "Hkv", "Lq", "Lkv", "D", "Dv"],
-                                    rng.randint(1, 4))
-        # A dynamic Hq or Hkv makes the group size dynamic and exercises
-        # the gathered K/V path of the decomposition.
-    if rng.random() < 0.3:
-        var["scale"] = round(rng.uniform(0.05, 0.8), 3)
-    if rng.random() < 0.2:
-        var["softcap"] = rng.choice([2.0, 5.0, 30.0])
-    masks = []
-    if rng.random() < 0.5:
-        masks.append(("causal",))
-    if rng.random() < 0.3:
-        right = 0 if masks else rng.randint(0, 3)
-        masks.append(("sliding_window", rng.randint(0, 5), right))
-    if rng.random() < 0.15:
-        masks.append(("dilated", rng.randint(1, 3)))
-    if rng.random() < 0.15:
-        masks.append(("chunked", rng.randint(1, 6)))
-    if not masks and rng.random() < 0.2:
-        masks.append(("prefix_lm", rng.randint(0, 6)))
-    rng.shuffle(masks)
-    var["masks"] = masks
-    r = rng.random()
-    if r < 0.15:
-        var["mask"] = "bool"
-    elif r < 0.3:
-        var["mask"] = "add"
-    if var.get("mask"):
-        full = [var["B"], var["Hq"], var["Lq"], var["Lkv"]]
-        rank = rng.randint(2, 4)
-        shape = full[4 - rank:]
-        var["mask_shape"] = tuple(
-            1 if (i < rank - 2 and rng.random() < 0.5) else d
-            for i, d in enumerate(shape))
-    var["q_lengths"] = rng.random() < 0.15
-    var["kv_lengths"] = rng.random() < 0.2
-    var["segments"] = rng.random() < 0.15
-    var["normalizer"] = rng.choice(["softmax"] * 6 + ["sigmoid", "softpick"])
-    if var["normalizer"] == "softmax":
-        var["sinks"] = rng.random() < 0.2
-        var["lse"] = rng.random() < 0.5
-    if var["normalizer"] == "sigmoid" and rng.random() < 0.5:
-        var["sigmoid_bias"] = round(rng.uniform(-2.0, 0.5), 3)
-    r = rng.random()
-    if r < 0.15:
-        var["score_mod"] = "alibi"
-    elif r < 0.25:
-        var["score_mod"] = "table"
-    r = rng.random()
-    if r < 0.1:
-        var["mask_mod"] = "mod3"
-    elif r < 0.2:
-        var["mask_mod"] = "kv_ge_b"
-    return var
-
-
-def random_inputs(var, nrng):
-    """numpy inputs (float64 master copies) for a variant."""
-    B, Hq, Hkv = var["B"], var["Hq"], var["Hkv"]
-    Lq, Lkv, D, Dv = var["Lq"], var["Lkv"], var["D"], var["Dv"]
-    x = {
-        "q": nrng.standard_normal((B, Hq, Lq, D)),
-        "k": nrng.standard_normal((B, Hkv, Lkv, D)),
-        "v": nrng.standard_normal((B, Hkv, Lkv, Dv)),
-    }
-    if var.get("mask"):
-        shape = var["mask_shape"]
-        kept = nrng.random(shape) < 0.7
-        if nrng.random() < 0.5:
-            # Block-sparse: blocks of random size (not aligned with the
-            # tiles) that keep nothing, everything, or a random subset.
-            bq, bk = nrng.integers(1, 9, size=2)
-            coarse = shape[:-2] + (-(-shape[-2] // bq), -(-shape[-1] // bk))
-            kind = nrng.integers(0, 3, size=coarse)
-            kind = np.repeat(np.repeat(kind, bq, axis=-2), bk, axis=-1)
-            kind = kind[..., :shape[-2], :shape[-1]]
-            kept = np.where(kind == 2, kept, kind == 1)
-        if var["mask"] == "bool":
-            x["mask"] = kept
-        else:
-            m = nrng.standard_normal(shape)
-            m[~kept] = -np.inf
-            x["mask"] = m
-    if var.get("q_lengths"):
-        x["q_lengths"] = nrng.integers(0, Lq + 1, size=B).astype(np.int32)
-    if var.get("kv_lengths"):
-        x["kv_lengths"] = nrng.integers(0, Lkv + 1, size=B).astype(np.int32)
-    if var.get("segments"):
-        # Packed documents (sorted ids) usually, arbitrary ids sometimes.
-        sort = np.sort if nrng.random() < 0.7 else (lambda a, axis: a)
-        x["q_segment_ids"] = sort(nrng.integers(0, 3, size=(B, Lq)),
-                                  axis=1).astype(np.int32)
-        x["kv_segment_ids"] = sort(nrng.integers(0, 3, size=(B, Lkv)),
-                                   axis=1).astype(np.int32)
-    if var.get("sinks"):
-        x["sinks"] = nrng.standard_normal(Hq)
-    if var.get("score_mod") == "alibi":
-        x["cap"] = -np.exp2(-8.0 * (np.arange(Hq) + 1) / Hq)
-    elif var.get("score_mod") == "table":
-        x["cap"] = nrng.standard_normal((Hq, Lq, Lkv))
-    return x
-
+""".format(name=name, sig=sig, rt=", ".join(rty), op=op,
+           names=", ".join(names))

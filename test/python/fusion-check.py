@@ -19,6 +19,7 @@ import sys
 import numpy as np
 
 from attn import reference, runner
+from attn.ir import attention_op, tensor_type
 
 ID4 = "affine_map<(b, h, l, d) -> (b, h, l, d)>"
 ROW4 = "affine_map<(b, h, l, d) -> (l, d)>"
@@ -40,9 +41,7 @@ func.func @f(%x: tensor<{B}x{H}x{L}x{D}xbf16>, %k: tensor<{B}x{H}x{L}x{D}xf32>,
   }} -> tensor<{B}x{H}x{L}x{D}xf32>
 {ROT_Q}
 {ROT_K}
-  %o = attn.attention ins(%q, %kr, %v : tensor<{B}x{H}x{L}x{D}xf32>,
-      tensor<{B}x{H}x{L}x{D}xf32>, tensor<{B}x{H}x{L}x{D}xf32>)
-      {{masks = [#attn.causal]}} -> tensor<{B}x{H}x{L}x{D}xf32>
+  {ATTN}
   %gated = linalg.generic {{indexing_maps = [{ID4}, {ID4}, {ID4}], iterator_types = {PAR4}}}
       ins(%g, %o : tensor<{B}x{H}x{L}x{D}xf32>, tensor<{B}x{H}x{L}x{D}xf32>)
       outs(%e : tensor<{B}x{H}x{L}x{D}xf32>) {{
@@ -81,9 +80,7 @@ func.func @f(%x: tensor<{B}x{H}x?x{D}xf16>, %k: tensor<{B}x{H}x?x{D}xf32>,
     %m = arith.mulf %f, %c : f32
     linalg.yield %m : f32
   }} -> tensor<{B}x{H}x?x{D}xf32>
-  %o = attn.attention ins(%q, %k, %v : tensor<{B}x{H}x?x{D}xf32>,
-      tensor<{B}x{H}x?x{D}xf32>, tensor<{B}x{H}x?x{D}xf32>)
-      {{masks = [#attn.sliding_window<left = 9, right = 3>]}} -> tensor<{B}x{H}x?x{D}xf32>
+  {ATTN}
   %eh = tensor.empty(%lq) : tensor<{B}x{H}x?x{D}xf16>
   %y = linalg.generic {{indexing_maps = [{ID4}, {ID4}, {ID4}], iterator_types = {PAR4}}}
       ins(%o, %r : tensor<{B}x{H}x?x{D}xf32>, tensor<{B}x{H}x?x{D}xf32>)
@@ -156,13 +153,29 @@ def check(name, got, want, tol):
     return 0 if ok else 1
 
 
-def rotary_gate(rng, pipelines):
-    B, H, L, D = 1, 3, 77, 32
+def rotary_gate_source(B, H, L, D):
+    """ROTARY_GATE at these sizes (also timed by bench/cpu/fusion_masks.py)."""
     dims = dict(B=B, H=H, L=L, D=D, HALF=D // 2, ID4=ID4, ROW4=ROW4,
                 PAR4=PAR4)
-    src = ROTARY_GATE.format(ROT_Q=ROTARY.format(res="q", x="qf", **dims),
-                             ROT_K=ROTARY.format(res="kr", x="k", **dims),
-                             **dims)
+    t = tensor_type((B, H, L, D), "f32")
+    op = attention_op(["%o"], [t], ("%q", t), ("%kr", t), ("%v", t),
+                      attrs=["masks = [#attn.causal]"])
+    return ROTARY_GATE.format(ROT_Q=ROTARY.format(res="q", x="qf", **dims),
+                              ROT_K=ROTARY.format(res="kr", x="k", **dims),
+                              ATTN=op, **dims)
+
+
+def cast_residual_source(B, H, D):
+    t = tensor_type((B, H, "?", D), "f32")
+    op = attention_op(
+        ["%o"], [t], ("%q", t), ("%k", t), ("%v", t),
+        attrs=["masks = [#attn.sliding_window<left = 9, right = 3>]"])
+    return CAST_RESIDUAL.format(B=B, H=H, D=D, ID4=ID4, PAR4=PAR4, ATTN=op)
+
+
+def rotary_gate(rng, pipelines):
+    B, H, L, D = 1, 3, 77, 32
+    src = rotary_gate_source(B, H, L, D)
     # Fused, the cast of Q stays a whole tensor (the rotary of Q reads it
     # through tensor.extract) and so does the rotary of K (too costly to
     # recompute per query tile); the rotary of Q, the gate, the transpose and
@@ -188,7 +201,7 @@ def rotary_gate(rng, pipelines):
 
 def cast_residual(rng, pipelines):
     B, H, L, D = 2, 2, 45, 64
-    src = CAST_RESIDUAL.format(B=B, H=H, D=D, ID4=ID4, PAR4=PAR4)
+    src = cast_residual_source(B, H, D)
     fails = expect_top_level_generics("cast_residual_dynamic", src, 0)
     x = rng.standard_normal((B, H, L, D)).astype(np.float16)
     k, v, r = (rng.standard_normal((B, H, L, D)) for _ in range(3))

@@ -1,6 +1,6 @@
 # RUN: %python %s | FileCheck %s
 """Emulates the general (SIMT) kernel of convert-attn-to-gpu with numpy
-(attn.gpu_emulator: lockstep threads, shared memory, xor/idx shuffles) and
+(attn.testing.gpu_emulator: lockstep threads, shared memory, xor/idx shuffles) and
 compares it with the float64 reference: f32 inputs (tolerance 1e-5
 relative to max |O|), head dims 80 and 256, Dqk != Dv, f16/bf16 at head
 dims the tensor-core kernel does not take, GQA, structured masks, mask
@@ -23,8 +23,10 @@ import numpy as np
 
 from attn import reference
 from attn.gpu import launch_config
-from attn.gpu_cases import ALIBI, swap_length_args
-from attn.gpu_emulator import EmulationError, Emulator, kernels, round_to
+from attn.ir import attention_op
+from attn.testing.gpu_cases import ALIBI, swap_length_args
+from attn.testing.gpu_emulator import (EmulationError, Emulator, kernels,
+                                       round_to)
 from attn.runner import attn_opt
 
 ROWS_PER_BLOCK = 16
@@ -107,41 +109,43 @@ def module(case):
     qt, kt, vt = t((B, Hq, Lq, Dqk), dt), t((B, Hkv, Lkv, Dqk), dt), t(
         (B, Hkv, Lkv, Dv), dt)
     ot, lt = t((B, Hq, Lq, Dv), out), t((B, Hq, Lq), "f32")
-    res = "%s, %s" % (ot, lt) if lse else ot
-    names = "%o, %lse" if lse else "%o"
-    params, operands, regions = "", "", ""
+    res = [ot, lt] if lse else [ot]
+    names = ["%o", "%lse"] if lse else ["%o"]
+    params, operands, score_mod = "", {}, None
+    attrs = [attr.strip()[1:-1] if attr.strip() else ""]
     if "softcap" in feat:
-        inner = attr.strip()[1:-1] if attr.strip() else ""
-        attr = "{%s}" % ", ".join(
-            x for x in (inner, "softcap = %r" % feat["softcap"]) if x)
+        attrs.append("softcap = %r" % feat["softcap"])
     if "mask" in feat:
         full = (B, Hq, Lq, Lkv)
         spec = feat["mask"][2]
         mt = t([full[4 - len(spec) + i] if n == 0 else n
                 for i, n in enumerate(spec)], feat["mask"][1])
         params += ", %%m: %s" % mt
-        operands += " mask(%%m : %s)" % mt
+        operands["mask"] = ("%m", mt)
     if "qlen" in feat:
         params += ", %%ql: tensor<%dxi32>" % B
-        operands += " q_lengths(%%ql : tensor<%dxi32>)" % B
+        operands["q_lengths"] = ("%ql", "tensor<%dxi32>" % B)
     if "kvlen" in feat:
         params += ", %%kl: tensor<%dxi64>" % B
-        operands += " kv_lengths(%%kl : tensor<%dxi64>)" % B
+        operands["kv_lengths"] = ("%kl", "tensor<%dxi64>" % B)
     if feat.get("segments"):
         qst, kst = t((B, Lq), "i32"), t((B, Lkv), "i32")
         params += ", %%qs: %s, %%ks: %s" % (qst, kst)
-        operands += " segment_ids(%%qs, %%ks : %s, %s)" % (qst, kst)
+        operands["segment_ids"] = (("%qs", qst), ("%ks", kst))
     if feat.get("sinks"):
         params += ", %%sinks: %s" % t((Hq,), "f32")
-        operands += " sinks(%%sinks : %s)" % t((Hq,), "f32")
+        operands["sinks"] = ("%sinks", t((Hq,), "f32"))
     if feat.get("alibi"):
         params += ", %%slopes: %s" % t((Hq,), "f32")
-        regions += ALIBI.replace("HQ", str(Hq))
+        score_mod = ALIBI.replace("HQ", str(Hq))
+    op = attention_op(names, res, ("%q", qt), ("%k", kt), ("%v", vt),
+                      attrs=attrs, score_mod=score_mod, **operands)
     return """
 func.func @{name}(%q: {qt}, %k: {kt}, %v: {vt}{params}) -> ({res}) {{
-  {names} = attn.attention ins(%q, %k, %v : {qt}, {kt}, {vt}){operands} {attr} -> {res}{regions}
+  {op}
   return {names} : {res}
-}}""".format(**locals())
+}}""".format(name=name, qt=qt, kt=kt, vt=vt, params=params,
+             res=", ".join(res), op=op, names=", ".join(names))
 
 
 def lower(text):

@@ -2,7 +2,7 @@
 # RUN: not %python %s --seed 7 --count 16 --plant-bug | FileCheck %s --check-prefix=BUG
 """Random-variant check of the GPU kernels without a GPU.
 
-Draws random variants of attn.attention with attn.ir (odd lengths,
+Draws random variants of attn.attention with attn.testing.variants (odd lengths,
 Lq != Lkv, GQA, every structured mask, boolean and additive mask tensors
 with broadcast dims, lengths, documents, sinks, score_mod/mask_mod,
 softcap, lse, every normaliser), restricted to what the GPU path takes
@@ -10,8 +10,8 @@ softcap, lse, every normaliser), restricted to what the GPU path takes
 D = Dv = 64, so that convert-attn-to-gpu builds the tensor-core kernel
 (alternately mma.sync and wgmma); the others get the general kernel.
 Both take dynamic B, Lq and Lkv as drawn. Each kernel is interpreted by
-attn.gpu_emulator for its whole grid and compared with the float64
-reference with attn.check's tolerances.
+attn.testing.gpu_emulator for its whole grid and compared with the
+float64 reference with attn.testing.check's tolerances.
 
     PYTHONPATH=python python3 gpu-emulator-random.py --seed 7 --count 16
 """
@@ -26,16 +26,18 @@ import tempfile
 
 import numpy as np
 
-from attn import check, ir
+from attn import ir
 from attn.gpu import uses_tensor_cores
-from attn.gpu_emulator import Emulator, kernels, round_to
+from attn.testing import check
+from attn.testing.gpu_emulator import Emulator, kernels, round_to
+from attn.testing.variants import random_inputs, random_variant
 from attn.runner import attn_opt
 
 
 def gpu_variant(rng, fast):
     """A random variant the GPU path takes; `fast`: shaped for the
     tensor-core kernel (kept small: the emulator is slow)."""
-    var = ir.random_variant(rng)
+    var = random_variant(rng)
     dyn = [d for d in var.get("dynamic", ()) if d in ("B", "Lq", "Lkv")]
     if fast:
         var.update(dtype=rng.choice(["f16", "bf16"]), D=64, Dv=64,
@@ -85,7 +87,7 @@ def lower(text, mma):
 
 def emulate(name, var, mma, nrng):
     """(ok, kernel kind, message) of one variant."""
-    x = ir.random_inputs(var, nrng)
+    x = random_inputs(var, nrng)
     args = ir.arguments(var)
     # Inputs as the kernel reads them (rounded to their element type).
     rounded = {}

@@ -1,5 +1,5 @@
 # RUN: %python %s | FileCheck %s --implicit-check-not=BAD --implicit-check-not=MISSED
-"""Emulates the convert-attn-to-gpu kernels with numpy (attn.gpu_emulator:
+"""Emulates the convert-attn-to-gpu kernels with numpy (attn.testing.gpu_emulator:
 lockstep threads, PTX fragment layouts of ldmatrix and mma.sync, and of
 Hopper wgmma with matrix descriptors and swizzled shared memory) and
 compares them with the float64 reference, so the kernel's indexing,
@@ -19,8 +19,10 @@ import tempfile
 import numpy as np
 
 from attn import reference
-from attn.gpu_cases import math_mod_reference, module, swap_length_args
-from attn.gpu_emulator import EmulationError, Emulator, kernels, round_to
+from attn.testing.gpu_cases import (math_mod_reference, module,
+                                    swap_length_args)
+from attn.testing.gpu_emulator import (EmulationError, Emulator, kernels,
+                                       round_to)
 from attn.runner import attn_opt
 
 CASES = [

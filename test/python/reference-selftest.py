@@ -11,6 +11,8 @@ import random
 import numpy as np
 
 from attn import ir, reference
+from attn.testing.check import reference_for
+from attn.testing.variants import random_inputs, random_variant
 
 
 def scalar(var, x):
@@ -75,11 +77,9 @@ def scalar(var, x):
 
 rng = random.Random(7)
 nrng = np.random.default_rng(7)
-from attn.check import reference_for  # noqa: E402
-
 for n in range(60):
-    var = ir.random_variant(rng, "f32")
-    x = ir.random_inputs(var, nrng)
+    var = random_variant(rng, "f32")
+    x = random_inputs(var, nrng)
     ref_out, ref_lse = reference_for(var, x)
     out, lse = scalar(var, x)
     assert np.allclose(out, ref_out, rtol=1e-9, atol=1e-9), (n, var)

@@ -25,7 +25,7 @@ import tempfile
 import numpy as np
 
 from attn.gpu import CudaRuntime
-from attn.gpu_cases import module
+from attn.testing.gpu_cases import module
 from attn.runner import from_bf16_bits, to_bf16_bits
 
 CASES = [

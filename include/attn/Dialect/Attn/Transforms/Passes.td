@@ -163,6 +163,12 @@ def AttnFuseElementwisePass : Pass<"attn-fuse-elementwise"> {
 def AttnApproximateMathPass : Pass<"attn-approximate-math"> {
   let summary = "Replace f32 transcendental math ops by polynomial approximations";
   let description = [{
+    A generic pass, not specific to attn ops: it rewrites `math` ops
+    anywhere. It lives with the attn transforms because the attn CPU
+    pipeline is its user and needs it shipped in `attn-opt`, the plugin and
+    the C API; upstream has the patterns but registers no pass that applies
+    them.
+
     Applies the upstream math polynomial approximations (exp, log, tanh,
     ...) and f32 expansions to every op nested under the root, so that the
     softmax exponentials become plain arithmetic that LLVM vectorises,
@@ -186,6 +192,11 @@ def AttnApproximateMathPass : Pass<"attn-approximate-math"> {
 def AttnVectorizeLinalgPass : Pass<"attn-vectorize-linalg"> {
   let summary = "Tile and vectorise the linalg ops outside the attention loops for the CPU";
   let description = [{
+    A generic CPU pass over linalg ops, not specific to attn ops (its only
+    attn-specific rule is to leave the loops `-attn-tile` built alone). It
+    lives with the attn transforms because the attn CPU pipeline is its
+    user and it is shipped in `attn-opt`, the plugin and the C API.
+
     Tiles and vectorises the linalg ops on tensors around the attention
     (projections, MLPs, layer norms, activations, transposes), with the
     upstream TilingInterface tiling (`scf::tileUsingSCF`) and linalg
@@ -254,6 +265,11 @@ def AttnVectorizeLinalgPass : Pass<"attn-vectorize-linalg"> {
 def AttnDecomposeAggregatesPass : Pass<"attn-decompose-aggregates"> {
   let summary = "Decompose aggregated linalg ops (linalg.softmax) into linalg.generic";
   let description = [{
+    A generic pass, not specific to attn ops: upstream has no pass that
+    applies `AggregatedOpInterface::decomposeOperation`, and the attn CPU
+    pipeline needs one for the `linalg.softmax` of graphs that were not
+    raised, so it lives with the attn transforms.
+
     Replaces every op on tensors that implements
     `linalg::AggregatedOpInterface` by its `decomposeOperation` expansion.
     Upstream this covers `linalg.softmax` (row max, `exp(x - max)`, row sum,
@@ -341,6 +357,10 @@ def AttnRaisePass : Pass<"attn-raise", "func::FuncOp"> {
 def AttnLowerI1VectorMemoryPass : Pass<"attn-lower-i1-vector-memory"> {
   let summary = "Lower vector loads and stores of i1 memrefs to byte accesses";
   let description = [{
+    A generic lowering, not specific to attn ops: it applies to any vector
+    access of an `i1` memref. It lives with the attn transforms because the
+    attn CPU pipeline (mask tensors are `i1`) is its user.
+
     A `memref` of `i1` keeps one element per byte (as the LLVM lowering of
     `memref.load`/`memref.store` and PyTorch's and numpy's bool tensors
     do), but LLVM lays a `vector<N x i1>` out bit-packed in memory, so the

@@ -21,8 +21,9 @@ import re
 
 import numpy as np
 
-ALIBI = """
-      score_mod {
+from attn.ir import attention_op
+
+ALIBI = """{
       ^bb0(%s: f32, %b: index, %h: index, %i: index, %j: index):
         %slope = tensor.extract %slopes[%h] : tensor<HQxf32>
         %d = arith.subi %j, %i : index
@@ -34,8 +35,7 @@ ALIBI = """
       }"""
 
 # Keeps keys j with j mod 5 != 2 (a pattern no structured term expresses).
-MASK_MOD = """
-      mask_mod {
+MASK_MOD = """{
       ^bb0(%b: index, %h: index, %i: index, %j: index):
         %c5 = arith.constant 5 : index
         %c2 = arith.constant 2 : index
@@ -48,8 +48,7 @@ MASK_MOD = """
 # A score_mod with every math function the GPU lowers (on a = |j - i|):
 # s e^(-a/50) - 0.3 ln(a + 1) + 1/sqrt(a + 1) - 0.1 sqrt(a + 1)
 # + 0.05 log2(a + 1) + 2^(-a/8).
-MATH_MOD = """
-      score_mod {
+MATH_MOD = """{
       ^bb0(%s: f32, %b: index, %h: index, %i: index, %j: index):
         %d = arith.subi %j, %i : index
         %di = arith.index_cast %d : index to i64
@@ -108,20 +107,17 @@ def module(case):
     qt, kt, vt = t((B, Hq, Lq, D), dt), t((B, Hkv, Lkv, D), dt), t(
         (B, Hkv, Lkv, Dv), dt)
     ot, lt = t((B, Hq, Lq, Dv), out), t((B, Hq, Lq), "f32")
-    res = "%s, %s" % (ot, lt) if lse else ot
-    names = "%o, %lse" if lse else "%o"
-    params, operands, regions = "", "", ""
-    extra_attrs = []
+    res = [ot, lt] if lse else [ot]
+    names = ["%o", "%lse"] if lse else ["%o"]
+    params = ""
+    operands = {}
+    attrs = [attr.strip()[1:-1] if attr.strip() else ""]
     if "softcap" in feat:
-        extra_attrs.append("softcap = %r" % feat["softcap"])
+        attrs.append("softcap = %r" % feat["softcap"])
     if "normalizer" in feat:
-        extra_attrs.append("normalizer = #attn.normalizer<%s>" %
-                           feat["normalizer"])
+        attrs.append("normalizer = #attn.normalizer<%s>" % feat["normalizer"])
     if "sigmoid_bias" in feat:
-        extra_attrs.append("sigmoid_bias = %r" % feat["sigmoid_bias"])
-    if extra_attrs:
-        inner = attr.strip()[1:-1] if attr.strip() else ""
-        attr = "{%s}" % ", ".join(x for x in [inner] + extra_attrs if x)
+        attrs.append("sigmoid_bias = %r" % feat["sigmoid_bias"])
     if "mask" in feat:
         kind, shape = feat["mask"]
         if feat.get("dynamic"):
@@ -133,32 +129,36 @@ def module(case):
             shape = ("?",) + tuple(shape[1:])
         mt = t(shape, "f32" if kind == "float" else "i1")
         params += ", %%mask: %s" % mt
-        operands += " mask(%%mask : %s)" % mt
+        operands["mask"] = ("%mask", mt)
     for kind in ("q_lengths", "kv_lengths"):
         if kind in feat:
             params += ", %%%s: %s" % (kind, t((B,), "i32"))
-            operands += " %s(%%%s : %s)" % (kind, kind, t((B,), "i32"))
+            operands[kind] = ("%" + kind, t((B,), "i32"))
     if feat.get("segments"):
         st = feat.get("seg_type", "i32")
         qst, kst = t((B, Lq), st), t((B, Lkv), st)
         params += ", %%qs: %s, %%ks: %s" % (qst, kst)
-        operands += " segment_ids(%%qs, %%ks : %s, %s)" % (qst, kst)
+        operands["segment_ids"] = (("%qs", qst), ("%ks", kst))
     if feat.get("sinks"):
         params += ", %%sinks: %s" % t((Hq,), "f32")
-        operands += " sinks(%%sinks : %s)" % t((Hq,), "f32")
+        operands["sinks"] = ("%sinks", t((Hq,), "f32"))
+    score_mod = mask_mod = None
     if feat.get("alibi"):
         params += ", %%slopes: %s" % t((Hq,), "f32")
-        regions += ALIBI.replace("HQ", str(Hq))
+        score_mod = ALIBI.replace("HQ", str(Hq))
     if feat.get("mask_mod"):
-        regions += MASK_MOD
+        mask_mod = MASK_MOD
     if feat.get("math_mod"):
-        regions += MATH_MOD
+        score_mod = MATH_MOD
+    op = attention_op(names, res, ("%q", qt), ("%k", kt), ("%v", vt),
+                      attrs=attrs, score_mod=score_mod, mask_mod=mask_mod,
+                      **operands)
     return """
 func.func @{name}(%q: {qt}, %k: {kt}, %v: {vt}{params}) -> ({res}) {{
-  {names} = attn.attention ins(%q, %k, %v : {qt}, {kt}, {vt}){operands} {attr} -> {res}{regions}
+  {op}
   return {names} : {res}
-}}""".format(name=name, qt=qt, kt=kt, vt=vt, params=params, res=res,
-             names=names, operands=operands, attr=attr, regions=regions)
+}}""".format(name=name, qt=qt, kt=kt, vt=vt, params=params,
+             res=", ".join(res), op=op, names=", ".join(names))
 
 
 def swap_length_args(text):

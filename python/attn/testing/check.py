@@ -1,6 +1,6 @@
 """Random-variant numeric check of the compiled attn code against numpy.
 
-    python3 -m attn.check --seed 0 --count 60 [--pipeline attn-cpu-pipeline]
+    python3 -m attn.testing.check --seed 0 --count 60 [--pipeline attn-cpu-pipeline]
 
 Generates random variants of ``attn.attention`` (shapes with odd lengths,
 Lq != Lkv, GQA ratios, dynamic dims, every mask kind, normaliser and
@@ -15,6 +15,7 @@ import sys
 import numpy as np
 
 from attn import ir, reference, runner
+from attn.testing.variants import random_inputs, random_variant
 
 # Relative tolerances from the arithmetic: f32 compute vs a float64
 # reference; half-precision inputs and outputs round to 2^-8 (bf16) or
@@ -75,7 +76,7 @@ def run(seed, count, pipeline="attn-cpu-pipeline", verbose=False,
     if not variants:
         variants = []
         while len(variants) < count:
-            var = ir.random_variant(rng, dtype)
+            var = random_variant(rng, dtype)
             if not require or var.get(require):
                 variants.append(var)
     module = "\n".join(ir.function("v%d" % i, v)
@@ -83,7 +84,7 @@ def run(seed, count, pipeline="attn-cpu-pipeline", verbose=False,
     lib = runner.compile_module(module, pipeline=pipeline)
     failures = 0
     for i, var in enumerate(variants):
-        x = ir.random_inputs(var, nrng)
+        x = random_inputs(var, nrng)
         args = ir.arguments(var)
         storage = [runner.to_storage(x[name], elem)
                    for name, _, elem, _ in args]

@@ -1,0 +1,140 @@
+"""Random variants of ``attn.attention`` and their inputs.
+
+:func:`random_variant` draws a valid variant dict (see :mod:`attn.ir`)
+covering every feature of the op: odd lengths, Lq != Lkv, GQA ratios,
+dynamic dims, every structured mask term, mask tensors (block-sparse
+ones too), lengths, segment ids, sinks, every normaliser, softcap, the
+built-in score_mod/mask_mod; :func:`random_inputs` draws its numpy
+inputs. :mod:`attn.testing.check` compiles and compares them with the
+numpy reference.
+"""
+
+import random
+
+import numpy as np
+
+
+def random_variant(rng: random.Random, dtype=None):
+    """A random valid variant covering every feature of the op."""
+    Hkv = rng.choice([1, 1, 2, 3])
+    g = rng.choice([1, 1, 2, 4])
+    var = {
+        "B": rng.choice([1, 2, 3]),
+        "Hkv": Hkv,
+        "Hq": Hkv * g,
+        "Lq": rng.randint(1, 13),
+        "Lkv": rng.randint(1, 19),
+        "D": rng.choice([4, 5, 8, 16]),
+        "dtype": dtype or rng.choice(["f32"] * 6 + ["f16", "bf16"]),
+    }
+    var["Dv"] = var["D"] if rng.random() < 0.6 else rng.choice([3, 6, 12])
+    if rng.random() < 0.25:
+        # Large enough for full-size tiles of the register micro-kernels
+        # (static Dv a multiple of 32) with small tile options.
+        var["Lq"] = rng.randint(8, 70)
+        var["Lkv"] = rng.randint(8, 90)
+        var["D"] = rng.choice([8, 32, 64])
+        var["Dv"] = rng.choice([32, 64])
+    if rng.random() < 0.3:
+        var["dynamic"] = rng.sample(["B", "H", "Hkv", "Lq", "Lkv", "D", "Dv"],
+                                    rng.randint(1, 4))
+        # A dynamic Hq or Hkv makes the group size dynamic and exercises
+        # the gathered K/V path of the decomposition.
+    if rng.random() < 0.3:
+        var["scale"] = round(rng.uniform(0.05, 0.8), 3)
+    if rng.random() < 0.2:
+        var["softcap"] = rng.choice([2.0, 5.0, 30.0])
+    masks = []
+    if rng.random() < 0.5:
+        masks.append(("causal",))
+    if rng.random() < 0.3:
+        right = 0 if masks else rng.randint(0, 3)
+        masks.append(("sliding_window", rng.randint(0, 5), right))
+    if rng.random() < 0.15:
+        masks.append(("dilated", rng.randint(1, 3)))
+    if rng.random() < 0.15:
+        masks.append(("chunked", rng.randint(1, 6)))
+    if not masks and rng.random() < 0.2:
+        masks.append(("prefix_lm", rng.randint(0, 6)))
+    rng.shuffle(masks)
+    var["masks"] = masks
+    r = rng.random()
+    if r < 0.15:
+        var["mask"] = "bool"
+    elif r < 0.3:
+        var["mask"] = "add"
+    if var.get("mask"):
+        full = [var["B"], var["Hq"], var["Lq"], var["Lkv"]]
+        rank = rng.randint(2, 4)
+        shape = full[4 - rank:]
+        var["mask_shape"] = tuple(
+            1 if (i < rank - 2 and rng.random() < 0.5) else d
+            for i, d in enumerate(shape))
+    var["q_lengths"] = rng.random() < 0.15
+    var["kv_lengths"] = rng.random() < 0.2
+    var["segments"] = rng.random() < 0.15
+    var["normalizer"] = rng.choice(["softmax"] * 6 + ["sigmoid", "softpick"])
+    if var["normalizer"] == "softmax":
+        var["sinks"] = rng.random() < 0.2
+        var["lse"] = rng.random() < 0.5
+    if var["normalizer"] == "sigmoid" and rng.random() < 0.5:
+        var["sigmoid_bias"] = round(rng.uniform(-2.0, 0.5), 3)
+    r = rng.random()
+    if r < 0.15:
+        var["score_mod"] = "alibi"
+    elif r < 0.25:
+        var["score_mod"] = "table"
+    r = rng.random()
+    if r < 0.1:
+        var["mask_mod"] = "mod3"
+    elif r < 0.2:
+        var["mask_mod"] = "kv_ge_b"
+    return var
+
+
+def random_inputs(var, nrng):
+    """numpy inputs (float64 master copies) for a variant."""
+    B, Hq, Hkv = var["B"], var["Hq"], var["Hkv"]
+    Lq, Lkv, D, Dv = var["Lq"], var["Lkv"], var["D"], var["Dv"]
+    x = {
+        "q": nrng.standard_normal((B, Hq, Lq, D)),
+        "k": nrng.standard_normal((B, Hkv, Lkv, D)),
+        "v": nrng.standard_normal((B, Hkv, Lkv, Dv)),
+    }
+    if var.get("mask"):
+        shape = var["mask_shape"]
+        kept = nrng.random(shape) < 0.7
+        if nrng.random() < 0.5:
+            # Block-sparse: blocks of random size (not aligned with the
+            # tiles) that keep nothing, everything, or a random subset.
+            bq, bk = nrng.integers(1, 9, size=2)
+            coarse = shape[:-2] + (-(-shape[-2] // bq), -(-shape[-1] // bk))
+            kind = nrng.integers(0, 3, size=coarse)
+            kind = np.repeat(np.repeat(kind, bq, axis=-2), bk, axis=-1)
+            kind = kind[..., :shape[-2], :shape[-1]]
+            kept = np.where(kind == 2, kept, kind == 1)
+        if var["mask"] == "bool":
+            x["mask"] = kept
+        else:
+            m = nrng.standard_normal(shape)
+            m[~kept] = -np.inf
+            x["mask"] = m
+    if var.get("q_lengths"):
+        x["q_lengths"] = nrng.integers(0, Lq + 1, size=B).astype(np.int32)
+    if var.get("kv_lengths"):
+        x["kv_lengths"] = nrng.integers(0, Lkv + 1, size=B).astype(np.int32)
+    if var.get("segments"):
+        # Packed documents (sorted ids) usually, arbitrary ids sometimes.
+        sort = np.sort if nrng.random() < 0.7 else (lambda a, axis: a)
+        x["q_segment_ids"] = sort(nrng.integers(0, 3, size=(B, Lq)),
+                                  axis=1).astype(np.int32)
+        x["kv_segment_ids"] = sort(nrng.integers(0, 3, size=(B, Lkv)),
+                                   axis=1).astype(np.int32)
+    if var.get("sinks"):
+        x["sinks"] = nrng.standard_normal(Hq)
+    if var.get("score_mod") == "alibi":
+        x["cap"] = -np.exp2(-8.0 * (np.arange(Hq) + 1) / Hq)
+    elif var.get("score_mod") == "table":
+        x["cap"] = nrng.standard_normal((Hq, Lq, Lkv))
+    return x
+
