@@ -157,10 +157,39 @@ def ssa_name(arg_name):
     return "%" + (arg_name if arg_name in OPERANDS else "cap_" + arg_name)
 
 
+def _shape(t):
+    """The dims of a ``tensor<AxBx...xT>`` type text (``"?"`` when dynamic)."""
+    return t[len("tensor<"):-1].split("x")[:-1]
+
+
+def _destinations(results, result_types, q, v, indent):
+    """The `tensor.empty` destinations of the results (dynamic sizes read
+    from Q for B, Hq, Lq and from V for Dv) and their names."""
+    base = results[0].lstrip("%")
+    lines, names, consts = [], [], {}
+    for r, t in enumerate(result_types):
+        dyn = []
+        for d, size in enumerate(_shape(t)):
+            if size != "?":
+                continue
+            src = v if d == 3 else q
+            if d not in consts:
+                consts[d] = "%%%s_c%d" % (base, d)
+                lines.append("%s = arith.constant %d : index" % (consts[d], d))
+            name = "%%%s_d%d_%d" % (base, r, d)
+            lines.append("%s = tensor.dim %s, %s : %s" % (name, src[0],
+                                                        consts[d], src[1]))
+            dyn.append(name)
+        names.append("%%%s_init%d" % (base, r))
+        lines.append("%s = tensor.empty(%s) : %s" % (names[-1], ", ".join(dyn),
+                                                     t))
+    return ("\n" + indent).join(lines) + "\n" + indent, names
+
+
 def attention_op(results, result_types, q, k, v, *, mask=None,
                  q_lengths=None, kv_lengths=None, segment_ids=None,
                  sinks=None, attrs=(), score_mod=None, mask_mod=None,
-                 sep=" "):
+                 sep=" ", indent="  "):
     """The text of one ``attn.attention`` op; the only printer of the op.
 
     `results` are the SSA names of the results (``"%o"`` or ``"%o",
@@ -170,8 +199,11 @@ def attention_op(results, result_types, q, k, v, *, mask=None,
     `attrs` are the entries of the attribute dictionary (``"scale =
     0.5"``; empty entries are skipped), `score_mod` / `mask_mod` the region
     texts ``{ ^bb0(...): ... }``. `sep` separates the operand clauses and
-    the result types (``" "``, or a newline and an indentation). No
-    trailing newline, no indentation before the result names.
+    the result types (``" "``, or a newline and an indentation). The op is
+    in destination-passing style: its `outs` are `tensor.empty` tensors
+    built on the lines before it, each followed by a newline and `indent`
+    (the indentation of the op's line). No trailing newline, no indentation
+    before the first line.
     """
     def clause(keyword, *operands):
         return "%s(%s : %s)" % (keyword, ", ".join(o[0] for o in operands),
@@ -188,6 +220,9 @@ def attention_op(results, result_types, q, k, v, *, mask=None,
         clauses.append(clause("segment_ids", *segment_ids))
     if sinks is not None:
         clauses.append(clause("sinks", sinks))
+    inits_text, inits = _destinations(results, result_types, q, v, indent)
+    clauses.append("outs(%s : %s)" % (", ".join(inits),
+                                      ", ".join(result_types)))
     attrs = [a for a in attrs if a]
     attr = (" {" + ", ".join(attrs) + "}") if attrs else ""
     regions = ""
@@ -195,8 +230,8 @@ def attention_op(results, result_types, q, k, v, *, mask=None,
         regions += " score_mod " + score_mod
     if mask_mod is not None:
         regions += " mask_mod " + mask_mod
-    return "%s = attn.attention %s%s%s-> %s%s" % (
-        ", ".join(results), sep.join(clauses), attr, sep,
+    return "%s%s = attn.attention %s%s%s-> %s%s" % (
+        inits_text, ", ".join(results), sep.join(clauses), attr, sep,
         ", ".join(result_types), regions)
 
 
