@@ -454,10 +454,13 @@ static Term absorbScale(Term t, double &scale, OpChain &ops) {
     }
     if (!next)
       return t;
-    for (Operation *op : probe)
+    for (Operation *op : probe) {
+      if (ops.contains(op))
+        continue;
       for (Operation *user : op->getUsers())
         if (!probe.contains(user))
           return t;
+    }
     scale *= factor;
     ops = probe;
     t = *next;
@@ -551,10 +554,25 @@ FailureOr<AttentionOp> mlir::attn::raiseAttention(RewriterBase &rewriter,
   Term rhs{chain.qk->rhs, chain.qk->rhsTransposed ? pvIdentity : pvSwap};
   Term q = chain.transposed ? rhs : lhs, k = chain.transposed ? lhs : rhs;
   Term v{pv->rhs, pv->rhsTransposed ? pvSwap : pvIdentity};
+  // Constant factors on Q or K move into the scale, unless the tensors
+  // before them have no [B, H, L, D] view (TF scales Q before splitting
+  // heads): Q is then the scaled tensor, which is still exact.
   double scale = chain.scale;
-  q = absorbScale(q, scale, ops);
-  k = absorbScale(k, scale, ops);
-  if (!std::isfinite(scale) || scale <= 0.0)
+  OpChain absorbedOps = ops;
+  double absorbedScale = scale;
+  Term qa = absorbScale(q, absorbedScale, absorbedOps);
+  Term ka = absorbScale(k, absorbedScale, absorbedOps);
+  std::optional<Sources> sources;
+  if (qa != q || ka != k) {
+    sources = findSources(qa, ka, v, pvRank);
+    if (sources) {
+      scale = absorbedScale;
+      ops = absorbedOps;
+    }
+  }
+  if (!sources)
+    sources = findSources(q, k, v, pvRank);
+  if (!sources || !std::isfinite(scale) || scale <= 0.0)
     return failure();
 
   // Every intermediate value must die with the match.
@@ -562,10 +580,6 @@ FailureOr<AttentionOp> mlir::attn::raiseAttention(RewriterBase &rewriter,
     for (Operation *user : op->getUsers())
       if (user != root && !ops.contains(user))
         return failure();
-
-  std::optional<Sources> sources = findSources(q, k, v, pvRank);
-  if (!sources)
-    return failure();
   auto qType = cast<RankedTensorType>(sources->q.value.getType());
   Type element = qType.getElementType();
   if (cast<RankedTensorType>(sources->k.value.getType()).getElementType() !=
