@@ -1,4 +1,5 @@
 # RUN: rm -rf %t && mkdir -p %t && env ATTN_CACHE_DIR=%t/cache %python %s %t | FileCheck %s
+# REQUIRES: onnx
 
 """attn-import-onnx on BERT-style and GPT-2-style layers built with
 onnx.helper (random weights): the attention of each raises, and the model
