@@ -8,9 +8,11 @@ graph. Errors name the node (``node 3 'Softmax_3' (Softmax): ...``); on any
 error no output file is written.
 
 Supported (default domain, opset 13 to 21): MatMul, Gemm, Add, Sub, Mul,
-Div, Pow, Sqrt, Erf, Tanh, Where, Cast, Softmax (last axis), Transpose,
-Reshape, Unsqueeze, Squeeze, ReduceMean (last axis), LayerNormalization
-(last axis). Shapes must be static.
+Div, Pow, Sqrt, Erf, Tanh, Gelu, Where, Cast, Softmax (last axis),
+Transpose, Reshape, Unsqueeze, Squeeze, Concat, Slice, Gather (axis 0),
+Expand, ReduceMean (last axis), LayerNormalization (last axis), and
+com.microsoft MultiHeadAttention (query, key, value only). Shapes must be
+static.
 """
 
 import sys
@@ -173,9 +175,10 @@ class Importer:
         self.emit("^bb0(%s):" % ", ".join(args))
         fmt = {"a%d" % i: "%%a%d" % i for i in range(len(ins))}
         fmt["o"] = "%o"
-        for line in body:
+        # A body of None is a copy (a broadcast): it yields its input.
+        for line in body or []:
             self.emit("  " + line.format(**fmt))
-        self.emit("  linalg.yield %%r : %s" % dt)
+        self.emit("  linalg.yield %s : %s" % ("%r" if body else "%a0", dt))
         self.emit("} -> " + ty(shape, dt))
         return (v, tuple(shape), dt)
 
@@ -330,8 +333,11 @@ class Importer:
         binary = {"Add": "addf", "Sub": "subf", "Mul": "mulf", "Div": "divf",
                   "Pow": "powf"}
         unary = {"Sqrt": "math.sqrt", "Erf": "math.erf", "Tanh": "math.tanh"}
+        if node.domain == "com.microsoft" and op == "MultiHeadAttention":
+            return self.multi_head_attention(node)
         if node.domain not in ("", "ai.onnx"):
-            self.fail("operator domain '%s' is not supported" % node.domain)
+            self.fail("operator '%s' of domain '%s' is not supported" %
+                      (op, node.domain))
         if op == "Constant":
             from onnx import numpy_helper
             t = self.attr(node, "value")
@@ -494,7 +500,133 @@ class Importer:
                 y = self.elementwise([y, self.get(ins[2])],
                                      ["%r = arith.addf {a0}, {a1} : " + dt])
             return y
+        if op == "Gelu":
+            a = self.get(ins[0])
+            dt = a[2]
+            if self.attr(node, "approximate", b"none") not in (b"none",
+                                                               "none"):
+                self.fail("only approximate='none' is supported")
+            return self.elementwise([a], [
+                "%%s = arith.mulf {a0}, %s : %s" % (
+                    self.scalar(1.0 / np.sqrt(2.0), dt), dt),
+                "%e = math.erf %s : " + dt,
+                "%%p = arith.addf %%e, %s : %s" % (self.scalar(1.0, dt), dt),
+                "%%h = arith.mulf {a0}, %s : %s" % (self.scalar(0.5, dt), dt),
+                "%r = arith.mulf %h, %p : " + dt])
+        if op == "Concat":
+            vals = [self.get(i) for i in ins]
+            rank = len(vals[0][1])
+            axis = self.attr(node, "axis") % rank
+            dt = vals[0][2]
+            out = list(vals[0][1])
+            for v in vals[1:]:
+                if len(v[1]) != rank or v[2] != dt or any(
+                        v[1][i] != out[i] for i in range(rank) if i != axis):
+                    self.fail("inputs do not concatenate along axis %d" %
+                              axis)
+                out[axis] += v[1][axis]
+            if len(vals) == 1:
+                return vals[0]
+            r = self.fresh("cat")
+            self.emit("%s = tensor.concat dim(%d) %s : (%s) -> %s" % (
+                r, axis, ", ".join(v[0] for v in vals),
+                ", ".join(ty(v[1], v[2]) for v in vals), ty(out, dt)))
+            return (r, tuple(out), dt)
+        if op == "Slice":
+            a = self.get(ins[0])
+            shape = list(a[1])
+            starts = [int(x) for x in self.const_of(ins[1], "starts")]
+            ends = [int(x) for x in self.const_of(ins[2], "ends")]
+            axes = ([int(x) for x in self.const_of(ins[3], "axes")]
+                    if len(ins) > 3 and ins[3] else list(range(len(starts))))
+            steps = ([int(x) for x in self.const_of(ins[4], "steps")]
+                     if len(ins) > 4 and ins[4] else [1] * len(starts))
+            off, size, stride = [0] * len(shape), list(shape), [1] * len(shape)
+            for st, en, ax, sp in zip(starts, ends, axes, steps):
+                ax %= len(shape)
+                n = shape[ax]
+                if sp <= 0:
+                    self.fail("only positive steps are supported")
+                st = min(max(st + n if st < 0 else st, 0), n)
+                en = min(max(en + n if en < 0 else en, 0), n)
+                off[ax], stride[ax] = st, sp
+                size[ax] = max(0, (en - st + sp - 1) // sp)
+            r = self.fresh("sl")
+            self.emit("%s = tensor.extract_slice %s[%s] [%s] [%s] : %s to %s"
+                      % (r, a[0], ", ".join(map(str, off)),
+                         ", ".join(map(str, size)),
+                         ", ".join(map(str, stride)), ty(shape, a[2]),
+                         ty(size, a[2])))
+            return (r, tuple(size), a[2])
+        if op == "Expand":
+            a = self.get(ins[0])
+            shape = [int(x) for x in self.const_of(ins[1], "the shape")]
+            out = self.bcast_shape([a[1], tuple(shape)])
+            return self.generic([(a, self.bmap(a[1], out))], out, a[2],
+                                None)
+        if op == "Gather":
+            data, ind = self.get(ins[0]), self.get(ins[1])
+            if self.attr(node, "axis", 0) != 0:
+                self.fail("only Gather on axis 0 is supported")
+            if not ind[2].startswith("i"):
+                self.fail("indices must be integers")
+            out = tuple(ind[1]) + tuple(data[1][1:])
+            ri, rd = len(ind[1]), len(data[1])
+            body = ["%%i = arith.index_cast {a0} : %s to index" % ind[2],
+                    "%%n = arith.constant %d : index" % data[1][0],
+                    "%z = arith.constant 0 : index",
+                    "%neg = arith.cmpi slt, %i, %z : index",
+                    "%w = arith.addi %i, %n : index",
+                    "%j = arith.select %neg, %w, %i : index"]
+            subs = ["%j"]
+            for k in range(rd - 1):
+                body.append("%%x%d = linalg.index %d : index" % (k, ri + k))
+                subs.append("%%x%d" % k)
+            body.append("%%r = tensor.extract %s[%s] : %s" % (
+                data[0], ", ".join(subs), ty(data[1], data[2])))
+            return self.generic([(ind, ", ".join("d%d" % i
+                                                 for i in range(ri)))],
+                                out, data[2], body)
         self.fail("operator '%s' is not supported" % op)
+
+    def multi_head_attention(self, node):
+        """com.microsoft MultiHeadAttention with query, key, value
+        [B, L, E] (no bias, masks or past state), decomposed as ONNX
+        graphs spell it so that --attn-raise raises it."""
+        ins = [i for i in node.input]
+        if len(ins) < 3 or any(i for i in ins[3:]):
+            self.fail("only the query, key and value inputs are supported")
+        q, k, v = [self.get(i) for i in ins[:3]]
+        for t in (q, k, v):
+            if len(t[1]) != 3 or t[2] != "f32":
+                self.fail("query, key and value must be f32 [B, L, E]")
+        h = self.attr(node, "num_heads")
+        b, lq, e = q[1]
+        lkv, ev = k[1][1], v[1][2]
+        if k[1] != (b, lkv, e) or v[1][:2] != (b, lkv) or e % h or ev % h:
+            self.fail("inconsistent query/key/value shapes %s, %s, %s" %
+                      (list(q[1]), list(k[1]), list(v[1])))
+        d, dv = e // h, ev // h
+        scale = self.attr(node, "scale", 0.0) or 1.0 / np.sqrt(d)
+        causal = self.attr(node, "unidirectional", 0)
+
+        def heads(t, l, dd, perm):
+            return self.transpose(self.reshape_val(t, (b, l, h, dd)), perm)
+        qh = heads(q, lq, d, (0, 2, 1, 3))
+        kt = heads(k, lkv, d, (0, 2, 3, 1))
+        vh = heads(v, lkv, dv, (0, 2, 1, 3))
+        s = self.matmul(qh, kt)
+        s = self.elementwise([s], ["%%r = arith.mulf {a0}, %s : f32" %
+                                   self.scalar(scale, "f32")])
+        if causal:
+            tril = np.tril(np.ones((lq, lkv), bool), lkv - lq)
+            c = self.constant(tril, "causal")
+            lo = self.scalar(-3.4028234663852886e38, "f32")
+            s = self.elementwise([c, s], [
+                "%%r = arith.select {a0}, {a1}, %s : f32" % lo], dt="f32")
+        o = self.matmul(self.softmax(s), vh)
+        o = self.transpose(o, (0, 2, 1, 3))
+        return self.reshape_val(o, (b, lq, ev))
 
     def scalar(self, value, dt):
         c = self.fresh("c")

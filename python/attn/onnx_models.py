@@ -15,11 +15,48 @@ def _erf(x):
     return np.vectorize(math.erf)(x)
 
 
+def mha(B, L, H, D, causal, rng):
+    """One com.microsoft MultiHeadAttention node (ONNX Runtime's fused
+    attention) on q, k, v [B, L, H*D]."""
+    import onnx
+    from onnx import TensorProto, helper
+    E = H * D
+    ins = [helper.make_tensor_value_info(n, TensorProto.FLOAT, [B, L, E])
+           for n in ("q", "k", "v")]
+    node = helper.make_node("MultiHeadAttention", ["q", "k", "v"], ["o"],
+                            domain="com.microsoft", num_heads=H,
+                            unidirectional=int(causal), name="mha")
+    graph = helper.make_graph([node], "mha", ins, [
+        helper.make_tensor_value_info("o", TensorProto.FLOAT, [B, L, E])])
+    model = helper.make_model(graph, opset_imports=[
+        helper.make_opsetid("", 17), helper.make_opsetid("com.microsoft", 1)])
+    model.ir_version = 8
+    onnx.checker.check_model(model)
+    feeds = {n: rng.standard_normal((B, L, E)).astype(np.float32)
+             for n in "qkv"}
+
+    def reference(q, k, v):
+        q, k, v = [t.reshape(B, L, H, D).transpose(0, 2, 1, 3)
+                   for t in (q, k, v)]
+        s = q @ k.transpose(0, 1, 3, 2) / np.sqrt(D)
+        if causal:
+            s = np.where(np.tril(np.ones((L, L), bool)), s, -np.inf)
+        s = s - s.max(-1, keepdims=True)
+        p = np.exp(s)
+        p /= p.sum(-1, keepdims=True)
+        return (p @ v).transpose(0, 2, 1, 3).reshape(B, L, E)
+
+    return model, feeds, reference
+
+
 def layer(kind, B, L, H, D, seed=0):
-    """Returns (onnx model, inputs dict, numpy model)."""
+    """Returns (onnx model, inputs dict, numpy model); kind is bert, gpt2,
+    mha or mha-causal."""
     import onnx
     from onnx import TensorProto, helper, numpy_helper
     rng = np.random.default_rng(seed)
+    if kind.startswith("mha"):
+        return mha(B, L, H, D, kind == "mha-causal", rng)
     E = H * D
     F = 4 * E
     w = {n: (rng.standard_normal(s) / np.sqrt(s[0])).astype(np.float32)

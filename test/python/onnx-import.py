@@ -5,7 +5,8 @@
 onnx.helper (random weights): the attention of each raises, and the model
 compiled with and without --attn-raise matches the float64 numpy model of
 the layer (relative to the largest output, 1e-4). Bad input gives an error
-naming the node and writes no output file."""
+naming the node and writes no output file. The fused com.microsoft
+MultiHeadAttention is imported decomposed and raised too."""
 
 import os
 import subprocess
@@ -27,7 +28,7 @@ def importer(path, out):
                           capture_output=True, text=True)
 
 
-for kind in ("bert", "gpt2"):
+for kind in ("bert", "gpt2", "mha", "mha-causal"):
     model, feeds, reference = onnx_models.layer(kind, 2, 16, 2, 8)
     path = os.path.join(work, kind + ".onnx")
     onnx.save(model, path)
@@ -49,6 +50,51 @@ for kind in ("bert", "gpt2"):
         *["ok" if e <= 1e-4 else "BAD %g" % e for e in errs]))
 # CHECK: bert: raised 1, unraised ok, raised ok
 # CHECK: gpt2: raised 1, unraised ok, raised ok
+# CHECK: mha: raised 1, unraised ok, raised ok
+# CHECK: mha-causal: raised 1, unraised ok, raised ok
+
+
+def ops_model():
+    """Concat, Slice, Gather, Expand, Gelu, Cast against numpy."""
+    from onnx import numpy_helper
+    rng = np.random.default_rng(3)
+    table = rng.standard_normal((10, 4)).astype(np.float32)
+    consts = {"table": table, "ids": np.array([[1, 9, -1]], np.int64),
+              "st": np.array([1], np.int64), "en": np.array([3], np.int64),
+              "ax": np.array([1], np.int64),
+              "shape": np.array([2, 3, 4], np.int64)}
+    inits = [numpy_helper.from_array(v, n) for n, v in consts.items()]
+    nodes = [
+        helper.make_node("Gather", ["table", "ids"], ["emb"], name="g"),
+        helper.make_node("Expand", ["emb", "shape"], ["ex"], name="e"),
+        helper.make_node("Slice", ["x", "st", "en", "ax"], ["sl"], name="s"),
+        helper.make_node("Concat", ["ex", "sl"], ["cat"], axis=1, name="c"),
+        helper.make_node("Gelu", ["cat"], ["y"], name="gelu"),
+    ]
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 4, 4])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [2, 5, 4])
+    m = helper.make_model(helper.make_graph(nodes, "ops", [x], [y], inits),
+                          opset_imports=[helper.make_opsetid("", 20)])
+    m.ir_version = 9
+    xin = rng.standard_normal((2, 4, 4)).astype(np.float32)
+    emb = np.broadcast_to(table[[1, 9, -1]][None], (2, 3, 4))
+    cat = np.concatenate([emb, xin[:, 1:3]], 1).astype(np.float64)
+    erf = np.vectorize(__import__("math").erf)
+    return m, xin, 0.5 * cat * (1 + erf(cat / np.sqrt(2.0)))
+
+
+m, xin, ref = ops_model()
+path = os.path.join(work, "ops.onnx")
+onnx.save(m, path)
+mlir = os.path.join(work, "ops.mlir")
+r = importer(path, mlir)
+assert r.returncode == 0, r.stderr
+lib = runner.compile_module(open(mlir).read())
+out = np.zeros(ref.shape, np.float32)
+runner.call(lib, "ops", [xin], [out])
+print("ops: max rel error %s" % ("ok" if np.abs(out - ref).max() /
+                                 np.abs(ref).max() <= 1e-5 else "BAD"))
+# CHECK: ops: max rel error ok
 
 
 def bad(label, model_or_bytes):
