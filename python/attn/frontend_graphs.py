@@ -346,6 +346,46 @@ def bert_torch(B=2, L=8, H=2, D=4):
     return g.text([(out, (B, L, E), "f32")]), g, model, inputs, 1
 
 
+def bert_masked_fill_torch(B=2, L=8, H=2, D=4):
+    """A BERT-style attention through torch-mlir with the padding mask
+    applied as masked_fill(mask == 0, finfo.min): a runtime i1 condition
+    [B, 1, 1, L] that drops where true."""
+    g = Graph("bert_masked_fill_torch")
+    q = g.arg("q", (B, H, L, D), "f32")
+    k = g.arg("k", (B, H, L, D), "f32")
+    v = g.arg("v", (B, H, L, D), "f32")
+    m = g.arg("mask", (B, L), "f32")
+    zero = g.fresh("c")
+    g.emit("%s = arith.constant 0.0 : f64" % zero)
+    eq = g.generic([(m, (B, L), "f32", "d0, d1")], (B, L), ["i1"],
+                   ["%%z = arith.truncf %s : f64 to f32" % zero,
+                    "%r0 = arith.cmpf oeq, {a0}, %z : f32"])
+    eq4 = t_reshape(g, eq, (B, L), (B, 1, 1, L), [[0, 1, 2], [3]], "i1")
+    kt, _ = t_permute(g, k, (B, H, L, D), (0, 1, 3, 2), "f32")
+    s = t_matmul4(g, q, (B, H, L, D), kt, (B, H, D, L), "f32")
+    s = t_div_scalar(g, s, (B, H, L, L), np.sqrt(D), "f32")
+    lo = g.fresh("c")
+    g.emit("%s = arith.constant %r : f64" % (lo, F32_MIN))
+    s = g.generic([(s, (B, H, L, L), "f32", idx(4)),
+                   (eq4, (B, 1, 1, L), "i1", "d0, 0, 0, d3")], (B, H, L, L),
+                  ["f32"], ["%%lo = arith.truncf %s : f64 to f32" % lo,
+                            "%r0 = arith.select {a1}, %lo, {a0} : f32"])
+    p = t_softmax(g, s, (B, H, L, L), "f32")
+    o = t_matmul4(g, p, (B, H, L, L), v, (B, H, L, D), "f32")
+
+    def model(q, k, v, mask):
+        s = q @ k.transpose(0, 1, 3, 2) / np.sqrt(D)
+        s = np.where((mask == 0)[:, None, None, :], F32_MIN, s)
+        return np_softmax(s) @ v
+
+    def inputs(rng):
+        mask = np.ones((B, L))
+        mask[1, L - 3:] = 0.0
+        return [rng.standard_normal((B, H, L, D)) for _ in range(3)] + [mask]
+
+    return g.text([(o, (B, H, L, D), "f32")]), g, model, inputs, 1
+
+
 def gpt2_torch(B=1, L=8, H=2, D=8, NMAX=16):
     """A HuggingFace GPT-2 attention through torch-mlir: one fused QKV
     projection split by slices, the causal mask a slice of the constant
@@ -771,6 +811,7 @@ def bert_keras_tosa(B=2, L=8, H=2, D=4, dt="f32"):
 
 CORPUS = {
     "bert_torch": bert_torch,
+    "bert_masked_fill_torch": bert_masked_fill_torch,
     "gpt2_torch": gpt2_torch,
     "llama_gqa_torch_f32": lambda: llama_gqa_torch(dt="f32"),
     "llama_gqa_torch_bf16": lambda: llama_gqa_torch(dt="bf16"),

@@ -54,6 +54,7 @@ for name, build in frontend_graphs.CORPUS.items():
         "ok" if errs[1] <= tol else "BAD %g" % errs[1]))
 
 # CHECK: bert_torch: raised 1 (expected 1), unraised ok, raised ok
+# CHECK: bert_masked_fill_torch: raised 1 (expected 1), unraised ok, raised ok
 # CHECK: gpt2_torch: raised 1 (expected 1), unraised ok, raised ok
 # CHECK: llama_gqa_torch_f32: raised 1 (expected 1), unraised ok, raised ok
 # CHECK: llama_gqa_torch_bf16: raised 1 (expected 1), unraised ok, raised ok

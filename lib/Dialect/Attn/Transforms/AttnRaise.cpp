@@ -501,6 +501,26 @@ static bool operandsFit(RankedTensorType q, RankedTensorType k,
   return true;
 }
 
+/// `not mask` for an i1 tensor, as an elementwise generic.
+static Value negateMask(RewriterBase &rewriter, Location loc, Value mask) {
+  auto type = cast<RankedTensorType>(mask.getType());
+  SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(rewriter, loc, mask);
+  Value init =
+      tensor::EmptyOp::create(rewriter, loc, sizes, type.getElementType());
+  AffineMap id = rewriter.getMultiDimIdentityMap(type.getRank());
+  SmallVector<utils::IteratorType> iterators(type.getRank(),
+                                             utils::IteratorType::parallel);
+  return linalg::GenericOp::create(
+             rewriter, loc, type, ValueRange{mask}, ValueRange{init},
+             ArrayRef<AffineMap>{id, id}, iterators,
+             [](OpBuilder &b, Location l, ValueRange args) {
+               Value one = arith::ConstantIntOp::create(b, l, 1, 1);
+               Value r = arith::XOrIOp::create(b, l, args[0], one);
+               linalg::YieldOp::create(b, l, r);
+             })
+      .getResult(0);
+}
+
 /// Creates the raised op; the one place attn-raise builds `attn.attention`.
 static AttentionOp createAttention(RewriterBase &rewriter, Location loc,
                                    RankedTensorType outType, Value q, Value k,
@@ -614,8 +634,7 @@ FailureOr<AttentionOp> mlir::attn::raiseAttention(RewriterBase &rewriter,
       evaluatedParts.push_back(part);
       continue;
     }
-    if (tensorPart || part.kind == MaskPart::DropWhere ||
-        (part.kind == MaskPart::Additive && part.insideScale))
+    if (tensorPart || (part.kind == MaskPart::Additive && part.insideScale))
       return failure();
     tensorPart = part;
   }
@@ -707,6 +726,9 @@ FailureOr<AttentionOp> mlir::attn::raiseAttention(RewriterBase &rewriter,
   }
   if (maskTerm) {
     mask = maskTerm->value;
+    // A drop-where condition (torch's masked_fill) becomes a keep mask.
+    if (tensorPart->kind == MaskPart::DropWhere)
+      mask = negateMask(rewriter, loc, mask);
     if (expandMask)
       mask = tensor::ExpandShapeOp::create(
           rewriter, loc, maskType, mask,
