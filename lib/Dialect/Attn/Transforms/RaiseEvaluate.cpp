@@ -176,8 +176,9 @@ static std::optional<Scalar> elementOf(Attribute attr, ArrayRef<int64_t> index,
   if (elementType.isIntOrIndex()) {
     APInt v = dense.isSplat() ? dense.getSplatValue<APInt>()
                               : dense.getValues<APInt>()[flat];
-    int64_t i = elementType.isInteger(1) ? static_cast<int64_t>(v.getZExtValue())
-                                         : v.getSExtValue();
+    int64_t i = elementType.isInteger(1)
+                    ? static_cast<int64_t>(v.getZExtValue())
+                    : v.getSExtValue();
     return makeInt(i, d);
   }
   return std::nullopt;

@@ -50,8 +50,7 @@ static bool isRightAligned(Term t, int64_t rank) {
 }
 
 /// A mask tensor for the new op: the deepest right-aligned view of `t`.
-std::optional<Term> raise::getMaskTensor(Term t, int64_t rank,
-                                         Type element) {
+std::optional<Term> raise::getMaskTensor(Term t, int64_t rank, Type element) {
   std::optional<Term> best;
   for (Term view : peelViews(resolveArguments(t))) {
     if (!isRightAligned(view, rank))
@@ -67,7 +66,6 @@ std::optional<Term> raise::getMaskTensor(Term t, int64_t rank,
 //===----------------------------------------------------------------------===//
 // Q, K, V sources
 //===----------------------------------------------------------------------===//
-
 
 static SmallVector<int64_t> shapeOfTerm(Term t) {
   // The logical domain of an operand term is given by the map's dim count;
@@ -91,7 +89,7 @@ static AffineMap expectedSourceMap(MLIRContext *ctx, bool splitHeads,
 
 /// Finds the [B, H, L, D] tensors behind the logical operand terms.
 std::optional<Sources> raise::findSources(Term q, Term k, Term v,
-                                         int64_t rank) {
+                                          int64_t rank) {
   MLIRContext *ctx = q.value.getContext();
   SmallVector<int64_t> qShape = shapeOfTerm(q);
   auto kvDomain = [](Term t) {
@@ -152,8 +150,8 @@ std::optional<Sources> raise::findSources(Term q, Term k, Term v,
             SmallVector<AffineExpr> exprs;
             for (int64_t i = 0; i < 4; ++i)
               exprs.push_back(view.map.getResult(perm[i]));
-            AffineMap map = AffineMap::get(view.map.getNumDims(), 0, exprs,
-                                           ctx);
+            AffineMap map =
+                AffineMap::get(view.map.getNumDims(), 0, exprs, ctx);
             int64_t hkv = type.getDimSize(perm[1]);
             bool ok = false;
             if (identity && map.isIdentity() && !split)
@@ -175,7 +173,9 @@ std::optional<Sources> raise::findSources(Term q, Term k, Term v,
       Source kSource = findKV(k), vSource = findKV(v);
       if (kSource.value && vSource.value)
         return Sources{split ? ViewKind::SplitHeads : ViewKind::Direct,
-                       {qSource, {}}, kSource, vSource};
+                       {qSource, {}},
+                       kSource,
+                       vSource};
     }
   }
   // The operands as the contractions read them, in order (prepending unit
@@ -203,15 +203,15 @@ std::optional<Sources> raise::findSources(Term q, Term k, Term v,
 
 /// Materialises a source in [batch..., L, D] order.
 Value raise::materialize(RewriterBase &rewriter, Location loc,
-                        const Source &source) {
+                         const Source &source) {
   if (source.transpose.empty())
     return source.value;
   SmallVector<OpFoldResult> sizes;
   for (int64_t p : source.transpose)
     sizes.push_back(tensor::getMixedSize(rewriter, loc, source.value, p));
   auto type = cast<RankedTensorType>(source.value.getType());
-  Value init = tensor::EmptyOp::create(rewriter, loc, sizes,
-                                       type.getElementType());
+  Value init =
+      tensor::EmptyOp::create(rewriter, loc, sizes, type.getElementType());
   return linalg::TransposeOp::create(rewriter, loc, source.value, init,
                                      source.transpose)
       ->getResult(0);
@@ -242,10 +242,9 @@ Value raise::prependUnitDims(RewriterBase &rewriter, Location loc,
         tensor::DimOp::create(rewriter, loc, value, i - (4 - rank))
             .getResult());
   }
-  return tensor::ExpandShapeOp::create(rewriter, loc, resultType, value,
-                                       groups, outputShape);
+  return tensor::ExpandShapeOp::create(rewriter, loc, resultType, value, groups,
+                                       outputShape);
 }
-
 
 /// The type of `source` once materialised in order (and, with `prepend`,
 /// expanded to rank 4).
