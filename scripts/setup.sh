@@ -5,7 +5,7 @@ set -euo pipefail
 
 PKGS=(libmlir-22-dev mlir-22-tools llvm-22-dev llvm-22-tools clang-22
       libomp-22-dev ninja-build ccache cmake libzstd-dev python3 python3-numpy
-      python3-pytest git)
+      python3-pytest python3-onnx git)
 
 missing=()
 for p in "${PKGS[@]}"; do

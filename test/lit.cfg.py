@@ -91,3 +91,8 @@ try:
             config.available_features.add("avx512-bf16")
 except OSError:
     pass
+
+# The ONNX front door needs Debian's python3-onnx (scripts/setup.sh).
+if os.system("%s -c 'import onnx' >/dev/null 2>&1" %
+             config.python_executable) == 0:
+    config.available_features.add("onnx")

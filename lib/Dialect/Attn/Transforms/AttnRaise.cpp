@@ -14,7 +14,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "RaiseMatchers.h"
+#include "RaiseSources.h"
 
 #include "attn/Dialect/Attn/IR/AttnOps.h"
 #include "attn/Dialect/Attn/Transforms/Passes.h"
@@ -155,8 +155,62 @@ struct ScoreChain {
   bool sawScale = false;
   SmallVector<MaskPart> masks;
   std::optional<Contraction> qk;
+  /// The scores are the transpose of the contraction (K·Qᵀ, transposed).
+  bool transposed = false;
+  /// The score domain is [B, H, Lq, Lkv] and the contraction [B·H, ., .].
+  bool lifted = false;
 };
 } // namespace
+
+static AffineMap swapLastTwo(int64_t rank, MLIRContext *ctx) {
+  SmallVector<unsigned> perm;
+  for (unsigned i = 0; i < rank; ++i)
+    perm.push_back(i);
+  std::swap(perm[rank - 2], perm[rank - 1]);
+  return AffineMap::getPermutationMap(perm, ctx);
+}
+
+/// Whether the tensor term `r` over the score domain (extents `domain`)
+/// reads the output of the Q·Kᵀ contraction: as it is, transposed (K·Qᵀ
+/// then a transpose), or, for a [B, H, Lq, Lkv] domain, through the
+/// expansion of a [B·H, ., .] contraction. Sets `chain.qk` on success.
+static bool matchQK(Term r, ArrayRef<int64_t> domain, ScoreChain &chain) {
+  if (!r.isTensor())
+    return false;
+  Operation *def = r.value.getDefiningOp();
+  if (!def)
+    return false;
+  std::optional<Contraction> c = getContraction(def);
+  if (!c)
+    return false;
+  MLIRContext *ctx = def->getContext();
+  int64_t rank = domain.size();
+  bool lifted = c->rank != rank;
+  if (lifted && (c->rank != 3 || rank != 4 || ShapedType::isDynamic(domain[1])))
+    return false;
+  for (bool transposed : {false, true}) {
+    AffineMap expected;
+    if (!lifted) {
+      expected = transposed ? swapLastTwo(rank, ctx)
+                            : AffineMap::getMultiDimIdentityMap(rank, ctx);
+    } else {
+      AffineExpr d0 = getAffineDimExpr(0, ctx), d1 = getAffineDimExpr(1, ctx),
+                 d2 = getAffineDimExpr(2, ctx), d3 = getAffineDimExpr(3, ctx);
+      AffineExpr n = d0 * domain[1] + d1;
+      expected = AffineMap::get(4, 0,
+                                transposed ? ArrayRef<AffineExpr>{n, d3, d2}
+                                           : ArrayRef<AffineExpr>{n, d2, d3},
+                                ctx);
+    }
+    if (r.map == expected || mapsAgree(r.map, expected, domain)) {
+      chain.qk = c;
+      chain.transposed = transposed;
+      chain.lifted = lifted;
+      return true;
+    }
+  }
+  return false;
+}
 
 static bool isMaskedConstant(Term t) {
   std::optional<double> c = getConstant(t);
@@ -164,28 +218,19 @@ static bool isMaskedConstant(Term t) {
 }
 
 /// Walks from the softmax input down to the Q.K^T contraction.
-static bool matchScores(Term s, int64_t rank, ScoreChain &chain,
+static bool matchScores(Term s, ArrayRef<int64_t> domain, ScoreChain &chain,
                         OpChain &ops, int depth) {
   if (depth > 16)
     return false;
-  MLIRContext *ctx = s.value.getContext();
   Term r = resolveArguments(s);
-  if (r.isTensor() && r.map == AffineMap::getMultiDimIdentityMap(rank, ctx)) {
-    if (Operation *def = r.value.getDefiningOp()) {
-      if (std::optional<Contraction> c = getContraction(def);
-          c && c->rank == rank) {
-        ops.insert(def);
-        chain.qk = c;
-        return true;
-      }
-    }
+  if (matchQK(r, domain, chain)) {
+    ops.insert(r.value.getDefiningOp());
+    return true;
   }
   OpChain local = ops;
   TermView v = viewTerm(s, &local);
   auto recurse = [&](Term next, ScoreChain &state, OpChain &set) {
-    if (!matchScores(next, rank, state, set, depth + 1))
-      return false;
-    return true;
+    return matchScores(next, domain, state, set, depth + 1);
   };
   switch (v.kind) {
   case TermKind::Mul:
@@ -198,7 +243,8 @@ static bool matchScores(Term s, int64_t rank, ScoreChain &chain,
         continue;
       ScoreChain state = chain;
       state.scale *= v.kind == TermKind::Div ? 1.0 / *c : *c;
-      state.sawScale = true;
+      // A factor of 1 (torch-mlir's `alpha`) does not order the masks.
+      state.sawScale |= *c != 1.0;
       OpChain set = local;
       if (recurse(v.operands[i], state, set)) {
         chain = state;
@@ -208,11 +254,19 @@ static bool matchScores(Term s, int64_t rank, ScoreChain &chain,
     }
     return false;
   }
+  case TermKind::Leaf: {
+    // Reached through transposes and reshapes of the contraction.
+    if (!matchQK(v.leaf, domain, chain))
+      return false;
+    local.insert(v.leaf.value.getDefiningOp());
+    ops = local;
+    return true;
+  }
   case TermKind::Add: {
     for (int i = 0; i < 2; ++i) {
       ScoreChain state = chain;
-      state.masks.push_back(
-          {v.operands[1 - i], MaskPart::Additive, chain.sawScale});
+      state.masks.push_back({stripUnitFactors(v.operands[1 - i]),
+                             MaskPart::Additive, chain.sawScale});
       OpChain set = local;
       if (recurse(v.operands[i], state, set)) {
         chain = state;
@@ -351,253 +405,146 @@ classifyKeep(MLIRContext *ctx, const std::vector<char> &keep, int64_t lq,
   return SmallVector<Attribute>{SlidingWindowAttr::get(ctx, left, right)};
 }
 
-namespace {
-/// How the 4-D operands of the new op relate to the score domain.
-enum class ViewKind {
-  /// The domain is [B, H, Lq, Lkv]: operands are used as they are.
-  Direct,
-  /// The domain is [B*H, Lq, Lkv] and Q/K/V were traced back to [B, H, L, D].
-  SplitHeads,
-  /// The domain has rank 2 or 3: unit dims are prepended ([1, N, L, D]).
-  Prepend
-};
-} // namespace
+//===----------------------------------------------------------------------===//
+// Raising
+//===----------------------------------------------------------------------===//
 
-/// Whether `t` reads a tensor that broadcasts from the right against the
-/// score domain (each tensor dim is the matching trailing domain dim, or a
-/// unit dim read at 0).
-static bool isRightAligned(Term t, int64_t rank) {
-  if (!t.isTensor())
-    return false;
-  auto type = cast<RankedTensorType>(t.value.getType());
-  int64_t r = type.getRank();
-  if (r < 2 || r > rank)
-    return false;
-  for (int64_t i = 0; i < r; ++i) {
-    AffineExpr e = t.map.getResult(i);
-    if (auto c = dyn_cast<AffineConstantExpr>(e)) {
-      if (c.getValue() != 0 || type.getDimSize(i) != 1)
-        return false;
-      continue;
+/// When P·V reads P as a [B·H, Lq, Lkv] collapse (tensor.collapse_shape or
+/// tosa.reshape) of a [B, H, Lq, Lkv] tensor, that tensor: frontends split
+/// heads for the softmax and mask and merge them for batch matmuls.
+static Value getLiftedProbabilities(Value p) {
+  Operation *def = p.getDefiningOp();
+  if (!def || !isa<tensor::CollapseShapeOp, tosa::ReshapeOp>(def))
+    return {};
+  Value src = def->getOperand(0);
+  auto srcType = dyn_cast<RankedTensorType>(src.getType());
+  auto type = dyn_cast<RankedTensorType>(p.getType());
+  if (!srcType || !type || srcType.getRank() != 4 || type.getRank() != 3 ||
+      ShapedType::isDynamic(srcType.getDimSize(1)))
+    return {};
+  std::optional<SmallVector<ReassociationIndices>> groups =
+      getReassociationIndicesForReshape(srcType, type);
+  if (!groups || *groups != SmallVector<ReassociationIndices>{{0, 1}, {2}, {3}})
+    return {};
+  return src;
+}
+
+/// Moves positive constant factors applied to an operand of Q·Kᵀ into
+/// `scale` (frontends scale Q, or Q and K by D^-1/4, before the
+/// contraction), when the ops that apply them have no other users.
+static Term absorbScale(Term t, double &scale, OpChain &ops) {
+  for (int guard = 0; guard < 4; ++guard) {
+    OpChain probe = ops;
+    TermView v = viewTerm(t, &probe);
+    if (v.kind != TermKind::Mul && v.kind != TermKind::Div)
+      return t;
+    std::optional<Term> next;
+    double factor = 1.0;
+    for (int i = 0; i < 2 && !next; ++i) {
+      if (v.kind == TermKind::Div && i == 1)
+        break;
+      std::optional<double> c = getConstant(v.operands[1 - i]);
+      Term x = resolveArguments(v.operands[i]);
+      if (!c || !std::isfinite(*c) || *c <= 0.0 || !x.isTensor() ||
+          cast<RankedTensorType>(x.value.getType()).getElementType() !=
+              cast<RankedTensorType>(t.value.getType()).getElementType())
+        continue;
+      next = x;
+      factor = v.kind == TermKind::Div ? 1.0 / *c : *c;
     }
-    auto d = dyn_cast<AffineDimExpr>(e);
-    if (!d || d.getPosition() != rank - r + i)
+    if (!next)
+      return t;
+    for (Operation *op : probe) {
+      if (ops.contains(op))
+        continue;
+      for (Operation *user : op->getUsers())
+        if (!probe.contains(user))
+          return t;
+    }
+    scale *= factor;
+    ops = probe;
+    t = *next;
+  }
+  return t;
+}
+
+
+static bool compatibleDims(int64_t a, int64_t b) {
+  return ShapedType::isDynamic(a) || ShapedType::isDynamic(b) || a == b;
+}
+
+/// The shape rules of `attn.attention` on the operands the rewrite would
+/// create, checked before creating any of them.
+static bool operandsFit(RankedTensorType q, RankedTensorType k,
+                        RankedTensorType v, RankedTensorType mask) {
+  if (q.getRank() != 4 || k.getRank() != 4 || v.getRank() != 4)
+    return false;
+  ArrayRef<int64_t> qs = q.getShape(), ks = k.getShape(), vs = v.getShape();
+  if (!compatibleDims(qs[0], ks[0]) || !compatibleDims(qs[0], vs[0]) ||
+      !compatibleDims(ks[1], vs[1]) || !compatibleDims(ks[2], vs[2]) ||
+      !compatibleDims(qs[3], ks[3]))
+    return false;
+  if (!ShapedType::isDynamic(ks[1]) &&
+      (ks[1] == 0 || (!ShapedType::isDynamic(qs[1]) && qs[1] % ks[1] != 0)))
+    return false;
+  if (!mask)
+    return true;
+  if (mask.getRank() < 2 || mask.getRank() > 4)
+    return false;
+  SmallVector<int64_t> full = {qs[0], qs[1], qs[2], ks[2]};
+  int64_t lead = 4 - mask.getRank();
+  for (int64_t i = 0; i < mask.getRank(); ++i) {
+    int64_t d = mask.getDimSize(i);
+    if (d != 1 && !compatibleDims(d, full[lead + i]))
       return false;
   }
   return true;
 }
 
-/// A mask tensor for the new op: the deepest right-aligned view of `t`.
-static std::optional<Term> getMaskTensor(Term t, int64_t rank, Type element) {
-  std::optional<Term> best;
-  for (Term view : peelViews(resolveArguments(t))) {
-    if (!isRightAligned(view, rank))
-      continue;
-    if (cast<RankedTensorType>(view.value.getType()).getElementType() !=
-        element)
-      continue;
-    best = view;
-  }
-  return best;
+/// `not mask` for an i1 tensor, as an elementwise generic.
+static Value negateMask(RewriterBase &rewriter, Location loc, Value mask) {
+  auto type = cast<RankedTensorType>(mask.getType());
+  SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(rewriter, loc, mask);
+  Value init =
+      tensor::EmptyOp::create(rewriter, loc, sizes, type.getElementType());
+  AffineMap id = rewriter.getMultiDimIdentityMap(type.getRank());
+  SmallVector<utils::IteratorType> iterators(type.getRank(),
+                                             utils::IteratorType::parallel);
+  return linalg::GenericOp::create(
+             rewriter, loc, type, ValueRange{mask}, ValueRange{init},
+             ArrayRef<AffineMap>{id, id}, iterators,
+             [](OpBuilder &b, Location l, ValueRange args) {
+               Value one = arith::ConstantIntOp::create(b, l, 1, 1);
+               Value r = arith::XOrIOp::create(b, l, args[0], one);
+               linalg::YieldOp::create(b, l, r);
+             })
+      .getResult(0);
 }
 
-//===----------------------------------------------------------------------===//
-// Q, K, V sources
-//===----------------------------------------------------------------------===//
-
-namespace {
-/// A tensor the op reads, and the permutation that puts it in
-/// [batch..., L, D] order first (empty when it already is).
-struct Source {
-  Value value;
-  SmallVector<int64_t> transpose;
-};
-struct Sources {
-  ViewKind kind;
-  Source q, k, v;
-};
-} // namespace
-
-static SmallVector<int64_t> shapeOfTerm(Term t) {
-  // The logical domain of an operand term is given by the map's dim count;
-  // its extents follow from the tensor it reads at depth 0.
-  return SmallVector<int64_t>(
-      cast<RankedTensorType>(t.value.getType()).getShape());
+/// Creates the raised op; the one place attn-raise builds `attn.attention`.
+static AttentionOp createAttention(RewriterBase &rewriter, Location loc,
+                                   RankedTensorType outType, Value q, Value k,
+                                   Value v, Value mask, double scale,
+                                   ArrayRef<Attribute> structured) {
+  ArrayAttr masksAttr =
+      structured.empty() ? ArrayAttr() : rewriter.getArrayAttr(structured);
+  // Destination: an empty output of the result's sizes (B, Hq, Lq from Q,
+  // Dv from V).
+  SmallVector<OpFoldResult> outSizes = tensor::getMixedSizes(rewriter, loc, q);
+  outSizes[3] = tensor::getMixedSize(rewriter, loc, v, 3);
+  Value outInit =
+      tensor::EmptyOp::create(rewriter, loc, outSizes, outType.getElementType());
+  if (outInit.getType() != outType)
+    outInit = tensor::CastOp::create(rewriter, loc, outType, outInit);
+  return AttentionOp::create(
+      rewriter, loc, TypeRange{outType}, q, k, v, mask,
+      /*q_lengths=*/Value(), /*kv_lengths=*/Value(),
+      /*q_segment_ids=*/Value(), /*kv_segment_ids=*/Value(),
+      /*sinks=*/Value(), /*offsets=*/ValueRange(), /*extents=*/ValueRange(),
+      ValueRange{outInit}, rewriter.getF64FloatAttr(scale),
+      /*softcap=*/FloatAttr(), masksAttr, Normalizer::softmax,
+      /*sigmoid_bias=*/FloatAttr());
 }
-
-/// Expected map from the logical operand domain ([batch..., L, D]) to a
-/// [B, H', L, D] source whose head h' serves query heads h' * g ... (h'+1) *
-/// g - 1. With `splitHeads` the domain batch dim n is b * hq + h.
-static AffineMap expectedSourceMap(MLIRContext *ctx, bool splitHeads,
-                                   int64_t hq, int64_t group) {
-  AffineExpr d0 = getAffineDimExpr(0, ctx), d1 = getAffineDimExpr(1, ctx),
-             d2 = getAffineDimExpr(2, ctx), d3 = getAffineDimExpr(3, ctx);
-  if (!splitHeads)
-    return AffineMap::get(4, 0, {d0, d1.floorDiv(group), d2, d3}, ctx);
-  return AffineMap::get(
-      3, 0, {d0.floorDiv(hq), (d0 % hq).floorDiv(group), d1, d2}, ctx);
-}
-
-/// Finds the [B, H, L, D] tensors behind the logical operand terms.
-static std::optional<Sources> findSources(Term q, Term k, Term v,
-                                          int64_t rank) {
-  MLIRContext *ctx = q.value.getContext();
-  SmallVector<int64_t> qShape = shapeOfTerm(q);
-  auto kvDomain = [](Term t) {
-    // The logical [batch..., L, D] extents of a key/value term.
-    auto type = cast<RankedTensorType>(t.value.getType());
-    SmallVector<int64_t> sizes(t.map.getNumDims(), ShapedType::kDynamic);
-    for (unsigned r = 0; r < t.map.getNumResults(); ++r)
-      if (auto d = dyn_cast<AffineDimExpr>(t.map.getResult(r)))
-        sizes[d.getPosition()] = type.getDimSize(r);
-    return sizes;
-  };
-
-  if (rank == 4 || rank == 3) {
-    bool split = rank == 3;
-    // Query: the first view that is a [B, H, Lq, D] tensor in order.
-    Value qSource;
-    int64_t hq = ShapedType::kDynamic;
-    for (Term t : peelViews(q)) {
-      auto type = cast<RankedTensorType>(t.value.getType());
-      if (type.getRank() != 4)
-        continue;
-      int64_t h = type.getDimSize(1);
-      if (!split) {
-        if (t.map.isIdentity()) {
-          qSource = t.value;
-          hq = h;
-          break;
-        }
-        continue;
-      }
-      if (ShapedType::isDynamic(h) || h == 0)
-        continue;
-      if (mapsAgree(t.map, expectedSourceMap(ctx, true, h, 1), qShape)) {
-        qSource = t.value;
-        hq = h;
-        break;
-      }
-    }
-    if (qSource) {
-      // Key/value: the deepest view in [B, Hkv, L, D] order (grouped heads
-      // read un-repeated); failing that, the first view that is a
-      // transpose of that order, transposed back.
-      auto findKV = [&](Term t) -> Source {
-        SmallVector<int64_t> domain = kvDomain(t);
-        Source found;
-        bool inOrder = false;
-        SmallVector<int64_t> perm = {0, 1, 2, 3};
-        for (Term view : peelViews(t)) {
-          auto type = cast<RankedTensorType>(view.value.getType());
-          if (type.getRank() != 4)
-            continue;
-          std::sort(perm.begin(), perm.end());
-          do {
-            bool identity = llvm::equal(perm, ArrayRef<int64_t>{0, 1, 2, 3});
-            if (!identity && (inOrder || found.value))
-              break;
-            // The transposed tensor T'[x] = view[y], y[perm[i]] = x[i].
-            SmallVector<AffineExpr> exprs;
-            for (int64_t i = 0; i < 4; ++i)
-              exprs.push_back(view.map.getResult(perm[i]));
-            AffineMap map = AffineMap::get(view.map.getNumDims(), 0, exprs,
-                                           ctx);
-            int64_t hkv = type.getDimSize(perm[1]);
-            bool ok = false;
-            if (identity && map.isIdentity() && !split)
-              ok = true;
-            else if (!ShapedType::isDynamic(hkv) &&
-                     !ShapedType::isDynamic(hq) && hkv != 0 && hq % hkv == 0)
-              ok = mapsAgree(map, expectedSourceMap(ctx, split, hq, hq / hkv),
-                             domain);
-            if (!ok)
-              continue;
-            found = identity ? Source{view.value, {}}
-                             : Source{view.value, SmallVector<int64_t>(perm)};
-            inOrder |= identity;
-            break;
-          } while (std::next_permutation(perm.begin(), perm.end()));
-        }
-        return found;
-      };
-      Source kSource = findKV(k), vSource = findKV(v);
-      if (kSource.value && vSource.value)
-        return Sources{split ? ViewKind::SplitHeads : ViewKind::Direct,
-                       {qSource, {}}, kSource, vSource};
-    }
-  }
-  // The operands as the contractions read them, in order (prepending unit
-  // dims below rank 4); an operand only read transposed (e.g. Kᵀ from a
-  // transpose of a [B, H, D, L] tensor) is transposed back.
-  auto inOrder = [&](Term t) -> std::optional<Source> {
-    SmallVector<Term> views = peelViews(t);
-    for (Term view : views)
-      if (view.map.isIdentity() &&
-          cast<RankedTensorType>(view.value.getType()).getRank() == rank)
-        return Source{view.value, {}};
-    if (!t.map.isPermutation())
-      return std::nullopt;
-    SmallVector<int64_t> perm(rank);
-    for (unsigned r = 0; r < rank; ++r)
-      perm[t.map.getDimPosition(r)] = r;
-    return Source{t.value, perm};
-  };
-  std::optional<Source> qs = inOrder(q), ks = inOrder(k), vs = inOrder(v);
-  if (!qs || !ks || !vs)
-    return std::nullopt;
-  return Sources{rank == 4 ? ViewKind::Direct : ViewKind::Prepend, *qs, *ks,
-                 *vs};
-}
-
-/// Materialises a source in [batch..., L, D] order.
-static Value materialize(RewriterBase &rewriter, Location loc,
-                         const Source &source) {
-  if (source.transpose.empty())
-    return source.value;
-  SmallVector<OpFoldResult> sizes;
-  for (int64_t p : source.transpose)
-    sizes.push_back(tensor::getMixedSize(rewriter, loc, source.value, p));
-  auto type = cast<RankedTensorType>(source.value.getType());
-  Value init = tensor::EmptyOp::create(rewriter, loc, sizes,
-                                       type.getElementType());
-  return linalg::TransposeOp::create(rewriter, loc, source.value, init,
-                                     source.transpose)
-      ->getResult(0);
-}
-
-/// Reshapes a rank-2/3 tensor to rank 4 by prepending unit dims.
-static Value prependUnitDims(RewriterBase &rewriter, Location loc,
-                             Value value) {
-  auto type = cast<RankedTensorType>(value.getType());
-  int64_t rank = type.getRank();
-  SmallVector<int64_t> shape(4 - rank, 1);
-  llvm::append_range(shape, type.getShape());
-  SmallVector<ReassociationIndices> groups;
-  ReassociationIndices first;
-  for (int64_t i = 0; i <= 4 - rank; ++i)
-    first.push_back(i);
-  groups.push_back(first);
-  for (int64_t i = 5 - rank; i < 4; ++i)
-    groups.push_back({i});
-  auto resultType = RankedTensorType::get(shape, type.getElementType());
-  SmallVector<OpFoldResult> outputShape;
-  for (int64_t i = 0; i < 4; ++i) {
-    if (!ShapedType::isDynamic(shape[i])) {
-      outputShape.push_back(rewriter.getIndexAttr(shape[i]));
-      continue;
-    }
-    outputShape.push_back(
-        tensor::DimOp::create(rewriter, loc, value, i - (4 - rank))
-            .getResult());
-  }
-  return tensor::ExpandShapeOp::create(rewriter, loc, resultType, value,
-                                       groups, outputShape);
-}
-
-//===----------------------------------------------------------------------===//
-// Raising
-//===----------------------------------------------------------------------===//
 
 FailureOr<AttentionOp> mlir::attn::raiseAttention(RewriterBase &rewriter,
                                                   Operation *root) {
@@ -605,27 +552,56 @@ FailureOr<AttentionOp> mlir::attn::raiseAttention(RewriterBase &rewriter,
   if (!pv || root->getNumResults() != 1)
     return failure();
   MLIRContext *ctx = root->getContext();
-  int64_t rank = pv->rank;
-  AffineMap identity = AffineMap::getMultiDimIdentityMap(rank, ctx);
-  AffineMap swap = identity;
-  {
-    SmallVector<unsigned> perm;
-    for (unsigned i = 0; i < rank; ++i)
-      perm.push_back(i);
-    std::swap(perm[rank - 2], perm[rank - 1]);
-    swap = AffineMap::getPermutationMap(perm, ctx);
-  }
+  int64_t pvRank = pv->rank;
+  AffineMap pvIdentity = AffineMap::getMultiDimIdentityMap(pvRank, ctx);
+  AffineMap pvSwap = swapLastTwo(pvRank, ctx);
 
-  // P = softmax(S) over the contracted key axis.
+  // P = softmax(S) over the contracted key axis, on the domain of P: the
+  // [B, H, Lq, Lkv] tensor a [B·H, Lq, Lkv] P is a collapse of, or P.
   OpChain ops;
-  std::optional<Term> scores =
-      matchSoftmax(Term{pv->lhs, identity}, rank, ops);
+  Value p = pv->lhs;
+  bool lifted = false;
+  if (Value src = getLiftedProbabilities(p)) {
+    ops.insert(p.getDefiningOp());
+    p = src;
+    lifted = true;
+  }
+  SmallVector<int64_t> domain(cast<RankedTensorType>(p.getType()).getShape());
+  int64_t rank = domain.size();
+  std::optional<Term> scores = matchSoftmax(
+      Term{p, AffineMap::getMultiDimIdentityMap(rank, ctx)}, rank, ops);
   if (!scores)
     return failure();
   ScoreChain chain;
-  if (!matchScores(*scores, rank, chain, ops, 0) || !chain.qk)
+  if (!matchScores(*scores, domain, chain, ops, 0) || !chain.qk ||
+      chain.qk->rank != pvRank)
     return failure();
-  if (!std::isfinite(chain.scale) || chain.scale <= 0.0)
+
+  // Operands in logical layout: Q [.., Lq, D], K [.., Lkv, D], V [.., Lkv, Dv]
+  // (for transposed scores the contraction computed K·Qᵀ).
+  Term lhs{chain.qk->lhs, pvIdentity};
+  Term rhs{chain.qk->rhs, chain.qk->rhsTransposed ? pvIdentity : pvSwap};
+  Term q = chain.transposed ? rhs : lhs, k = chain.transposed ? lhs : rhs;
+  Term v{pv->rhs, pv->rhsTransposed ? pvSwap : pvIdentity};
+  // Constant factors on Q or K move into the scale, unless the tensors
+  // before them have no [B, H, L, D] view (TF scales Q before splitting
+  // heads): Q is then the scaled tensor, which is still exact.
+  double scale = chain.scale;
+  OpChain absorbedOps = ops;
+  double absorbedScale = scale;
+  Term qa = absorbScale(q, absorbedScale, absorbedOps);
+  Term ka = absorbScale(k, absorbedScale, absorbedOps);
+  std::optional<Sources> sources;
+  if (qa != q || ka != k) {
+    sources = findSources(qa, ka, v, pvRank);
+    if (sources) {
+      scale = absorbedScale;
+      ops = absorbedOps;
+    }
+  }
+  if (!sources)
+    sources = findSources(q, k, v, pvRank);
+  if (!sources || !std::isfinite(scale) || scale <= 0.0)
     return failure();
 
   // Every intermediate value must die with the match.
@@ -633,14 +609,6 @@ FailureOr<AttentionOp> mlir::attn::raiseAttention(RewriterBase &rewriter,
     for (Operation *user : op->getUsers())
       if (user != root && !ops.contains(user))
         return failure();
-
-  // Operands in logical layout: Q [.., Lq, D], K [.., Lkv, D], V [.., Lkv, Dv].
-  Term q{chain.qk->lhs, identity};
-  Term k{chain.qk->rhs, chain.qk->rhsTransposed ? identity : swap};
-  Term v{pv->rhs, pv->rhsTransposed ? swap : identity};
-  std::optional<Sources> sources = findSources(q, k, v, rank);
-  if (!sources)
-    return failure();
   auto qType = cast<RankedTensorType>(sources->q.value.getType());
   Type element = qType.getElementType();
   if (cast<RankedTensorType>(sources->k.value.getType()).getElementType() !=
@@ -652,10 +620,14 @@ FailureOr<AttentionOp> mlir::attn::raiseAttention(RewriterBase &rewriter,
   auto rootType = cast<RankedTensorType>(root->getResult(0).getType());
   if (!isa<Float32Type, Float16Type, BFloat16Type>(rootType.getElementType()))
     return failure();
+  // A lifted domain is the op's [B, H, Lq, Lkv]: the heads must be those the
+  // sources split.
+  if (lifted && (sources->kind != ViewKind::SplitHeads ||
+                 qType.getDimSize(0) != domain[0] ||
+                 qType.getDimSize(1) != domain[1]))
+    return failure();
 
   // Masks: structured where the keep pattern matches one, else a tensor.
-  auto scoreType = cast<RankedTensorType>(chain.qk->op->getResult(0).getType());
-  SmallVector<int64_t> domain(scoreType.getShape());
   std::vector<char> keepAll, keep;
   bool anyEvaluated = false;
   std::optional<MaskPart> tensorPart;
@@ -671,8 +643,7 @@ FailureOr<AttentionOp> mlir::attn::raiseAttention(RewriterBase &rewriter,
       evaluatedParts.push_back(part);
       continue;
     }
-    if (tensorPart || part.kind == MaskPart::DropWhere ||
-        (part.kind == MaskPart::Additive && part.insideScale))
+    if (tensorPart || (part.kind == MaskPart::Additive && part.insideScale))
       return failure();
     tensorPart = part;
   }
@@ -691,6 +662,8 @@ FailureOr<AttentionOp> mlir::attn::raiseAttention(RewriterBase &rewriter,
     }
   }
   std::optional<Term> maskTerm;
+  RankedTensorType maskType;
+  bool expandMask = false;
   if (tensorPart) {
     Type maskElement;
     if (tensorPart->kind == MaskPart::Additive) {
@@ -707,83 +680,74 @@ FailureOr<AttentionOp> mlir::attn::raiseAttention(RewriterBase &rewriter,
     maskTerm = getMaskTensor(tensorPart->term, rank, maskElement);
     if (!maskTerm)
       return failure();
+    maskType = cast<RankedTensorType>(maskTerm->value.getType());
+    if (sources->kind == ViewKind::SplitHeads && !lifted &&
+        maskType.getRank() == 3 && maskType.getDimSize(0) != 1) {
+      // [B*H, Lq, Lkv] -> [B, H, Lq, Lkv].
+      int64_t b = qType.getDimSize(0), h = qType.getDimSize(1);
+      if (ShapedType::isDynamic(b) || ShapedType::isDynamic(h) ||
+          !maskType.hasStaticShape() || maskType.getDimSize(0) != b * h)
+        return failure();
+      maskType = RankedTensorType::get(
+          {b, h, maskType.getDimSize(1), maskType.getDimSize(2)},
+          maskType.getElementType());
+      expandMask = true;
+    }
   }
 
-  // Build the op.
+  // Types of everything the rewrite creates, checked before creating it.
+  bool prepend = sources->kind == ViewKind::Prepend;
+  RankedTensorType qt = sourceType(sources->q, prepend),
+                   kt = sourceType(sources->k, prepend),
+                   vt = sourceType(sources->v, prepend);
+  if (!operandsFit(qt, kt, vt, maskType))
+    return failure();
+  auto outType = RankedTensorType::get(
+      {qt.getDimSize(0), qt.getDimSize(1), qt.getDimSize(2), vt.getDimSize(3)},
+      rootType.getElementType());
+  SmallVector<ReassociationIndices> groups;
+  if (sources->kind != ViewKind::Direct)
+    groups = pvRank == 3
+                 ? SmallVector<ReassociationIndices>{{0, 1}, {2}, {3}}
+                 : SmallVector<ReassociationIndices>{{0, 1, 2}, {3}};
+  RankedTensorType resultType =
+      groups.empty() ? outType
+                     : tensor::CollapseShapeOp::inferCollapsedType(outType,
+                                                                   groups);
+  if (resultType.getRank() != rootType.getRank() ||
+      !llvm::all_of(llvm::zip(resultType.getShape(), rootType.getShape()),
+                    [](auto d) {
+                      return compatibleDims(std::get<0>(d), std::get<1>(d));
+                    }))
+    return failure();
+
+  // Build.
   Location loc = root->getLoc();
   OpBuilder::InsertionGuard guard(rewriter);
   rewriter.setInsertionPoint(root);
-  // Everything built goes right before root: on a late failure, the ops
-  // after `before` are erased again so that a failed match changes nothing.
-  Operation *before = root->getPrevNode();
-  auto undo = [&]() {
-    while (root->getPrevNode() != before)
-      rewriter.eraseOp(root->getPrevNode());
-    return failure();
-  };
   Value qv = materialize(rewriter, loc, sources->q),
         kv = materialize(rewriter, loc, sources->k),
         vv = materialize(rewriter, loc, sources->v), mask;
-  if (sources->kind == ViewKind::Prepend) {
+  if (prepend) {
     qv = prependUnitDims(rewriter, loc, qv);
     kv = prependUnitDims(rewriter, loc, kv);
     vv = prependUnitDims(rewriter, loc, vv);
   }
   if (maskTerm) {
     mask = maskTerm->value;
-    auto maskType = cast<RankedTensorType>(mask.getType());
-    if (sources->kind == ViewKind::SplitHeads && maskType.getRank() == 3 &&
-        maskType.getDimSize(0) != 1) {
-      // [B*H, Lq, Lkv] -> [B, H, Lq, Lkv].
-      int64_t b = qType.getDimSize(0), h = qType.getDimSize(1);
-      if (ShapedType::isDynamic(b) || ShapedType::isDynamic(h) ||
-          !maskType.hasStaticShape())
-        return undo();
-      auto type = RankedTensorType::get(
-          {b, h, maskType.getDimSize(1), maskType.getDimSize(2)},
-          maskType.getElementType());
+    // A drop-where condition (torch's masked_fill) becomes a keep mask.
+    if (tensorPart->kind == MaskPart::DropWhere)
+      mask = negateMask(rewriter, loc, mask);
+    if (expandMask)
       mask = tensor::ExpandShapeOp::create(
-          rewriter, loc, type, mask,
+          rewriter, loc, maskType, mask,
           SmallVector<ReassociationIndices>{{0, 1}, {2}, {3}});
-    }
   }
-  auto qt = cast<RankedTensorType>(qv.getType());
-  auto vt = cast<RankedTensorType>(vv.getType());
-  auto outType = RankedTensorType::get(
-      {qt.getDimSize(0), qt.getDimSize(1), qt.getDimSize(2), vt.getDimSize(3)},
-      rootType.getElementType());
-  ArrayAttr masksAttr =
-      structured.empty() ? ArrayAttr() : rewriter.getArrayAttr(structured);
-  SmallVector<OpFoldResult> outSizes = tensor::getMixedSizes(rewriter, loc, qv);
-  outSizes[3] = tensor::getMixedSize(rewriter, loc, vv, 3);
-  Value outInit = tensor::EmptyOp::create(rewriter, loc, outSizes,
-                                          rootType.getElementType());
-  if (outInit.getType() != outType)
-    outInit = tensor::CastOp::create(rewriter, loc, outType, outInit);
-  auto op = AttentionOp::create(
-      rewriter, loc, TypeRange{outType}, qv, kv, vv, mask,
-      /*q_lengths=*/Value(), /*kv_lengths=*/Value(),
-      /*q_segment_ids=*/Value(), /*kv_segment_ids=*/Value(),
-      /*sinks=*/Value(), /*offsets=*/ValueRange(), /*extents=*/ValueRange(),
-      ValueRange{outInit}, rewriter.getF64FloatAttr(chain.scale),
-      /*softcap=*/FloatAttr(), masksAttr, Normalizer::softmax,
-      /*sigmoid_bias=*/FloatAttr());
-  {
-    // Shapes the matcher cannot see (dynamic extents) are left to the
-    // verifier; a failure here means no raise, not an error.
-    ScopedDiagnosticHandler silence(ctx, [](Diagnostic &) { return success(); });
-    if (failed(op.verify()))
-      return undo();
-  }
+  AttentionOp op = createAttention(rewriter, loc, outType, qv, kv, vv, mask,
+                                   scale, structured);
   Value result = op.getOutput();
-  if (sources->kind != ViewKind::Direct) {
-    SmallVector<ReassociationIndices> groups;
-    if (rank == 3)
-      groups = {{0, 1}, {2}, {3}};
-    else
-      groups = {{0, 1, 2}, {3}};
+  if (!groups.empty())
     result = tensor::CollapseShapeOp::create(rewriter, loc, result, groups);
-  }
   if (result.getType() != rootType)
     result = tensor::CastOp::create(rewriter, loc, rootType, result);
   rewriter.replaceOp(root, result);

@@ -26,11 +26,8 @@ bool Term::isTensor() const { return isa<RankedTensorType>(value.getType()); }
 // Producers
 //===----------------------------------------------------------------------===//
 
-/// The all-parallel linalg op with pure tensor semantics that produced
-/// `tensor`, when its result map is a permutation and its body does not read
-/// the init.
-static linalg::LinalgOp getElementwiseProducer(Value tensor,
-                                               unsigned &resultNumber) {
+linalg::LinalgOp raise::getElementwiseProducer(Value tensor,
+                                              unsigned &resultNumber) {
   auto result = dyn_cast<OpResult>(tensor);
   if (!result)
     return {};
@@ -91,9 +88,7 @@ static AffineMap reshapeSourceMap(MLIRContext *ctx, RankedTensorType source,
   return AffineMap::get(result.getRank(), 0, exprs, ctx);
 }
 
-/// When `tensor` is a reshape, transpose or cast of another tensor, returns
-/// that tensor and the map from `tensor`'s indices to its indices.
-static std::optional<std::pair<Value, AffineMap>> getViewSource(Value tensor) {
+std::optional<std::pair<Value, AffineMap>> raise::getViewSource(Value tensor) {
   Operation *op = tensor.getDefiningOp();
   if (!op)
     return std::nullopt;
@@ -127,6 +122,27 @@ static std::optional<std::pair<Value, AffineMap>> getViewSource(Value tensor) {
     return std::make_pair(c.getSource(),
                           AffineMap::getMultiDimIdentityMap(
                               resultType.getRank(), ctx));
+  }
+  if (auto s = dyn_cast<tensor::ExtractSliceOp>(op)) {
+    // A static slice (HF GPT-2 reads its causal mask as a slice of a
+    // [1, 1, N, N] buffer): source index offset + stride * i, dropped unit
+    // dims at their offset.
+    if (ShapedType::isDynamicShape(s.getStaticOffsets()) ||
+        ShapedType::isDynamicShape(s.getStaticStrides()))
+      return std::nullopt;
+    llvm::SmallBitVector dropped = s.getDroppedDims();
+    SmallVector<AffineExpr> exprs;
+    unsigned r = 0;
+    for (auto [i, offset] : llvm::enumerate(s.getStaticOffsets())) {
+      AffineExpr e = getAffineConstantExpr(offset, ctx);
+      if (!dropped.test(i))
+        e = e + getAffineDimExpr(r++, ctx) * s.getStaticStrides()[i];
+      exprs.push_back(e);
+    }
+    if (r != resultType.getRank())
+      return std::nullopt;
+    return std::make_pair(s.getSource(),
+                          AffineMap::get(r, 0, exprs, ctx));
   }
   if (auto t = dyn_cast<tosa::TransposeOp>(op)) {
     // result[i] = input[perms[i]] positions: input dim perms[i] is result i.
@@ -325,9 +341,38 @@ TermView raise::viewTerm(Term t, OpChain *chain) {
 
 std::optional<double> raise::getConstant(Term t) {
   TermView v = viewTerm(t, nullptr);
-  if (v.kind != TermKind::Constant)
+  if (v.kind == TermKind::Constant)
+    return v.constant;
+  if (v.kind == TermKind::Index)
     return std::nullopt;
-  return v.constant;
+  // A computation of constants: evaluated at the origin, it must not read
+  // any index of the domain.
+  SmallVector<int64_t> origin(t.map.getNumDims(), 0);
+  std::optional<Scalar> c = evaluateTerm(t, origin);
+  if (!c || c->deps)
+    return std::nullopt;
+  return c->asDouble();
+}
+
+Term raise::stripUnitFactors(Term t) {
+  for (int guard = 0; guard < 8; ++guard) {
+    Term r = resolveArguments(t);
+    if (r.isTensor())
+      return r;
+    Operation *def = r.value.getDefiningOp();
+    if (!def || !isa<arith::MulFOp, arith::DivFOp>(def))
+      return r;
+    auto isOne = [&](Value v) {
+      return getConstant(Term{v, r.map}) == std::optional<double>(1.0);
+    };
+    if (isOne(def->getOperand(1)))
+      t = Term{def->getOperand(0), r.map};
+    else if (isa<arith::MulFOp>(def) && isOne(def->getOperand(0)))
+      t = Term{def->getOperand(1), r.map};
+    else
+      return r;
+  }
+  return resolveArguments(t);
 }
 
 //===----------------------------------------------------------------------===//
@@ -348,11 +393,12 @@ static std::optional<double> getInitConstant(Value init) {
   return std::nullopt;
 }
 
-/// True when the reduction body combines its input and accumulator with the
-/// operation of `kind`.
-static bool isReductionBody(linalg::LinalgOp op, RowReduction kind) {
+/// True when the reduction body combines its input and the accumulator of
+/// result `result` with the operation of `kind`.
+static bool isReductionBody(linalg::LinalgOp op, unsigned result,
+                            RowReduction kind) {
   Block *body = op.getBlock();
-  Value yielded = body->getTerminator()->getOperand(0);
+  Value yielded = body->getTerminator()->getOperand(result);
   Operation *combiner = yielded.getDefiningOp();
   if (!combiner || combiner->getNumOperands() != 2 ||
       combiner->getBlock() != body)
@@ -362,9 +408,24 @@ static bool isReductionBody(linalg::LinalgOp op, RowReduction kind) {
                 : isa<arith::MaximumFOp, arith::MaxNumFOp>(combiner);
   if (!ok)
     return false;
-  Value in = body->getArgument(0), acc = body->getArgument(1);
+  Value in = body->getArgument(0), acc = body->getArgument(1 + result);
   Value a = combiner->getOperand(0), b = combiner->getOperand(1);
   return (a == in && b == acc) || (a == acc && b == in);
+}
+
+/// True when `a` and `b` read the same element of a tensor of type `type`
+/// at every point: equal results, or either a dim or 0 where the extent is 1.
+static bool sameOnUnitDims(AffineMap a, AffineMap b, RankedTensorType type) {
+  if (a == b)
+    return true;
+  if (a.getNumDims() != b.getNumDims() ||
+      a.getNumResults() != b.getNumResults() ||
+      a.getNumResults() != type.getRank())
+    return false;
+  for (unsigned r = 0; r < a.getNumResults(); ++r)
+    if (a.getResult(r) != b.getResult(r) && type.getDimSize(r) != 1)
+      return false;
+  return true;
 }
 
 std::optional<Term> raise::matchRowReduction(Term row, RowReduction kind,
@@ -403,18 +464,25 @@ std::optional<Term> raise::matchRowReduction(Term row, RowReduction kind,
   if (!def)
     return std::nullopt;
   if (auto op = dyn_cast<linalg::LinalgOp>(def)) {
+    // Further results (the argmax of torch's `max.dim`, computed in the same
+    // reduction) must be unused.
+    unsigned result = cast<OpResult>(t.value).getResultNumber();
     if (!op.hasPureTensorSemantics() || op.getNumDpsInputs() != 1 ||
-        op.getNumDpsInits() != 1 || op.getNumLoops() != rank ||
-        op.getNumReductionLoops() != 1 || !op.getBlock())
+        op.getNumLoops() != rank || op.getNumReductionLoops() != 1 ||
+        !op.getBlock())
       return std::nullopt;
+    for (OpResult other : op->getResults())
+      if (other.getResultNumber() != result && !other.use_empty())
+        return std::nullopt;
     SmallVector<utils::IteratorType> iters = op.getIteratorTypesArray();
     if (iters.back() != utils::IteratorType::reduction)
       return std::nullopt;
     OpOperand *input = op.getDpsInputOperand(0);
-    OpOperand *init = op.getDpsInitOperand(0);
+    OpOperand *init = op.getDpsInitOperand(result);
     if (op.getMatchingIndexingMap(input) != identity ||
-        op.getMatchingIndexingMap(init) != t.map ||
-        !isReductionBody(op, kind))
+        !sameOnUnitDims(op.getMatchingIndexingMap(init), t.map,
+                        cast<RankedTensorType>(t.value.getType())) ||
+        !isReductionBody(op, result, kind))
       return std::nullopt;
     std::optional<double> start = getInitConstant(init->get());
     if (!start)
@@ -422,7 +490,7 @@ std::optional<Term> raise::matchRowReduction(Term row, RowReduction kind,
     // A max starts at -inf (or any value at or below -1e30), or at NaN,
     // which maxnumf ignores.
     bool maxNum = isa<arith::MaxNumFOp>(
-        op.getBlock()->getTerminator()->getOperand(0).getDefiningOp());
+        op.getBlock()->getTerminator()->getOperand(result).getDefiningOp());
     bool okStart = kind == RowReduction::Sum
                        ? *start == 0.0
                        : (*start <= -1e30 || (std::isnan(*start) && maxNum));
@@ -536,8 +604,8 @@ std::optional<Term> raise::matchSoftmax(Term p, int64_t rank,
     chain = local;
     return e.operands[0];
   }
-  std::optional<Term> maxed =
-      matchRowReduction(x.operands[1], RowReduction::Max, rank, probe);
+  std::optional<Term> maxed = matchRowReduction(
+      stripUnitFactors(x.operands[1]), RowReduction::Max, rank, probe);
   if (!maxed || resolveArguments(*maxed) != resolveArguments(x.operands[0]))
     return std::nullopt;
   chain = probe;
@@ -573,377 +641,4 @@ SmallVector<Term> raise::peelViews(Term t) {
     views.push_back(next);
   }
   return views;
-}
-
-/// Evaluates an affine expression at a constant point.
-static int64_t evalAffine(AffineExpr e, ArrayRef<int64_t> dims,
-                          uint64_t *deps = nullptr,
-                          ArrayRef<uint64_t> dimDeps = {}) {
-  switch (e.getKind()) {
-  case AffineExprKind::Constant:
-    return cast<AffineConstantExpr>(e).getValue();
-  case AffineExprKind::DimId: {
-    unsigned p = cast<AffineDimExpr>(e).getPosition();
-    if (deps)
-      *deps |= dimDeps[p];
-    return dims[p];
-  }
-  default:
-    break;
-  }
-  auto bin = dyn_cast<AffineBinaryOpExpr>(e);
-  if (!bin)
-    return 0; // Symbols do not occur in linalg indexing maps.
-  int64_t l = evalAffine(bin.getLHS(), dims, deps, dimDeps);
-  int64_t r = evalAffine(bin.getRHS(), dims, deps, dimDeps);
-  switch (e.getKind()) {
-  case AffineExprKind::Add:
-    return l + r;
-  case AffineExprKind::Mul:
-    return l * r;
-  case AffineExprKind::FloorDiv:
-    return r == 0 ? 0 : llvm::divideFloorSigned(l, r);
-  case AffineExprKind::CeilDiv:
-    return r == 0 ? 0 : llvm::divideCeilSigned(l, r);
-  case AffineExprKind::Mod: {
-    if (r == 0)
-      return 0;
-    int64_t m = l % r;
-    return m < 0 ? m + r : m;
-  }
-  default:
-    return 0;
-  }
-}
-
-bool raise::mapsAgree(AffineMap map, AffineMap expected,
-                      ArrayRef<int64_t> sizes) {
-  if (map.getNumResults() != expected.getNumResults() ||
-      map.getNumDims() != expected.getNumDims() ||
-      map.getNumDims() != sizes.size())
-    return false;
-  for (unsigned r = 0; r < map.getNumResults(); ++r) {
-    AffineExpr a = simplifyAffineExpr(map.getResult(r), map.getNumDims(), 0);
-    AffineExpr b =
-        simplifyAffineExpr(expected.getResult(r), map.getNumDims(), 0);
-    if (a == b)
-      continue;
-    // Enumerate the dimensions either expression uses.
-    SmallVector<unsigned> used;
-    int64_t points = 1;
-    for (unsigned d = 0; d < sizes.size(); ++d) {
-      if (!a.isFunctionOfDim(d) && !b.isFunctionOfDim(d))
-        continue;
-      if (ShapedType::isDynamic(sizes[d]))
-        return false;
-      used.push_back(d);
-      points *= std::max<int64_t>(sizes[d], 1);
-      if (points > (1 << 20))
-        return false;
-    }
-    SmallVector<int64_t> point(sizes.size(), 0);
-    for (int64_t n = 0; n < points; ++n) {
-      int64_t rest = n;
-      for (unsigned d : used) {
-        point[d] = rest % std::max<int64_t>(sizes[d], 1);
-        rest /= std::max<int64_t>(sizes[d], 1);
-      }
-      if (evalAffine(a, point) != evalAffine(b, point))
-        return false;
-    }
-  }
-  return true;
-}
-
-//===----------------------------------------------------------------------===//
-// Evaluation
-//===----------------------------------------------------------------------===//
-
-namespace {
-/// Evaluates index-and-constant computations, tracking which domain
-/// dimensions every value depends on.
-struct Evaluator {
-  /// `index` holds values, `deps` the domain dimensions behind each.
-  std::optional<Scalar> evalTensor(Value tensor, ArrayRef<int64_t> index,
-                                   ArrayRef<uint64_t> deps, int depth);
-  std::optional<Scalar> evalScalar(Value v, ArrayRef<int64_t> loops,
-                                   ArrayRef<uint64_t> deps, int depth);
-};
-} // namespace
-
-static Scalar makeFloat(double f, uint64_t deps) {
-  Scalar s;
-  s.isFloat = true;
-  s.f = f;
-  s.deps = deps;
-  return s;
-}
-
-static Scalar makeInt(int64_t i, uint64_t deps) {
-  Scalar s;
-  s.i = i;
-  s.deps = deps;
-  return s;
-}
-
-/// Applies `map` to `index`, tracking dependences.
-static void applyMap(AffineMap map, ArrayRef<int64_t> index,
-                     ArrayRef<uint64_t> deps, SmallVectorImpl<int64_t> &out,
-                     SmallVectorImpl<uint64_t> &outDeps) {
-  out.clear();
-  outDeps.clear();
-  for (AffineExpr e : map.getResults()) {
-    uint64_t d = 0;
-    out.push_back(evalAffine(e, index, &d, deps));
-    outDeps.push_back(d);
-  }
-}
-
-static std::optional<Scalar> elementOf(Attribute attr, ArrayRef<int64_t> index,
-                                       ArrayRef<uint64_t> deps) {
-  auto dense = dyn_cast<DenseElementsAttr>(attr);
-  if (!dense)
-    return std::nullopt;
-  Type elementType = dense.getElementType();
-  uint64_t d = 0;
-  int64_t flat = 0;
-  if (!dense.isSplat()) {
-    ArrayRef<int64_t> shape = dense.getType().getShape();
-    for (auto [i, extent] : llvm::enumerate(shape)) {
-      if (index[i] < 0 || index[i] >= extent)
-        return std::nullopt;
-      flat = flat * extent + index[i];
-      d |= deps[i];
-    }
-  }
-  if (isa<FloatType>(elementType)) {
-    APFloat v = dense.isSplat() ? dense.getSplatValue<APFloat>()
-                                : dense.getValues<APFloat>()[flat];
-    return makeFloat(v.convertToDouble(), d);
-  }
-  if (elementType.isIntOrIndex()) {
-    APInt v = dense.isSplat() ? dense.getSplatValue<APInt>()
-                              : dense.getValues<APInt>()[flat];
-    int64_t i = elementType.isInteger(1) ? static_cast<int64_t>(v.getZExtValue())
-                                         : v.getSExtValue();
-    return makeInt(i, d);
-  }
-  return std::nullopt;
-}
-
-std::optional<Scalar> Evaluator::evalTensor(Value tensor,
-                                            ArrayRef<int64_t> index,
-                                            ArrayRef<uint64_t> deps,
-                                            int depth) {
-  if (depth > 64)
-    return std::nullopt;
-  Attribute attr;
-  if (matchPattern(tensor, m_Constant(&attr)))
-    return elementOf(attr, index, deps);
-  unsigned resultNumber = 0;
-  if (linalg::LinalgOp op = getElementwiseProducer(tensor, resultNumber)) {
-    AffineMap outMap =
-        op.getMatchingIndexingMap(op.getDpsInitOperand(resultNumber));
-    SmallVector<int64_t> loops(op.getNumLoops(), 0);
-    SmallVector<uint64_t> loopDeps(op.getNumLoops(), 0);
-    for (unsigned k = 0; k < outMap.getNumResults(); ++k) {
-      loops[outMap.getDimPosition(k)] = index[k];
-      loopDeps[outMap.getDimPosition(k)] = deps[k];
-    }
-    return evalScalar(op.getBlock()->getTerminator()->getOperand(resultNumber),
-                      loops, loopDeps, depth + 1);
-  }
-  if (std::optional<std::pair<Value, AffineMap>> src = getViewSource(tensor)) {
-    SmallVector<int64_t> srcIndex;
-    SmallVector<uint64_t> srcDeps;
-    applyMap(src->second, index, deps, srcIndex, srcDeps);
-    return evalTensor(src->first, srcIndex, srcDeps, depth + 1);
-  }
-  return std::nullopt;
-}
-
-std::optional<Scalar> Evaluator::evalScalar(Value v, ArrayRef<int64_t> loops,
-                                            ArrayRef<uint64_t> deps,
-                                            int depth) {
-  if (depth > 64)
-    return std::nullopt;
-  if (auto arg = dyn_cast<BlockArgument>(v)) {
-    auto op = dyn_cast_or_null<linalg::LinalgOp>(arg.getOwner()->getParentOp());
-    if (!op || arg.getOwner() != op.getBlock())
-      return std::nullopt;
-    OpOperand &operand = op->getOpOperand(arg.getArgNumber());
-    if (!isa<RankedTensorType>(operand.get().getType()))
-      return evalScalar(operand.get(), {}, {}, depth + 1);
-    SmallVector<int64_t> index;
-    SmallVector<uint64_t> indexDeps;
-    applyMap(op.getMatchingIndexingMap(&operand), loops, deps, index,
-             indexDeps);
-    return evalTensor(operand.get(), index, indexDeps, depth + 1);
-  }
-  Operation *def = v.getDefiningOp();
-  if (!def)
-    return std::nullopt;
-  Attribute attr;
-  if (matchPattern(v, m_Constant(&attr))) {
-    if (auto f = dyn_cast<FloatAttr>(attr))
-      return makeFloat(f.getValueAsDouble(), 0);
-    if (auto i = dyn_cast<IntegerAttr>(attr))
-      return makeInt(i.getType().isInteger(1)
-                         ? static_cast<int64_t>(i.getValue().getZExtValue())
-                         : i.getValue().getSExtValue(),
-                     0);
-    return std::nullopt;
-  }
-  if (auto index = dyn_cast<linalg::IndexOp>(def)) {
-    uint64_t dim = index.getDim();
-    if (dim >= loops.size())
-      return std::nullopt;
-    return makeInt(loops[dim], deps[dim]);
-  }
-  auto operand = [&](unsigned i) {
-    return evalScalar(def->getOperand(i), loops, deps, depth + 1);
-  };
-  if (auto select = dyn_cast<arith::SelectOp>(def)) {
-    std::optional<Scalar> c = operand(0);
-    if (!c)
-      return std::nullopt;
-    std::optional<Scalar> chosen = operand(c->i ? 1 : 2);
-    if (!chosen)
-      return std::nullopt;
-    chosen->deps |= c->deps;
-    return chosen;
-  }
-  if (def->getNumOperands() == 1) {
-    std::optional<Scalar> a = operand(0);
-    if (!a)
-      return std::nullopt;
-    Type t = v.getType();
-    if (isa<arith::ExtFOp, arith::TruncFOp>(def))
-      return a;
-    if (isa<arith::NegFOp>(def))
-      return makeFloat(-a->f, a->deps);
-    if (isa<arith::SIToFPOp, arith::UIToFPOp>(def))
-      return makeFloat(static_cast<double>(a->i), a->deps);
-    if (isa<arith::IndexCastOp, arith::IndexCastUIOp, arith::ExtSIOp,
-            arith::ExtUIOp>(def))
-      return a;
-    if (isa<arith::TruncIOp>(def)) {
-      unsigned width = t.getIntOrFloatBitWidth();
-      if (width == 1)
-        return makeInt(a->i & 1, a->deps);
-      return a;
-    }
-    return std::nullopt;
-  }
-  if (def->getNumOperands() != 2)
-    return std::nullopt;
-  std::optional<Scalar> a = operand(0), b = operand(1);
-  if (!a || !b)
-    return std::nullopt;
-  uint64_t d = a->deps | b->deps;
-  if (auto cmp = dyn_cast<arith::CmpIOp>(def)) {
-    int64_t x = a->i, y = b->i;
-    bool r;
-    switch (cmp.getPredicate()) {
-    case arith::CmpIPredicate::eq:
-      r = x == y;
-      break;
-    case arith::CmpIPredicate::ne:
-      r = x != y;
-      break;
-    case arith::CmpIPredicate::slt:
-    case arith::CmpIPredicate::ult:
-      r = x < y;
-      break;
-    case arith::CmpIPredicate::sle:
-    case arith::CmpIPredicate::ule:
-      r = x <= y;
-      break;
-    case arith::CmpIPredicate::sgt:
-    case arith::CmpIPredicate::ugt:
-      r = x > y;
-      break;
-    case arith::CmpIPredicate::sge:
-    case arith::CmpIPredicate::uge:
-      r = x >= y;
-      break;
-    }
-    // Unsigned predicates on negative values are not modelled.
-    bool isUnsigned = llvm::is_contained(
-        {arith::CmpIPredicate::ult, arith::CmpIPredicate::ule,
-         arith::CmpIPredicate::ugt, arith::CmpIPredicate::uge},
-        cmp.getPredicate());
-    if ((x < 0 || y < 0) && isUnsigned)
-      return std::nullopt;
-    return makeInt(r, d);
-  }
-  if (auto cmp = dyn_cast<arith::CmpFOp>(def)) {
-    double x = a->f, y = b->f;
-    bool r;
-    switch (cmp.getPredicate()) {
-    case arith::CmpFPredicate::OEQ:
-      r = x == y;
-      break;
-    case arith::CmpFPredicate::ONE:
-      r = x != y;
-      break;
-    case arith::CmpFPredicate::OLT:
-      r = x < y;
-      break;
-    case arith::CmpFPredicate::OLE:
-      r = x <= y;
-      break;
-    case arith::CmpFPredicate::OGT:
-      r = x > y;
-      break;
-    case arith::CmpFPredicate::OGE:
-      r = x >= y;
-      break;
-    default:
-      return std::nullopt;
-    }
-    return makeInt(r, d);
-  }
-  if (isa<arith::AddIOp>(def))
-    return makeInt(a->i + b->i, d);
-  if (isa<arith::SubIOp>(def))
-    return makeInt(a->i - b->i, d);
-  if (isa<arith::MulIOp>(def))
-    return makeInt(a->i * b->i, d);
-  if (isa<arith::AndIOp>(def))
-    return makeInt(a->i & b->i, d);
-  if (isa<arith::OrIOp>(def))
-    return makeInt(a->i | b->i, d);
-  if (isa<arith::XOrIOp>(def))
-    return makeInt(a->i ^ b->i, d);
-  if (isa<arith::FloorDivSIOp>(def) && b->i != 0)
-    return makeInt(llvm::divideFloorSigned(a->i, b->i), d);
-  if (isa<arith::DivSIOp>(def) && b->i != 0)
-    return makeInt(a->i / b->i, d);
-  if (isa<arith::RemSIOp>(def) && b->i != 0)
-    return makeInt(a->i % b->i, d);
-  if (isa<arith::AddFOp>(def))
-    return makeFloat(a->f + b->f, d);
-  if (isa<arith::SubFOp>(def))
-    return makeFloat(a->f - b->f, d);
-  if (isa<arith::MulFOp>(def))
-    return makeFloat(a->f * b->f, d);
-  if (isa<arith::MaximumFOp, arith::MaxNumFOp>(def))
-    return makeFloat(std::max(a->f, b->f), d);
-  if (isa<arith::MinimumFOp, arith::MinNumFOp>(def))
-    return makeFloat(std::min(a->f, b->f), d);
-  return std::nullopt;
-}
-
-std::optional<Scalar> raise::evaluateTerm(Term t, ArrayRef<int64_t> index) {
-  SmallVector<uint64_t> dimDeps;
-  for (unsigned d = 0; d < index.size(); ++d)
-    dimDeps.push_back(uint64_t(1) << d);
-  SmallVector<int64_t> local;
-  SmallVector<uint64_t> localDeps;
-  applyMap(t.map, index, dimDeps, local, localDeps);
-  Evaluator e;
-  if (t.isTensor())
-    return e.evalTensor(t.value, local, localDeps, 0);
-  return e.evalScalar(t.value, local, localDeps, 0);
 }

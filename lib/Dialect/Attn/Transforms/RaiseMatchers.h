@@ -21,6 +21,7 @@
 #ifndef ATTN_LIB_DIALECT_ATTN_TRANSFORMS_RAISEMATCHERS_H
 #define ATTN_LIB_DIALECT_ATTN_TRANSFORMS_RAISEMATCHERS_H
 
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/IR/AffineMap.h"
 #include "mlir/IR/Value.h"
 #include "llvm/ADT/SetVector.h"
@@ -74,6 +75,16 @@ struct TermView {
   Term leaf;
 };
 
+/// The all-parallel linalg op with pure tensor semantics that produced
+/// `tensor`, when its result map is a permutation and its body does not read
+/// the init; `resultNumber` is set to the result `tensor` is.
+linalg::LinalgOp getElementwiseProducer(Value tensor, unsigned &resultNumber);
+
+/// When `tensor` is a reshape, transpose, cast or static slice of another
+/// tensor, returns that tensor and the map from `tensor`'s indices to its
+/// indices.
+std::optional<std::pair<Value, AffineMap>> getViewSource(Value tensor);
+
 /// Replaces a term that is a body block argument by the tensor it reads,
 /// repeatedly.
 Term resolveArguments(Term t);
@@ -83,8 +94,14 @@ Term resolveArguments(Term t);
 /// tensors. Every op stepped into is added to `chain` when given.
 TermView viewTerm(Term t, OpChain *chain);
 
-/// The constant value of `t` if it is a scalar or splat constant.
+/// The constant value of `t` if it is a scalar or splat constant, or a
+/// computation of constants only (an f64 constant truncated to f32 in a body,
+/// the square root of a constant tensor, `sitofp` of an integer constant).
 std::optional<double> getConstant(Term t);
+
+/// Steps through multiplications and divisions by the constant 1 inside a
+/// body (torch-mlir's `alpha` operand of add/sub: `x + alpha * y`).
+Term stripUnitFactors(Term t);
 
 /// Returns the input of a row reduction (max or sum over the last of `rank`
 /// domain dimensions) that `row` reads, as a term over the full domain.

@@ -1,0 +1,172 @@
+"""BERT-style and GPT-2-style transformer layers as ONNX models, built with
+onnx.helper from random weights, and their float64 numpy models.
+
+``python3 -m attn.onnx_models bert|gpt2 B L H D out.onnx`` writes one."""
+
+import sys
+
+import numpy as np
+
+
+def _erf(x):
+    # numpy has no erf; Abramowitz-Stegun 7.1.26 is too coarse for 1e-4,
+    # so use math.erf elementwise (float64).
+    import math
+    return np.vectorize(math.erf)(x)
+
+
+def mha(B, L, H, D, causal, rng):
+    """One com.microsoft MultiHeadAttention node (ONNX Runtime's fused
+    attention) on q, k, v [B, L, H*D]."""
+    import onnx
+    from onnx import TensorProto, helper
+    E = H * D
+    ins = [helper.make_tensor_value_info(n, TensorProto.FLOAT, [B, L, E])
+           for n in ("q", "k", "v")]
+    node = helper.make_node("MultiHeadAttention", ["q", "k", "v"], ["o"],
+                            domain="com.microsoft", num_heads=H,
+                            unidirectional=int(causal), name="mha")
+    graph = helper.make_graph([node], "mha", ins, [
+        helper.make_tensor_value_info("o", TensorProto.FLOAT, [B, L, E])])
+    model = helper.make_model(graph, opset_imports=[
+        helper.make_opsetid("", 17), helper.make_opsetid("com.microsoft", 1)])
+    model.ir_version = 8
+    onnx.checker.check_model(model)
+    feeds = {n: rng.standard_normal((B, L, E)).astype(np.float32)
+             for n in "qkv"}
+
+    def reference(q, k, v):
+        q, k, v = [t.reshape(B, L, H, D).transpose(0, 2, 1, 3)
+                   for t in (q, k, v)]
+        s = q @ k.transpose(0, 1, 3, 2) / np.sqrt(D)
+        if causal:
+            s = np.where(np.tril(np.ones((L, L), bool)), s, -np.inf)
+        s = s - s.max(-1, keepdims=True)
+        p = np.exp(s)
+        p /= p.sum(-1, keepdims=True)
+        return (p @ v).transpose(0, 2, 1, 3).reshape(B, L, E)
+
+    return model, feeds, reference
+
+
+def layer(kind, B, L, H, D, seed=0):
+    """Returns (onnx model, inputs dict, numpy model); kind is bert, gpt2,
+    mha or mha-causal."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+    rng = np.random.default_rng(seed)
+    if kind.startswith("mha"):
+        return mha(B, L, H, D, kind == "mha-causal", rng)
+    E = H * D
+    F = 4 * E
+    w = {n: (rng.standard_normal(s) / np.sqrt(s[0])).astype(np.float32)
+         for n, s in (("wq", (E, E)), ("wk", (E, E)), ("wv", (E, E)),
+                      ("wo", (E, E)), ("w1", (E, F)), ("w2", (F, E)))}
+    w["g"] = (1.0 + 0.1 * rng.standard_normal(E)).astype(np.float32)
+    w["b"] = (0.1 * rng.standard_normal(E)).astype(np.float32)
+    consts = {
+        "shape_heads": np.array([B, L, H, D], np.int64),
+        "shape_merge": np.array([B, L, E], np.int64),
+        "sqrt_d": np.array(np.sqrt(D), np.float32),
+        "half": np.array(0.5, np.float32),
+        "one": np.array(1.0, np.float32),
+        "rsqrt2": np.array(1.0 / np.sqrt(2.0), np.float32),
+        "neg": np.array(-1e4 if kind == "bert" else -3.4028234663852886e38,
+                        np.float32),
+        "axes_12": np.array([1, 2], np.int64),
+    }
+    inits = [numpy_helper.from_array(v, n) for n, v in {**w, **consts}.items()]
+    nodes = []
+
+    def node(op, ins, out, **attrs):
+        nodes.append(helper.make_node(op, ins, [out], name="%s_%d" % (
+            op, len(nodes)), **attrs))
+        return out
+
+    x = "x"
+    heads = []
+    for n in ("q", "k", "v"):
+        p = node("MatMul", [x, "w" + n], n + "_proj")
+        r = node("Reshape", [p, "shape_heads"], n + "_4d")
+        perm = [0, 2, 3, 1] if n == "k" else [0, 2, 1, 3]
+        heads.append(node("Transpose", [r], n + "_h", perm=perm))
+    s = node("MatMul", [heads[0], heads[1]], "scores")
+    s = node("Div", [s, "sqrt_d"], "scaled")
+    if kind == "bert":
+        m = node("Unsqueeze", ["mask", "axes_12"], "mask4")
+        inv = node("Sub", ["one", m], "inv")
+        add = node("Mul", [inv, "neg"], "adder")
+        s = node("Add", [s, add], "masked")
+    else:
+        tril = np.tril(np.ones((L, L), bool))
+        inits.append(numpy_helper.from_array(tril, "causal"))
+        s = node("Where", ["causal", s, "neg"], "masked")
+    pr = node("Softmax", [s], "probs", axis=-1)
+    o = node("MatMul", [pr, heads[2]], "ctx")
+    o = node("Transpose", [o], "ctx_t", perm=[0, 2, 1, 3])
+    o = node("Reshape", [o, "shape_merge"], "ctx_m")
+    o = node("MatMul", [o, "wo"], "attn_out")
+    hdn = node("Add", [o, x], "res1")
+    ln = node("LayerNormalization", [hdn, "g", "b"], "ln1", axis=-1,
+              epsilon=1e-5)
+    f = node("MatMul", [ln, "w1"], "ff1")
+    # gelu(x) = 0.5 x (1 + erf(x / sqrt 2))
+    e = node("Mul", [f, "rsqrt2"], "ff_s")
+    e = node("Erf", [e], "ff_erf")
+    e = node("Add", [e, "one"], "ff_1p")
+    e = node("Mul", [f, e], "ff_m")
+    e = node("Mul", [e, "half"], "ff_gelu")
+    f = node("MatMul", [e, "w2"], "ff2")
+    out = node("Add", [f, ln], "y")
+    ins = [helper.make_tensor_value_info("x", TensorProto.FLOAT, [B, L, E])]
+    if kind == "bert":
+        ins.append(helper.make_tensor_value_info("mask", TensorProto.FLOAT,
+                                                 [B, L]))
+    graph = helper.make_graph(nodes, kind + "_layer", ins, [
+        helper.make_tensor_value_info(out, TensorProto.FLOAT, [B, L, E])],
+        inits)
+    model = helper.make_model(graph, opset_imports=[
+        helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    onnx.checker.check_model(model)
+
+    feeds = {"x": rng.standard_normal((B, L, E)).astype(np.float32)}
+    if kind == "bert":
+        mask = np.ones((B, L), np.float32)
+        mask[-1, L - L // 4:] = 0.0
+        feeds["mask"] = mask
+
+    def reference(x, mask=None):
+        W = {k: v.astype(np.float64) for k, v in w.items()}
+        q, k, v = [(x @ W["w" + n]).reshape(B, L, H, D).transpose(0, 2, 1, 3)
+                   for n in "qkv"]
+        s = q @ k.transpose(0, 1, 3, 2) / np.float64(np.float32(np.sqrt(D)))
+        if kind == "bert":
+            s = s + (1.0 - mask[:, None, None, :]) * -1e4
+        else:
+            s = np.where(np.tril(np.ones((L, L), bool)), s,
+                         -3.4028234663852886e38)
+        s = s - s.max(-1, keepdims=True)
+        p = np.exp(s)
+        p /= p.sum(-1, keepdims=True)
+        o = (p @ v).transpose(0, 2, 1, 3).reshape(B, L, E) @ W["wo"]
+        h = o + x
+        mu = h.mean(-1, keepdims=True)
+        var = ((h - mu) ** 2).mean(-1, keepdims=True)
+        ln = (h - mu) / np.sqrt(var + 1e-5) * W["g"] + W["b"]
+        f = ln @ W["w1"]
+        f = 0.5 * f * (1.0 + _erf(f / np.sqrt(2.0)))
+        return f @ W["w2"] + ln
+
+    return model, feeds, reference
+
+
+def main():
+    import onnx
+    kind, B, L, H, D, out = sys.argv[1:7]
+    model, _, _ = layer(kind, int(B), int(L), int(H), int(D))
+    onnx.save(model, out)
+
+
+if __name__ == "__main__":
+    main()
