@@ -320,6 +320,25 @@ Value Decomposer::mapToOutput(Value acc, Value den) {
 }
 
 FailureOr<SmallVector<Value>> Decomposer::run() {
+  // A statically empty output (zero batch, query heads, query length or
+  // value head dim) has nothing to compute: empty tensors of the result
+  // types. The loops below would divide by a group size of 0 for Hq = 0.
+  if (llvm::any_of(op->getResultTypes(), [](Type t) {
+        return llvm::is_contained(cast<RankedTensorType>(t).getShape(), 0);
+      })) {
+    SmallVector<Value> results;
+    for (Value r : op->getResults()) {
+      auto t = cast<RankedTensorType>(r.getType());
+      SmallVector<Value> dyn;
+      for (auto [i, size] : llvm::enumerate(t.getShape()))
+        if (ShapedType::isDynamic(size))
+          dyn.push_back(getValueOrCreateConstantIndexOp(
+              b, loc, i < 3 ? tensor::getMixedSize(b, loc, op.getQuery(), i)
+                            : tensor::getMixedSize(b, loc, op.getValue(), 3)));
+      results.push_back(tensor::EmptyOp::create(b, loc, t, dyn));
+    }
+    return results;
+  }
   SmallVector<OpFoldResult> q = tensor::getMixedSizes(b, loc, op.getQuery());
   B = q[0];
   Hq = q[1];

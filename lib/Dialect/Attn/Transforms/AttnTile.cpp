@@ -1291,7 +1291,8 @@ FailureOr<SmallVector<Value>> OnlineTiler::run() {
     if (qT.hasStaticShape() && !ShapedType::isDynamic(lkv)) {
       int64_t items = qT.getDimSize(0) * qT.getDimSize(1) *
                       llvm::divideCeil(qT.getDimSize(2), sizes.qTile);
-      if (items < 8)
+      // Zero items (an empty batch, head or query axis): nothing to split.
+      if (items > 0 && items < 8)
         splits = std::max<int64_t>(
             1, std::min<int64_t>(llvm::divideCeil(8, items),
                                  lkv / (4 * sizes.kvTile)));
@@ -1374,6 +1375,22 @@ mlir::attn::tileAttentionOnline(RewriterBase &rewriter, AttentionOp op,
                                 const AttentionTileSizes &sizes) {
   OpBuilder::InsertionGuard guard(rewriter);
   rewriter.setInsertionPoint(op);
+  // Statically zero-sized dims (an empty output, or no Q.K^T reduction at
+  // Dqk = 0): the reference decomposition, which returns empty tensors for
+  // empty outputs; the tiles would slice zero-sized dims out of bounds.
+  if (llvm::any_of(op->getOperandTypes(), [](Type t) {
+        auto tt = dyn_cast<RankedTensorType>(t);
+        return tt && llvm::is_contained(tt.getShape(), 0);
+      }) ||
+      llvm::any_of(op->getResultTypes(), [](Type t) {
+        return llvm::is_contained(cast<RankedTensorType>(t).getShape(), 0);
+      })) {
+    FailureOr<SmallVector<Value>> repl = op.decomposeOperation(rewriter);
+    if (failed(repl))
+      return op.emitOpError("failed to decompose");
+    rewriter.replaceOp(op, *repl);
+    return repl;
+  }
   FailureOr<SmallVector<Value>> repl = OnlineTiler(op, rewriter, sizes).run();
   if (failed(repl))
     return failure();
