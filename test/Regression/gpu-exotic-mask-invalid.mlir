@@ -16,3 +16,19 @@ func.func @sinks_f128(%q: tensor<1x2x16x64xf16>, %k: tensor<1x2x16x64xf16>, %v: 
   %o = attn.attention ins(%q, %k, %v : tensor<1x2x16x64xf16>, tensor<1x2x16x64xf16>, tensor<1x2x16x64xf16>) sinks(%s : tensor<2xf128>) -> tensor<1x2x16x64xf16>
   return %o : tensor<1x2x16x64xf16>
 }
+
+// -----
+
+/// The same for a value of the modifier regions.
+func.func @score_mod_f80(%q: tensor<1x1x16x64xf16>, %k: tensor<1x1x16x64xf16>, %v: tensor<1x1x16x64xf16>) -> tensor<1x1x16x64xf16> {
+  // expected-error @+1 {{'attn.attention' op cannot be lowered to the GPU kernel: score_mod/mask_mod operation 'arith.extf' has an element type without a GPU lowering: 'f80'}}
+  %o = attn.attention ins(%q, %k, %v : tensor<1x1x16x64xf16>, tensor<1x1x16x64xf16>, tensor<1x1x16x64xf16>)
+      -> tensor<1x1x16x64xf16>
+      score_mod {
+      ^bb0(%s: f32, %b: index, %h: index, %i: index, %j: index):
+        %w = arith.extf %s : f32 to f80
+        %n = arith.truncf %w : f80 to f32
+        attn.yield %n : f32
+      }
+  return %o : tensor<1x1x16x64xf16>
+}
