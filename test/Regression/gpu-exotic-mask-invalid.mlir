@@ -32,3 +32,14 @@ func.func @score_mod_f80(%q: tensor<1x1x16x64xf16>, %k: tensor<1x1x16x64xf16>, %
       }
   return %o : tensor<1x1x16x64xf16>
 }
+
+// -----
+
+/// attn-fuzz (seed 1): Dqk = 0 segfaulted in the general GPU kernel builder
+/// (it reads the first element of the head dim). Zero-sized dims are
+/// rejected by the GPU conversion; the CPU pipelines lower them.
+func.func @zero_head_dim(%q: tensor<1x1x2x0xf32>, %k: tensor<1x1x3x0xf32>, %v: tensor<1x1x3x2xf32>) -> tensor<1x1x2x2xf32> {
+  // expected-error @+1 {{'attn.attention' op cannot be lowered to the GPU kernel: zero-sized dimensions are not supported, got 'tensor<1x1x2x0xf32>'}}
+  %o = attn.attention ins(%q, %k, %v : tensor<1x1x2x0xf32>, tensor<1x1x3x0xf32>, tensor<1x1x3x2xf32>) {scale = 1.0} -> tensor<1x1x2x2xf32>
+  return %o : tensor<1x1x2x2xf32>
+}

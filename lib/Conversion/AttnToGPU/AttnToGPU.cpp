@@ -145,6 +145,10 @@ LogicalResult mlir::attn::checkGPUKernelSupport(AttentionOp op) {
     if (!t)
       continue;
     auto tt = cast<RankedTensorType>(t.getType());
+    // The kernels index the first element of each head dim and key tile.
+    if (llvm::is_contained(tt.getShape(), 0))
+      return unsupported("zero-sized dimensions are not supported, got ")
+             << tt;
     for (auto [size, dim] : llvm::zip(tt.getShape(), getProblemDims(op, t)))
       if (ShapedType::isDynamic(size) && dim == ProblemDim::None)
         return unsupported("only the batch size and the query and key "
