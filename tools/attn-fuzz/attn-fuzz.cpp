@@ -155,16 +155,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (text.find("complex<") != std::string::npos &&
       text.find("linalg.batch") != std::string::npos)
     return -1;
-  // Known upstream crash (Robustness 7): the parser of linalg.transpose
-  // segfaults on a permutation entry that is not an integer.
-  for (size_t p = text.find("permutation = ["); p != std::string::npos;
-       p = text.find("permutation = [", p + 1)) {
-    size_t e = text.find(']', p);
-    for (size_t i = p + 15; i < std::min(e, text.size()); ++i)
-      if (!isdigit(static_cast<unsigned char>(text[i])) && text[i] != ',' &&
-          text[i] != ' ' && text[i] != '-')
-        return -1;
-  }
+  // Known upstream crash (Robustness 7): the parsers of linalg.transpose
+  // and linalg.broadcast segfault on a `permutation` / `dimensions` entry
+  // that is not an integer.
+  for (llvm::StringRef key : {"permutation = [", "dimensions = ["})
+    for (size_t p = text.find(key.str()); p != std::string::npos;
+         p = text.find(key.str(), p + 1)) {
+      size_t e = std::min(text.find(']', p), text.size());
+      for (size_t i = p + key.size(); i < e; ++i)
+        if (!isdigit(static_cast<unsigned char>(text[i])) &&
+            text[i] != ',' && text[i] != ' ' && text[i] != '-')
+          return -1;
+    }
   MLIRContext &ctx = *state().context;
   bool verbose = getenv("ATTN_FUZZ_VERBOSE") != nullptr;
   unsigned numDiags = 0;
