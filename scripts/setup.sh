@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Installs what attn needs on a fresh Debian 12 machine (run as root):
-# LLVM/MLIR 22, clang, ninja, ccache, cmake and Debian's numpy.
+# LLVM/MLIR 22, clang, ninja, ccache, cmake, Debian's numpy and the compiler-rt
+# sanitizer and libFuzzer runtimes of clang 22 (build-asan/, attn-fuzz).
 set -euo pipefail
 
 PKGS=(libmlir-22-dev mlir-22-tools llvm-22-dev llvm-22-tools clang-22
       libomp-22-dev ninja-build ccache cmake libzstd-dev python3 python3-numpy
-      python3-pytest python3-onnx git)
+      python3-pytest python3-onnx git libclang-rt-22-dev)
 
 missing=()
 for p in "${PKGS[@]}"; do

@@ -32,8 +32,21 @@ config.substitutions.append(("%clang", config.attn_clang))
 config.substitutions.append(("%python", config.python_executable))
 # Embedding: the stock mlir-opt that loads AttnPlugin.so, the folder of our
 # libraries, and the toolchain a downstream CMake project builds with.
-config.substitutions.append(
-    ("%mlir_opt", os.path.join(config.llvm_tools_dir, "mlir-opt")))
+_mlir_opt = os.path.join(config.llvm_tools_dir, "mlir-opt")
+# Sanitizer build (ATTN_ENABLE_SANITIZERS): our libraries are instrumented,
+# Debian's mlir-opt is not, so the ASan runtime (which carries UBSan's) is
+# preloaded into it for AttnPlugin.so; a downstream project would have to
+# build with the sanitizers too (UNSUPPORTED: asan).
+if getattr(config, "attn_sanitizers", "0") == "1":
+    config.available_features.add("asan")
+    _rt = os.popen("%s -print-file-name=libclang_rt.asan-x86_64.so"
+                   % config.attn_clang).read().strip()
+    _mlir_opt = "env LD_PRELOAD=%s ASAN_OPTIONS=detect_leaks=0 %s" % (
+        _rt, _mlir_opt)
+    # Leaks at exit of the tools (global registries) are not findings.
+    config.environment["ASAN_OPTIONS"] = "detect_leaks=0"
+    config.environment["UBSAN_OPTIONS"] = "print_stacktrace=1"
+config.substitutions.append(("%mlir_opt", _mlir_opt))
 config.substitutions.append(
     ("%attn_libs", os.path.join(config.attn_obj_root, "lib")))
 config.substitutions.append(("%cmake_exe", config.cmake_command))
@@ -56,7 +69,7 @@ llvm_config.with_environment("PYTHONPATH",
 llvm_config.with_environment("ATTN_BUILD_DIR", config.attn_obj_root)
 
 tool_dirs = [config.attn_tools_dir, config.llvm_tools_dir]
-tools = ["attn-opt", "attn-capi-test", "mlir-runner", "mlir-translate"]
+tools = ["attn-opt", "attn-capi-test", "attn-capi-run", "mlir-runner", "mlir-translate"]
 llvm_config.add_tool_substitutions(tools, tool_dirs)
 
 # GPU execution tests run only where a CUDA device answers.

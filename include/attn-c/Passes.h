@@ -24,8 +24,9 @@
 extern "C" {
 #endif
 
-/// Registers `attn-cpu-pipeline`, `attn-cpu-bufferize` and
-/// `attn-cpu-lower-to-llvm` with the global pipeline registry, so that
+/// Registers `attn-cpu-pipeline`, `attn-cpu-bufferize`,
+/// `attn-cpu-lower-to-llvm`, `attn-gpu-pipeline`, `attn-gpu-kernel` and
+/// `attn-gpu-lower` with the global pipeline registry, so that
 /// `mlirParsePassPipeline` and `mlirAttnRunPipeline` know them. Calling it
 /// more than once is harmless.
 MLIR_CAPI_EXPORTED void mlirAttnRegisterPipelines(void);

@@ -25,7 +25,10 @@ using namespace mlir::attn;
 // mlirRegisterAttnPasses, mlirCreateAttn<Pass>, mlirRegisterAttn<Pass>.
 #include "attn-c/Passes.capi.cpp.inc"
 
-void mlirAttnRegisterPipelines(void) { registerAttnPipelines(); }
+void mlirAttnRegisterPipelines(void) {
+  registerAttnPipelines();
+  registerAttnGPUPipelines();
+}
 
 /// Writes a diagnostic and its notes as `<location>: <severity>: <message>`
 /// lines, with `file:line:col` locations as mlir-opt prints them.

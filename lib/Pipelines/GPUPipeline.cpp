@@ -15,6 +15,7 @@
 
 #include "mlir/Conversion/Passes.h"
 #include "mlir/Dialect/Bufferization/Transforms/Passes.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/GPU/Transforms/Passes.h"
 #include "mlir/Dialect/LLVMIR/Transforms/Passes.h"
@@ -88,8 +89,10 @@ void mlir::attn::buildAttnGPULowerPipeline(
   gpuPm.addPass(createReconcileUnrealizedCastsPass());
 
   // Host code.
+  // Nested explicitly: the pass is restricted to func.func, and a textual
+  // pipeline (`--pass-pipeline`, the C API, a plugin) does not nest it.
   if (options.cInterface)
-    pm.addPass(LLVM::createLLVMRequestCWrappersPass());
+    pm.addNestedPass<func::FuncOp>(LLVM::createLLVMRequestCWrappersPass());
   GpuToLLVMConversionPassOptions hostOpts;
   hostOpts.kernelBarePtrCallConv = true;
   pm.addPass(createGpuToLLVMConversionPass(hostOpts));
@@ -115,6 +118,12 @@ void mlir::attn::buildAttnGPUPipeline(OpPassManager &pm,
 }
 
 void mlir::attn::registerAttnGPUPipelines() {
+  // The registry asserts that a name is registered once; attn-opt, the
+  // plugin and the C API may each ask.
+  static bool registered = false;
+  if (registered)
+    return;
+  registered = true;
   PassPipelineRegistration<AttnGPUPipelineOptions>(
       "attn-gpu-pipeline",
       "Lower attn IR on tensors to an NVIDIA tensor-core kernel in a "

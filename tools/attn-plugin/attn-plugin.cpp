@@ -14,6 +14,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "attn/Conversion/Passes.h"
 #include "attn/Dialect/Attn/IR/AttnDialect.h"
 #include "attn/Dialect/Attn/Transforms/Passes.h"
 #include "attn/Pipelines/Pipelines.h"
@@ -26,12 +27,15 @@
 
 using namespace mlir;
 
-/// Registers the attn passes and pipelines with the global registries.
-/// Both entry points call it, so loading the library as a dialect plugin
-/// alone is enough to run `-attn-decompose` or `-attn-cpu-pipeline`.
+/// Registers the attn passes (`convert-attn-to-gpu` included) and the CPU
+/// and GPU pipelines with the global registries. Both entry points call it,
+/// so loading the library as a dialect plugin alone is enough to run
+/// `-attn-decompose`, `-attn-cpu-pipeline` or `-attn-gpu-pipeline`.
 static void registerAttnPassesAndPipelines() {
   attn::registerAttnPasses();
+  attn::registerAttnConversionPasses();
   attn::registerAttnPipelines();
+  attn::registerAttnGPUPipelines();
 }
 
 /// Dialect plugin entry point: adds the attn dialect to the host's registry.

@@ -159,6 +159,7 @@ void buildAttnGPUPipeline(OpPassManager &pm,
                           const AttnGPUPipelineOptions &options);
 
 /// Registers `attn-gpu-pipeline`, `attn-gpu-kernel` and `attn-gpu-lower`.
+/// Later calls do nothing.
 void registerAttnGPUPipelines();
 
 } // namespace attn

@@ -100,6 +100,17 @@ bool mlir::attn::usesGPUTensorCoreKernel(AttentionOp op) {
          (dqk == 64 || dqk == 96 || dqk == 128);
 }
 
+/// True for the scalar types NVPTX code generation handles: index, integers
+/// of at most 64 bits and f16, bf16, f32, f64 (no f80, f128, tf32 or 8-bit
+/// floats, which stop instruction selection with an LLVM ERROR).
+static bool isGPUScalarType(Type t) {
+  if (t.isIndex())
+    return true;
+  if (auto it = dyn_cast<IntegerType>(t))
+    return it.getWidth() <= 64;
+  return t.isF16() || t.isBF16() || t.isF32() || t.isF64();
+}
+
 LogicalResult mlir::attn::checkGPUKernelSupport(AttentionOp op) {
   auto unsupported = [&](StringRef what) {
     return op.emitOpError("cannot be lowered to the GPU kernel: ") << what;
@@ -123,6 +134,15 @@ LogicalResult mlir::attn::checkGPUKernelSupport(AttentionOp op) {
   if (!outElt.isF16() && !outElt.isBF16() && !outElt.isF32())
     return unsupported("the output element type must be f16, bf16 or f32, got ")
            << outElt;
+  for (Value t : {op.getMask(), op.getSinks()}) {
+    if (!t)
+      continue;
+    Type tElt = getElementTypeOrSelf(t.getType());
+    if (!isGPUScalarType(tElt))
+      return unsupported("mask and sink element types must be i1, f16, bf16, "
+                         "f32 or f64, got ")
+             << tElt;
+  }
   // B, Lq and Lkv may be dynamic (Lq and Lkv passed as kernel arguments,
   // the grid computed on the host); heads and head dims may not.
   for (Value t :
@@ -132,6 +152,10 @@ LogicalResult mlir::attn::checkGPUKernelSupport(AttentionOp op) {
     if (!t)
       continue;
     auto tt = cast<RankedTensorType>(t.getType());
+    // The kernels index the first element of each head dim and key tile.
+    if (llvm::is_contained(tt.getShape(), 0))
+      return unsupported("zero-sized dimensions are not supported, got ")
+             << tt;
     for (auto [size, dim] : llvm::zip(tt.getShape(), getProblemDims(op, t)))
       if (ShapedType::isDynamic(size) && dim == ProblemDim::None)
         return unsupported("only the batch size and the query and key "
@@ -155,6 +179,17 @@ LogicalResult mlir::attn::checkGPUKernelSupport(AttentionOp op) {
     // that have PTX instructions (finalizeInlined; others would need
     // libdevice).
     WalkResult walk = region->walk([&](Operation *inner) {
+      for (Type t : llvm::concat<Type>(
+               SmallVector<Type>(inner->getOperandTypes()),
+               SmallVector<Type>(inner->getResultTypes()))) {
+        if (isGPUScalarType(getElementTypeOrSelf(t)))
+          continue;
+        InFlightDiagnostic diag =
+            unsupported("score_mod/mask_mod operation '");
+        diag << inner->getName() << "' has an element type without a GPU "
+             << "lowering: " << t;
+        return WalkResult::interrupt();
+      }
       bool scalar = llvm::none_of(inner->getResultTypes(),
                                   [](Type t) { return isa<ShapedType>(t); });
       if (scalar && (isa<arith::ArithDialect>(inner->getDialect()) ||

@@ -375,6 +375,13 @@ Value Decomposer::weightedValues(Value p) {
 }
 
 FailureOr<SmallVector<Value>> Decomposer::run() {
+  // A statically empty output (zero batch, query heads, query length or
+  // value head dim) has nothing to compute: its destinations are the
+  // results. The loops below would divide by a group size of 0 for Hq = 0.
+  if (llvm::any_of(op->getResultTypes(), [](Type t) {
+        return llvm::is_contained(cast<RankedTensorType>(t).getShape(), 0);
+      }))
+    return SmallVector<Value>(op.getInits());
   SmallVector<OpFoldResult> q = tensor::getMixedSizes(b, loc, op.getQuery());
   B = q[0];
   Hq = q[1];

@@ -147,6 +147,10 @@ LogicalResult AttentionOp::verify() {
            << q[3] << " and " << k[3];
   if (!ShapedType::isDynamic(k[1]) && k[1] == 0)
     return emitOpError("expects at least one key/value head");
+  // The default scale 1/sqrt(Dqk) is infinite at Dqk = 0 (scores 0 * inf).
+  if (q[3] == 0 && !getScaleAttr())
+    return emitOpError("expects an explicit scale when the query/key head "
+                       "dimension is 0");
   if (getOffsets().empty() && !ShapedType::isDynamic(q[1]) &&
       !ShapedType::isDynamic(k[1]) && q[1] % k[1] != 0)
     return emitOpError("expects the number of query heads to be a multiple of "

@@ -37,6 +37,15 @@ LogicalResult mlir::attn::decomposeAggregatedOps(RewriterBase &rewriter,
       return op->emitOpError(
           "has buffer operands: decompose aggregated ops before "
           "bufferization");
+    // The upstream expansions (max, exp, sum, div; Winograd transforms)
+    // build floating-point arithmetic and assert on other element types.
+    for (Type t : op->getOperandTypes()) {
+      Type elt = getElementTypeOrSelf(t);
+      if (!isa<FloatType>(elt))
+        return op->emitOpError(
+                   "expects floating-point element types to decompose, got ")
+               << elt;
+    }
     OpBuilder::InsertionGuard guard(rewriter);
     rewriter.setInsertionPoint(op);
     FailureOr<SmallVector<Value>> repl = op.decomposeOperation(rewriter);

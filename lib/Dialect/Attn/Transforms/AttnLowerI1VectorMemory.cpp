@@ -138,8 +138,34 @@ struct I1StoreLowering : ConvertOpToLLVMPattern<StoreOp> {
 };
 } // namespace
 
+/// Most lanes of an i1 vector access this lowering accepts. The transfer
+/// lowering materialises one constant per lane for the mask of a partial
+/// access, and LLVM vectors have at most 2^32 - 1 lanes; vectorised code has
+/// a few hundred.
+static constexpr int64_t kMaxI1Lanes = 1 << 16;
+
 LogicalResult mlir::attn::lowerI1VectorMemoryToLLVM(Operation *root) {
   MLIRContext *ctx = root->getContext();
+  // Precondition, before any rewrite: no access too wide to lower.
+  bool tooWide = false;
+  root->walk([&](Operation *op) {
+    VectorType vT = getI1VectorAccessType(op);
+    if (!vT)
+      return;
+    // The lane count without overflow (each factor is checked first).
+    int64_t lanes = 1;
+    for (int64_t d : vT.getShape()) {
+      if (d > kMaxI1Lanes || lanes * d > kMaxI1Lanes) {
+        op->emitError("expects a vector access of i1 memory of at most ")
+            << kMaxI1Lanes << " lanes, got " << vT;
+        tooWide = true;
+        return;
+      }
+      lanes *= d;
+    }
+  });
+  if (tooWide)
+    return failure();
   // Transfers to loads and stores (masks materialised for out-of-bounds
   // lanes), on the i1 accesses only.
   SmallVector<Operation *> transfers;

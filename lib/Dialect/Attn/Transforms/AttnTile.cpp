@@ -1216,7 +1216,8 @@ FailureOr<SmallVector<Value>> OnlineTiler::run() {
     if (qT.hasStaticShape() && !ShapedType::isDynamic(lkv)) {
       int64_t items = qT.getDimSize(0) * qT.getDimSize(1) *
                       llvm::divideCeil(qT.getDimSize(2), sizes.qTile);
-      if (items < 8)
+      // Zero items (an empty batch, head or query axis): nothing to split.
+      if (items > 0 && items < 8)
         splits = std::max<int64_t>(
             1, std::min<int64_t>(llvm::divideCeil(8, items),
                                  lkv / (4 * sizes.kvTile)));
@@ -1299,12 +1300,21 @@ mlir::attn::tileAttentionOnline(RewriterBase &rewriter, AttentionOp op,
                                 const AttentionTileSizes &sizes) {
   OpBuilder::InsertionGuard guard(rewriter);
   rewriter.setInsertionPoint(op);
-  // Tiles of an upstream tiling and partial states are not tiled again:
-  // their reference decomposition is their lowering here.
+  // Statically zero-sized dims (an empty output, or no Q.K^T reduction at
+  // Dqk = 0), tiles of an upstream tiling and partial states: the reference
+  // decomposition is their lowering here (it returns the destinations for
+  // empty outputs; the tiles would slice zero-sized dims out of bounds, and
+  // tiles and partial states are already tiled).
+  auto hasZeroDim = [](Type t) {
+    auto tt = dyn_cast<RankedTensorType>(t);
+    return tt && llvm::is_contained(tt.getShape(), 0);
+  };
+  bool decompose = op.getPartial() || op.hasTileCoordinates() ||
+                   llvm::any_of(op->getOperandTypes(), hasZeroDim) ||
+                   llvm::any_of(op->getResultTypes(), hasZeroDim);
   FailureOr<SmallVector<Value>> repl =
-      op.getPartial() || op.hasTileCoordinates()
-          ? op.decomposeOperation(rewriter)
-          : OnlineTiler(op, rewriter, sizes).run();
+      decompose ? op.decomposeOperation(rewriter)
+                : OnlineTiler(op, rewriter, sizes).run();
   if (failed(repl))
     return failure();
   rewriter.replaceOp(op, *repl);

@@ -248,6 +248,10 @@ struct OpVectorizer {
     if ((!dims && !hasProjectedPermutationMaps(op)) || hasSubByteResults(op) ||
         hasGatherInBody(op))
       return false;
+    // A static zero-trip loop: the op computes nothing (its loops lower to
+    // empty loops), and a zero-sized vector type does not exist.
+    if (llvm::is_contained(op.getStaticLoopRanges(), 0))
+      return false;
     Operation *current = op;
 
     // Thread level.
