@@ -4,6 +4,9 @@
 # attn-opt, the plugin, the C API and the attn-fuzz libFuzzer target.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# ccache keys on paths relative to the checkout, so every clone (CI's too)
+# shares the cache.
+export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=1
 
 LLVM=/usr/lib/llvm-22
 if [ ! -f build-asan/build.ninja ]; then

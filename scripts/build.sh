@@ -2,6 +2,9 @@
 # Configures (once) and builds attn in build/ against Debian's LLVM/MLIR 22.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# ccache keys on paths relative to the checkout, so every clone (CI's too)
+# shares the cache.
+export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=1
 
 LLVM=/usr/lib/llvm-22
 if [ ! -f build/build.ninja ]; then
