@@ -383,13 +383,19 @@ LogicalResult AttentionOp::verifyRegions() {
                          b.getI1Type());
 }
 
-void AttentionOp::getAsmResultNames(
+void mlir::attn::setStateResultNames(
+    ValueRange results, bool unnormalized,
     function_ref<void(Value, StringRef)> setNameFn) {
   static constexpr StringRef normalised[] = {"out", "lse"};
-  static constexpr StringRef partial[] = {"acc", "max", "sum"};
-  for (auto [i, r] : llvm::enumerate(getResults()))
-    if (i < (getPartial() ? 3u : 2u))
-      setNameFn(r, getPartial() ? partial[i] : normalised[i]);
+  static constexpr StringRef state[] = {"acc", "max", "sum"};
+  for (auto [i, r] : llvm::enumerate(results))
+    if (i < (unnormalized ? 3u : 2u))
+      setNameFn(r, unnormalized ? state[i] : normalised[i]);
+}
+
+void AttentionOp::getAsmResultNames(
+    function_ref<void(Value, StringRef)> setNameFn) {
+  setStateResultNames(getResults(), getPartial(), setNameFn);
 }
 
 LogicalResult AttentionOp::reifyResultShapes(

@@ -52,8 +52,8 @@ LogicalResult MergeStatesOp::verify() {
     return emitOpError("expects at least one state");
   if (getLses().size() != n || (unnorm && getSums().size() != n))
     return emitOpError("expects as many ")
-           << (unnorm ? "maxima and sums" : "log-sum-exps") << " as values, got "
-           << n << " values, " << getLses().size() << " "
+           << (unnorm ? "maxima and sums" : "log-sum-exps")
+           << " as values, got " << n << " values, " << getLses().size() << " "
            << (unnorm ? "maxima" : "log-sum-exps")
            << (unnorm ? " and " + std::to_string(getSums().size()) + " sums"
                       : std::string());
@@ -70,7 +70,8 @@ LogicalResult MergeStatesOp::verify() {
   if (vT.getRank() < 1)
     return emitOpError("expects values of rank at least 1");
   Type vElem = vT.getElementType();
-  if (unnorm ? !vElem.isF32() : !isa<Float32Type, Float16Type, BFloat16Type>(vElem))
+  if (unnorm ? !vElem.isF32()
+             : !isa<Float32Type, Float16Type, BFloat16Type>(vElem))
     return emitOpError(unnorm ? "expects f32 accumulators, got "
                               : "expects f32, f16 or bf16 values, got ")
            << vElem;
@@ -121,11 +122,7 @@ LogicalResult MergeStatesOp::verify() {
 
 void MergeStatesOp::getAsmResultNames(
     function_ref<void(Value, StringRef)> setNameFn) {
-  static constexpr StringRef normalised[] = {"out", "lse"};
-  static constexpr StringRef unnormalised[] = {"acc", "max", "sum"};
-  for (auto [i, r] : llvm::enumerate(getResults()))
-    if (i < (isUnnormalized() ? 3u : 2u))
-      setNameFn(r, isUnnormalized() ? unnormalised[i] : normalised[i]);
+  setStateResultNames(getResults(), isUnnormalized(), setNameFn);
 }
 
 LogicalResult MergeStatesOp::reifyResultShapes(
@@ -212,15 +209,13 @@ struct StateMerger {
 
   StateMerger(MergeStatesOp op, OpBuilder &b)
       : op(op), b(b), loc(op.getLoc()), base(op.getBase()),
-        rowRank(cast<RankedTensorType>(op.getInits()[1].getType()).getRank()) {
-  }
+        rowRank(cast<RankedTensorType>(op.getInits()[1].getType()).getRank()) {}
 
   Value f32(OpBuilder &nb, double v) { return buildF32Constant(nb, loc, v); }
 
   Value emptyLike(Value init) {
     auto t = cast<RankedTensorType>(init.getType());
-    return tensor::EmptyOp::create(b, loc,
-                                   tensor::getMixedSizes(b, loc, init),
+    return tensor::EmptyOp::create(b, loc, tensor::getMixedSizes(b, loc, init),
                                    t.getElementType());
   }
   Value filledLike(Value init, double v) {
@@ -232,8 +227,7 @@ struct StateMerger {
   /// A generic over the loops of `init` (plus the split loop at `dim`, a
   /// reduction, when set) that reads `ins` through `inMaps`.
   Value generic(ValueRange ins, ArrayRef<AffineMap> inMaps, Value init,
-                unsigned numLoops, std::optional<int64_t> dim,
-                AffineMap outMap,
+                unsigned numLoops, std::optional<int64_t> dim, AffineMap outMap,
                 function_ref<Value(OpBuilder &, ValueRange)> body) {
     SmallVector<AffineMap> maps(inMaps);
     maps.push_back(outMap);
@@ -254,8 +248,8 @@ struct StateMerger {
   AffineMap mapSkipping(unsigned numLoops, unsigned rank,
                         std::optional<int64_t> dim, bool withSplit) {
     SmallVector<AffineExpr> res;
-    for (unsigned l = 0; l < numLoops && res.size() < rank + (withSplit ? 1 : 0);
-         ++l) {
+    for (unsigned l = 0;
+         l < numLoops && res.size() < rank + (withSplit ? 1 : 0); ++l) {
       if (dim && static_cast<int64_t>(l) == *dim && !withSplit)
         continue;
       res.push_back(b.getAffineDimExpr(l));
@@ -280,24 +274,23 @@ SmallVector<Value> StateMerger::runList() {
   AffineMap rowId = b.getMultiDimIdentityMap(rowRank);
   SmallVector<AffineMap> rowMaps(n, rowId);
   // The merged maximum (unnormalised) or log-sum-exp (normalised).
-  Value top = generic(lses, rowMaps, rowInit, rowRank, std::nullopt, rowId,
-                      [&](OpBuilder &nb, ValueRange a) {
-                        Value m = a[0];
-                        for (unsigned s = 1; s < n; ++s)
-                          m = arith::MaximumFOp::create(nb, loc, m, a[s]);
-                        if (unnorm)
-                          return m;
-                        Value sum = f32(nb, 0.0);
-                        for (unsigned s = 0; s < n; ++s)
-                          sum = arith::AddFOp::create(
-                              nb, loc, sum, buildRescale(nb, loc, a[s], m, base));
-                        Value lg = base == LseBase::two
-                                       ? math::Log2Op::create(nb, loc, sum)
-                                             .getResult()
-                                       : math::LogOp::create(nb, loc, sum)
-                                             .getResult();
-                        return arith::AddFOp::create(nb, loc, m, lg).getResult();
-                      });
+  Value top =
+      generic(lses, rowMaps, rowInit, rowRank, std::nullopt, rowId,
+              [&](OpBuilder &nb, ValueRange a) {
+                Value m = a[0];
+                for (unsigned s = 1; s < n; ++s)
+                  m = arith::MaximumFOp::create(nb, loc, m, a[s]);
+                if (unnorm)
+                  return m;
+                Value sum = f32(nb, 0.0);
+                for (unsigned s = 0; s < n; ++s)
+                  sum = arith::AddFOp::create(
+                      nb, loc, sum, buildRescale(nb, loc, a[s], m, base));
+                Value lg = base == LseBase::two
+                               ? math::Log2Op::create(nb, loc, sum).getResult()
+                               : math::LogOp::create(nb, loc, sum).getResult();
+                return arith::AddFOp::create(nb, loc, m, lg).getResult();
+              });
   // sum_s rescale(lse_s, top) * x_s over `xs` of rank `rank`.
   auto weightedSum = [&](ValueRange xs, Value init, unsigned rank) {
     AffineMap id = b.getMultiDimIdentityMap(rank);
@@ -313,7 +306,8 @@ SmallVector<Value> StateMerger::runList() {
                    [&](OpBuilder &nb, ValueRange a) {
                      Value acc = f32(nb, 0.0);
                      for (unsigned s = 0; s < n; ++s) {
-                       Value w = buildRescale(nb, loc, a[n + s], a[2 * n], base);
+                       Value w =
+                           buildRescale(nb, loc, a[n + s], a[2 * n], base);
                        acc = arith::AddFOp::create(
                            nb, loc, acc,
                            arith::MulFOp::create(nb, loc, w, toF32(nb, a[s])));
@@ -324,8 +318,8 @@ SmallVector<Value> StateMerger::runList() {
                    });
   };
   unsigned vRank = rowRank + 1;
-  SmallVector<Value> results = {weightedSum(op.getValues(), op.getInits()[0], vRank),
-                                top};
+  SmallVector<Value> results = {
+      weightedSum(op.getValues(), op.getInits()[0], vRank), top};
   if (unnorm)
     results.push_back(weightedSum(op.getSums(), op.getInits()[2], rowRank));
   return results;
@@ -339,11 +333,11 @@ SmallVector<Value> StateMerger::runSplit(int64_t dim) {
   unsigned rowLoops = rowRank + 1, vLoops = rowRank + 2;
   AffineMap rowIn = mapSkipping(rowLoops, rowRank, dim, true);
   AffineMap rowOut = mapSkipping(rowLoops, rowRank, dim, false);
-  Value m = generic({lse}, {rowIn}, filledLike(rowInit, -kInf), rowLoops, dim,
-                    rowOut, [&](OpBuilder &nb, ValueRange a) {
-                      return arith::MaximumFOp::create(nb, loc, a[1], a[0])
-                          .getResult();
-                    });
+  Value m = generic(
+      {lse}, {rowIn}, filledLike(rowInit, -kInf), rowLoops, dim, rowOut,
+      [&](OpBuilder &nb, ValueRange a) {
+        return arith::MaximumFOp::create(nb, loc, a[1], a[0]).getResult();
+      });
   // sum over the split of rescale(lse_s, ref) * x_s.
   auto weightedSum = [&](Value x, Value ref, Value init, unsigned loops,
                          unsigned rank) {
@@ -360,50 +354,48 @@ SmallVector<Value> StateMerger::runSplit(int64_t dim) {
     accInit = linalg::FillOp::create(b, loc, ValueRange{f32(b, 0.0)},
                                      ValueRange{accInit})
                   .getResult(0);
-    Value acc = generic({x, lse, ref}, {xIn, rowS, rowR}, accInit, loops, dim,
-                        out, [&](OpBuilder &nb, ValueRange a) {
-                          Value w = buildRescale(nb, loc, a[1], a[2], base);
-                          Value t = arith::MulFOp::create(nb, loc, w,
-                                                          toF32(nb, a[0]));
-                          return arith::AddFOp::create(nb, loc, a[3], t)
-                              .getResult();
-                        });
+    Value acc =
+        generic({x, lse, ref}, {xIn, rowS, rowR}, accInit, loops, dim, out,
+                [&](OpBuilder &nb, ValueRange a) {
+                  Value w = buildRescale(nb, loc, a[1], a[2], base);
+                  Value t = arith::MulFOp::create(nb, loc, w, toF32(nb, a[0]));
+                  return arith::AddFOp::create(nb, loc, a[3], t).getResult();
+                });
     if (elem.isF32())
       return acc;
     AffineMap id = b.getMultiDimIdentityMap(rank);
-    return generic({acc}, {id}, init, rank, std::nullopt, id,
-                   [&](OpBuilder &nb, ValueRange a) {
-                     return arith::TruncFOp::create(nb, loc, elem, a[0])
-                         .getResult();
-                   });
+    return generic(
+        {acc}, {id}, init, rank, std::nullopt, id,
+        [&](OpBuilder &nb, ValueRange a) {
+          return arith::TruncFOp::create(nb, loc, elem, a[0]).getResult();
+        });
   };
   Value top;
   if (!unnorm) {
     // lse = m + log_b(sum_s base^(lse_s - m)).
     AffineMap rowS = mapSkipping(rowLoops, rowRank, dim, true);
-    Value sumW = generic({lse, m}, {rowS, rowOut}, filledLike(rowInit, 0.0),
-                         rowLoops, dim, rowOut,
-                         [&](OpBuilder &nb, ValueRange a) {
-                           Value w = buildRescale(nb, loc, a[0], a[1], base);
-                           return arith::AddFOp::create(nb, loc, a[2], w)
-                               .getResult();
-                         });
+    Value sumW =
+        generic({lse, m}, {rowS, rowOut}, filledLike(rowInit, 0.0), rowLoops,
+                dim, rowOut, [&](OpBuilder &nb, ValueRange a) {
+                  Value w = buildRescale(nb, loc, a[0], a[1], base);
+                  return arith::AddFOp::create(nb, loc, a[2], w).getResult();
+                });
     AffineMap id = b.getMultiDimIdentityMap(rowRank);
     top = generic({m, sumW}, {id, id}, rowInit, rowRank, std::nullopt, id,
                   [&](OpBuilder &nb, ValueRange a) {
-                    Value lg = base == LseBase::two
-                                   ? math::Log2Op::create(nb, loc, a[1])
-                                         .getResult()
-                                   : math::LogOp::create(nb, loc, a[1])
-                                         .getResult();
+                    Value lg =
+                        base == LseBase::two
+                            ? math::Log2Op::create(nb, loc, a[1]).getResult()
+                            : math::LogOp::create(nb, loc, a[1]).getResult();
                     return arith::AddFOp::create(nb, loc, a[0], lg).getResult();
                   });
   } else {
     top = m;
   }
-  SmallVector<Value> results = {
-      weightedSum(op.getValues()[0], top, op.getInits()[0], vLoops, rowRank + 1),
-      top};
+  SmallVector<Value> results = {weightedSum(op.getValues()[0], top,
+                                            op.getInits()[0], vLoops,
+                                            rowRank + 1),
+                                top};
   if (unnorm)
     results.push_back(
         weightedSum(op.getSums()[0], top, op.getInits()[2], rowLoops, rowRank));

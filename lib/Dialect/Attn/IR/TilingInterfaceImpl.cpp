@@ -43,8 +43,7 @@ struct TileBuilder {
   Location loc;
   SmallVector<Operation *> slices;
 
-  TileBuilder(AttentionOp op, OpBuilder &b)
-      : op(op), b(b), loc(op.getLoc()) {}
+  TileBuilder(AttentionOp op, OpBuilder &b) : op(op), b(b), loc(op.getLoc()) {}
 
   OpFoldResult zero() { return b.getIndexAttr(0); }
   OpFoldResult one() { return b.getIndexAttr(1); }
@@ -112,26 +111,25 @@ struct TileBuilder {
       return {zero(), dim(op.getKey(), 1)};
     // Global head offsets: local h0 of a tile is globalH0 - tileH0.
     OpFoldResult g = problemGroup();
-    OpFoldResult base = op.hasTileCoordinates()
-                            ? OpFoldResult(op.getOffsets()[1])
-                            : zero();
+    OpFoldResult base =
+        op.hasTileCoordinates() ? OpFoldResult(op.getOffsets()[1]) : zero();
     OpFoldResult gLo = add(base, h0);
     AffineExpr s0, s1;
     bindSymbols(b.getContext(), s0, s1);
-    OpFoldResult gLast = affine::makeComposedFoldedAffineApply(
-        b, loc, s0 + s1 - 1, {gLo, hs});
+    OpFoldResult gLast =
+        affine::makeComposedFoldedAffineApply(b, loc, s0 + s1 - 1, {gLo, hs});
     OpFoldResult lo = floorDiv(gLo, g), hiIncl = floorDiv(gLast, g);
     OpFoldResult baseKV = floorDiv(base, g);
-    OpFoldResult localLo = affine::makeComposedFoldedAffineApply(
-        b, loc, s0 - s1, {lo, baseKV});
+    OpFoldResult localLo =
+        affine::makeComposedFoldedAffineApply(b, loc, s0 - s1, {lo, baseKV});
     OpFoldResult size = affine::makeComposedFoldedAffineApply(
         b, loc, s0 - s1 + 1, {hiIncl, lo});
     return {localLo, size};
   }
 
   FailureOr<TilingResult> build(ArrayRef<OpFoldResult> offsets,
-                                ArrayRef<OpFoldResult> sizes,
-                                ValueRange inits, bool partial);
+                                ArrayRef<OpFoldResult> sizes, ValueRange inits,
+                                bool partial);
 };
 } // namespace
 
@@ -140,8 +138,7 @@ FailureOr<TilingResult> TileBuilder::build(ArrayRef<OpFoldResult> offsets,
                                            ValueRange inits, bool partial) {
   OpFoldResult b0 = offsets[kB], h0 = offsets[kH], q0 = offsets[kQ],
                kv0 = offsets[kKV];
-  OpFoldResult bs = sizes[kB], hs = sizes[kH], qs = sizes[kQ],
-               kvs = sizes[kKV];
+  OpFoldResult bs = sizes[kB], hs = sizes[kH], qs = sizes[kQ], kvs = sizes[kKV];
   Value q = slice(op.getQuery(), {b0, h0, q0, zero()},
                   {bs, hs, qs, dim(op.getQuery(), 3)});
   auto [kvh0, kvhs] = kvHeads(h0, hs);
@@ -174,8 +171,8 @@ FailureOr<TilingResult> TileBuilder::build(ArrayRef<OpFoldResult> offsets,
     qsIds = slice(op.getQSegmentIds(), {b0, q0}, {bs, qs});
     kvIds = slice(op.getKvSegmentIds(), {b0, kv0}, {bs, kvs});
   }
-  Value sinks = !partial && op.getSinks() ? slice(op.getSinks(), {h0}, {hs})
-                                          : Value();
+  Value sinks =
+      !partial && op.getSinks() ? slice(op.getSinks(), {h0}, {hs}) : Value();
 
   // Tile coordinates, composed with the op's own.
   SmallVector<Value> newOffsets, newExtents;
@@ -199,10 +196,11 @@ FailureOr<TilingResult> TileBuilder::build(ArrayRef<OpFoldResult> offsets,
   for (auto [from, to] : llvm::zip(op->getRegions(), tile->getRegions()))
     if (!from.empty())
       b.cloneRegionBefore(from, to, to.end());
-  return TilingResult{{tile},
-                      llvm::map_to_vector(tile->getResults(),
-                                          [](OpResult r) -> Value { return r; }),
-                      slices};
+  return TilingResult{
+      {tile},
+      llvm::map_to_vector(tile->getResults(),
+                          [](OpResult r) -> Value { return r; }),
+      slices};
 }
 
 //===----------------------------------------------------------------------===//
@@ -302,8 +300,7 @@ FailureOr<SmallVector<Value>>
 AttentionOp::generateInitialTensorForPartialReduction(
     OpBuilder &b, Location loc, ArrayRef<OpFoldResult> sizes,
     const SetVector<unsigned> &reductionDims) {
-  if (getPartial() || reductionDims.size() != 1 ||
-      reductionDims.front() != kKV)
+  if (getPartial() || reductionDims.size() != 1 || reductionDims.front() != kKV)
     return failure();
   SmallVector<OpFoldResult> rows(sizes.take_front(3));
   rows.push_back(sizes[kKV]);
@@ -311,9 +308,8 @@ AttentionOp::generateInitialTensorForPartialReduction(
   accShape.push_back(tensor::getMixedSize(b, loc, getValue(), 3));
   auto filled = [&](ArrayRef<OpFoldResult> shape, double v) {
     Value e = tensor::EmptyOp::create(b, loc, shape, b.getF32Type());
-    return linalg::FillOp::create(b, loc,
-                                  ValueRange{buildF32Constant(b, loc, v)},
-                                  ValueRange{e})
+    return linalg::FillOp::create(
+               b, loc, ValueRange{buildF32Constant(b, loc, v)}, ValueRange{e})
         .getResult(0);
   };
   return SmallVector<Value>{filled(accShape, 0.0),
@@ -360,8 +356,8 @@ FailureOr<TilingResult> AttentionOp::tileToPartialReduction(
   for (auto [i, partialInit] : llvm::enumerate(init)) {
     SmallVector<OpFoldResult> o, s;
     if (failed(getPartialResultTilePosition(b, i, strategy, offsets, sizes,
-                                            reductionDims, splitReductionIvs,
-                                            o, s)))
+                                            reductionDims, splitReductionIvs, o,
+                                            s)))
       return failure();
     inits.push_back(tb.sliceDropping(partialInit, o, s, kLaneDim));
   }
@@ -379,7 +375,8 @@ AttentionOp::mergeReductions(OpBuilder &b, Location loc,
   for (Value p : partialReduce) {
     SmallVector<OpFoldResult> shape = tensor::getMixedSizes(b, loc, p);
     shape.erase(shape.begin() + kLaneDim);
-    stateInits.push_back(tensor::EmptyOp::create(b, loc, shape, b.getF32Type()));
+    stateInits.push_back(
+        tensor::EmptyOp::create(b, loc, shape, b.getF32Type()));
   }
   auto merge = MergeStatesOp::create(
       b, loc, ValueRange(stateInits).getTypes(), partialReduce.take_front(1),

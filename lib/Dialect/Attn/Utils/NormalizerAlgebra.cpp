@@ -69,13 +69,16 @@ mlir::attn::buildWeight(OpBuilder &b, Location loc, Normalizer norm, Value s,
                         Value shift, std::optional<double> sigmoidBias) {
   switch (norm) {
   case Normalizer::softmax: {
-    Value p = math::ExpOp::create(b, loc, arith::SubFOp::create(b, loc, s, shift));
+    Value p =
+        math::ExpOp::create(b, loc, arith::SubFOp::create(b, loc, s, shift));
     return {p, p};
   }
   case Normalizer::softpick: {
     // e^(s-m) - e^-m is (e^s - 1) in units of e^-m.
-    Value e1 = math::ExpOp::create(b, loc, arith::SubFOp::create(b, loc, s, shift));
-    Value e0 = math::ExpOp::create(b, loc, arith::NegFOp::create(b, loc, shift));
+    Value e1 =
+        math::ExpOp::create(b, loc, arith::SubFOp::create(b, loc, s, shift));
+    Value e0 =
+        math::ExpOp::create(b, loc, arith::NegFOp::create(b, loc, shift));
     Value e = arith::SubFOp::create(b, loc, e1, e0);
     Value zero = buildF32Constant(b, loc, 0.0);
     Value kept = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT, s,
@@ -89,7 +92,8 @@ mlir::attn::buildWeight(OpBuilder &b, Location loc, Normalizer norm, Value s,
     // sigmoid(-inf) == 0, so masked scores need no special case.
     Value x = s;
     if (sigmoidBias)
-      x = arith::AddFOp::create(b, loc, x, buildF32Constant(b, loc, *sigmoidBias));
+      x = arith::AddFOp::create(b, loc, x,
+                                buildF32Constant(b, loc, *sigmoidBias));
     Value one = buildF32Constant(b, loc, 1.0);
     Value e = math::ExpOp::create(b, loc, arith::NegFOp::create(b, loc, x));
     Value p = arith::DivFOp::create(b, loc, one,
@@ -128,8 +132,8 @@ RowFinalization mlir::attn::buildRowFinalization(OpBuilder &b, Location loc,
     Value scale = buildSafeInverse(b, loc, den);
     if (alpha)
       scale = arith::MulFOp::create(b, loc, scale, alpha);
-    Value lse = arith::AddFOp::create(b, loc, shift,
-                                      math::LogOp::create(b, loc, den));
+    Value lse =
+        arith::AddFOp::create(b, loc, shift, math::LogOp::create(b, loc, den));
     return {scale, lse};
   }
   case Normalizer::softpick: {

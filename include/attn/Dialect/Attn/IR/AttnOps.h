@@ -80,6 +80,11 @@ Value buildScore(OpBuilder &b, Location loc, AttentionOp op, Value dot,
                  Value scale, ValueRange idx, const ScoreOperands &operands,
                  bool applyStructuredMasks);
 
+/// Names the results of a normalised `(out, lse)` or unnormalised `(acc,
+/// max, sum)` attention state in printed IR.
+void setStateResultNames(ValueRange results, bool unnormalized,
+                         function_ref<void(Value, StringRef)> setNameFn);
+
 /// Finalises the state `(acc [B, Hq, Lq, Dv], max, sum [B, Hq, Lq])` of
 /// every row of `op` into its results (output, optional log-sum-exp) written
 /// into the op's inits: NormalizerAlgebra's row finalisation with the op's

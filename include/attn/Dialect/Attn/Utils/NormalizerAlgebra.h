@@ -1,4 +1,5 @@
-//===- NormalizerAlgebra.h - normaliser states, updates, combines -*- C++ -*-===//
+//===- NormalizerAlgebra.h - normaliser states, updates, combines -*- C++
+//-*-===//
 //
 // Part of the attn project.
 //
@@ -48,8 +49,8 @@ Value buildRescale(OpBuilder &b, Location loc, Value mOld, Value mNew,
 /// safe shift is `shift`, and its term of the state's sum:
 /// softmax (e^(s-m), e^(s-m)); softpick (relu(e^(s-m) - e^-m),
 /// |e^(s-m) - e^-m|, both 0 where masked); sigmoid (sigmoid(s + bias), 0).
-std::pair<Value, Value> buildWeight(OpBuilder &b, Location loc,
-                                    Normalizer norm, Value s, Value shift,
+std::pair<Value, Value> buildWeight(OpBuilder &b, Location loc, Normalizer norm,
+                                    Value s, Value shift,
                                     std::optional<double> sigmoidBias);
 
 /// How a final state `(acc, m, sum)` of one row becomes the op's results:
