@@ -235,6 +235,17 @@ def attention_op(results, result_types, q, k, v, *, mask=None,
         ", ".join(result_types), regions)
 
 
+def attention_function(name, params, names, result_types, op):
+    """A `func.func @name(params) -> (result_types)` whose body is the
+    attention text `op` (from attention_op) returning `names`."""
+    return """
+func.func @{name}({params}) -> ({res}) {{
+  {op}
+  return {names} : {res}
+}}""".format(name=name, params=params, res=", ".join(result_types), op=op,
+             names=", ".join(names))
+
+
 def function(name, var):
     """The ``func.func @name`` of a variant: its arguments (operands, then
     captures), one ``attn.attention`` and the return of its results."""

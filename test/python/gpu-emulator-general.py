@@ -23,7 +23,7 @@ import numpy as np
 
 from attn import reference
 from attn.gpu import launch_config
-from attn.ir import attention_op
+from attn.ir import attention_function, attention_op
 from attn.testing.gpu_cases import ALIBI, swap_length_args
 from attn.testing.gpu_emulator import (EmulationError, Emulator, kernels,
                                        round_to)
@@ -140,12 +140,9 @@ def module(case):
         score_mod = ALIBI.replace("HQ", str(Hq))
     op = attention_op(names, res, ("%q", qt), ("%k", kt), ("%v", vt),
                       attrs=attrs, score_mod=score_mod, **operands)
-    return """
-func.func @{name}(%q: {qt}, %k: {kt}, %v: {vt}{params}) -> ({res}) {{
-  {op}
-  return {names} : {res}
-}}""".format(name=name, qt=qt, kt=kt, vt=vt, params=params,
-             res=", ".join(res), op=op, names=", ".join(names))
+    return attention_function(
+        name, "%%q: %s, %%k: %s, %%v: %s%s" % (qt, kt, vt, params), names,
+        res, op)
 
 
 def lower(text):

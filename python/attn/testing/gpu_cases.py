@@ -21,7 +21,7 @@ import re
 
 import numpy as np
 
-from attn.ir import attention_op
+from attn.ir import attention_function, attention_op
 
 ALIBI = """{
       ^bb0(%s: f32, %b: index, %h: index, %i: index, %j: index):
@@ -153,12 +153,9 @@ def module(case):
     op = attention_op(names, res, ("%q", qt), ("%k", kt), ("%v", vt),
                       attrs=attrs, score_mod=score_mod, mask_mod=mask_mod,
                       **operands)
-    return """
-func.func @{name}(%q: {qt}, %k: {kt}, %v: {vt}{params}) -> ({res}) {{
-  {op}
-  return {names} : {res}
-}}""".format(name=name, qt=qt, kt=kt, vt=vt, params=params,
-             res=", ".join(res), op=op, names=", ".join(names))
+    return attention_function(
+        name, "%%q: %s, %%k: %s, %%v: %s%s" % (qt, kt, vt, params), names,
+        res, op)
 
 
 def swap_length_args(text):
