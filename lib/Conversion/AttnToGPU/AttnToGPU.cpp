@@ -28,6 +28,7 @@
 
 #include "attn/Conversion/AttnToGPU/AttnToGPU.h"
 #include "attn/Conversion/Passes.h"
+#include "attn/Dialect/Attn/Utils/KeyRange.h"
 #include "KernelBuilder.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -306,22 +307,15 @@ void KernelBuilder::bindBlockIndices(int64_t rowsPerBlock) {
 std::pair<Value, Value>
 KernelBuilder::keyTileRange(Value qLoA, Value qHiA, Value kvEnd,
                             int64_t keyTile, bool emptyPastQLength) {
-  Value kvLo = idx(0), kvHi = kvEnd;
-  for (StructuredMaskAttrInterface t : op.getMaskTerms()) {
-    auto [lo, hiB] = t.buildKeyRange(b, loc, qLoA, qHiA);
-    if (lo)
-      kvLo = arith::MaxSIOp::create(b, loc, kvLo, lo);
-    if (hiB)
-      kvHi = minsi(kvHi, hiB);
-  }
   // Rows at or past q_lengths keep nothing: a block made only of them has
   // an empty key range.
+  Value anyRow;
   if (emptyPastQLength && qLengths)
-    kvHi = arith::SelectOp::create(
-        b, loc, cmpi(arith::CmpIPredicate::slt, q0, qLen), kvHi, kvLo);
-  Value tLo = arith::DivSIOp::create(b, loc, kvLo, idx(keyTile));
-  Value tHi = arith::CeilDivSIOp::create(b, loc, kvHi, idx(keyTile));
-  return {tLo, arith::MaxSIOp::create(b, loc, tHi, tLo)};
+    anyRow = cmpi(arith::CmpIPredicate::slt, q0, qLen);
+  KeyRange range =
+      buildKeyRange(b, loc, op.getMaskTerms(), qLoA, qHiA, kvEnd, anyRow);
+  KeyRange tiles = buildKeyTileRange(b, loc, range, keyTile);
+  return {tiles.lo, tiles.hi};
 }
 
 unsigned KernelBuilder::bindLengths(Block &entry, unsigned nextArg) {

@@ -29,6 +29,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "attn/Dialect/Attn/IR/AttnOps.h"
+#include "attn/Dialect/Attn/Utils/KeyRange.h"
 #include "attn/Dialect/Attn/Utils/NormalizerAlgebra.h"
 #include "attn/Dialect/Attn/Transforms/Passes.h"
 #include "attn/Dialect/Attn/Transforms/Transforms.h"
@@ -757,29 +758,23 @@ void OnlineTiler::buildTile(OpBuilder &nb, Value bi, Value hi, Value qt,
   Value qHiA = arith::AddIOp::create(
       nb, loc, arith::AddIOp::create(nb, loc, qLoA, tq), cst(nb, -1));
 
-  // Key range: [0, min(Lkv, kvLen)) intersected with every term's interval.
-  Value kvLo = cst(nb, 0);
-  Value kvHi = op.getKvLengths()
-                   ? arith::MinSIOp::create(nb, loc, Lkv, kvLen).getResult()
-                   : Lkv;
-  SmallVector<StructuredMaskAttrInterface> terms = op.getMaskTerms();
-  for (StructuredMaskAttrInterface t : terms) {
-    auto [lo, hiB] = t.buildKeyRange(nb, loc, qLoA, qHiA);
-    if (lo)
-      kvLo = arith::MaxSIOp::create(nb, loc, kvLo, lo);
-    if (hiB)
-      kvHi = arith::MinSIOp::create(nb, loc, kvHi, hiB);
-  }
-  // Rows at or past q_lengths keep nothing: a tile made only of them is empty.
-  Value rowsValid;
+  // Key range: [0, min(Lkv, kvLen)) intersected with every term's interval;
+  // rows at or past q_lengths keep nothing, so a tile made only of them is
+  // empty.
+  Value kvEnd = op.getKvLengths()
+                    ? arith::MinSIOp::create(nb, loc, Lkv, kvLen).getResult()
+                    : Lkv;
+  Value anyRow, rowsValid;
   if (op.getQLengths()) {
+    anyRow =
+        arith::CmpIOp::create(nb, loc, arith::CmpIPredicate::slt, q0, qLen);
     rowsValid = arith::CmpIOp::create(
         nb, loc, arith::CmpIPredicate::sle,
         arith::AddIOp::create(nb, loc, q0, tq), qLen);
-    Value anyRow =
-        arith::CmpIOp::create(nb, loc, arith::CmpIPredicate::slt, q0, qLen);
-    kvHi = arith::SelectOp::create(nb, loc, anyRow, kvHi, kvLo);
   }
+  SmallVector<StructuredMaskAttrInterface> terms = op.getMaskTerms();
+  KeyRange range = buildKeyRange(nb, loc, terms, qLoA, qHiA, kvEnd, anyRow);
+  Value kvLo = range.lo, kvHi = range.hi;
 
   // Key tiles start on multiples of the tile size when the mask summary
   // describes them (the extra keys are masked by the partial-tile path).
