@@ -8,7 +8,7 @@ Times, best of --reps, interleaved in one process (B=1, H=8, D=128, f32):
   * attention alone, then the same attention between elementwise producers
     (Q cast from bf16 and rotary-embedded, K rotary-embedded) and consumers
     (sigmoid output gate, residual add), compiled with and without
-    -attn-fuse-elementwise: the fused graph should cost little more than the
+    fusion (attn-tile{fuse-elementwise}): the fused graph should cost little more than the
     attention alone;
   * the fused graph again with the ops outside the attention loop left as
     scalar loops (`vectorize-linalg=false`);

@@ -32,9 +32,8 @@ void mlir::attn::buildAttnCPUBufferizePipeline(
     tileOpts.kvTile = options.kvTile;
     tileOpts.kvSplits = options.kvSplits;
     tileOpts.bf16Dot = options.bf16Dot;
+    tileOpts.fuseElementwise = options.fuseElementwise;
     pm.addPass(createAttnTilePass(tileOpts));
-    if (options.fuseElementwise)
-      pm.addPass(createAttnFuseElementwisePass());
   }
   // linalg.softmax (a front end's attention that was not raised to
   // attn.attention) has no loop lowering: expand it into linalg.generic.

@@ -23,7 +23,7 @@
 // TILED-SAME: (%{{.+}}: memref<1x2x512x8xf32>, %{{.+}}: memref<1x1x512x8xf32>, %{{.+}}: memref<1x1x512x8xf32>, %{{.+}}: memref<2xf32>, %[[OUT:.+]]: memref<1x2x512x8xf32>)
 // TILED: scf.forall (%{{.+}}, %{{.+}}) in (2, 4)
 // TILED: scf.for
-// TILED: memref.alloc(%{{.+}}, %{{.+}}) {{.*}} : memref<?x?xf32>
+// TILED: memref.alloc(%{{.+}}) {{.*}} : memref<128x?xf32>
 // TILED-NOT: memref<512x512xf32>
 // TILED: return
 

@@ -1,5 +1,5 @@
 # Elementwise producers and consumers fused into the tiled attention
-# (-attn-fuse-elementwise, on by default in attn-cpu-pipeline) compute the
+# (attn-tile{fuse-elementwise}, on by default in attn-cpu-pipeline) compute the
 # same numbers as the unfused graph and as numpy float64.
 # RUN: %python %s | FileCheck %s
 # CHECK: rotary_gate_static fused ops outside the loop: 2 (expected 2): PASS
@@ -134,7 +134,7 @@ def sigmoid(x):
 
 def expect_top_level_generics(name, src, n):
     """Checks that fusion leaves `n` linalg ops outside the tiled loop."""
-    out = subprocess.run([runner.attn_opt(), "--attn-tile", "--attn-fuse-elementwise"],
+    out = subprocess.run([runner.attn_opt(), "--attn-tile=fuse-elementwise=true"],
                          input=src, capture_output=True, text=True,
                          check=True).stdout
     body = out[out.index("func.func @f"):]

@@ -50,8 +50,8 @@ struct AttnCPUPipelineOptions
   PassOptions::Option<bool> fuseElementwise{
       *this, "fuse-elementwise",
       llvm::cl::desc("Fuse elementwise producers of Q/K/V and consumers of "
-                     "the output into the attention tiles (-attn-fuse-"
-                     "elementwise)"),
+                     "the output into the attention tiles (-attn-tile's "
+                     "fuse-elementwise)"),
       llvm::cl::init(true)};
   PassOptions::Option<bool> vectorizeLinalg{
       *this, "vectorize-linalg",

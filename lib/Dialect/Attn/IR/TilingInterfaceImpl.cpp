@@ -55,20 +55,21 @@ struct TileBuilder {
     slices.push_back(s);
     return s;
   }
-  /// A rank-reducing slice of `t` dropping unit dimension `dim`.
+  /// A slice of `t` without its unit dimension `dim` (dim > 0): a full-rank
+  /// slice collapsed into the dimension before it. (A rank-reducing slice
+  /// would be ambiguous when other sizes are 1 too, and MLIR 22's slice
+  /// canonicalisations then drop the wrong unit dimension.)
   Value sliceDropping(Value t, ArrayRef<OpFoldResult> offsets,
                       ArrayRef<OpFoldResult> sizes, unsigned dim) {
-    auto tT = cast<RankedTensorType>(t.getType());
-    SmallVector<OpFoldResult> strides(offsets.size(), one());
-    SmallVector<int64_t> shape;
-    for (auto [i, s] : llvm::enumerate(sizes))
-      if (i != dim)
-        shape.push_back(getConstantIntValue(s).value_or(ShapedType::kDynamic));
-    auto resT = RankedTensorType::get(shape, tT.getElementType());
-    auto s = tensor::ExtractSliceOp::create(b, loc, resT, t, offsets, sizes,
-                                            strides);
-    slices.push_back(s);
-    return s;
+    Value full = slice(t, offsets, sizes);
+    SmallVector<ReassociationIndices> groups;
+    for (unsigned i = 0, e = sizes.size(); i < e; ++i) {
+      if (i == dim)
+        groups.back().push_back(i);
+      else
+        groups.push_back({static_cast<int64_t>(i)});
+    }
+    return tensor::CollapseShapeOp::create(b, loc, full, groups);
   }
 
   OpFoldResult dim(Value t, int64_t d) {
@@ -221,12 +222,29 @@ SmallVector<utils::IteratorType> AttentionOp::getLoopIteratorTypes() {
           utils::IteratorType::parallel, utils::IteratorType::reduction};
 }
 
+/// True when `size` is the key length of `op`: the same constant, or the
+/// same dynamic value (a `tensor.dim` of the key's axis 2 built by anyone).
+static bool isKeyLength(AttentionOp op, OpFoldResult size) {
+  int64_t lkv = op.getKeyType().getDimSize(2);
+  if (!ShapedType::isDynamic(lkv))
+    return isConstantIntValue(size, lkv);
+  auto v = dyn_cast<Value>(size);
+  auto dim = v ? v.getDefiningOp<tensor::DimOp>() : tensor::DimOp();
+  if (!dim)
+    return false;
+  std::optional<int64_t> index = dim.getConstantIndex();
+  if (!index || *index != 2)
+    return false;
+  // The key itself, or a tensor with the key's length (the value).
+  return dim.getSource() == op.getKey() ||
+         (dim.getSource() == op.getValue() &&
+          op.getValueType().getDimSize(2) == lkv);
+}
+
 /// True when the key range of a tile is the op's whole key axis.
-static bool coversKeys(OpBuilder &b, AttentionOp op, OpFoldResult offset,
+static bool coversKeys(AttentionOp op, OpFoldResult offset,
                        OpFoldResult size) {
-  return isZeroInteger(offset) &&
-         isEqualConstantIntOrValue(
-             size, tensor::getMixedSize(b, op.getLoc(), op.getKey(), 2));
+  return isZeroInteger(offset) && isKeyLength(op, size);
 }
 
 /// The slices of the op's inits for the (b, h, q) tile.
@@ -251,7 +269,7 @@ AttentionOp::getTiledImplementation(OpBuilder &b,
                                     ArrayRef<OpFoldResult> sizes) {
   // A normalised op cannot accumulate into its output: its key axis is tiled
   // through PartialReductionOpInterface.
-  if (!getPartial() && !coversKeys(b, *this, offsets[kKV], sizes[kKV]))
+  if (!getPartial() && !coversKeys(*this, offsets[kKV], sizes[kKV]))
     return emitOpError("cannot tile the key axis of a normalised attention "
                        "directly; tile it as a partial reduction");
   TileBuilder tb(*this, b);

@@ -5,7 +5,7 @@
 //===----------------------------------------------------------------------===//
 //
 // Moves elementwise producers of the query/key/value tiles and elementwise
-// consumers of the output into the scf.forall built by -attn-tile, through
+// consumers of the output into an scf.forall holding attention tiles, through
 // the upstream TilingInterface machinery: a producer is recomputed for the
 // tile that an extract_slice reads (tensor::replaceExtractSliceWithTiledProducer),
 // a consumer is computed for the tile that the loop writes
@@ -13,6 +13,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "attn/Dialect/Attn/IR/AttnOps.h"
 #include "attn/Dialect/Attn/Transforms/Passes.h"
 #include "attn/Dialect/Attn/Transforms/Transforms.h"
 
@@ -106,20 +107,41 @@ static bool isCheapToRecompute(Operation *op) {
   return n <= kMaxRecomputedOps;
 }
 
+/// True when the offsets of `slice` depend on every induction variable of
+/// `loop`: then no two iterations read the same elements, and a producer
+/// fused into the slice computes each element once.
+static bool isReadOncePerElement(scf::ForallOp loop,
+                                 tensor::ExtractSliceOp slice) {
+  SetVector<Value> used;
+  SmallVector<Value> worklist(slice.getOffsets().begin(),
+                              slice.getOffsets().end());
+  while (!worklist.empty()) {
+    Value v = worklist.pop_back_val();
+    if (!used.insert(v))
+      continue;
+    if (Operation *def = v.getDefiningOp())
+      if (loop->isAncestor(def))
+        worklist.append(def->operand_begin(), def->operand_end());
+  }
+  return llvm::all_of(loop.getInductionVars(),
+                      [&](Value iv) { return used.contains(iv); });
+}
+
 /// True when `slice` reads the result of a fusible op defined outside `loop`.
-/// Slices taken inside the key loop (key/value tiles, read once per query
-/// tile and per query head of a group) only take cheap producers: an
-/// expensive one (a rotary embedding with its gathers) costs less computed
-/// once outside the loop.
-static bool isFusibleProducerSlice(Operation *loop, Operation *op) {
+/// Slices read by several iterations (key/value tiles, read once per query
+/// tile and per query head of a group) and slices inside the key loop only
+/// take cheap producers: an expensive one (a rotary embedding with its
+/// gathers) costs less computed once outside the loop.
+static bool isFusibleProducerSlice(scf::ForallOp loop, Operation *op) {
   auto slice = dyn_cast<tensor::ExtractSliceOp>(op);
   if (!slice)
     return false;
   Operation *def = slice.getSource().getDefiningOp();
   if (!def || loop->isAncestor(def) || !isFusibleElementwiseOp(def))
     return false;
-  bool inKeyLoop = slice->getParentOp() != loop;
-  return !inKeyLoop || isCheapToRecompute(def);
+  bool once = slice->getParentOp() == loop.getOperation() &&
+              isReadOncePerElement(loop, slice);
+  return once || isCheapToRecompute(def);
 }
 
 /// Makes every rank-reducing parallel_insert_slice of `loop` insert a
@@ -223,9 +245,14 @@ struct AttnFuseElementwisePass final
 } // namespace
 
 void AttnFuseElementwisePass::runOnOperation() {
+  // The loops of an upstream tiling of attn.attention: an scf.forall whose
+  // body holds attention tiles.
   SmallVector<scf::ForallOp> loops;
   getOperation()->walk([&](scf::ForallOp loop) {
-    if (loop->hasAttr(kTiledAttentionAttrName))
+    if (llvm::any_of(loop.getBody()->getOperations(), [](Operation &op) {
+          auto a = dyn_cast<AttentionOp>(op);
+          return a && a.hasTileCoordinates();
+        }))
       loops.push_back(loop);
   });
   if (loops.empty())
@@ -235,16 +262,20 @@ void AttnFuseElementwisePass::runOnOperation() {
     if (failed(fuseElementwiseIntoAttentionLoop(rewriter, loop)))
       return signalPassFailure();
 
+  if (failed(cleanUpAfterFusion(getOperation())))
+    return signalPassFailure();
+}
+
+LogicalResult mlir::attn::cleanUpAfterFusion(Operation *root) {
   // Slices of the producers' tensor.empty inits become smaller empties,
-  // sizes read from fused producers' results are read from their inits, and
+  // sizes read from fused producers' results are read from their inits,
   // loop results left without users (the unfused output once its consumer
-  // moved inside) are dropped.
-  MLIRContext *ctx = &getContext();
+  // moved inside) are dropped, and the unfused originals, now dead, go.
+  MLIRContext *ctx = root->getContext();
   RewritePatternSet patterns(ctx);
   tensor::populateFoldTensorEmptyPatterns(patterns);
   tensor::DimOp::getCanonicalizationPatterns(patterns, ctx);
   tensor::EmptyOp::getCanonicalizationPatterns(patterns, ctx);
   scf::ForallOp::getCanonicalizationPatterns(patterns, ctx);
-  if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
-    return signalPassFailure();
+  return applyPatternsGreedily(root, std::move(patterns));
 }

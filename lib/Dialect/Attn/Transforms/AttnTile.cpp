@@ -4,29 +4,40 @@
 //
 //===----------------------------------------------------------------------===//
 //
-// Lowers attn.attention to the FlashAttention-2 recurrence:
+// Tiles attn.attention with the upstream TilingInterface driver and lowers
+// each tile to the FlashAttention-2 recurrence:
 //
-//   scf.forall (b, h, qt) in (B, Hq, ceil(Lq / Tq)) {
-//     [kvLo, kvHi) = key range kept by the masks and lengths for this tile
-//     m, l, acc = init
+//   scf.forall (b, h, q0) = (0, 0, 0) to (B, Hq, Lq) step (1, 1, Tq) {
+//     tile = attn.attention on the slices, offsets(b, h, q0, 0)
+//   }                                         (scf::tileUsingSCF)
+//
+// and each tile becomes
+//
+//     [kvLo, kvHi) = key range kept by the masks and lengths (KeyRange.h)
+//     m, l, acc = init (the identity, the sink, or a partial state's inits)
 //     scf.for k0 = kvLo to kvHi step Tk {
-//       (skipped at run time when the document ranges are disjoint)
+//       (skipped at run time when the document ranges are disjoint or the
+//        mask summary says the block keeps nothing)
 //       S = Q_tile . K_tile^T               (f32; transposed, K . Q_tile^T,
 //                                            in the micro-kernel path)
 //       S = score(S) without / with masks   (scf.if on "tile is full")
 //       m, l, acc = online update(S, V_tile)
 //     }
-//     O_tile = acc / l
-//   }
+//     O_tile = acc / l    (or the raw state of a partial tile)
 //
-// The key range and the fullness test come from StructuredMaskAttrInterface,
-// so they are symbolic in the sequence lengths. f32 tiles that meet
-// useMicroKernels() are static, zero-padded and use register-blocked vector
-// kernels; all others use dynamically shaped linalg tiles. With bf16-dot,
-// bf16 micro-kernel tiles compute Q . K^T with the AVX512-BF16 dot product
-// (x86vector.avx512.dot) from a pair-interleaved query tile.
+// Split-KV tiles the key axis as a partial reduction first (an scf.forall
+// over splits, merged by attn.merge_states). The tile body reads its
+// operands with local indices and gives masks and regions global ones, so
+// tiles from any upstream tiling lower the same way. The key range and the
+// fullness test come from StructuredMaskAttrInterface, so they are
+// symbolic in the sequence lengths. f32 tiles that meet useMicroKernels()
+// are static, zero-padded and use the register-blocked AVX-512 kernels of
+// OnlineTilerMicroKernels.cpp; all others use dynamically shaped linalg
+// tiles.
 //
 //===----------------------------------------------------------------------===//
+
+#include "OnlineTiler.h"
 
 #include "attn/Dialect/Attn/IR/AttnOps.h"
 #include "attn/Dialect/Attn/Utils/KeyRange.h"
@@ -39,6 +50,8 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
+#include "mlir/Dialect/SCF/Utils/Utils.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/Dialect/X86Vector/X86VectorDialect.h"
@@ -54,145 +67,45 @@ namespace attn {
 
 using namespace mlir;
 using namespace mlir::attn;
-
-namespace {
-using IterTy = utils::IteratorType;
-
-/// Builds the tiled form of one attention op.
-struct OnlineTiler {
-  AttentionOp op;
-  OpBuilder &b;
-  Location loc;
-  MLIRContext *ctx;
-  Type f32;
-  AttentionTileSizes sizes;
-  Normalizer norm;
-
-  // Problem sizes (index values) and derived constants.
-  Value B, Hq, Lq, D, Lkv, Dv, group, scale;
-  OpFoldResult dStatic, dvStatic;
-  /// Block summary of the mask tensor: per (query tile, key tile) block,
-  /// whether any score is kept and (boolean masks) whether all are.
-  Value maskAny, maskAll;
-  /// Number of key splits (split-KV for decode), as a value and a size.
-  int64_t splits = 1;
-  OpFoldResult splitsOfr;
-
-  OnlineTiler(AttentionOp op, OpBuilder &b, const AttentionTileSizes &sizes)
-      : op(op), b(b), loc(op.getLoc()), ctx(op.getContext()),
-        f32(b.getF32Type()), sizes(sizes), norm(op.getNormalizer()) {}
-
-  Value cst(OpBuilder &nb, int64_t v) {
-    return arith::ConstantIndexOp::create(nb, loc, v);
-  }
-  static Value f32Const(OpBuilder &nb, Location l, double v) {
-    return arith::ConstantOp::create(nb, l, nb.getF32FloatAttr(v));
-  }
-  static Value negInf(OpBuilder &nb, Location l) {
-    return f32Const(nb, l, -std::numeric_limits<double>::infinity());
-  }
-  /// x when x > -inf, else 0: the stabiliser of a row with no kept score.
-  static Value safeMax(OpBuilder &nb, Location l, Value x) {
-    Value isInf =
-        arith::CmpFOp::create(nb, l, arith::CmpFPredicate::OEQ, x, negInf(nb, l));
-    return arith::SelectOp::create(nb, l, isInf, f32Const(nb, l, 0.0), x);
-  }
-  AffineExpr d(unsigned i) { return getAffineDimExpr(i, ctx); }
-  AffineMap map(unsigned n, ArrayRef<AffineExpr> r) {
-    return AffineMap::get(n, 0, r, ctx);
-  }
-
-  Value empty(OpBuilder &nb, ArrayRef<OpFoldResult> shape, Type elem) {
-    return tensor::EmptyOp::create(nb, loc, shape, elem);
-  }
-  Value filled(OpBuilder &nb, ArrayRef<OpFoldResult> shape, double v) {
-    return linalg::FillOp::create(nb, loc, ValueRange{f32Const(nb, loc, v)},
-                                  ValueRange{empty(nb, shape, f32)})
-        .getResult(0);
-  }
-  Value generic(OpBuilder &nb, ValueRange ins, Value init,
-                ArrayRef<AffineMap> maps, ArrayRef<IterTy> iters,
-                function_ref<Value(OpBuilder &, Location, ValueRange)> body) {
-    return linalg::GenericOp::create(
-               nb, loc, TypeRange{init.getType()}, ins, ValueRange{init},
-               maps, iters,
-               [&](OpBuilder &bb, Location l, ValueRange args) {
-                 linalg::YieldOp::create(bb, l, ValueRange{body(bb, l, args)});
-               })
-        .getResult(0);
-  }
-
-  /// A 2-D slice [rows, cols] of the 4-D tensor `t` at (b, h, r0, 0).
-  Value slice2D(OpBuilder &nb, Value t, Value bi, Value hi, Value r0,
-                OpFoldResult rows, OpFoldResult cols) {
-    auto tT = cast<RankedTensorType>(t.getType());
-    SmallVector<OpFoldResult> offs = {bi, hi, r0, nb.getIndexAttr(0)};
-    SmallVector<OpFoldResult> szs = {nb.getIndexAttr(1), nb.getIndexAttr(1),
-                                     rows, cols};
-    SmallVector<OpFoldResult> strides(4, nb.getIndexAttr(1));
-    RankedTensorType resT =
-        tensor::ExtractSliceOp::inferCanonicalRankReducedResultType(2, tT,
-                                                                    szs);
-    return tensor::ExtractSliceOp::create(nb, loc, resT, t, offs, szs,
-                                          strides);
-  }
-
-  FailureOr<SmallVector<Value>> run();
-  bool useMicroKernels();
-  bool useBF16Dot();
-  Value forEachBlock(
-      OpBuilder &nb, Value t, int64_t rows, int64_t cols,
-      function_ref<Value(OpBuilder &, Location, Value, Value, Value)> body);
-  Value microDotT(OpBuilder &nb, Value kTile, Value qT, Value tk, Value init);
-  Value microDotTBF16(OpBuilder &nb, Value kTile, Value qT2, Value tk,
-                      Value init);
-  Value microPV(OpBuilder &nb, Value p, Value vTile, Value acc, Value tk);
-  std::pair<Value, Value> segmentRange(OpBuilder &nb, Value ids, Value bi,
-                                       Value start, Value count);
-  SmallVector<Value> finalize(OpBuilder &nb, Value acc, Value sum, Value m);
-  void summarizeMask(OpBuilder &nb);
-  Value maskBlockFlag(OpBuilder &nb, Value flags, Value bi, Value hi, Value qt,
-                      Value kt);
-  SmallVector<Value> mergeSplits(OpBuilder &nb, Value accP, Value mP,
-                                 Value sumP);
-  void buildTile(OpBuilder &nb, Value bi, Value hi, Value qt, Value split,
-                 SmallVectorImpl<Value> &tiles, Value &q0Out, Value &tqOut);
-  Value scores(OpBuilder &nb, Value dot, Value bi, Value hi, Value q0,
-               Value k0, Value qLen, Value kvLen, bool structured,
-               Value kvEnd, bool transposed);
-};
-} // namespace
+using namespace mlir::attn::detail;
 
 /// Applies the score semantics to a tile of dot products whose element
 /// (i, j) is the global (q0 + i, k0 + j), or (k0 + i, q0 + j) for a
-/// `transposed` (keys x queries) tile. With `kvEnd` set the tile is
-/// padded: columns at or past `kvEnd` become -inf and indices are clamped
-/// into the operands' bounds before any read (padded rows are discarded by
-/// the caller).
-Value OnlineTiler::scores(OpBuilder &nb, Value dot, Value bi, Value hi,
-                          Value q0, Value k0, Value qLen, Value kvLen,
-                          bool structured, Value kvEnd, bool transposed) {
+/// `transposed` (keys x queries) tile; `k0` is a global key. With `kvEnd`
+/// set the tile is padded: columns at or past `kvEnd` become -inf and
+/// indices are clamped into the operands' bounds before any read (padded
+/// rows are discarded by the caller).
+Value OnlineTiler::scores(OpBuilder &nb, Value dot, Value k0, Value qLen,
+                          Value kvLen, bool structured, Value kvEnd,
+                          bool transposed) {
   AffineMap id2 = nb.getMultiDimIdentityMap(2);
   SmallVector<OpFoldResult> shape = tensor::getMixedSizes(nb, loc, dot);
   return generic(
       nb, {dot}, empty(nb, shape, f32), {id2, id2},
       {IterTy::parallel, IterTy::parallel},
       [&](OpBuilder &bb, Location l, ValueRange args) {
-        Value gi = arith::AddIOp::create(
-            bb, l, q0, linalg::IndexOp::create(bb, l, transposed ? 1 : 0));
-        Value gj = arith::AddIOp::create(
+        // Local (li, lj) index the tile's operands; global (gi, gj) are
+        // what masks and regions see.
+        Value li = linalg::IndexOp::create(bb, l, transposed ? 1 : 0);
+        Value gjRaw = arith::AddIOp::create(
             bb, l, k0, linalg::IndexOp::create(bb, l, transposed ? 0 : 1));
+        Value lj = arith::SubIOp::create(bb, l, gjRaw, kv0);
         Value inRange;
         if (kvEnd) {
-          inRange = arith::CmpIOp::create(bb, l, arith::CmpIPredicate::slt, gj,
-                                          kvEnd);
+          inRange = arith::CmpIOp::create(bb, l, arith::CmpIPredicate::slt,
+                                          gjRaw, kvEnd);
           Value one = arith::ConstantIndexOp::create(bb, l, 1);
-          gi = arith::MinSIOp::create(bb, l, gi,
-                                      arith::SubIOp::create(bb, l, Lq, one));
-          gj = arith::MinSIOp::create(bb, l, gj,
-                                      arith::SubIOp::create(bb, l, Lkv, one));
+          li = arith::MinSIOp::create(bb, l, li,
+                                      arith::SubIOp::create(bb, l, tq, one));
+          lj = arith::MinSIOp::create(bb, l, lj,
+                                      arith::SubIOp::create(bb, l, lkvT, one));
         }
-        SmallVector<Value> idx = {bi, hi, gi, gj};
+        Value gi = arith::AddIOp::create(bb, l, q0, li);
+        Value gj = kvEnd ? arith::AddIOp::create(bb, l, kv0, lj).getResult()
+                         : gjRaw;
+        SmallVector<Value> idx = {b0, h0, gi, gj};
+        Value lzero = arith::ConstantIndexOp::create(bb, l, 0);
+        SmallVector<Value> local = {lzero, lzero, li, lj};
         ScoreOperands in;
         in.qLen = qLen;
         in.kvLen = kvLen;
@@ -203,472 +116,21 @@ Value OnlineTiler::scores(OpBuilder &nb, Value dot, Value bi, Value hi,
           auto mT = cast<RankedTensorType>(m.getType());
           unsigned lead = 4 - mT.getRank();
           SmallVector<Value> mi;
-          Value zero;
-          for (unsigned i = 0; i < mT.getRank(); ++i) {
-            if (mT.getDimSize(i) == 1) {
-              if (!zero)
-                zero = arith::ConstantIndexOp::create(bb, l, 0);
-              mi.push_back(zero);
-            } else {
-              mi.push_back(idx[lead + i]);
-            }
-          }
+          for (unsigned i = 0; i < mT.getRank(); ++i)
+            mi.push_back(mT.getDimSize(i) == 1 ? lzero : local[lead + i]);
           in.mask = tensor::ExtractOp::create(bb, l, m, mi);
         }
         if (Value qs = op.getQSegmentIds()) {
-          in.qSegment = tensor::ExtractOp::create(bb, l, qs, ValueRange{bi, gi});
+          in.qSegment =
+              tensor::ExtractOp::create(bb, l, qs, ValueRange{lzero, li});
           in.kvSegment = tensor::ExtractOp::create(bb, l, op.getKvSegmentIds(),
-                                                   ValueRange{bi, gj});
+                                                   ValueRange{lzero, lj});
         }
         Value v = buildScore(bb, l, op, args[0], scale, idx, in, structured);
         if (inRange)
           v = arith::SelectOp::create(bb, l, inRange, v, negInf(bb, l));
         return v;
       });
-}
-
-//===----------------------------------------------------------------------===//
-// Register-blocked micro-kernels for static padded f32 tiles
-//===----------------------------------------------------------------------===//
-//
-// Both products keep a kMR x (kNR * kLanes) block of the result in vector
-// registers across their reduction loop, broadcasting one scalar of the left
-// operand per row and loading kNR vectors of the right one per step: kMR*kNR
-// FMAs for kNR + kMR loads, so the loop is FMA-bound instead of load-bound.
-
-static constexpr int64_t kLanes = 16; // f32 lanes of an AVX-512 register.
-static constexpr int64_t kMR = 8;     // Rows of the register block.
-static constexpr int64_t kNR = 2;     // Vectors per row of the register block.
-
-bool OnlineTiler::useMicroKernels() {
-  auto qT = op.getQueryType();
-  int64_t d = qT.getDimSize(3), dv = op.getValueType().getDimSize(3);
-  return !ShapedType::isDynamic(d) &&
-         !ShapedType::isDynamic(dv) && dv % (kNR * kLanes) == 0 &&
-         sizes.qTile % (kNR * kLanes) == 0 && sizes.kvTile % kMR == 0;
-}
-
-/// bf16-dot applies: micro-kernel tiles, bf16 Q and K, an even Dqk.
-bool OnlineTiler::useBF16Dot() {
-  int64_t d = op.getQueryType().getDimSize(3);
-  return sizes.bf16Dot && useMicroKernels() && d % 2 == 0 &&
-         op.getQueryType().getElementType().isBF16() &&
-         op.getKeyType().getElementType().isBF16();
-}
-
-/// Yields the operand vector of block row or column `i` at reduction step k.
-using BlockOperandFn =
-    function_ref<Value(OpBuilder &, Location, int64_t, Value)>;
-/// One accumulation step: (a, b, acc) -> acc'.
-using BlockStepFn =
-    function_ref<Value(OpBuilder &, Location, Value, Value, Value)>;
-
-/// The common core of the micro-kernels: for k in [0, ub), acc[r][c] =
-/// step(a(r, k), b(c, k), acc[r][c]) on a kMR x kNR block of vector
-/// accumulators starting from `init`, where `a` yields a vector broadcast
-/// from row r's operand and `step` is an FMA (or a bf16 pair dot product);
-/// returns the final block.
-static SmallVector<Value> blockFMA(OpBuilder &b, Location loc, ValueRange init,
-                                   Value ub, BlockOperandFn a,
-                                   BlockOperandFn bvec, BlockStepFn step) {
-  Value c0 = arith::ConstantIndexOp::create(b, loc, 0);
-  Value c1 = arith::ConstantIndexOp::create(b, loc, 1);
-  auto loop = scf::ForOp::create(
-      b, loc, c0, ub, c1, init,
-      [&](OpBuilder &db, Location dl, Value k, ValueRange acc) {
-        SmallVector<Value> bv;
-        for (int64_t c = 0; c < kNR; ++c)
-          bv.push_back(bvec(db, dl, c, k));
-        SmallVector<Value> next;
-        for (int64_t r = 0; r < kMR; ++r) {
-          Value av = a(db, dl, r, k);
-          for (int64_t c = 0; c < kNR; ++c)
-            next.push_back(step(db, dl, av, bv[c], acc[r * kNR + c]));
-        }
-        scf::YieldOp::create(db, dl, next);
-      });
-  return SmallVector<Value>(loop.getResults());
-}
-
-/// The f32 step of blockFMA: acc + a * b.
-static Value fmaStep(OpBuilder &b, Location loc, Value a, Value bv, Value acc) {
-  return vector::FMAOp::create(b, loc, a, bv, acc);
-}
-
-/// A vector<kLanes x f32> whose lanes all hold `x`.
-static Value splatF32(OpBuilder &b, Location loc, Value x) {
-  return vector::BroadcastOp::create(
-      b, loc, VectorType::get({kLanes}, b.getF32Type()), x);
-}
-
-/// Element (r0 + r, c0 + c * kLanes) of `t` for block position (r, c).
-static SmallVector<Value> blockIndex(OpBuilder &b, Location loc, Value r0,
-                                     Value c0, int64_t r, int64_t c) {
-  return {arith::AddIOp::create(b, loc, r0,
-                                arith::ConstantIndexOp::create(b, loc, r)),
-          arith::AddIOp::create(
-              b, loc, c0, arith::ConstantIndexOp::create(b, loc, c * kLanes))};
-}
-
-/// Writes a kMR x kNR block of vectors into `t` at rows r0.., columns c0...
-static Value storeBlock(OpBuilder &b, Location loc, ValueRange block, Value t,
-                        Value r0, Value c0) {
-  for (int64_t r = 0; r < kMR; ++r)
-    for (int64_t c = 0; c < kNR; ++c)
-      t = vector::TransferWriteOp::create(b, loc, block[r * kNR + c], t,
-                                          blockIndex(b, loc, r0, c0, r, c),
-                                          ArrayRef<bool>{true})
-              .getResult();
-  return t;
-}
-
-/// Loops over the kMR x (kNR * kLanes) blocks of a [rows, cols] tile `t`,
-/// calling `body(b, loc, r0, c0, t)` that returns the updated tile.
-Value OnlineTiler::forEachBlock(
-    OpBuilder &nb, Value t, int64_t rows, int64_t cols,
-    function_ref<Value(OpBuilder &, Location, Value, Value, Value)> body) {
-  auto rowLoop = scf::ForOp::create(
-      nb, loc, cst(nb, 0), cst(nb, rows), cst(nb, kMR), ValueRange{t},
-      [&](OpBuilder &rb, Location l, Value r0, ValueRange rArgs) {
-        auto colLoop = scf::ForOp::create(
-            rb, l, cst(rb, 0), cst(rb, cols), cst(rb, kNR * kLanes), rArgs,
-            [&](OpBuilder &cb, Location cl, Value c0, ValueRange cArgs) {
-              scf::YieldOp::create(cb, cl, body(cb, cl, r0, c0, cArgs[0]));
-            });
-        scf::YieldOp::create(rb, l, colLoop.getResults());
-      });
-  return rowLoop.getResult(0);
-}
-
-/// dotT[Tk, Tq] = k[0:tk, D] . qT[D, Tq]: the scores transposed (keys x
-/// queries), from the unpadded key tile and the zero-padded transposed query
-/// tile (built once per query tile). Key rows at or past `tk` read the last
-/// real row (clamped index); the caller masks those scores.
-Value OnlineTiler::microDotT(OpBuilder &nb, Value kTile, Value qT, Value tk,
-                             Value init) {
-  int64_t d = op.getQueryType().getDimSize(3);
-  auto vecT = VectorType::get({kLanes}, f32);
-  Value zeroVec = arith::ConstantOp::create(
-      nb, loc, vecT, DenseElementsAttr::get(vecT, nb.getF32FloatAttr(0.0)));
-  Value pad = f32Const(nb, loc, 0.0);
-  Value lastRow = arith::SubIOp::create(nb, loc, tk, cst(nb, 1));
-  return forEachBlock(
-      nb, init, sizes.kvTile, sizes.qTile,
-      [&](OpBuilder &b, Location l, Value j0, Value i0, Value out) {
-        SmallVector<Value> kRows;
-        for (int64_t r = 0; r < kMR; ++r)
-          kRows.push_back(arith::MinSIOp::create(
-              b, l, arith::AddIOp::create(b, l, j0, cst(b, r)), lastRow));
-        SmallVector<Value> block = blockFMA(
-            b, l, SmallVector<Value>(kMR * kNR, zeroVec), cst(b, d),
-            [&](OpBuilder &bb, Location bl, int64_t r, Value dd) -> Value {
-              return splatF32(
-                  bb, bl,
-                  castToF32(bb, bl,
-                            tensor::ExtractOp::create(
-                                bb, bl, kTile, ValueRange{kRows[r], dd})));
-            },
-            [&](OpBuilder &bb, Location bl, int64_t c, Value dd) -> Value {
-              return vector::TransferReadOp::create(
-                  bb, bl, vecT, qT, blockIndex(bb, bl, dd, i0, 0, c), pad,
-                  ArrayRef<bool>{true});
-            },
-            fmaStep);
-        return storeBlock(b, l, block, out, j0, i0);
-      });
-}
-
-/// microDotT for bf16 Q and K with AVX512-BF16: `qT2` is the zero-padded
-/// query tile as bf16 pairs along D, [D/2, 2 * Tq] with qT2[p, 2i + j] =
-/// q[i, 2p + j]. Each step of the reduction over the D/2 pairs broadcasts
-/// the 32-bit pair (k[r, 2p], k[r, 2p + 1]) of a key row and runs
-/// `x86vector.avx512.dot` (vdpbf16ps): lane i accumulates, in f32,
-/// k[r, 2p] * q[i, 2p] + k[r, 2p + 1] * q[i, 2p + 1].
-Value OnlineTiler::microDotTBF16(OpBuilder &nb, Value kTile, Value qT2,
-                                 Value tk, Value init) {
-  int64_t d = op.getQueryType().getDimSize(3);
-  Type bf16 = nb.getBF16Type();
-  Type i32 = nb.getI32Type();
-  auto vecT = VectorType::get({kLanes}, f32);
-  auto pairsT = VectorType::get({2 * kLanes}, bf16);
-  Value zeroVec = arith::ConstantOp::create(
-      nb, loc, vecT, DenseElementsAttr::get(vecT, nb.getF32FloatAttr(0.0)));
-  Value pad = arith::ConstantOp::create(nb, loc, nb.getFloatAttr(bf16, 0.0));
-  Value lastRow = arith::SubIOp::create(nb, loc, tk, cst(nb, 1));
-  return forEachBlock(
-      nb, init, sizes.kvTile, sizes.qTile,
-      [&](OpBuilder &b, Location l, Value j0, Value i0, Value out) {
-        SmallVector<Value> kRows;
-        for (int64_t r = 0; r < kMR; ++r)
-          kRows.push_back(arith::MinSIOp::create(
-              b, l, arith::AddIOp::create(b, l, j0, cst(b, r)), lastRow));
-        // Column of query i0 in qT2.
-        Value col0 = arith::MulIOp::create(b, l, i0, cst(b, 2));
-        SmallVector<Value> block = blockFMA(
-            b, l, SmallVector<Value>(kMR * kNR, zeroVec), cst(b, d / 2),
-            [&](OpBuilder &bb, Location bl, int64_t r, Value p) -> Value {
-              Value dd = arith::MulIOp::create(bb, bl, p, cst(bb, 2));
-              Value pair = vector::TransferReadOp::create(
-                  bb, bl, VectorType::get({2}, bf16), kTile,
-                  ValueRange{kRows[r], dd}, pad, ArrayRef<bool>{true});
-              Value bits = vector::BitCastOp::create(
-                  bb, bl, VectorType::get({1}, i32), pair);
-              Value splat = vector::BroadcastOp::create(
-                  bb, bl, VectorType::get({kLanes}, i32), bits);
-              return vector::BitCastOp::create(bb, bl, pairsT, splat);
-            },
-            [&](OpBuilder &bb, Location bl, int64_t c, Value p) -> Value {
-              Value col =
-                  arith::AddIOp::create(bb, bl, col0, cst(bb, c * 2 * kLanes));
-              return vector::TransferReadOp::create(bb, bl, pairsT, qT2,
-                                                    ValueRange{p, col}, pad,
-                                                    ArrayRef<bool>{true});
-            },
-            [&](OpBuilder &bb, Location bl, Value a, Value bv,
-                Value acc) -> Value {
-              return x86vector::DotBF16Op::create(bb, bl, vecT, acc, a, bv);
-            });
-        return storeBlock(b, l, block, out, j0, i0);
-      });
-}
-
-/// acc[Tq, Dv] += pT[0:tk, Tq]^T . v[0:tk, Dv]: pT is the static padded
-/// transposed weight tile, v the unpadded value tile (stopping at tk reads
-/// no padding).
-Value OnlineTiler::microPV(OpBuilder &nb, Value p, Value vTile, Value acc,
-                           Value tk) {
-  auto vecT = VectorType::get({kLanes}, f32);
-  Value pad = f32Const(nb, loc, 0.0);
-  Type vElem = cast<RankedTensorType>(vTile.getType()).getElementType();
-  Value vPad = arith::ConstantOp::create(nb, loc, nb.getFloatAttr(vElem, 0.0));
-  return forEachBlock(
-      nb, acc, sizes.qTile, op.getValueType().getDimSize(3),
-      [&](OpBuilder &b, Location l, Value i0, Value e0, Value out) {
-        SmallVector<Value> init;
-        for (int64_t r = 0; r < kMR; ++r)
-          for (int64_t c = 0; c < kNR; ++c)
-            init.push_back(vector::TransferReadOp::create(
-                b, l, vecT, out, blockIndex(b, l, i0, e0, r, c), pad,
-                ArrayRef<bool>{true}));
-        SmallVector<Value> block = blockFMA(
-            b, l, init, tk,
-            [&](OpBuilder &bb, Location bl, int64_t r, Value j) -> Value {
-              Value i = arith::AddIOp::create(bb, bl, i0, cst(bb, r));
-              return splatF32(
-                  bb, bl,
-                  tensor::ExtractOp::create(bb, bl, p, ValueRange{j, i}));
-            },
-            [&](OpBuilder &bb, Location bl, int64_t c, Value j) -> Value {
-              // f16/bf16 values widen to f32 lanes after the load.
-              Value x = vector::TransferReadOp::create(
-                  bb, bl, VectorType::get({kLanes}, vElem), vTile,
-                  blockIndex(bb, bl, j, e0, 0, c), vPad,
-                  ArrayRef<bool>{true});
-              if (vElem != f32)
-                x = arith::ExtFOp::create(bb, bl, vecT, x);
-              return x;
-            },
-            fmaStep);
-        return storeBlock(b, l, block, out, i0, e0);
-      });
-}
-
-/// (min, max) of ids[bi, start : start + count] (count >= 1).
-std::pair<Value, Value> OnlineTiler::segmentRange(OpBuilder &nb, Value ids,
-                                                  Value bi, Value start,
-                                                  Value count) {
-  Value first = tensor::ExtractOp::create(nb, loc, ids, ValueRange{bi, start});
-  Value end = arith::AddIOp::create(nb, loc, start, count);
-  auto loop = scf::ForOp::create(
-      nb, loc, start, end, cst(nb, 1), ValueRange{first, first},
-      [&](OpBuilder &b2, Location l, Value i, ValueRange mm) {
-        Value x = tensor::ExtractOp::create(b2, l, ids, ValueRange{bi, i});
-        scf::YieldOp::create(
-            b2, l,
-            ValueRange{arith::MinSIOp::create(b2, l, mm[0], x),
-                       arith::MaxSIOp::create(b2, l, mm[1], x)});
-      });
-  return {loop.getResult(0), loop.getResult(1)};
-}
-
-/// Runtime block summary of the mask tensor: per (query tile, key tile)
-/// block of every mask dimension that is not broadcast, whether any score of
-/// the block is kept (`maskAny`) and, for boolean masks, whether all are
-/// (`maskAll`), as i8 flags (0 or 1). The key loop skips blocks that keep
-/// nothing and evaluates no mask on boolean blocks that keep everything.
-///
-/// The summary reads the mask once, through `linalg.generic`s over the mask
-/// reshaped to [..., blocks, block rows, ..., blocks, block keys]: the block
-/// dimensions are parallel loops, the in-block ones reductions, and every
-/// indexing map is a projected permutation, so the CPU pipeline tiles the
-/// block loops onto threads and vectorises the in-block key loop. A tiled
-/// dimension whose length is not a multiple of the tile is split into its
-/// full blocks and one ragged last block (a separate generic for each
-/// combination of parts); a dynamic length gets both parts. (Each reshaped
-/// dimension pair has at most one dynamic size: expand-strided-metadata
-/// cannot expand a dimension into two dynamic ones.)
-void OnlineTiler::summarizeMask(OpBuilder &nb) {
-  Value mask = op.getMask();
-  auto mT = cast<RankedTensorType>(mask.getType());
-  unsigned r = mT.getRank(), lead = 4 - r;
-  bool boolean = mT.getElementType().isInteger(1);
-  Type i8 = nb.getI8Type();
-
-  /// A run of blocks of one mask dimension: `blocks` blocks of `blockSize`
-  /// elements starting at block `blockOff` (element `blockOff * tile`).
-  struct Part {
-    OpFoldResult blockOff, blocks, elemOff, blockSize;
-  };
-  auto idx = [&](int64_t v) -> OpFoldResult { return nb.getIndexAttr(v); };
-  SmallVector<OpFoldResult> flagShape;
-  SmallVector<SmallVector<Part, 2>> parts(r);
-  SmallVector<bool> tiled(r, false);
-  for (unsigned i = 0; i < r; ++i) {
-    unsigned g = lead + i;
-    OpFoldResult size = tensor::getMixedSize(nb, loc, mask, i);
-    int64_t tile = g == 2 ? sizes.qTile : g == 3 ? sizes.kvTile : 1;
-    if (tile == 1 || mT.getDimSize(i) == 1) {
-      flagShape.push_back(size);
-      parts[i].push_back({idx(0), size, idx(0), idx(1)});
-      continue;
-    }
-    tiled[i] = true;
-    if (!mT.isDynamicDim(i)) {
-      int64_t n = mT.getDimSize(i), full = n / tile, rem = n % tile;
-      flagShape.push_back(idx(llvm::divideCeil(n, tile)));
-      if (full > 0)
-        parts[i].push_back({idx(0), idx(full), idx(0), idx(tile)});
-      if (rem > 0)
-        parts[i].push_back({idx(full), idx(1), idx(full * tile), idx(rem)});
-      continue;
-    }
-    // Dynamic: the ragged block is always summarised, as 1 block of
-    // n mod tile elements (possibly 0: its flags then land in one spare
-    // block past the last one, which no key loop reads).
-    Value n = getValueOrCreateConstantIndexOp(nb, loc, size);
-    Value full = arith::DivUIOp::create(nb, loc, n, cst(nb, tile));
-    Value fullElems = arith::MulIOp::create(nb, loc, full, cst(nb, tile));
-    flagShape.push_back(
-        arith::AddIOp::create(nb, loc, full, cst(nb, 1)).getResult());
-    parts[i].push_back({idx(0), full, idx(0), idx(tile)});
-    parts[i].push_back(
-        {full, idx(1), fullElems,
-         arith::SubIOp::create(nb, loc, n, fullElems).getResult()});
-  }
-
-  auto init = [&](int64_t v) {
-    Value c = arith::ConstantIntOp::create(nb, loc, i8, v);
-    return linalg::FillOp::create(nb, loc, ValueRange{c},
-                                  ValueRange{empty(nb, flagShape, i8)})
-        .getResult(0);
-  };
-  SmallVector<Value> flags = {init(0)};
-  if (boolean)
-    flags.push_back(init(1));
-
-  // One generic per combination of parts (at most 2 x 2); none for an
-  // empty mask.
-  SmallVector<unsigned> choice(r, 0);
-  bool more = llvm::none_of(parts, [](auto &ps) { return ps.empty(); });
-  while (more) {
-    SmallVector<OpFoldResult> offs, szs, flagOffs, flagSzs, expShape;
-    SmallVector<ReassociationIndices> reassoc;
-    SmallVector<AffineExpr> outExprs;
-    SmallVector<IterTy> iters;
-    unsigned loops = 0;
-    for (unsigned i = 0; i < r; ++i) {
-      const Part &p = parts[i][choice[i]];
-      offs.push_back(p.elemOff);
-      flagOffs.push_back(p.blockOff);
-      flagSzs.push_back(p.blocks);
-      if (!tiled[i]) {
-        szs.push_back(p.blocks);
-        expShape.push_back(p.blocks);
-        reassoc.push_back({loops});
-        outExprs.push_back(d(loops++));
-        iters.push_back(IterTy::parallel);
-        continue;
-      }
-      OpFoldResult elems;
-      std::optional<int64_t> nB = getConstantIntValue(p.blocks),
-                             nS = getConstantIntValue(p.blockSize);
-      if (nB && nS)
-        elems = idx(*nB * *nS);
-      else
-        elems = arith::MulIOp::create(
-                    nb, loc, getValueOrCreateConstantIndexOp(nb, loc, p.blocks),
-                    getValueOrCreateConstantIndexOp(nb, loc, p.blockSize))
-                    .getResult();
-      szs.push_back(elems);
-      expShape.append({p.blocks, p.blockSize});
-      reassoc.push_back({loops, loops + 1});
-      outExprs.push_back(d(loops));
-      iters.append({IterTy::parallel, IterTy::reduction});
-      loops += 2;
-    }
-    SmallVector<OpFoldResult> ones(r, idx(1));
-    Value part = tensor::ExtractSliceOp::create(nb, loc, mask, offs, szs, ones);
-    SmallVector<int64_t> expStatic;
-    for (OpFoldResult s : expShape)
-      expStatic.push_back(
-          getConstantIntValue(s).value_or(ShapedType::kDynamic));
-    Value blocked = tensor::ExpandShapeOp::create(
-        nb, loc, RankedTensorType::get(expStatic, mT.getElementType()), part,
-        reassoc, expShape);
-    SmallVector<Value> outs;
-    for (Value f : flags)
-      outs.push_back(
-          tensor::ExtractSliceOp::create(nb, loc, f, flagOffs, flagSzs, ones));
-    AffineMap in = nb.getMultiDimIdentityMap(loops), out = map(loops, outExprs);
-    SmallVector<AffineMap> maps = {in};
-    maps.append(outs.size(), out);
-    // Every mask element of a block folds into the block's flags.
-    auto summary = linalg::GenericOp::create(
-        nb, loc, ValueRange(outs).getTypes(), ValueRange{blocked}, outs, maps,
-        iters, [&](OpBuilder &bb, Location l, ValueRange a) {
-          Value kept = a[0];
-          if (!boolean)
-            kept = arith::CmpFOp::create(
-                bb, l, arith::CmpFPredicate::ONE, a[0],
-                arith::ConstantOp::create(
-                    bb, l,
-                    bb.getFloatAttr(
-                        a[0].getType(),
-                        -std::numeric_limits<double>::infinity())));
-          Value k8 = arith::ExtUIOp::create(bb, l, i8, kept);
-          SmallVector<Value> res = {arith::OrIOp::create(bb, l, a[1], k8)};
-          if (boolean)
-            res.push_back(arith::AndIOp::create(bb, l, a[2], k8));
-          linalg::YieldOp::create(bb, l, res);
-        });
-    for (unsigned f = 0; f < flags.size(); ++f)
-      flags[f] = tensor::InsertSliceOp::create(nb, loc, summary.getResult(f),
-                                               flags[f], flagOffs, flagSzs,
-                                               ones);
-    // Next combination.
-    unsigned i = 0;
-    while (i < r && ++choice[i] == parts[i].size())
-      choice[i++] = 0;
-    more = i < r;
-  }
-  maskAny = flags[0];
-  if (boolean)
-    maskAll = flags[1];
-}
-
-/// The summary flag (as an i1) of the block (query tile `qt`, key tile
-/// `kt`) for query head `hi` of batch `bi`.
-Value OnlineTiler::maskBlockFlag(OpBuilder &nb, Value flags, Value bi,
-                                 Value hi, Value qt, Value kt) {
-  auto fT = cast<RankedTensorType>(flags.getType());
-  auto mT = cast<RankedTensorType>(op.getMask().getType());
-  unsigned r = fT.getRank(), lead = 4 - r;
-  Value global[4] = {bi, hi, qt, kt};
-  SmallVector<Value> idx;
-  for (unsigned i = 0; i < r; ++i)
-    idx.push_back(mT.getDimSize(i) == 1 ? cst(nb, 0) : global[lead + i]);
-  Value f = tensor::ExtractOp::create(nb, loc, flags, idx);
-  return arith::TruncIOp::create(nb, loc, nb.getI1Type(), f);
 }
 
 /// The output (and log-sum-exp) from the final running state: `acc` has
@@ -719,38 +181,85 @@ SmallVector<Value> OnlineTiler::finalize(OpBuilder &nb, Value acc, Value sum,
   return results;
 }
 
-/// Merges the per-split states [B, Hq, Lq, S, ...] with attn.merge_states
-/// along the split dimension, then finalize().
-SmallVector<Value> OnlineTiler::mergeSplits(OpBuilder &nb, Value accP,
-                                            Value mP, Value sumP) {
-  SmallVector<OpFoldResult> rowShape = {B, Hq, Lq};
-  Value accInit = empty(nb, {B, Hq, Lq, dvStatic}, f32);
-  Value rowInit = empty(nb, rowShape, f32);
-  auto merge = MergeStatesOp::create(
-      nb, loc, TypeRange{accInit.getType(), rowInit.getType(), rowInit.getType()},
-      ValueRange{accP}, ValueRange{mP}, ValueRange{sumP},
-      ValueRange{accInit, rowInit, rowInit}, LseBase::e,
-      nb.getI64IntegerAttr(3));
-  return finalize(nb, merge.getResult(0), merge.getResult(2),
-                  merge.getResult(1));
+/// The running state (m, l, acc) before the first key tile, in the padded
+/// row shape `rows`: the op's inits for a partial state (padding rows at
+/// the identity), else the identity, with the sink as a first key of logit
+/// sink_h and value 0.
+SmallVector<Value> OnlineTiler::initialState(OpBuilder &nb,
+                                             OpFoldResult rows) {
+  SmallVector<OpFoldResult> rowShape = {rows};
+  Value m0, l0;
+  Value sinks = op.getSinks();
+  if (norm == Normalizer::softmax && sinks) {
+    Value s = castToF32(
+        nb, loc, tensor::ExtractOp::create(nb, loc, sinks, ValueRange{zero}));
+    m0 = linalg::FillOp::create(nb, loc, ValueRange{s},
+                                ValueRange{empty(nb, rowShape, f32)})
+             .getResult(0);
+    l0 = filled(nb, rowShape, 1.0);
+  } else {
+    // Softpick's maximum starts at 0 (its state never has a smaller one);
+    // sigmoid's stays at its identity 0.
+    m0 = filled(nb, rowShape,
+                norm == Normalizer::softpick ? 0.0 : getIdentityMax(norm));
+    l0 = filled(nb, rowShape, 0.0);
+  }
+  Value acc0 = filled(nb, {rows, dvStatic}, 0.0);
+  if (!op.getPartial())
+    return {m0, l0, acc0};
+  // Partial: continue from the state in the inits (acc, max, sum) of shape
+  // [1, 1, tq(, Dv)], written over the first tq rows.
+  auto rowsOf = [&](Value init, Value into, bool withDv) -> Value {
+    auto one = nb.getIndexAttr(1), z = nb.getIndexAttr(0);
+    SmallVector<OpFoldResult> offs(withDv ? 4 : 3, z), szs = {one, one, tq};
+    if (withDv)
+      szs.push_back(dvStatic);
+    SmallVector<OpFoldResult> strides(offs.size(), one);
+    auto initT = cast<RankedTensorType>(init.getType());
+    RankedTensorType resT =
+        tensor::ExtractSliceOp::inferCanonicalRankReducedResultType(
+            withDv ? 2 : 1, initT, szs);
+    Value part = tensor::ExtractSliceOp::create(nb, loc, resT, init, offs, szs,
+                                                strides);
+    SmallVector<OpFoldResult> dOffs(withDv ? 2 : 1, z),
+        dSzs = withDv ? SmallVector<OpFoldResult>{tq, dvStatic}
+                      : SmallVector<OpFoldResult>{tq};
+    return tensor::InsertSliceOp::create(
+        nb, loc, part, into, dOffs, dSzs,
+        SmallVector<OpFoldResult>(dOffs.size(), one));
+  };
+  ValueRange inits = op.getDpsInits();
+  return {rowsOf(inits[1], m0, false), rowsOf(inits[2], l0, false),
+          rowsOf(inits[0], acc0, true)};
 }
 
-void OnlineTiler::buildTile(OpBuilder &nb, Value bi, Value hi, Value qt,
-                            Value split, SmallVectorImpl<Value> &tiles,
-                            Value &q0Out, Value &tqOut) {
+/// Writes the tile's results ([tq, Dv] and [tq] rows) into the op's inits.
+SmallVector<Value> OnlineTiler::insertIntoInits(OpBuilder &nb,
+                                                ValueRange tiles) {
+  SmallVector<Value> results;
+  auto one = nb.getIndexAttr(1), z = nb.getIndexAttr(0);
+  for (auto [t, init] : llvm::zip(tiles, op.getDpsInits())) {
+    bool withDv = cast<RankedTensorType>(t.getType()).getRank() == 2;
+    SmallVector<OpFoldResult> offs(withDv ? 4 : 3, z), szs = {one, one, tq};
+    if (withDv)
+      szs.push_back(dvStatic);
+    results.push_back(tensor::InsertSliceOp::create(
+        nb, loc, t, init, offs, szs,
+        SmallVector<OpFoldResult>(offs.size(), one)));
+  }
+  return results;
+}
+
+SmallVector<Value> OnlineTiler::buildTile(OpBuilder &nb) {
   Value tq0 = cst(nb, sizes.qTile), tk0 = cst(nb, sizes.kvTile);
-  Value q0 = arith::MulIOp::create(nb, loc, qt, tq0);
-  Value tq = arith::MinSIOp::create(
-      nb, loc, tq0, arith::SubIOp::create(nb, loc, Lq, q0));
-  Value hk = arith::DivUIOp::create(nb, loc, hi, group);
   auto lengthOf = [&](Value lengths, Value dflt) -> Value {
     if (!lengths)
       return dflt;
-    Value e = tensor::ExtractOp::create(nb, loc, lengths, ValueRange{bi});
+    Value e = tensor::ExtractOp::create(nb, loc, lengths, ValueRange{zero});
     return arith::IndexCastOp::create(nb, loc, nb.getIndexType(), e);
   };
-  Value qLen = lengthOf(op.getQLengths(), Lq);
-  Value kvLen = lengthOf(op.getKvLengths(), Lkv);
+  Value qLen = lengthOf(op.getQLengths(), lqP);
+  Value kvLen = lengthOf(op.getKvLengths(), lkvP);
 
   // Aligned rows of the tile: q' = i + (kvLen - qLen).
   Value off = arith::SubIOp::create(nb, loc, kvLen, qLen);
@@ -762,8 +271,8 @@ void OnlineTiler::buildTile(OpBuilder &nb, Value bi, Value hi, Value qt,
   // rows at or past q_lengths keep nothing, so a tile made only of them is
   // empty.
   Value kvEnd = op.getKvLengths()
-                    ? arith::MinSIOp::create(nb, loc, Lkv, kvLen).getResult()
-                    : Lkv;
+                    ? arith::MinSIOp::create(nb, loc, lkvP, kvLen).getResult()
+                    : lkvP;
   Value anyRow, rowsValid;
   if (op.getQLengths()) {
     anyRow =
@@ -775,39 +284,33 @@ void OnlineTiler::buildTile(OpBuilder &nb, Value bi, Value hi, Value qt,
   SmallVector<StructuredMaskAttrInterface> terms = op.getMaskTerms();
   KeyRange range = buildKeyRange(nb, loc, terms, qLoA, qHiA, kvEnd, anyRow);
   Value kvLo = range.lo, kvHi = range.hi;
+  // A tile of the key axis (a split of a partial state) visits only its own
+  // keys [kv0, kv0 + lkvT).
+  if (op.getPartial()) {
+    kvLo = arith::MaxSIOp::create(nb, loc, kvLo, kv0);
+    kvHi = arith::MinSIOp::create(nb, loc, kvHi,
+                                  arith::AddIOp::create(nb, loc, kv0, lkvT));
+  }
 
-  // Key tiles start on multiples of the tile size when the mask summary
-  // describes them (the extra keys are masked by the partial-tile path).
-  // An empty range stays empty (its bounds may lie past Lkv).
+  // Key tiles start on multiples of the tile size (from the tile's first
+  // key) when the mask summary describes them (the extra keys are masked by
+  // the partial-tile path). An empty range stays empty (its bounds may lie
+  // past Lkv).
   if (maskAny) {
-    Value aligned = arith::MulIOp::create(
-        nb, loc, arith::DivUIOp::create(nb, loc, kvLo, tk0), tk0);
+    Value kvBase = summary ? summary->kv0 : kv0;
+    Value aligned = arith::AddIOp::create(
+        nb, loc, kvBase,
+        arith::MulIOp::create(
+            nb, loc,
+            arith::DivUIOp::create(
+                nb, loc, arith::SubIOp::create(nb, loc, kvLo, kvBase), tk0),
+            tk0));
     Value nonEmpty =
         arith::CmpIOp::create(nb, loc, arith::CmpIPredicate::slt, kvLo, kvHi);
     kvHi = arith::SelectOp::create(nb, loc, nonEmpty, kvHi, aligned);
     kvLo = aligned;
   }
 
-  // Split-KV: this work item covers only its share of [kvLo, kvHi), in
-  // whole key tiles.
-  if (split) {
-    Value span = arith::MaxSIOp::create(
-        nb, loc, arith::SubIOp::create(nb, loc, kvHi, kvLo), cst(nb, 0));
-    Value perSplit =
-        arith::CeilDivUIOp::create(nb, loc, span, cst(nb, splits));
-    Value chunk = arith::MulIOp::create(
-        nb, loc,
-        arith::CeilDivUIOp::create(nb, loc, perSplit, tk0), tk0);
-    Value lo = arith::AddIOp::create(
-        nb, loc, kvLo, arith::MulIOp::create(nb, loc, split, chunk));
-    kvHi = arith::MinSIOp::create(nb, loc, kvHi,
-                                  arith::AddIOp::create(nb, loc, lo, chunk));
-    kvLo = lo;
-  }
-
-  // Running state.
-  Value sinks = op.getSinks();
-  Value m0, l0;
   // Micro-kernel tiles are static and zero-padded to Tq x Tk; otherwise the
   // tiles have the dynamic sizes tq x tk of the boundary.
   bool micro = useMicroKernels();
@@ -815,35 +318,9 @@ void OnlineTiler::buildTile(OpBuilder &nb, Value bi, Value hi, Value qt,
   OpFoldResult rows = micro ? OpFoldResult(nb.getIndexAttr(sizes.qTile))
                             : OpFoldResult(tq);
   SmallVector<OpFoldResult> rowShape = {rows};
-  if (norm == Normalizer::softmax && sinks) {
-    // The sink is an extra key of logit sink_h and value 0.
-    Value s = castToF32(nb, loc,
-                        tensor::ExtractOp::create(nb, loc, sinks, ValueRange{hi}));
-    Value one = f32Const(nb, loc, 1.0);
-    if (split) {
-      // Only the first key split carries the sink.
-      Value first = arith::CmpIOp::create(nb, loc, arith::CmpIPredicate::eq,
-                                          split, cst(nb, 0));
-      s = arith::SelectOp::create(nb, loc, first, s, negInf(nb, loc));
-      one = arith::SelectOp::create(nb, loc, first, one,
-                                    f32Const(nb, loc, 0.0));
-    }
-    m0 = linalg::FillOp::create(nb, loc, ValueRange{s},
-                                ValueRange{empty(nb, rowShape, f32)})
-             .getResult(0);
-    l0 = linalg::FillOp::create(nb, loc, ValueRange{one},
-                                ValueRange{empty(nb, rowShape, f32)})
-             .getResult(0);
-  } else {
-    // Softpick's maximum starts at 0 (its state never has a smaller one);
-    // sigmoid's stays at its identity 0, so split states merge with unit
-    // weights.
-    m0 = filled(nb, rowShape,
-                norm == Normalizer::softpick ? 0.0 : getIdentityMax(norm));
-    l0 = filled(nb, rowShape, 0.0);
-  }
-  Value acc0 = filled(nb, {rows, dvStatic}, 0.0);
-  Value qTile = slice2D(nb, op.getQuery(), bi, hi, q0, tq, dStatic);
+  SmallVector<Value> state0 = initialState(nb, rows);
+  Value m0 = state0[0], l0 = state0[1], acc0 = state0[2];
+  Value qTile = slice2D(nb, op.getQuery(), zero, zero, zero, tq, dStatic);
   Value qT;
   if (bf16Dot) {
     // The query tile as bf16 pairs along D, zero-padded: [D/2, Tq, 2] with
@@ -919,17 +396,19 @@ void OnlineTiler::buildTile(OpBuilder &nb, Value bi, Value hi, Value qt,
 
   std::optional<std::pair<Value, Value>> qSegRange;
   if (op.getQSegmentIds())
-    qSegRange = segmentRange(nb, op.getQSegmentIds(), bi, q0, tq);
+    qSegRange = segmentRange(nb, op.getQSegmentIds(), zero, tq);
   auto loop = scf::ForOp::create(
       nb, loc, kvLo, kvHi, tk0, ValueRange{m0, l0, acc0},
       [&](OpBuilder &lb0, Location l, Value k0, ValueRange state) {
         Value tk = arith::MinSIOp::create(
             lb0, l, tk0, arith::SubIOp::create(lb0, l, kvHi, k0));
+        // The tile's first key in the op's key operands.
+        Value kl = arith::SubIOp::create(lb0, l, k0, kv0);
         // The online update of one key tile.
         auto body = [&](OpBuilder &lb, ValueRange st) -> SmallVector<Value> {
         Value m = st[0], sum = st[1], acc = st[2];
-        Value kTile = slice2D(lb, op.getKey(), bi, hk, k0, tk, dStatic);
-        Value vTile = slice2D(lb, op.getValue(), bi, hk, k0, tk, dvStatic);
+        Value kTile = slice2D(lb, op.getKey(), zero, zero, kl, tk, dStatic);
+        Value vTile = slice2D(lb, op.getValue(), zero, zero, kl, tk, dvStatic);
 
         OpFoldResult cols = micro
                                 ? OpFoldResult(lb.getIndexAttr(sizes.kvTile))
@@ -971,7 +450,7 @@ void OnlineTiler::buildTile(OpBuilder &nb, Value bi, Value hi, Value qt,
         // Scores: the masks only on tiles not proven full.
         Value s;
         if (!needsCheck) {
-          s = scores(lb, dot, bi, hi, q0, k0, qLen, kvLen, false, Value(),
+          s = scores(lb, dot, k0, qLen, kvLen, false, Value(),
                      micro);
         } else {
           Value full;
@@ -990,8 +469,7 @@ void OnlineTiler::buildTile(OpBuilder &nb, Value bi, Value hi, Value qt,
             if (maskAll)
               full = arith::AndIOp::create(
                   lb, l, full,
-                  maskBlockFlag(lb, maskAll, bi, hi, qt,
-                                arith::DivUIOp::create(lb, l, k0, tk0)));
+                  maskBlockFlag(lb, maskAll, k0));
             if (rowsValid)
               full = arith::AndIOp::create(lb, l, full, rowsValid);
           }
@@ -1000,13 +478,13 @@ void OnlineTiler::buildTile(OpBuilder &nb, Value bi, Value hi, Value qt,
               [&](OpBuilder &tb, Location tl) {
                 scf::YieldOp::create(
                     tb, tl,
-                    scores(tb, dot, bi, hi, q0, k0, qLen, kvLen, false,
+                    scores(tb, dot, k0, qLen, kvLen, false,
                            Value(), micro));
               },
               [&](OpBuilder &eb, Location el) {
                 scf::YieldOp::create(
                     eb, el,
-                    scores(eb, dot, bi, hi, q0, k0, qLen, kvLen, true,
+                    scores(eb, dot, k0, qLen, kvLen, true,
                            micro ? kvHi : Value(), micro));
               });
           s = ifOp.getResult(0);
@@ -1117,7 +595,7 @@ void OnlineTiler::buildTile(OpBuilder &nb, Value bi, Value hi, Value qt,
           // [min, max] of the query tile's ids keeps no score (exact for any
           // ids, tight for packed sorted documents).
           auto [kMin, kMax] =
-              segmentRange(lb0, op.getKvSegmentIds(), bi, k0, tk);
+              segmentRange(lb0, op.getKvSegmentIds(), kl, tk);
           visit = arith::AndIOp::create(
               lb0, l,
               arith::CmpIOp::create(lb0, l, arith::CmpIPredicate::sge, kMax,
@@ -1127,8 +605,7 @@ void OnlineTiler::buildTile(OpBuilder &nb, Value bi, Value hi, Value qt,
         }
         if (maskAny) {
           // Mask tensors: blocks whose summary keeps nothing.
-          Value any = maskBlockFlag(lb0, maskAny, bi, hi, qt,
-                                    arith::DivUIOp::create(lb0, l, k0, tk0));
+          Value any = maskBlockFlag(lb0, maskAny, k0);
           visit = visit ? arith::AndIOp::create(lb0, l, visit, any).getResult()
                         : any;
         }
@@ -1146,8 +623,9 @@ void OnlineTiler::buildTile(OpBuilder &nb, Value bi, Value hi, Value qt,
   Value m = loop.getResult(0), sum = loop.getResult(1),
         acc = loop.getResult(2);
 
-  if (split) {
-    // Split keys: hand back the raw state; run() merges the splits.
+  SmallVector<Value> tiles;
+  if (op.getPartial()) {
+    // A partial state: hand back the raw state (acc, max, sum).
     tiles.append({acc, m, sum});
   } else {
     SmallVector<Value> fin = finalize(nb, acc, sum, m);
@@ -1165,155 +643,264 @@ void OnlineTiler::buildTile(OpBuilder &nb, Value bi, Value hi, Value qt,
           nb, loc, tiles[t], ArrayRef<OpFoldResult>{nb.getIndexAttr(0)},
           ArrayRef<OpFoldResult>{tq}, ArrayRef<OpFoldResult>{one[0]});
   }
-  q0Out = q0;
-  tqOut = tq;
+  return tiles;
 }
 
 FailureOr<SmallVector<Value>> OnlineTiler::run() {
-  if (sizes.qTile == 0) {
-    int64_t lq = op.getQueryType().getDimSize(2);
-    sizes.qTile = 128;
-    if (!ShapedType::isDynamic(lq) && lq < 128)
-      sizes.qTile = std::max<int64_t>(32, llvm::alignTo(lq, 32));
-  }
-  if (sizes.kvTile == 0)
-    sizes.kvTile = 64;
-  if (sizes.qTile < 1 || sizes.kvTile < 1)
-    return op.emitOpError("expects positive tile sizes, got q-tile = ")
-           << sizes.qTile << ", kv-tile = " << sizes.kvTile;
   auto dimV = [&](Value t, unsigned i) -> Value {
     return getValueOrCreateConstantIndexOp(
         b, loc, tensor::getMixedSize(b, loc, t, i));
   };
-  B = dimV(op.getQuery(), 0);
-  Hq = dimV(op.getQuery(), 1);
-  Lq = dimV(op.getQuery(), 2);
+  TileCoordinates c = getTileCoordinates(b, loc, op);
+  zero = cst(b, 0);
+  b0 = c.b0;
+  h0 = c.h0;
+  q0 = c.q0;
+  kv0 = c.kv0;
+  lqP = c.qLen;
+  lkvP = c.kvLen;
+  tq = dimV(op.getQuery(), 2);
+  lkvT = dimV(op.getKey(), 2);
   D = dimV(op.getQuery(), 3);
-  Lkv = dimV(op.getKey(), 2);
-  Dv = dimV(op.getValue(), 3);
   dStatic = tensor::getMixedSize(b, loc, op.getQuery(), 3);
   dvStatic = tensor::getMixedSize(b, loc, op.getValue(), 3);
-  if (std::optional<int64_t> g = op.getStaticGroupSize())
-    group = cst(b, *g);
-  else
-    group = arith::DivUIOp::create(b, loc, Hq, dimV(op.getKey(), 1));
   scale = buildScale(b, loc, op, D);
-
-  Value numQT = arith::CeilDivUIOp::create(b, loc, Lq, cst(b, sizes.qTile));
-
-  // Split-KV (decode): 0 picks a split count when the static (batch, head,
-  // query tile) work is too small to occupy 8 threads and the keys are long.
-  splits = sizes.kvSplits;
-  if (splits == 0) {
-    splits = 1;
-    auto qT = op.getQueryType();
-    int64_t lkv = op.getKeyType().getDimSize(2);
-    if (qT.hasStaticShape() && !ShapedType::isDynamic(lkv)) {
-      int64_t items = qT.getDimSize(0) * qT.getDimSize(1) *
-                      llvm::divideCeil(qT.getDimSize(2), sizes.qTile);
-      // Zero items (an empty batch, head or query axis): nothing to split.
-      if (items > 0 && items < 8)
-        splits = std::max<int64_t>(
-            1, std::min<int64_t>(llvm::divideCeil(8, items),
-                                 lkv / (4 * sizes.kvTile)));
-    }
-  }
-  splitsOfr = b.getIndexAttr(splits);
-  bool split = splits > 1;
-
-  if (op.getMask())
+  if (summary) {
+    maskAny = summary->any;
+    maskAll = summary->all;
+  } else if (op.getMask()) {
     summarizeMask(b);
-
-  // Static sizes stay static in the loop's results, so that consumers can
-  // fuse into it without a cast in between.
-  OpFoldResult bS = tensor::getMixedSize(b, loc, op.getQuery(), 0);
-  OpFoldResult hS = tensor::getMixedSize(b, loc, op.getQuery(), 1);
-  OpFoldResult lqS = tensor::getMixedSize(b, loc, op.getQuery(), 2);
-  SmallVector<Value> outs;
-  if (split) {
-    outs.push_back(empty(b, {bS, hS, lqS, splitsOfr, dvStatic}, f32));
-    outs.push_back(empty(b, {bS, hS, lqS, splitsOfr}, f32));
-    outs.push_back(empty(b, {bS, hS, lqS, splitsOfr}, f32));
-  } else {
-    outs.push_back(
-        empty(b, {bS, hS, lqS, dvStatic}, op.getOutputType().getElementType()));
-    if (op.getLse())
-      outs.push_back(empty(b, {bS, hS, lqS}, f32));
   }
-
-  SmallVector<OpFoldResult> lbs(3, b.getIndexAttr(0)), ubs = {B, Hq, numQT},
-                                                       steps(3,
-                                                             b.getIndexAttr(1));
-  if (split) {
-    lbs.push_back(b.getIndexAttr(0));
-    ubs.push_back(splitsOfr);
-    steps.push_back(b.getIndexAttr(1));
-  }
-  auto forall =
-      scf::ForallOp::create(b, loc, lbs, ubs, steps, outs, std::nullopt);
-  forall->setAttr(kTiledAttentionAttrName, b.getUnitAttr());
-  OpBuilder::InsertionGuard guard(b);
-  b.setInsertionPoint(forall.getTerminator());
-  SmallVector<Value> ivs(forall.getInductionVars());
-  SmallVector<Value> tiles;
-  Value q0, tq;
-  buildTile(b, ivs[0], ivs[1], ivs[2], split ? ivs[3] : Value(), tiles, q0,
-            tq);
-
-  b.setInsertionPointToStart(forall.getTerminator().getBody());
-  OpFoldResult one = b.getIndexAttr(1), zero = b.getIndexAttr(0);
-  ValueRange shared = forall.getRegionIterArgs();
-  // Tile 0 is [tq, Dv]; the others are [tq] rows.
-  for (auto [t, dest] : llvm::enumerate(shared)) {
-    SmallVector<OpFoldResult> offs = {ivs[0], ivs[1], q0};
-    SmallVector<OpFoldResult> szs = {one, one, tq};
-    if (split) {
-      offs.push_back(ivs[3]);
-      szs.push_back(one);
-    }
-    if (t == 0) {
-      offs.push_back(zero);
-      szs.push_back(dvStatic);
-    }
-    tensor::ParallelInsertSliceOp::create(
-        b, loc, tiles[t], dest, offs, szs,
-        SmallVector<OpFoldResult>(offs.size(), one));
-  }
-
-  b.setInsertionPointAfter(forall);
-  SmallVector<Value> results(forall.getResults());
-  if (split)
-    results = mergeSplits(b, results[0], results[1], results[2]);
+  SmallVector<Value> tiles = buildTile(b);
+  SmallVector<Value> results = insertIntoInits(b, tiles);
   for (auto [r, t] : llvm::zip(results, op->getResultTypes()))
     if (r.getType() != t)
       r = tensor::CastOp::create(b, loc, t, r);
   return results;
 }
 
+/// The tile sizes of `op` with every 0 resolved from its shape (see
+/// AttentionTileSizes).
+static AttentionTileSizes resolveTileSizes(AttentionOp op,
+                                           AttentionTileSizes sizes) {
+  auto qT = op.getQueryType();
+  int64_t lq = qT.getDimSize(2), lkv = op.getKeyType().getDimSize(2);
+  if (sizes.qTile == 0) {
+    sizes.qTile = 128;
+    if (!ShapedType::isDynamic(lq) && lq < 128)
+      sizes.qTile = std::max<int64_t>(32, llvm::alignTo(lq, 32));
+  }
+  if (sizes.kvTile == 0)
+    sizes.kvTile = 64;
+  // Split-KV (decode): more than one split only when the static (batch,
+  // head, query tile) work is too small to occupy 8 threads and the keys
+  // are long. Partial states and tiles are already someone's split.
+  if (sizes.kvSplits == 0) {
+    sizes.kvSplits = 1;
+    if (qT.hasStaticShape() && !ShapedType::isDynamic(lkv) &&
+        !op.getPartial() && !op.hasTileCoordinates() && sizes.qTile > 0 &&
+        sizes.kvTile > 0) {
+      int64_t items = qT.getDimSize(0) * qT.getDimSize(1) *
+                      llvm::divideCeil(lq, sizes.qTile);
+      // Zero items (an empty batch, head or query axis): nothing to split.
+      // The splits are the only threads (each runs all its items), so 8 of
+      // them balance like 8 / items splits per item.
+      if (items > 0 && items < 8)
+        sizes.kvSplits = std::max<int64_t>(
+            1, std::min<int64_t>(8, lkv / (4 * sizes.kvTile)));
+    }
+  }
+  return sizes;
+}
+
+/// Lowers every attention tile in `loop` to the FlashAttention-2 recurrence
+/// over its key tiles.
+static LogicalResult lowerTilesIn(RewriterBase &rewriter, Operation *loop,
+                                  const AttentionTileSizes &sizes,
+                                  const MaskSummary *summary) {
+  SmallVector<AttentionOp> tiles;
+  loop->walk([&](AttentionOp t) { tiles.push_back(t); });
+  OpBuilder::InsertionGuard guard(rewriter);
+  for (AttentionOp tile : tiles) {
+    rewriter.setInsertionPoint(tile);
+    FailureOr<SmallVector<Value>> body =
+        OnlineTiler(tile, rewriter, sizes, summary).run();
+    if (failed(body))
+      return failure();
+    rewriter.replaceOp(tile, *body);
+  }
+  return success();
+}
+
+/// Normalises `loop` (zero-based, unit steps), the form of the loops of
+/// upstream tile_using_forall, so a transform script reproduces the tiling.
+/// Loops with dynamic bounds stay as they are: MLIR 22's normalizeForallOp
+/// builds an ill-typed arith.ceildivsi for them.
+static FailureOr<scf::ForallOp> normalizeStaticForall(RewriterBase &rewriter,
+                                                      scf::ForallOp loop) {
+  auto allConstant = [](ArrayRef<OpFoldResult> ofrs) {
+    return llvm::all_of(ofrs, [](OpFoldResult o) {
+      return getConstantIntValue(o).has_value();
+    });
+  };
+  if (!allConstant(loop.getMixedLowerBound()) ||
+      !allConstant(loop.getMixedUpperBound()) ||
+      !allConstant(loop.getMixedStep()))
+    return loop;
+  return mlir::normalizeForallOp(rewriter, loop);
+}
+
+/// Fuses elementwise producers and consumers into `loop` (when `fuse`) while
+/// it still holds attention tiles; returns the loop (consumer fusion
+/// replaces it) and updates `replacements`, the loop's first results.
+static FailureOr<scf::ForallOp>
+fuseIntoTiledLoop(RewriterBase &rewriter, scf::ForallOp loop, bool fuse,
+                  SmallVectorImpl<Value> &replacements) {
+  if (!fuse)
+    return loop;
+  FailureOr<scf::ForallOp> fused =
+      fuseElementwiseIntoAttentionLoop(rewriter, loop);
+  if (failed(fused))
+    return failure();
+  for (auto [i, r] : llvm::enumerate(replacements))
+    r = fused->getResult(i);
+  return fused;
+}
+
+/// Tiles `op` over (batch, head, query tile) with the upstream TilingInterface
+/// driver -- an scf.forall (`threads`) or scf.for loops -- fuses elementwise
+/// producers and consumers into the forall (`fuse`) and lowers each tile to
+/// the FlashAttention-2 recurrence over its key tiles. Returns the values
+/// that replaced `op`.
+static FailureOr<SmallVector<Value>>
+tileAndLowerQueryTiles(RewriterBase &rewriter, AttentionOp op,
+                       const AttentionTileSizes &sizes, bool threads,
+                       bool fuse, const MaskSummary *summary) {
+  OpBuilder::InsertionGuard guard(rewriter);
+  SmallVector<OpFoldResult> tileSizes = {
+      rewriter.getIndexAttr(1), rewriter.getIndexAttr(1),
+      rewriter.getIndexAttr(sizes.qTile), rewriter.getIndexAttr(0)};
+  scf::SCFTilingOptions options;
+  options.setLoopType(threads ? scf::SCFTilingOptions::LoopType::ForallOp
+                              : scf::SCFTilingOptions::LoopType::ForOp);
+  options.setTileSizes(tileSizes);
+  rewriter.setInsertionPoint(op);
+  FailureOr<scf::SCFTilingResult> tiled = scf::tileUsingSCF(
+      rewriter, cast<TilingInterface>(op.getOperation()), options);
+  if (failed(tiled))
+    return op.emitOpError("could not be tiled over (batch, head, query tile)");
+  SmallVector<Value> replacements = tiled->replacements;
+  rewriter.replaceOp(op, replacements);
+  if (tiled->loops.empty()) {
+    // One tile covers the op: no loop.
+    for (Operation *t : tiled->tiledOps)
+      if (failed(lowerTilesIn(rewriter, t, sizes, summary)))
+        return failure();
+    return replacements;
+  }
+  Operation *outer = tiled->loops.front();
+  if (threads) {
+    FailureOr<scf::ForallOp> normal =
+        normalizeStaticForall(rewriter, cast<scf::ForallOp>(outer));
+    if (failed(normal))
+      return failure();
+    FailureOr<scf::ForallOp> loop =
+        fuseIntoTiledLoop(rewriter, *normal, fuse, replacements);
+    if (failed(loop))
+      return failure();
+    outer = *loop;
+    outer->setAttr(kTiledAttentionAttrName, rewriter.getUnitAttr());
+  }
+  if (failed(lowerTilesIn(rewriter, outer, sizes, summary)))
+    return failure();
+  return replacements;
+}
+
 FailureOr<SmallVector<Value>>
 mlir::attn::tileAttentionOnline(RewriterBase &rewriter, AttentionOp op,
-                                const AttentionTileSizes &sizes) {
+                                const AttentionTileSizes &requested,
+                                bool fuseElementwise) {
   OpBuilder::InsertionGuard guard(rewriter);
   rewriter.setInsertionPoint(op);
   // Statically zero-sized dims (an empty output, or no Q.K^T reduction at
-  // Dqk = 0), tiles of an upstream tiling and partial states: the reference
-  // decomposition is their lowering here (it returns the destinations for
-  // empty outputs; the tiles would slice zero-sized dims out of bounds, and
-  // tiles and partial states are already tiled).
+  // Dqk = 0): the reference decomposition is their lowering here (it
+  // returns the destinations for empty outputs; tiles would slice zero-sized
+  // dims out of bounds).
   auto hasZeroDim = [](Type t) {
     auto tt = dyn_cast<RankedTensorType>(t);
     return tt && llvm::is_contained(tt.getShape(), 0);
   };
-  bool decompose = op.getPartial() || op.hasTileCoordinates() ||
-                   llvm::any_of(op->getOperandTypes(), hasZeroDim) ||
-                   llvm::any_of(op->getResultTypes(), hasZeroDim);
-  FailureOr<SmallVector<Value>> repl =
-      decompose ? op.decomposeOperation(rewriter)
-                : OnlineTiler(op, rewriter, sizes).run();
-  if (failed(repl))
-    return failure();
-  rewriter.replaceOp(op, *repl);
-  return repl;
+  if (llvm::any_of(op->getOperandTypes(), hasZeroDim) ||
+      llvm::any_of(op->getResultTypes(), hasZeroDim)) {
+    FailureOr<SmallVector<Value>> repl = op.decomposeOperation(rewriter);
+    if (failed(repl))
+      return failure();
+    rewriter.replaceOp(op, *repl);
+    return repl;
+  }
+  AttentionTileSizes sizes = resolveTileSizes(op, requested);
+  if (sizes.qTile < 1 || sizes.kvTile < 1 || sizes.kvSplits < 1)
+    return op.emitOpError("expects positive tile sizes, got q-tile = ")
+           << sizes.qTile << ", kv-tile = " << sizes.kvTile
+           << ", kv-splits = " << sizes.kvSplits;
+
+  // The mask tensor's block summary, once, ahead of the loops.
+  std::optional<MaskSummary> summary;
+  if (op.getMask()) {
+    OnlineTiler whole(op, rewriter, sizes);
+    whole.summarizeMask(rewriter);
+    TileCoordinates c = getTileCoordinates(rewriter, op.getLoc(), op);
+    summary = MaskSummary{whole.maskAny, whole.maskAll, c.b0, c.h0, c.q0,
+                          c.kv0};
+  }
+  const MaskSummary *summaryPtr = summary ? &*summary : nullptr;
+
+  // Split-KV: upstream partial-reduction tiling of the key axis into an
+  // scf.forall over splits of whole key tiles, whose partial states
+  // mergeReductions combines with attn.merge_states; each split's partial
+  // op is then tiled over (batch, head, query tile) by scf.for loops (one
+  // level of threads). Otherwise an scf.forall over (batch, head, query
+  // tile).
+  if (sizes.kvSplits > 1) {
+    int64_t lkv = op.getKeyType().getDimSize(2);
+    int64_t chunk = llvm::alignTo(llvm::divideCeil(lkv, sizes.kvSplits),
+                                  sizes.kvTile);
+    SmallVector<OpFoldResult> splitSizes(3, rewriter.getIndexAttr(0));
+    splitSizes.push_back(rewriter.getIndexAttr(chunk));
+    scf::SCFTilingOptions options;
+    options.setLoopType(scf::SCFTilingOptions::LoopType::ForallOp);
+    options.setReductionTilingStrategy(
+        ReductionTilingStrategy::PartialReductionOuterParallel);
+    options.setReductionDims({3});
+    options.setTileSizes(splitSizes);
+    FailureOr<scf::SCFTilingResult> split = scf::tileUsingSCF(
+        rewriter, cast<TilingInterface>(op.getOperation()), options);
+    if (failed(split))
+      return op.emitOpError("could not be split along the key axis");
+    SmallVector<Value> replacements = split->replacements;
+    rewriter.replaceOp(op, replacements);
+    // (The merge after the loop reads every split: consumers cannot fuse.)
+    FailureOr<scf::ForallOp> normal = normalizeStaticForall(
+        rewriter, cast<scf::ForallOp>(split->loops.front().getOperation()));
+    if (failed(normal))
+      return failure();
+    SmallVector<Value> loopResults((*normal)->getResults());
+    FailureOr<scf::ForallOp> loop =
+        fuseIntoTiledLoop(rewriter, *normal, fuseElementwise, loopResults);
+    if (failed(loop))
+      return failure();
+    (*loop)->setAttr(kTiledAttentionAttrName, rewriter.getUnitAttr());
+    SmallVector<AttentionOp> partials;
+    loop->walk([&](AttentionOp p) { partials.push_back(p); });
+    for (AttentionOp partial : partials)
+      if (failed(tileAndLowerQueryTiles(rewriter, partial, sizes,
+                                        /*threads=*/false, /*fuse=*/false,
+                                        summaryPtr)))
+        return failure();
+    return replacements;
+  }
+  return tileAndLowerQueryTiles(rewriter, op, sizes, /*threads=*/true,
+                                fuseElementwise, summaryPtr);
 }
 
 namespace {
@@ -1330,9 +917,12 @@ void AttnTilePass::runOnOperation() {
   tileSizes.kvTile = kvTile;
   tileSizes.kvSplits = kvSplits;
   tileSizes.bf16Dot = bf16Dot;
+  bool fuse = fuseElementwise;
   SmallVector<AttentionOp> ops;
   getOperation()->walk([&](AttentionOp op) { ops.push_back(op); });
   for (AttentionOp op : ops)
-    if (failed(tileAttentionOnline(rewriter, op, tileSizes)))
+    if (failed(tileAttentionOnline(rewriter, op, tileSizes, fuse)))
       return signalPassFailure();
+  if (fuse && failed(cleanUpAfterFusion(getOperation())))
+    return signalPassFailure();
 }

@@ -1,30 +1,31 @@
-// RUN: attn-opt %s -split-input-file --attn-tile="q-tile=32 kv-tile=16" --attn-fuse-elementwise | FileCheck %s
+// RUN: attn-opt %s -split-input-file --attn-tile="q-tile=32 kv-tile=16 fuse-elementwise=true" | FileCheck %s
+// RUN: attn-opt %s -split-input-file --attn-fuse-elementwise | FileCheck %s --check-prefix=STANDALONE
 
 #id = affine_map<(b, h, l, d) -> (b, h, l, d)>
 #row = affine_map<(b, h, l, d) -> (l, d)>
 
 /// A chain of producers of Q (cast, then scale) runs once per query tile, a
-/// producer of K (a table product) once per key tile, and the output gate on
-/// each output tile: no whole-tensor op is left outside the loop.
+/// producer of K (a table product, cheap enough to recompute) once per query
+/// tile for all keys, and the output gate on each output tile: no
+/// whole-tensor op is left outside the loop.
 // CHECK-LABEL: func.func @producers_and_gate
 //  CHECK-SAME:   %[[X:[a-z0-9]+]]: tensor<1x2x64x32xbf16>, %[[K:[a-z0-9]+]]: tensor<1x2x64x32xf32>
 //  CHECK-SAME:   %[[COS:[a-z0-9]+]]: tensor<64x32xf32>, %[[G:[a-z0-9]+]]: tensor<1x2x64x32xf32>
 //   CHECK-NOT:   linalg.generic
 //       CHECK:   %[[R:.+]] = scf.forall (%[[H:.+]], %[[T:.+]]) in (2, 2) shared_outs(%[[OUT:.+]] = %{{.+}}) -> (tensor<1x2x64x32xf32>)
-//       CHECK:     %[[XS:.+]] = tensor.extract_slice %[[X]][%{{.+}}, %[[H]], %{{.+}}, 0] [1, 1, %{{.+}}, 32]
-//       CHECK:     %[[QF:.+]] = linalg.generic {{.+}} ins(%[[XS]] : tensor<1x1x?x32xbf16>)
+//       CHECK:     %[[XS:.+]] = tensor.extract_slice %[[X]][%{{.+}}, %[[H]], %{{.+}}, 0] [1, 1, 32, 32]
+//       CHECK:     %[[QF:.+]] = linalg.generic {{.+}} ins(%[[XS]] : tensor<1x1x32x32xbf16>)
 //       CHECK:       arith.extf
-//       CHECK:     linalg.generic {{.+}} ins(%[[QF]] : tensor<1x1x?x32xf32>)
+//       CHECK:     linalg.generic {{.+}} ins(%[[QF]] : tensor<1x1x32x32xf32>)
 //       CHECK:       arith.mulf
+//       CHECK:     %[[KS:.+]] = tensor.extract_slice %[[K]][%{{.+}}, %[[H]], 0, 0] [1, 1, 64, 32]
+//       CHECK:     linalg.generic {{.+}} ins(%[[KS]], %[[COS]] : tensor<1x1x64x32xf32>, tensor<64x32xf32>)
 //       CHECK:     scf.for
-//       CHECK:       %[[KS:.+]] = tensor.extract_slice %[[K]][%{{.+}}, %[[H]], %{{.+}}, 0] [1, 1, %{{.+}}, 32]
-//       CHECK:       %[[CS:.+]] = tensor.extract_slice %[[COS]][%{{.+}}, 0] [%{{.+}}, 32]
-//       CHECK:       linalg.generic {{.+}} ins(%[[KS]], %[[CS]] : tensor<1x1x?x32xf32>, tensor<?x32xf32>)
-//       CHECK:     %[[GS:.+]] = tensor.extract_slice %[[G]][%{{.+}}, %[[H]], %{{.+}}, 0] [1, 1, %{{.+}}, 32]
-//       CHECK:     linalg.generic {{.+}} ins(%[[GS]], %{{.+}} : tensor<1x1x?x32xf32>, tensor<1x1x?x32xf32>)
+//       CHECK:     %[[GS:.+]] = tensor.extract_slice %[[G]][%{{.+}}, %[[H]], %{{.+}}, 0] [1, 1, 32, 32]
+//       CHECK:     linalg.generic {{.+}} ins(%[[GS]], %{{.+}} : tensor<1x1x32x32xf32>, tensor<1x1x32x32xf32>)
 //       CHECK:       math.exp
 //       CHECK:     scf.forall.in_parallel
-//       CHECK:       tensor.parallel_insert_slice %{{.+}} into %[[OUT]][%{{.+}}, %[[H]], %{{.+}}, 0] [1, 1, %{{.+}}, 32]
+//       CHECK:       tensor.parallel_insert_slice %{{.+}} into %[[OUT]][%{{.+}}, %[[H]], %{{.+}}, 0] [1, 1, 32, 32]
 //   CHECK-NOT:   linalg.generic
 //       CHECK:   return %[[R]]
 func.func @producers_and_gate(%x: tensor<1x2x64x32xbf16>, %k: tensor<1x2x64x32xf32>,
@@ -74,10 +75,10 @@ func.func @producers_and_gate(%x: tensor<1x2x64x32xbf16>, %k: tensor<1x2x64x32xf
 /// tile, which the loop writes strided into the [B, L, H, D] result.
 // CHECK-LABEL: func.func @transpose_cast_consumers
 //       CHECK:   scf.forall {{.+}} -> (tensor<1x64x2x32xbf16>)
-//       CHECK:     %[[T:.+]] = linalg.transpose ins(%{{.+}} : tensor<1x1x?x32xf32>) outs(%{{.+}} : tensor<1x?x1x32xf32>) permutation = [0, 2, 1, 3]
-//       CHECK:     linalg.generic {{.+}} ins(%[[T]] : tensor<1x?x1x32xf32>)
+//       CHECK:     %[[T:.+]] = linalg.transpose ins(%{{.+}} : tensor<1x1x32x32xf32>) outs(%{{.+}} : tensor<1x32x1x32xf32>) permutation = [0, 2, 1, 3]
+//       CHECK:     linalg.generic {{.+}} ins(%[[T]] : tensor<1x32x1x32xf32>)
 //       CHECK:       arith.truncf
-//       CHECK:     tensor.parallel_insert_slice %{{.+}} into %{{.+}}[%{{.+}}, %{{.+}}, %{{.+}}, 0] [1, %{{.+}}, 1, 32] [1, 1, 1, 1] : tensor<1x?x1x32xbf16> into tensor<1x64x2x32xbf16>
+//       CHECK:     tensor.parallel_insert_slice %{{.+}} into %{{.+}}[%{{.+}}, %{{.+}}, %{{.+}}, 0] [1, 32, 1, 32] [1, 1, 1, 1] : tensor<1x32x1x32xbf16> into tensor<1x64x2x32xbf16>
 //   CHECK-NOT:   linalg
 func.func @transpose_cast_consumers(%q: tensor<1x2x64x32xf32>, %k: tensor<1x2x64x32xf32>,
     %v: tensor<1x2x64x32xf32>) -> tensor<1x64x2x32xbf16> {
@@ -157,11 +158,12 @@ func.func @negative_reductions_and_shifts(%x: tensor<1x2x64x32xf32>, %k: tensor<
 
 #id = affine_map<(d0) -> (d0)>
 
-/// Loops not built by -attn-tile are left alone.
-// CHECK-LABEL: func.func @negative_other_forall
-//       CHECK:   %[[P:.+]] = linalg.generic
-//       CHECK:   scf.forall
-//       CHECK:     tensor.extract_slice %[[P]]
+/// The standalone pass fuses only into loops that hold attention tiles
+/// (test attn-tile-transform.mlir fuses into a transform script's loop).
+// STANDALONE-LABEL: func.func @negative_other_forall
+//       STANDALONE:   %[[P:.+]] = linalg.generic
+//       STANDALONE:   scf.forall
+//       STANDALONE:     tensor.extract_slice %[[P]]
 func.func @negative_other_forall(%x: tensor<64xf32>) -> tensor<64xf32> {
   %e = tensor.empty() : tensor<64xf32>
   %p = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel"]}

@@ -9,16 +9,14 @@
 /// and a new length needs no recompile. Tiles proven full skip the mask.
 // CHECK-LABEL: func @causal_window
 // CHECK-SAME: (%[[Q:.+]]: tensor<1x4x?x64xf32>, %[[K:.+]]: tensor<1x4x?x64xf32>, %[[V:.+]]: tensor<1x4x?x64xf32>)
-// CHECK-DAG:   %[[C64:.+]] = arith.constant 64 : index
 // CHECK-DAG:   %[[C128:.+]] = arith.constant 128 : index
 // CHECK-DAG:   %[[LQ:.+]] = tensor.dim %[[Q]], %c2
 // CHECK-DAG:   %[[LKV:.+]] = tensor.dim %[[K]], %c2
-// CHECK:       %[[NT:.+]] = arith.ceildivui %[[LQ]], %[[C64]] : index
-// CHECK:       scf.forall (%[[H:.+]], %[[T:.+]]) in (4, %[[NT]])
-// CHECK:         %[[Q0:.+]] = arith.muli %[[T]], %[[C64]] : index
+// CHECK:       scf.forall (%[[H:.+]], %[[Q0:.+]]) = (0, 0) to (4, %[[LQ]]) step (1, 64)
+// CHECK:         %[[TQ:.+]] = affine.min
 // CHECK:         %[[OFF:.+]] = arith.subi %[[LKV]], %[[LQ]] : index
 // CHECK:         %[[QLO:.+]] = arith.addi %[[Q0]], %[[OFF]] : index
-// CHECK:         %[[QHI1:.+]] = arith.addi %[[QLO]], %{{.+}} : index
+// CHECK:         %[[QHI1:.+]] = arith.addi %[[QLO]], %[[TQ]] : index
 // CHECK:         %[[CAUSALHI:.+]] = arith.minsi %[[LKV]], %[[QHI1]] : index
 // CHECK:         %[[WLO:.+]] = arith.addi %[[QLO]], %c-256 : index
 // CHECK:         %[[LO:.+]] = arith.maxsi %[[WLO]], %c0 : index
@@ -37,7 +35,7 @@
 // CHECK:           math.exp
 // CHECK:           scf.yield
 // CHECK:         scf.forall.in_parallel
-// CHECK:           tensor.parallel_insert_slice %{{.+}} into %{{.+}}[0, %[[H]], %[[Q0]], 0] [1, 1, %{{.+}}, 64] [1, 1, 1, 1]
+// CHECK:           tensor.parallel_insert_slice %{{.+}} into %{{.+}}[0, %[[H]], %[[Q0]], 0] [1, 1, %[[TQ]], 64] [1, 1, 1, 1]
 func.func @causal_window(%q: tensor<1x4x?x64xf32>, %k: tensor<1x4x?x64xf32>, %v: tensor<1x4x?x64xf32>) -> tensor<1x4x?x64xf32> {
   %mc55_2 = arith.constant 2 : index
   %md55_0_2 = tensor.dim %q, %mc55_2 : tensor<1x4x?x64xf32>
@@ -118,6 +116,7 @@ func.func @dense_f32_micro(%q: tensor<2x8x1000x64xf32>, %k: tensor<2x8x1000x64xf
 /// Default tiles with a static query length under 128: the length rounded
 /// up to 32 (one padded 128-row tile holding all 100 rows), so the tile loop
 /// folds away.
+// BF16DOT-LABEL: func @gqa_lengths_sinks
 // AUTO-LABEL: func @gqa_lengths_sinks
 // AUTO:   scf.forall (%{{.+}}, %{{.+}}) in (2, 8)
 // AUTO:     linalg.fill {{.*}} -> tensor<128xf32>
@@ -125,15 +124,18 @@ func.func @dense_f32_micro(%q: tensor<2x8x1000x64xf32>, %k: tensor<2x8x1000x64xf
 // CHECK-SAME: %[[K:[^:]+]]: tensor<2x2x300x64xbf16>
 // CHECK-SAME: %[[KL:[^:]+]]: tensor<2xi32>, %[[S:[^:]+]]: tensor<8xf32>
 // CHECK:   scf.forall (%[[B:.+]], %[[H:.+]], %{{.+}}) in (2, 8, 2)
-// CHECK:     %[[HK:.+]] = arith.divui %[[H]], %c4 : index
-// CHECK:     %[[LEN:.+]] = tensor.extract %[[KL]][%[[B]]] : tensor<2xi32>
+// CHECK:     %[[HK:.+]] = affine.apply #{{.+}}()[%[[H]]]
+// CHECK:     %[[KT:.+]] = tensor.extract_slice %[[K]][%[[B]], %[[HK]], 0, 0] [1, 1, 300, 64]
+// CHECK:     %[[KLS:.+]] = tensor.extract_slice %[[KL]][%[[B]]] [1] [1]
+// CHECK:     %[[SS:.+]] = tensor.extract_slice %[[S]][%[[H]]] [1] [1]
+// CHECK:     %[[LEN:.+]] = tensor.extract %[[KLS]][%c0] : tensor<1xi32>
 // CHECK:     %[[LENI:.+]] = arith.index_cast %[[LEN]] : i32 to index
 // CHECK:     %[[HI:.+]] = arith.minsi %[[LENI]], %c300 : index
-// CHECK:     %[[SINK:.+]] = tensor.extract %[[S]][%[[H]]] : tensor<8xf32>
+// CHECK:     %[[SINK:.+]] = tensor.extract %[[SS]][%c0] : tensor<1xf32>
 // CHECK:     linalg.fill ins(%[[SINK]] : f32)
 // CHECK:     linalg.fill ins(%cst{{.*}} : f32)
 // CHECK:     scf.for %[[K0:.+]] = %c0 to %[[HI]] step %c128
-// CHECK:       tensor.extract_slice %[[K]][%[[B]], %[[HK]], %[[K0]], 0]
+// CHECK:       tensor.extract_slice %[[KT]][0, 0, %[[K0]], 0]
 func.func @gqa_lengths_sinks(%q: tensor<2x8x100x64xbf16>, %k: tensor<2x2x300x64xbf16>, %v: tensor<2x2x300x64xbf16>,
                              %kl: tensor<2xi32>, %s: tensor<8xf32>) -> tensor<2x8x100x64xbf16> {
   %init58_0 = tensor.empty() : tensor<2x8x100x64xbf16>
@@ -168,7 +170,7 @@ func.func @chunked(%q: tensor<1x1x512x32xf32>) -> tensor<1x1x512x32xf32> {
 // CHECK-LABEL: func @documents
 // CHECK-SAME: %[[QS:[^:]+]]: tensor<1x4096xi32>, %[[KS:[^:]+]]: tensor<1x4096xi32>
 // CHECK:   %[[QMM:.+]]:2 = scf.for {{.*}} iter_args(
-// CHECK:     tensor.extract %[[QS]]
+// CHECK:     tensor.extract %{{.+}}[%c0, %{{.+}}] : tensor<1x64xi32>
 // CHECK:     arith.minsi
 // CHECK:     arith.maxsi
 // CHECK:   scf.for %[[K0:.+]] = %c0 to %c4096 step %c128 iter_args(
@@ -224,8 +226,10 @@ func.func @documents(%q: tensor<1x1x4096x64xbf16>, %qs: tensor<1x4096xi32>, %ks:
 // CHECK:   %[[ANY:.+]] = tensor.insert_slice %[[LAST]]#0 into %{{.+}}[0, 0, 4, 3] [2, 1, 1, 1] [1, 1, 1, 1]
 // CHECK:   %[[ALL:.+]] = tensor.insert_slice %[[LAST]]#1 into %{{.+}}[0, 0, 4, 3] [2, 1, 1, 1] [1, 1, 1, 1]
 // CHECK-NOT: linalg.generic {{.*}}xi1>
-// CHECK:   scf.forall (%[[B:.+]], %[[H:.+]], %[[QT:.+]]) in (2, 4, 5)
+// CHECK:   scf.forall (%[[B:.+]], %[[H:.+]], %[[T:.+]]) in (2, 4, 5)
+// CHECK:     %[[Q0:.+]] = affine.apply #{{.+}}(%[[T]])
 // CHECK:     scf.for %[[K0:.+]] = %c0 to %c500 step %c128
+// CHECK:       %[[QT:.+]] = arith.divui %[[Q0]], %c64 : index
 // CHECK:       %[[KT:.+]] = arith.divui %[[K0]], %c128 : index
 // CHECK:       %[[ANY8:.+]] = tensor.extract %[[ANY]][%[[B]], %c0, %[[QT]], %[[KT]]] : tensor<2x1x5x4xi8>
 // CHECK:       %[[ANYB:.+]] = arith.trunci %[[ANY8]] : i8 to i1
@@ -285,14 +289,19 @@ func.func @mask_summary_dynamic(%q: tensor<1x2x?x32xf32>, %k: tensor<1x2x?x32xf3
 // -----
 
 /// Decode with one head: a single (batch, head, query tile) item would use
-/// one thread, so the key axis is split 8 ways (at least 4 key tiles each).
-/// Each split writes its unnormalised state; attn.merge_states merges the
-/// splits (rescaling split s by exp(m_s - max_s m_s)) before the division.
+/// one thread, so the key axis is split 8 ways (at least 4 key tiles each)
+/// by upstream partial-reduction tiling: an scf.forall over splits of 512
+/// keys, each a partial state whose key loop covers its own keys.
+/// mergeReductions merges the splits with attn.merge_states (rescaling split
+/// s by exp(m_s - max_s m_s)) before the division.
 // AUTO-LABEL: func @decode_split_kv
 // AUTO:   %[[ACCP:.+]] = tensor.empty() : tensor<1x1x1x8x128xf32>
 // AUTO:   %[[STATE:.+]]:3 = scf.forall (%[[S:.+]]) in (8) shared_outs(
-// AUTO:     %[[LO:.+]] = arith.muli %[[S]], %{{.+}} : index
-// AUTO:     scf.for %{{.+}} = %[[LO]] to %{{.+}} step %c64
+// AUTO:     %[[KV0:.+]] = affine.apply #{{.+}}(%[[S]])
+// AUTO:     %[[LO:.+]] = arith.maxsi %[[KV0]], %c0 : index
+// AUTO:     %[[END:.+]] = arith.addi %[[KV0]], %c512 : index
+// AUTO:     %[[HI:.+]] = arith.minsi %[[END]], %c4096 : index
+// AUTO:     scf.for %{{.+}} = %[[LO]] to %[[HI]] step %c64
 // AUTO:     tensor.parallel_insert_slice %{{.+}} into %{{.+}}[0, 0, 0, %[[S]], 0] [1, 1, 1, 1, 128]
 // AUTO:   %[[ACC:.+]], %[[MAX:.+]], %[[SUM:.+]] = attn.merge_states values(%[[STATE]]#0 : tensor<1x1x1x8x128xf32>) lses(%[[STATE]]#1 : tensor<1x1x1x8xf32>) sums(%[[STATE]]#2 : tensor<1x1x1x8xf32>) {{.*}} {dimension = 3 : i64}
 // AUTO:   linalg.generic {{.*}} ins(%[[MAX]], %[[SUM]] :
@@ -312,13 +321,14 @@ func.func @decode_split_kv(%q: tensor<1x1x1x128xf32>, %k: tensor<1x1x4096x128xf3
 /// reduction runs over the 32 pairs, broadcasting each key row's pair as one
 /// 32-bit element, with 16 x86vector.avx512.dot (vdpbf16ps, f32
 /// accumulators) per step. P.V keeps the f32 FMAs.
+// BF16DOT-LABEL: func @decode_split_kv
 // BF16DOT: #[[PAIRS:.+]] = affine_map<(d0, d1, d2) -> (d1, d0 * 2 + d2)>
 // BF16DOT-LABEL: func @bf16_dot
 // BF16DOT:   linalg.fill ins(%{{.+}} : bf16) outs(%{{.+}} : tensor<32x64x2xbf16>)
 // BF16DOT:   linalg.generic {indexing_maps = [#[[PAIRS]], #{{.+}}], iterator_types = ["parallel", "parallel", "parallel"]} ins(%{{.+}} : tensor<?x64xbf16>) outs(%{{.+}} : tensor<32x?x2xbf16>)
 // BF16DOT:   %[[QT:.+]] = tensor.collapse_shape %{{.+}} {{\[}}[0], [1, 2]] : tensor<32x64x2xbf16> into tensor<32x128xbf16>
 // BF16DOT:   scf.for %{{.+}} = %c0 to %c1000 step %c128
-// BF16DOT:     %[[KT:.+]] = tensor.extract_slice %{{.+}} : tensor<2x8x1000x64xbf16> to tensor<?x64xbf16>
+// BF16DOT:     %[[KT:.+]] = tensor.extract_slice %{{.+}} : tensor<1x1x1000x64xbf16> to tensor<?x64xbf16>
 // BF16DOT:     scf.for %[[J0:.+]] = %c0 to %c128 step %c8
 // BF16DOT:       scf.for %[[I0:.+]] = %c0 to %c64 step %c32
 // BF16DOT:         %[[ROW:.+]] = arith.minsi %[[J0]], %{{.+}} : index

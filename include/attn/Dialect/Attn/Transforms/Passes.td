@@ -40,10 +40,13 @@ def AttnDecomposePass : Pass<"attn-decompose"> {
 def AttnTilePass : Pass<"attn-tile"> {
   let summary = "Tile attn ops into FlashAttention-2 online softmax with tile skipping";
   let description = [{
-    Rewrites every `attn.attention` into an `scf.forall` over (batch, query
-    head, query tile) whose body runs the FlashAttention-2 recurrence
-    (running row max, running sum, rescaled accumulator) over key/value
-    tiles in an `scf.for`. Memory stays O(L): no [Lq, Lkv] buffer exists.
+    Tiles every `attn.attention` with the upstream TilingInterface driver
+    (`scf::tileUsingSCF`) into an `scf.forall` over (batch, query head,
+    query tile) of attention tiles, then lowers each tile to the
+    FlashAttention-2 recurrence (running row max, running sum, rescaled
+    accumulator) over key/value tiles in an `scf.for`. An op that is already
+    a tile (from a transform script) or a partial state is tiled and lowered
+    the same way. Memory stays O(L): no [Lq, Lkv] buffer exists.
 
     Tile skipping: for every query tile the key loop runs only over the
     intersection of the key intervals of the structured mask terms
@@ -76,11 +79,12 @@ def AttnTilePass : Pass<"attn-tile"> {
     (`convert-vector-to-llvm{enable-x86vector}`) and the target CPU must
     have avx512_bf16.
 
-    Split-KV: with `kv-splits` > 1 the forall gains a split dimension; each
-    item runs the recurrence over its share of the key range and writes its
-    unnormalised state, and a merge rescales the splits by exp(m_s - max m)
-    before the final division (decode shapes, Lq = 1, otherwise leave most
-    threads idle).
+    Split-KV: with `kv-splits` > 1 the key axis is tiled as a partial
+    reduction (`PartialReductionOuterParallel`): an `scf.forall` over splits
+    of whole key tiles, each a partial state (`partial`) tiled over (batch,
+    head, query tile) by `scf.for` loops; `attn.merge_states` merges the
+    splits (rescaling by exp(m_s - max m)) before the final division (decode
+    shapes, Lq = 1, otherwise leave most threads idle).
 
     Sinks enter as an extra key with logit `sink_h` and value 0 (initial
     running max `sink_h`, running sum 1). Softpick runs the same recurrence
@@ -94,8 +98,8 @@ def AttnTilePass : Pass<"attn-tile"> {
         {masks = [#attn.causal]} -> tensor<1x8x1024x64xf32>
     ```
 
-    becomes a `scf.forall (%b, %h, %t) in (1, 8, 8)` whose key loop is
-    `scf.for %k0 = %c0 to min(1024, 128 * %t + 128) step %c64`.
+    becomes a `scf.forall (%h, %q0) = (0, 0) to (8, 1024) step (1, 128)`
+    whose key loop is `scf.for %k0 = %c0 to min(1024, %q0 + 128) step %c64`.
   }];
   let options = [
     Option<"qTile", "q-tile", "int64_t", /*default=*/"0",
@@ -111,6 +115,10 @@ def AttnTilePass : Pass<"attn-tile"> {
            "Compute Q.K^T of bf16 micro-kernel tiles with AVX512-BF16 "
            "`x86vector.avx512.dot` (vdpbf16ps, f32 accumulation); the "
            "target must have avx512_bf16">,
+    Option<"fuseElementwise", "fuse-elementwise", "bool", /*default=*/"false",
+           "Fuse elementwise producers of Q/K/V and consumers of the output "
+           "into the tiled loop before the tiles are lowered (see "
+           "-attn-fuse-elementwise)">,
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",
@@ -126,8 +134,10 @@ def AttnTilePass : Pass<"attn-tile"> {
 def AttnFuseElementwisePass : Pass<"attn-fuse-elementwise"> {
   let summary = "Fuse elementwise producers and consumers into tiled attention";
   let description = [{
-    For every `scf.forall` built by `-attn-tile` (marked
-    `attn.tiled_attention`), recomputes inside the loop, per tile, the
+    For every `scf.forall` that holds attention tiles (from an upstream
+    tiling, e.g. `transform.structured.tile_using_forall`; `-attn-tile`
+    does the same with `fuse-elementwise` before it lowers its tiles),
+    recomputes inside the loop, per tile, the
     elementwise producers of the query, key and value tiles it reads and
     the elementwise consumers of its outputs, instead of round-tripping
     them through memory: casts, scaling, rotary embeddings, broadcasts and
@@ -138,10 +148,11 @@ def AttnFuseElementwisePass : Pass<"attn-fuse-elementwise"> {
     Fusible ops are linalg ops on tensors with one result and only parallel
     loops. Producers go through
     `tensor::replaceExtractSliceWithTiledProducer`, consumers through
-    `scf::tileAndFuseConsumer` (both TilingInterface based). A producer of
-    the key or value tile is recomputed once per query tile: for a body of
-    a few ops this is small next to the 2 * Tq flops per key element of the
-    tile's dot products.
+    `scf::tileAndFuseConsumer` (both TilingInterface based). A producer
+    whose slice several iterations read (the key and value tiles, read by
+    every query tile and every query head of a GQA group) fuses only when it
+    is a few arith ops: recomputed per query tile, that is small next to the
+    2 * Tq flops per key element of the tile's dot products.
 
     ```mlir
     %q = linalg.generic ... ins(%x : tensor<1x8x1024x64xbf16>) { arith.extf }
@@ -149,9 +160,10 @@ def AttnFuseElementwisePass : Pass<"attn-fuse-elementwise"> {
     %r = linalg.generic ... ins(%g, %o : ...) { sigmoid(g) * o }
     ```
 
-    after `-attn-tile -attn-fuse-elementwise` the cast runs on each query
-    tile and the gate on each output tile, inside the forall; `%q` and `%o`
-    no longer exist as whole tensors.
+    after `transform.structured.tile_using_forall` and
+    `-attn-fuse-elementwise` (or `-attn-tile{fuse-elementwise}`) the cast
+    runs on each query tile and the gate on each output tile, inside the
+    forall; `%q` and `%o` no longer exist as whole tensors.
   }];
   let dependentDialects = [
     "::mlir::linalg::LinalgDialect",

@@ -19,7 +19,9 @@ namespace attn {
 class AttentionOp;
 
 /// Unit attribute that `tileAttentionOnline` puts on the scf.forall it
-/// builds: the loop that -attn-fuse-elementwise fuses into.
+/// builds: a hint for -attn-vectorize-linalg, which leaves the tile bodies
+/// inside alone (they are already register-tiled). Nothing depends on it for
+/// correctness, so a canonicalisation that drops it costs speed only.
 constexpr llvm::StringLiteral kTiledAttentionAttrName = "attn.tiled_attention";
 
 /// Replaces `op` by its reference decomposition (linalg on tensors with
@@ -53,13 +55,18 @@ struct AttentionTileSizes {
   bool bf16Dot = false;
 };
 
-/// Replaces `op` by an scf.forall over (batch, head, query tile) running the
+/// Tiles `op` with the upstream TilingInterface driver into an scf.forall
+/// over (batch, head, query tile) -- or, for split-KV, an scf.forall over
+/// key splits merged by attn.merge_states -- fuses elementwise producers and
+/// consumers into the forall (`fuseElementwise`, see
+/// fuseElementwiseIntoAttentionLoop) and lowers each tile to the
 /// FlashAttention-2 recurrence over the key tiles that the structured masks
 /// and lengths may keep (see the `attn-tile` pass). Returns the replacement
 /// values.
 FailureOr<SmallVector<Value>>
 tileAttentionOnline(RewriterBase &rewriter, AttentionOp op,
-                    const AttentionTileSizes &sizes);
+                    const AttentionTileSizes &sizes,
+                    bool fuseElementwise = false);
 
 /// True for ops the tiled attention may recompute per tile: linalg ops on
 /// tensors with one result, only parallel loops and projected-permutation
@@ -67,7 +74,8 @@ tileAttentionOnline(RewriterBase &rewriter, AttentionOp op,
 /// gates, residual adds).
 bool isFusibleElementwiseOp(Operation *op);
 
-/// Fuses into `loop` (an scf.forall built by tileAttentionOnline) the
+/// Fuses into `loop` (an scf.forall holding attention tiles, from
+/// tileAttentionOnline or any upstream tiling) the
 /// elementwise producers of the tensors it slices (the query, key and value
 /// tiles; chains of them) and the elementwise consumers of its results
 /// (output casts, gates, residual adds; chains of them), through the
@@ -75,6 +83,11 @@ bool isFusibleElementwiseOp(Operation *op);
 /// the number of ops fused in `numFused`.
 FailureOr<scf::ForallOp> fuseElementwiseIntoAttentionLoop(
     RewriterBase &rewriter, scf::ForallOp loop, unsigned *numFused = nullptr);
+
+/// Cleans up `root` after fuseElementwiseIntoAttentionLoop: folds slices of
+/// empty inits, drops loop results without users and erases the unfused
+/// originals left dead.
+LogicalResult cleanUpAfterFusion(Operation *root);
 
 /// Tile and vector sizes of `vectorizeLinalgForCPU`.
 struct LinalgCPUVectorizeOptions {

@@ -1,0 +1,148 @@
+//===- OnlineTiler.h - the tile body of -attn-tile ---------------*- C++ -*-===//
+//
+// Part of the attn project.
+//
+//===----------------------------------------------------------------------===//
+//
+// The builder of one attention tile's FlashAttention-2 recurrence, shared by
+// AttnTile.cpp (the tiling driver and the tile body), OnlineTilerMaskSummary
+// .cpp (run-time block summaries of masks and segment ids) and
+// OnlineTilerMicroKernels.cpp (the register-blocked AVX-512 contractions).
+// Private to lib/Dialect/Attn/Transforms.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef ATTN_LIB_DIALECT_ATTN_TRANSFORMS_ONLINETILER_H
+#define ATTN_LIB_DIALECT_ATTN_TRANSFORMS_ONLINETILER_H
+
+#include "attn/Dialect/Attn/IR/AttnOps.h"
+#include "attn/Dialect/Attn/Transforms/Transforms.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+
+#include <limits>
+
+namespace mlir {
+namespace attn {
+namespace detail {
+using IterTy = utils::IteratorType;
+
+/// The run-time block summary of a mask tensor, built once for the op that
+/// is tiled (outside its loops, where the vectoriser parallelises it): per
+/// (query tile, key tile) block, whether any score is kept (`any`) and, for
+/// boolean masks, whether all are (`all`); with the global offsets of that
+/// op, from which a tile finds its blocks.
+struct MaskSummary {
+  Value any, all;
+  Value b0, h0, q0, kv0;
+};
+
+/// Lowers one attention tile -- one batch, one query head and at most one
+/// query tile of rows, as the tiling driver in AttnTile.cpp makes them -- to
+/// the FlashAttention-2 recurrence over its key tiles (run()). Also builds
+/// the mask summary of a whole op (summarizeMask()) for its tiles to share.
+struct OnlineTiler {
+  AttentionOp op;
+  OpBuilder &b;
+  Location loc;
+  MLIRContext *ctx;
+  Type f32;
+  AttentionTileSizes sizes;
+  Normalizer norm;
+
+  // Where the tile sits in the problem (index values): the global offsets
+  // of its batch, head, first query row and first key, the problem's
+  // lengths, and the tile's own rows and keys. The tile's operands are
+  // indexed locally (batch and head 0, row i, key j); masks, regions and
+  // lengths see global indices (docs/semantics.md, "Tile coordinates").
+  Value b0, h0, q0, kv0, lqP, lkvP, tq, lkvT;
+  Value zero, D, scale;
+  OpFoldResult dStatic, dvStatic;
+  /// Block summary of the mask tensor (see MaskSummary): of the tiled op
+  /// when `summary` is given, else of this op.
+  Value maskAny, maskAll;
+  const MaskSummary *summary = nullptr;
+
+  OnlineTiler(AttentionOp op, OpBuilder &b, const AttentionTileSizes &sizes,
+              const MaskSummary *summary = nullptr)
+      : op(op), b(b), loc(op.getLoc()), ctx(op.getContext()),
+        f32(b.getF32Type()), sizes(sizes), norm(op.getNormalizer()),
+        summary(summary) {}
+
+  Value cst(OpBuilder &nb, int64_t v) {
+    return arith::ConstantIndexOp::create(nb, loc, v);
+  }
+  static Value f32Const(OpBuilder &nb, Location l, double v) {
+    return arith::ConstantOp::create(nb, l, nb.getF32FloatAttr(v));
+  }
+  static Value negInf(OpBuilder &nb, Location l) {
+    return f32Const(nb, l, -std::numeric_limits<double>::infinity());
+  }
+  AffineExpr d(unsigned i) { return getAffineDimExpr(i, ctx); }
+  AffineMap map(unsigned n, ArrayRef<AffineExpr> r) {
+    return AffineMap::get(n, 0, r, ctx);
+  }
+
+  Value empty(OpBuilder &nb, ArrayRef<OpFoldResult> shape, Type elem) {
+    return tensor::EmptyOp::create(nb, loc, shape, elem);
+  }
+  Value filled(OpBuilder &nb, ArrayRef<OpFoldResult> shape, double v) {
+    return linalg::FillOp::create(nb, loc, ValueRange{f32Const(nb, loc, v)},
+                                  ValueRange{empty(nb, shape, f32)})
+        .getResult(0);
+  }
+  Value generic(OpBuilder &nb, ValueRange ins, Value init,
+                ArrayRef<AffineMap> maps, ArrayRef<IterTy> iters,
+                function_ref<Value(OpBuilder &, Location, ValueRange)> body) {
+    return linalg::GenericOp::create(
+               nb, loc, TypeRange{init.getType()}, ins, ValueRange{init},
+               maps, iters,
+               [&](OpBuilder &bb, Location l, ValueRange args) {
+                 linalg::YieldOp::create(bb, l, ValueRange{body(bb, l, args)});
+               })
+        .getResult(0);
+  }
+
+  /// A 2-D slice [rows, cols] of the 4-D tensor `t` at (b, h, r0, 0).
+  Value slice2D(OpBuilder &nb, Value t, Value bi, Value hi, Value r0,
+                OpFoldResult rows, OpFoldResult cols) {
+    auto tT = cast<RankedTensorType>(t.getType());
+    SmallVector<OpFoldResult> offs = {bi, hi, r0, nb.getIndexAttr(0)};
+    SmallVector<OpFoldResult> szs = {nb.getIndexAttr(1), nb.getIndexAttr(1),
+                                     rows, cols};
+    SmallVector<OpFoldResult> strides(4, nb.getIndexAttr(1));
+    RankedTensorType resT =
+        tensor::ExtractSliceOp::inferCanonicalRankReducedResultType(2, tT,
+                                                                    szs);
+    return tensor::ExtractSliceOp::create(nb, loc, resT, t, offs, szs,
+                                          strides);
+  }
+
+  FailureOr<SmallVector<Value>> run();
+  SmallVector<Value> initialState(OpBuilder &nb, OpFoldResult rows);
+  SmallVector<Value> insertIntoInits(OpBuilder &nb, ValueRange tiles);
+  bool useMicroKernels();
+  bool useBF16Dot();
+  Value forEachBlock(
+      OpBuilder &nb, Value t, int64_t rows, int64_t cols,
+      function_ref<Value(OpBuilder &, Location, Value, Value, Value)> body);
+  Value microDotT(OpBuilder &nb, Value kTile, Value qT, Value tk, Value init);
+  Value microDotTBF16(OpBuilder &nb, Value kTile, Value qT2, Value tk,
+                      Value init);
+  Value microPV(OpBuilder &nb, Value p, Value vTile, Value acc, Value tk);
+  std::pair<Value, Value> segmentRange(OpBuilder &nb, Value ids, Value start,
+                                       Value count);
+  SmallVector<Value> finalize(OpBuilder &nb, Value acc, Value sum, Value m);
+  void summarizeMask(OpBuilder &nb);
+  Value maskBlockFlag(OpBuilder &nb, Value flags, Value k0);
+  SmallVector<Value> buildTile(OpBuilder &nb);
+  Value scores(OpBuilder &nb, Value dot, Value k0, Value qLen, Value kvLen,
+               bool structured, Value kvEnd, bool transposed);
+};
+} // namespace detail
+} // namespace attn
+} // namespace mlir
+
+#endif // ATTN_LIB_DIALECT_ATTN_TRANSFORMS_ONLINETILER_H
