@@ -105,9 +105,16 @@ def ConvertAttnToGPUPass : Pass<"convert-attn-to-gpu", "::mlir::ModuleOp"> {
   let options = [
     Option<"chip", "chip", "std::string", [{"sm_90"}],
            "Target chip (sm_80 or later; mma.sync needs Ampere)">,
-    Option<"mma", "mma", "std::string", [{"auto"}],
-           "Matrix instructions: auto (wgmma on sm_90a, else mma.sync), "
-           "sync or wgmma (sm_90a only)">
+    Option<"mma", "mma", "::mlir::attn::GPUMmaKind",
+           "::mlir::attn::GPUMmaKind::Auto",
+           "Matrix instructions of the tensor-core kernel",
+           [{::llvm::cl::values(
+             clEnumValN(::mlir::attn::GPUMmaKind::Auto, "auto",
+                        "wgmma on sm_90a, else mma.sync"),
+             clEnumValN(::mlir::attn::GPUMmaKind::Sync, "sync",
+                        "warp-level mma.sync (sm_80 and later)"),
+             clEnumValN(::mlir::attn::GPUMmaKind::Wgmma, "wgmma",
+                        "Hopper warpgroup wgmma.mma_async (sm_90a only)"))}]>
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",

@@ -125,9 +125,10 @@ static Value getKernelArgument(RewriterBase &rewriter, Location loc,
       /*sizes=*/ArrayRef<int64_t>{1}, /*strides=*/ArrayRef<int64_t>{1});
 }
 
-/// The grid, block and dynamic shared memory of the launch of `op`'s kernel
-/// (launch configuration of KernelSupport.cpp) for batch size `batch` and,
-/// when dynamic, query length `lq`.
+/// The grid, block and dynamic shared memory of the launch of `op`'s kernel:
+/// getGPULaunchConfig (LaunchConfig.cpp, the definition the C API exposes)
+/// as constants, and, for a dynamic Lq or B, its grid formula on the host
+/// values `lq` and `batch`.
 static void buildLaunchConfig(RewriterBase &rewriter, AttentionOp op,
                               GPUMmaKind kind, Value batch, Value lq,
                               gpu::KernelDim3 &grid, gpu::KernelDim3 &block,
@@ -136,26 +137,35 @@ static void buildLaunchConfig(RewriterBase &rewriter, AttentionOp op,
   auto c = [&](int64_t v) {
     return arith::ConstantIndexOp::create(rewriter, loc, v).getResult();
   };
-  RankedTensorType qT = op.getQueryType();
-  int64_t rows = getGPUKernelQueryTile(op);
-  // A dynamic Lq of 0 still launches one block (the kernel then does
+  GPUKernelKind kernel = getGPUKernelKind(op, kind);
+  GPUKernelShape shape = getGPUKernelShape(op);
+  bool lqDynamic = ShapedType::isDynamic(shape.qLen);
+  bool batchDynamic = ShapedType::isDynamic(shape.batch);
+  // (The dynamic sizes are computed below.)
+  if (lqDynamic)
+    shape.qLen = 1;
+  if (batchDynamic)
+    shape.batch = 1;
+  GPULaunchConfig config = getGPULaunchConfig(kernel, shape);
+  // A dynamic Lq or B of 0 still launches one block (the kernel then does
   // nothing): a grid of 0 blocks is a launch error.
+  int64_t rows = getGPUKernelQueryTile(kernel);
   Value gridX =
-      ShapedType::isDynamic(qT.getDimSize(2))
+      lqDynamic
           ? arith::MaxUIOp::create(
                 rewriter, loc,
                 arith::CeilDivUIOp::create(rewriter, loc, lq, c(rows)), c(1))
                 .getResult()
-          : c(llvm::divideCeil(qT.getDimSize(2), rows));
-  Value gridZ = ShapedType::isDynamic(qT.getDimSize(0))
-                    ? arith::MaxUIOp::create(rewriter, loc, batch, c(1))
-                          .getResult()
-                    : batch;
-  grid = {gridX, c(qT.getDimSize(1)), gridZ};
-  block = {c(kGPUBlockThreads), c(1), c(1)};
-  smemBytes =
-      arith::ConstantIntOp::create(rewriter, loc, rewriter.getI32Type(),
-                                   getGPUKernelSharedMemoryBytes(op, kind));
+          : c(config.grid[0]);
+  Value gridZ =
+      batchDynamic
+          ? arith::MaxUIOp::create(rewriter, loc, batch, c(1)).getResult()
+          : c(config.grid[2]);
+  grid = {gridX, c(config.grid[1]), gridZ};
+  block = {c(config.block[0]), c(config.block[1]), c(config.block[2])};
+  smemBytes = arith::ConstantIntOp::create(rewriter, loc,
+                                           rewriter.getI32Type(),
+                                           config.sharedMemoryBytes);
 }
 
 /// Replaces `op` by the launch of `func`: its operands as device buffers,
@@ -240,6 +250,7 @@ static void buildLaunch(RewriterBase &rewriter, AttentionOp op,
 void mlir::attn::lowerAttentionToGPU(RewriterBase &rewriter, AttentionOp op,
                                      gpu::GPUModuleOp kernels, StringRef name,
                                      GPUMmaKind kind) {
+  assert(kind != GPUMmaKind::Auto && "resolve the mma kind for the chip");
   KernelSignature sig = getKernelSignature(rewriter, op);
   gpu::GPUFuncOp func = buildKernel(rewriter, op, kernels, name, kind, sig);
   buildLaunch(rewriter, op, func, kind, sig);
@@ -264,12 +275,8 @@ void ConvertAttnToGPUPass::runOnOperation() {
         << chip << "' (expected sm_80 or a later sm_XY[a|f] that LLVM knows)";
     return signalPassFailure();
   }
-  std::optional<GPUMmaKind> kind = parseGPUMmaKind(mma, chip);
-  if (!kind) {
-    module.emitError("unknown mma kind '")
-        << mma << "' (expected auto, sync or wgmma)";
-    return signalPassFailure();
-  }
+  // (The option parser rejects spellings other than auto, sync and wgmma.)
+  GPUMmaKind kind = resolveGPUMmaKind(mma, chip);
   SmallVector<AttentionOp> ops;
   module.walk([&](AttentionOp op) { ops.push_back(op); });
   if (ops.empty())
@@ -277,7 +284,7 @@ void ConvertAttnToGPUPass::runOnOperation() {
   bool failed = false;
   for (AttentionOp op : ops) {
     failed |= mlir::failed(checkGPUKernelSupport(op));
-    if (*kind == GPUMmaKind::Wgmma && !gpuChipHasWgmma(chip)) {
+    if (kind == GPUMmaKind::Wgmma && !gpuChipHasWgmma(chip)) {
       op.emitOpError("cannot use wgmma on chip '")
           << chip << "': warpgroup MMA needs the arch-specific target sm_90a";
       failed = true;
@@ -310,6 +317,6 @@ void ConvertAttnToGPUPass::runOnOperation() {
     std::string base =
         (parent ? parent.getName().str() : std::string("attention")) + "_attn";
     std::string name = base + "_" + std::to_string(counts[base]++);
-    lowerAttentionToGPU(rewriter, op, kernels, name, *kind);
+    lowerAttentionToGPU(rewriter, op, kernels, name, kind);
   }
 }

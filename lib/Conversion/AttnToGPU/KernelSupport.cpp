@@ -214,36 +214,33 @@ LogicalResult mlir::attn::checkGPUKernelSupport(AttentionOp op) {
   return success();
 }
 
-int64_t mlir::attn::getGPUKernelQueryTile(AttentionOp op) {
-  return usesGPUTensorCoreKernel(op) ? kGPUQueryTile : kGPUGeneralQueryTile;
+//===----------------------------------------------------------------------===//
+// Kernel choice and launch sizes (the configuration is LaunchConfig.cpp)
+//===----------------------------------------------------------------------===//
+
+GPUKernelKind mlir::attn::getGPUKernelKind(AttentionOp op, GPUMmaKind kind) {
+  if (!usesGPUTensorCoreKernel(op))
+    return GPUKernelKind::General;
+  return kind == GPUMmaKind::Wgmma ? GPUKernelKind::TensorCoreWgmma
+                                   : GPUKernelKind::TensorCoreSync;
 }
 
-int64_t mlir::attn::getGPUKernelSharedMemoryBytes(AttentionOp op,
-                                                  GPUMmaKind kind) {
-  int64_t d = op.getQueryType().getDimSize(3);
-  int64_t eltBytes = op.getQueryType().getElementTypeBitWidth() / 8;
-  // The general kernel: a K tile [32, Dqk] and a V tile [32, Dv].
-  if (!usesGPUTensorCoreKernel(op))
-    return kGPUGeneralKeyTile * (d + op.getValueType().getDimSize(3)) *
-           eltBytes;
-  // Q, two K buffers and two V buffers: padded rows for mma.sync, unpadded
-  // swizzled rows plus alignment slack for wgmma.
-  if (kind == GPUMmaKind::Wgmma)
-    return 5 * kGPUKeyTile * d * eltBytes + kWgmmaTileAlign;
-  return 5 * kGPUKeyTile * paddedRow(d) * eltBytes;
+GPUKernelShape mlir::attn::getGPUKernelShape(AttentionOp op) {
+  RankedTensorType qT = op.getQueryType();
+  return {qT.getDimSize(0),
+          qT.getDimSize(1),
+          qT.getDimSize(2),
+          qT.getDimSize(3),
+          op.getValueType().getDimSize(3),
+          qT.getElementTypeBitWidth() / 8};
 }
 
 bool mlir::attn::gpuChipHasWgmma(StringRef chip) { return chip == "sm_90a"; }
 
-std::optional<GPUMmaKind> mlir::attn::parseGPUMmaKind(StringRef mma,
-                                                      StringRef chip) {
-  if (mma == "sync")
-    return GPUMmaKind::Sync;
-  if (mma == "wgmma")
-    return GPUMmaKind::Wgmma;
-  if (mma == "auto")
-    return gpuChipHasWgmma(chip) ? GPUMmaKind::Wgmma : GPUMmaKind::Sync;
-  return std::nullopt;
+GPUMmaKind mlir::attn::resolveGPUMmaKind(GPUMmaKind kind, StringRef chip) {
+  if (kind != GPUMmaKind::Auto)
+    return kind;
+  return gpuChipHasWgmma(chip) ? GPUMmaKind::Wgmma : GPUMmaKind::Sync;
 }
 
 //===----------------------------------------------------------------------===//

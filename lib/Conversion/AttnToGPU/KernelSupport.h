@@ -31,18 +31,10 @@ inline bool isClonedCapture(Value c) {
   return !isa<ShapedType>(c.getType()) && matchPattern(c, m_Constant());
 }
 
-/// Elements of a padded shared-memory row: 8 extra elements (16 bytes) make
-/// the eight 16-byte rows of every ldmatrix fall into distinct banks.
-inline int64_t paddedRow(int64_t d) { return d + 8; }
-
 /// Bytes per row of the wgmma swizzle atom for head dim `d`: 128 (64
 /// elements, Swizzle<3,4,3>) when `d` is a multiple of 64, else 64 (32
 /// elements, Swizzle<2,4,3>; D = 96).
 inline int64_t wgmmaSwizzleBytes(int64_t d) { return d % 64 == 0 ? 128 : 64; }
-
-/// Alignment of the wgmma tiles in shared memory: the period of the 128-byte
-/// swizzle pattern (8 rows of 128 bytes), so descriptors need no base offset.
-constexpr int64_t kWgmmaTileAlign = 1024;
 
 /// The operands and results of `op` in kernel-argument order (Q, K, V, O
 /// [, LSE][, mask][, q_lengths][, kv_lengths][, q_ids, kv_ids][, sinks]),
