@@ -37,7 +37,7 @@ void mlir::attn::gpukernel::buildGeneralKernel(RewriterBase &rewriter,
                                                AttentionOp op,
                                                gpu::GPUFuncOp func) {
   GeneralKernelBuilder kb(op, rewriter, op.getLoc());
-  kb.build(func);
+  kb.buildKernel(func, kGPUGeneralQueryTile);
   kb.finalizeInlined(func);
 }
 
@@ -93,28 +93,7 @@ std::pair<Value, Value> GeneralKernelBuilder::column(int64_t i, int64_t d) {
 // Stages
 //===----------------------------------------------------------------------===//
 
-void GeneralKernelBuilder::build(gpu::GPUFuncOp func) {
-  Block &entry = func.getBody().front();
-  b.setInsertionPointToStart(&entry);
-
-  // Arguments: (Q, K, V, O[, LSE][, mask][, q_lengths][, kv_lengths]
-  // [, q_ids, kv_ids][, sinks][, captured...]).
-  bindLengths(entry, bindArguments(entry));
-  scf::IfOp nonEmpty = guardEmptyQuery();
-  shapeBuffers();
-
-  bindBlockIndices(kGPUGeneralQueryTile);
-  buildPrologue();
-  SmallVector<Value> init = buildInitialState();
-  auto loop = scf::ForOp::create(b, loc, tLo, tHi, idx(1), init);
-  buildKeyLoop(loop);
-  buildEpilogue(loop.getResults());
-  if (nonEmpty)
-    b.setInsertionPointAfter(nonEmpty);
-  gpu::ReturnOp::create(b, loc);
-}
-
-void GeneralKernelBuilder::buildPrologue() {
+SmallVector<Value> GeneralKernelBuilder::buildPrologue() {
   MLIRContext *ctx = b.getContext();
   constexpr int64_t qTile = kGPUGeneralQueryTile;
   // Shared memory: a K tile [32, Dqk] and a V tile [32, Dv] in the input
@@ -171,6 +150,7 @@ void GeneralKernelBuilder::buildPrologue() {
   if (qSegIds)
     for (int64_t r = 0; r < kRows; ++r)
       qSeg[r] = load(qSegIds, ValueRange{bi, rowRead[r]});
+  return buildInitialState();
 }
 
 SmallVector<Value> GeneralKernelBuilder::buildInitialState() {
@@ -181,13 +161,9 @@ SmallVector<Value> GeneralKernelBuilder::buildInitialState() {
   if (sinks) {
     // The sink joins each row as a logit of weight 0 in O: m starts at it
     // and l at exp2(0) = 1 in lane 0 (0 for a -inf sink).
-    mInit = arith::MulFOp::create(
-        b, loc, castToF32(b, loc, load(sinks, ValueRange{hi})), f32c(M_LOG2E));
-    Value isNegInf =
-        arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, mInit, negInf);
     Value first = cmpi(arith::CmpIPredicate::eq, lane, idx(0));
-    Value one = arith::SelectOp::create(b, loc, isNegInf, zero, f32c(1.0));
-    lInit = arith::SelectOp::create(b, loc, first, one, zero);
+    std::tie(mInit, lInit) =
+        normSinkState(load(sinks, ValueRange{hi}), first);
   }
   init.append(kRows, mInit);
   init.append(kRows, lInit);
@@ -384,13 +360,7 @@ void GeneralKernelBuilder::buildEpilogue(ValueRange res) {
         st();
       }
       if (withLse) {
-        Value m = res[kRows * nV + r];
-        Value isEmpty =
-            arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, m, negInf);
-        Value mUse = arith::SelectOp::create(b, loc, isEmpty, zero, m);
-        // lse = ln 2 * (m + log2 l), in natural-log units.
-        Value lse2 = arith::AddFOp::create(b, loc, mUse, log2(l));
-        Value val = arith::MulFOp::create(b, loc, lse2, f32c(M_LN2));
+        Value val = normLogSumExp(l, res[kRows * nV + r]);
         Value first = cmpi(arith::CmpIPredicate::eq, lane, idx(0));
         auto ifOp = scf::IfOp::create(b, loc, first, /*withElseRegion=*/false);
         OpBuilder::InsertionGuard g(b);

@@ -37,7 +37,7 @@ struct GeneralKernelBuilder : KernelBuilder {
   /// Column blocks of 32 of Q/K and of V/O per lane.
   int64_t nQ, nV;
   /// The block's aligned rows and key tiles.
-  Value qLoA, qHiA, tLo, tHi;
+  Value qLoA, qHiA;
   SmallVector<StructuredMaskAttrInterface> terms;
   /// The warp's rows, and the same clamped into [0, Lq) for reads.
   SmallVector<Value> rows, rowRead;
@@ -65,13 +65,13 @@ struct GeneralKernelBuilder : KernelBuilder {
   /// reads, and whether it exists (null when always).
   std::pair<Value, Value> column(int64_t i, int64_t d);
 
-  void build(gpu::GPUFuncOp func);
-  /// Shared tiles, lengths, key tiles, the warp's rows and Q in registers.
-  void buildPrologue();
+  /// Shared tiles, lengths, key tiles, the warp's rows, Q in registers and
+  /// the initial loop state.
+  SmallVector<Value> buildPrologue() override;
   /// The initial loop state: O, then m and l per row.
   SmallVector<Value> buildInitialState();
   /// One key tile: copy, dots, scores, online softmax, P.V.
-  void buildKeyLoop(scf::ForOp loop);
+  void buildKeyLoop(scf::ForOp loop) override;
   /// Dots of the warp's rows with the tile's keys: lane j ends with key
   /// k0 + j's.
   SmallVector<Value> buildDots();
@@ -87,7 +87,7 @@ struct GeneralKernelBuilder : KernelBuilder {
   /// O += P . V: key j's p comes from lane j.
   void buildPV(ArrayRef<Value> p, SmallVector<Value> &acc);
   /// l summed over the warp, O / l, store (and lse).
-  void buildEpilogue(ValueRange res);
+  void buildEpilogue(ValueRange res) override;
 };
 
 } // namespace gpukernel

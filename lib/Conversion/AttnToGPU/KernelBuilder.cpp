@@ -165,6 +165,82 @@ Value KernelBuilder::dynamicSharedMemory() {
                       MemRefLayoutAttrInterface(), wg));
 }
 
+void KernelBuilder::buildKernel(gpu::GPUFuncOp func, int64_t rowsPerBlock) {
+  Block &entry = func.getBody().front();
+  b.setInsertionPointToStart(&entry);
+  // Arguments: (Q, K, V, O[, LSE][, mask][, q_lengths][, kv_lengths]
+  // [, q_ids, kv_ids][, sinks][, captured...][, Lq, Lkv]).
+  bindLengths(entry, bindArguments(entry));
+  scf::IfOp nonEmpty = guardEmptyQuery();
+  shapeBuffers();
+  bindBlockIndices(rowsPerBlock);
+  SmallVector<Value> init = buildPrologue();
+  auto loop = scf::ForOp::create(b, loc, tLo, tHi, idx(1), init);
+  buildKeyLoop(loop);
+  buildEpilogue(loop.getResults());
+  if (nonEmpty)
+    b.setInsertionPointAfter(nonEmpty);
+  gpu::ReturnOp::create(b, loc);
+}
+
+//===----------------------------------------------------------------------===//
+// Normalisers (NormalizerAlgebra.h, base 2)
+//===----------------------------------------------------------------------===//
+
+NormalizerForm KernelBuilder::normForm() {
+  NormalizerForm form;
+  form.base = LseBase::two;
+  form.weightReciprocal = [this](OpBuilder &, Location, Value x) {
+    return unaryPtx("rcp.approx.ftz.f32 $0, $1;", x);
+  };
+  return form;
+}
+
+Value KernelBuilder::normInitMax() { return f32c(getIdentityMax(norm)); }
+
+KernelBuilder::RowRescale KernelBuilder::normRescale(Value mOld,
+                                                     Value tileMax) {
+  RowRescale r;
+  r.m = buildMaxUpdate(b, loc, norm, mOld, tileMax);
+  if (norm == Normalizer::sigmoid)
+    return r;
+  r.mUse = buildSafeShift(b, loc, r.m);
+  r.expNegM = buildWeightOffset(b, loc, norm, r.mUse, normForm());
+  r.alpha = buildRescaleToShift(b, loc, mOld, r.mUse, LseBase::two);
+  return r;
+}
+
+std::pair<Value, Value> KernelBuilder::normWeight(Value x,
+                                                  const RowRescale &r) {
+  std::optional<double> bias;
+  if (FloatAttr a = op.getSigmoidBiasAttr())
+    bias = a.getValueAsDouble();
+  auto [weight, term] =
+      buildWeight(b, loc, norm, x, r.mUse, bias, normForm(), r.expNegM);
+  // Sigmoid keeps no denominator.
+  if (norm == Normalizer::sigmoid)
+    term = Value();
+  return {weight, term};
+}
+
+Value KernelBuilder::normInverse(Value l, Value m) {
+  return buildOutputScale(b, loc, norm, m, l, /*sink=*/Value(), normForm());
+}
+
+Value KernelBuilder::normLogSumExp(Value l, Value m) {
+  return buildLogSumExp(b, loc, m, l, normForm());
+}
+
+std::pair<Value, Value> KernelBuilder::normSinkState(Value sinkLogit,
+                                                     Value first) {
+  Value sink = arith::MulFOp::create(b, loc, castToF32(b, loc, sinkLogit),
+                                     f32c(M_LOG2E));
+  SinkState state = buildSinkState(b, loc, sink);
+  Value l =
+      arith::SelectOp::create(b, loc, first, state.sum, f32c(0.0)).getResult();
+  return {state.max, l};
+}
+
 //===----------------------------------------------------------------------===//
 // Inlined regions
 //===----------------------------------------------------------------------===//

@@ -18,6 +18,8 @@
 
 #include "KernelSupport.h"
 
+#include "attn/Dialect/Attn/Utils/NormalizerAlgebra.h"
+
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
@@ -73,6 +75,8 @@ struct KernelBuilder {
   /// Kernel arguments of the captured non-constant tensors.
   IRMapping capturedArgs;
   Value tid, lane, warp, bi, hi, hkv, q0;
+  /// The key tiles of the block: [tLo, tHi).
+  Value tLo, tHi;
   Value qs, ks, vs;
 
   Type f32, i32, i64;
@@ -159,96 +163,43 @@ struct KernelBuilder {
   }
 
   //===--------------------------------------------------------------------===//
-  // Normalisers (docs/semantics.md), on base-2 scores x = s * log2(e), per
-  // row: a running maximum m (softmax, softpick) and a denominator l summed
-  // per lane; masked scores are -inf.
+  // Normalisers (docs/semantics.md): NormalizerAlgebra.h in its base-2 form
+  // (scores x = s * log2(e), exp2 as ex2.approx by finalizeInlined, the
+  // sigmoid weight's reciprocal as rcp.approx), per row: a running maximum
+  // m and a denominator l summed per lane; masked scores are -inf.
   //===--------------------------------------------------------------------===//
 
-  /// The row's running maximum before any key: -inf (softmax), 0
-  /// (softpick: m = max(0, max_k s_k)); unused for sigmoid.
-  Value normInitMax() {
-    return norm == Normalizer::softpick
-               ? f32c(0.0)
-               : f32c(-std::numeric_limits<double>::infinity());
-  }
+  /// The form the kernels hold states in.
+  NormalizerForm normForm();
+
+  /// The row's running maximum before any key (getIdentityMax).
+  Value normInitMax();
 
   /// The state update of a row whose tile maximum (over the row, reduced
   /// across lanes) is `tileMax`.
   struct RowRescale {
     /// New running maximum; the shift the weights use (0 for an empty
-    /// softmax row); the factor on the old O and l (null: none, sigmoid);
-    /// 2^-m (softpick only).
+    /// row); the factor on the old O and l (null: none, sigmoid); 2^-shift
+    /// (softpick only).
     Value m, mUse, alpha, expNegM;
   };
-  RowRescale normRescale(Value mOld, Value tileMax) {
-    RowRescale r;
-    if (norm == Normalizer::sigmoid) {
-      r.m = mOld;
-      return r;
-    }
-    r.m = fmax(mOld, tileMax);
-    r.mUse = r.m;
-    if (norm == Normalizer::softmax) {
-      Value isEmpty = arith::CmpFOp::create(
-          b, loc, arith::CmpFPredicate::OEQ, r.m,
-          f32c(-std::numeric_limits<double>::infinity()));
-      r.mUse = arith::SelectOp::create(b, loc, isEmpty, f32c(0.0), r.m);
-    } else {
-      r.expNegM = exp2(arith::NegFOp::create(b, loc, r.m));
-    }
-    r.alpha = exp2(arith::SubFOp::create(b, loc, mOld, r.mUse));
-    return r;
-  }
+  RowRescale normRescale(Value mOld, Value tileMax);
 
-  /// (weight of the key in O, its term of l) for base-2 score x:
-  /// softmax 2^(x - m) twice; softpick t = 2^(x - m) - 2^-m (0 when
-  /// masked): (relu(t), |t|); sigmoid 1 / (1 + 2^-(x + bias log2 e)) (0
-  /// for -inf) and no l term.
-  std::pair<Value, Value> normWeight(Value x, const RowRescale &r) {
-    if (norm == Normalizer::sigmoid) {
-      double bias = 0.0;
-      if (FloatAttr a = op.getSigmoidBiasAttr())
-        bias = a.getValueAsDouble();
-      // -(x + bias log2(e)) in one operation.
-      Value arg =
-          bias == 0.0
-              ? arith::NegFOp::create(b, loc, x).getResult()
-              : arith::SubFOp::create(b, loc, f32c(-bias * M_LOG2E), x)
-                    .getResult();
-      Value den = arith::AddFOp::create(b, loc, exp2(arg), f32c(1.0));
-      return {unaryPtx("rcp.approx.ftz.f32 $0, $1;", den), Value()};
-    }
-    Value e = exp2(arith::SubFOp::create(b, loc, x, r.mUse));
-    if (norm == Normalizer::softmax)
-      return {e, e};
-    Value t = arith::SubFOp::create(b, loc, e, r.expNegM);
-    Value kept = arith::CmpFOp::create(
-        b, loc, arith::CmpFPredicate::OGT, x,
-        f32c(-std::numeric_limits<double>::infinity()));
-    t = arith::SelectOp::create(b, loc, kept, t, f32c(0.0));
-    // |t| as max(t, -t): math.absf would become a libdevice call.
-    return {fmax(t, f32c(0.0)),
-            fmax(t, arith::NegFOp::create(b, loc, t))};
-  }
+  /// (weight of the key in O, its term of l; null for sigmoid) for base-2
+  /// score x.
+  std::pair<Value, Value> normWeight(Value x, const RowRescale &r);
 
   /// The factor on a row's O at the end, from its denominator `l` (summed
-  /// over the row's lanes) and running maximum `m`: 1 / l (0 for an empty
-  /// softmax row), 1 / (l + 1e-6 2^-m) for softpick, 1 for sigmoid.
-  Value normInverse(Value l, Value m) {
-    Value one = f32c(1.0);
-    if (norm == Normalizer::sigmoid)
-      return one;
-    if (norm == Normalizer::softpick) {
-      Value eps = arith::MulFOp::create(
-          b, loc, f32c(1e-6), exp2(arith::NegFOp::create(b, loc, m)));
-      return arith::DivFOp::create(b, loc, one,
-                                   arith::AddFOp::create(b, loc, l, eps));
-    }
-    Value isZero =
-        arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, l, f32c(0.0));
-    return arith::SelectOp::create(b, loc, isZero, f32c(0.0),
-                                   arith::DivFOp::create(b, loc, one, l));
-  }
+  /// over the row's lanes) and running maximum `m`.
+  Value normInverse(Value l, Value m);
+
+  /// The natural log-sum-exp of a row (softmax) from `l` and `m`.
+  Value normLogSumExp(Value l, Value m);
+
+  /// The initial (m, l) of a row with sink logit `sinkLogit` (natural
+  /// units): m = sink * log2(e), and l = 1 (0 for a -inf sink) in the lane
+  /// where `first` holds, 0 in the others (l is summed over lanes).
+  std::pair<Value, Value> normSinkState(Value sinkLogit, Value first);
 
   Value shuffleXor(Value x, int32_t offset) {
     return gpu::ShuffleOp::create(b, loc, x, offset, 32, gpu::ShuffleMode::XOR)
@@ -328,6 +279,22 @@ struct KernelBuilder {
 
   /// The kernel's dynamic workgroup memory as bytes.
   Value dynamicSharedMemory();
+
+  /// Builds the kernel into the empty body of `func`, the frame both
+  /// kernels share: arguments and lengths, the empty-query guard, shapes,
+  /// block indices for `rowsPerBlock` query rows, then the stages of the
+  /// kernel (buildPrologue, the loop over the key tiles [tLo, tHi) with
+  /// buildKeyLoop, buildEpilogue on its results) and the gpu.return.
+  void buildKernel(gpu::GPUFuncOp func, int64_t rowsPerBlock);
+  /// Everything before the key loop; sets tLo and tHi and returns the
+  /// loop's initial state.
+  virtual SmallVector<Value> buildPrologue() = 0;
+  /// The body of the loop over key tiles.
+  virtual void buildKeyLoop(scf::ForOp loop) = 0;
+  /// Everything after it, on the loop's results.
+  virtual void buildEpilogue(ValueRange res) = 0;
+
+  virtual ~KernelBuilder() = default;
 };
 
 } // namespace gpukernel

@@ -39,28 +39,8 @@ void mlir::attn::gpukernel::buildTensorCoreKernel(RewriterBase &rewriter,
                                                   gpu::GPUFuncOp func,
                                                   GPUMmaKind kind) {
   TensorCoreKernelBuilder kb(op, rewriter, op.getLoc(), kind);
-  kb.build(func);
+  kb.buildKernel(func, kGPUQueryTile);
   kb.finalizeInlined(func);
-}
-
-void TensorCoreKernelBuilder::build(gpu::GPUFuncOp func) {
-  Block &entry = func.getBody().front();
-  b.setInsertionPointToStart(&entry);
-  bindLengths(entry, bindArguments(entry));
-  scf::IfOp nonEmpty = guardEmptyQuery();
-  shapeBuffers();
-
-  bindBlockIndices(kGPUQueryTile);
-  bindSharedTiles();
-  bindRowsAndKeyRange();
-  SmallVector<Value> init = buildPrologue();
-
-  auto loop = scf::ForOp::create(b, loc, tLo, tHi, idx(1), init);
-  buildKeyLoop(loop);
-  buildEpilogue(loop.getResults());
-  if (nonEmpty)
-    b.setInsertionPointAfter(nonEmpty);
-  gpu::ReturnOp::create(b, loc);
 }
 
 //===----------------------------------------------------------------------===//
@@ -230,6 +210,12 @@ void TensorCoreKernelBuilder::buildIfThen(Value cond,
 //===----------------------------------------------------------------------===//
 
 SmallVector<Value> TensorCoreKernelBuilder::buildPrologue() {
+  bindSharedTiles();
+  bindRowsAndKeyRange();
+  return buildCopiesAndState();
+}
+
+SmallVector<Value> TensorCoreKernelBuilder::buildCopiesAndState() {
   MLIRContext *ctx = b.getContext();
   classified = qSegIds || boolMask;
   if (classified)
@@ -311,15 +297,10 @@ SmallVector<Value> TensorCoreKernelBuilder::buildInitialState() {
     // The sink joins the row as a logit of weight 0 in O: m starts at it
     // and l at exp2(0) = 1 in one lane of the quad (l is quad-summed at the
     // end), 0 for a -inf sink.
-    Value sinkL2 = arith::MulFOp::create(
-        b, loc, castToF32(b, loc, memref::LoadOp::create(b, loc, sinks, hi)),
-        f32c(M_LOG2E));
-    Value isNegInf = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ,
-                                           sinkL2, negInf);
     Value first = cmpi(arith::CmpIPredicate::eq, remu(lane, 4), idx(0));
-    Value one = arith::SelectOp::create(b, loc, isNegInf, zero, f32c(1.0));
-    Value l0 = arith::SelectOp::create(b, loc, first, one, zero);
-    init.append({sinkL2, sinkL2, l0, l0});
+    auto [m0, l0] =
+        normSinkState(memref::LoadOp::create(b, loc, sinks, hi), first);
+    init.append({m0, m0, l0, l0});
   } else {
     Value m0 = normInitMax();
     init.append({m0, m0, zero, zero});
@@ -633,13 +614,7 @@ void TensorCoreKernelBuilder::buildEpilogue(ValueRange res) {
                                 ValueRange{bi, hi, row, add(colInQuad, n * 8)});
       }
       if (withLse) {
-        Value m = res[nOut * 4 + h];
-        Value isEmpty =
-            arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, m, negInf);
-        Value mUse = arith::SelectOp::create(b, loc, isEmpty, zero, m);
-        // lse = ln 2 * (m + log2 l), in natural-log units.
-        Value lse2 = arith::AddFOp::create(b, loc, mUse, log2(l));
-        Value val = arith::MulFOp::create(b, loc, lse2, f32c(M_LN2));
+        Value val = normLogSumExp(l, res[nOut * 4 + h]);
         Value first = cmpi(arith::CmpIPredicate::eq, remu(lane, 4), idx(0));
         buildIfThen(first, [&] {
           memref::StoreOp::create(b, loc, val, lse, ValueRange{bi, hi, row});

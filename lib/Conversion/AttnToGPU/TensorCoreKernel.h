@@ -54,8 +54,8 @@ struct TensorCoreKernelBuilder : KernelBuilder {
 
   /// Keys of the batch row: [0, kvEnd); `off` = kvLen - qLen aligns query
   /// rows with keys (bottom-right), [qLoA, qHiA] are the aligned rows of
-  /// the block and [tLo, tHi) its key tiles.
-  Value kvEnd, off, qLoA, qHiA, tLo, tHi;
+  /// the block.
+  Value kvEnd, off, qLoA, qHiA;
   SmallVector<StructuredMaskAttrInterface> terms;
   /// The thread's accumulator row within the warp's 16 and its first
   /// column within an 8-column block (mma.m16n8 layout).
@@ -95,18 +95,19 @@ struct TensorCoreKernelBuilder : KernelBuilder {
   // Stages (TensorCoreKernel.cpp)
   //===--------------------------------------------------------------------===//
 
-  void build(gpu::GPUFuncOp func);
   /// Views of the dynamic shared memory: Q | K0 K1 | V0 V1.
   void bindSharedTiles();
   /// Sequence lengths, the block's key tiles and the thread's rows.
   void bindRowsAndKeyRange();
-  /// Prologue: Q and the first K/V tile in one cp.async group, the Q
-  /// fragments, and the initial loop state (O, m, l, classification).
-  SmallVector<Value> buildPrologue();
+  /// Prologue: bindSharedTiles, bindRowsAndKeyRange, buildCopiesAndState.
+  SmallVector<Value> buildPrologue() override;
+  /// Q and the first K/V tile in one cp.async group, the Q fragments, and
+  /// the initial loop state (O, m, l, classification).
+  SmallVector<Value> buildCopiesAndState();
   /// The initial O accumulators and (m0, m1, l0, l1), sinks included.
   SmallVector<Value> buildInitialState();
   /// The body of the loop over key tiles.
-  void buildKeyLoop(scf::ForOp loop);
+  void buildKeyLoop(scf::ForOp loop) override;
   /// One key tile's work on the loop state; returns the new state (acc...,
   /// m0, m1, l0, l1).
   SmallVector<Value> buildTile(ValueRange iterArgs, Value buf, Value maskBits,
@@ -128,7 +129,7 @@ struct TensorCoreKernelBuilder : KernelBuilder {
   /// O += P . V for the tile in buffer `buf`.
   void buildPV(const TileScores &p, Value buf, MutableArrayRef<Value> acc);
   /// Epilogue: the quad's partial sums, O / l, store (and lse).
-  void buildEpilogue(ValueRange res);
+  void buildEpilogue(ValueRange res) override;
 
   /// The tile classification of `tile` (keep[, mask bits, all kept]).
   SmallVector<Value> classifyTile(Value tile);
