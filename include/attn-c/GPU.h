@@ -1,4 +1,4 @@
-/*===- GPU.h - C API of the attn GPU launch configuration ----------*- C -*-===*\
+/*===- GPU.h - C API of the attn GPU launch configuration ---------*- C -*-===*\
 |*                                                                            *|
 |* Part of the attn project.                                                  *|
 |*                                                                            *|

@@ -1,4 +1,4 @@
-//===- AttnToGPU.cpp - attn.attention to GPU kernels and launches -*- C++ -*-===//
+//===- AttnToGPU.cpp - attn.attention to GPU kernels and launches ---------===//
 //
 // Part of the attn project.
 //
@@ -71,9 +71,8 @@ static KernelSignature getKernelSignature(Builder &b, AttentionOp op) {
     auto tt = cast<RankedTensorType>(t.getType());
     auto ty = MemRefType::get(tt.getShape(), tt.getElementType());
     sig.hostTypes.push_back(ty);
-    sig.argTypes.push_back(ty.hasStaticShape()
-                               ? ty
-                               : MemRefType::get({1}, ty.getElementType()));
+    sig.argTypes.push_back(
+        ty.hasStaticShape() ? ty : MemRefType::get({1}, ty.getElementType()));
   }
   if (sig.dynamic)
     sig.argTypes.append(2, b.getIndexType());
@@ -93,8 +92,7 @@ static std::string getUniqueKernelName(gpu::GPUModuleOp kernels,
 /// Creates the kernel of `op` at the end of `kernels` and builds its body.
 static gpu::GPUFuncOp buildKernel(RewriterBase &rewriter, AttentionOp op,
                                   gpu::GPUModuleOp kernels, StringRef name,
-                                  GPUMmaKind kind,
-                                  const KernelSignature &sig) {
+                                  GPUMmaKind kind, const KernelSignature &sig) {
   OpBuilder::InsertionGuard guard(rewriter);
   rewriter.setInsertionPointToEnd(kernels.getBody());
   auto func = gpu::GPUFuncOp::create(
@@ -163,8 +161,7 @@ static void buildLaunchConfig(RewriterBase &rewriter, AttentionOp op,
           : c(config.grid[2]);
   grid = {gridX, c(config.grid[1]), gridZ};
   block = {c(config.block[0]), c(config.block[1]), c(config.block[2])};
-  smemBytes = arith::ConstantIntOp::create(rewriter, loc,
-                                           rewriter.getI32Type(),
+  smemBytes = arith::ConstantIntOp::create(rewriter, loc, rewriter.getI32Type(),
                                            config.sharedMemoryBytes);
 }
 
@@ -225,8 +222,8 @@ static void buildLaunch(RewriterBase &rewriter, AttentionOp op,
       Value c0 = arith::ConstantIndexOp::create(rewriter, loc, 0);
       lqArg = arith::SelectOp::create(
           rewriter, loc,
-          arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::eq,
-                                batch, c0),
+          arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::eq, batch,
+                                c0),
           arith::ConstantIndexOp::create(rewriter, loc, 0), lq);
     }
     args.append({lqArg, lkv});

@@ -162,8 +162,7 @@ SmallVector<Value> GeneralKernelBuilder::buildInitialState() {
     // The sink joins each row as a logit of weight 0 in O: m starts at it
     // and l at exp2(0) = 1 in lane 0 (0 for a -inf sink).
     Value first = cmpi(arith::CmpIPredicate::eq, lane, idx(0));
-    std::tie(mInit, lInit) =
-        normSinkState(load(sinks, ValueRange{hi}), first);
+    std::tie(mInit, lInit) = normSinkState(load(sinks, ValueRange{hi}), first);
   }
   init.append(kRows, mInit);
   init.append(kRows, lInit);
@@ -253,9 +252,9 @@ SmallVector<Value> GeneralKernelBuilder::buildScores(Value k0,
         in.qSegment = qSeg[r];
         in.kvSegment = kvSeg;
       }
-      Value x = buildScore(b, loc, op, dots[r], f32c(*op.getStaticScale()),
-                           ValueRange{bi, hi, rowRead[r], keyRead}, in,
-                           partial);
+      Value x =
+          buildScore(b, loc, op, dots[r], f32c(*op.getStaticScale()),
+                     ValueRange{bi, hi, rowRead[r], keyRead}, in, partial);
       if (partial && lkvRagged(kKeys))
         x = arith::SelectOp::create(
             b, loc, cmpi(arith::CmpIPredicate::slt, key, lkvV), x, negInf);

@@ -63,9 +63,10 @@ void KernelBuilder::bindBlockIndices(int64_t rowsPerBlock) {
   q0 = mul(qt, rowsPerBlock);
 }
 
-std::pair<Value, Value>
-KernelBuilder::keyTileRange(Value qLoA, Value qHiA, Value kvEnd,
-                            int64_t keyTile, bool emptyPastQLength) {
+std::pair<Value, Value> KernelBuilder::keyTileRange(Value qLoA, Value qHiA,
+                                                    Value kvEnd,
+                                                    int64_t keyTile,
+                                                    bool emptyPastQLength) {
   // Rows at or past q_lengths keep nothing: a block made only of them has
   // an empty key range.
   Value anyRow;
@@ -90,9 +91,9 @@ unsigned KernelBuilder::bindLengths(Block &entry, unsigned nextArg) {
 }
 
 void KernelBuilder::shapeBuffers() {
-  bV = bDynamic() ? gpu::GridDimOp::create(b, loc, gpu::Dimension::z)
-                        .getResult()
-                  : idx(B);
+  bV = bDynamic()
+           ? gpu::GridDimOp::create(b, loc, gpu::Dimension::z).getResult()
+           : idx(B);
   q = shaped(q, op.getQuery());
   k = shaped(k, op.getKey());
   v = shaped(v, op.getValue());
@@ -157,8 +158,8 @@ scf::IfOp KernelBuilder::guardEmptyQuery() {
 }
 
 Value KernelBuilder::dynamicSharedMemory() {
-  auto wg = gpu::AddressSpaceAttr::get(b.getContext(),
-                                       gpu::AddressSpace::Workgroup);
+  auto wg =
+      gpu::AddressSpaceAttr::get(b.getContext(), gpu::AddressSpace::Workgroup);
   return gpu::DynamicSharedMemoryOp::create(
       b, loc,
       MemRefType::get({ShapedType::kDynamic}, b.getI8Type(),
@@ -276,8 +277,8 @@ void KernelBuilder::finalizeMath(gpu::GPUFuncOp func) {
   // max(x, -x).
   SmallVector<Operation *> mathOps;
   func.walk([&](Operation *m) {
-    if (isa<math::ExpOp, math::Exp2Op, math::LogOp, math::Log2Op,
-            math::SqrtOp, math::RsqrtOp, math::AbsFOp>(m))
+    if (isa<math::ExpOp, math::Exp2Op, math::LogOp, math::Log2Op, math::SqrtOp,
+            math::RsqrtOp, math::AbsFOp>(m))
       mathOps.push_back(m);
   });
   for (Operation *m : mathOps) {

@@ -1,4 +1,4 @@
-//===- KernelBuilder.h - Shared pieces of the GPU attention kernels -*- C++ -*-===//
+//===- KernelBuilder.h - Shared pieces of the GPU kernels -------*- C++ -*-===//
 //
 // Part of the attn project.
 //
@@ -252,8 +252,7 @@ struct KernelBuilder {
   /// the block's aligned rows [qLoA, qHiA]; with `emptyPastQLength`, empty
   /// when the block starts at or past q_lengths (needs q0 and qLen).
   std::pair<Value, Value> keyTileRange(Value qLoA, Value qHiA, Value kvEnd,
-                                       int64_t keyTile,
-                                       bool emptyPastQLength);
+                                       int64_t keyTile, bool emptyPastQLength);
 
   /// Binds Lq and Lkv (`lqV`, `lkvV`): with any dynamic size, the index
   /// arguments at `nextArg` (`lqArg`; Lq is 0 for an empty batch) for the

@@ -138,8 +138,9 @@ static LogicalResult checkShapes(AttentionOp op) {
 /// Whether `inner`, an operation of a score_mod/mask_mod region, has a GPU
 /// lowering; emits the diagnostic when it has none.
 static LogicalResult checkRegionOp(AttentionOp op, Operation *inner) {
-  for (Type t : llvm::concat<Type>(SmallVector<Type>(inner->getOperandTypes()),
-                                   SmallVector<Type>(inner->getResultTypes()))) {
+  for (Type t :
+       llvm::concat<Type>(SmallVector<Type>(inner->getOperandTypes()),
+                          SmallVector<Type>(inner->getResultTypes()))) {
     if (isGPUScalarType(getElementTypeOrSelf(t)))
       continue;
     return unsupported(op, "score_mod/mask_mod operation '")
@@ -270,7 +271,6 @@ SmallVector<ProblemDim> mlir::attn::gpukernel::getProblemDims(AttentionOp op,
     return {P::Batch};
   return SmallVector<ProblemDim>(rank, P::None);
 }
-
 
 SmallVector<Value> mlir::attn::gpukernel::getKernelTensors(AttentionOp op) {
   SmallVector<Value> tensors;

@@ -6,11 +6,10 @@
 //
 // Internal to the AttnToGPU conversion: how the operands of an
 // attn.attention map onto the problem sizes (for dynamic shapes and the
-// ABI), which captures are cloned into a kernel, and the shared-memory
-// layout constants of the tensor-core kernel. The support checks and the
-// launch configuration built on them are public (AttnToGPU.h); everything
-// here is defined in KernelSupport.cpp or inline, and depends on no kernel
-// builder.
+// ABI), which captures are cloned into a kernel, and the wgmma swizzle
+// width. The support checks and the kernel choice are public (AttnToGPU.h),
+// the launch configuration too (LaunchConfig.h); everything here is
+// defined in KernelSupport.cpp or inline, and depends on no kernel builder.
 //
 //===----------------------------------------------------------------------===//
 

@@ -14,8 +14,7 @@
 using namespace mlir::attn;
 
 int64_t mlir::attn::getGPUKernelQueryTile(GPUKernelKind kind) {
-  return kind == GPUKernelKind::General ? kGPUGeneralQueryTile
-                                        : kGPUQueryTile;
+  return kind == GPUKernelKind::General ? kGPUGeneralQueryTile : kGPUQueryTile;
 }
 
 int64_t mlir::attn::getGPUKernelSharedMemoryBytes(GPUKernelKind kind,

@@ -1,4 +1,4 @@
-//===- TensorCoreKernel.cpp - attn.attention on the tensor cores -*- C++ -*-===//
+//===- TensorCoreKernel.cpp - attn.attention on the tensor cores ----------===//
 //
 // Part of the attn project.
 //
@@ -136,9 +136,9 @@ SmallVector<Value> TensorCoreKernelBuilder::classifyTile(Value tile) {
   Value keep;
   if (qSegIds) {
     auto [kvLo, kvHi] = segmentRange(kvSegIds, mul(tile, kGPUKeyTile), lkvV);
-    keep = arith::AndIOp::create(
-        b, loc, cmpi(arith::CmpIPredicate::sle, kvLo, qSegHi),
-        cmpi(arith::CmpIPredicate::sle, qSegLo, kvHi));
+    keep = arith::AndIOp::create(b, loc,
+                                 cmpi(arith::CmpIPredicate::sle, kvLo, qSegHi),
+                                 cmpi(arith::CmpIPredicate::sle, qSegLo, kvHi));
   }
   Value bits, all;
   if (boolMask) {
@@ -371,8 +371,7 @@ void TensorCoreKernelBuilder::buildKeyLoop(scf::ForOp loop) {
 }
 
 SmallVector<Value> TensorCoreKernelBuilder::buildTile(ValueRange iterArgs,
-                                                      Value buf,
-                                                      Value maskBits,
+                                                      Value buf, Value maskBits,
                                                       Value maskAll) {
   SmallVector<Value> acc(iterArgs.take_front(nOut * 4));
   ValueRange mOld = iterArgs.slice(nOut * 4, 2);
@@ -423,8 +422,8 @@ void TensorCoreKernelBuilder::buildScoreModifiers(TileScores &s) {
     // Score modifiers apply to every tile, full ones included.
     for (int64_t n = 0; n < kScoreBlocks; ++n)
       for (int64_t r = 0; r < 4; ++r)
-        s[n][r] = score(s[n][r], rowRead[r / 2], keyRead(keyOf(n, r)),
-                        Value(), Value());
+        s[n][r] = score(s[n][r], rowRead[r / 2], keyRead(keyOf(n, r)), Value(),
+                        Value());
   }
 }
 
@@ -515,9 +514,10 @@ void TensorCoreKernelBuilder::buildMasks(TileScores &s, Value maskBits,
       s[n][r] = ifFull.getResult(n * 4 + r);
 }
 
-SmallVector<Value> TensorCoreKernelBuilder::buildOnlineSoftmax(
-    TileScores &s, ValueRange mOld, ValueRange lOld,
-    MutableArrayRef<Value> acc) {
+SmallVector<Value>
+TensorCoreKernelBuilder::buildOnlineSoftmax(TileScores &s, ValueRange mOld,
+                                            ValueRange lOld,
+                                            MutableArrayRef<Value> acc) {
   // Online normalisation (softmax, softpick; sigmoid has no state), per
   // thread row h (registers 2h, 2h + 1 of a block).
   Value mNew[2], lNew[2];

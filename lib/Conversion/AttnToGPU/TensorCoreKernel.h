@@ -32,8 +32,8 @@ namespace gpukernel {
 void buildTensorCoreKernel(RewriterBase &rewriter, AttentionOp op,
                            gpu::GPUFuncOp func, GPUMmaKind kind);
 
-/// Keys per 8-column accumulator block times blocks: a 64-key tile is
-/// kScoreBlocks blocks of m16n8 accumulators (4 f32 registers each).
+/// A 64-key tile's scores are kScoreBlocks blocks of 8 keys, each an m16n8
+/// accumulator of 4 f32 registers per thread.
 constexpr int64_t kScoreBlocks = kGPUKeyTile / 8;
 
 /// The scores of one key tile in the thread's registers: s[n][r] is

@@ -70,9 +70,8 @@ Value mlir::attn::buildRescaleToShift(OpBuilder &b, Location loc, Value mOld,
   return buildExp(b, loc, arith::SubFOp::create(b, loc, mOld, shift), base);
 }
 
-Value mlir::attn::buildWeightOffset(OpBuilder &b, Location loc,
-                                    Normalizer norm, Value shift,
-                                    const NormalizerForm &form) {
+Value mlir::attn::buildWeightOffset(OpBuilder &b, Location loc, Normalizer norm,
+                                    Value shift, const NormalizerForm &form) {
   if (norm != Normalizer::softpick)
     return Value();
   return buildExp(b, loc, arith::NegFOp::create(b, loc, shift), form.base);
@@ -131,9 +130,9 @@ mlir::attn::buildWeight(OpBuilder &b, Location loc, Normalizer norm, Value s,
 SinkState mlir::attn::buildSinkState(OpBuilder &b, Location loc, Value sink) {
   Value isNegInf = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ,
                                          sink, buildF32Constant(b, loc, -kInf));
-  Value sum = arith::SelectOp::create(b, loc, isNegInf,
-                                      buildF32Constant(b, loc, 0.0),
-                                      buildF32Constant(b, loc, 1.0));
+  Value sum =
+      arith::SelectOp::create(b, loc, isNegInf, buildF32Constant(b, loc, 0.0),
+                              buildF32Constant(b, loc, 1.0));
   return {sink, sum};
 }
 
@@ -203,8 +202,8 @@ Value mlir::attn::buildOutputScale(OpBuilder &b, Location loc, Normalizer norm,
   llvm_unreachable("unknown normalizer");
 }
 
-Value mlir::attn::buildLogSumExp(OpBuilder &b, Location loc, Value m,
-                                 Value sum, const NormalizerForm &form) {
+Value mlir::attn::buildLogSumExp(OpBuilder &b, Location loc, Value m, Value sum,
+                                 const NormalizerForm &form) {
   Value shift = buildSafeShift(b, loc, m);
   if (form.base == LseBase::e)
     return arith::AddFOp::create(b, loc, shift,
@@ -222,7 +221,7 @@ RowFinalization mlir::attn::buildRowFinalization(OpBuilder &b, Location loc,
             Value()};
   SoftmaxFinal f = buildSoftmaxFinal(b, loc, m, sum, sink, LseBase::e,
                                      /*withShift=*/true);
-  Value lse =
-      arith::AddFOp::create(b, loc, f.shift, math::LogOp::create(b, loc, f.den));
+  Value lse = arith::AddFOp::create(b, loc, f.shift,
+                                    math::LogOp::create(b, loc, f.den));
   return {f.scale, lse};
 }

@@ -1,5 +1,4 @@
-//===- NormalizerAlgebra.h - normaliser states, updates, combines -*- C++
-//-*-===//
+//===- NormalizerAlgebra.h - normaliser states and updates ------*- C++ -*-===//
 //
 // Part of the attn project.
 //
