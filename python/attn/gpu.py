@@ -3,9 +3,9 @@
 ``attn-opt --attn-gpu-pipeline`` ends in a ``gpu.binary`` whose object holds
 PTX (``format=isa``) or a cubin (``format=bin``) as an escaped MLIR string.
 This module pulls that payload out, runs ``ptxas -v`` on PTX and parses its
-resource report, and computes the kernel launch configuration documented in
-``convert-attn-to-gpu`` (the ABI a host framework uses to launch a kernel on
-its own device pointers).
+resource report, and gives the kernel launch configuration of
+``convert-attn-to-gpu`` through the C API (the ABI a host framework uses to
+launch a kernel on its own device pointers).
 
 Command line::
 
@@ -132,26 +132,57 @@ def uses_tensor_cores(dtype, head_dim, v_head_dim=None):
             head_dim in (64, 96, 128))
 
 
+class _LaunchConfig(ctypes.Structure):
+    """MlirAttnGPULaunchConfig (include/attn-c/GPU.h)."""
+    _fields_ = [("grid", ctypes.c_int64 * 3), ("block", ctypes.c_int64 * 3),
+                ("shared_memory_bytes", ctypes.c_int64)]
+
+
+# MlirAttnGPUKernelKind.
+_KERNEL_KINDS = {"sync": 0, "wgmma": 1, "general": 2}
+_LAUNCH_CONFIG_FN = []
+
+
+def _launch_config_fn():
+    """mlirAttnGPUGetLaunchConfig of the C API: from libMLIRAttnCAPI.so
+    ($ATTN_CAPI_LIBRARY, default build/lib), or, where MLIR is not installed
+    (a GPU machine), from libattn_cuda_runtime.so, which compiles in the
+    same definition."""
+    if not _LAUNCH_CONFIG_FN:
+        from attn.runner import build_dir
+        lib_dir = os.path.join(build_dir(), "lib")
+        candidates = [os.environ.get("ATTN_CAPI_LIBRARY"),
+                      os.path.join(lib_dir, "libMLIRAttnCAPI.so"),
+                      os.path.join(lib_dir, "libattn_cuda_runtime.so")]
+        errors = []
+        for path in filter(None, candidates):
+            try:
+                lib = ctypes.CDLL(path)
+            except OSError as e:
+                errors.append(str(e))
+                continue
+            fn = lib.mlirAttnGPUGetLaunchConfig
+            fn.restype = _LaunchConfig
+            fn.argtypes = [ctypes.c_int] + [ctypes.c_int64] * 6
+            _LAUNCH_CONFIG_FN.append(fn)
+            break
+        else:
+            raise RuntimeError("no library with mlirAttnGPUGetLaunchConfig: " +
+                               "; ".join(errors))
+    return _LAUNCH_CONFIG_FN[0]
+
+
 def launch_config(batch, q_heads, q_len, head_dim, elt_bytes=2,
                   general=False, v_head_dim=None, mma="sync"):
-    """(grid, block, dynamic shared bytes) of a convert-attn-to-gpu kernel:
-    the tensor-core kernel (Q, 2 K and 2 V tiles of 64 rows, padded to
-    D + 8 for mma.sync, unpadded plus 1024 bytes of alignment slack for
-    wgmma, never more than the mma.sync size), or with `general` the SIMT
-    kernel (16 query rows per block, a K tile [32, Dqk] and a V tile
-    [32, Dv])."""
-    block = (128, 1, 1)
-    if general:
-        v_head_dim = head_dim if v_head_dim is None else v_head_dim
-        grid = ((q_len + 15) // 16, q_heads, batch)
-        smem = 32 * (head_dim + v_head_dim) * elt_bytes
-        return grid, block, smem
-    grid = ((q_len + 63) // 64, q_heads, batch)
-    if mma == "wgmma":
-        smem = 5 * 64 * head_dim * elt_bytes + 1024
-    else:
-        smem = 5 * 64 * (head_dim + 8) * elt_bytes
-    return grid, block, smem
+    """(grid, block, dynamic shared bytes) of a convert-attn-to-gpu kernel,
+    from the C API (mlirAttnGPUGetLaunchConfig, the pass's own definition):
+    the tensor-core kernel with `mma` "sync" or "wgmma", or with `general`
+    the SIMT kernel (`v_head_dim`: its Dv when it differs)."""
+    v_head_dim = head_dim if v_head_dim is None else v_head_dim
+    kind = _KERNEL_KINDS["general" if general else mma]
+    c = _launch_config_fn()(kind, batch, q_heads, q_len, head_dim,
+                            v_head_dim, elt_bytes)
+    return tuple(c.grid), tuple(c.block), c.shared_memory_bytes
 
 
 def compile_gpu(module_text, chip="sm_90", fmt="bin", attn_opt=None,

@@ -21,6 +21,8 @@
 
 #include "AttnCudaRuntime.h"
 
+#include "attn-c/GPU.h"
+
 #include <cuda.h>
 
 #include <cstdio>
@@ -345,9 +347,14 @@ ATTN_EXPORT int attnCudaLaunchAttention(const void *image, const char *kernel,
                                         void *stream) {
   void *args[] = {&q, &k, &v, &o, &lse};
   int numArgs = lse ? 5 : 4;
-  uint32_t smem = static_cast<uint32_t>(5 * 64 * (headDim + 8) * eltBytes);
-  return attnCudaLaunch(image, kernel, static_cast<uint32_t>((qLen + 63) / 64),
-                        static_cast<uint32_t>(qHeads),
-                        static_cast<uint32_t>(batch), 128, 1, 1, smem, stream,
+  // The pass's own launch configuration (mma.sync tensor-core kernel; its
+  // shared memory also covers the wgmma kernel's).
+  MlirAttnGPULaunchConfig c =
+      mlirAttnGPUGetLaunchConfig(MlirAttnGPUKernelTensorCoreSync, batch,
+                                 qHeads, qLen, headDim, headDim, eltBytes);
+  auto u32 = [](int64_t x) { return static_cast<uint32_t>(x); };
+  return attnCudaLaunch(image, kernel, u32(c.grid[0]), u32(c.grid[1]),
+                        u32(c.grid[2]), u32(c.block[0]), u32(c.block[1]),
+                        u32(c.block[2]), u32(c.sharedMemoryBytes), stream,
                         args, numArgs);
 }

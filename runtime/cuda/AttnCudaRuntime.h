@@ -33,10 +33,11 @@ int attnCudaLaunch(const void *image, const char *kernel, uint32_t gridX,
                    uint32_t blockY, uint32_t blockZ, uint32_t sharedBytes,
                    void *stream, void **args, int numArgs);
 
-/// Launches an attention kernel of convert-attn-to-gpu (arguments Q, K, V,
-/// O and optionally LSE, all device pointers) with the launch configuration
-/// that pass documents: grid (ceil(Lq / 64), Hq, B), 128 threads,
-/// 5 * 64 * (D + 8) * eltBytes bytes of dynamic shared memory.
+/// Launches a tensor-core attention kernel of convert-attn-to-gpu with
+/// static shapes (arguments Q, K, V, O and optionally LSE, all device
+/// pointers) with the launch configuration of the pass, which the C API
+/// gives (mlirAttnGPUGetLaunchConfig, attn-c/GPU.h, for the mma.sync kernel:
+/// its shared memory also covers the wgmma kernel's).
 int attnCudaLaunchAttention(const void *image, const char *kernel,
                             int64_t batch, int64_t qHeads, int64_t qLen,
                             int64_t headDim, int64_t eltBytes, void *q, void *k,

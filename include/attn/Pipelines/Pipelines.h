@@ -14,6 +14,7 @@
 #ifndef ATTN_PIPELINES_PIPELINES_H
 #define ATTN_PIPELINES_PIPELINES_H
 
+#include "attn/Conversion/AttnToGPU/LaunchConfig.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassOptions.h"
 
@@ -113,11 +114,17 @@ struct AttnGPUPipelineOptions
   PassOptions::Option<std::string> chip{
       *this, "chip", llvm::cl::desc("Target chip (sm_80 or later)"),
       llvm::cl::init("sm_90")};
-  PassOptions::Option<std::string> mma{
+  PassOptions::Option<GPUMmaKind> mma{
       *this, "mma",
-      llvm::cl::desc("Matrix instructions: auto (wgmma on sm_90a, else "
-                     "mma.sync), sync or wgmma (sm_90a only)"),
-      llvm::cl::init("auto")};
+      llvm::cl::desc("Matrix instructions of the tensor-core kernel"),
+      llvm::cl::init(GPUMmaKind::Auto),
+      llvm::cl::values(
+          clEnumValN(GPUMmaKind::Auto, "auto", "wgmma on sm_90a, else "
+                                               "mma.sync"),
+          clEnumValN(GPUMmaKind::Sync, "sync",
+                     "warp-level mma.sync (sm_80 and later)"),
+          clEnumValN(GPUMmaKind::Wgmma, "wgmma",
+                     "Hopper warpgroup wgmma.mma_async (sm_90a only)"))};
   PassOptions::Option<std::string> features{
       *this, "features",
       llvm::cl::desc("PTX features (empty: the PTX ISA version of the chip)"),

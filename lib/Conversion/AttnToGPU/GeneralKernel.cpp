@@ -25,51 +25,25 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "KernelBuilder.h"
+#include "GeneralKernel.h"
 
-#include "mlir/Dialect/Arith/IR/Arith.h"
-#include "mlir/Dialect/GPU/IR/GPUDialect.h"
-#include "mlir/Dialect/MemRef/IR/MemRef.h"
-#include "mlir/Dialect/SCF/IR/SCF.h"
-
-#include <cmath>
 #include <limits>
 
 using namespace mlir;
 using namespace mlir::attn;
 using namespace mlir::attn::gpukernel;
 
-int64_t
-mlir::attn::gpukernel::getGeneralKernelSharedMemoryBytes(AttentionOp op) {
-  int64_t dqk = op.getQueryType().getDimSize(3);
-  int64_t dv = op.getValueType().getDimSize(3);
-  int64_t eltBytes = op.getQueryType().getElementTypeBitWidth() / 8;
-  return kGPUGeneralKeyTile * (dqk + dv) * eltBytes;
+void mlir::attn::gpukernel::buildGeneralKernel(RewriterBase &rewriter,
+                                               AttentionOp op,
+                                               gpu::GPUFuncOp func) {
+  GeneralKernelBuilder kb(op, rewriter, op.getLoc());
+  kb.buildKernel(func, kGPUGeneralQueryTile);
+  kb.finalizeInlined(func);
 }
 
-SmallVector<ProblemDim> mlir::attn::gpukernel::getProblemDims(AttentionOp op,
-                                                              Value t) {
-  using P = ProblemDim;
-  int64_t rank = cast<ShapedType>(t.getType()).getRank();
-  if (t == op.getQuery() || t == op.getOutput())
-    return {P::Batch, P::None, P::Query, P::None};
-  if (t == op.getKey() || t == op.getValue())
-    return {P::Batch, P::None, P::Key, P::None};
-  if (t == op.getLse())
-    return {P::Batch, P::None, P::Query};
-  if (t == op.getMask()) {
-    // Broadcast from the right against [B, Hq, Lq, Lkv].
-    SmallVector<ProblemDim> full = {P::Batch, P::None, P::Query, P::Key};
-    return SmallVector<ProblemDim>(ArrayRef(full).take_back(rank));
-  }
-  if (t == op.getQSegmentIds())
-    return {P::Batch, P::Query};
-  if (t == op.getKvSegmentIds())
-    return {P::Batch, P::Key};
-  if (t == op.getQLengths() || t == op.getKvLengths())
-    return {P::Batch};
-  return SmallVector<ProblemDim>(rank, P::None);
-}
+//===----------------------------------------------------------------------===//
+// Helpers
+//===----------------------------------------------------------------------===//
 
 Value GeneralKernelBuilder::shuffleIdx(Value x, Value srcLane) {
   Value src = arith::IndexCastOp::create(b, loc, i32, srcLane);
@@ -108,22 +82,20 @@ void GeneralKernelBuilder::copyKeyTile(Value src, int64_t d, Value dst,
   body();
 }
 
-void GeneralKernelBuilder::build(gpu::GPUFuncOp func) {
+std::pair<Value, Value> GeneralKernelBuilder::column(int64_t i, int64_t d) {
+  Value col = add(lane, i * 32);
+  if ((i + 1) * 32 <= d)
+    return {col, Value()};
+  return {minsi(col, idx(d - 1)), cmpi(arith::CmpIPredicate::slt, col, idx(d))};
+}
+
+//===----------------------------------------------------------------------===//
+// Stages
+//===----------------------------------------------------------------------===//
+
+SmallVector<Value> GeneralKernelBuilder::buildPrologue() {
   MLIRContext *ctx = b.getContext();
-  constexpr int64_t kRows = kGPUGeneralRowsPerWarp;
-  constexpr int64_t kt = kGPUGeneralKeyTile;
   constexpr int64_t qTile = kGPUGeneralQueryTile;
-  Block &entry = func.getBody().front();
-  b.setInsertionPointToStart(&entry);
-
-  // Arguments: (Q, K, V, O[, LSE][, mask][, q_lengths][, kv_lengths]
-  // [, q_ids, kv_ids][, sinks][, captured...]).
-  bindLengths(entry, bindArguments(entry));
-  scf::IfOp nonEmpty = guardEmptyQuery();
-  shapeBuffers();
-
-  bindBlockIndices(qTile);
-
   // Shared memory: a K tile [32, Dqk] and a V tile [32, Dv] in the input
   // element type.
   auto wg = gpu::AddressSpaceAttr::get(ctx, gpu::AddressSpace::Workgroup);
@@ -132,56 +104,41 @@ void GeneralKernelBuilder::build(gpu::GPUFuncOp func) {
     auto ty = MemRefType::get(shape, elt, MemRefLayoutAttrInterface(), wg);
     return memref::ViewOp::create(b, loc, ty, smem, idx(offset), ValueRange{});
   };
-  ks = view({kt, D}, 0);
-  vs = view({kt, Dv}, kt * D * (elt.getIntOrFloatBitWidth() / 8));
+  ks = view({kKeys, D}, 0);
+  vs = view({kKeys, Dv}, kKeys * D * (elt.getIntOrFloatBitWidth() / 8));
 
   // Per-sequence lengths (Lq, Lkv without them).
-  auto length = [&](Value lens, int64_t dflt) {
-    if (!lens)
-      return idx(dflt);
+  auto length = [&](Value lens) {
     return arith::IndexCastOp::create(b, loc, b.getIndexType(),
                                       load(lens, ValueRange{bi}))
         .getResult();
   };
-  qLen = qLengths ? length(qLengths, 0) : lqV;
-  kvLen = kvLengths ? length(kvLengths, 0) : lkvV;
+  qLen = qLengths ? length(qLengths) : lqV;
+  kvLen = kvLengths ? length(kvLengths) : lkvV;
 
   // Key tiles this block needs: [0, min(Lkv, kvLen)) intersected with every
   // structured term's interval for the aligned rows of the block.
   Value off = arith::SubIOp::create(b, loc, kvLen, qLen);
-  Value qLoA = add(q0, off);
-  Value qHiA = add(minsi(add(q0, qTile - 1), sub(lqV, 1)), off);
-  Value tLo, tHi;
-  std::tie(tLo, tHi) = keyTileRange(
-      qLoA, qHiA, kvLengths ? minsi(kvLen, lkvV) : lkvV, kt,
-      /*emptyPastQLength=*/false);
-  SmallVector<StructuredMaskAttrInterface> terms = op.getMaskTerms();
+  qLoA = add(q0, off);
+  qHiA = add(minsi(add(q0, qTile - 1), sub(lqV, 1)), off);
+  std::tie(tLo, tHi) =
+      keyTileRange(qLoA, qHiA, kvLengths ? minsi(kvLen, lkvV) : lkvV, kKeys,
+                   /*emptyPastQLength=*/false);
+  terms = op.getMaskTerms();
 
   // Rows of the warp; reads use rows clamped into [0, Lq) (rows past Lq
   // are computed but never stored).
   Value rowBase = add(q0, mul(warp, kRows));
-  SmallVector<Value> rows, rowRead;
   for (int64_t r = 0; r < kRows; ++r) {
     rows.push_back(add(rowBase, r));
     rowRead.push_back(lqRagged(qTile) ? minsi(rows.back(), sub(lqV, 1))
                                       : rows.back());
   }
-
-  // Lane columns: lane + 32 i, clamped into [0, d) for reads; `inDim`
-  // (null when always true) says whether the column exists.
-  int64_t nQ = llvm::divideCeil(D, 32), nV = llvm::divideCeil(Dv, 32);
-  auto column = [&](int64_t i, int64_t d) -> std::pair<Value, Value> {
-    Value col = add(lane, i * 32);
-    if ((i + 1) * 32 <= d)
-      return {col, Value()};
-    return {minsi(col, idx(d - 1)),
-            cmpi(arith::CmpIPredicate::slt, col, idx(d))};
-  };
-  Value zero = f32c(0.0),
-        negInf = f32c(-std::numeric_limits<double>::infinity());
+  zero = f32c(0.0);
+  negInf = f32c(-std::numeric_limits<double>::infinity());
 
   // Q rows in registers (0 in the columns past Dqk).
-  SmallVector<SmallVector<Value>> qReg(kRows);
+  qReg.resize(kRows);
   for (int64_t r = 0; r < kRows; ++r)
     for (int64_t i = 0; i < nQ; ++i) {
       auto [col, inDim] = column(i, D);
@@ -190,190 +147,191 @@ void GeneralKernelBuilder::build(gpu::GPUFuncOp func) {
         x = arith::SelectOp::create(b, loc, inDim, x, zero);
       qReg[r].push_back(x);
     }
-  Value qSeg[kRows];
   if (qSegIds)
     for (int64_t r = 0; r < kRows; ++r)
       qSeg[r] = load(qSegIds, ValueRange{bi, rowRead[r]});
+  return buildInitialState();
+}
 
-  // Loop state: O accumulators [row][column block], then m and l per row
-  // (l is this lane's partial sum, reduced over the warp at the end).
+SmallVector<Value> GeneralKernelBuilder::buildInitialState() {
+  // O accumulators [row][column block], then m and l per row (l is this
+  // lane's partial sum, reduced over the warp at the end).
   SmallVector<Value> init(kRows * nV, zero);
   Value mInit = normInitMax(), lInit = zero;
   if (sinks) {
     // The sink joins each row as a logit of weight 0 in O: m starts at it
     // and l at exp2(0) = 1 in lane 0 (0 for a -inf sink).
-    mInit = arith::MulFOp::create(
-        b, loc, castToF32(b, loc, load(sinks, ValueRange{hi})), f32c(M_LOG2E));
-    Value isNegInf =
-        arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, mInit, negInf);
     Value first = cmpi(arith::CmpIPredicate::eq, lane, idx(0));
-    Value one = arith::SelectOp::create(b, loc, isNegInf, zero, f32c(1.0));
-    lInit = arith::SelectOp::create(b, loc, first, one, zero);
+    std::tie(mInit, lInit) = normSinkState(load(sinks, ValueRange{hi}), first);
   }
   init.append(kRows, mInit);
   init.append(kRows, lInit);
+  return init;
+}
 
-  auto loop = scf::ForOp::create(b, loc, tLo, tHi, idx(1), init);
-  {
-    OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPointToStart(loop.getBody());
-    Value t = loop.getInductionVar();
-    ValueRange iter = loop.getRegionIterArgs();
-    SmallVector<Value> acc(iter.take_front(kRows * nV));
-    SmallVector<Value> mOld(iter.slice(kRows * nV, kRows));
-    SmallVector<Value> lOld(iter.slice(kRows * nV + kRows, kRows));
+void GeneralKernelBuilder::buildKeyLoop(scf::ForOp loop) {
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(loop.getBody());
+  Value t = loop.getInductionVar();
+  ValueRange iter = loop.getRegionIterArgs();
+  SmallVector<Value> acc(iter.take_front(kRows * nV));
+  ValueRange mOld = iter.slice(kRows * nV, kRows);
+  ValueRange lOld = iter.slice(kRows * nV + kRows, kRows);
 
-    Value k0 = mul(t, kt);
-    copyKeyTile(k, D, ks, k0);
-    copyKeyTile(v, Dv, vs, k0);
-    gpu::BarrierOp::create(b, loc);
+  Value k0 = mul(t, kKeys);
+  copyKeyTile(k, D, ks, k0);
+  copyKeyTile(v, Dv, vs, k0);
+  gpu::BarrierOp::create(b, loc);
 
-    // Dots of the warp's rows with the tile's keys: lane j ends with key
-    // k0 + j's.
-    SmallVector<Value> dots;
-    {
-      SmallVector<Value> dInit(kRows, zero);
-      auto jLoop = scf::ForOp::create(b, loc, idx(0), idx(kt), idx(1), dInit);
-      OpBuilder::InsertionGuard g(b);
-      b.setInsertionPointToStart(jLoop.getBody());
-      Value j = jLoop.getInductionVar();
-      SmallVector<Value> kv;
-      for (int64_t i = 0; i < nQ; ++i)
-        kv.push_back(castToF32(b, loc, load(ks, {j, column(i, D).first})));
-      Value mine = cmpi(arith::CmpIPredicate::eq, lane, j);
-      SmallVector<Value> next;
-      for (int64_t r = 0; r < kRows; ++r) {
-        Value part = arith::MulFOp::create(b, loc, qReg[r][0], kv[0]);
-        for (int64_t i = 1; i < nQ; ++i)
-          part = arith::AddFOp::create(
-              b, loc, part, arith::MulFOp::create(b, loc, qReg[r][i], kv[i]));
-        for (int32_t offset = 16; offset >= 1; offset /= 2)
-          part = arith::AddFOp::create(b, loc, part, shuffleXor(part, offset));
-        next.push_back(arith::SelectOp::create(b, loc, mine, part,
-                                               jLoop.getRegionIterArgs()[r]));
-      }
-      scf::YieldOp::create(b, loc, next);
-      dots.assign(jLoop.getResults().begin(), jLoop.getResults().end());
-    }
+  SmallVector<Value> dots = buildDots();
+  SmallVector<Value> s = buildScores(k0, dots);
+  SmallVector<Value> mNew(kRows), lNew(kRows);
+  SmallVector<Value> p = buildOnlineSoftmax(s, mOld, lOld, mNew, lNew, acc);
+  buildPV(p, acc);
+  // The next iteration overwrites the tiles just read.
+  gpu::BarrierOp::create(b, loc);
+  SmallVector<Value> state(acc);
+  state.append(mNew);
+  state.append(lNew);
+  scf::YieldOp::create(b, loc, state);
+}
 
-    // Scores of this lane's key (times log2(e)): the shared semantics, with
-    // the structured terms and the key < Lkv test only on tiles not proven
-    // full.
-    Value key = add(k0, lane);
-    Value keyRead = lkvRagged(kt) ? minsi(key, sub(lkvV, 1)) : key;
-    Value kvSeg;
-    if (kvSegIds)
-      kvSeg = load(kvSegIds, ValueRange{bi, keyRead});
-    SmallVector<Value> maskVal(kRows);
-    if (mask) {
-      auto mT = cast<MemRefType>(mask.getType());
-      int64_t rank = mT.getRank();
-      for (int64_t r = 0; r < kRows; ++r) {
-        Value full[4] = {bi, hi, rowRead[r], keyRead};
-        SmallVector<Value> mIdx;
-        // numpy broadcasting from the right; size-1 dims read index 0.
-        for (int64_t d = 0; d < rank; ++d)
-          mIdx.push_back(mT.getDimSize(d) == 1 ? idx(0) : full[4 - rank + d]);
-        maskVal[r] = load(mask, mIdx);
-      }
-    }
-    auto scores = [&](bool partial) {
-      SmallVector<Value> s;
-      for (int64_t r = 0; r < kRows; ++r) {
-        ScoreOperands in;
-        in.mask = maskVal[r];
-        in.qLen = qLen;
-        in.kvLen = kvLen;
-        if (qSegIds) {
-          in.qSegment = qSeg[r];
-          in.kvSegment = kvSeg;
-        }
-        Value x =
-            buildScore(b, loc, op, dots[r], f32c(*op.getStaticScale()),
-                       ValueRange{bi, hi, rowRead[r], keyRead}, in, partial);
-        if (partial && lkvRagged(kt))
-          x = arith::SelectOp::create(
-              b, loc, cmpi(arith::CmpIPredicate::slt, key, lkvV), x, negInf);
-        s.push_back(arith::MulFOp::create(b, loc, x, f32c(M_LOG2E)));
-      }
-      return s;
-    };
-    SmallVector<Value> s;
-    if (terms.empty() && !lkvRagged(kt)) {
-      s = scores(/*partial=*/false);
-    } else {
-      Value full = cmpi(arith::CmpIPredicate::sle, add(k0, kt), lkvV);
-      for (StructuredMaskAttrInterface term : terms)
-        full = arith::AndIOp::create(
-            b, loc, full,
-            term.buildTileIsFull(b, loc, qLoA, qHiA, k0, add(k0, kt - 1)));
-      auto ifFull = scf::IfOp::create(b, loc, SmallVector<Type>(kRows, f32),
-                                      full, /*withElseRegion=*/true);
-      {
-        OpBuilder::InsertionGuard g(b);
-        b.setInsertionPointToStart(ifFull.thenBlock());
-        scf::YieldOp::create(b, loc, scores(/*partial=*/false));
-        b.setInsertionPointToStart(ifFull.elseBlock());
-        scf::YieldOp::create(b, loc, scores(/*partial=*/true));
-      }
-      s.assign(ifFull.getResults().begin(), ifFull.getResults().end());
-    }
-
-    // Online normalisation per row (softmax, softpick; sigmoid has no
-    // state); p stays in its key's lane.
-    SmallVector<Value> p(kRows), mNew(kRows), lNew(kRows);
-    for (int64_t r = 0; r < kRows; ++r) {
-      Value mx;
-      if (norm != Normalizer::sigmoid) {
-        mx = s[r];
-        for (int32_t offset = 16; offset >= 1; offset /= 2)
-          mx = fmax(mx, shuffleXor(mx, offset));
-      }
-      RowRescale rr = normRescale(mOld[r], mx);
-      mNew[r] = rr.m;
-      Value term;
-      std::tie(p[r], term) = normWeight(s[r], rr);
-      lNew[r] = lOld[r];
-      if (!rr.alpha)
-        continue;
-      lNew[r] = arith::AddFOp::create(
-          b, loc, arith::MulFOp::create(b, loc, lOld[r], rr.alpha), term);
-      for (int64_t c = 0; c < nV; ++c) {
-        Value &a = acc[r * nV + c];
-        a = arith::MulFOp::create(b, loc, a, rr.alpha);
-      }
-    }
-
-    // O += P . V: key j's p comes from lane j.
-    {
-      auto jLoop = scf::ForOp::create(b, loc, idx(0), idx(kt), idx(1), acc);
-      OpBuilder::InsertionGuard g(b);
-      b.setInsertionPointToStart(jLoop.getBody());
-      Value j = jLoop.getInductionVar();
-      ValueRange a = jLoop.getRegionIterArgs();
-      SmallVector<Value> vv;
-      for (int64_t c = 0; c < nV; ++c)
-        vv.push_back(castToF32(b, loc, load(vs, {j, column(c, Dv).first})));
-      SmallVector<Value> next;
-      for (int64_t r = 0; r < kRows; ++r) {
-        Value pj = shuffleIdx(p[r], j);
-        for (int64_t c = 0; c < nV; ++c)
-          next.push_back(arith::AddFOp::create(
-              b, loc, a[r * nV + c], arith::MulFOp::create(b, loc, pj, vv[c])));
-      }
-      scf::YieldOp::create(b, loc, next);
-      acc.assign(jLoop.getResults().begin(), jLoop.getResults().end());
-    }
-    // The next iteration overwrites the tiles just read.
-    gpu::BarrierOp::create(b, loc);
-    SmallVector<Value> state(acc);
-    state.append(mNew);
-    state.append(lNew);
-    scf::YieldOp::create(b, loc, state);
+SmallVector<Value> GeneralKernelBuilder::buildDots() {
+  SmallVector<Value> dInit(kRows, zero);
+  auto jLoop = scf::ForOp::create(b, loc, idx(0), idx(kKeys), idx(1), dInit);
+  OpBuilder::InsertionGuard g(b);
+  b.setInsertionPointToStart(jLoop.getBody());
+  Value j = jLoop.getInductionVar();
+  SmallVector<Value> kv;
+  for (int64_t i = 0; i < nQ; ++i)
+    kv.push_back(castToF32(b, loc, load(ks, {j, column(i, D).first})));
+  Value mine = cmpi(arith::CmpIPredicate::eq, lane, j);
+  SmallVector<Value> next;
+  for (int64_t r = 0; r < kRows; ++r) {
+    Value part = arith::MulFOp::create(b, loc, qReg[r][0], kv[0]);
+    for (int64_t i = 1; i < nQ; ++i)
+      part = arith::AddFOp::create(
+          b, loc, part, arith::MulFOp::create(b, loc, qReg[r][i], kv[i]));
+    for (int32_t offset = 16; offset >= 1; offset /= 2)
+      part = arith::AddFOp::create(b, loc, part, shuffleXor(part, offset));
+    next.push_back(arith::SelectOp::create(b, loc, mine, part,
+                                           jLoop.getRegionIterArgs()[r]));
   }
+  scf::YieldOp::create(b, loc, next);
+  return SmallVector<Value>(jLoop.getResults());
+}
 
-  // Epilogue: l summed over the warp, O / l (0 for empty rows), store.
-  ValueRange res = loop.getResults();
+SmallVector<Value> GeneralKernelBuilder::buildScores(Value k0,
+                                                     ValueRange dots) {
+  Value key = add(k0, lane);
+  Value keyRead = lkvRagged(kKeys) ? minsi(key, sub(lkvV, 1)) : key;
+  Value kvSeg;
+  if (kvSegIds)
+    kvSeg = load(kvSegIds, ValueRange{bi, keyRead});
+  SmallVector<Value> maskVal(kRows);
+  if (mask) {
+    auto mT = cast<MemRefType>(mask.getType());
+    int64_t rank = mT.getRank();
+    for (int64_t r = 0; r < kRows; ++r) {
+      Value full[4] = {bi, hi, rowRead[r], keyRead};
+      SmallVector<Value> mIdx;
+      // numpy broadcasting from the right; size-1 dims read index 0.
+      for (int64_t d = 0; d < rank; ++d)
+        mIdx.push_back(mT.getDimSize(d) == 1 ? idx(0) : full[4 - rank + d]);
+      maskVal[r] = load(mask, mIdx);
+    }
+  }
+  auto scores = [&](bool partial) {
+    SmallVector<Value> s;
+    for (int64_t r = 0; r < kRows; ++r) {
+      ScoreOperands in;
+      in.mask = maskVal[r];
+      in.qLen = qLen;
+      in.kvLen = kvLen;
+      if (qSegIds) {
+        in.qSegment = qSeg[r];
+        in.kvSegment = kvSeg;
+      }
+      Value x =
+          buildScore(b, loc, op, dots[r], f32c(*op.getStaticScale()),
+                     ValueRange{bi, hi, rowRead[r], keyRead}, in, partial);
+      if (partial && lkvRagged(kKeys))
+        x = arith::SelectOp::create(
+            b, loc, cmpi(arith::CmpIPredicate::slt, key, lkvV), x, negInf);
+      s.push_back(arith::MulFOp::create(b, loc, x, f32c(M_LOG2E)));
+    }
+    return s;
+  };
+  if (terms.empty() && !lkvRagged(kKeys))
+    return scores(/*partial=*/false);
+  Value full = cmpi(arith::CmpIPredicate::sle, add(k0, kKeys), lkvV);
+  for (StructuredMaskAttrInterface term : terms)
+    full = arith::AndIOp::create(
+        b, loc, full,
+        term.buildTileIsFull(b, loc, qLoA, qHiA, k0, add(k0, kKeys - 1)));
+  auto ifFull = scf::IfOp::create(b, loc, SmallVector<Type>(kRows, f32), full,
+                                  /*withElseRegion=*/true);
+  OpBuilder::InsertionGuard g(b);
+  b.setInsertionPointToStart(ifFull.thenBlock());
+  scf::YieldOp::create(b, loc, scores(/*partial=*/false));
+  b.setInsertionPointToStart(ifFull.elseBlock());
+  scf::YieldOp::create(b, loc, scores(/*partial=*/true));
+  return SmallVector<Value>(ifFull.getResults());
+}
+
+SmallVector<Value> GeneralKernelBuilder::buildOnlineSoftmax(
+    ArrayRef<Value> s, ValueRange mOld, ValueRange lOld,
+    MutableArrayRef<Value> mNew, MutableArrayRef<Value> lNew,
+    MutableArrayRef<Value> acc) {
+  // Softmax and softpick; sigmoid has no state.
+  SmallVector<Value> p(kRows);
+  for (int64_t r = 0; r < kRows; ++r) {
+    Value mx;
+    if (norm != Normalizer::sigmoid) {
+      mx = s[r];
+      for (int32_t offset = 16; offset >= 1; offset /= 2)
+        mx = fmax(mx, shuffleXor(mx, offset));
+    }
+    RowRescale rr = normRescale(mOld[r], mx);
+    mNew[r] = rr.m;
+    Value term;
+    std::tie(p[r], term) = normWeight(s[r], rr);
+    lNew[r] = lOld[r];
+    if (!rr.alpha)
+      continue;
+    lNew[r] = arith::AddFOp::create(
+        b, loc, arith::MulFOp::create(b, loc, lOld[r], rr.alpha), term);
+    for (int64_t c = 0; c < nV; ++c) {
+      Value &a = acc[r * nV + c];
+      a = arith::MulFOp::create(b, loc, a, rr.alpha);
+    }
+  }
+  return p;
+}
+
+void GeneralKernelBuilder::buildPV(ArrayRef<Value> p, SmallVector<Value> &acc) {
+  auto jLoop = scf::ForOp::create(b, loc, idx(0), idx(kKeys), idx(1), acc);
+  OpBuilder::InsertionGuard g(b);
+  b.setInsertionPointToStart(jLoop.getBody());
+  Value j = jLoop.getInductionVar();
+  ValueRange a = jLoop.getRegionIterArgs();
+  SmallVector<Value> vv;
+  for (int64_t c = 0; c < nV; ++c)
+    vv.push_back(castToF32(b, loc, load(vs, {j, column(c, Dv).first})));
+  SmallVector<Value> next;
+  for (int64_t r = 0; r < kRows; ++r) {
+    Value pj = shuffleIdx(p[r], j);
+    for (int64_t c = 0; c < nV; ++c)
+      next.push_back(arith::AddFOp::create(
+          b, loc, a[r * nV + c], arith::MulFOp::create(b, loc, pj, vv[c])));
+  }
+  scf::YieldOp::create(b, loc, next);
+  acc.assign(jLoop.getResults().begin(), jLoop.getResults().end());
+}
+
+void GeneralKernelBuilder::buildEpilogue(ValueRange res) {
+  constexpr int64_t qTile = kGPUGeneralQueryTile;
+  // l summed over the warp, O / l (0 for empty rows), store.
   for (int64_t r = 0; r < kRows; ++r) {
     Value l = res[kRows * nV + kRows + r];
     if (norm != Normalizer::sigmoid)
@@ -401,13 +359,7 @@ void GeneralKernelBuilder::build(gpu::GPUFuncOp func) {
         st();
       }
       if (withLse) {
-        Value m = res[kRows * nV + r];
-        Value isEmpty =
-            arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, m, negInf);
-        Value mUse = arith::SelectOp::create(b, loc, isEmpty, zero, m);
-        // lse = ln 2 * (m + log2 l), in natural-log units.
-        Value lse2 = arith::AddFOp::create(b, loc, mUse, log2(l));
-        Value val = arith::MulFOp::create(b, loc, lse2, f32c(M_LN2));
+        Value val = normLogSumExp(l, res[kRows * nV + r]);
         Value first = cmpi(arith::CmpIPredicate::eq, lane, idx(0));
         auto ifOp = scf::IfOp::create(b, loc, first, /*withElseRegion=*/false);
         OpBuilder::InsertionGuard g(b);
@@ -425,7 +377,4 @@ void GeneralKernelBuilder::build(gpu::GPUFuncOp func) {
     b.setInsertionPoint(ifOp.thenBlock()->getTerminator());
     store();
   }
-  if (nonEmpty)
-    b.setInsertionPointAfter(nonEmpty);
-  gpu::ReturnOp::create(b, loc);
 }

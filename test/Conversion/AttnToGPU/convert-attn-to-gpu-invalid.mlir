@@ -123,3 +123,17 @@ func.func @region_tensor_op(%q: tensor<1x1x64x64xbf16>, %k: tensor<1x1x64x64xbf1
       }
   return %o : tensor<1x1x64x64xbf16>
 }
+
+// -----
+
+/// The kernels go into a gpu.module named @attn_kernels: another symbol of
+/// that name is diagnosed before any IR is built.
+
+// expected-error @+1 {{'func.func' op is named attn_kernels, the symbol of the GPU kernels of convert-attn-to-gpu}}
+func.func private @attn_kernels()
+
+func.func @kernels_name_taken(%q: tensor<1x1x64x64xbf16>, %k: tensor<1x1x64x64xbf16>, %v: tensor<1x1x64x64xbf16>) -> tensor<1x1x64x64xbf16> {
+  %init = tensor.empty() : tensor<1x1x64x64xbf16>
+  %o = attn.attention ins(%q, %k, %v : tensor<1x1x64x64xbf16>, tensor<1x1x64x64xbf16>, tensor<1x1x64x64xbf16>) outs(%init : tensor<1x1x64x64xbf16>) -> tensor<1x1x64x64xbf16>
+  return %o : tensor<1x1x64x64xbf16>
+}

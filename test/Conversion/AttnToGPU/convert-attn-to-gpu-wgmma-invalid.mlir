@@ -2,14 +2,17 @@
 // RUN: not attn-opt %s --convert-attn-to-gpu="chip=sm_100a mma=wgmma" 2>&1 | FileCheck %s --check-prefix=SM100
 // RUN: not attn-opt %s --attn-gpu-pipeline="chip=sm_80 mma=wgmma" 2>&1 | FileCheck %s --check-prefix=PIPE
 // RUN: not attn-opt %s --convert-attn-to-gpu="chip=sm_90a mma=tcgen05" 2>&1 | FileCheck %s --check-prefix=KIND
+// RUN: not attn-opt %s --attn-gpu-pipeline="mma=tcgen05" 2>&1 | FileCheck %s --check-prefix=KIND
 
 /// wgmma exists only on the arch-specific Hopper target sm_90a: asking for
 /// it on another chip (plain sm_90, Ampere, Blackwell) is diagnosed on each
-/// attention op and the pass fails; an unknown mma kind is a module error.
+/// attention op and the pass fails. `mma` is an enum option: the option
+/// parser rejects an unknown kind before any IR is read (so there is no
+/// -verify-diagnostics case for it), for the pass and for the pipeline.
 
 // SM100: error: 'attn.attention' op cannot use wgmma on chip 'sm_100a': warpgroup MMA needs the arch-specific target sm_90a
 // PIPE: error: 'attn.attention' op cannot use wgmma on chip 'sm_80': warpgroup MMA needs the arch-specific target sm_90a
-// KIND: error: unknown mma kind 'tcgen05' (expected auto, sync or wgmma)
+// KIND: for the --mma option: Cannot find option named 'tcgen05'!
 
 func.func @wgmma_on_sm90(%q: tensor<1x1x64x64xbf16>, %k: tensor<1x1x64x64xbf16>, %v: tensor<1x1x64x64xbf16>) -> tensor<1x1x64x64xbf16> {
   %init160_0 = tensor.empty() : tensor<1x1x64x64xbf16>

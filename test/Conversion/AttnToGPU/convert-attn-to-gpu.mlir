@@ -595,15 +595,17 @@ func.func @tc_dynamic(%q: tensor<1x4x?x64xbf16>, %k: tensor<1x2x?x64xbf16>, %v: 
 // -----
 
 /// Sigmoid: no running state (the loop carries only the 32 O accumulators),
-/// each weight is rcp(1 + 2^(-bias log2(e) - x)) (a masked -inf score gives
-/// rcp(inf) = 0), and O is stored without a division.
+/// each weight is NormalizerAlgebra's sigmoid in base 2, rcp(1 + 2^-(x +
+/// bias log2(e))) (a masked -inf score gives rcp(inf) = 0), and O is stored
+/// without a division.
 
 // CHECK-LABEL: gpu.func @sigmoid_attn_0(
 // CHECK-DAG: %[[ONE:.+]] = arith.constant 1.000000e+00 : f32
-// CHECK-DAG: %[[NB:.+]] = arith.constant 1.44269502 : f32
+// CHECK-DAG: %[[B:.+]] = arith.constant -1.44269502 : f32
 // CHECK: scf.for {{.*}} -> (f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32) {
 // CHECK-NOT: gpu.shuffle
-// CHECK: %[[ARG:.+]] = arith.subf %[[NB]], %{{.+}} : f32
+// CHECK: %[[XB:.+]] = arith.addf %{{.+}}, %[[B]] : f32
+// CHECK-NEXT: %[[ARG:.+]] = arith.negf %[[XB]] : f32
 // CHECK-NEXT: %[[E:.+]] = llvm.inline_asm {{.*}}"ex2.approx.ftz.f32 $0, $1;", "=f,f" %[[ARG]]
 // CHECK-NEXT: %[[D:.+]] = arith.addf %[[E]], %[[ONE]] : f32
 // CHECK-NEXT: llvm.inline_asm {{.*}}"rcp.approx.ftz.f32 $0, $1;", "=f,f" %[[D]]
@@ -619,26 +621,32 @@ func.func @sigmoid(%q: tensor<1x2x64x64xbf16>, %k: tensor<1x2x128x64xbf16>, %v: 
 
 // -----
 
-/// Softpick: the running maximum starts at 0 (m = max(0, max s)); each
-/// weight is t = 2^(x - m) - 2^-m, 0 for a masked key; O gets relu(t) and
-/// the denominator |t| = max(t, -t); O is divided by l + 1e-6 2^-m.
+/// Softpick, NormalizerAlgebra's updates in base 2: the running maximum
+/// starts at -inf and is floored at 0 (m = max(0, max s)); each weight is
+/// t = 2^(x - m) - 2^-m (2^-m once per row and tile), 0 for a masked key;
+/// O gets relu(t) and the denominator |t| = max(t, -t); O is divided by
+/// l + 1e-6 2^-m.
 
 // CHECK-LABEL: gpu.func @softpick_attn_0(
 // CHECK-DAG: %[[EPS:.+]] = arith.constant 9.99999997E-7 : f32
 // CHECK-DAG: %[[NEGINF:.+]] = arith.constant 0xFF800000 : f32
 // CHECK-DAG: %[[ZERO:.+]] = arith.constant 0.000000e+00 : f32
-// CHECK: scf.for {{.*}} iter_args({{.*}}%{{.+}} = %[[ZERO]], %{{.+}} = %[[ZERO]], %{{.+}} = %[[ZERO]], %{{.+}} = %[[ZERO]])
-// CHECK: %[[M:.+]] = arith.maximumf %arg{{[0-9]+}}, %{{.+}} : f32
-// CHECK: %[[NM:.+]] = arith.negf %[[M]] : f32
-// CHECK: %[[EXPNEGM:.+]] = llvm.inline_asm {{.*}}"ex2.approx.ftz.f32 $0, $1;", "=f,f" %[[NM]]
-// CHECK: %[[XM:.+]] = arith.subf %{{.+}}#0, %[[M]] : f32
+// CHECK: scf.for {{.*}} iter_args({{.*}}%{{.+}} = %[[NEGINF]], %{{.+}} = %[[NEGINF]], %{{.+}} = %[[ZERO]], %{{.+}} = %[[ZERO]])
+// CHECK: %[[M0:.+]] = arith.maximumf %arg{{[0-9]+}}, %{{.+}} : f32
+// CHECK-NEXT: %[[M:.+]] = arith.maximumf %[[M0]], %[[ZERO]] : f32
+// CHECK-NEXT: %[[EMPTY:.+]] = arith.cmpf oeq, %[[M]], %[[NEGINF]] : f32
+// CHECK-NEXT: %[[SHIFT:.+]] = arith.select %[[EMPTY]], %[[ZERO]], %[[M]] : f32
+// CHECK-NEXT: %[[NM:.+]] = arith.negf %[[SHIFT]] : f32
+// CHECK-NEXT: %[[EXPNEGM:.+]] = llvm.inline_asm {{.*}}"ex2.approx.ftz.f32 $0, $1;", "=f,f" %[[NM]]
+// CHECK: %[[XM:.+]] = arith.subf %{{.+}}#0, %[[SHIFT]] : f32
 // CHECK-NEXT: %[[E:.+]] = llvm.inline_asm {{.*}}"ex2.approx.ftz.f32 $0, $1;", "=f,f" %[[XM]]
 // CHECK-NEXT: %[[T:.+]] = arith.subf %[[E]], %[[EXPNEGM]] : f32
-// CHECK: %[[KEPT:.+]] = arith.cmpf ogt, %{{.+}}, %[[NEGINF]] : f32
-// CHECK: %[[TK:.+]] = arith.select %[[KEPT]], %[[T]], %[[ZERO]] : f32
-// CHECK: arith.maximumf %[[TK]], %[[ZERO]] : f32
-// CHECK: %[[NT:.+]] = arith.negf %[[TK]] : f32
-// CHECK: arith.maximumf %[[TK]], %[[NT]] : f32
+// CHECK-NEXT: %[[KEPT:.+]] = arith.cmpf ogt, %{{.+}}, %[[NEGINF]] : f32
+// CHECK-NEXT: %[[RELU:.+]] = arith.maximumf %[[T]], %[[ZERO]] : f32
+// CHECK-NEXT: %[[NT:.+]] = arith.negf %[[T]] : f32
+// CHECK-NEXT: %[[ABS:.+]] = arith.maximumf %[[T]], %[[NT]] : f32
+// CHECK-NEXT: arith.select %[[KEPT]], %[[RELU]], %[[ZERO]] : f32
+// CHECK-NEXT: arith.select %[[KEPT]], %[[ABS]], %[[ZERO]] : f32
 // CHECK: scf.yield
 // CHECK: arith.mulf %{{.+}}, %[[EPS]] : f32
 // CHECK: arith.divf

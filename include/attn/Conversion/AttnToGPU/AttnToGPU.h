@@ -14,6 +14,7 @@
 #ifndef ATTN_CONVERSION_ATTNTOGPU_ATTNTOGPU_H
 #define ATTN_CONVERSION_ATTNTOGPU_ATTNTOGPU_H
 
+#include "attn/Conversion/AttnToGPU/LaunchConfig.h"
 #include "attn/Dialect/Attn/IR/AttnOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/IR/PatternMatch.h"
@@ -23,34 +24,13 @@
 namespace mlir {
 namespace attn {
 
-/// Query rows per thread block (4 warps of 16 rows).
-constexpr int64_t kGPUQueryTile = 64;
-/// Keys per K/V tile staged in shared memory.
-constexpr int64_t kGPUKeyTile = 64;
-/// Threads per block.
-constexpr int64_t kGPUBlockThreads = 128;
-
-/// The general (SIMT) kernel: query rows per warp, query rows per block (4
-/// warps) and keys per K/V tile (one per lane).
-constexpr int64_t kGPUGeneralRowsPerWarp = 4;
-constexpr int64_t kGPUGeneralQueryTile = 4 * kGPUGeneralRowsPerWarp;
-constexpr int64_t kGPUGeneralKeyTile = 32;
-/// Largest head dim (of query/key and of value) the general kernel takes.
-constexpr int64_t kGPUGeneralMaxHeadDim = 256;
-
-/// Matrix instructions of the kernel: warp-level `mma.sync` (sm_80+), or
-/// Hopper warpgroup `wgmma.mma_async` with shared-memory operands given by
-/// matrix descriptors (sm_90a only).
-enum class GPUMmaKind { Sync, Wgmma };
-
 /// Whether `chip` has the warpgroup MMA instructions: only the
 /// architecture-specific Hopper target `sm_90a`.
 bool gpuChipHasWgmma(StringRef chip);
 
-/// Resolves the `mma` option ("auto", "sync" or "wgmma") for `chip`: auto
-/// picks wgmma exactly when the chip has it. std::nullopt for another
-/// spelling.
-std::optional<GPUMmaKind> parseGPUMmaKind(StringRef mma, StringRef chip);
+/// Resolves the `mma` option for `chip`: `Auto` picks `Wgmma` exactly when
+/// the chip has it; `Sync` and `Wgmma` stay as they are.
+GPUMmaKind resolveGPUMmaKind(GPUMmaKind kind, StringRef chip);
 
 /// Returns the SM version (e.g. 90 for "sm_90" or "sm_90a") of a chip name
 /// the GPU lowering accepts, std::nullopt for anything else.
@@ -64,9 +44,13 @@ LogicalResult checkGPUKernelSupport(AttentionOp op);
 /// checkGPUKernelSupport); the general SIMT kernel takes the others.
 bool usesGPUTensorCoreKernel(AttentionOp op);
 
-/// Query rows per thread block of the kernel of `op` (the grid's x extent is
-/// ceil(Lq / rows)).
-int64_t getGPUKernelQueryTile(AttentionOp op);
+/// The kernel convert-attn-to-gpu builds for `op` (which must pass
+/// checkGPUKernelSupport) with matrix instructions `kind` (Sync or Wgmma).
+GPUKernelKind getGPUKernelKind(AttentionOp op, GPUMmaKind kind);
+
+/// The launch sizes of `op` (static dims; dynamic ones are read as
+/// ShapedType::kDynamic and must be replaced by the caller).
+GPUKernelShape getGPUKernelShape(AttentionOp op);
 
 /// Values defined above `op` that its score_mod and mask_mod regions read,
 /// in first-use order. Non-constant ones (static tensors) become kernel
@@ -74,13 +58,11 @@ int64_t getGPUKernelQueryTile(AttentionOp op);
 /// ids], [sinks].
 SmallVector<Value> getGPUCapturedValues(AttentionOp op);
 
-/// Bytes of dynamic shared memory the kernel of `op` needs.
-int64_t getGPUKernelSharedMemoryBytes(AttentionOp op,
-                                      GPUMmaKind kind = GPUMmaKind::Sync);
-
-/// Builds the kernel of `op` as a gpu.func named `name` in `kernels`, and
-/// replaces `op` with bufferization casts, a gpu.alloc per result and a
-/// gpu.launch_func of that kernel. `op` must pass checkGPUKernelSupport.
+/// Builds the kernel of `op` as a gpu.func named `name` (or `name_<n>`
+/// when taken) in `kernels`, and replaces `op` with bufferization casts, a
+/// gpu.alloc per result and a gpu.launch_func of that kernel, all through
+/// `rewriter`. `op` must pass checkGPUKernelSupport; `kind` is `Sync` or
+/// `Wgmma` (resolveGPUMmaKind).
 void lowerAttentionToGPU(RewriterBase &rewriter, AttentionOp op,
                          gpu::GPUModuleOp kernels, StringRef name,
                          GPUMmaKind kind = GPUMmaKind::Sync);

@@ -1,5 +1,4 @@
-//===- NormalizerAlgebra.h - normaliser states, updates, combines -*- C++
-//-*-===//
+//===- NormalizerAlgebra.h - normaliser states and updates ------*- C++ -*-===//
 //
 // Part of the attn project.
 //
@@ -21,10 +20,24 @@
 #include "attn/Dialect/Attn/IR/AttnAttrs.h"
 #include "mlir/IR/Builders.h"
 
+#include <functional>
 #include <optional>
 
 namespace mlir {
 namespace attn {
+
+/// How a lowering holds scores and states. The reference decomposition and
+/// the CPU tiler use the default: natural units, `math.exp`, exact
+/// division. The GPU kernels hold base-2 scores (`base = two`: scores,
+/// maxima and shifts prescaled by log2(e), exponentials `math.exp2`, the
+/// sigmoid bias prescaled alike) and take the sigmoid weight's reciprocal
+/// with their own approximation (`weightReciprocal`). Natural log-sum-exps
+/// come out in natural units either way.
+struct NormalizerForm {
+  LseBase base = LseBase::e;
+  /// 1 / x for the sigmoid weight; null: `arith.divf`.
+  std::function<Value(OpBuilder &, Location, Value)> weightReciprocal;
+};
 
 /// The running maximum of an empty state: -inf, or 0 for `sigmoid`, whose
 /// weights need no shift (its maximum never moves, so rescales are 1).
@@ -52,6 +65,44 @@ Value buildRescale(OpBuilder &b, Location loc, Value mOld, Value mNew,
 std::pair<Value, Value> buildWeight(OpBuilder &b, Location loc, Normalizer norm,
                                     Value s, Value shift,
                                     std::optional<double> sigmoidBias);
+
+/// `base^(mOld - shift)` with `shift = buildSafeShift(mNew)`: the same
+/// factor as buildRescale, without its select (both empty: base^-inf = 0).
+Value buildRescaleToShift(OpBuilder &b, Location loc, Value mOld, Value shift,
+                          LseBase base);
+
+/// The part of a softpick weight that depends only on the row, `base^-shift`
+/// (built once per row and tile, passed to buildWeight); null for the other
+/// normalisers.
+Value buildWeightOffset(OpBuilder &b, Location loc, Normalizer norm,
+                        Value shift, const NormalizerForm &form);
+
+/// buildWeight in `form`: scores `s` and `shift` in its units, the sigmoid
+/// bias in natural units (prescaled here), `offset` from buildWeightOffset
+/// (softpick; built here when null).
+std::pair<Value, Value> buildWeight(OpBuilder &b, Location loc, Normalizer norm,
+                                    Value s, Value shift,
+                                    std::optional<double> sigmoidBias,
+                                    const NormalizerForm &form,
+                                    Value offset = Value());
+
+/// The initial state of a row whose sink logit is `sink` (in the state's
+/// units): the sink joins as a key of weight 0 in `acc`, so `max = sink` and
+/// `sum = 1` (0 for a -inf sink, which drops nothing).
+struct SinkState {
+  Value max;
+  Value sum;
+};
+SinkState buildSinkState(OpBuilder &b, Location loc, Value sink);
+
+/// The factor `outScale` of buildRowFinalization alone, in `form`.
+Value buildOutputScale(OpBuilder &b, Location loc, Normalizer norm, Value m,
+                       Value sum, Value sink, const NormalizerForm &form);
+
+/// The natural log-sum-exp of a softmax state `(m, sum)` without a sink, in
+/// `form` (for base two, ln 2 * (m + log2 sum)); -inf for an empty row.
+Value buildLogSumExp(OpBuilder &b, Location loc, Value m, Value sum,
+                     const NormalizerForm &form);
 
 /// How a final state `(acc, m, sum)` of one row becomes the op's results:
 /// `O = acc * outScale` and, for softmax, the natural log-sum-exp `lse`.
