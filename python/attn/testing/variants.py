@@ -89,6 +89,9 @@ def random_variant(rng: random.Random, dtype=None):
         var["mask_mod"] = "mod3"
     elif r < 0.2:
         var["mask_mod"] = "kv_ge_b"
+    elif r < 0.3:
+        var["mask_mod"] = rng.choice(["causal", "window", "chunked", "prefix",
+                                      "dilated", "natten2d"])
     return var
 
 

@@ -1,0 +1,262 @@
+// RUN: attn-opt %s -attn-tile="q-tile=64 kv-tile=64" -canonicalize -cse -split-input-file | FileCheck %s
+
+/// The mask analysis (Utils/MaskAnalysis.h) of mask_mod regions: each mask
+/// written as a region gets the key-loop bounds of the same mask written as a
+/// structured term (Lq = Lkv = 256, query and key tiles of 64; q0 = 64 * t
+/// and the rows of the tile are [q0, q0 + tq - 1]), and a per-tile
+/// classification: the full test and the skip of tiles that keep nothing.
+/// Causal: keys [0, min(Lkv, q0 + tq)); full tiles: kHi <= q0; the
+/// region's tiles past the last row (k0 > qHi) are skipped.
+// CHECK-LABEL: func @causal_structured
+// CHECK:   scf.forall (%{{.+}}, %[[T:.+]]) in (2, 4)
+// CHECK:     %[[Q0:.+]] = arith.muli %[[T]], %c64 : index
+// CHECK:     %[[REM:.+]] = arith.subi %c256, %[[Q0]] : index
+// CHECK:     %[[TQ:.+]] = arith.minsi %[[REM]], %c64 : index
+// CHECK:     %[[QEND:.+]] = arith.addi %[[Q0]], %[[TQ]] : index
+// CHECK:     %[[HI:.+]] = arith.minsi %[[QEND]], %c256 : index
+// CHECK:     scf.for %{{.+}} = %c0 to %[[HI]] step %c64
+func.func @causal_structured(%q: tensor<1x2x256x64xf32>, %k: tensor<1x2x256x64xf32>, %v: tensor<1x2x256x64xf32>, %init: tensor<1x2x256x64xf32>) -> tensor<1x2x256x64xf32> {
+  %o = attn.attention ins(%q, %k, %v : tensor<1x2x256x64xf32>, tensor<1x2x256x64xf32>, tensor<1x2x256x64xf32>)
+      outs(%init : tensor<1x2x256x64xf32>) {masks = [#attn.causal]} -> tensor<1x2x256x64xf32>
+  return %o : tensor<1x2x256x64xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func @causal_region
+// CHECK:   scf.forall (%{{.+}}, %[[T:.+]]) in (2, 4)
+// CHECK:     %[[Q0:.+]] = arith.muli %[[T]], %c64 : index
+// CHECK:     %[[REM:.+]] = arith.subi %c256, %[[Q0]] : index
+// CHECK:     %[[TQ:.+]] = arith.minsi %[[REM]], %c64 : index
+// CHECK:     %[[QEND:.+]] = arith.addi %[[Q0]], %[[TQ]] : index
+// CHECK:     %[[QHI:.+]] = arith.addi %[[QEND]], %c-1 : index
+// CHECK:     %[[HI:.+]] = arith.minsi %[[QEND]], %c256 : index
+// CHECK:     scf.for %[[K0:.+]] = %c0 to %[[HI]] step %c64
+// CHECK:       %[[KEND:.+]] = arith.addi %[[K0]], %{{.+}} : index
+// CHECK:       %[[KHI:.+]] = arith.addi %[[KEND]], %c-1 : index
+// CHECK:       %[[FULL:.+]] = arith.cmpi sle, %[[KHI]], %[[Q0]] : index
+// CHECK:       %[[MAY:.+]] = arith.cmpi sle, %[[K0]], %[[QHI]] : index
+// CHECK:       %[[TRIPS:.+]] = arith.select %[[MAY]], %c1, %c0 : index
+// CHECK:       scf.for %{{.+}} = %c0 to %[[TRIPS]] step %c1
+// CHECK:         arith.andi %{{.+}}, %[[FULL]] : i1
+func.func @causal_region(%q: tensor<1x2x256x64xf32>, %k: tensor<1x2x256x64xf32>, %v: tensor<1x2x256x64xf32>, %init: tensor<1x2x256x64xf32>) -> tensor<1x2x256x64xf32> {
+  %o = attn.attention ins(%q, %k, %v : tensor<1x2x256x64xf32>, tensor<1x2x256x64xf32>, tensor<1x2x256x64xf32>)
+      outs(%init : tensor<1x2x256x64xf32>) -> tensor<1x2x256x64xf32>
+      mask_mod {
+      ^bb0(%b: index, %h: index, %i: index, %j: index):
+        %keep = arith.cmpi sle, %j, %i : index
+        attn.yield %keep : i1
+      }
+  return %o : tensor<1x2x256x64xf32>
+}
+
+// -----
+
+/// Causal sliding window of 16 keys: [max(0, q0 - 16), min(Lkv, q0 + tq)).
+// CHECK-LABEL: func @window_structured
+// CHECK:   scf.forall (%{{.+}}, %[[T:.+]]) in (2, 4)
+// CHECK:     %[[Q0:.+]] = arith.muli %[[T]], %c64 : index
+// CHECK:     %[[REM:.+]] = arith.subi %c256, %[[Q0]] : index
+// CHECK:     %[[TQ:.+]] = arith.minsi %[[REM]], %c64 : index
+// CHECK:     %[[QEND:.+]] = arith.addi %[[Q0]], %[[TQ]] : index
+// CHECK:     %[[W:.+]] = arith.addi %[[Q0]], %c-16 : index
+// CHECK:     %[[LO:.+]] = arith.maxsi %[[W]], %c0 : index
+// CHECK:     %[[HI:.+]] = arith.minsi %{{.+}}, %[[QEND]] : index
+// CHECK:     scf.for %{{.+}} = %[[LO]] to %[[HI]] step %c64
+func.func @window_structured(%q: tensor<1x2x256x64xf32>, %k: tensor<1x2x256x64xf32>, %v: tensor<1x2x256x64xf32>, %init: tensor<1x2x256x64xf32>) -> tensor<1x2x256x64xf32> {
+  %o = attn.attention ins(%q, %k, %v : tensor<1x2x256x64xf32>, tensor<1x2x256x64xf32>, tensor<1x2x256x64xf32>)
+      outs(%init : tensor<1x2x256x64xf32>) {masks = [#attn.causal, #attn.sliding_window<left = 16, right = 0>]} -> tensor<1x2x256x64xf32>
+  return %o : tensor<1x2x256x64xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func @window_region
+// CHECK:   scf.forall (%{{.+}}, %[[T:.+]]) in (2, 4)
+// CHECK:     %[[Q0:.+]] = arith.muli %[[T]], %c64 : index
+// CHECK:     %[[REM:.+]] = arith.subi %c256, %[[Q0]] : index
+// CHECK:     %[[TQ:.+]] = arith.minsi %[[REM]], %c64 : index
+// CHECK:     %[[QEND:.+]] = arith.addi %[[Q0]], %[[TQ]] : index
+// CHECK:     %[[W:.+]] = arith.subi %[[Q0]], %c16 : index
+// CHECK:     %[[LO0:.+]] = arith.maxsi %[[W]], %c0 : index
+// CHECK:     %[[HI0:.+]] = arith.minsi %[[QEND]], %c256 : index
+// CHECK:     %[[LO:.+]] = arith.maxsi %[[LO0]], %c0 : index
+// CHECK:     %[[HI:.+]] = arith.minsi %[[HI0]], %c256 : index
+// CHECK:     scf.for %{{.+}} = %[[LO]] to %[[HI]] step %c64
+func.func @window_region(%q: tensor<1x2x256x64xf32>, %k: tensor<1x2x256x64xf32>, %v: tensor<1x2x256x64xf32>, %init: tensor<1x2x256x64xf32>) -> tensor<1x2x256x64xf32> {
+  %o = attn.attention ins(%q, %k, %v : tensor<1x2x256x64xf32>, tensor<1x2x256x64xf32>, tensor<1x2x256x64xf32>)
+      outs(%init : tensor<1x2x256x64xf32>) -> tensor<1x2x256x64xf32>
+      mask_mod {
+      ^bb0(%b: index, %h: index, %i: index, %j: index):
+        %c16 = arith.constant 16 : index
+        %d = arith.subi %i, %j : index
+        %near = arith.cmpi sle, %d, %c16 : index
+        %past = arith.cmpi sle, %j, %i : index
+        %keep = arith.andi %near, %past : i1
+        attn.yield %keep : i1
+      }
+  return %o : tensor<1x2x256x64xf32>
+}
+
+// -----
+
+/// Chunks of 32: keys [32 * floor(q0 / 32), 32 * (floor(qHi / 32) + 1)).
+// CHECK-LABEL: func @chunked_structured
+// CHECK:   scf.forall (%{{.+}}, %[[T:.+]]) in (2, 4)
+// CHECK:     %[[Q0:.+]] = arith.muli %[[T]], %c64 : index
+// CHECK:     %[[REM:.+]] = arith.subi %c256, %[[Q0]] : index
+// CHECK:     %[[TQ:.+]] = arith.minsi %[[REM]], %c64 : index
+// CHECK:     %[[QEND:.+]] = arith.addi %[[Q0]], %[[TQ]] : index
+// CHECK:     %[[QHI:.+]] = arith.addi %[[QEND]], %c-1 : index
+// CHECK-DAG: %[[CLO:.+]] = arith.floordivsi %[[Q0]], %c32 : index
+// CHECK-DAG: %[[CHI:.+]] = arith.floordivsi %[[QHI]], %c32 : index
+// CHECK-DAG: %[[LO0:.+]] = arith.muli %[[CLO]], %c32 : index
+// CHECK:     %[[LO:.+]] = arith.maxsi %[[LO0]], %c0 : index
+// CHECK:     %[[HI:.+]] = arith.minsi %{{.+}}, %c256 : index
+// CHECK:     scf.for %{{.+}} = %[[LO]] to %[[HI]] step %c64
+func.func @chunked_structured(%q: tensor<1x2x256x64xf32>, %k: tensor<1x2x256x64xf32>, %v: tensor<1x2x256x64xf32>, %init: tensor<1x2x256x64xf32>) -> tensor<1x2x256x64xf32> {
+  %o = attn.attention ins(%q, %k, %v : tensor<1x2x256x64xf32>, tensor<1x2x256x64xf32>, tensor<1x2x256x64xf32>)
+      outs(%init : tensor<1x2x256x64xf32>) {masks = [#attn.chunked<32>]} -> tensor<1x2x256x64xf32>
+  return %o : tensor<1x2x256x64xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func @chunked_region
+// CHECK:   scf.forall (%{{.+}}, %[[T:.+]]) in (2, 4)
+// CHECK:     %[[Q0:.+]] = arith.muli %[[T]], %c64 : index
+// CHECK:     %[[REM:.+]] = arith.subi %c256, %[[Q0]] : index
+// CHECK:     %[[TQ:.+]] = arith.minsi %[[REM]], %c64 : index
+// CHECK:     %[[QEND:.+]] = arith.addi %[[Q0]], %[[TQ]] : index
+// CHECK:     %[[QHI:.+]] = arith.addi %[[QEND]], %c-1 : index
+// CHECK-DAG: %[[CLO:.+]] = arith.floordivsi %[[Q0]], %c32 : index
+// CHECK-DAG: %[[CHI:.+]] = arith.floordivsi %[[QHI]], %c32 : index
+// CHECK-DAG: %[[LO0:.+]] = arith.muli %[[CLO]], %c32 : index
+// CHECK:     %[[LO:.+]] = arith.maxsi %[[LO0]], %c0 : index
+// CHECK:     %[[HI:.+]] = arith.minsi %{{.+}}, %c256 : index
+// CHECK:     scf.for %{{.+}} = %{{.+}} to %{{.+}} step %c64
+func.func @chunked_region(%q: tensor<1x2x256x64xf32>, %k: tensor<1x2x256x64xf32>, %v: tensor<1x2x256x64xf32>, %init: tensor<1x2x256x64xf32>) -> tensor<1x2x256x64xf32> {
+  %o = attn.attention ins(%q, %k, %v : tensor<1x2x256x64xf32>, tensor<1x2x256x64xf32>, tensor<1x2x256x64xf32>)
+      outs(%init : tensor<1x2x256x64xf32>) -> tensor<1x2x256x64xf32>
+      mask_mod {
+      ^bb0(%b: index, %h: index, %i: index, %j: index):
+        %c32 = arith.constant 32 : index
+        %qc = arith.floordivsi %i, %c32 : index
+        %kc = arith.floordivsi %j, %c32 : index
+        %keep = arith.cmpi eq, %qc, %kc : index
+        attn.yield %keep : i1
+      }
+  return %o : tensor<1x2x256x64xf32>
+}
+
+// -----
+
+/// Prefix-LM with a prefix of 40: keys [0, min(Lkv, max(40, q0 + tq))).
+// CHECK-LABEL: func @prefix_lm_structured
+// CHECK:   scf.forall (%{{.+}}, %[[T:.+]]) in (2, 4)
+// CHECK:     %[[Q0:.+]] = arith.muli %[[T]], %c64 : index
+// CHECK:     %[[REM:.+]] = arith.subi %c256, %[[Q0]] : index
+// CHECK:     %[[TQ:.+]] = arith.minsi %[[REM]], %c64 : index
+// CHECK:     %[[QEND:.+]] = arith.addi %[[Q0]], %[[TQ]] : index
+// CHECK:     %[[P:.+]] = arith.maxsi %[[QEND]], %c40 : index
+// CHECK:     %[[HI:.+]] = arith.minsi %[[P]], %c256 : index
+// CHECK:     scf.for %{{.+}} = %c0 to %[[HI]] step %c64
+func.func @prefix_lm_structured(%q: tensor<1x2x256x64xf32>, %k: tensor<1x2x256x64xf32>, %v: tensor<1x2x256x64xf32>, %init: tensor<1x2x256x64xf32>) -> tensor<1x2x256x64xf32> {
+  %o = attn.attention ins(%q, %k, %v : tensor<1x2x256x64xf32>, tensor<1x2x256x64xf32>, tensor<1x2x256x64xf32>)
+      outs(%init : tensor<1x2x256x64xf32>) {masks = [#attn.prefix_lm<40>]} -> tensor<1x2x256x64xf32>
+  return %o : tensor<1x2x256x64xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func @prefix_lm_region
+// CHECK:   scf.forall (%{{.+}}, %[[T:.+]]) in (2, 4)
+// CHECK:     %[[Q0:.+]] = arith.muli %[[T]], %c64 : index
+// CHECK:     %[[REM:.+]] = arith.subi %c256, %[[Q0]] : index
+// CHECK:     %[[TQ:.+]] = arith.minsi %[[REM]], %c64 : index
+// CHECK:     %[[QEND:.+]] = arith.addi %[[Q0]], %[[TQ]] : index
+// CHECK:     %[[P:.+]] = arith.maxsi %[[QEND]], %c40 : index
+// CHECK:     %[[HI:.+]] = arith.minsi %[[P]], %c256 : index
+// CHECK:     scf.for %{{.+}} = %c0 to %[[HI]] step %c64
+func.func @prefix_lm_region(%q: tensor<1x2x256x64xf32>, %k: tensor<1x2x256x64xf32>, %v: tensor<1x2x256x64xf32>, %init: tensor<1x2x256x64xf32>) -> tensor<1x2x256x64xf32> {
+  %o = attn.attention ins(%q, %k, %v : tensor<1x2x256x64xf32>, tensor<1x2x256x64xf32>, tensor<1x2x256x64xf32>)
+      outs(%init : tensor<1x2x256x64xf32>) -> tensor<1x2x256x64xf32>
+      mask_mod {
+      ^bb0(%b: index, %h: index, %i: index, %j: index):
+        %c40 = arith.constant 40 : index
+        %pre = arith.cmpi slt, %j, %c40 : index
+        %past = arith.cmpi sle, %j, %i : index
+        %keep = arith.ori %pre, %past : i1
+        attn.yield %keep : i1
+      }
+  return %o : tensor<1x2x256x64xf32>
+}
+
+// -----
+
+/// Causal with dilation 2: the causal bound; the remainder is not
+/// invertible, so keys in range stay partial (the region decides).
+// CHECK-LABEL: func @dilated_structured
+// CHECK:   scf.forall (%{{.+}}, %[[T:.+]]) in (2, 4)
+// CHECK:     %[[Q0:.+]] = arith.muli %[[T]], %c64 : index
+// CHECK:     %[[REM:.+]] = arith.subi %c256, %[[Q0]] : index
+// CHECK:     %[[TQ:.+]] = arith.minsi %[[REM]], %c64 : index
+// CHECK:     %[[QEND:.+]] = arith.addi %[[Q0]], %[[TQ]] : index
+// CHECK:     %[[HI:.+]] = arith.minsi %[[QEND]], %c256 : index
+// CHECK:     scf.for %{{.+}} = %c0 to %[[HI]] step %c64
+func.func @dilated_structured(%q: tensor<1x2x256x64xf32>, %k: tensor<1x2x256x64xf32>, %v: tensor<1x2x256x64xf32>, %init: tensor<1x2x256x64xf32>) -> tensor<1x2x256x64xf32> {
+  %o = attn.attention ins(%q, %k, %v : tensor<1x2x256x64xf32>, tensor<1x2x256x64xf32>, tensor<1x2x256x64xf32>)
+      outs(%init : tensor<1x2x256x64xf32>) {masks = [#attn.causal, #attn.dilated<2>]} -> tensor<1x2x256x64xf32>
+  return %o : tensor<1x2x256x64xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func @dilated_region
+// CHECK:   scf.forall (%{{.+}}, %[[T:.+]]) in (2, 4)
+// CHECK:     %[[Q0:.+]] = arith.muli %[[T]], %c64 : index
+// CHECK:     %[[REM:.+]] = arith.subi %c256, %[[Q0]] : index
+// CHECK:     %[[TQ:.+]] = arith.minsi %[[REM]], %c64 : index
+// CHECK:     %[[QEND:.+]] = arith.addi %[[Q0]], %[[TQ]] : index
+// CHECK:     %[[HI:.+]] = arith.minsi %[[QEND]], %c256 : index
+// CHECK:     scf.for %{{.+}} = %c0 to %[[HI]] step %c64
+// CHECK:       arith.remsi
+func.func @dilated_region(%q: tensor<1x2x256x64xf32>, %k: tensor<1x2x256x64xf32>, %v: tensor<1x2x256x64xf32>, %init: tensor<1x2x256x64xf32>) -> tensor<1x2x256x64xf32> {
+  %o = attn.attention ins(%q, %k, %v : tensor<1x2x256x64xf32>, tensor<1x2x256x64xf32>, tensor<1x2x256x64xf32>)
+      outs(%init : tensor<1x2x256x64xf32>) -> tensor<1x2x256x64xf32>
+      mask_mod {
+      ^bb0(%b: index, %h: index, %i: index, %j: index):
+        %c0 = arith.constant 0 : index
+        %c2 = arith.constant 2 : index
+        %d = arith.subi %i, %j : index
+        %r = arith.remsi %d, %c2 : index
+        %even = arith.cmpi eq, %r, %c0 : index
+        %past = arith.cmpi sle, %j, %i : index
+        %keep = arith.andi %even, %past : i1
+        attn.yield %keep : i1
+      }
+  return %o : tensor<1x2x256x64xf32>
+}
+
+// -----
+
+/// A region the analysis cannot bound: a product of both indices and a
+/// captured table read at a key-dependent index. Every key tile is visited
+/// and stays partial (the region is evaluated on every element).
+// CHECK-LABEL: func @negative_opaque_region
+// CHECK:   scf.for %{{.+}} = %c0 to %c256 step %c64
+// CHECK:     tensor.extract %{{.+}} : tensor<256xindex>
+func.func @negative_opaque_region(%q: tensor<1x2x256x64xf32>, %k: tensor<1x2x256x64xf32>, %v: tensor<1x2x256x64xf32>, %init: tensor<1x2x256x64xf32>, %ids: tensor<256xindex>) -> tensor<1x2x256x64xf32> {
+  %o = attn.attention ins(%q, %k, %v : tensor<1x2x256x64xf32>, tensor<1x2x256x64xf32>, tensor<1x2x256x64xf32>)
+      outs(%init : tensor<1x2x256x64xf32>) -> tensor<1x2x256x64xf32>
+      mask_mod {
+      ^bb0(%b: index, %h: index, %i: index, %j: index):
+        %c3 = arith.constant 3 : index
+        %p = arith.muli %i, %j : index
+        %r = arith.remsi %p, %c3 : index
+        %d = tensor.extract %ids[%j] : tensor<256xindex>
+        %keep = arith.cmpi ne, %r, %d : index
+        attn.yield %keep : i1
+      }
+  return %o : tensor<1x2x256x64xf32>
+}
