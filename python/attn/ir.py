@@ -46,6 +46,13 @@ def mask_term_ir(term):
         return "#attn.causal"
     if kind == "sliding_window":
         return "#attn.sliding_window<left = %d, right = %d>" % term[1:]
+    if kind == "neighborhood":
+        _, grid, kernel, dilation, causal = term
+        ints = lambda xs: ", ".join(str(int(x)) for x in xs)  # noqa: E731
+        return ("#attn.neighborhood<grid = [%s], kernel = [%s], "
+                "dilation = [%s], causal = [%s]>" %
+                (ints(grid), ints(kernel), ints(dilation),
+                 ", ".join("true" if c else "false" for c in causal)))
     return "#attn.%s<%d>" % (kind, term[1])
 
 

@@ -946,6 +946,17 @@ void OnlineTiler::buildTile(OpBuilder &nb, Value bi, Value hi, Value qt,
               lb0, l, *maskMod,
               {{bi, bi}, {hi, hi}, {q0, qHiRaw}, {k0, kHiTile}});
         }
+        // Structured terms whose keys are a union of intervals (the rows of
+        // a neighbourhood) skip the tiles between the intervals too.
+        for (StructuredMaskAttrInterface t : terms) {
+          Value kHiTile = arith::AddIOp::create(
+              lb0, l, arith::AddIOp::create(lb0, l, k0, tk), cst(lb0, -1));
+          if (Value may = t.buildTileMayKeep(lb0, l, qLoA, qHiA, k0, kHiTile))
+            modClass.mayKeep =
+                modClass.mayKeep
+                    ? arith::AndIOp::create(lb0, l, modClass.mayKeep, may)
+                    : may;
+        }
         // The online update of one key tile.
         auto body = [&](OpBuilder &lb, ValueRange st) -> SmallVector<Value> {
         Value m = st[0], sum = st[1], acc = st[2];

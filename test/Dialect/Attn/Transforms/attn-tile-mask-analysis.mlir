@@ -260,3 +260,64 @@ func.func @negative_opaque_region(%q: tensor<1x2x256x64xf32>, %k: tensor<1x2x256
       }
   return %o : tensor<1x2x256x64xf32>
 }
+
+// -----
+
+/// 2-D neighbourhood, 16 x 16 grid, 3 x 3 kernel: a query tile of 64 rows is
+/// grid rows r0 = q0 / 16 .. r1 = qHi / 16, whose windows cover grid rows
+/// max(0, min(r0 - 1, 13)) .. max(2, min(r1 + 1, 15)) (shifted inward at the
+/// borders): the key loop is their hull. Inside it, key tiles that meet no
+/// window are skipped (the union of intervals at tile granularity).
+// CHECK-LABEL: func @neighborhood_2d
+// CHECK:   scf.forall (%{{.+}}, %[[T:.+]]) in (2, 4)
+// CHECK:     %[[Q0:.+]] = arith.muli %[[T]], %c64 : index
+// CHECK:     %[[QLO:.+]] = arith.maxsi %[[Q0]], %c0 : index
+// CHECK:     %[[QHI:.+]] = arith.minsi %{{.+}}, %c255 : index
+// CHECK:     %[[R0D:.+]] = arith.divsi %[[QLO]], %c16 : index
+// CHECK:     %[[R0:.+]] = arith.remsi %[[R0D]], %c16 : index
+// CHECK:     %[[R1D:.+]] = arith.divsi %[[QHI]], %c16 : index
+// CHECK:     %[[R1:.+]] = arith.remsi %[[R1D]], %c16 : index
+// CHECK:     %[[A:.+]] = arith.subi %[[R0]], %c1 : index
+// CHECK:     %[[B:.+]] = arith.minsi %[[A]], %c13 : index
+// CHECK:     %[[ROWLO:.+]] = arith.maxsi %[[B]], %c0 : index
+// CHECK:     %[[C:.+]] = arith.addi %[[R1]], %c1 : index
+// CHECK:     %[[D:.+]] = arith.minsi %[[C]], %c15 : index
+// CHECK:     %[[ROWHI:.+]] = arith.maxsi %[[D]], %c2 : index
+// CHECK:     arith.muli %[[ROWLO]], %c16 : index
+// CHECK:     arith.muli %[[ROWHI]], %c16 : index
+// CHECK:     scf.for %[[K0:.+]] = %{{.+}} to %{{.+}} step %c64
+// CHECK:       arith.cmpi sle, %{{.+}}, %[[ROWHI]] : index
+// CHECK:       arith.cmpi sle, %[[ROWLO]], %{{.+}} : index
+// CHECK:       %[[TRIPS:.+]] = arith.select %{{.+}}, %c1, %c0 : index
+// CHECK:       scf.for %{{.+}} = %c0 to %[[TRIPS]] step %c1
+func.func @neighborhood_2d(%q: tensor<1x2x256x64xf32>, %k: tensor<1x2x256x64xf32>, %v: tensor<1x2x256x64xf32>, %init: tensor<1x2x256x64xf32>) -> tensor<1x2x256x64xf32> {
+  %o = attn.attention ins(%q, %k, %v : tensor<1x2x256x64xf32>, tensor<1x2x256x64xf32>, tensor<1x2x256x64xf32>)
+      outs(%init : tensor<1x2x256x64xf32>) {masks = [#attn.neighborhood<grid = [16, 16], kernel = [3, 3]>]} -> tensor<1x2x256x64xf32>
+  return %o : tensor<1x2x256x64xf32>
+}
+
+// -----
+
+/// 3-D neighbourhood, 4 x 8 x 8 grid, kernel 3 x 3 x 3, dilation 2 on the
+/// middle axis, causal along the first: a query tile of 64 rows is one plane
+/// p = q0 / 64, which keeps planes max(0, p - 2) .. p: keys
+/// [64 * max(0, p - 2), 64 * p + 64).
+// CHECK-LABEL: func @neighborhood_3d
+// CHECK:     %[[QLO:.+]] = arith.maxsi %{{.+}}, %c0 : index
+// CHECK:     %[[QHI:.+]] = arith.minsi %{{.+}}, %c255 : index
+// CHECK:     %[[P0D:.+]] = arith.divsi %[[QLO]], %c64 : index
+// CHECK:     %[[P0:.+]] = arith.remsi %[[P0D]], %c4 : index
+// CHECK:     %[[P1D:.+]] = arith.divsi %[[QHI]], %c64 : index
+// CHECK:     %[[P1:.+]] = arith.remsi %[[P1D]], %c4 : index
+// CHECK:     %[[A:.+]] = arith.subi %[[P0]], %c2 : index
+// CHECK:     %[[PLO:.+]] = arith.maxsi %[[A]], %c0 : index
+// CHECK:     arith.muli %[[PLO]], %c64 : index
+// CHECK:     arith.muli %[[P1]], %c64 : index
+// CHECK:     scf.for %{{.+}} = %{{.+}} to %{{.+}} step %c64
+// CHECK:       %[[TRIPS:.+]] = arith.select %{{.+}}, %c1, %c0 : index
+// CHECK:       scf.for %{{.+}} = %c0 to %[[TRIPS]] step %c1
+func.func @neighborhood_3d(%q: tensor<1x2x256x64xf32>, %k: tensor<1x2x256x64xf32>, %v: tensor<1x2x256x64xf32>, %init: tensor<1x2x256x64xf32>) -> tensor<1x2x256x64xf32> {
+  %o = attn.attention ins(%q, %k, %v : tensor<1x2x256x64xf32>, tensor<1x2x256x64xf32>, tensor<1x2x256x64xf32>)
+      outs(%init : tensor<1x2x256x64xf32>) {masks = [#attn.neighborhood<grid = [4, 8, 8], kernel = [3, 3, 3], dilation = [1, 2, 1], causal = [true, false, false]>]} -> tensor<1x2x256x64xf32>
+  return %o : tensor<1x2x256x64xf32>
+}
