@@ -784,7 +784,8 @@ void OnlineTiler::buildTile(OpBuilder &nb, Value bi, Value hi, Value qt,
       arith::AddIOp::create(nb, loc, arith::AddIOp::create(nb, loc, q0, tq),
                             cst(nb, -1));
   KeyRange range = buildKeyRange(nb, loc, terms, qLoA, qHiA, kvEnd, anyRow,
-                                 MaskModRows{maskMod, q0, qHiRaw, bi, hi});
+                                 MaskModRows{maskMod, q0, qHiRaw, bi, hi,
+                                             /*readTensors=*/true});
   Value kvLo = range.lo, kvHi = range.hi;
 
   // Key tiles start on multiples of the tile size when the mask summary
@@ -944,7 +945,8 @@ void OnlineTiler::buildTile(OpBuilder &nb, Value bi, Value hi, Value qt,
               lb0, l, arith::AddIOp::create(lb0, l, k0, tk), cst(lb0, -1));
           modClass = classifyMaskMod(
               lb0, l, *maskMod,
-              {{bi, bi}, {hi, hi}, {q0, qHiRaw}, {k0, kHiTile}});
+              {{bi, bi}, {hi, hi}, {q0, qHiRaw}, {k0, kHiTile}},
+              /*readTensors=*/true);
         }
         // Structured terms whose keys are a union of intervals (the rows of
         // a neighbourhood) skip the tiles between the intervals too.

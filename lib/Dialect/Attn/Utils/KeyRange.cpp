@@ -31,7 +31,8 @@ KeyRange mlir::attn::buildKeyRange(OpBuilder &b, Location loc,
     box.head = {maskMod.head, maskMod.head};
     box.query = {maskMod.qLo, maskMod.qHi};
     auto [modLo, modHi] =
-        buildMaskModKeyRange(b, loc, *maskMod.region, box, kvEnd);
+        buildMaskModKeyRange(b, loc, *maskMod.region, box, kvEnd,
+                             maskMod.readTensors);
     lo = arith::MaxSIOp::create(b, loc, lo, modLo);
     hi = arith::MinSIOp::create(b, loc, hi, modHi);
   }

@@ -7,6 +7,8 @@
 #include "attn/Dialect/Attn/Utils/MaskAnalysis.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Matchers.h"
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/DenseSet.h"
@@ -30,9 +32,12 @@ struct Keys {
 /// Emits the interval and truth computations of a region over a box.
 class Interpreter {
 public:
+  /// `readTensors`: summarise reads of captured tensors (at run time, over
+  /// the box); `keyReads`: also those whose index depends on the key.
   Interpreter(OpBuilder &b, Location loc, Region &region,
-              const MaskModBox &box)
-      : b(b), loc(loc), region(region) {
+              const MaskModBox &box, bool readTensors, bool keyReads)
+      : b(b), loc(loc), region(region), readTensors(readTensors),
+        keyReads(keyReads) {
     Block &body = region.front();
     const IndexInterval *args[4] = {&box.batch, &box.head, &box.query,
                                     &box.key};
@@ -107,6 +112,10 @@ private:
 
   void visit(Operation &op);
   IndexInterval intervalOf(Operation &op);
+  /// The run-time summary of a captured tensor read over the box: the
+  /// (min, max) of integer elements or (all, any) of i1 ones; false when
+  /// the read is not summarised.
+  bool summarizeRead(tensor::ExtractOp op, Value &lo, Value &hi);
   Truth truthOf(Operation &op);
   Truth compare(arith::CmpIPredicate p, IndexInterval x, IndexInterval y);
   bool dependsOnKey(Value v) { return keyDep.contains(v); }
@@ -151,6 +160,7 @@ private:
   Location loc;
   Region &region;
   Value keyArg;
+  bool readTensors, keyReads;
   /// The kvEnd of the current keysOf query (meet and join fold with it).
   Value keyEnd;
   llvm::DenseMap<Value, IndexInterval> intervals;
@@ -201,10 +211,82 @@ void Interpreter::visit(Operation &op) {
   if (op.getNumResults() != 1 || op.getNumRegions() > 0)
     return;
   Value r = op.getResult(0);
+  if (auto e = dyn_cast<tensor::ExtractOp>(op)) {
+    Value lo, hi;
+    if (!summarizeRead(e, lo, hi))
+      return;
+    if (isI1(r.getType()))
+      truths[r] = {lo, hi};
+    else
+      intervals[r] = {lo, hi};
+    return;
+  }
   if (isI1(r.getType()))
     truths[r] = truthOf(op);
   else if (isInt(r.getType()))
     intervals[r] = intervalOf(op);
+}
+
+bool Interpreter::summarizeRead(tensor::ExtractOp op, Value &lo, Value &hi) {
+  Value t = op.getTensor();
+  Type elem = op.getType();
+  if (!readTensors || (!keyReads && dependsOnKey(op.getResult())) ||
+      region.isAncestor(t.getParentRegion()) || !(isI1(elem) || isInt(elem)))
+    return false;
+  // At most one index ranges over an interval; the others are points.
+  SmallVector<Value> idxs;
+  int varying = -1;
+  IndexInterval range;
+  for (auto [d, i] : llvm::enumerate(op.getIndices())) {
+    IndexInterval iv = interval(i);
+    if (!iv.lo || !iv.hi)
+      return false;
+    Value top = sub(b.createOrFold<tensor::DimOp>(loc, t, d), idx(1));
+    // Clamped into the tensor: the region's own reads are in bounds.
+    Value l = maxv(minv(iv.lo, top), idx(0)), h = maxv(minv(iv.hi, top), idx(0));
+    if (iv.lo == iv.hi) {
+      idxs.push_back(l);
+      continue;
+    }
+    if (varying >= 0)
+      return false;
+    varying = d;
+    range = {l, h};
+    idxs.push_back(l);
+  }
+  bool boolean = isI1(elem);
+  auto read = [&](OpBuilder &rb, ValueRange at) -> Value {
+    Value e = tensor::ExtractOp::create(rb, loc, t, at);
+    if (!boolean && !e.getType().isIndex())
+      e = arith::IndexCastOp::create(rb, loc, rb.getIndexType(), e);
+    return e;
+  };
+  if (varying < 0) {
+    Value e = read(b, idxs);
+    lo = hi = e;
+    return true;
+  }
+  Value first = read(b, idxs);
+  auto loop = scf::ForOp::create(
+      b, loc, addc(range.lo, 1), addc(range.hi, 1), idx(1),
+      ValueRange{first, first},
+      [&](OpBuilder &lb, Location l, Value iv, ValueRange acc) {
+        SmallVector<Value> at = idxs;
+        at[varying] = iv;
+        Value e = read(lb, at);
+        Value a, c;
+        if (boolean) {
+          a = arith::AndIOp::create(lb, l, acc[0], e);
+          c = arith::OrIOp::create(lb, l, acc[1], e);
+        } else {
+          a = arith::MinSIOp::create(lb, l, acc[0], e);
+          c = arith::MaxSIOp::create(lb, l, acc[1], e);
+        }
+        scf::YieldOp::create(lb, l, ValueRange{a, c});
+      });
+  lo = loop.getResult(0);
+  hi = loop.getResult(1);
+  return true;
 }
 
 Value Interpreter::matchFloorMod(Value v, int64_t &c) {
@@ -644,20 +726,23 @@ Keys Interpreter::keysOf(Value p, bool negated, Value kvEnd) {
 
 MaskTileClass mlir::attn::classifyMaskMod(OpBuilder &b, Location loc,
                                           Region &region,
-                                          const MaskModBox &box) {
-  Interpreter in(b, loc, region, box);
+                                          const MaskModBox &box,
+                                          bool readTensors) {
+  Interpreter in(b, loc, region, box, readTensors, /*keyReads=*/true);
   Truth t = in.truth(in.yielded());
   return {t.must, t.may};
 }
 
 std::pair<Value, Value>
 mlir::attn::buildMaskModKeyRange(OpBuilder &b, Location loc, Region &region,
-                                 const MaskModBox &box, Value kvEnd) {
+                                 const MaskModBox &box, Value kvEnd,
+                                 bool readTensors) {
   MaskModBox keys = box;
   Value zero = arith::ConstantIndexOp::create(b, loc, 0);
   keys.key = {zero, b.createOrFold<arith::SubIOp>(
                         loc, kvEnd, arith::ConstantIndexOp::create(b, loc, 1))};
-  Interpreter in(b, loc, region, keys);
+  // (Reads indexed by the key would scan every key: not summarised.)
+  Interpreter in(b, loc, region, keys, readTensors, /*keyReads=*/false);
   Keys k = in.keys(kvEnd);
   return {k.lo, k.hi};
 }

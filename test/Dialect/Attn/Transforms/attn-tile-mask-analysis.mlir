@@ -241,10 +241,17 @@ func.func @dilated_region(%q: tensor<1x2x256x64xf32>, %k: tensor<1x2x256x64xf32>
 // -----
 
 /// A region the analysis cannot bound: a product of both indices and a
-/// captured table read at a key-dependent index. Every key tile is visited
-/// and stays partial (the region is evaluated on every element).
+/// captured table read at a key-dependent index. The key loop covers every
+/// key; the table read is summarised per key tile at run time (min/max of
+/// the tile's entries), and the region is evaluated on every element.
 // CHECK-LABEL: func @negative_opaque_region
-// CHECK:   scf.for %{{.+}} = %c0 to %c256 step %c64
+// CHECK:   scf.for %[[K0:.+]] = %c0 to %c256 step %c64
+// CHECK:     %[[C:.+]] = arith.minsi %[[K0]], %c255 : index
+// CHECK:     %[[AT:.+]] = arith.maxsi %[[C]], %c0 : index
+// CHECK:     %[[FIRST:.+]] = tensor.extract %{{.+}}[%[[AT]]] : tensor<256xindex>
+// CHECK:     scf.for %{{.+}} iter_args(%{{.+}} = %[[FIRST]], %{{.+}} = %[[FIRST]])
+// CHECK:       arith.minsi
+// CHECK:       arith.maxsi
 // CHECK:     tensor.extract %{{.+}} : tensor<256xindex>
 func.func @negative_opaque_region(%q: tensor<1x2x256x64xf32>, %k: tensor<1x2x256x64xf32>, %v: tensor<1x2x256x64xf32>, %init: tensor<1x2x256x64xf32>, %ids: tensor<256xindex>) -> tensor<1x2x256x64xf32> {
   %o = attn.attention ins(%q, %k, %v : tensor<1x2x256x64xf32>, tensor<1x2x256x64xf32>, tensor<1x2x256x64xf32>)

@@ -29,10 +29,12 @@ struct KeyRange {
 
 /// A mask_mod region and the block it is evaluated on: the raw (unaligned)
 /// query rows [qLo, qHi] (inclusive) of batch `batch` and query head `head`
-/// (null: any batch or head).
+/// (null: any batch or head). `readTensors`: the region's captured tensors
+/// may be read at the insertion point (MaskAnalysis.h).
 struct MaskModRows {
   Region *region = nullptr;
   Value qLo, qHi, batch, head;
+  bool readTensors = false;
 };
 
 /// Builds the keys kept by `terms` for the aligned query rows [qLoA, qHiA]

@@ -20,6 +20,9 @@
 //    towards kv_idx (kv_idx <= f(q), floordiv(kv_idx, c) == g(q), ...), and
 //    conjunctions intersect, disjunctions join the key intervals.
 //
+// Reads of captured tensors can be summarised at run time over the box
+// (min/max of the elements the read can reach).
+//
 // Anything the analysis does not model is "unknown": an unbounded interval,
 // (must, may) = (false, true), all keys. The results are therefore sound for
 // any region; tight for the index arithmetic above. Integer overflow of the
@@ -55,18 +58,25 @@ struct MaskTileClass {
   Value full, mayKeep;
 };
 
-/// Builds the classification of the mask_mod `region` over `box`.
+/// Builds the classification of the mask_mod `region` over `box`. With
+/// `readTensors`, reads of captured integer or i1 tensors (document ids,
+/// per-token positions) at indices of which at most one ranges over an
+/// interval are summarised at run time (a loop over that interval computing
+/// min/max, or all/any); the captured values must be usable at the
+/// insertion point (not across an isolated-from-above kernel boundary).
 MaskTileClass classifyMaskMod(OpBuilder &b, Location loc, Region &region,
-                              const MaskModBox &box);
+                              const MaskModBox &box, bool readTensors = false);
 
 /// Builds the half-open key interval [lo, hi) outside of which the mask_mod
 /// `region` keeps no key in [0, kvEnd) for any row of `box` (whose `key`
 /// interval is ignored: keys range over [0, kvEnd)). The bounds are not
-/// clipped to [0, kvEnd); an empty interval has hi <= lo.
+/// clipped to [0, kvEnd); an empty interval has hi <= lo. `readTensors` as
+/// for classifyMaskMod, for reads that do not depend on the key.
 std::pair<Value, Value> buildMaskModKeyRange(OpBuilder &b, Location loc,
                                              Region &region,
                                              const MaskModBox &box,
-                                             Value kvEnd);
+                                             Value kvEnd,
+                                             bool readTensors = false);
 
 } // namespace attn
 } // namespace mlir
