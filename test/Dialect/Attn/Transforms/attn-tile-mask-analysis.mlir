@@ -328,3 +328,45 @@ func.func @neighborhood_3d(%q: tensor<1x2x256x64xf32>, %k: tensor<1x2x256x64xf32
       outs(%init : tensor<1x2x256x64xf32>) {masks = [#attn.neighborhood<grid = [4, 8, 8], kernel = [3, 3, 3], dilation = [1, 2, 1], causal = [true, false, false]>]} -> tensor<1x2x256x64xf32>
   return %o : tensor<1x2x256x64xf32>
 }
+
+// -----
+
+/// A chain of selects that share their operands: the key-interval recursion
+/// is not memoised, so it runs on a step budget (past it, every key is
+/// kept); without one this case takes 4^24 steps.
+// CHECK-LABEL: func @negative_shared_select_chain
+// CHECK:   scf.for
+func.func @negative_shared_select_chain(%q: tensor<1x2x256x64xf32>, %k: tensor<1x2x256x64xf32>, %v: tensor<1x2x256x64xf32>, %init: tensor<1x2x256x64xf32>) -> tensor<1x2x256x64xf32> {
+  %o = attn.attention ins(%q, %k, %v : tensor<1x2x256x64xf32>, tensor<1x2x256x64xf32>, tensor<1x2x256x64xf32>)
+      outs(%init : tensor<1x2x256x64xf32>) -> tensor<1x2x256x64xf32>
+      mask_mod {
+      ^bb0(%b: index, %h: index, %i: index, %j: index):
+        %p0 = arith.cmpi sle, %j, %i : index
+        %p1 = arith.select %p0, %p0, %p0 : i1
+        %p2 = arith.select %p1, %p1, %p1 : i1
+        %p3 = arith.select %p2, %p2, %p2 : i1
+        %p4 = arith.select %p3, %p3, %p3 : i1
+        %p5 = arith.select %p4, %p4, %p4 : i1
+        %p6 = arith.select %p5, %p5, %p5 : i1
+        %p7 = arith.select %p6, %p6, %p6 : i1
+        %p8 = arith.select %p7, %p7, %p7 : i1
+        %p9 = arith.select %p8, %p8, %p8 : i1
+        %p10 = arith.select %p9, %p9, %p9 : i1
+        %p11 = arith.select %p10, %p10, %p10 : i1
+        %p12 = arith.select %p11, %p11, %p11 : i1
+        %p13 = arith.select %p12, %p12, %p12 : i1
+        %p14 = arith.select %p13, %p13, %p13 : i1
+        %p15 = arith.select %p14, %p14, %p14 : i1
+        %p16 = arith.select %p15, %p15, %p15 : i1
+        %p17 = arith.select %p16, %p16, %p16 : i1
+        %p18 = arith.select %p17, %p17, %p17 : i1
+        %p19 = arith.select %p18, %p18, %p18 : i1
+        %p20 = arith.select %p19, %p19, %p19 : i1
+        %p21 = arith.select %p20, %p20, %p20 : i1
+        %p22 = arith.select %p21, %p21, %p21 : i1
+        %p23 = arith.select %p22, %p22, %p22 : i1
+        %p24 = arith.select %p23, %p23, %p23 : i1
+        attn.yield %p24 : i1
+      }
+  return %o : tensor<1x2x256x64xf32>
+}
