@@ -21,7 +21,7 @@
 """
 
 from attn.api import (Kernel, attention, causal, chunked, dilated,  # noqa
-                      prefix_lm, sliding_window)
+                      neighborhood, prefix_lm, sliding_window)
 from attn.runner import CompileError  # noqa: F401
 from attn.trace import (TraceError, abs, capture, exp, floor,  # noqa
                         log, maximum, minimum, sqrt, tanh, where)

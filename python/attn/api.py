@@ -51,6 +51,17 @@ def chunked(c):
     return ("chunked", int(c))
 
 
+def neighborhood(grid, kernel, dilation=None, causal=None):
+    """``#attn.neighborhood``: NATTEN neighbourhood attention on a
+    row-major token grid (1-3 axes), per axis kernel size, dilation
+    (default 1) and causality (default false)."""
+    grid = tuple(int(g) for g in grid)
+    dilation = tuple(int(d) for d in (dilation or (1,) * len(grid)))
+    causal = tuple(bool(c) for c in (causal or (False,) * len(grid)))
+    return ("neighborhood", grid, tuple(int(k) for k in kernel), dilation,
+            causal)
+
+
 def prefix_lm(p):
     """``#attn.prefix_lm<p>``: keep ``kv_idx < p or kv_idx <= q'``."""
     return ("prefix_lm", int(p))
@@ -143,10 +154,11 @@ def attention(q, k=None, v=None, *, dtype="f32", scale=None, softcap=None,
                segments=bool(segment_ids))
     for t in var["masks"]:
         if not t or t[0] not in ("causal", "sliding_window", "dilated",
-                                 "chunked", "prefix_lm"):
+                                 "chunked", "prefix_lm", "neighborhood"):
             raise ValueError("unknown mask term %r; use attn.causal(), "
                              "attn.sliding_window(l, r), attn.dilated(d), "
-                             "attn.chunked(c) or attn.prefix_lm(p)" % (t,))
+                             "attn.chunked(c), attn.prefix_lm(p) or "
+                             "attn.neighborhood(grid, kernel)" % (t,))
     if mask is not None:
         mshape = tuple(mask)
         if not 2 <= len(mshape) <= 4:

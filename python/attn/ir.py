@@ -46,6 +46,13 @@ def mask_term_ir(term):
         return "#attn.causal"
     if kind == "sliding_window":
         return "#attn.sliding_window<left = %d, right = %d>" % term[1:]
+    if kind == "neighborhood":
+        _, grid, kernel, dilation, causal = term
+        ints = lambda xs: ", ".join(str(int(x)) for x in xs)  # noqa: E731
+        return ("#attn.neighborhood<grid = [%s], kernel = [%s], "
+                "dilation = [%s], causal = [%s]>" %
+                (ints(grid), ints(kernel), ints(dilation),
+                 ", ".join("true" if c else "false" for c in causal)))
     return "#attn.%s<%d>" % (kind, term[1])
 
 
@@ -59,11 +66,39 @@ def _score_mod_fn(kind, cap):
     raise ValueError(kind)
 
 
+def _natten2d(i, j, width=5, height=4, kernel=3):
+    """NATTEN 2-D neighbourhood on a height x width grid (windows shifted
+    inward at the borders), written as index arithmetic."""
+    def axis(qc, kc, n):
+        start = tr.minimum(tr.maximum(qc - kernel // 2, 0), n - kernel)
+        return (kc >= start) & (kc < start + kernel)
+    return (axis(i // width, j // width, height) &
+            axis(i % width, j % width, width))
+
+
+# Masks the structured terms also express, written as regions (the mask
+# analysis must find the same key bounds), and a 2-D neighbourhood.
+MASK_MOD_KINDS = ("mod3", "kv_ge_b", "causal", "window", "chunked", "prefix",
+                  "dilated", "natten2d")
+
+
 def _mask_mod_fn(kind):
     if kind == "mod3":
         return lambda b, h, i, j: (i + j + h) % 3 != 0
     if kind == "kv_ge_b":
         return lambda b, h, i, j: j >= b
+    if kind == "causal":
+        return lambda b, h, i, j: j <= i
+    if kind == "window":
+        return lambda b, h, i, j: (i - j <= 3) & (j - i <= 1)
+    if kind == "chunked":
+        return lambda b, h, i, j: i // 4 == j // 4
+    if kind == "prefix":
+        return lambda b, h, i, j: (j < 3) | (j <= i)
+    if kind == "dilated":
+        return lambda b, h, i, j: ((i - j) % 2 == 0) & (j <= i + h)
+    if kind == "natten2d":
+        return lambda b, h, i, j: _natten2d(i, j)
     raise ValueError(kind)
 
 

@@ -12,6 +12,54 @@ def _floordiv(a, b):
     return np.floor_divide(a, b)
 
 
+def _natten_window_start(i, length, kernel, dilation):
+    """NATTEN's first key of the (non-causal, odd-kernel) window of
+    position i along one axis."""
+    ns = kernel // 2
+    if dilation <= 1:
+        return max(i - ns, 0) + (i + ns >= length) * (length - i - ns - 1)
+    ni = i - ns * dilation
+    if ni < 0:
+        return i % dilation
+    if i + ns * dilation >= length:
+        imodd = i % dilation
+        a = (length // dilation) * dilation
+        b = length - a
+        if imodd < b:
+            return length - b + imodd - 2 * ns * dilation
+        return a + imodd - kernel * dilation
+    return ni
+
+
+def _axis_table(length, kernel, dilation, causal):
+    """keep[x, y]: whether key coordinate y is in the window of query
+    coordinate x along one axis."""
+    t = np.zeros((length, length), bool)
+    for x in range(length):
+        if causal:
+            start = max(x - (kernel - 1) * dilation, x % dilation)
+            keys = range(start, x + 1, dilation)
+        else:
+            start = _natten_window_start(x, length, kernel, dilation)
+            keys = range(start, start + kernel * dilation, dilation)
+        t[x, list(keys)] = True
+    return t
+
+
+def neighborhood_keep(grid, kernel, dilation, causal, qa, kv):
+    """NATTEN neighbourhood on a row-major grid: every axis keeps the
+    key coordinates of the query coordinate's window."""
+    n = int(np.prod(grid))
+    keep = (qa >= 0) & (qa < n) & (kv >= 0) & (kv < n)
+    qc, kc = np.clip(qa, 0, n - 1), np.clip(kv, 0, n - 1)
+    stride = n
+    for g, k, d, c in zip(grid, kernel, dilation, causal):
+        stride //= g
+        keep = keep & _axis_table(g, k, d, c)[(qc // stride) % g,
+                                              (kc // stride) % g]
+    return keep
+
+
 def structured_keep(term, qa, kv):
     """Keep predicate of one structured mask term on aligned query
     positions ``qa`` and key positions ``kv`` (broadcastable int arrays)."""
@@ -30,6 +78,9 @@ def structured_keep(term, qa, kv):
     if kind == "prefix_lm":
         _, p = term
         return (kv < p) | (kv <= qa)
+    if kind == "neighborhood":
+        _, grid, kernel, dilation, causal = term
+        return neighborhood_keep(grid, kernel, dilation, causal, qa, kv)
     raise ValueError(kind)
 
 

@@ -77,6 +77,10 @@ FEATURE_CASES = [
     ("mask_mod_causal", "f16", 1, 1, 1, 96, 160, 64,
      "{masks = [#attn.causal]}", [("causal",)], "f32", True,
      {"mask_mod": True}),
+    # A window region: key tiles bounded by the mask analysis (first and
+    # last blocks cut the window).
+    ("mask_mod_window", "bf16", 1, 2, 1, 200, 200, 64, "", [], "f32", True,
+     {"mask_mod_window": True}),
     # Per-sequence lengths: empty sequences, lengths cutting tiles, the
     # causal alignment q' = i + kv_len - q_len per sequence, and query
     # tiles past q_len.
@@ -264,6 +268,8 @@ def emulate(case, mutate=None, seed=1, mma="sync", **emu):
         kw["score_mod"] = lambda s, b, h, i, j: s + slopes[h] * (j - i)
     if feat.get("mask_mod"):
         kw["mask_mod"] = lambda b, h, i, j: (j % 5) != 2
+    if feat.get("mask_mod_window"):
+        kw["mask_mod"] = lambda b, h, i, j: (i - j <= 70) & (j <= i)
     if feat.get("math_mod"):
         kw["score_mod"] = math_mod_reference
     if "softcap" in feat:
@@ -489,6 +495,7 @@ def alibi_sub(text):
 # CHECK: sinks_causal: max|O - ref| = {{.*}} ok, max|lse - ref| = {{.*}} ok
 # CHECK: sinks_empty_rows: max|O - ref| = {{.*}} ok, max|lse - ref| = {{.*}} ok
 # CHECK: mask_mod_causal: max|O - ref| = {{.*}} ok, max|lse - ref| = {{.*}} ok
+# CHECK: mask_mod_window: max|O - ref| = {{.*}} ok, max|lse - ref| = {{.*}} ok
 # CHECK: lengths_causal: max|O - ref| = {{.*}} ok, max|lse - ref| = {{.*}} ok
 # CHECK: kv_lengths_dense: max|O - ref| = {{.*}} ok, max|lse - ref| = {{.*}} ok
 # CHECK: lengths_alibi_document: max|O - ref| = {{.*}} ok, max|lse - ref| = {{.*}} ok

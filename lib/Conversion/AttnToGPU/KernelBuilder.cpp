@@ -72,8 +72,14 @@ std::pair<Value, Value> KernelBuilder::keyTileRange(Value qLoA, Value qHiA,
   Value anyRow;
   if (emptyPastQLength && qLengths)
     anyRow = cmpi(arith::CmpIPredicate::slt, q0, qLen);
-  KeyRange range =
-      buildKeyRange(b, loc, op.getMaskTerms(), qLoA, qHiA, kvEnd, anyRow);
+  // A mask_mod region is bounded by the mask analysis for the block's raw
+  // rows [q0, q0 + (qHiA - qLoA)].
+  MaskModRows maskMod;
+  if (!op.getMaskMod().empty())
+    maskMod = {&op.getMaskMod(), q0,
+               add(q0, arith::SubIOp::create(b, loc, qHiA, qLoA)), bi, hi};
+  KeyRange range = buildKeyRange(b, loc, op.getMaskTerms(), qLoA, qHiA, kvEnd,
+                                 anyRow, maskMod);
   KeyRange tiles = buildKeyTileRange(b, loc, range, keyTile);
   return {tiles.lo, tiles.hi};
 }

@@ -14,7 +14,8 @@ structured terms for the numpy reference, ``out`` the output element type,
 ``kv_lengths`` (i32 values), ``segments`` (with ``seg_type``, i32 by
 default), ``sinks``, ``alibi`` (score_mod s + slopes[h] * (j - i), slopes a
 captured f32 tensor), ``math_mod`` (MATH_MOD: every math function of
-regions the GPU lowers) and ``mask_mod`` (keeps keys j with j mod 5 != 2).
+regions the GPU lowers), ``mask_mod`` (keeps keys j with j mod 5 != 2) and
+``mask_mod_window`` (keeps i - 70 <= j <= i).
 """
 
 import re
@@ -41,6 +42,18 @@ MASK_MOD = """{
         %c2 = arith.constant 2 : index
         %r = arith.remsi %j, %c5 : index
         %keep = arith.cmpi ne, %r, %c2 : index
+        attn.yield %keep : i1
+      }"""
+
+# A causal window of 70 keys on raw positions, as a region: the kernels'
+# key-tile range comes from the mask analysis.
+MASK_MOD_WINDOW = """{
+      ^bb0(%b: index, %h: index, %i: index, %j: index):
+        %c70 = arith.constant 70 : index
+        %d = arith.subi %i, %j : index
+        %near = arith.cmpi sle, %d, %c70 : index
+        %past = arith.cmpi sle, %j, %i : index
+        %keep = arith.andi %near, %past : i1
         attn.yield %keep : i1
       }"""
 
@@ -148,6 +161,8 @@ def module(case):
         score_mod = ALIBI.replace("HQ", str(Hq))
     if feat.get("mask_mod"):
         mask_mod = MASK_MOD
+    if feat.get("mask_mod_window"):
+        mask_mod = MASK_MOD_WINDOW
     if feat.get("math_mod"):
         score_mod = MATH_MOD
     op = attention_op(names, res, ("%q", qt), ("%k", kt), ("%v", vt),

@@ -56,6 +56,8 @@ def random_variant(rng: random.Random, dtype=None):
         masks.append(("chunked", rng.randint(1, 6)))
     if not masks and rng.random() < 0.2:
         masks.append(("prefix_lm", rng.randint(0, 6)))
+    elif var.get("neighborhood") or rng.random() < 0.08:
+        masks.append(random_neighborhood(rng, var))
     rng.shuffle(masks)
     var["masks"] = masks
     r = rng.random()
@@ -89,7 +91,34 @@ def random_variant(rng: random.Random, dtype=None):
         var["mask_mod"] = "mod3"
     elif r < 0.2:
         var["mask_mod"] = "kv_ge_b"
+    elif r < 0.3:
+        var["mask_mod"] = rng.choice(["causal", "window", "chunked", "prefix",
+                                      "dilated", "natten2d"])
     return var
+
+
+def random_neighborhood(rng, var):
+    """A random valid #attn.neighborhood term (1-3 axes, odd kernels on
+    non-causal axes, kernel * dilation <= grid); sets Lkv to its number of
+    tokens and Lq to at most that."""
+    rank = rng.randint(1, 3)
+    grid, kernel, dilation, causal = [], [], [], []
+    for _ in range(rank):
+        g = rng.randint(1, 12 if rank == 1 else 6)
+        c = rng.random() < 0.25
+        d = rng.choice([1, 1, 2]) if g >= 2 else 1
+        kmax = g // d
+        ks = [k for k in range(1, kmax + 1) if c or k % 2 == 1]
+        grid.append(g)
+        kernel.append(rng.choice(ks))
+        dilation.append(d)
+        causal.append(c)
+    n = int(np.prod(grid))
+    var["neighborhood"] = True
+    var["Lkv"] = n
+    var["Lq"] = n if rng.random() < 0.7 else rng.randint(1, n)
+    return ("neighborhood", tuple(grid), tuple(kernel), tuple(dilation),
+            tuple(causal))
 
 
 def random_inputs(var, nrng):

@@ -405,6 +405,114 @@ func.func @prefix_negative(%q: tensor<1x2x4x8xf32>, %k: tensor<1x2x4x8xf32>, %v:
 
 // -----
 
+func.func @neighborhood_rank(%q: tensor<1x2x4x8xf32>, %k: tensor<1x2x4x8xf32>, %v: tensor<1x2x4x8xf32>) {
+  %init = tensor.empty() : tensor<1x2x4x8xf32>
+  // expected-error @+1 {{expects a grid of 1 to 3 dimensions, got 4}}
+  %0 = attn.attention ins(%q, %k, %v : tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>) outs(%init : tensor<1x2x4x8xf32>) {masks = [#attn.neighborhood<grid = [1, 1, 2, 2], kernel = [1, 1, 1, 1]>]} -> tensor<1x2x4x8xf32>
+  return
+}
+
+// -----
+
+func.func @neighborhood_kernel_count(%q: tensor<1x2x4x8xf32>, %k: tensor<1x2x4x8xf32>, %v: tensor<1x2x4x8xf32>) {
+  %init = tensor.empty() : tensor<1x2x4x8xf32>
+  // expected-error @+1 {{expects one kernel size per grid dimension, got 1 for a rank-2 grid}}
+  %0 = attn.attention ins(%q, %k, %v : tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>) outs(%init : tensor<1x2x4x8xf32>) {masks = [#attn.neighborhood<grid = [2, 2], kernel = [1]>]} -> tensor<1x2x4x8xf32>
+  return
+}
+
+// -----
+
+func.func @neighborhood_dilation_count(%q: tensor<1x2x4x8xf32>, %k: tensor<1x2x4x8xf32>, %v: tensor<1x2x4x8xf32>) {
+  %init = tensor.empty() : tensor<1x2x4x8xf32>
+  // expected-error @+1 {{expects one dilation per grid dimension, got 1 for a rank-2 grid}}
+  %0 = attn.attention ins(%q, %k, %v : tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>) outs(%init : tensor<1x2x4x8xf32>) {masks = [#attn.neighborhood<grid = [2, 2], kernel = [1, 1], dilation = [1]>]} -> tensor<1x2x4x8xf32>
+  return
+}
+
+// -----
+
+func.func @neighborhood_causal_count(%q: tensor<1x2x4x8xf32>, %k: tensor<1x2x4x8xf32>, %v: tensor<1x2x4x8xf32>) {
+  %init = tensor.empty() : tensor<1x2x4x8xf32>
+  // expected-error @+1 {{expects one causal flag per grid dimension, got 2 for a rank-1 grid}}
+  %0 = attn.attention ins(%q, %k, %v : tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>) outs(%init : tensor<1x2x4x8xf32>) {masks = [#attn.neighborhood<grid = [4], kernel = [1], causal = [true, false]>]} -> tensor<1x2x4x8xf32>
+  return
+}
+
+// -----
+
+func.func @neighborhood_zero_grid(%q: tensor<1x2x4x8xf32>, %k: tensor<1x2x4x8xf32>, %v: tensor<1x2x4x8xf32>) {
+  %init = tensor.empty() : tensor<1x2x4x8xf32>
+  // expected-error @+1 {{expects positive grid sizes, got 0 along dimension 1}}
+  %0 = attn.attention ins(%q, %k, %v : tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>) outs(%init : tensor<1x2x4x8xf32>) {masks = [#attn.neighborhood<grid = [4, 0], kernel = [1, 1]>]} -> tensor<1x2x4x8xf32>
+  return
+}
+
+// -----
+
+func.func @neighborhood_negative_kernel(%q: tensor<1x2x4x8xf32>, %k: tensor<1x2x4x8xf32>, %v: tensor<1x2x4x8xf32>) {
+  %init = tensor.empty() : tensor<1x2x4x8xf32>
+  // expected-error @+1 {{expects positive kernel sizes, got -3 along dimension 0}}
+  %0 = attn.attention ins(%q, %k, %v : tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>) outs(%init : tensor<1x2x4x8xf32>) {masks = [#attn.neighborhood<grid = [4], kernel = [-3]>]} -> tensor<1x2x4x8xf32>
+  return
+}
+
+// -----
+
+func.func @neighborhood_zero_dilation(%q: tensor<1x2x4x8xf32>, %k: tensor<1x2x4x8xf32>, %v: tensor<1x2x4x8xf32>) {
+  %init = tensor.empty() : tensor<1x2x4x8xf32>
+  // expected-error @+1 {{expects positive dilations, got 0 along dimension 0}}
+  %0 = attn.attention ins(%q, %k, %v : tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>) outs(%init : tensor<1x2x4x8xf32>) {masks = [#attn.neighborhood<grid = [4], kernel = [1], dilation = [0]>]} -> tensor<1x2x4x8xf32>
+  return
+}
+
+// -----
+
+func.func @neighborhood_even_kernel(%q: tensor<1x2x4x8xf32>, %k: tensor<1x2x4x8xf32>, %v: tensor<1x2x4x8xf32>) {
+  %init = tensor.empty() : tensor<1x2x4x8xf32>
+  // expected-error @+1 {{expects an odd kernel size along non-causal dimension 0, got 2}}
+  %0 = attn.attention ins(%q, %k, %v : tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>) outs(%init : tensor<1x2x4x8xf32>) {masks = [#attn.neighborhood<grid = [4], kernel = [2]>]} -> tensor<1x2x4x8xf32>
+  return
+}
+
+// -----
+
+func.func @neighborhood_kernel_too_large(%q: tensor<1x2x4x8xf32>, %k: tensor<1x2x4x8xf32>, %v: tensor<1x2x4x8xf32>) {
+  %init = tensor.empty() : tensor<1x2x4x8xf32>
+  // expected-error @+1 {{expects a kernel of at most the grid size along dimension 1, got kernel size 3 for grid size 2}}
+  %0 = attn.attention ins(%q, %k, %v : tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>) outs(%init : tensor<1x2x4x8xf32>) {masks = [#attn.neighborhood<grid = [2, 2], kernel = [1, 3]>]} -> tensor<1x2x4x8xf32>
+  return
+}
+
+// -----
+
+func.func @neighborhood_dilation_too_large(%q: tensor<1x2x4x8xf32>, %k: tensor<1x2x4x8xf32>, %v: tensor<1x2x4x8xf32>) {
+  %init = tensor.empty() : tensor<1x2x4x8xf32>
+  // expected-error @+1 {{expects kernel size * dilation to fit in the grid along dimension 0, got 3 * 2 > 4}}
+  %0 = attn.attention ins(%q, %k, %v : tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>) outs(%init : tensor<1x2x4x8xf32>) {masks = [#attn.neighborhood<grid = [4], kernel = [3], dilation = [2]>]} -> tensor<1x2x4x8xf32>
+  return
+}
+
+// -----
+
+func.func @neighborhood_causal_flag(%q: tensor<1x2x4x8xf32>, %k: tensor<1x2x4x8xf32>, %v: tensor<1x2x4x8xf32>) {
+  %init = tensor.empty() : tensor<1x2x4x8xf32>
+  // expected-error @+1 {{expected 'true' or 'false'}}
+  %0 = attn.attention ins(%q, %k, %v : tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>) outs(%init : tensor<1x2x4x8xf32>) {masks = [#attn.neighborhood<grid = [4], kernel = [1], causal = [1]>]} -> tensor<1x2x4x8xf32>
+  return
+}
+
+// -----
+
+func.func @neighborhood_token_count(%q: tensor<1x2x4x8xf32>, %k: tensor<1x2x4x8xf32>, %v: tensor<1x2x4x8xf32>) {
+  %init = tensor.empty() : tensor<1x2x4x8xf32>
+  // expected-error @+1 {{expects as many keys as tokens of the neighborhood grid, got 4 keys for 6 tokens}}
+  %0 = attn.attention ins(%q, %k, %v : tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>) outs(%init : tensor<1x2x4x8xf32>) {masks = [#attn.neighborhood<grid = [2, 3], kernel = [1, 3]>]} -> tensor<1x2x4x8xf32>
+  return
+}
+
+// -----
+
 func.func @yield_outside() {
   %c = arith.constant 1.0 : f32
   // expected-error @+1 {{'attn.yield' op expects parent op 'attn.attention'}}

@@ -193,3 +193,15 @@ func.func @merge_states_forms(%o1: tensor<1x8x1x128xbf16>, %o2: tensor<1x8x1x128
       -> tensor<1x8x4x64xf32>, tensor<1x8x4xf32>, tensor<1x8x4xf32>
   return %o, %l, %acc, %acc2 : tensor<1x8x1x128xbf16>, tensor<1x8x1xf32>, tensor<1x8x4x64xf32>, tensor<1x8x4x64xf32>
 }
+
+/// N-D neighbourhood terms: a 2-D NATTEN window, and a 3-D one with
+/// dilation and a causal first axis.
+// CHECK-LABEL: func @attention_neighborhood
+// CHECK: masks = [#attn.neighborhood<grid = [4, 4], kernel = [3, 3]>]
+// CHECK: masks = [#attn.neighborhood<grid = [2, 2, 4], kernel = [2, 1, 1], dilation = [1, 1, 2], causal = [true, false, false]>]
+func.func @attention_neighborhood(%q: tensor<1x2x16x8xf32>, %k: tensor<1x2x16x8xf32>, %v: tensor<1x2x16x8xf32>) -> (tensor<1x2x16x8xf32>, tensor<1x2x16x8xf32>) {
+  %init = tensor.empty() : tensor<1x2x16x8xf32>
+  %0 = attn.attention ins(%q, %k, %v : tensor<1x2x16x8xf32>, tensor<1x2x16x8xf32>, tensor<1x2x16x8xf32>) outs(%init : tensor<1x2x16x8xf32>) {masks = [#attn.neighborhood<grid = [4, 4], kernel = [3, 3]>]} -> tensor<1x2x16x8xf32>
+  %1 = attn.attention ins(%q, %k, %v : tensor<1x2x16x8xf32>, tensor<1x2x16x8xf32>, tensor<1x2x16x8xf32>) outs(%init : tensor<1x2x16x8xf32>) {masks = [#attn.neighborhood<grid = [2, 2, 4], kernel = [2, 1, 1], dilation = [1, 1, 2], causal = [true, false, false]>]} -> tensor<1x2x16x8xf32>
+  return %0, %1 : tensor<1x2x16x8xf32>, tensor<1x2x16x8xf32>
+}

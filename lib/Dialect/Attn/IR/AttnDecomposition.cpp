@@ -117,7 +117,7 @@ Value mlir::attn::buildLocalKVHead(OpBuilder &b, Location loc,
 Value mlir::attn::buildScore(OpBuilder &b, Location loc, AttentionOp op,
                              Value dot, Value scale, ValueRange idx,
                              const ScoreOperands &in,
-                             bool applyStructuredMasks) {
+                             bool applyStructuredMasks, bool applyMaskMod) {
   Value v = arith::MulFOp::create(b, loc, dot, scale);
   if (FloatAttr capAttr = op.getSoftcapAttr()) {
     Value cap = arith::ConstantOp::create(
@@ -155,7 +155,7 @@ Value mlir::attn::buildScore(OpBuilder &b, Location loc, AttentionOp op,
   if (in.qSegment)
     andKeep(arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
                                   in.qSegment, in.kvSegment));
-  if (!op.getMaskMod().empty())
+  if (applyMaskMod && !op.getMaskMod().empty())
     andKeep(inlineModRegion(b, op.getMaskMod(), idx));
   if (keep) {
     Value negInf = arith::ConstantOp::create(

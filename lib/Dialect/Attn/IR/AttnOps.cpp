@@ -326,6 +326,12 @@ LogicalResult AttentionOp::verify() {
       prefix |= isa<PrefixLMAttr>(a);
       if (auto w = dyn_cast<SlidingWindowAttr>(a))
         windowRight = w.getRight();
+      int64_t lkv = getKeyType().getDimSize(2);
+      if (auto n = dyn_cast<NeighborhoodAttr>(a);
+          n && !ShapedType::isDynamic(lkv) && lkv != n.getNumTokens())
+        return emitOpError("expects as many keys as tokens of the "
+                           "neighborhood grid, got ")
+               << lkv << " keys for " << n.getNumTokens() << " tokens";
     }
     if (causal && prefix)
       return emitOpError("expects #attn.causal and #attn.prefix_lm not to be "

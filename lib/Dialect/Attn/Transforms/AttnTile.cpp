@@ -41,6 +41,7 @@
 
 #include "attn/Dialect/Attn/IR/AttnOps.h"
 #include "attn/Dialect/Attn/Utils/KeyRange.h"
+#include "attn/Dialect/Attn/Utils/MaskAnalysis.h"
 #include "attn/Dialect/Attn/Utils/NormalizerAlgebra.h"
 #include "attn/Dialect/Attn/Transforms/Passes.h"
 #include "attn/Dialect/Attn/Transforms/Transforms.h"
@@ -126,7 +127,10 @@ Value OnlineTiler::scores(OpBuilder &nb, Value dot, Value k0, Value qLen,
           in.kvSegment = tensor::ExtractOp::create(bb, l, op.getKvSegmentIds(),
                                                    ValueRange{lzero, lj});
         }
-        Value v = buildScore(bb, l, op, args[0], scale, idx, in, structured);
+        // (`structured` false: the tile is proven full, by the mask
+        // analysis too when there is a mask_mod region.)
+        Value v = buildScore(bb, l, op, args[0], scale, idx, in, structured,
+                             /*applyMaskMod=*/structured);
         if (inRange)
           v = arith::SelectOp::create(bb, l, inRange, v, negInf(bb, l));
         return v;
@@ -282,7 +286,15 @@ SmallVector<Value> OnlineTiler::buildTile(OpBuilder &nb) {
         arith::AddIOp::create(nb, loc, q0, tq), qLen);
   }
   SmallVector<StructuredMaskAttrInterface> terms = op.getMaskTerms();
-  KeyRange range = buildKeyRange(nb, loc, terms, qLoA, qHiA, kvEnd, anyRow);
+  // The mask_mod region's keys come from the mask analysis, for the raw
+  // rows [q0, q0 + tq - 1].
+  Region *maskMod = op.getMaskMod().empty() ? nullptr : &op.getMaskMod();
+  Value qHiRaw =
+      arith::AddIOp::create(nb, loc, arith::AddIOp::create(nb, loc, q0, tq),
+                            cst(nb, -1));
+  KeyRange range = buildKeyRange(nb, loc, terms, qLoA, qHiA, kvEnd, anyRow,
+                                 MaskModRows{maskMod, q0, qHiRaw, b0, h0,
+                                             /*readTensors=*/true});
   Value kvLo = range.lo, kvHi = range.hi;
   // A tile of the key axis (a split of a partial state) visits only its own
   // keys [kv0, kv0 + lkvT).
@@ -370,12 +382,12 @@ SmallVector<Value> OnlineTiler::buildTile(OpBuilder &nb) {
   }
 
   // Boolean mask tensors are summarised per block (maskAll); additive ones
-  // always take the partial path.
-  bool alwaysPartial = (op.getMask() && !maskAll) || op.getQSegmentIds() ||
-                       !op.getMaskMod().empty();
+  // always take the partial path. mask_mod regions are classified per tile
+  // by the mask analysis.
+  bool alwaysPartial = (op.getMask() && !maskAll) || op.getQSegmentIds();
   // Padded micro-kernel tiles always need the "is this tile full-size" test.
   bool needsCheck = micro || alwaysPartial || maskAll || !terms.empty() ||
-                    op.getQLengths() || op.getKvLengths();
+                    op.getQLengths() || op.getKvLengths() || maskMod;
 
   AffineMap id1 = nb.getMultiDimIdentityMap(1);
   AffineMap id2 = nb.getMultiDimIdentityMap(2);
@@ -404,6 +416,28 @@ SmallVector<Value> OnlineTiler::buildTile(OpBuilder &nb) {
             lb0, l, tk0, arith::SubIOp::create(lb0, l, kvHi, k0));
         // The tile's first key in the op's key operands.
         Value kl = arith::SubIOp::create(lb0, l, k0, kv0);
+        // The mask analysis of the mask_mod region on this tile: full
+        // tiles evaluate no region, tiles that keep nothing are skipped.
+        MaskTileClass modClass;
+        if (maskMod) {
+          Value kHiTile = arith::AddIOp::create(
+              lb0, l, arith::AddIOp::create(lb0, l, k0, tk), cst(lb0, -1));
+          modClass = classifyMaskMod(
+              lb0, l, *maskMod,
+              {{b0, b0}, {h0, h0}, {q0, qHiRaw}, {k0, kHiTile}},
+              /*readTensors=*/true);
+        }
+        // Structured terms whose keys are a union of intervals (the rows of
+        // a neighbourhood) skip the tiles between the intervals too.
+        for (StructuredMaskAttrInterface t : terms) {
+          Value kHiTile = arith::AddIOp::create(
+              lb0, l, arith::AddIOp::create(lb0, l, k0, tk), cst(lb0, -1));
+          if (Value may = t.buildTileMayKeep(lb0, l, qLoA, qHiA, k0, kHiTile))
+            modClass.mayKeep =
+                modClass.mayKeep
+                    ? arith::AndIOp::create(lb0, l, modClass.mayKeep, may)
+                    : may;
+        }
         // The online update of one key tile.
         auto body = [&](OpBuilder &lb, ValueRange st) -> SmallVector<Value> {
         Value m = st[0], sum = st[1], acc = st[2];
@@ -472,6 +506,8 @@ SmallVector<Value> OnlineTiler::buildTile(OpBuilder &nb) {
                   maskBlockFlag(lb, maskAll, k0));
             if (rowsValid)
               full = arith::AndIOp::create(lb, l, full, rowsValid);
+            if (modClass.full)
+              full = arith::AndIOp::create(lb, l, full, modClass.full);
           }
           auto ifOp = scf::IfOp::create(
               lb, l, full,
@@ -584,24 +620,27 @@ SmallVector<Value> OnlineTiler::buildTile(OpBuilder &nb) {
         }
         return {mNew, sum, acc};
         };
-        if (!qSegRange && !maskAny) {
+        if (!qSegRange && !maskAny && !modClass.mayKeep) {
           scf::YieldOp::create(lb0, l, body(lb0, state));
           return;
         }
         // Tiles proven empty at run time are skipped.
-        Value visit;
+        Value visit = modClass.mayKeep;
         if (qSegRange) {
           // Document masks: a key tile whose segment ids lie outside the
           // [min, max] of the query tile's ids keeps no score (exact for any
           // ids, tight for packed sorted documents).
           auto [kMin, kMax] =
               segmentRange(lb0, op.getKvSegmentIds(), kl, tk);
-          visit = arith::AndIOp::create(
+          Value overlap = arith::AndIOp::create(
               lb0, l,
               arith::CmpIOp::create(lb0, l, arith::CmpIPredicate::sge, kMax,
                                     qSegRange->first),
               arith::CmpIOp::create(lb0, l, arith::CmpIPredicate::sle, kMin,
                                     qSegRange->second));
+          visit = visit ? arith::AndIOp::create(lb0, l, visit, overlap)
+                              .getResult()
+                        : overlap;
         }
         if (maskAny) {
           // Mask tensors: blocks whose summary keeps nothing.

@@ -5,6 +5,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "attn/Dialect/Attn/Utils/KeyRange.h"
+#include "attn/Dialect/Attn/Utils/MaskAnalysis.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 
@@ -14,7 +15,8 @@ using namespace mlir::attn;
 KeyRange mlir::attn::buildKeyRange(OpBuilder &b, Location loc,
                                    ArrayRef<StructuredMaskAttrInterface> terms,
                                    Value qLoA, Value qHiA, Value kvEnd,
-                                   Value anyRowValid) {
+                                   Value anyRowValid,
+                                   const MaskModRows &maskMod) {
   Value lo = arith::ConstantIndexOp::create(b, loc, 0), hi = kvEnd;
   for (StructuredMaskAttrInterface t : terms) {
     auto [termLo, termHi] = t.buildKeyRange(b, loc, qLoA, qHiA);
@@ -22,6 +24,17 @@ KeyRange mlir::attn::buildKeyRange(OpBuilder &b, Location loc,
       lo = arith::MaxSIOp::create(b, loc, lo, termLo);
     if (termHi)
       hi = arith::MinSIOp::create(b, loc, hi, termHi);
+  }
+  if (maskMod.region && !maskMod.region->empty()) {
+    MaskModBox box;
+    box.batch = {maskMod.batch, maskMod.batch};
+    box.head = {maskMod.head, maskMod.head};
+    box.query = {maskMod.qLo, maskMod.qHi};
+    auto [modLo, modHi] =
+        buildMaskModKeyRange(b, loc, *maskMod.region, box, kvEnd,
+                             maskMod.readTensors);
+    lo = arith::MaxSIOp::create(b, loc, lo, modLo);
+    hi = arith::MinSIOp::create(b, loc, hi, modHi);
   }
   if (anyRowValid)
     hi = arith::SelectOp::create(b, loc, anyRowValid, hi, lo);

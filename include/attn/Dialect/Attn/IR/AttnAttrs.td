@@ -131,4 +131,49 @@ def Attn_PrefixLMAttr : Attn_MaskAttr<"PrefixLM", "prefix_lm"> {
   let genVerifyDecl = 1;
 }
 
+def Attn_NeighborhoodAttr
+    : Attn_Attr<"Neighborhood", "neighborhood",
+                [DeclareAttrInterfaceMethods<Attn_StructuredMaskAttrInterface,
+                                             ["buildTileMayKeep"]>]> {
+  let summary = "N-D neighbourhood attention on a row-major token grid";
+  let description = [{
+    NATTEN semantics on a 1-, 2- or 3-D grid of `N = prod(grid)` tokens in
+    row-major order: the aligned query `q'` and the key `kv_idx` are grid
+    points, and along every axis of size `G` with kernel size `K`,
+    dilation `d` and causality `c` the key coordinate `k` of a query
+    coordinate `x` is kept when `k ≡ x (mod d)` and, with `p = x div d`,
+    `pk = k div d` and `n = ceil((G - x mod d) / d)` (the positions of that
+    dilation group),
+    * `c = false` (odd `K`): `s <= pk < s + K` with
+      `s = clamp(p - K div 2, 0, n - K)` (the window is shifted inward at
+      the borders, so every query sees exactly `K` keys per axis);
+    * `c = true`: `p - K < pk <= p`.
+    Positions outside `[0, N)` keep nothing. `dilation` defaults to 1 and
+    `causal` to false on every axis. The keys of a block of queries are a
+    union of intervals (one per grid row of the window); the key range of
+    a query tile is their hull and tiles in between are skipped.
+
+    ```mlir
+    masks = [#attn.neighborhood<grid = [64, 64], kernel = [7, 7]>]
+    masks = [#attn.neighborhood<grid = [8, 16, 16], kernel = [3, 5, 5],
+                                dilation = [1, 2, 2],
+                                causal = [true, false, false]>]
+    ```
+  }];
+  let parameters = (ins ArrayRefParameter<"int64_t">:$grid,
+                        ArrayRefParameter<"int64_t">:$kernel,
+                        OptionalArrayRefParameter<"int64_t">:$dilation,
+                        OptionalParameter<"::mlir::DenseBoolArrayAttr">:$causal);
+  let hasCustomAssemblyFormat = 1;
+  let genVerifyDecl = 1;
+  let extraClassDeclaration = [{
+    /// The number of tokens of the grid.
+    int64_t getNumTokens() const;
+    /// The dilation along `axis` (1 when not given).
+    int64_t getDilationAt(unsigned axis) const;
+    /// Whether `axis` is causal (false when not given).
+    bool isCausalAt(unsigned axis) const;
+  }];
+}
+
 #endif // ATTN_DIALECT_ATTN_IR_ATTNATTRS_TD

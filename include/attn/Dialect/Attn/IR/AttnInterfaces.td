@@ -61,6 +61,22 @@ def Attn_StructuredMaskAttrInterface
       /*args=*/(ins "::mlir::OpBuilder &":$b, "::mlir::Location":$loc,
                     "::mlir::Value":$alignedQLo, "::mlir::Value":$alignedQHi,
                     "::mlir::Value":$kvLo, "::mlir::Value":$kvHi)>,
+    InterfaceMethod<
+      /*desc=*/[{
+        Builds an `i1` that is false when the term keeps no score of the
+        tile of aligned query rows `alignedQLo..alignedQHi` and keys
+        `kvLo..kvHi` (all inclusive), so the tile can be skipped; a null
+        value when the key range already excludes every such tile (the
+        default). Terms whose kept keys are a union of intervals (the rows
+        of a neighbourhood) skip the tiles between them this way.
+      }],
+      /*retType=*/"::mlir::Value",
+      /*methodName=*/"buildTileMayKeep",
+      /*args=*/(ins "::mlir::OpBuilder &":$b, "::mlir::Location":$loc,
+                    "::mlir::Value":$alignedQLo, "::mlir::Value":$alignedQHi,
+                    "::mlir::Value":$kvLo, "::mlir::Value":$kvHi),
+      /*methodBody=*/"",
+      /*defaultImplementation=*/[{ return ::mlir::Value(); }]>,
   ];
 }
 

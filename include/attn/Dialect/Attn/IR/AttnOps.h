@@ -74,11 +74,12 @@ Value inlineModRegion(OpBuilder &b, Region &region, ValueRange args);
 /// into the final score of the op semantics (docs/semantics.md): scale,
 /// softcap, score_mod, additive mask, then -inf where the keep predicate is
 /// false. With `applyStructuredMasks` false the structured `masks` terms are
-/// skipped (a tile proven full needs no check); every other keep condition is
-/// applied when its operand is present.
+/// skipped (a tile proven full needs no check), with `applyMaskMod` false the
+/// mask_mod region (a tile the mask analysis proved full); every other keep
+/// condition is applied when its operand is present.
 Value buildScore(OpBuilder &b, Location loc, AttentionOp op, Value dot,
                  Value scale, ValueRange idx, const ScoreOperands &operands,
-                 bool applyStructuredMasks);
+                 bool applyStructuredMasks, bool applyMaskMod = true);
 
 /// Names the results of a normalised `(out, lse)` or unnormalised `(acc,
 /// max, sum)` attention state in printed IR.

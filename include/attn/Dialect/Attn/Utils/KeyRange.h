@@ -27,13 +27,26 @@ struct KeyRange {
   Value lo, hi;
 };
 
+/// A mask_mod region and the block it is evaluated on: the raw (unaligned)
+/// query rows [qLo, qHi] (inclusive) of batch `batch` and query head `head`
+/// (null: any batch or head). `readTensors`: the region's captured tensors
+/// may be read at the insertion point (MaskAnalysis.h).
+struct MaskModRows {
+  Region *region = nullptr;
+  Value qLo, qHi, batch, head;
+  bool readTensors = false;
+};
+
 /// Builds the keys kept by `terms` for the aligned query rows [qLoA, qHiA]
-/// (index values, inclusive), intersected with [0, kvEnd). When
+/// (index values, inclusive), intersected with [0, kvEnd) and, when
+/// `maskMod` names a non-empty region, with the keys the mask analysis
+/// (MaskAnalysis.h) proves the region can keep for its rows. When
 /// `anyRowValid` is given (an i1), a block whose rows are all past their
 /// sequence's query length keeps nothing: its range is made empty.
 KeyRange buildKeyRange(OpBuilder &b, Location loc,
                        ArrayRef<StructuredMaskAttrInterface> terms, Value qLoA,
-                       Value qHiA, Value kvEnd, Value anyRowValid = {});
+                       Value qHiA, Value kvEnd, Value anyRowValid = {},
+                       const MaskModRows &maskMod = {});
 
 /// The key tiles of size `keyTile` that cover `range`: tiles
 /// [floor(lo / keyTile), max(ceil(hi / keyTile), that)).
