@@ -38,6 +38,12 @@ def random_variant(rng, dtype=None):
         "feature": rng.choice(["identity", "elu1", "relu"]),
     }
     var["Dv"] = var["Dk"] if rng.random() < 0.5 else rng.choice([2, 5, 12])
+    # Empty head dims (Dk = 0 needs an explicit scale).
+    r = rng.random()
+    if r < 0.04:
+        var["Dv"] = 0
+    elif r < 0.07:
+        var["Dk"] = 0
     if rng.random() < 0.2:
         var["L"] = rng.randint(40, 140)
     if var["causal"]:
@@ -54,7 +60,7 @@ def random_variant(rng, dtype=None):
         var["segments"] = "cu"
     var["initial_state"] = rng.random() < 0.4
     var["final_state"] = rng.random() < 0.6
-    if rng.random() < 0.3:
+    if rng.random() < 0.3 or var["Dk"] == 0:
         var["scale"] = round(rng.uniform(0.1, 1.0), 3)
     if rng.random() < 0.25:
         var["dynamic"] = rng.sample(["B", "H", "Hkv", "L", "Dk", "Dv"],

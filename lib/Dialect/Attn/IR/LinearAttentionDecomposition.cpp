@@ -90,9 +90,39 @@ Value mlir::attn::buildFeatureMap(OpBuilder &b, Location loc, FeatureMap fm,
   llvm_unreachable("unknown feature map");
 }
 
-bool mlir::attn::isStaticallyEmptyLinearAttention(LinearAttentionOp op) {
+std::optional<SmallVector<Value>>
+mlir::attn::buildTrivialLinearAttention(OpBuilder &b, LinearAttentionOp op) {
   ArrayRef<int64_t> q = op.getQueryType().getShape();
-  return q[0] == 0 || q[1] == 0;
+  int64_t dv = op.getValueType().getDimSize(3);
+  if (!(q[0] == 0 || q[1] == 0 || q[2] == 0 || q[3] == 0 ||
+        (dv == 0 && !op.getNormalize())))
+    return std::nullopt;
+  // No token (the final states are the initial ones), no batch row or head,
+  // or Dk = 0 (every q.S is 0). Slices of statically empty dimensions are
+  // not even valid IR, so nothing below builds one.
+  Location loc = op.getLoc();
+  auto isEmpty = [](Value v) {
+    return llvm::is_contained(cast<RankedTensorType>(v.getType()).getShape(),
+                              0);
+  };
+  SmallVector<Value> results;
+  for (auto [i, init] : llvm::enumerate(op.getInits())) {
+    if (isEmpty(init)) {
+      results.push_back(init);
+      continue;
+    }
+    Value src = i == 1 ? op.getInitialS() : i == 2 ? op.getInitialZ() : Value();
+    if (src) {
+      results.push_back(linalg::CopyOp::create(b, loc, src, init).getResult(0));
+      continue;
+    }
+    Type elem = cast<RankedTensorType>(init.getType()).getElementType();
+    Value zero = arith::ConstantOp::create(b, loc, b.getFloatAttr(elem, 0.0));
+    results.push_back(
+        linalg::FillOp::create(b, loc, ValueRange{zero}, ValueRange{init})
+            .getResult(0));
+  }
+  return results;
 }
 
 LinearAttentionInputs mlir::attn::prepareLinearAttention(OpBuilder &b,
@@ -177,11 +207,16 @@ LinearAttentionInputs mlir::attn::prepareLinearAttention(OpBuilder &b,
   in.v = perQueryHead(op.getValue(), in.Dv, /*applyPhi=*/false);
   OpFoldResult zero = b.getIndexAttr(0), one = b.getIndexAttr(1);
   SmallVector<OpFoldResult> ones4(4, one), zeros4(4, zero);
+  // A statically empty Dv takes no slice of it (not valid IR).
+  bool emptyDv = op.getValueType().getDimSize(3) == 0;
   if (norm) {
     // V' = [V, 1].
     Value aug = lb.filled({in.B, in.H, in.L, in.DvAug}, 1.0);
-    in.v = tensor::InsertSliceOp::create(b, loc, in.v, aug, zeros4,
-                                         {in.B, in.H, in.L, in.Dv}, ones4);
+    in.v = emptyDv ? aug
+                   : tensor::InsertSliceOp::create(b, loc, in.v, aug, zeros4,
+                                                   {in.B, in.H, in.L, in.Dv},
+                                                   ones4)
+                         .getResult();
   }
 
   // The initial state, with z0 as its last column.
@@ -189,11 +224,23 @@ LinearAttentionInputs mlir::attn::prepareLinearAttention(OpBuilder &b,
     in.state0 = s0;
     if (norm) {
       Value aug = lb.filled({in.B, in.H, in.Dk, in.DvAug}, 0.0);
-      aug = tensor::InsertSliceOp::create(b, loc, s0, aug, zeros4,
-                                          {in.B, in.H, in.Dk, in.Dv}, ones4);
-      in.state0 = tensor::InsertSliceOp::create(
-          b, loc, op.getInitialZ(), aug, {zero, zero, zero, in.Dv},
-          {in.B, in.H, in.Dk, one}, ones4);
+      if (!emptyDv)
+        aug = tensor::InsertSliceOp::create(b, loc, s0, aug, zeros4,
+                                            {in.B, in.H, in.Dk, in.Dv}, ones4);
+      // z0 as a [B, Hq, Dk, 1] column (no rank-reducing insertion: with
+      // unit sizes the dropped dimension would be ambiguous).
+      Value z0 = op.getInitialZ();
+      SmallVector<int64_t> colShape(
+          cast<RankedTensorType>(z0.getType()).getShape());
+      colShape.push_back(1);
+      Value col = tensor::ExpandShapeOp::create(
+          b, loc, RankedTensorType::get(colShape, lb.f32), z0,
+          SmallVector<ReassociationIndices>{{0}, {1}, {2, 3}},
+          SmallVector<OpFoldResult>{in.B, in.H, in.Dk, one});
+      in.state0 = tensor::InsertSliceOp::create(b, loc, col, aug,
+                                                {zero, zero, zero, in.Dv},
+                                                {in.B, in.H, in.Dk, one},
+                                                ones4);
     }
   }
 
@@ -276,13 +323,14 @@ SmallVector<Value> mlir::attn::finalizeLinearAttention(
     Value num = tensor::ExtractSliceOp::create(
         b, loc, numT, out, zeros4, {in.B, in.H, in.L, in.Dv}, ones4);
     SmallVector<int64_t> denShape(op.getOutputType().getShape().drop_back());
+    denShape.push_back(1);
     Value den = tensor::ExtractSliceOp::create(
         b, loc, RankedTensorType::get(denShape, lb.f32), out,
         {zero, zero, zero, in.Dv}, {in.B, in.H, in.L, one}, ones4);
     Value eps = lb.f32Const(op.getEpsValue());
     results.push_back(lb.generic(
         {num, den}, outInit,
-        {lb.id(4), lb.map(4, {lb.d(0), lb.d(1), lb.d(2)}), lb.id(4)},
+        {lb.id(4), lb.map(4, {lb.d(0), lb.d(1), lb.d(2), lb.c(0)}), lb.id(4)},
         LinalgBuilder::iters(4), [&](OpBuilder &nb, Location l, ValueRange a) {
           Value dn = arith::AddFOp::create(nb, l, a[1], eps);
           yield(nb, l, toOut(nb, l, arith::DivFOp::create(nb, l, a[0], dn)));
@@ -306,11 +354,17 @@ SmallVector<Value> mlir::attn::finalizeLinearAttention(
       linalg::CopyOp::create(b, loc, s, op.getInits()[1]).getResult(0));
   if (Value zr = op.getFinalNormalizer()) {
     auto zT = cast<RankedTensorType>(zr.getType());
-    Value z = tensor::ExtractSliceOp::create(b, loc, zT, state,
-                                             {zero, zero, zero, in.Dv},
-                                             {in.B, in.H, in.Dk, one}, ones4);
-    results.push_back(
-        linalg::CopyOp::create(b, loc, z, op.getInits()[2]).getResult(0));
+    SmallVector<int64_t> colShape(zT.getShape());
+    colShape.push_back(1);
+    Value z = tensor::ExtractSliceOp::create(
+        b, loc, RankedTensorType::get(colShape, lb.f32), state,
+        {zero, zero, zero, in.Dv}, {in.B, in.H, in.Dk, one}, ones4);
+    results.push_back(lb.generic(
+        {z}, op.getInits()[2],
+        {lb.map(3, {lb.d(0), lb.d(1), lb.d(2), lb.c(0)}), lb.id(3)},
+        LinalgBuilder::iters(3), [&](OpBuilder &nb, Location l, ValueRange a) {
+          yield(nb, l, a[0]);
+        }));
   }
   return results;
 }
@@ -326,8 +380,9 @@ static Value toF32(OpBuilder &b, Location loc, Value c) {
 
 FailureOr<SmallVector<Value>> LinearAttentionOp::decomposeOperation(
     OpBuilder &b) {
-  if (isStaticallyEmptyLinearAttention(*this))
-    return SmallVector<Value>(getInits());
+  if (std::optional<SmallVector<Value>> r =
+          buildTrivialLinearAttention(b, *this))
+    return *r;
   Location loc = getLoc();
   LinalgBuilder lb(b, loc);
   LinearAttentionInputs in = prepareLinearAttention(b, *this);
