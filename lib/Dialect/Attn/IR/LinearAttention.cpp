@@ -76,8 +76,7 @@ std::optional<double> LinearAttentionOp::getStaticScale() {
 }
 
 LogicalResult LinearAttentionOp::verify() {
-  RankedTensorType qT = getQueryType(), kT = getKeyType(),
-                   vT = getValueType();
+  RankedTensorType qT = getQueryType(), kT = getKeyType(), vT = getValueType();
   for (auto [name, t] : {std::make_pair("query", qT), std::make_pair("key", kT),
                          std::make_pair("value", vT)}) {
     if (t.getRank() != 4)

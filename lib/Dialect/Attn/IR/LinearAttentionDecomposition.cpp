@@ -1,4 +1,5 @@
-//===- LinearAttentionDecomposition.cpp - linear attention oracle -*- C++ -*-===//
+//===- LinearAttentionDecomposition.cpp - linear attention oracle -*- C++
+//-*-===//
 //
 // Part of the attn project.
 //
@@ -78,11 +79,11 @@ Value mlir::attn::buildFeatureMap(OpBuilder &b, Location loc, FeatureMap fm,
     return arith::MaximumFOp::create(b, loc, x, zero);
   case FeatureMap::elu1: {
     Value one = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(1.0));
-    Value pos = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT, x,
-                                      zero);
+    Value pos =
+        arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT, x, zero);
     // exp of min(x, 0): the unused branch never overflows.
-    Value neg = math::ExpOp::create(
-        b, loc, arith::MinimumFOp::create(b, loc, x, zero));
+    Value neg =
+        math::ExpOp::create(b, loc, arith::MinimumFOp::create(b, loc, x, zero));
     Value p = arith::AddFOp::create(b, loc, x, one);
     return arith::SelectOp::create(b, loc, pos, p, neg);
   }
@@ -159,12 +160,13 @@ LinearAttentionInputs mlir::attn::prepareLinearAttention(OpBuilder &b,
     Value df = arith::SIToFPOp::create(b, loc, b.getF32Type(), di);
     scale = math::RsqrtOp::create(b, loc, df);
   }
-  in.q = lb.generic({op.getQuery()}, lb.empty({in.B, in.H, in.L, in.Dk}, lb.f32),
-                    {lb.id(4), lb.id(4)}, LinalgBuilder::iters(4),
-                    [&](OpBuilder &nb, Location l, ValueRange a) {
-                      Value x = buildFeatureMap(nb, l, fm, castToF32(nb, l, a[0]));
-                      yield(nb, l, arith::MulFOp::create(nb, l, x, scale));
-                    });
+  in.q =
+      lb.generic({op.getQuery()}, lb.empty({in.B, in.H, in.L, in.Dk}, lb.f32),
+                 {lb.id(4), lb.id(4)}, LinalgBuilder::iters(4),
+                 [&](OpBuilder &nb, Location l, ValueRange a) {
+                   Value x = buildFeatureMap(nb, l, fm, castToF32(nb, l, a[0]));
+                   yield(nb, l, arith::MulFOp::create(nb, l, x, scale));
+                 });
 
   // K and V per query head: through a `h floordiv g` map for a static group
   // size, gathered with tensor.extract otherwise.
@@ -180,28 +182,28 @@ LinearAttentionInputs mlir::attn::prepareLinearAttention(OpBuilder &b,
     SmallVector<AffineMap> maps;
     if (g) {
       ins.push_back(t);
-      maps.push_back(lb.map(4, {lb.d(0), lb.d(1).floorDiv(*g), lb.d(2),
-                                lb.d(3)}));
+      maps.push_back(
+          lb.map(4, {lb.d(0), lb.d(1).floorDiv(*g), lb.d(2), lb.d(3)}));
     }
     maps.push_back(lb.id(4));
-    return lb.generic(
-        ins, lb.empty({in.B, in.H, in.L, feat}, lb.f32), maps,
-        LinalgBuilder::iters(4), [&](OpBuilder &nb, Location l, ValueRange a) {
-          Value x;
-          if (g) {
-            x = a[0];
-          } else {
-            SmallVector<Value> idx;
-            for (unsigned i = 0; i < 4; ++i)
-              idx.push_back(linalg::IndexOp::create(nb, l, i));
-            idx[1] = arith::DivUIOp::create(nb, l, idx[1], group);
-            x = tensor::ExtractOp::create(nb, l, t, idx);
-          }
-          x = castToF32(nb, l, x);
-          if (applyPhi)
-            x = buildFeatureMap(nb, l, fm, x);
-          yield(nb, l, x);
-        });
+    return lb.generic(ins, lb.empty({in.B, in.H, in.L, feat}, lb.f32), maps,
+                      LinalgBuilder::iters(4),
+                      [&](OpBuilder &nb, Location l, ValueRange a) {
+                        Value x;
+                        if (g) {
+                          x = a[0];
+                        } else {
+                          SmallVector<Value> idx;
+                          for (unsigned i = 0; i < 4; ++i)
+                            idx.push_back(linalg::IndexOp::create(nb, l, i));
+                          idx[1] = arith::DivUIOp::create(nb, l, idx[1], group);
+                          x = tensor::ExtractOp::create(nb, l, t, idx);
+                        }
+                        x = castToF32(nb, l, x);
+                        if (applyPhi)
+                          x = buildFeatureMap(nb, l, fm, x);
+                        yield(nb, l, x);
+                      });
   };
   in.k = perQueryHead(op.getKey(), in.Dk, /*applyPhi=*/true);
   in.v = perQueryHead(op.getValue(), in.Dv, /*applyPhi=*/false);
@@ -212,11 +214,11 @@ LinearAttentionInputs mlir::attn::prepareLinearAttention(OpBuilder &b,
   if (norm) {
     // V' = [V, 1].
     Value aug = lb.filled({in.B, in.H, in.L, in.DvAug}, 1.0);
-    in.v = emptyDv ? aug
-                   : tensor::InsertSliceOp::create(b, loc, in.v, aug, zeros4,
-                                                   {in.B, in.H, in.L, in.Dv},
-                                                   ones4)
-                         .getResult();
+    in.v = emptyDv
+               ? aug
+               : tensor::InsertSliceOp::create(b, loc, in.v, aug, zeros4,
+                                               {in.B, in.H, in.L, in.Dv}, ones4)
+                     .getResult();
   }
 
   // The initial state, with z0 as its last column.
@@ -237,10 +239,9 @@ LinearAttentionInputs mlir::attn::prepareLinearAttention(OpBuilder &b,
           b, loc, RankedTensorType::get(colShape, lb.f32), z0,
           SmallVector<ReassociationIndices>{{0}, {1}, {2, 3}},
           SmallVector<OpFoldResult>{in.B, in.H, in.Dk, one});
-      in.state0 = tensor::InsertSliceOp::create(b, loc, col, aug,
-                                                {zero, zero, zero, in.Dv},
-                                                {in.B, in.H, in.Dk, one},
-                                                ones4);
+      in.state0 = tensor::InsertSliceOp::create(
+          b, loc, col, aug, {zero, zero, zero, in.Dv}, {in.B, in.H, in.Dk, one},
+          ones4);
     }
   }
 
@@ -278,11 +279,10 @@ LinearAttentionInputs mlir::attn::prepareLinearAttention(OpBuilder &b,
                              });
   } else if (Value cu = op.getCuSeqlens()) {
     // id[b, t] = #{n : cu_seqlens[n] <= t}.
-    Value init = linalg::FillOp::create(
-                     b, loc,
-                     ValueRange{arith::ConstantOp::create(
-                         b, loc, b.getI64IntegerAttr(0))},
-                     ValueRange{lb.empty({in.B, in.L}, i64)})
+    Value init = linalg::FillOp::create(b, loc,
+                                        ValueRange{arith::ConstantOp::create(
+                                            b, loc, b.getI64IntegerAttr(0))},
+                                        ValueRange{lb.empty({in.B, in.L}, i64)})
                      .getResult(0);
     in.segments = lb.generic(
         {cu}, init, {lb.map(3, {lb.d(2)}), lb.map(3, {lb.d(0), lb.d(1)})},
@@ -293,8 +293,8 @@ LinearAttentionInputs mlir::attn::prepareLinearAttention(OpBuilder &b,
           Value c = a[0];
           if (!c.getType().isInteger(64))
             c = arith::ExtSIOp::create(nb, l, i64, c);
-          Value le = arith::CmpIOp::create(nb, l, arith::CmpIPredicate::sle, c,
-                                           ti);
+          Value le =
+              arith::CmpIOp::create(nb, l, arith::CmpIPredicate::sle, c, ti);
           Value inc = arith::ExtUIOp::create(nb, l, i64, le);
           yield(nb, l, arith::AddIOp::create(nb, l, a[1], inc));
         });
@@ -302,9 +302,10 @@ LinearAttentionInputs mlir::attn::prepareLinearAttention(OpBuilder &b,
   return in;
 }
 
-SmallVector<Value> mlir::attn::finalizeLinearAttention(
-    OpBuilder &b, LinearAttentionOp op, const LinearAttentionInputs &in,
-    Value out, Value state) {
+SmallVector<Value>
+mlir::attn::finalizeLinearAttention(OpBuilder &b, LinearAttentionOp op,
+                                    const LinearAttentionInputs &in, Value out,
+                                    Value state) {
   Location loc = op.getLoc();
   LinalgBuilder lb(b, loc);
   bool norm = op.getNormalize();
@@ -313,9 +314,9 @@ SmallVector<Value> mlir::attn::finalizeLinearAttention(
   Value outInit = op.getInits()[0];
   Type oElem = op.getOutputType().getElementType();
   auto toOut = [&](OpBuilder &nb, Location l, Value x) {
-    return oElem == x.getType() ? x
-                                : arith::TruncFOp::create(nb, l, oElem, x)
-                                      .getResult();
+    return oElem == x.getType()
+               ? x
+               : arith::TruncFOp::create(nb, l, oElem, x).getResult();
   };
   SmallVector<Value> results;
   if (norm) {
@@ -336,11 +337,11 @@ SmallVector<Value> mlir::attn::finalizeLinearAttention(
           yield(nb, l, toOut(nb, l, arith::DivFOp::create(nb, l, a[0], dn)));
         }));
   } else {
-    results.push_back(lb.generic(
-        {out}, outInit, {lb.id(4), lb.id(4)}, LinalgBuilder::iters(4),
-        [&](OpBuilder &nb, Location l, ValueRange a) {
-          yield(nb, l, toOut(nb, l, a[0]));
-        }));
+    results.push_back(lb.generic({out}, outInit, {lb.id(4), lb.id(4)},
+                                 LinalgBuilder::iters(4),
+                                 [&](OpBuilder &nb, Location l, ValueRange a) {
+                                   yield(nb, l, toOut(nb, l, a[0]));
+                                 }));
   }
   if (!op.getFinalState())
     return results;
@@ -362,9 +363,8 @@ SmallVector<Value> mlir::attn::finalizeLinearAttention(
     results.push_back(lb.generic(
         {z}, op.getInits()[2],
         {lb.map(3, {lb.d(0), lb.d(1), lb.d(2), lb.c(0)}), lb.id(3)},
-        LinalgBuilder::iters(3), [&](OpBuilder &nb, Location l, ValueRange a) {
-          yield(nb, l, a[0]);
-        }));
+        LinalgBuilder::iters(3),
+        [&](OpBuilder &nb, Location l, ValueRange a) { yield(nb, l, a[0]); }));
   }
   return results;
 }
@@ -378,8 +378,8 @@ static Value toF32(OpBuilder &b, Location loc, Value c) {
   return arith::UIToFPOp::create(b, loc, b.getF32Type(), c);
 }
 
-FailureOr<SmallVector<Value>> LinearAttentionOp::decomposeOperation(
-    OpBuilder &b) {
+FailureOr<SmallVector<Value>>
+LinearAttentionOp::decomposeOperation(OpBuilder &b) {
   if (std::optional<SmallVector<Value>> r =
           buildTrivialLinearAttention(b, *this))
     return *r;
@@ -405,19 +405,18 @@ FailureOr<SmallVector<Value>> LinearAttentionOp::decomposeOperation(
       gIn.push_back(d(3));
       out.push_back(d(3));
     }
-    G = lb.generic({gd}, lb.filled(sizes, 0.0),
-                   {lb.map(n + 1, gIn), lb.map(n + 1, out)},
-                   LinalgBuilder::iters(n, 1),
-                   [&](OpBuilder &nb, Location l, ValueRange a) {
-                     Value t = linalg::IndexOp::create(nb, l, 2);
-                     Value u = linalg::IndexOp::create(nb, l, n);
-                     Value le = arith::CmpIOp::create(
-                         nb, l, arith::CmpIPredicate::ule, u, t);
-                     Value z = arith::ConstantOp::create(
-                         nb, l, nb.getF32FloatAttr(0.0));
-                     Value x = arith::SelectOp::create(nb, l, le, a[0], z);
-                     yield(nb, l, arith::AddFOp::create(nb, l, a[1], x));
-                   });
+    G = lb.generic(
+        {gd}, lb.filled(sizes, 0.0), {lb.map(n + 1, gIn), lb.map(n + 1, out)},
+        LinalgBuilder::iters(n, 1),
+        [&](OpBuilder &nb, Location l, ValueRange a) {
+          Value t = linalg::IndexOp::create(nb, l, 2);
+          Value u = linalg::IndexOp::create(nb, l, n);
+          Value le =
+              arith::CmpIOp::create(nb, l, arith::CmpIPredicate::ule, u, t);
+          Value z = arith::ConstantOp::create(nb, l, nb.getF32FloatAttr(0.0));
+          Value x = arith::SelectOp::create(nb, l, le, a[0], z);
+          yield(nb, l, arith::AddFOp::create(nb, l, a[1], x));
+        });
     // Loops (b, h, [d], u).
     SmallVector<OpFoldResult> endSizes = {in.B, in.H};
     SmallVector<AffineExpr> eIn = {d(0), d(1), d(n - 1)}, eOut = {d(0), d(1)};
@@ -455,8 +454,8 @@ FailureOr<SmallVector<Value>> LinearAttentionOp::decomposeOperation(
             // exp(G_t - G_s) only where s <= t: never overflows.
             Value t = linalg::IndexOp::create(nb, l, 2);
             Value s = linalg::IndexOp::create(nb, l, 3);
-            Value le = arith::CmpIOp::create(nb, l, arith::CmpIPredicate::ule,
-                                             s, t);
+            Value le =
+                arith::CmpIOp::create(nb, l, arith::CmpIPredicate::ule, s, t);
             Value diff = arith::SubFOp::create(nb, l, a[2], a[3]);
             Value z = arith::ConstantOp::create(nb, l, nb.getF32FloatAttr(0.0));
             diff = arith::SelectOp::create(nb, l, le, diff, z);
@@ -475,7 +474,8 @@ FailureOr<SmallVector<Value>> LinearAttentionOp::decomposeOperation(
     SmallVector<AffineMap> maps = {lb.id(4)};
     if (scalarDecay) {
       ins.append({G, G});
-      maps.append({lb.map(4, {d(0), d(1), d(2)}), lb.map(4, {d(0), d(1), d(3)})});
+      maps.append(
+          {lb.map(4, {d(0), d(1), d(2)}), lb.map(4, {d(0), d(1), d(3)})});
     }
     if (seg) {
       ins.append({seg, seg});
@@ -501,7 +501,8 @@ FailureOr<SmallVector<Value>> LinearAttentionOp::decomposeOperation(
             Value z = arith::ConstantOp::create(nb, l, nb.getF32FloatAttr(0.0));
             Value diff = arith::SubFOp::create(nb, l, a[1], a[2]);
             diff = arith::SelectOp::create(nb, l, le, diff, z);
-            x = arith::MulFOp::create(nb, l, x, math::ExpOp::create(nb, l, diff));
+            x = arith::MulFOp::create(nb, l, x,
+                                      math::ExpOp::create(nb, l, diff));
             next = 3;
           }
           if (seg)
@@ -549,22 +550,23 @@ FailureOr<SmallVector<Value>> LinearAttentionOp::decomposeOperation(
           Value r = a[0];
           unsigned next = 1;
           if (gd) {
-            Value e = first ? a[1]
-                            : arith::SubFOp::create(nb, l, a[2], a[1])
-                                  .getResult();
+            Value e =
+                first ? a[1]
+                      : arith::SubFOp::create(nb, l, a[2], a[1]).getResult();
             r = arith::MulFOp::create(nb, l, r, math::ExpOp::create(nb, l, e));
             next = first ? 2 : 3;
           }
           if (seg) {
             // Executed only inside the token loop, so L >= 1.
             Value bi = linalg::IndexOp::create(nb, l, 0);
-            Value ti = first ? arith::ConstantIndexOp::create(nb, l, 0)
-                                   .getResult()
-                             : arith::SubIOp::create(
-                                   nb, l, lVal,
-                                   arith::ConstantIndexOp::create(nb, l, 1))
-                                   .getResult();
-            Value ref = tensor::ExtractOp::create(nb, l, seg, ValueRange{bi, ti});
+            Value ti =
+                first
+                    ? arith::ConstantIndexOp::create(nb, l, 0).getResult()
+                    : arith::SubIOp::create(
+                          nb, l, lVal, arith::ConstantIndexOp::create(nb, l, 1))
+                          .getResult();
+            Value ref =
+                tensor::ExtractOp::create(nb, l, seg, ValueRange{bi, ti});
             Value same = arith::CmpIOp::create(nb, l, arith::CmpIPredicate::eq,
                                                a[next], ref);
             r = arith::MulFOp::create(nb, l, r, toF32(nb, l, same));

@@ -61,8 +61,7 @@ static Value sliceAt(OpBuilder &b, Location loc, Value t, unsigned dim,
   SmallVector<int64_t> shape(tT.getShape());
   shape[dim] = 1;
   auto rT = RankedTensorType::get(shape, tT.getElementType());
-  return tensor::ExtractSliceOp::create(b, loc, rT, t, offsets, sizes,
-                                        strides);
+  return tensor::ExtractSliceOp::create(b, loc, rT, t, offsets, sizes, strides);
 }
 
 /// Inserts `src` (a slice of size 1 along `dim`) into `dest` at `pos`.
@@ -78,6 +77,71 @@ static Value insertAt(OpBuilder &b, Location loc, Value src, Value dest,
                                        strides);
 }
 
+/// Collapses the leading dimensions of `t` (all but the last two) into one.
+static SmallVector<ReassociationIndices> batchReassociation(unsigned rank) {
+  ReassociationIndices lead;
+  for (unsigned i = 0; i + 2 < rank; ++i)
+    lead.push_back(i);
+  return {lead, {rank - 2}, {rank - 1}};
+}
+
+/// `a [..., M, K] x b [..., K, N] + init [..., M, N]` as one
+/// linalg.batch_matmul over the collapsed leading dimensions: the named op
+/// is what the CPU pipeline register-tiles into FMAs.
+static Value batchMatmul(OpBuilder &b, Location loc, Value a, Value bm,
+                         Value init) {
+  auto iT = cast<RankedTensorType>(init.getType());
+  unsigned r = iT.getRank();
+  // Expanding a collapsed buffer with two dynamic sizes in one group
+  // crashes the upstream expand-strided-metadata (LLVM 22): a generic
+  // contraction then, on the vector path's reductions.
+  if (llvm::count_if(iT.getShape().drop_back(2), ShapedType::isDynamic) > 1) {
+    LinalgBuilder lb(b, loc);
+    SmallVector<AffineExpr> batch;
+    for (unsigned i = 0; i + 2 < r; ++i)
+      batch.push_back(lb.d(i));
+    auto withTail = [&](AffineExpr x, AffineExpr y) {
+      SmallVector<AffineExpr> e(batch);
+      e.append({x, y});
+      return lb.map(r + 1, e);
+    };
+    AffineExpr m = lb.d(r - 2), n = lb.d(r - 1), k = lb.d(r);
+    return lb.generic({a, bm}, init,
+                      {withTail(m, k), withTail(k, n), withTail(m, n)},
+                      LinalgBuilder::iters(r, 1),
+                      [&](OpBuilder &nb, Location l, ValueRange x) {
+                        Value p = arith::MulFOp::create(nb, l, x[0], x[1]);
+                        yield(nb, l, arith::AddFOp::create(nb, l, x[2], p));
+                      });
+  }
+  SmallVector<ReassociationIndices> re = batchReassociation(r);
+  Value a3 = tensor::CollapseShapeOp::create(b, loc, a, re);
+  Value b3 = tensor::CollapseShapeOp::create(b, loc, bm, re);
+  Value c3 = tensor::CollapseShapeOp::create(b, loc, init, re);
+  Value mm = linalg::BatchMatmulOp::create(b, loc, TypeRange{c3.getType()},
+                                           ValueRange{a3, b3}, ValueRange{c3})
+                 .getResult(0);
+  return tensor::ExpandShapeOp::create(b, loc, iT, mm, re,
+                                       tensor::getMixedSizes(b, loc, init));
+}
+
+/// `t [..., X, Y]` transposed to `[..., Y, X]`.
+static Value transposeLast(OpBuilder &b, Location loc, Value t) {
+  LinalgBuilder lb(b, loc);
+  auto tT = cast<RankedTensorType>(t.getType());
+  unsigned r = tT.getRank();
+  SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(b, loc, t);
+  std::swap(sizes[r - 1], sizes[r - 2]);
+  SmallVector<AffineExpr> in;
+  for (unsigned i = 0; i + 2 < r; ++i)
+    in.push_back(lb.d(i));
+  in.append({lb.d(r - 1), lb.d(r - 2)});
+  return lb.generic(
+      {t}, lb.empty(sizes, tT.getElementType()), {lb.map(r, in), lb.id(r)},
+      LinalgBuilder::iters(r),
+      [&](OpBuilder &nb, Location l, ValueRange a) { yield(nb, l, a[0]); });
+}
+
 //===----------------------------------------------------------------------===//
 // Non-causal: key-value first, O = q (S0 + sum_s k_s v_s^T)
 //===----------------------------------------------------------------------===//
@@ -85,30 +149,13 @@ static Value insertAt(OpBuilder &b, Location loc, Value src, Value dest,
 static SmallVector<Value> buildKVFirst(OpBuilder &b, LinearAttentionOp op,
                                        const LinearAttentionInputs &in) {
   LinalgBuilder lb(b, op.getLoc());
-  auto d = [&](unsigned i) { return lb.d(i); };
-  Value init = in.state0 ? in.state0
-                         : lb.filled({in.B, in.H, in.Dk, in.DvAug}, 0.0);
-  // S[d, e] += sum_s k[s, d] v[s, e]; loops (b, h, d, e, s).
-  Value S = lb.generic({in.k, in.v}, init,
-                       {lb.map(5, {d(0), d(1), d(4), d(2)}),
-                        lb.map(5, {d(0), d(1), d(4), d(3)}),
-                        lb.map(5, {d(0), d(1), d(2), d(3)})},
-                       LinalgBuilder::iters(4, 1),
-                       [&](OpBuilder &nb, Location l, ValueRange a) {
-                         Value p = arith::MulFOp::create(nb, l, a[0], a[1]);
-                         yield(nb, l, arith::AddFOp::create(nb, l, a[2], p));
-                       });
-  // O[t, e] = sum_d q[t, d] S[d, e]; loops (b, h, t, e, d).
-  Value O = lb.generic({in.q, S},
-                       lb.filled({in.B, in.H, in.L, in.DvAug}, 0.0),
-                       {lb.map(5, {d(0), d(1), d(2), d(4)}),
-                        lb.map(5, {d(0), d(1), d(4), d(3)}),
-                        lb.map(5, {d(0), d(1), d(2), d(3)})},
-                       LinalgBuilder::iters(4, 1),
-                       [&](OpBuilder &nb, Location l, ValueRange a) {
-                         Value p = arith::MulFOp::create(nb, l, a[0], a[1]);
-                         yield(nb, l, arith::AddFOp::create(nb, l, a[2], p));
-                       });
+  Location loc = op.getLoc();
+  Value init =
+      in.state0 ? in.state0 : lb.filled({in.B, in.H, in.Dk, in.DvAug}, 0.0);
+  // S = S0 + k^T v, then O = q S.
+  Value S = batchMatmul(b, loc, transposeLast(b, loc, in.k), in.v, init);
+  Value O = batchMatmul(b, loc, in.q, S,
+                        lb.filled({in.B, in.H, in.L, in.DvAug}, 0.0));
   return finalizeLinearAttention(b, op, in, O, S);
 }
 
@@ -119,7 +166,8 @@ static SmallVector<Value> buildKVFirst(OpBuilder &b, LinearAttentionOp op,
 /// The multiplicative decay of the state at each token, [B, H, L(, Dk)]:
 /// exp(log_decay) times 0 where a new sequence starts. Null when the state
 /// never decays.
-static Value buildStepDecay(LinalgBuilder &lb, const LinearAttentionInputs &in) {
+static Value buildStepDecay(LinalgBuilder &lb,
+                            const LinearAttentionInputs &in) {
   if (!in.logDecay && !in.segments)
     return Value();
   auto d = [&](unsigned i) { return lb.d(i); };
@@ -143,10 +191,10 @@ static Value buildStepDecay(LinalgBuilder &lb, const LinearAttentionInputs &in) 
   return lb.generic(
       ins, lb.empty(sizes, lb.f32), maps, LinalgBuilder::iters(n),
       [&](OpBuilder &nb, Location l, ValueRange a) {
-        Value r = hasDecay ? math::ExpOp::create(nb, l, a[0]).getResult()
-                           : arith::ConstantOp::create(nb, l,
-                                                       nb.getF32FloatAttr(1.0))
-                                 .getResult();
+        Value r =
+            hasDecay ? math::ExpOp::create(nb, l, a[0]).getResult()
+                     : arith::ConstantOp::create(nb, l, nb.getF32FloatAttr(1.0))
+                           .getResult();
         if (seg) {
           // Token t continues the sequence of t - 1 (t = 0: that of S0).
           Value bi = linalg::IndexOp::create(nb, l, 0);
@@ -174,8 +222,8 @@ static SmallVector<Value> buildRecurrent(OpBuilder &b, LinearAttentionOp op,
   auto d = [&](unsigned i) { return lb.d(i); };
   Value lam = buildStepDecay(lb, in);
   bool channel = in.channel;
-  Value S0 = in.state0 ? in.state0
-                       : lb.filled({in.B, in.H, in.Dk, in.DvAug}, 0.0);
+  Value S0 =
+      in.state0 ? in.state0 : lb.filled({in.B, in.H, in.Dk, in.DvAug}, 0.0);
   Value O0 = lb.empty({in.B, in.H, in.L, in.DvAug}, lb.f32);
   Value lVal = getValueOrCreateConstantIndexOp(b, loc, in.L);
   auto loop = scf::ForOp::create(
@@ -197,16 +245,15 @@ static SmallVector<Value> buildRecurrent(OpBuilder &b, LinearAttentionOp op,
         }
         maps.push_back(sb.id(4));
         bool hasLam = static_cast<bool>(lam);
-        Value S = sb.generic(ins, iter[0], maps, LinalgBuilder::iters(4),
-                             [&](OpBuilder &bb, Location ll, ValueRange a) {
-                               Value s = a.back();
-                               if (hasLam)
-                                 s = arith::MulFOp::create(bb, ll, s, a[2]);
-                               Value p = arith::MulFOp::create(bb, ll, a[0],
-                                                               a[1]);
-                               yield(bb, ll,
-                                     arith::AddFOp::create(bb, ll, s, p));
-                             });
+        Value S =
+            sb.generic(ins, iter[0], maps, LinalgBuilder::iters(4),
+                       [&](OpBuilder &bb, Location ll, ValueRange a) {
+                         Value s = a.back();
+                         if (hasLam)
+                           s = arith::MulFOp::create(bb, ll, s, a[2]);
+                         Value p = arith::MulFOp::create(bb, ll, a[0], a[1]);
+                         yield(bb, ll, arith::AddFOp::create(bb, ll, s, p));
+                       });
         // o_t[e] = sum_d q_t[d] S[d, e]; loops (b, h, 1, e, d).
         Value ot = sb.generic(
             {qt, S}, sb.filled({in.B, in.H, nb.getIndexAttr(1), in.DvAug}, 0.0),
@@ -234,22 +281,21 @@ namespace {
 struct Chunks {
   int64_t C;
   OpFoldResult N;
-  Value q, k, v;     ///< [B, H, N, C, Dk | Dv'].
-  Value logDecay;    ///< [B, H, N, C(, Dk)] or null.
-  Value segments;    ///< [B, N, C] i64 or null.
-  Value segEnd;      ///< [B, N]: id of the chunk's last (real) token.
-  Value segPrev;     ///< [B, N]: id of the token before the chunk (t = 0:
-                     ///< that of token 0, the sequence of S0).
-  Value G;           ///< In-chunk cumulative log-decay, like logDecay.
-  Value Glast;       ///< Its total per chunk, [B, H, N(, Dk)].
+  Value q, k, v;  ///< [B, H, N, C, Dk | Dv'].
+  Value logDecay; ///< [B, H, N, C(, Dk)] or null.
+  Value segments; ///< [B, N, C] i64 or null.
+  Value segEnd;   ///< [B, N]: id of the chunk's last (real) token.
+  Value segPrev;  ///< [B, N]: id of the token before the chunk (t = 0:
+                  ///< that of token 0, the sequence of S0).
+  Value G;        ///< In-chunk cumulative log-decay, like logDecay.
+  Value Glast;    ///< Its total per chunk, [B, H, N(, Dk)].
 };
 } // namespace
 
 /// Pads dimension `dim` of `t` to `size` with `pad` and splits it into
 /// [N, C].
 static Value padAndSplit(OpBuilder &b, Location loc, Value t, unsigned dim,
-                         OpFoldResult L, OpFoldResult N, int64_t C,
-                         Value pad) {
+                         OpFoldResult L, OpFoldResult N, int64_t C, Value pad) {
   auto tT = cast<RankedTensorType>(t.getType());
   unsigned rank = tT.getRank();
   SmallVector<OpFoldResult> low(rank, b.getIndexAttr(0)),
@@ -275,7 +321,12 @@ static Value padAndSplit(OpBuilder &b, Location loc, Value t, unsigned dim,
   SmallVector<int64_t> padded(tT.getShape());
   padded[dim] = staticOr(Lp);
   auto pT = RankedTensorType::get(padded, tT.getElementType());
-  Value p = tensor::PadOp::create(b, loc, pT, t, low, high, pad);
+  // No padding (and no copy) when C statically divides L.
+  std::optional<int64_t> highC = getConstantIntValue(high[dim]);
+  Value p =
+      highC && *highC == 0
+          ? t
+          : tensor::PadOp::create(b, loc, pT, t, low, high, pad).getResult();
   SmallVector<OpFoldResult> outShape = tensor::getMixedSizes(b, loc, p);
   outShape[dim] = N;
   outShape.insert(outShape.begin() + dim + 1, b.getIndexAttr(C));
@@ -306,10 +357,10 @@ static Chunks buildChunks(OpBuilder &b, Location loc,
   if (std::optional<int64_t> l = getConstantIntValue(in.L)) {
     ch.N = b.getIndexAttr((*l + C - 1) / C);
   } else {
-    ch.N = arith::CeilDivUIOp::create(
-               b, loc, getValueOrCreateConstantIndexOp(b, loc, in.L),
-               lb.index(C))
-               .getResult();
+    ch.N =
+        arith::CeilDivUIOp::create(
+            b, loc, getValueOrCreateConstantIndexOp(b, loc, in.L), lb.index(C))
+            .getResult();
   }
   Value zf = lb.f32Const(0.0);
   ch.q = padAndSplit(b, loc, in.q, 2, in.L, ch.N, C, zf);
@@ -326,8 +377,8 @@ static Chunks buildChunks(OpBuilder &b, Location loc,
     Value lVal = getValueOrCreateConstantIndexOp(b, loc, in.L);
     auto ends = linalg::GenericOp::create(
         b, loc,
-        TypeRange{RankedTensorType::get(
-                      {staticOr(in.B), staticOr(ch.N)}, b.getI64Type()),
+        TypeRange{RankedTensorType::get({staticOr(in.B), staticOr(ch.N)},
+                                        b.getI64Type()),
                   RankedTensorType::get({staticOr(in.B), staticOr(ch.N)},
                                         b.getI64Type())},
         ValueRange{},
@@ -364,18 +415,18 @@ static Chunks buildChunks(OpBuilder &b, Location loc,
       sizes.push_back(in.Dk);
       gIn.push_back(d(4));
     }
-    ch.G = lb.generic({ch.logDecay}, lb.filled(sizes, 0.0),
-                      {lb.map(n + 1, gIn), leadingMap(b, n + 1, n)},
-                      LinalgBuilder::iters(n, 1),
-                      [&](OpBuilder &nb, Location l, ValueRange a) {
-                        Value i = linalg::IndexOp::create(nb, l, 3);
-                        Value j = linalg::IndexOp::create(nb, l, n);
-                        Value le = arith::CmpIOp::create(
-                            nb, l, arith::CmpIPredicate::ule, j, i);
-                        Value x = arith::SelectOp::create(nb, l, le, a[0],
-                                                          zeroF32(nb, l));
-                        yield(nb, l, arith::AddFOp::create(nb, l, a[1], x));
-                      });
+    ch.G = lb.generic(
+        {ch.logDecay}, lb.filled(sizes, 0.0),
+        {lb.map(n + 1, gIn), leadingMap(b, n + 1, n)},
+        LinalgBuilder::iters(n, 1),
+        [&](OpBuilder &nb, Location l, ValueRange a) {
+          Value i = linalg::IndexOp::create(nb, l, 3);
+          Value j = linalg::IndexOp::create(nb, l, n);
+          Value le =
+              arith::CmpIOp::create(nb, l, arith::CmpIPredicate::ule, j, i);
+          Value x = arith::SelectOp::create(nb, l, le, a[0], zeroF32(nb, l));
+          yield(nb, l, arith::AddFOp::create(nb, l, a[1], x));
+        });
     // Glast = sum_j g[j]; loops (b, h, n, [d], j).
     SmallVector<OpFoldResult> lsizes = {in.B, in.H, ch.N};
     SmallVector<AffineExpr> lIn = {d(0), d(1), d(2), d(n - 1)};
@@ -383,13 +434,13 @@ static Chunks buildChunks(OpBuilder &b, Location loc,
       lsizes.push_back(in.Dk);
       lIn = {d(0), d(1), d(2), d(4), d(3)};
     }
-    ch.Glast = lb.generic({ch.logDecay}, lb.filled(lsizes, 0.0),
-                          {lb.map(n, lIn), leadingMap(b, n, n - 1)},
-                          LinalgBuilder::iters(n - 1, 1),
-                          [&](OpBuilder &nb, Location l, ValueRange a) {
-                            yield(nb, l,
-                                  arith::AddFOp::create(nb, l, a[1], a[0]));
-                          });
+    ch.Glast =
+        lb.generic({ch.logDecay}, lb.filled(lsizes, 0.0),
+                   {lb.map(n, lIn), leadingMap(b, n, n - 1)},
+                   LinalgBuilder::iters(n - 1, 1),
+                   [&](OpBuilder &nb, Location l, ValueRange a) {
+                     yield(nb, l, arith::AddFOp::create(nb, l, a[1], a[0]));
+                   });
   }
   return ch;
 }
@@ -402,9 +453,9 @@ namespace {
 /// The chunk state piece: per chunk, its contribution to the state at its
 /// end and the decay of the state entering it.
 struct ChunkState {
-  Value B;       ///< [B, H, N, Dk, Dv']: sum_j exp(Glast - G_j) k_j v_j^T.
-  Value Lambda;  ///< [B, H, N(, Dk)]: exp(Glast), 0 when a sequence starts
-                 ///< in the chunk; null when the state never decays.
+  Value B;      ///< [B, H, N, Dk, Dv']: sum_j exp(Glast - G_j) k_j v_j^T.
+  Value Lambda; ///< [B, H, N(, Dk)]: exp(Glast), 0 when a sequence starts
+                ///< in the chunk; null when the state never decays.
 };
 } // namespace
 
@@ -417,65 +468,51 @@ static ChunkState buildChunkState(OpBuilder &b, Location loc,
   bool channel = in.channel;
   OpFoldResult C = b.getIndexAttr(ch.C);
   ChunkState cs;
-  // kd[j, d] = k[j, d] exp(Glast_d - G_jd) (id_j == segEnd); loops (b, h,
-  // n, j, d).
-  Value kd = ch.k;
-  if (ch.G || ch.segments) {
-    SmallVector<Value> ins = {ch.k};
-    SmallVector<AffineMap> maps = {lb.id(5)};
-    if (ch.G) {
-      ins.append({ch.G, ch.Glast});
-      maps.push_back(channel ? lb.id(5) : leading(lb, 5, 4));
-      maps.push_back(channel ? lb.map(5, {d(0), d(1), d(2), d(4)})
-                             : leading(lb, 5, 3));
-    }
-    if (ch.segments) {
-      ins.append({ch.segments, ch.segEnd});
-      maps.push_back(lb.map(5, {d(0), d(2), d(3)}));
-      maps.push_back(lb.map(5, {d(0), d(2)}));
-    }
-    maps.push_back(lb.id(5));
-    bool hasG = static_cast<bool>(ch.G), hasSeg = static_cast<bool>(ch.segments);
-    kd = lb.generic(ins, lb.empty({in.B, in.H, ch.N, C, in.Dk}, lb.f32), maps,
-                    LinalgBuilder::iters(5),
-                    [&](OpBuilder &nb, Location l, ValueRange a) {
-                      Value r = a[0];
-                      unsigned next = 1;
-                      if (hasG) {
-                        Value e = arith::SubFOp::create(nb, l, a[2], a[1]);
-                        r = arith::MulFOp::create(
-                            nb, l, r, math::ExpOp::create(nb, l, e));
-                        next = 3;
-                      }
-                      if (hasSeg) {
-                        Value same = arith::CmpIOp::create(
-                            nb, l, arith::CmpIPredicate::eq, a[next],
-                            a[next + 1]);
-                        r = arith::MulFOp::create(nb, l, r,
-                                                  boolToF32(nb, l, same));
-                      }
-                      yield(nb, l, r);
-                    });
+  // kdT[d, j] = k[j, d] exp(Glast_d - G_jd) (id_j == segEnd), transposed
+  // for the matmul; loops (b, h, n, d, j).
+  SmallVector<Value> ins = {ch.k};
+  SmallVector<AffineMap> maps = {lb.map(5, {d(0), d(1), d(2), d(4), d(3)})};
+  if (ch.G) {
+    ins.append({ch.G, ch.Glast});
+    maps.push_back(channel ? lb.map(5, {d(0), d(1), d(2), d(4), d(3)})
+                           : lb.map(5, {d(0), d(1), d(2), d(4)}));
+    maps.push_back(channel ? leading(lb, 5, 4) : leading(lb, 5, 3));
   }
-  // B[n, d, e] = sum_j kd[j, d] v[j, e]; loops (b, h, n, d, e, j).
-  cs.B = lb.generic({kd, ch.v},
-                    lb.filled({in.B, in.H, ch.N, in.Dk, in.DvAug}, 0.0),
-                    {lb.map(6, {d(0), d(1), d(2), d(5), d(3)}),
-                     lb.map(6, {d(0), d(1), d(2), d(5), d(4)}),
-                     leading(lb, 6, 5)},
-                    LinalgBuilder::iters(5, 1),
-                    [&](OpBuilder &nb, Location l, ValueRange a) {
-                      Value p = arith::MulFOp::create(nb, l, a[0], a[1]);
-                      yield(nb, l, arith::AddFOp::create(nb, l, a[2], p));
-                    });
+  if (ch.segments) {
+    ins.append({ch.segments, ch.segEnd});
+    maps.push_back(lb.map(5, {d(0), d(2), d(4)}));
+    maps.push_back(lb.map(5, {d(0), d(2)}));
+  }
+  maps.push_back(lb.id(5));
+  bool hasG = static_cast<bool>(ch.G), hasSeg = static_cast<bool>(ch.segments);
+  Value kdT = lb.generic(
+      ins, lb.empty({in.B, in.H, ch.N, in.Dk, C}, lb.f32), maps,
+      LinalgBuilder::iters(5), [&](OpBuilder &nb, Location l, ValueRange a) {
+        Value r = a[0];
+        unsigned next = 1;
+        if (hasG) {
+          Value e = arith::SubFOp::create(nb, l, a[2], a[1]);
+          r = arith::MulFOp::create(nb, l, r, math::ExpOp::create(nb, l, e));
+          next = 3;
+        }
+        if (hasSeg) {
+          Value same = arith::CmpIOp::create(nb, l, arith::CmpIPredicate::eq,
+                                             a[next], a[next + 1]);
+          r = arith::MulFOp::create(nb, l, r, boolToF32(nb, l, same));
+        }
+        yield(nb, l, r);
+      });
+  // B[n] = kdT[n] v[n].
+  cs.B = batchMatmul(b, loc, kdT, ch.v,
+                     lb.filled({in.B, in.H, ch.N, in.Dk, in.DvAug}, 0.0));
   if (!ch.G && !ch.segments)
     return cs;
   unsigned n = channel ? 4 : 3;
   SmallVector<OpFoldResult> sizes = {in.B, in.H, ch.N};
   if (channel)
     sizes.push_back(in.Dk);
-  SmallVector<Value> ins;
-  SmallVector<AffineMap> maps;
+  ins.clear();
+  maps.clear();
   if (ch.G) {
     ins.push_back(ch.Glast);
     maps.push_back(lb.id(n));
@@ -485,14 +522,13 @@ static ChunkState buildChunkState(OpBuilder &b, Location loc,
     maps.append({lb.map(n, {d(0), d(2)}), lb.map(n, {d(0), d(2)})});
   }
   maps.push_back(lb.id(n));
-  bool hasG = static_cast<bool>(ch.G), hasSeg = static_cast<bool>(ch.segments);
   cs.Lambda = lb.generic(
       ins, lb.empty(sizes, lb.f32), maps, LinalgBuilder::iters(n),
       [&](OpBuilder &nb, Location l, ValueRange a) {
-        Value r = hasG ? math::ExpOp::create(nb, l, a[0]).getResult()
-                       : arith::ConstantOp::create(nb, l,
-                                                   nb.getF32FloatAttr(1.0))
-                             .getResult();
+        Value r =
+            hasG ? math::ExpOp::create(nb, l, a[0]).getResult()
+                 : arith::ConstantOp::create(nb, l, nb.getF32FloatAttr(1.0))
+                       .getResult();
         if (hasSeg) {
           Value same = arith::CmpIOp::create(nb, l, arith::CmpIPredicate::eq,
                                              a[hasG ? 1 : 0], a[hasG ? 2 : 1]);
@@ -537,86 +573,90 @@ static std::pair<Value, Value> buildStateScan(OpBuilder &b, Location loc,
         }
         maps.push_back(sb.id(5));
         bool hasL = static_cast<bool>(cs.Lambda);
-        Value S = sb.generic(ins, iter[0], maps, LinalgBuilder::iters(5),
-                             [&](OpBuilder &bb, Location ll, ValueRange a) {
-                               Value s = a.back();
-                               if (hasL)
-                                 s = arith::MulFOp::create(bb, ll, s, a[1]);
-                               yield(bb, ll,
-                                     arith::AddFOp::create(bb, ll, s, a[0]));
-                             });
+        Value S =
+            sb.generic(ins, iter[0], maps, LinalgBuilder::iters(5),
+                       [&](OpBuilder &bb, Location ll, ValueRange a) {
+                         Value s = a.back();
+                         if (hasL)
+                           s = arith::MulFOp::create(bb, ll, s, a[1]);
+                         yield(bb, ll, arith::AddFOp::create(bb, ll, s, a[0]));
+                       });
         scf::YieldOp::create(nb, l, ValueRange{S, prev});
       });
-  Value S = tensor::CollapseShapeOp::create(b, loc, loop.getResult(0),
-                                            reassoc);
+  Value S = tensor::CollapseShapeOp::create(b, loc, loop.getResult(0), reassoc);
   return {loop.getResult(1), S};
 }
 
 /// The chunk output piece: the intra-chunk quadratic part plus the state
 /// entering the chunk; parallel over (b, h, n). Returns [B, H, N, C, Dv'].
 static Value buildChunkOutput(OpBuilder &b, Location loc,
-                              const LinearAttentionInputs &in,
-                              const Chunks &ch, Value Sprev) {
+                              const LinearAttentionInputs &in, const Chunks &ch,
+                              Value Sprev) {
   LinalgBuilder lb(b, loc);
   auto d = [&](unsigned i) { return lb.d(i); };
   bool channel = in.channel;
   OpFoldResult C = b.getIndexAttr(ch.C);
   // P[i, j] = sum_d q[i, d] k[j, d] (x exp(G_id - G_jd), j <= i, with a
   // channel gate); loops (b, h, n, i, j, d).
-  SmallVector<Value> ins = {ch.q, ch.k};
-  SmallVector<AffineMap> maps = {lb.map(6, {d(0), d(1), d(2), d(3), d(5)}),
-                                 lb.map(6, {d(0), d(1), d(2), d(4), d(5)})};
-  if (channel) {
-    ins.append({ch.G, ch.G});
-    maps.append({lb.map(6, {d(0), d(1), d(2), d(3), d(5)}),
-                 lb.map(6, {d(0), d(1), d(2), d(4), d(5)})});
+  Value P;
+  if (!channel) {
+    P = batchMatmul(b, loc, ch.q, transposeLast(b, loc, ch.k),
+                    lb.filled({in.B, in.H, ch.N, C, C}, 0.0));
+  } else {
+    SmallVector<Value> ins = {ch.q, ch.k, ch.G, ch.G};
+    SmallVector<AffineMap> maps = {lb.map(6, {d(0), d(1), d(2), d(3), d(5)}),
+                                   lb.map(6, {d(0), d(1), d(2), d(4), d(5)}),
+                                   lb.map(6, {d(0), d(1), d(2), d(3), d(5)}),
+                                   lb.map(6, {d(0), d(1), d(2), d(4), d(5)})};
+    maps.push_back(leading(lb, 6, 5));
+    P = lb.generic(
+        ins, lb.filled({in.B, in.H, ch.N, C, C}, 0.0), maps,
+        LinalgBuilder::iters(5, 1),
+        [&](OpBuilder &nb, Location l, ValueRange a) {
+          Value p = arith::MulFOp::create(nb, l, a[0], a[1]);
+          if (channel) {
+            Value i = linalg::IndexOp::create(nb, l, 3);
+            Value j = linalg::IndexOp::create(nb, l, 4);
+            Value le =
+                arith::CmpIOp::create(nb, l, arith::CmpIPredicate::ule, j, i);
+            Value e = arith::SubFOp::create(nb, l, a[2], a[3]);
+            e = arith::SelectOp::create(nb, l, le, e, zeroF32(nb, l));
+            p = arith::MulFOp::create(nb, l, p, math::ExpOp::create(nb, l, e));
+          }
+          yield(nb, l, arith::AddFOp::create(nb, l, a.back(), p));
+        });
   }
-  maps.push_back(leading(lb, 6, 5));
-  Value P = lb.generic(
-      ins, lb.filled({in.B, in.H, ch.N, C, C}, 0.0), maps,
-      LinalgBuilder::iters(5, 1), [&](OpBuilder &nb, Location l, ValueRange a) {
-        Value p = arith::MulFOp::create(nb, l, a[0], a[1]);
-        if (channel) {
-          Value i = linalg::IndexOp::create(nb, l, 3);
-          Value j = linalg::IndexOp::create(nb, l, 4);
-          Value le =
-              arith::CmpIOp::create(nb, l, arith::CmpIPredicate::ule, j, i);
-          Value e = arith::SubFOp::create(nb, l, a[2], a[3]);
-          e = arith::SelectOp::create(nb, l, le, e, zeroF32(nb, l));
-          p = arith::MulFOp::create(nb, l, p, math::ExpOp::create(nb, l, e));
-        }
-        yield(nb, l, arith::AddFOp::create(nb, l, a.back(), p));
-      });
   // A[i, j] = P[i, j] exp(G_i - G_j) (scalar decay), 0 unless j <= i and
   // both are in one sequence; loops (b, h, n, i, j).
   {
     bool scalar = ch.G && !channel, hasSeg = static_cast<bool>(ch.segments);
-    SmallVector<Value> mIns = {P};
-    SmallVector<AffineMap> mMaps = {lb.id(5)};
+    // In place: P is the destination.
+    SmallVector<Value> mIns;
+    SmallVector<AffineMap> mMaps;
     if (scalar) {
       mIns.append({ch.G, ch.G});
       mMaps.append({leading(lb, 5, 4), lb.map(5, {d(0), d(1), d(2), d(4)})});
     }
     if (hasSeg) {
       mIns.append({ch.segments, ch.segments});
-      mMaps.append({lb.map(5, {d(0), d(2), d(3)}),
-                    lb.map(5, {d(0), d(2), d(4)})});
+      mMaps.append(
+          {lb.map(5, {d(0), d(2), d(3)}), lb.map(5, {d(0), d(2), d(4)})});
     }
     mMaps.push_back(lb.id(5));
     P = lb.generic(
-        mIns, lb.empty({in.B, in.H, ch.N, C, C}, lb.f32), mMaps,
-        LinalgBuilder::iters(5), [&](OpBuilder &nb, Location l, ValueRange a) {
+        mIns, P, mMaps, LinalgBuilder::iters(5),
+        [&](OpBuilder &nb, Location l, ValueRange a) {
           Value i = linalg::IndexOp::create(nb, l, 3);
           Value j = linalg::IndexOp::create(nb, l, 4);
           Value keep =
               arith::CmpIOp::create(nb, l, arith::CmpIPredicate::ule, j, i);
-          Value x = a[0];
-          unsigned next = 1;
+          Value x = a.back();
+          unsigned next = 0;
           if (scalar) {
-            Value e = arith::SubFOp::create(nb, l, a[1], a[2]);
+            Value e = arith::SubFOp::create(nb, l, a[0], a[1]);
             e = arith::SelectOp::create(nb, l, keep, e, zeroF32(nb, l));
             x = arith::MulFOp::create(nb, l, x, math::ExpOp::create(nb, l, e));
-            next = 3;
+            next = 2;
           }
           if (hasSeg)
             keep = arith::AndIOp::create(
@@ -626,17 +666,9 @@ static Value buildChunkOutput(OpBuilder &b, Location loc,
           yield(nb, l, arith::SelectOp::create(nb, l, keep, x, zeroF32(nb, l)));
         });
   }
-  // O[i, e] = sum_j A[i, j] v[j, e]; loops (b, h, n, i, e, j).
-  Value O = lb.generic({P, ch.v},
-                       lb.filled({in.B, in.H, ch.N, C, in.DvAug}, 0.0),
-                       {lb.map(6, {d(0), d(1), d(2), d(3), d(5)}),
-                        lb.map(6, {d(0), d(1), d(2), d(5), d(4)}),
-                        leading(lb, 6, 5)},
-                       LinalgBuilder::iters(5, 1),
-                       [&](OpBuilder &nb, Location l, ValueRange a) {
-                         Value p = arith::MulFOp::create(nb, l, a[0], a[1]);
-                         yield(nb, l, arith::AddFOp::create(nb, l, a[2], p));
-                       });
+  // O = A v.
+  Value O = batchMatmul(b, loc, P, ch.v,
+                        lb.filled({in.B, in.H, ch.N, C, in.DvAug}, 0.0));
   // qd[i, d] = q[i, d] exp(G_id) (id_i == segPrev); loops (b, h, n, i, d).
   Value qd = ch.q;
   if (ch.G || ch.segments) {
@@ -651,37 +683,28 @@ static Value buildChunkOutput(OpBuilder &b, Location loc,
       qMaps.append({lb.map(5, {d(0), d(2), d(3)}), lb.map(5, {d(0), d(2)})});
     }
     qMaps.push_back(lb.id(5));
-    bool hasG = static_cast<bool>(ch.G), hasSeg = static_cast<bool>(ch.segments);
-    qd = lb.generic(qIns, lb.empty({in.B, in.H, ch.N, C, in.Dk}, lb.f32),
-                    qMaps, LinalgBuilder::iters(5),
-                    [&](OpBuilder &nb, Location l, ValueRange a) {
-                      Value r = a[0];
-                      unsigned next = 1;
-                      if (hasG) {
-                        r = arith::MulFOp::create(
-                            nb, l, r, math::ExpOp::create(nb, l, a[1]));
-                        next = 2;
-                      }
-                      if (hasSeg) {
-                        Value same = arith::CmpIOp::create(
-                            nb, l, arith::CmpIPredicate::eq, a[next],
-                            a[next + 1]);
-                        r = arith::MulFOp::create(nb, l, r,
-                                                  boolToF32(nb, l, same));
-                      }
-                      yield(nb, l, r);
-                    });
+    bool hasG = static_cast<bool>(ch.G),
+         hasSeg = static_cast<bool>(ch.segments);
+    qd = lb.generic(
+        qIns, lb.empty({in.B, in.H, ch.N, C, in.Dk}, lb.f32), qMaps,
+        LinalgBuilder::iters(5), [&](OpBuilder &nb, Location l, ValueRange a) {
+          Value r = a[0];
+          unsigned next = 1;
+          if (hasG) {
+            r = arith::MulFOp::create(nb, l, r,
+                                      math::ExpOp::create(nb, l, a[1]));
+            next = 2;
+          }
+          if (hasSeg) {
+            Value same = arith::CmpIOp::create(nb, l, arith::CmpIPredicate::eq,
+                                               a[next], a[next + 1]);
+            r = arith::MulFOp::create(nb, l, r, boolToF32(nb, l, same));
+          }
+          yield(nb, l, r);
+        });
   }
-  // O[i, e] += sum_d qd[i, d] Sprev[n, d, e]; loops (b, h, n, i, e, d).
-  return lb.generic({qd, Sprev}, O,
-                    {lb.map(6, {d(0), d(1), d(2), d(3), d(5)}),
-                     lb.map(6, {d(0), d(1), d(2), d(5), d(4)}),
-                     leading(lb, 6, 5)},
-                    LinalgBuilder::iters(5, 1),
-                    [&](OpBuilder &nb, Location l, ValueRange a) {
-                      Value p = arith::MulFOp::create(nb, l, a[0], a[1]);
-                      yield(nb, l, arith::AddFOp::create(nb, l, a[2], p));
-                    });
+  // O += qd Sprev.
+  return batchMatmul(b, loc, qd, Sprev, O);
 }
 
 static SmallVector<Value> buildChunked(OpBuilder &b, LinearAttentionOp op,
@@ -729,9 +752,8 @@ mlir::attn::chooseLinearAttentionForm(LinearAttentionOp op,
   return LinearAttentionForm::chunked;
 }
 
-int64_t
-mlir::attn::getLinearAttentionChunkSize(LinearAttentionOp op,
-                                        const LinearAttentionFormOptions &opts) {
+int64_t mlir::attn::getLinearAttentionChunkSize(
+    LinearAttentionOp op, const LinearAttentionFormOptions &opts) {
   if (opts.chunkSize > 0)
     return opts.chunkSize;
   // The intra-chunk part costs C / 2 flops per token and feature, the state
@@ -762,8 +784,8 @@ mlir::attn::lowerLinearAttention(RewriterBase &rewriter, LinearAttentionOp op,
     else if (form == LinearAttentionForm::recurrent)
       repl = buildRecurrent(rewriter, op, in);
     else
-      repl = buildChunked(rewriter, op, in,
-                          getLinearAttentionChunkSize(op, opts));
+      repl =
+          buildChunked(rewriter, op, in, getLinearAttentionChunkSize(op, opts));
   }
   rewriter.replaceOp(op, repl);
   return repl;

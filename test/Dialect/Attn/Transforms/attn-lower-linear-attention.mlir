@@ -9,8 +9,9 @@
 /// padded to 128). Forced chunks of 16 (7 chunks, L padded to 112): the
 /// sequence padded and split into [N, C], the in-chunk cumulative decay,
 /// the chunk state piece ([B, H, N, Dk, Dv]), the state scan over the
-/// chunks, then the chunk output piece and the first L rows. Recurrent:
-/// one step per token.
+/// chunks, then the chunk output piece and the first L rows; the
+/// contractions are linalg.batch_matmul over the collapsed (b, h, n) dims.
+/// Recurrent: one step per token.
 // AUTO-LABEL: func @causal_decay
 // AUTO:         tensor.pad {{.*}} high[0, 0, 28, 0]
 // AUTO:         tensor.expand_shape {{.*}} into tensor<1x4x2x64x8xf32>
@@ -18,7 +19,11 @@
 // CHUNK-LABEL: func @causal_decay
 // CHUNK:        tensor.pad {{.*}} high[0, 0, 12, 0]
 // CHUNK:        tensor.expand_shape {{.*}} output_shape [1, 4, 7, 16, 8] : tensor<1x4x112x8xf32> into tensor<1x4x7x16x8xf32>
-// CHUNK:        %[[B:.+]] = linalg.generic {{.*}} outs(%{{.*}} : tensor<1x4x7x8x6xf32>)
+// CHUNK:        %[[KD:.+]] = linalg.generic {{.*}} outs(%{{.*}} : tensor<1x4x7x8x16xf32>)
+// CHUNK:          math.exp
+// CHUNK:        %[[KDC:.+]] = tensor.collapse_shape %[[KD]] {{\[}}[0, 1, 2], [3], [4]] : tensor<1x4x7x8x16xf32> into tensor<28x8x16xf32>
+// CHUNK:        %[[BM:.+]] = linalg.batch_matmul ins(%[[KDC]], %{{.*}} : tensor<28x8x16xf32>, tensor<28x16x6xf32>)
+// CHUNK:        %[[B:.+]] = tensor.expand_shape %[[BM]] {{.*}} into tensor<1x4x7x8x6xf32>
 // CHUNK:        %[[LAM:.+]] = linalg.generic {{.*}} outs(%{{.*}} : tensor<1x4x7xf32>)
 // CHUNK:          math.exp
 // CHUNK:        %[[SCAN:.+]]:2 = scf.for %{{.*}} = %{{.*}} to %{{.*}} step %{{.*}} iter_args(%{{.*}} = %{{.*}}, %{{.*}} = %{{.*}}) -> (tensor<1x4x1x8x6xf32>, tensor<1x4x7x8x6xf32>)
@@ -28,8 +33,10 @@
 // CHUNK:          linalg.generic
 // CHUNK:            arith.mulf
 // CHUNK:            arith.addf
-// CHUNK:        outs(%{{.*}} : tensor<1x4x7x16x16xf32>)
-// CHUNK:        linalg.generic {{.*}} ins(%{{.*}}, %[[SCAN]]#1 :
+// CHUNK:        linalg.batch_matmul {{.*}} -> tensor<28x16x16xf32>
+// CHUNK:        linalg.batch_matmul {{.*}} -> tensor<28x16x6xf32>
+// CHUNK:        tensor.collapse_shape %[[SCAN]]#1 {{.*}} into tensor<28x8x6xf32>
+// CHUNK:        linalg.batch_matmul {{.*}} -> tensor<28x16x6xf32>
 // CHUNK:        tensor.collapse_shape {{.*}} into tensor<1x4x112x6xf32>
 // CHUNK:        tensor.extract_slice {{.*}}[0, 0, 0, 0] [1, 4, 100, 6] [1, 1, 1, 1]
 // CHUNK-NOT:    attn.linear_attention
@@ -63,11 +70,11 @@ func.func @decode_step(%q: tensor<1x4x1x16xf32>, %k: tensor<1x4x1x16xf32>,
 // -----
 
 /// Non-causal without packed sequences: key-value first in every form but
-/// the parallel one, S = phi(K)^T V ([B, H, Dk, Dv]) then O = phi(Q) S; no
-/// [L, L] matrix.
+/// the parallel one, S = phi(K)^T V ([B, H, Dk, Dv]) then O = phi(Q) S as
+/// batch matmuls over (b, h); no [L, L] matrix.
 // AUTO-LABEL: func @non_causal
-// AUTO:         %[[S:.+]] = linalg.generic {{.*}} outs(%{{.*}} : tensor<1x2x8x8xf32>)
-// AUTO:         linalg.generic {{.*}} ins(%{{.*}}, %[[S]] : tensor<1x2x300x8xf32>, tensor<1x2x8x8xf32>)
+// AUTO:         linalg.batch_matmul ins(%{{.*}}, %{{.*}} : tensor<2x8x300xf32>, tensor<2x300x8xf32>) outs(%{{.*}} : tensor<2x8x8xf32>)
+// AUTO:         linalg.batch_matmul ins(%{{.*}}, %{{.*}} : tensor<2x300x8xf32>, tensor<2x8x8xf32>) outs(%{{.*}} : tensor<2x300x8xf32>)
 // AUTO-NOT:     tensor<1x2x300x300xf32>
 // REC-LABEL: func @non_causal
 // REC-NOT:      scf.for

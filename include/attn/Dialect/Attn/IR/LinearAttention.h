@@ -91,8 +91,8 @@ SmallVector<Value> finalizeLinearAttention(OpBuilder &b, LinearAttentionOp op,
 /// The results of `op` when a static size leaves nothing to compute (zero
 /// B, Hq, L or Dk; zero Dv without `normalize`): empty inits, the initial
 /// states copied, zeros. std::nullopt otherwise.
-std::optional<SmallVector<Value>> buildTrivialLinearAttention(OpBuilder &b,
-                                                              LinearAttentionOp op);
+std::optional<SmallVector<Value>>
+buildTrivialLinearAttention(OpBuilder &b, LinearAttentionOp op);
 
 /// The feature map `fm` applied to the f32 scalar `x`.
 Value buildFeatureMap(OpBuilder &b, Location loc, FeatureMap fm, Value x);
