@@ -119,19 +119,22 @@ def main():
                 sys.stdout.flush()
     # Decode: one token, state cache in and out.
     print()
-    print("| D | decode step us | state MiB read+written | GB/s |")
-    print("|---|---|---|---|")
+    print("| D | threads | decode step us | state MiB read+written | GB/s |")
+    print("|---|---|---|---|---|")
     for D in [int(x) for x in a.dims.split(",")]:
-        var = linear_var(1, D, True, state=True)
-        lib = runner.compile_module(linear_check.function("f", var),
-                                    pipeline="attn-cpu-pipeline")
-        ins = linear_inputs(var, rng)
-        outs = [np.zeros((1, 8, 1, D), np.float32),
-                np.zeros((1, 8, D, D), np.float32)]
-        t = time_call(lib, "f", ins, outs, 50 * a.reps)
-        nbytes = 2 * 8 * D * D * 4
-        print("| %d | %.1f | %.2f | %.1f |" % (D, t * 1e6, nbytes / 2**20,
-                                              nbytes / t / 1e9))
+        for par in ("true", "false"):
+            var = linear_var(1, D, True, state=True)
+            lib = runner.compile_module(
+                linear_check.function("f", var),
+                pipeline="attn-cpu-pipeline=parallel=%s" % par)
+            ins = linear_inputs(var, rng)
+            outs = [np.zeros((1, 8, 1, D), np.float32),
+                    np.zeros((1, 8, D, D), np.float32)]
+            t = time_call(lib, "f", ins, outs, 50 * a.reps)
+            nbytes = 2 * 8 * D * D * 4
+            print("| %d | %s | %.1f | %.2f | %.1f |" % (
+                D, "2 (OpenMP)" if par == "true" else "1", t * 1e6,
+                nbytes / 2**20, nbytes / t / 1e9))
 
 
 if __name__ == "__main__":

@@ -150,23 +150,31 @@ LinearAttentionInputs mlir::attn::prepareLinearAttention(OpBuilder &b,
   }
   FeatureMap fm = op.getFeatureMap();
 
-  // scale * phi(Q).
-  Value scale;
+  // The scale, applied to the output in finalizeLinearAttention (every
+  // term of the output is linear in q).
   if (std::optional<double> st = op.getStaticScale()) {
-    scale = lb.f32Const(*st);
+    in.scale = lb.f32Const(*st);
   } else {
     Value dk = getValueOrCreateConstantIndexOp(b, loc, in.Dk);
     Value di = arith::IndexCastOp::create(b, loc, b.getI64Type(), dk);
     Value df = arith::SIToFPOp::create(b, loc, b.getF32Type(), di);
-    scale = math::RsqrtOp::create(b, loc, df);
+    in.scale = math::RsqrtOp::create(b, loc, df);
   }
-  in.q =
-      lb.generic({op.getQuery()}, lb.empty({in.B, in.H, in.L, in.Dk}, lb.f32),
-                 {lb.id(4), lb.id(4)}, LinalgBuilder::iters(4),
-                 [&](OpBuilder &nb, Location l, ValueRange a) {
-                   Value x = buildFeatureMap(nb, l, fm, castToF32(nb, l, a[0]));
-                   yield(nb, l, arith::MulFOp::create(nb, l, x, scale));
-                 });
+  // An f32 operand that needs no feature map (and, for K and V, no head
+  // broadcast) is used as it is: no copy.
+  auto isPlain = [&](Value t, bool phi) {
+    return cast<RankedTensorType>(t.getType()).getElementType().isF32() &&
+           (!phi || fm == FeatureMap::identity);
+  };
+  in.q = isPlain(op.getQuery(), true)
+             ? op.getQuery()
+             : lb.generic(
+                   {op.getQuery()}, lb.empty({in.B, in.H, in.L, in.Dk}, lb.f32),
+                   {lb.id(4), lb.id(4)}, LinalgBuilder::iters(4),
+                   [&](OpBuilder &nb, Location l, ValueRange a) {
+                     yield(nb, l,
+                           buildFeatureMap(nb, l, fm, castToF32(nb, l, a[0])));
+                   });
 
   // K and V per query head: through a `h floordiv g` map for a static group
   // size, gathered with tensor.extract otherwise.
@@ -178,6 +186,8 @@ LinearAttentionInputs mlir::attn::prepareLinearAttention(OpBuilder &b,
     group = arith::DivUIOp::create(b, loc, hq, hkv);
   }
   auto perQueryHead = [&](Value t, OpFoldResult feat, bool applyPhi) {
+    if (g == 1 && isPlain(t, applyPhi))
+      return t;
     SmallVector<Value> ins;
     SmallVector<AffineMap> maps;
     if (g) {
@@ -333,15 +343,19 @@ mlir::attn::finalizeLinearAttention(OpBuilder &b, LinearAttentionOp op,
         {num, den}, outInit,
         {lb.id(4), lb.map(4, {lb.d(0), lb.d(1), lb.d(2), lb.c(0)}), lb.id(4)},
         LinalgBuilder::iters(4), [&](OpBuilder &nb, Location l, ValueRange a) {
-          Value dn = arith::AddFOp::create(nb, l, a[1], eps);
-          yield(nb, l, toOut(nb, l, arith::DivFOp::create(nb, l, a[0], dn)));
+          // (scale n) / (scale d + eps).
+          Value n = arith::MulFOp::create(nb, l, a[0], in.scale);
+          Value dn = arith::MulFOp::create(nb, l, a[1], in.scale);
+          dn = arith::AddFOp::create(nb, l, dn, eps);
+          yield(nb, l, toOut(nb, l, arith::DivFOp::create(nb, l, n, dn)));
         }));
   } else {
-    results.push_back(lb.generic({out}, outInit, {lb.id(4), lb.id(4)},
-                                 LinalgBuilder::iters(4),
-                                 [&](OpBuilder &nb, Location l, ValueRange a) {
-                                   yield(nb, l, toOut(nb, l, a[0]));
-                                 }));
+    results.push_back(lb.generic(
+        {out}, outInit, {lb.id(4), lb.id(4)}, LinalgBuilder::iters(4),
+        [&](OpBuilder &nb, Location l, ValueRange a) {
+          yield(nb, l,
+                toOut(nb, l, arith::MulFOp::create(nb, l, a[0], in.scale)));
+        }));
   }
   if (!op.getFinalState())
     return results;

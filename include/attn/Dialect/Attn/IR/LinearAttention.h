@@ -54,11 +54,15 @@ struct LinalgBuilder {
 
 /// The operands of an `attn.linear_attention` in the form every lowering
 /// uses: f32, one slice per query head (K and V broadcast over the head
-/// group), the feature map and scale applied, the normaliser folded into V.
+/// group), the feature map applied, the normaliser folded into V.
 struct LinearAttentionInputs {
-  /// scale * phi(Q), [B, Hq, L, Dk].
+  /// phi(Q), [B, Hq, L, Dk] (the query itself when f32 with the identity
+  /// map); the scale is applied to the output by finalizeLinearAttention.
   Value q;
-  /// phi(K) for every query head, [B, Hq, L, Dk].
+  /// The f32 scale.
+  Value scale;
+  /// phi(K) for every query head, [B, Hq, L, Dk] (K itself when f32, with
+  /// the identity map and Hq = Hkv; likewise V).
   Value k;
   /// V for every query head, [B, Hq, L, Dv'] where Dv' = Dv + 1 with
   /// `normalize`: the last column is 1, so that the last column of the state
