@@ -60,7 +60,11 @@ def random_variant(rng, dtype=None):
     elif r < 0.3:
         var["segments"] = "cu"
     var["initial_state"] = rng.random() < 0.4
-    var["final_state"] = rng.random() < 0.6
+    # With Dk = 0 the output and the final state are both empty; when their
+    # types coincide, CSE makes the function return one tensor twice, on
+    # which the upstream -buffer-results-to-out-params crashes (LLVM 22,
+    # any function: `return %e, %e`), so no final state there.
+    var["final_state"] = rng.random() < 0.6 and var["Dk"] != 0
     if rng.random() < 0.3 or var["Dk"] == 0:
         var["scale"] = round(rng.uniform(0.1, 1.0), 3)
     if rng.random() < 0.25:

@@ -9,7 +9,8 @@
 /// padded to 128). Forced chunks of 16 (7 chunks, L padded to 112): the
 /// sequence padded and split into [N, C], the in-chunk cumulative decay,
 /// the chunk state piece ([B, H, N, Dk, Dv]), the state scan over the
-/// chunks, then the chunk output piece and the first L rows; the
+/// chunks (the state entering chunk n overwrites slot n of the chunk
+/// states), then the chunk output piece and the first L rows; the
 /// contractions are linalg.batch_matmul over the collapsed (b, h, n) dims.
 /// Recurrent: one step per token.
 // AUTO-LABEL: func @causal_decay
@@ -26,9 +27,9 @@
 // CHUNK:        %[[B:.+]] = tensor.expand_shape %[[BM]] {{.*}} into tensor<1x4x7x8x6xf32>
 // CHUNK:        %[[LAM:.+]] = linalg.generic {{.*}} outs(%{{.*}} : tensor<1x4x7xf32>)
 // CHUNK:          math.exp
-// CHUNK:        %[[SCAN:.+]]:2 = scf.for %{{.*}} = %{{.*}} to %{{.*}} step %{{.*}} iter_args(%{{.*}} = %{{.*}}, %{{.*}} = %{{.*}}) -> (tensor<1x4x1x8x6xf32>, tensor<1x4x7x8x6xf32>)
-// CHUNK:          tensor.insert_slice
-// CHUNK:          tensor.extract_slice %[[B]]
+// CHUNK:        %[[SCAN:.+]]:2 = scf.for %{{.*}} = %{{.*}} to %{{.*}} step %{{.*}} iter_args(%[[S:.+]] = %{{.*}}, %[[BI:.+]] = %[[B]]) -> (tensor<1x4x1x8x6xf32>, tensor<1x4x7x8x6xf32>)
+// CHUNK:          tensor.extract_slice %[[BI]]
+// CHUNK:          tensor.insert_slice %[[S]] into %[[BI]]
 // CHUNK:          tensor.extract_slice %[[LAM]]
 // CHUNK:          linalg.generic
 // CHUNK:            arith.mulf
