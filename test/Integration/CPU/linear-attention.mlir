@@ -1,6 +1,13 @@
 // RUN: attn-opt %s --attn-cpu-pipeline=reference=true | \
 // RUN:   mlir-runner -e main -entry-point-result=void \
 // RUN:     -shared-libs=%mlir_runner_utils,%mlir_c_runner_utils,%libomp | FileCheck %s
+// Every form: chunks of 3 (L = 4: a padded last chunk), one token per step.
+// RUN: attn-opt %s --attn-cpu-pipeline="linear-form=chunked linear-chunk=3" | \
+// RUN:   mlir-runner -e main -entry-point-result=void \
+// RUN:     -shared-libs=%mlir_runner_utils,%mlir_c_runner_utils,%libomp | FileCheck %s
+// RUN: attn-opt %s --attn-cpu-pipeline="linear-form=recurrent parallel=false" | \
+// RUN:   mlir-runner -e main -entry-point-result=void \
+// RUN:     -shared-libs=%mlir_runner_utils,%mlir_c_runner_utils,%libomp | FileCheck %s
 
 /// attn.linear_attention on known values: q = k = 1 (Dk = 1), v = [1, 2, 3,
 /// 4], scale 1. Causal: the prefix sums. With the per-head log-decay
