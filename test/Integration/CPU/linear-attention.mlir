@@ -70,5 +70,14 @@ func.func @main() {
   call @print(%o4) : (tensor<1x1x4x1xf32>) -> ()
   %u = tensor.cast %s4 : tensor<1x1x1x1xf32> to tensor<*xf32>
   call @printMemrefF32(%u) : (tensor<*xf32>) -> ()
+
+  // The state cache as the final-state destination: 10 + 1 + 2 + 3 + 4.
+  // CHECK: [20]
+  %o5, %s5 = attn.linear_attention ins(%q, %q, %v : tensor<1x1x4x1xf32>, tensor<1x1x4x1xf32>, tensor<1x1x4x1xf32>)
+      initial_state(%s0 : tensor<1x1x1x1xf32>)
+      outs(%e, %s0 : tensor<1x1x4x1xf32>, tensor<1x1x1x1xf32>) {causal, scale = 1.0}
+      -> tensor<1x1x4x1xf32>, tensor<1x1x1x1xf32>
+  %u5 = tensor.cast %s5 : tensor<1x1x1x1xf32> to tensor<*xf32>
+  call @printMemrefF32(%u5) : (tensor<*xf32>) -> ()
   return
 }

@@ -315,7 +315,7 @@ LinearAttentionInputs mlir::attn::prepareLinearAttention(OpBuilder &b,
 SmallVector<Value>
 mlir::attn::finalizeLinearAttention(OpBuilder &b, LinearAttentionOp op,
                                     const LinearAttentionInputs &in, Value out,
-                                    Value state) {
+                                    Value state, bool stateIsResult) {
   Location loc = op.getLoc();
   LinalgBuilder lb(b, loc);
   bool norm = op.getNormalize();
@@ -359,6 +359,10 @@ mlir::attn::finalizeLinearAttention(OpBuilder &b, LinearAttentionOp op,
   }
   if (!op.getFinalState())
     return results;
+  if (stateIsResult && !norm) {
+    results.push_back(state);
+    return results;
+  }
   Value s = state;
   if (norm) {
     auto sT = cast<RankedTensorType>(op.getFinalState().getType());

@@ -222,8 +222,23 @@ static SmallVector<Value> buildRecurrent(OpBuilder &b, LinearAttentionOp op,
   auto d = [&](unsigned i) { return lb.d(i); };
   Value lam = buildStepDecay(lb, in);
   bool channel = in.channel;
-  Value S0 =
-      in.state0 ? in.state0 : lb.filled({in.B, in.H, in.Dk, in.DvAug}, 0.0);
+  // Without a normaliser column the state is updated in the final-state
+  // destination (the state cache of a decode step: in place when it is the
+  // initial state too).
+  Value dest;
+  if (!op.getNormalize() && op.getFinalState())
+    dest = op.getInits()[1];
+  Value S0;
+  if (dest && in.state0)
+    S0 = in.state0 == dest
+             ? dest
+             : linalg::CopyOp::create(b, loc, in.state0, dest).getResult(0);
+  else if (dest)
+    S0 = linalg::FillOp::create(b, loc, ValueRange{lb.f32Const(0.0)},
+                                ValueRange{dest})
+             .getResult(0);
+  else
+    S0 = in.state0 ? in.state0 : lb.filled({in.B, in.H, in.Dk, in.DvAug}, 0.0);
   Value O0 = lb.empty({in.B, in.H, in.L, in.DvAug}, lb.f32);
   Value lVal = getValueOrCreateConstantIndexOp(b, loc, in.L);
   auto loop = scf::ForOp::create(
@@ -269,7 +284,8 @@ static SmallVector<Value> buildRecurrent(OpBuilder &b, LinearAttentionOp op,
         scf::YieldOp::create(nb, l, ValueRange{S, O});
       });
   return finalizeLinearAttention(b, op, in, loop.getResult(1),
-                                 loop.getResult(0));
+                                 loop.getResult(0),
+                                 /*stateIsResult=*/static_cast<bool>(dest));
 }
 
 //===----------------------------------------------------------------------===//

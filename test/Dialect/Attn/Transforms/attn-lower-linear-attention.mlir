@@ -55,10 +55,15 @@ func.func @causal_decay(%q: tensor<1x4x100x8xf32>, %k: tensor<1x2x100x8xf32>,
 
 // -----
 
-/// auto: a decode step (L = 1) with a state cache takes the recurrent form.
+/// auto: a decode step (L = 1) with a state cache takes the recurrent form;
+/// the cache is both the initial state and the final-state destination, so
+/// the loop updates it directly (no copy) and its result is the final state.
 // AUTO-LABEL: func @decode_step
-// AUTO:         scf.for %{{.*}} = %c0{{.*}} to %c1
+// AUTO-SAME:    %[[CACHE:[a-z0-9]+]]: tensor<1x4x16x16xf32>)
+// AUTO-NOT:     linalg.copy
+// AUTO:         %[[LOOP:.+]]:2 = scf.for %{{.*}} = %c0{{.*}} to %c1 {{.*}} iter_args(%{{.*}} = %[[CACHE]], %{{.*}} = %{{.*}})
 // AUTO-NOT:     tensor.pad
+// AUTO:         return %{{.*}}, %[[LOOP]]#0
 func.func @decode_step(%q: tensor<1x4x1x16xf32>, %k: tensor<1x4x1x16xf32>,
     %v: tensor<1x4x1x16xf32>, %cache: tensor<1x4x16x16xf32>) -> (tensor<1x4x1x16xf32>, tensor<1x4x16x16xf32>) {
   %e = tensor.empty() : tensor<1x4x1x16xf32>

@@ -88,9 +88,12 @@ LinearAttentionInputs prepareLinearAttention(OpBuilder &b,
 /// the output (divided by its last column plus eps with `normalize`),
 /// `state` [B, Hq, Dk, Dv'] the final state and normaliser state (may be
 /// null when the op has no final-state result).
+/// With `stateIsResult` (no `normalize`) `state` was computed in the
+/// final-state destination and is the final-state result as it is.
 SmallVector<Value> finalizeLinearAttention(OpBuilder &b, LinearAttentionOp op,
                                            const LinearAttentionInputs &in,
-                                           Value out, Value state);
+                                           Value out, Value state,
+                                           bool stateIsResult = false);
 
 /// The results of `op` when a static size leaves nothing to compute (zero
 /// B, Hq, L or Dk; zero Dv without `normalize`): empty inits, the initial
