@@ -7,11 +7,12 @@ against softmax attention of the same shape, measured in one run.
 
 B = 1, H = 8, causal, f32, identity feature map, with and without a
 per-token log-decay. For each row: the chunked form (-attn-lower-linear-
-attention, chunk 64), the parallel form where it fits (L <= 1024), and the
-tiled softmax attention (attn.attention, causal) of the same shape; GFLOP/s
-of the chunked form counts the work of its algorithm, per token and head
-2 C (Dk + Dv) (the C x C intra-chunk products, full squares) + 4 Dk Dv
-(chunk state and inter-chunk output) + 2 Dk Dv / C (the scan). Then the
+attention, chunk size from the shape: 64, 128 at D = 128), the parallel
+form where it fits (L <= 1024), and the tiled softmax attention
+(attn.attention, causal) of the same shape; GFLOP/s of the chunked form
+count the work of its algorithm, per token and head 2 C (Dk + Dv) (the
+C x C intra-chunk products, full squares) + 4 Dk Dv (chunk state and
+inter-chunk output) + 2 Dk Dv / C (the scan). Then the
 recurrent decode step (L = 1, state cache in and out) against the bytes of
 the state it reads and writes. Compile time is attn-opt's wall time for the
 chunked module.
@@ -76,7 +77,8 @@ def linear_inputs(var, rng):
             for n, _, _, _ in linear_check.arguments(var)]
 
 
-def chunk_flops(L, D, C=64):
+def chunk_flops(L, D):
+    C = 128 if D >= 128 else 64
     return 8 * L * (2 * C * 2 * D + 4 * D * D + 2 * D * D / C)
 
 

@@ -774,10 +774,18 @@ int64_t mlir::attn::getLinearAttentionChunkSize(
     LinearAttentionOp op, const LinearAttentionFormOptions &opts) {
   if (opts.chunkSize > 0)
     return opts.chunkSize;
-  // The intra-chunk part costs C / 2 flops per token and feature, the state
-  // Dk Dv; 64 balances them for the usual head dims. A channel gate
-  // evaluates C^2 Dk exponentials per chunk: smaller chunks.
-  return op.hasChannelDecay() ? 32 : 64;
+  // The intra-chunk part costs ~2 C (Dk + Dv) flops per token, the state
+  // parts 4 Dk Dv: 64 for head dims up to 64, 128 from 128 on (measured
+  // faster at L = 4096, D = 128; docs/design.md). A channel gate
+  // evaluates C^2 Dk exponentials per chunk: 32.
+  if (op.hasChannelDecay())
+    return 32;
+  int64_t dk = op.getQueryType().getDimSize(3);
+  int64_t dv = op.getValueType().getDimSize(3);
+  if (!ShapedType::isDynamic(dk) && !ShapedType::isDynamic(dv) &&
+      std::max(dk, dv) >= 128)
+    return 128;
+  return 64;
 }
 
 FailureOr<SmallVector<Value>>

@@ -423,8 +423,8 @@ def AttnLowerLinearAttentionPass : Pass<"attn-lower-linear-attention"> {
     Option<"form", "form", "std::string", /*default=*/"\"auto\"",
            "Form to use: auto, parallel, chunked or recurrent">,
     Option<"chunkSize", "chunk-size", "int64_t", /*default=*/"0",
-           "Tokens per chunk of the chunked form; 0 picks it (64, 32 with "
-           "a per-channel gate)">,
+           "Tokens per chunk of the chunked form; 0 picks it (64, 128 for "
+           "static head dims of 128 or more, 32 with a per-channel gate)">,
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",
