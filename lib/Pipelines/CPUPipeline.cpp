@@ -27,6 +27,12 @@ void mlir::attn::buildAttnCPUBufferizePipeline(
   if (options.reference) {
     pm.addPass(createAttnDecomposePass());
   } else {
+    // attn.linear_attention in its chosen form (linalg on tensors), before
+    // the softmax attention ops are tiled.
+    AttnLowerLinearAttentionPassOptions linearOpts;
+    linearOpts.form = options.linearForm;
+    linearOpts.chunkSize = options.linearChunk;
+    pm.addPass(createAttnLowerLinearAttentionPass(linearOpts));
     AttnTilePassOptions tileOpts;
     tileOpts.qTile = options.qTile;
     tileOpts.kvTile = options.kvTile;

@@ -3,6 +3,9 @@
 * :mod:`attn.api` -- the user API: :func:`attention` builds an
   ``attn.attention`` kernel (score_mod/mask_mod traced from Python
   functions), compiles it and calls it on numpy arrays; see docs/python.md;
+* :mod:`attn.linear_api` -- :func:`linear_attention` builds an
+  ``attn.linear_attention`` kernel (:mod:`attn.linear_ir` prints it,
+  :mod:`attn.linear_reference` is its float64 recurrence);
 * :mod:`attn.trace` -- tracing of modifier functions (the DSL,
   :mod:`attn.trace.dsl`) into region IR (:mod:`attn.trace.region`), numpy
   evaluation (:mod:`attn.trace.numpy_eval`) and bounds checks
@@ -22,6 +25,7 @@
 
 from attn.api import (Kernel, attention, causal, chunked, dilated,  # noqa
                       neighborhood, prefix_lm, sliding_window)
+from attn.linear_api import LinearKernel, linear_attention  # noqa: F401
 from attn.runner import CompileError  # noqa: F401
 from attn.trace import (TraceError, abs, capture, exp, floor,  # noqa
                         log, maximum, minimum, sqrt, tanh, where)

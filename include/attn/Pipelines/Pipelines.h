@@ -48,6 +48,17 @@ struct AttnCPUPipelineOptions
                      "(vdpbf16ps; tiled path, micro-kernel tiles; the "
                      "target CPU must have avx512_bf16)"),
       llvm::cl::init(false)};
+  PassOptions::Option<std::string> linearForm{
+      *this, "linear-form",
+      llvm::cl::desc("Form of attn.linear_attention (tiled path): auto, "
+                     "parallel, chunked or recurrent "
+                     "(-attn-lower-linear-attention)"),
+      llvm::cl::init("auto")};
+  PassOptions::Option<int64_t> linearChunk{
+      *this, "linear-chunk",
+      llvm::cl::desc("Tokens per chunk of the chunked linear attention "
+                     "(0: from the shape)"),
+      llvm::cl::init(0)};
   PassOptions::Option<bool> fuseElementwise{
       *this, "fuse-elementwise",
       llvm::cl::desc("Fuse elementwise producers of Q/K/V and consumers of "

@@ -205,3 +205,73 @@ func.func @attention_neighborhood(%q: tensor<1x2x16x8xf32>, %k: tensor<1x2x16x8x
   %1 = attn.attention ins(%q, %k, %v : tensor<1x2x16x8xf32>, tensor<1x2x16x8xf32>, tensor<1x2x16x8xf32>) outs(%init : tensor<1x2x16x8xf32>) {masks = [#attn.neighborhood<grid = [2, 2, 4], kernel = [2, 1, 1], dilation = [1, 1, 2], causal = [true, false, false]>]} -> tensor<1x2x16x8xf32>
   return %0, %1 : tensor<1x2x16x8xf32>, tensor<1x2x16x8xf32>
 }
+
+//===----------------------------------------------------------------------===//
+// attn.linear_attention
+//===----------------------------------------------------------------------===//
+
+/// Non-causal, identity feature map, output only.
+// CHECK-LABEL: func @linear_attention_plain
+func.func @linear_attention_plain(%q: tensor<2x4x16x8xf32>, %k: tensor<2x4x16x8xf32>,
+                                  %v: tensor<2x4x16x8xf32>) -> tensor<2x4x16x8xf32> {
+  // CHECK: attn.linear_attention ins(%{{.*}}, %{{.*}}, %{{.*}} : tensor<2x4x16x8xf32>, tensor<2x4x16x8xf32>, tensor<2x4x16x8xf32>) outs({{[^)]*}}) -> tensor<2x4x16x8xf32>
+  %i = tensor.empty() : tensor<2x4x16x8xf32>
+  %o = attn.linear_attention ins(%q, %k, %v : tensor<2x4x16x8xf32>, tensor<2x4x16x8xf32>, tensor<2x4x16x8xf32>)
+      outs(%i : tensor<2x4x16x8xf32>) -> tensor<2x4x16x8xf32>
+  return %o : tensor<2x4x16x8xf32>
+}
+
+/// GQA, Dk != Dv, bf16, per-token per-head log-decay (Mamba2 / simple GLA),
+/// segment ids, initial and final state.
+// CHECK-LABEL: func @linear_attention_gqa_decay_state
+func.func @linear_attention_gqa_decay_state(%q: tensor<1x8x32x64xbf16>, %k: tensor<1x2x32x64xbf16>,
+    %v: tensor<1x2x32x128xbf16>, %g: tensor<1x8x32xf32>, %seg: tensor<1x32xi32>,
+    %s0: tensor<1x8x64x128xf32>) -> (tensor<1x8x32x128xbf16>, tensor<1x8x64x128xf32>) {
+  // CHECK: %[[O:.+]], %[[S:.+]] = attn.linear_attention
+  // CHECK-SAME: log_decay(%{{.*}} : tensor<1x8x32xf32>) segment_ids(%{{.*}} : tensor<1x32xi32>) initial_state(%{{.*}} : tensor<1x8x64x128xf32>)
+  // CHECK-SAME: {causal, feature_map = #attn.feature_map<elu1>, scale = 1.250000e-01 : f64}
+  %io = tensor.empty() : tensor<1x8x32x128xbf16>
+  %is = tensor.empty() : tensor<1x8x64x128xf32>
+  %o, %s = attn.linear_attention ins(%q, %k, %v : tensor<1x8x32x64xbf16>, tensor<1x2x32x64xbf16>, tensor<1x2x32x128xbf16>)
+      log_decay(%g : tensor<1x8x32xf32>) segment_ids(%seg : tensor<1x32xi32>) initial_state(%s0 : tensor<1x8x64x128xf32>)
+      outs(%io, %is : tensor<1x8x32x128xbf16>, tensor<1x8x64x128xf32>)
+      {causal, feature_map = #attn.feature_map<elu1>, scale = 0.125} -> tensor<1x8x32x128xbf16>, tensor<1x8x64x128xf32>
+  return %o, %s : tensor<1x8x32x128xbf16>, tensor<1x8x64x128xf32>
+}
+
+/// Normalised, per-head constant decay (RetNet / Lightning), cumulative
+/// lengths, dynamic dims, both states in and out.
+// CHECK-LABEL: func @linear_attention_normalized_dynamic
+func.func @linear_attention_normalized_dynamic(%q: tensor<?x4x?x16xf16>, %k: tensor<?x4x?x16xf16>,
+    %v: tensor<?x4x?x16xf16>, %g: tensor<4xf32>, %cu: tensor<3xi64>,
+    %s0: tensor<?x4x16x16xf32>, %z0: tensor<?x4x16xf32>, %io: tensor<?x4x?x16xf16>)
+    -> (tensor<?x4x?x16xf16>, tensor<?x4x16x16xf32>, tensor<?x4x16xf32>) {
+  // CHECK: %{{.*}}, %{{.*}}, %{{.*}} = attn.linear_attention
+  // CHECK-SAME: cu_seqlens(%{{.*}} : tensor<3xi64>) initial_state(%{{.*}}, %{{.*}} : tensor<?x4x16x16xf32>, tensor<?x4x16xf32>)
+  // CHECK-SAME: {causal, eps = 1.000000e-03 : f64, feature_map = #attn.feature_map<relu>, normalize}
+  %c0 = arith.constant 0 : index
+  %b = tensor.dim %q, %c0 : tensor<?x4x?x16xf16>
+  %is = tensor.empty(%b) : tensor<?x4x16x16xf32>
+  %iz = tensor.empty(%b) : tensor<?x4x16xf32>
+  %o, %s, %z = attn.linear_attention ins(%q, %k, %v : tensor<?x4x?x16xf16>, tensor<?x4x?x16xf16>, tensor<?x4x?x16xf16>)
+      log_decay(%g : tensor<4xf32>) cu_seqlens(%cu : tensor<3xi64>) initial_state(%s0, %z0 : tensor<?x4x16x16xf32>, tensor<?x4x16xf32>)
+      outs(%io, %is, %iz : tensor<?x4x?x16xf16>, tensor<?x4x16x16xf32>, tensor<?x4x16xf32>)
+      {causal, normalize, eps = 1.0e-3, feature_map = #attn.feature_map<relu>}
+      -> tensor<?x4x?x16xf16>, tensor<?x4x16x16xf32>, tensor<?x4x16xf32>
+  return %o, %s, %z : tensor<?x4x?x16xf16>, tensor<?x4x16x16xf32>, tensor<?x4x16xf32>
+}
+
+/// Per-token per-key-channel gate (GLA), L = 1 decode step with the state
+/// cache as the final-state destination.
+// CHECK-LABEL: func @linear_attention_gla_decode
+func.func @linear_attention_gla_decode(%q: tensor<1x4x1x16xf32>, %k: tensor<1x4x1x16xf32>,
+    %v: tensor<1x4x1x32xf32>, %g: tensor<1x4x1x16xf32>, %cache: tensor<1x4x16x32xf32>)
+    -> (tensor<1x4x1x32xf32>, tensor<1x4x16x32xf32>) {
+  // CHECK: log_decay(%{{.*}} : tensor<1x4x1x16xf32>)
+  %io = tensor.empty() : tensor<1x4x1x32xf32>
+  %o, %s = attn.linear_attention ins(%q, %k, %v : tensor<1x4x1x16xf32>, tensor<1x4x1x16xf32>, tensor<1x4x1x32xf32>)
+      log_decay(%g : tensor<1x4x1x16xf32>) initial_state(%cache : tensor<1x4x16x32xf32>)
+      outs(%io, %cache : tensor<1x4x1x32xf32>, tensor<1x4x16x32xf32>) {causal}
+      -> tensor<1x4x1x32xf32>, tensor<1x4x16x32xf32>
+  return %o, %s : tensor<1x4x1x32xf32>, tensor<1x4x16x32xf32>
+}

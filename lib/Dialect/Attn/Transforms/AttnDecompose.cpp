@@ -42,15 +42,27 @@ LogicalResult mlir::attn::decomposeAllAttention(RewriterBase &rewriter,
   // merges.
   SmallVector<AttentionOp> ops;
   SmallVector<MergeStatesOp> merges;
+  SmallVector<LinearAttentionOp> linear;
   root->walk([&](Operation *op) {
     if (auto a = dyn_cast<AttentionOp>(op))
       ops.push_back(a);
+    else if (auto la = dyn_cast<LinearAttentionOp>(op))
+      linear.push_back(la);
     else if (auto m = dyn_cast<MergeStatesOp>(op))
       merges.push_back(m);
   });
   for (AttentionOp op : ops)
     if (failed(decomposeAttention(rewriter, op)))
       return failure();
+  // attn.linear_attention: its parallel form.
+  for (LinearAttentionOp op : linear) {
+    OpBuilder::InsertionGuard guard(rewriter);
+    rewriter.setInsertionPoint(op);
+    FailureOr<SmallVector<Value>> repl = op.decomposeOperation(rewriter);
+    if (failed(repl))
+      return op.emitOpError("failed to decompose");
+    rewriter.replaceOp(op, *repl);
+  }
   for (MergeStatesOp op : merges) {
     OpBuilder::InsertionGuard guard(rewriter);
     rewriter.setInsertionPoint(op);

@@ -106,6 +106,21 @@ static SmallVector<Value> blockIndex(OpBuilder &b, Location loc, Value r0,
               b, loc, c0, arith::ConstantIndexOp::create(b, loc, c * kLanes))};
 }
 
+/// The key rows j0 .. j0 + kMR - 1 of a register block, clamped to
+/// `lastRow` (rows past a ragged tile read the last real row; their scores
+/// are masked by the caller).
+static SmallVector<Value> clampedBlockRows(OpBuilder &b, Location loc,
+                                           Value j0, Value lastRow) {
+  SmallVector<Value> rows;
+  for (int64_t r = 0; r < kMR; ++r)
+    rows.push_back(arith::MinSIOp::create(
+        b, loc,
+        arith::AddIOp::create(b, loc, j0,
+                              arith::ConstantIndexOp::create(b, loc, r)),
+        lastRow));
+  return rows;
+}
+
 /// Writes a kMR x kNR block of vectors into `t` at rows r0.., columns c0...
 static Value storeBlock(OpBuilder &b, Location loc, ValueRange block, Value t,
                         Value r0, Value c0) {
@@ -151,10 +166,7 @@ Value OnlineTiler::microDotT(OpBuilder &nb, Value kTile, Value qT, Value tk,
   return forEachBlock(
       nb, init, sizes.kvTile, sizes.qTile,
       [&](OpBuilder &b, Location l, Value j0, Value i0, Value out) {
-        SmallVector<Value> kRows;
-        for (int64_t r = 0; r < kMR; ++r)
-          kRows.push_back(arith::MinSIOp::create(
-              b, l, arith::AddIOp::create(b, l, j0, cst(b, r)), lastRow));
+        SmallVector<Value> kRows = clampedBlockRows(b, l, j0, lastRow);
         SmallVector<Value> block = blockFMA(
             b, l, SmallVector<Value>(kMR * kNR, zeroVec), cst(b, d),
             [&](OpBuilder &bb, Location bl, int64_t r, Value dd) -> Value {
@@ -194,10 +206,7 @@ Value OnlineTiler::microDotTBF16(OpBuilder &nb, Value kTile, Value qT2,
   return forEachBlock(
       nb, init, sizes.kvTile, sizes.qTile,
       [&](OpBuilder &b, Location l, Value j0, Value i0, Value out) {
-        SmallVector<Value> kRows;
-        for (int64_t r = 0; r < kMR; ++r)
-          kRows.push_back(arith::MinSIOp::create(
-              b, l, arith::AddIOp::create(b, l, j0, cst(b, r)), lastRow));
+        SmallVector<Value> kRows = clampedBlockRows(b, l, j0, lastRow);
         // Column of query i0 in qT2.
         Value col0 = arith::MulIOp::create(b, l, i0, cst(b, 2));
         SmallVector<Value> block = blockFMA(

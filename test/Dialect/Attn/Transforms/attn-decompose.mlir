@@ -238,3 +238,29 @@ func.func @half_output(%q: tensor<1x1x4x8xf16>) -> tensor<1x1x4x8xf16> {
       outs(%init53_0 : tensor<1x1x4x8xf16>) -> tensor<1x1x4x8xf16>
   return %o : tensor<1x1x4x8xf16>
 }
+
+// -----
+
+/// attn.linear_attention: its parallel form. GQA K is read through a
+/// `h floordiv 2` map, the per-token log-decay is summed into G (masked
+/// reduction over u <= t), the [B, Hq, L, L] matrix of q.k products is
+/// materialised, decayed by exp(G_t - G_s) and masked to s <= t, then
+/// multiplied by V.
+// CHECK-DAG: #[[KH:.+]] = affine_map<(d0, d1, d2, d3) -> (d0, d1 floordiv 2, d2, d3)>
+// CHECK-LABEL: func @linear_attention_parallel
+// CHECK:       linalg.generic {indexing_maps = [#[[KH]], {{.*}}]
+// CHECK:       %[[G:.+]] = linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "parallel", "reduction"]
+// CHECK:         arith.cmpi ule
+// CHECK:       %[[P:.+]] = linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]{{.*}} outs({{.*}} : tensor<1x4x6x6xf32>)
+// CHECK:       %[[A:.+]] = linalg.generic {{.*}} ins(%[[P]], %[[G]], %[[G]] :
+// CHECK:         math.exp
+// CHECK:         arith.select
+// CHECK:       linalg.generic {{.*}} ins(%[[A]], %{{.*}} : tensor<1x4x6x6xf32>, tensor<1x4x6x3xf32>)
+// CHECK-NOT:   attn.linear_attention
+func.func @linear_attention_parallel(%q: tensor<1x4x6x8xf32>, %k: tensor<1x2x6x8xf32>,
+    %v: tensor<1x2x6x3xf32>, %g: tensor<1x4x6xf32>) -> tensor<1x4x6x3xf32> {
+  %e = tensor.empty() : tensor<1x4x6x3xf32>
+  %o = attn.linear_attention ins(%q, %k, %v : tensor<1x4x6x8xf32>, tensor<1x2x6x8xf32>, tensor<1x2x6x3xf32>)
+      log_decay(%g : tensor<1x4x6xf32>) outs(%e : tensor<1x4x6x3xf32>) {causal} -> tensor<1x4x6x3xf32>
+  return %o : tensor<1x4x6x3xf32>
+}

@@ -176,4 +176,24 @@ def Attn_NeighborhoodAttr
   }];
 }
 
+//===----------------------------------------------------------------------===//
+// Feature maps of linear attention
+//===----------------------------------------------------------------------===//
+
+def Attn_FeatureMapIdentity : I32EnumAttrCase<"identity", 0>;
+def Attn_FeatureMapElu1 : I32EnumAttrCase<"elu1", 1>;
+def Attn_FeatureMapRelu : I32EnumAttrCase<"relu", 2>;
+
+def Attn_FeatureMap : I32EnumAttr<"FeatureMap",
+    "the feature map phi that linear attention applies to queries and keys",
+    [Attn_FeatureMapIdentity, Attn_FeatureMapElu1, Attn_FeatureMapRelu]> {
+  let cppNamespace = "::mlir::attn";
+  let genSpecializedAttr = 0;
+}
+
+def Attn_FeatureMapAttr : EnumAttr<Attn_Dialect, Attn_FeatureMap,
+                                   "feature_map"> {
+  let assemblyFormat = "`<` $value `>`";
+}
+
 #endif // ATTN_DIALECT_ATTN_IR_ATTNATTRS_TD

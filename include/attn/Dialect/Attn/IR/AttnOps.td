@@ -317,4 +317,6 @@ def Attn_YieldOp : Attn_Op<"yield", [Pure, Terminator,
   let assemblyFormat = "($values^ `:` type($values))? attr-dict";
 }
 
+include "attn/Dialect/Attn/IR/LinearAttentionOps.td"
+
 #endif // ATTN_DIALECT_ATTN_IR_ATTNOPS_TD

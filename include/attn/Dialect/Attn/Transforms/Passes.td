@@ -408,4 +408,43 @@ def AttnLowerI1VectorMemoryPass : Pass<"attn-lower-i1-vector-memory"> {
   ];
 }
 
+def AttnLowerLinearAttentionPass : Pass<"attn-lower-linear-attention"> {
+  let summary = "Lower attn.linear_attention in the algorithmic form chosen for its shape";
+  let description = [{
+    Replaces every `attn.linear_attention` by linalg on tensors (and an
+    `scf.for` over chunks or tokens) in one of its forms (docs/semantics.md,
+    "Linear attention"; docs/design.md, "Linear attention forms"):
+
+    * `parallel`: the reference decomposition, the [B, Hq, L, L] matrix of
+      decayed, masked products (O(L^2) work and memory);
+    * `chunked`: chunks of `C` tokens (the sequence padded to a multiple of
+      `C`): the chunk state piece (each chunk's contribution to the state
+      and its decay), the state scan (a left-to-right scan of the
+      (decay, state) pairs from the initial state), the chunk output piece
+      (intra-chunk quadratic part plus the state entering the chunk);
+    * `recurrent`: one state update and one output row per token (the
+      decode form: `L = 1` with a state cache).
+
+    `auto` picks `recurrent` for a static `L = 1`, `parallel` for a static
+    `L <= C`, `chunked` otherwise. A non-causal op has one state per
+    sequence: its `chunked` and `recurrent` forms both evaluate
+    `phi(Q) (S0 + phi(K)^T V)` (key-value first); with packed sequences it
+    always takes the parallel form.
+  }];
+  let options = [
+    Option<"form", "form", "std::string", /*default=*/"\"auto\"",
+           "Form to use: auto, parallel, chunked or recurrent">,
+    Option<"chunkSize", "chunk-size", "int64_t", /*default=*/"0",
+           "Tokens per chunk of the chunked form; 0 picks it (64, 128 for "
+           "static head dims of 128 or more, 32 with a per-channel gate)">,
+  ];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::math::MathDialect",
+    "::mlir::scf::SCFDialect",
+    "::mlir::tensor::TensorDialect"
+  ];
+}
+
 #endif // ATTN_DIALECT_ATTN_TRANSFORMS_PASSES_TD

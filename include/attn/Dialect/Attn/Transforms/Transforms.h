@@ -17,6 +17,7 @@ class ForallOp;
 } // namespace scf
 namespace attn {
 class AttentionOp;
+class LinearAttentionOp;
 
 /// Unit attribute that `tileAttentionOnline` puts on the scf.forall it
 /// builds: a hint for -attn-vectorize-linalg, which leaves the tile bodies
@@ -146,6 +147,32 @@ FailureOr<AttentionOp> raiseAttention(RewriterBase &rewriter, Operation *root);
 /// Patterns raising linalg and TOSA attention subgraphs to `attn.attention`,
 /// rooted at the final contraction (see `raiseAttention`).
 void populateAttnRaisePatterns(RewritePatternSet &patterns);
+
+/// Algorithmic forms of `attn.linear_attention` (see the
+/// `attn-lower-linear-attention` pass).
+enum class LinearAttentionForm { automatic, parallel, chunked, recurrent };
+
+struct LinearAttentionFormOptions {
+  /// `automatic` picks from the shape (chooseLinearAttentionForm).
+  LinearAttentionForm form = LinearAttentionForm::automatic;
+  /// Tokens per chunk of the chunked form; 0 picks.
+  int64_t chunkSize = 0;
+};
+
+/// The form `lowerLinearAttention` builds for `op`.
+LinearAttentionForm
+chooseLinearAttentionForm(LinearAttentionOp op,
+                          const LinearAttentionFormOptions &options);
+
+/// The chunk size of the chunked form of `op`.
+int64_t getLinearAttentionChunkSize(LinearAttentionOp op,
+                                    const LinearAttentionFormOptions &options);
+
+/// Replaces `op` by linalg on tensors in the form chosen for it and returns
+/// the replacement values.
+FailureOr<SmallVector<Value>>
+lowerLinearAttention(RewriterBase &rewriter, LinearAttentionOp op,
+                     const LinearAttentionFormOptions &options);
 
 } // namespace attn
 } // namespace mlir

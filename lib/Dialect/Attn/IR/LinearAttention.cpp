@@ -1,0 +1,259 @@
+//===- LinearAttention.cpp - attn.linear_attention --------------*- C++ -*-===//
+//
+// Part of the attn project.
+//
+//===----------------------------------------------------------------------===//
+//
+// Verifier, result names and shapes of `attn.linear_attention`. Its
+// reference decomposition is in LinearAttentionDecomposition.cpp.
+//
+//===----------------------------------------------------------------------===//
+
+#include "attn/Dialect/Attn/IR/AttnOps.h"
+
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/OpImplementation.h"
+
+#include <cmath>
+
+using namespace mlir;
+using namespace mlir::attn;
+
+/// True when two extents may be equal (either is dynamic, or both agree).
+static bool compatible(int64_t a, int64_t b) {
+  return ShapedType::isDynamic(a) || ShapedType::isDynamic(b) || a == b;
+}
+
+static bool isSupportedFloat(Type t) {
+  return isa<Float32Type, Float16Type, BFloat16Type>(t);
+}
+
+static bool isIndexLike(Type t) { return t.isInteger(32) || t.isInteger(64); }
+
+static std::string shapeStr(ArrayRef<int64_t> shape) {
+  std::string s;
+  llvm::raw_string_ostream os(s);
+  os << "[";
+  llvm::interleave(
+      shape, os,
+      [&](int64_t d) {
+        if (ShapedType::isDynamic(d))
+          os << "?";
+        else
+          os << d;
+      },
+      ", ");
+  os << "]";
+  return s;
+}
+
+/// True when `shape` may equal `expected` (dynamic extents match anything).
+static bool shapeCompatible(ArrayRef<int64_t> shape,
+                            ArrayRef<int64_t> expected) {
+  if (shape.size() != expected.size())
+    return false;
+  for (auto [a, b] : llvm::zip(shape, expected))
+    if (!compatible(a, b))
+      return false;
+  return true;
+}
+
+std::optional<int64_t> LinearAttentionOp::getStaticGroupSize() {
+  int64_t hq = getQueryType().getDimSize(1);
+  int64_t hkv = getKeyType().getDimSize(1);
+  if (ShapedType::isDynamic(hq) || ShapedType::isDynamic(hkv) || hkv == 0)
+    return std::nullopt;
+  return hq / hkv;
+}
+
+std::optional<double> LinearAttentionOp::getStaticScale() {
+  if (FloatAttr s = getScaleAttr())
+    return s.getValueAsDouble();
+  int64_t d = getQueryType().getDimSize(3);
+  if (ShapedType::isDynamic(d) || d <= 0)
+    return std::nullopt;
+  return 1.0 / std::sqrt(static_cast<double>(d));
+}
+
+LogicalResult LinearAttentionOp::verify() {
+  RankedTensorType qT = getQueryType(), kT = getKeyType(), vT = getValueType();
+  for (auto [name, t] : {std::make_pair("query", qT), std::make_pair("key", kT),
+                         std::make_pair("value", vT)}) {
+    if (t.getRank() != 4)
+      return emitOpError("expects ")
+             << name << " to have rank 4 ([B, H, L, D]), got rank "
+             << t.getRank();
+    if (!isSupportedFloat(t.getElementType()))
+      return emitOpError("expects ")
+             << name << " element type to be f32, f16 or bf16, got "
+             << t.getElementType();
+  }
+  ArrayRef<int64_t> q = qT.getShape(), k = kT.getShape(), v = vT.getShape();
+  if (!compatible(q[0], k[0]) || !compatible(q[0], v[0]))
+    return emitOpError("expects query, key and value to share the batch "
+                       "size, got ")
+           << shapeStr(q) << ", " << shapeStr(k) << " and " << shapeStr(v);
+  if (!compatible(k[1], v[1]))
+    return emitOpError("expects key and value to share the number of heads, "
+                       "got ")
+           << k[1] << " and " << v[1];
+  if (!compatible(q[2], k[2]) || !compatible(q[2], v[2]))
+    return emitOpError("expects query, key and value to share a sequence "
+                       "length, got ")
+           << shapeStr(q) << ", " << shapeStr(k) << " and " << shapeStr(v);
+  if (!compatible(q[3], k[3]))
+    return emitOpError("expects query and key to share the head dimension, "
+                       "got ")
+           << q[3] << " and " << k[3];
+  if (k[1] == 0)
+    return emitOpError("expects at least one key/value head");
+  if (!ShapedType::isDynamic(q[1]) && !ShapedType::isDynamic(k[1]) &&
+      q[1] % k[1] != 0)
+    return emitOpError("expects the number of query heads to be a multiple of "
+                       "the number of key/value heads, got ")
+           << q[1] << " and " << k[1];
+  if (!getScaleAttr() && q[3] == 0)
+    return emitOpError("expects an explicit scale when the query/key head "
+                       "dimension is 0");
+  if (FloatAttr s = getScaleAttr())
+    if (!std::isfinite(s.getValueAsDouble()))
+      return emitOpError("expects a finite scale, got ")
+             << s.getValueAsDouble();
+
+  int64_t B = q[0], H = q[1], L = q[2], Dk = q[3], Dv = v[3];
+  bool norm = getNormalize();
+
+  // Results and destinations.
+  unsigned maxInits = norm ? 3 : 2;
+  if (getInits().empty() || getInits().size() > maxInits)
+    return emitOpError("expects 1 to ")
+           << maxInits << " inits (output, final state"
+           << (norm ? ", final normalizer state" : "") << "), got "
+           << getInits().size();
+  if (getNumResults() != getInits().size())
+    return emitOpError("expects one result per init, got ")
+           << getNumResults() << " results and " << getInits().size()
+           << " inits";
+  for (auto [r, init] : llvm::zip(getResults(), getInits()))
+    if (r.getType() != init.getType())
+      return emitOpError("expects each result to have the type of its init, "
+                         "got ")
+             << r.getType() << " and " << init.getType();
+  if (norm && getInits().size() == 2)
+    return emitOpError("expects the final normalizer state with the final "
+                       "state of a normalized op");
+  RankedTensorType oT = getOutputType();
+  if (!isSupportedFloat(oT.getElementType()))
+    return emitOpError("expects the output element type to be f32, f16 or "
+                       "bf16, got ")
+           << oT.getElementType();
+  if (!shapeCompatible(oT.getShape(), {B, H, L, Dv}))
+    return emitOpError("expects the output of shape ")
+           << shapeStr({B, H, L, Dv}) << " ([B, Hq, L, Dv]), got "
+           << shapeStr(oT.getShape());
+
+  // States (initial and final): f32 [B, Hq, Dk, Dv] and [B, Hq, Dk].
+  auto checkState = [&](Value s, StringRef what,
+                        ArrayRef<int64_t> expected) -> LogicalResult {
+    auto t = cast<RankedTensorType>(s.getType());
+    if (!t.getElementType().isF32())
+      return emitOpError("expects the ")
+             << what << " element type to be f32, got " << t.getElementType();
+    if (!shapeCompatible(t.getShape(), expected))
+      return emitOpError("expects the ")
+             << what << " of shape " << shapeStr(expected) << ", got "
+             << shapeStr(t.getShape());
+    return success();
+  };
+  SmallVector<int64_t> sShape = {B, H, Dk, Dv}, zShape = {B, H, Dk};
+  if (Value s = getFinalState())
+    if (failed(checkState(s, "final state", sShape)))
+      return failure();
+  if (Value z = getFinalNormalizer())
+    if (failed(checkState(z, "final normalizer state", zShape)))
+      return failure();
+  unsigned numInitial = getInitialState().size();
+  if (numInitial > 0 && numInitial != (norm ? 2u : 1u))
+    return emitOpError("expects ")
+           << (norm ? "two initial states (S0, z0)" : "one initial state (S0)")
+           << (norm ? " with" : " without") << " 'normalize', got "
+           << numInitial;
+  if (Value s = getInitialS())
+    if (failed(checkState(s, "initial state", sShape)))
+      return failure();
+  if (Value z = getInitialZ())
+    if (failed(checkState(z, "initial normalizer state", zShape)))
+      return failure();
+
+  // Decay.
+  if (Value g = getLogDecay()) {
+    auto gT = cast<RankedTensorType>(g.getType());
+    if (!isSupportedFloat(gT.getElementType()))
+      return emitOpError("expects the log_decay element type to be f32, f16 "
+                         "or bf16, got ")
+             << gT.getElementType();
+    SmallVector<int64_t> expected;
+    if (gT.getRank() == 1)
+      expected = {H};
+    else if (gT.getRank() == 3)
+      expected = {B, H, L};
+    else if (gT.getRank() == 4)
+      expected = {B, H, L, Dk};
+    else
+      return emitOpError("expects log_decay of rank 1 ([Hq]), 3 ([B, Hq, L]) "
+                         "or 4 ([B, Hq, L, Dk]), got rank ")
+             << gT.getRank();
+    if (!shapeCompatible(gT.getShape(), expected))
+      return emitOpError("expects log_decay of shape ")
+             << shapeStr(expected) << ", got " << shapeStr(gT.getShape());
+    if (!getCausal())
+      return emitOpError("expects 'causal' with a log_decay: the non-causal "
+                         "form has no decay");
+  }
+
+  // Packed sequences.
+  if (getSegmentIds() && getCuSeqlens())
+    return emitOpError("expects segment_ids or cu_seqlens, not both");
+  if (Value s = getSegmentIds()) {
+    auto sT = cast<RankedTensorType>(s.getType());
+    if (!isIndexLike(sT.getElementType()))
+      return emitOpError("expects i32 or i64 segment_ids, got ")
+             << sT.getElementType();
+    if (!shapeCompatible(sT.getShape(), {B, L}))
+      return emitOpError("expects segment_ids of shape ")
+             << shapeStr({B, L}) << " ([B, L]), got "
+             << shapeStr(sT.getShape());
+  }
+  if (Value c = getCuSeqlens()) {
+    auto cT = cast<RankedTensorType>(c.getType());
+    if (!isIndexLike(cT.getElementType()))
+      return emitOpError("expects i32 or i64 cu_seqlens, got ")
+             << cT.getElementType();
+    if (cT.getRank() != 1)
+      return emitOpError("expects cu_seqlens of rank 1 ([N + 1]), got rank ")
+             << cT.getRank();
+  }
+
+  if (getEpsAttr()) {
+    if (!norm)
+      return emitOpError("expects 'eps' only with 'normalize'");
+    if (!std::isfinite(getEpsValue()) || getEpsValue() < 0)
+      return emitOpError("expects a finite non-negative eps, got ")
+             << getEpsValue();
+  }
+  return success();
+}
+
+void LinearAttentionOp::getAsmResultNames(
+    function_ref<void(Value, StringRef)> setNameFn) {
+  static const char *names[] = {"out", "state", "norm"};
+  for (auto [i, r] : llvm::enumerate(getResults()))
+    setNameFn(r, names[i]);
+}
+
+LogicalResult LinearAttentionOp::reifyResultShapes(
+    OpBuilder &b, ReifiedRankedShapedTypeDims &reifiedReturnShapes) {
+  for (Value init : getInits())
+    reifiedReturnShapes.push_back(tensor::getMixedSizes(b, getLoc(), init));
+  return success();
+}
