@@ -54,23 +54,23 @@ LogicalResult mlir::attn::decomposeAllAttention(RewriterBase &rewriter,
   for (AttentionOp op : ops)
     if (failed(decomposeAttention(rewriter, op)))
       return failure();
-  // attn.linear_attention: its parallel form.
-  for (LinearAttentionOp op : linear) {
+  // attn.linear_attention (its parallel form) and attn.merge_states: their
+  // AggregatedOpInterface decompositions.
+  auto decompose = [&](linalg::AggregatedOpInterface op) -> LogicalResult {
     OpBuilder::InsertionGuard guard(rewriter);
     rewriter.setInsertionPoint(op);
     FailureOr<SmallVector<Value>> repl = op.decomposeOperation(rewriter);
     if (failed(repl))
-      return op.emitOpError("failed to decompose");
+      return op->emitOpError("failed to decompose");
     rewriter.replaceOp(op, *repl);
-  }
-  for (MergeStatesOp op : merges) {
-    OpBuilder::InsertionGuard guard(rewriter);
-    rewriter.setInsertionPoint(op);
-    FailureOr<SmallVector<Value>> repl = op.decomposeOperation(rewriter);
-    if (failed(repl))
-      return op.emitOpError("failed to decompose");
-    rewriter.replaceOp(op, *repl);
-  }
+    return success();
+  };
+  for (LinearAttentionOp op : linear)
+    if (failed(decompose(op)))
+      return failure();
+  for (MergeStatesOp op : merges)
+    if (failed(decompose(op)))
+      return failure();
   return success();
 }
 

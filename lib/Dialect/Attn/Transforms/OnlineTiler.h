@@ -1,4 +1,5 @@
-//===- OnlineTiler.h - the tile body of -attn-tile ---------------*- C++ -*-===//
+//===- OnlineTiler.h - the tile body of -attn-tile ---------------*- C++
+//-*-===//
 //
 // Part of the attn project.
 //
@@ -97,8 +98,8 @@ struct OnlineTiler {
                 ArrayRef<AffineMap> maps, ArrayRef<IterTy> iters,
                 function_ref<Value(OpBuilder &, Location, ValueRange)> body) {
     return linalg::GenericOp::create(
-               nb, loc, TypeRange{init.getType()}, ins, ValueRange{init},
-               maps, iters,
+               nb, loc, TypeRange{init.getType()}, ins, ValueRange{init}, maps,
+               iters,
                [&](OpBuilder &bb, Location l, ValueRange args) {
                  linalg::YieldOp::create(bb, l, ValueRange{body(bb, l, args)});
                })
@@ -114,10 +115,8 @@ struct OnlineTiler {
                                      rows, cols};
     SmallVector<OpFoldResult> strides(4, nb.getIndexAttr(1));
     RankedTensorType resT =
-        tensor::ExtractSliceOp::inferCanonicalRankReducedResultType(2, tT,
-                                                                    szs);
-    return tensor::ExtractSliceOp::create(nb, loc, resT, t, offs, szs,
-                                          strides);
+        tensor::ExtractSliceOp::inferCanonicalRankReducedResultType(2, tT, szs);
+    return tensor::ExtractSliceOp::create(nb, loc, resT, t, offs, szs, strides);
   }
 
   FailureOr<SmallVector<Value>> run();

@@ -180,9 +180,8 @@ void OnlineTiler::summarizeMask(OpBuilder &nb) {
                 bb, l, arith::CmpFPredicate::ONE, a[0],
                 arith::ConstantOp::create(
                     bb, l,
-                    bb.getFloatAttr(
-                        a[0].getType(),
-                        -std::numeric_limits<double>::infinity())));
+                    bb.getFloatAttr(a[0].getType(),
+                                    -std::numeric_limits<double>::infinity())));
           Value k8 = arith::ExtUIOp::create(bb, l, i8, kept);
           SmallVector<Value> res = {arith::OrIOp::create(bb, l, a[1], k8)};
           if (boolean)
@@ -190,9 +189,8 @@ void OnlineTiler::summarizeMask(OpBuilder &nb) {
           linalg::YieldOp::create(bb, l, res);
         });
     for (unsigned f = 0; f < flags.size(); ++f)
-      flags[f] = tensor::InsertSliceOp::create(nb, loc, summary.getResult(f),
-                                               flags[f], flagOffs, flagSzs,
-                                               ones);
+      flags[f] = tensor::InsertSliceOp::create(
+          nb, loc, summary.getResult(f), flags[f], flagOffs, flagSzs, ones);
     // Next combination.
     unsigned i = 0;
     while (i < r && ++choice[i] == parts[i].size())
@@ -227,12 +225,11 @@ Value OnlineTiler::maskBlockFlag(OpBuilder &nb, Value flags, Value k0) {
       continue;
     }
     Value rel = arith::SubIOp::create(nb, loc, mine[g], base[g]);
-    idx.push_back(tile[g] == 1 ? rel
-                               : arith::DivUIOp::create(nb, loc, rel,
-                                                        cst(nb, tile[g]))
-                                     .getResult());
+    idx.push_back(tile[g] == 1
+                      ? rel
+                      : arith::DivUIOp::create(nb, loc, rel, cst(nb, tile[g]))
+                            .getResult());
   }
   Value f = tensor::ExtractOp::create(nb, loc, flags, idx);
   return arith::TruncIOp::create(nb, loc, nb.getI1Type(), f);
 }
-

@@ -39,9 +39,9 @@ static constexpr int64_t kNR = 2;     // Vectors per row of the register block.
 bool OnlineTiler::useMicroKernels() {
   auto qT = op.getQueryType();
   int64_t d = qT.getDimSize(3), dv = op.getValueType().getDimSize(3);
-  return !ShapedType::isDynamic(d) &&
-         !ShapedType::isDynamic(dv) && dv % (kNR * kLanes) == 0 &&
-         sizes.qTile % (kNR * kLanes) == 0 && sizes.kvTile % kMR == 0;
+  return !ShapedType::isDynamic(d) && !ShapedType::isDynamic(dv) &&
+         dv % (kNR * kLanes) == 0 && sizes.qTile % (kNR * kLanes) == 0 &&
+         sizes.kvTile % kMR == 0;
 }
 
 /// bf16-dot applies: micro-kernel tiles, bf16 Q and K, an even Dqk.
@@ -109,8 +109,8 @@ static SmallVector<Value> blockIndex(OpBuilder &b, Location loc, Value r0,
 /// The key rows j0 .. j0 + kMR - 1 of a register block, clamped to
 /// `lastRow` (rows past a ragged tile read the last real row; their scores
 /// are masked by the caller).
-static SmallVector<Value> clampedBlockRows(OpBuilder &b, Location loc,
-                                           Value j0, Value lastRow) {
+static SmallVector<Value> clampedBlockRows(OpBuilder &b, Location loc, Value j0,
+                                           Value lastRow) {
   SmallVector<Value> rows;
   for (int64_t r = 0; r < kMR; ++r)
     rows.push_back(arith::MinSIOp::create(
@@ -267,8 +267,7 @@ Value OnlineTiler::microPV(OpBuilder &nb, Value p, Value vTile, Value acc,
               // f16/bf16 values widen to f32 lanes after the load.
               Value x = vector::TransferReadOp::create(
                   bb, bl, VectorType::get({kLanes}, vElem), vTile,
-                  blockIndex(bb, bl, j, e0, 0, c), vPad,
-                  ArrayRef<bool>{true});
+                  blockIndex(bb, bl, j, e0, 0, c), vPad, ArrayRef<bool>{true});
               if (vElem != f32)
                 x = arith::ExtFOp::create(bb, bl, vecT, x);
               return x;
@@ -277,4 +276,3 @@ Value OnlineTiler::microPV(OpBuilder &nb, Value p, Value vTile, Value acc,
         return storeBlock(b, l, block, out, i0, e0);
       });
 }
-

@@ -30,9 +30,8 @@ KeyRange mlir::attn::buildKeyRange(OpBuilder &b, Location loc,
     box.batch = {maskMod.batch, maskMod.batch};
     box.head = {maskMod.head, maskMod.head};
     box.query = {maskMod.qLo, maskMod.qHi};
-    auto [modLo, modHi] =
-        buildMaskModKeyRange(b, loc, *maskMod.region, box, kvEnd,
-                             maskMod.readTensors);
+    auto [modLo, modHi] = buildMaskModKeyRange(b, loc, *maskMod.region, box,
+                                               kvEnd, maskMod.readTensors);
     lo = arith::MaxSIOp::create(b, loc, lo, modLo);
     hi = arith::MinSIOp::create(b, loc, hi, modHi);
   }

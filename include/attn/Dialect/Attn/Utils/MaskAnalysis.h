@@ -1,4 +1,5 @@
-//===- MaskAnalysis.h - compile-time sparsity of mask_mod regions -*- C++ -*-===//
+//===- MaskAnalysis.h - compile-time sparsity of mask_mod regions -*- C++
+//-*-===//
 //
 // Part of the attn project.
 //
@@ -74,8 +75,7 @@ MaskTileClass classifyMaskMod(OpBuilder &b, Location loc, Region &region,
 /// for classifyMaskMod, for reads that do not depend on the key.
 std::pair<Value, Value> buildMaskModKeyRange(OpBuilder &b, Location loc,
                                              Region &region,
-                                             const MaskModBox &box,
-                                             Value kvEnd,
+                                             const MaskModBox &box, Value kvEnd,
                                              bool readTensors = false);
 
 } // namespace attn
