@@ -40,6 +40,14 @@ typedef struct MlirAttnGPULaunchConfig {
   int64_t sharedMemoryBytes;
 } MlirAttnGPULaunchConfig;
 
+/// Whether convert-attn-to-gpu builds a tensor-core kernel (kind
+/// TensorCoreSync or TensorCoreWgmma, by chip) rather than the general one
+/// for Q/K/V elements of f16 or bf16 (`halfPrecision`) or another type and
+/// head dims `headDim` (Q, K) and `vHeadDim` (V, O). The pass's own rule.
+MLIR_CAPI_EXPORTED bool mlirAttnGPUUsesTensorCoreKernel(bool halfPrecision,
+                                                        int64_t headDim,
+                                                        int64_t vHeadDim);
+
 /// The launch of a kernel of `kind` for batch size `batch`, `qHeads` query
 /// heads, query length `qLen`, head dims `headDim` (Q, K) and `vHeadDim`
 /// (V, O) and Q/K/V elements of `eltBytes` bytes: the configuration the pass

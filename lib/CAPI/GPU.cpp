@@ -27,6 +27,11 @@ static GPUKernelKind unwrap(MlirAttnGPUKernelKind kind) {
   return GPUKernelKind::General;
 }
 
+bool mlirAttnGPUUsesTensorCoreKernel(bool halfPrecision, int64_t headDim,
+                                     int64_t vHeadDim) {
+  return usesGPUTensorCoreKernelFor(halfPrecision, headDim, vHeadDim);
+}
+
 MlirAttnGPULaunchConfig
 mlirAttnGPUGetLaunchConfig(MlirAttnGPUKernelKind kind, int64_t batch,
                            int64_t qHeads, int64_t qLen, int64_t headDim,

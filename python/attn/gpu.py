@@ -125,11 +125,12 @@ def kernel_launches(lowered_text):
 
 def uses_tensor_cores(dtype, head_dim, v_head_dim=None):
     """Whether convert-attn-to-gpu builds the tensor-core kernel (else the
-    general SIMT kernel), as usesGPUTensorCoreKernel decides: f16/bf16,
-    Dqk = Dv in {64, 96, 128} (static or dynamic Lq/Lkv alike)."""
+    general SIMT kernel) for Q/K/V of `dtype` and head dims `head_dim`
+    (`v_head_dim` its Dv when it differs): the pass's own rule, through the
+    C API (mlirAttnGPUUsesTensorCoreKernel)."""
     v_head_dim = head_dim if v_head_dim is None else v_head_dim
-    return (dtype in ("f16", "bf16") and head_dim == v_head_dim and
-            head_dim in (64, 96, 128))
+    return bool(_gpu_capi().mlirAttnGPUUsesTensorCoreKernel(
+        dtype in ("f16", "bf16"), head_dim, v_head_dim))
 
 
 class _LaunchConfig(ctypes.Structure):
@@ -140,15 +141,16 @@ class _LaunchConfig(ctypes.Structure):
 
 # MlirAttnGPUKernelKind.
 _KERNEL_KINDS = {"sync": 0, "wgmma": 1, "general": 2}
-_LAUNCH_CONFIG_FN = []
+_GPU_CAPI = []
 
 
-def _launch_config_fn():
-    """mlirAttnGPUGetLaunchConfig of the C API: from libMLIRAttnCAPI.so
+def _gpu_capi():
+    """The library with the C API of attn-c/GPU.h (mlirAttnGPUGetLaunchConfig,
+    mlirAttnGPUUsesTensorCoreKernel): libMLIRAttnCAPI.so
     ($ATTN_CAPI_LIBRARY, default build/lib), or, where MLIR is not installed
-    (a GPU machine), from libattn_cuda_runtime.so, which compiles in the
-    same definition."""
-    if not _LAUNCH_CONFIG_FN:
+    (a GPU machine), libattn_cuda_runtime.so, which compiles in the same
+    definitions."""
+    if not _GPU_CAPI:
         from attn.runner import build_dir
         lib_dir = os.path.join(build_dir(), "lib")
         candidates = [os.environ.get("ATTN_CAPI_LIBRARY"),
@@ -161,15 +163,18 @@ def _launch_config_fn():
             except OSError as e:
                 errors.append(str(e))
                 continue
-            fn = lib.mlirAttnGPUGetLaunchConfig
-            fn.restype = _LaunchConfig
-            fn.argtypes = [ctypes.c_int] + [ctypes.c_int64] * 6
-            _LAUNCH_CONFIG_FN.append(fn)
+            lib.mlirAttnGPUGetLaunchConfig.restype = _LaunchConfig
+            lib.mlirAttnGPUGetLaunchConfig.argtypes = (
+                [ctypes.c_int] + [ctypes.c_int64] * 6)
+            lib.mlirAttnGPUUsesTensorCoreKernel.restype = ctypes.c_bool
+            lib.mlirAttnGPUUsesTensorCoreKernel.argtypes = [
+                ctypes.c_bool, ctypes.c_int64, ctypes.c_int64]
+            _GPU_CAPI.append(lib)
             break
         else:
-            raise RuntimeError("no library with mlirAttnGPUGetLaunchConfig: " +
-                               "; ".join(errors))
-    return _LAUNCH_CONFIG_FN[0]
+            raise RuntimeError("no library with the attn GPU C API "
+                               "(attn-c/GPU.h): " + "; ".join(errors))
+    return _GPU_CAPI[0]
 
 
 def launch_config(batch, q_heads, q_len, head_dim, elt_bytes=2,
@@ -180,8 +185,8 @@ def launch_config(batch, q_heads, q_len, head_dim, elt_bytes=2,
     the SIMT kernel (`v_head_dim`: its Dv when it differs)."""
     v_head_dim = head_dim if v_head_dim is None else v_head_dim
     kind = _KERNEL_KINDS["general" if general else mma]
-    c = _launch_config_fn()(kind, batch, q_heads, q_len, head_dim,
-                            v_head_dim, elt_bytes)
+    c = _gpu_capi().mlirAttnGPUGetLaunchConfig(
+        kind, batch, q_heads, q_len, head_dim, v_head_dim, elt_bytes)
     return tuple(c.grid), tuple(c.block), c.shared_memory_bytes
 
 

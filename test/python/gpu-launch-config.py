@@ -1,6 +1,8 @@
 # RUN: %python %s | FileCheck %s --implicit-check-not=BAD
 """The launch configuration of the C API (mlirAttnGPUGetLaunchConfig, read by
-attn.gpu.launch_config through ctypes) is the one convert-attn-to-gpu emits:
+attn.gpu.launch_config through ctypes) is the one convert-attn-to-gpu emits,
+and its kernel choice (mlirAttnGPUUsesTensorCoreKernel, attn.gpu.
+uses_tensor_cores) is the pass's:
 for several shapes of each kernel (mma.sync and wgmma tensor-core kernels,
 the general SIMT kernel with f32, Dqk != Dv, head dims the tensor cores do
 not take, ragged lengths), the constants of the pass's gpu.launch_func
@@ -90,6 +92,12 @@ def main():
         want, got = emitted(case), from_capi(case)
         verdict = "ok" if want == got else "BAD %s != %s" % (got, want)
         print("%s: %s %s" % (case[0], verdict, got))
+        # The C API's kernel choice is the pass's: the launch above matched
+        # the emitted one only for the kernel the pass chose.
+        et, D, Dv, kernel = case[1], case[7], case[8], case[9]
+        if gpu.uses_tensor_cores(et, D, Dv) != (kernel != "general"):
+            print("%s: BAD uses_tensor_cores disagrees with the pass" %
+                  case[0])
         if rt is not None:
             name, et, B, Hq, Hkv, Lq, Lkv, D, Dv, kernel = case
             c = rt(gpu._KERNEL_KINDS[kernel], B, Hq, Lq, D, Dv,

@@ -53,14 +53,10 @@ SmallVector<Value> mlir::attn::getGPUCapturedValues(AttentionOp op) {
 bool mlir::attn::usesGPUTensorCoreKernel(AttentionOp op) {
   RankedTensorType qT = op.getQueryType(), vT = op.getValueType();
   Type elt = qT.getElementType();
-  int64_t dqk = qT.getDimSize(3), dv = vT.getDimSize(3);
-  // Multiples of 32 (whole ldmatrix.x4 loads of K) up to 128: beyond,
-  // the O accumulators, Q fragments and scores no longer fit in registers.
-  // D = 32 assembles with a 4-byte ptxas spill (design.md), so it is left
-  // to the general kernel too. Dynamic Lq/Lkv are kernel arguments of
-  // either kernel (checkGPUKernelSupport allows no other dynamic dim).
-  return (elt.isF16() || elt.isBF16()) && dqk == dv &&
-         (dqk == 64 || dqk == 96 || dqk == 128);
+  // Dynamic Lq/Lkv are kernel arguments of either kernel
+  // (checkGPUKernelSupport allows no other dynamic dim).
+  return usesGPUTensorCoreKernelFor(elt.isF16() || elt.isBF16(),
+                                    qT.getDimSize(3), vT.getDimSize(3));
 }
 
 /// True for the scalar types NVPTX code generation handles: index, integers

@@ -13,6 +13,17 @@
 
 using namespace mlir::attn;
 
+bool mlir::attn::usesGPUTensorCoreKernelFor(bool halfPrecision,
+                                            int64_t headDim,
+                                            int64_t vHeadDim) {
+  // Multiples of 32 (whole ldmatrix.x4 loads of K) up to 128: beyond,
+  // the O accumulators, Q fragments and scores no longer fit in registers.
+  // D = 32 assembles with a 4-byte ptxas spill (design.md), so it is left
+  // to the general kernel too.
+  return halfPrecision && headDim == vHeadDim &&
+         (headDim == 64 || headDim == 96 || headDim == 128);
+}
+
 int64_t mlir::attn::getGPUKernelQueryTile(GPUKernelKind kind) {
   return kind == GPUKernelKind::General ? kGPUGeneralQueryTile : kGPUQueryTile;
 }

@@ -70,6 +70,15 @@ struct GPULaunchConfig {
   int64_t sharedMemoryBytes;
 };
 
+/// Whether convert-attn-to-gpu builds the tensor-core kernel (else the
+/// general SIMT kernel) for Q/K/V elements of f16/bf16 (`halfPrecision`)
+/// or another type and head dims `headDim` (Q, K) and `vHeadDim` (V, O):
+/// f16/bf16 with Dqk = Dv in {64, 96, 128}. Lq and Lkv, static or dynamic,
+/// do not matter. The one home of the rule: usesGPUTensorCoreKernel (the
+/// pass), mlirAttnGPUUsesTensorCoreKernel (C API) and Python call it.
+bool usesGPUTensorCoreKernelFor(bool halfPrecision, int64_t headDim,
+                                int64_t vHeadDim);
+
 /// Query rows per thread block: the grid's x extent is ceil(Lq / rows).
 int64_t getGPUKernelQueryTile(GPUKernelKind kind);
 
