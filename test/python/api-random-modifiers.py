@@ -18,7 +18,7 @@ import sys
 import numpy as np
 
 import attn
-from attn import ir, runner
+from attn import ir, reference, runner
 from attn import trace as tr
 
 B, HQ, HKV, LQ, LKV, D = 2, 4, 2, 13, 11, 8
@@ -156,7 +156,6 @@ def main(argv=None):
     module = "\n".join(ir.function("m%d" % k, v)
                        for k, v in enumerate(variants))
     lib = runner.compile_module(module, pipeline=a.pipeline)
-    bi, hi, ii, jj = np.ix_(range(B), range(HQ), range(LQ), range(LKV))
     v = np.ascontiguousarray(np.broadcast_to(
         np.eye(LKV, dtype=np.float32), (B, HKV, LKV, LKV)))
     bad = 0
@@ -172,18 +171,14 @@ def main(argv=None):
         out = np.zeros((B, HQ, LQ, LKV), np.float32)
         runner.call(lib, "m%d" % k, [q, kk, v] + [c.array for c in
                                                   var["captures"]], [out])
-        # The expected sigmoid of the modified score, where kept.
-        s = np.einsum("bhid,bhjd->bhij", q.astype(np.float64),
-                      np.repeat(kk, HQ // HKV, 1).astype(np.float64))
-        s = s / np.sqrt(D)
-        if sm is not None:
-            s = np.broadcast_to(tr.evaluate(sm, (s, bi, hi, ii, jj), caps),
-                                s.shape)
-        keep = np.ones(s.shape, bool)
-        if mm is not None:
-            keep = np.broadcast_to(tr.evaluate(mm, (bi, hi, ii, jj), caps),
-                                   s.shape)
-        ref = np.where(keep, 1.0 / (1.0 + np.exp(-s)), 0.0)
+        # The expected sigmoid of the modified score, where kept (V is the
+        # identity).
+        ref, _ = reference.attention(
+            q, kk, v, normalizer="sigmoid",
+            score_mod=None if sm is None else
+            (lambda *a: tr.evaluate(sm, a, caps)),
+            mask_mod=None if mm is None else
+            (lambda *idx: tr.evaluate(mm, idx, caps)))
         err = np.max(np.abs(out - ref))
         if not err <= 1e-5:
             bad += 1
