@@ -20,3 +20,14 @@ if [ "${#missing[@]}" -gt 0 ]; then
 else
   echo "== all packages present"
 fi
+
+# ONNX Runtime from npm (onnxruntime-node, CPU), the reference of
+# test/python/onnx-gqa-ort.py and the anchor of bench/onnx: best effort
+# (the test is UNSUPPORTED without it), needs node and npm.
+if command -v npm >/dev/null 2>&1; then
+  PYTHONPATH="$(dirname "$0")/../python" /usr/bin/python3 -c \
+    'import attn.ort as o; o.install(); print("== onnxruntime-node:", o.cache_dir())' ||
+    echo "== onnxruntime-node not installed (npm failed); onnxruntime tests are skipped"
+else
+  echo "== npm not found; onnxruntime tests are skipped"
+fi

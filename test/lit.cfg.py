@@ -109,3 +109,11 @@ except OSError:
 if os.system("%s -c 'import onnx' >/dev/null 2>&1" %
              config.python_executable) == 0:
     config.available_features.add("onnx")
+
+# ONNX Runtime (onnxruntime-node from npm, as the CPU anchors install it:
+# attn.ort.install()) for tests that compare against it on the same file.
+_ort = os.path.join(os.environ.get(
+    "ATTN_ANCHOR_CACHE", os.path.expanduser("~/.cache/attn-anchors")),
+    "node_modules", "onnxruntime-node")
+if os.path.isdir(_ort) and shutil.which("node"):
+    config.available_features.add("onnxruntime")

@@ -6,8 +6,8 @@ outputs and the best time of each over REPS runs.
 
   PYTHONPATH=python python3 bench/onnx/compare.py bert|gpt2 B L H D [REPS]
 
-ONNX Runtime comes from npm (onnxruntime-node, installed as the CPU
-anchors do under $ATTN_ANCHOR_CACHE or ~/.cache/attn-anchors)."""
+ONNX Runtime comes from npm (onnxruntime-node, installed by attn.ort as the
+CPU anchors do under $ATTN_ANCHOR_CACHE or ~/.cache/attn-anchors)."""
 
 import os
 import subprocess
@@ -18,18 +18,11 @@ import time
 import numpy as np
 import onnx
 
-from attn import onnx_import, onnx_models, runner
+from attn import onnx_import, onnx_models, ort, runner
 
-here = os.path.dirname(os.path.abspath(__file__))
 kind, B, L, H, D = sys.argv[1], *map(int, sys.argv[2:6])
 reps = int(sys.argv[6]) if len(sys.argv) > 6 else 3
-cache = os.environ.get("ATTN_ANCHOR_CACHE",
-                       os.path.expanduser("~/.cache/attn-anchors"))
-if not os.path.isdir(os.path.join(cache, "node_modules", "onnxruntime-node")):
-    os.makedirs(cache, exist_ok=True)
-    subprocess.run(["npm", "install", "--silent", "--ignore-scripts",
-                    "--no-audit", "--no-fund", "onnxruntime-node@1.30.0"],
-                   cwd=cache, check=True)
+ort.install()
 
 work = tempfile.mkdtemp(prefix="onnx-compare-")
 model, feeds, _ = onnx_models.layer(kind, B, L, H, D)
@@ -52,19 +45,8 @@ for _ in range(reps):
     best = min(best, time.perf_counter() - t0)
 
 # ONNX Runtime on the same file and inputs.
-specs = []
-for name, v in feeds.items():
-    f = os.path.join(work, name + ".bin")
-    v.astype(np.float32).tofile(f)
-    specs.append("%s=%s:%s" % (name, f, "x".join(map(str, v.shape))))
-ort_out = os.path.join(work, "ort.bin")
-r = subprocess.run(["node", os.path.join(here, "ort_run.js"), path, ort_out,
-                    str(reps)] + specs, capture_output=True, text=True,
-                   env=dict(os.environ,
-                            NODE_PATH=os.path.join(cache, "node_modules")),
-                   check=True)
-ort_ms = float(r.stdout.split()[1])
-theirs = np.fromfile(ort_out, np.float32).reshape(out.shape)
+outs, ort_ms = ort.run(path, feeds, reps=reps)
+theirs = outs[model.graph.output[0].name].reshape(out.shape)
 rel = np.abs(out - theirs).max() / np.abs(theirs).max()
 print("%s B=%d L=%d H=%d D=%d: raised %d, max rel diff %.2e, attn %.3f ms, "
       "ort %.3f ms" % (kind, B, L, H, D, count, rel, best * 1e3, ort_ms))

@@ -10,14 +10,16 @@ error no output file is written.
 Supported (default domain, opset 13 to 21): MatMul, Gemm, Add, Sub, Mul,
 Div, Pow, Sqrt, Erf, Tanh, Gelu, Where, Cast, Softmax (last axis),
 Transpose, Reshape, Unsqueeze, Squeeze, Concat, Slice, Gather (axis 0),
-Expand, ReduceMean (last axis), LayerNormalization (last axis), and
-com.microsoft MultiHeadAttention (query, key, value only). Shapes must be
-static.
+Expand, ReduceMean (last axis), LayerNormalization (last axis), and the
+com.microsoft MultiHeadAttention (query, key, value only) and
+GroupQueryAttention (python/attn/onnx_contrib.py). Shapes must be static.
 """
 
 import sys
 
 import numpy as np
+
+from attn import onnx_contrib
 
 DTYPES = {1: ("f32", np.float32), 10: ("f16", np.float16),
           11: ("f64", np.float64), 7: ("i64", np.int64), 9: ("i1", np.bool_),
@@ -334,7 +336,10 @@ class Importer:
                   "Pow": "powf"}
         unary = {"Sqrt": "math.sqrt", "Erf": "math.erf", "Tanh": "math.tanh"}
         if node.domain == "com.microsoft" and op == "MultiHeadAttention":
-            return self.multi_head_attention(node)
+            return onnx_contrib.multi_head_attention(self, node)
+        if node.domain == "com.microsoft" and op == "GroupQueryAttention":
+            return onnx_contrib.group_query_attention(
+                self, node, lambda i: self.declared_shape(node, i))
         if node.domain not in ("", "ai.onnx"):
             self.fail("operator '%s' of domain '%s' is not supported" %
                       (op, node.domain))
@@ -589,49 +594,20 @@ class Importer:
                                 out, data[2], body)
         self.fail("operator '%s' is not supported" % op)
 
-    def multi_head_attention(self, node):
-        """com.microsoft MultiHeadAttention with query, key, value
-        [B, L, E] (no bias, masks or past state), decomposed as ONNX
-        graphs spell it so that --attn-raise raises it."""
-        ins = [i for i in node.input]
-        if len(ins) < 3 or any(i for i in ins[3:]):
-            self.fail("only the query, key and value inputs are supported")
-        q, k, v = [self.get(i) for i in ins[:3]]
-        for t in (q, k, v):
-            if len(t[1]) != 3 or t[2] != "f32":
-                self.fail("query, key and value must be f32 [B, L, E]")
-        h = self.attr(node, "num_heads")
-        b, lq, e = q[1]
-        lkv, ev = k[1][1], v[1][2]
-        if k[1] != (b, lkv, e) or v[1][:2] != (b, lkv) or e % h or ev % h:
-            self.fail("inconsistent query/key/value shapes %s, %s, %s" %
-                      (list(q[1]), list(k[1]), list(v[1])))
-        d, dv = e // h, ev // h
-        scale = self.attr(node, "scale", 0.0) or 1.0 / np.sqrt(d)
-        causal = self.attr(node, "unidirectional", 0)
-
-        def heads(t, l, dd, perm):
-            return self.transpose(self.reshape_val(t, (b, l, h, dd)), perm)
-        qh = heads(q, lq, d, (0, 2, 1, 3))
-        kt = heads(k, lkv, d, (0, 2, 3, 1))
-        vh = heads(v, lkv, dv, (0, 2, 1, 3))
-        s = self.matmul(qh, kt)
-        s = self.elementwise([s], ["%%r = arith.mulf {a0}, %s : f32" %
-                                   self.scalar(scale, "f32")])
-        if causal:
-            tril = np.tril(np.ones((lq, lkv), bool), lkv - lq)
-            c = self.constant(tril, "causal")
-            lo = self.scalar(-3.4028234663852886e38, "f32")
-            s = self.elementwise([c, s], [
-                "%%r = arith.select {a0}, {a1}, %s : f32" % lo], dt="f32")
-        o = self.matmul(self.softmax(s), vh)
-        o = self.transpose(o, (0, 2, 1, 3))
-        return self.reshape_val(o, (b, lq, ev))
-
     def scalar(self, value, dt):
         c = self.fresh("c")
         self.emit("%s = arith.constant %r : %s" % (c, float(value), dt))
         return c
+
+    def declared_shape(self, node, i):
+        """The declared shape of output `i` of `node` (value_info or graph
+        output), None when undeclared or unnamed."""
+        if i >= len(node.output) or not node.output[i]:
+            return None
+        vi = getattr(self, "declared", {}).get(node.output[i])
+        if vi is None or not vi.type.tensor_type.HasField("shape"):
+            return None
+        return self.value_type(vi)[0]
 
     def value_type(self, vi):
         t = vi.type.tensor_type
@@ -665,22 +641,27 @@ class Importer:
             name = "%%arg%d" % i
             self.vals[vi.name] = (name, shape, dt)
             args.append("%s: %s" % (name, ty(shape, dt)))
-        declared = {vi.name: vi for vi in list(g.value_info) + list(g.output)}
+        self.declared = {vi.name: vi for vi in
+                         list(g.value_info) + list(g.output)}
         for i, node in enumerate(g.node):
             self.node = (i, node)
             r = self.run_node(node)
             if r is None:
                 continue
-            if len(node.output) != 1:
+            results = r if isinstance(r, list) else [r]
+            if len(node.output) > len(results):
                 self.fail("only single-output nodes are supported")
-            out = node.output[0]
-            if out in declared and declared[out].type.tensor_type.HasField(
-                    "shape"):
-                shape, dt = self.value_type(declared[out])
-                if tuple(shape) != tuple(r[1]) or dt != r[2]:
-                    self.fail("output '%s' is declared %s but computes %s" %
-                              (out, ty(shape, dt), ty(r[1], r[2])))
-            self.vals[out] = r
+            for j, (out, val) in enumerate(zip(node.output, results)):
+                if not out:
+                    continue
+                shape = self.declared_shape(node, j)
+                if shape is not None:
+                    dt = self.value_type(self.declared[out])[1]
+                    if tuple(shape) != tuple(val[1]) or dt != val[2]:
+                        self.fail("output '%s' is declared %s but computes "
+                                  "%s" % (out, ty(shape, dt),
+                                          ty(val[1], val[2])))
+                self.vals[out] = val
         self.node = None
         outs = [self.get(o.name) for o in g.output]
         name = "".join(c if c.isalnum() or c == "_" else "_" for c in

@@ -49,6 +49,128 @@ def mha(B, L, H, D, causal, rng):
     return model, feeds, reference
 
 
+def gqa(B, S, Hq, Hkv, D, past=None, seqlens=None, packed=False,
+        seed=0, **attrs):
+    """One com.microsoft GroupQueryAttention node: query [B, S, Hq*D] (with
+    `packed`, QKV packed in one input), key/value [B, S, Hkv*D], with
+    `past` = P a past cache [B, Hkv, P, D], seqlens_k = `seqlens` (total
+    lengths - 1; default all full) and node attributes `attrs`
+    (local_window_size, softcap, smooth_softmax, scale). Returns (model,
+    feeds, reference); reference(feeds) gives (output, present_key,
+    present_value) in float64, ONNX Runtime's semantics written from its
+    documented behaviour (docs/onnx.md)."""
+    import onnx
+    from onnx import TensorProto, helper
+    rng = np.random.default_rng(seed)
+    P = past or 0
+    total = P + S
+    if seqlens is None:
+        seqlens = [total - 1] * B
+    f32 = TensorProto.FLOAT
+    names = ["qkv" if packed else "q", "" if packed else "k",
+             "" if packed else "v", "pk" if past is not None else "",
+             "pv" if past is not None else "", "seqlens_k", "total"]
+    feeds = {}
+    if packed:
+        feeds["qkv"] = rng.standard_normal((B, S, (Hq + 2 * Hkv) * D))
+    else:
+        feeds["q"] = rng.standard_normal((B, S, Hq * D))
+        feeds["k"] = rng.standard_normal((B, S, Hkv * D))
+        feeds["v"] = rng.standard_normal((B, S, Hkv * D))
+    if past is not None:
+        feeds["pk"] = rng.standard_normal((B, Hkv, P, D))
+        feeds["pv"] = rng.standard_normal((B, Hkv, P, D))
+    feeds = {n: a.astype(np.float32) for n, a in feeds.items()}
+    feeds["seqlens_k"] = np.array(seqlens, np.int32)
+    feeds["total"] = np.array(total, np.int32)
+    ins = [helper.make_tensor_value_info(n, f32 if a.dtype == np.float32
+                                         else TensorProto.INT32, a.shape)
+           for n, a in feeds.items()]
+    node = helper.make_node("GroupQueryAttention", names,
+                            ["o", "present_key", "present_value"],
+                            domain="com.microsoft", name="gqa",
+                            num_heads=Hq, kv_num_heads=Hkv, **attrs)
+    outs = [helper.make_tensor_value_info("o", f32, [B, S, Hq * D])] + [
+        helper.make_tensor_value_info(n, f32, [B, Hkv, total, D])
+        for n in ("present_key", "present_value")]
+    graph = helper.make_graph([node], "gqa", ins, outs)
+    model = helper.make_model(graph, opset_imports=[
+        helper.make_opsetid("", 17), helper.make_opsetid("com.microsoft", 1)])
+    model.ir_version = 8
+    onnx.checker.check_model(model)
+
+    def reference(feeds):
+        f = {n: np.asarray(a, np.float64) for n, a in feeds.items()
+             if n not in ("seqlens_k", "total")}
+        if packed:
+            x = f["qkv"]
+            q, k, v = (x[..., :Hq * D], x[..., Hq * D:(Hq + Hkv) * D],
+                       x[..., (Hq + Hkv) * D:])
+        else:
+            q, k, v = f["q"], f["k"], f["v"]
+        heads = [t.reshape(B, S, -1, D).transpose(0, 2, 1, 3)
+                 for t in (q, k, v)]
+        q, k, v = heads
+        lens = np.asarray(feeds["seqlens_k"], np.int64) + 1
+        scale = attrs.get("scale") or 1.0 / np.sqrt(D)
+        window = attrs.get("local_window_size", -1)
+        present = []
+        for new, old in ((k, f.get("pk")), (v, f.get("pv"))):
+            pr = np.zeros((B, Hkv, total, D))
+            for b in range(B):
+                start = lens[b] - S if past is not None else 0
+                if old is not None:
+                    pr[b, :, :start] = old[b, :, :start]
+                pr[b, :, start:start + S] = new[b]
+            present.append(pr)
+        g = Hq // Hkv
+        out = np.zeros((B, Hq, S, D))
+        for b in range(B):
+            L = lens[b]
+            start = L - S if past is not None else 0
+            kk = np.repeat(present[0][b, :, :L], g, 0)
+            vv = np.repeat(present[1][b, :, :L], g, 0)
+            s = q[b] @ kk.transpose(0, 2, 1) * scale
+            if attrs.get("softcap"):
+                c = attrs["softcap"]
+                s = c * np.tanh(s / c)
+            pos = start + np.arange(S)[:, None]
+            j = np.arange(L)[None, :]
+            keep = j <= pos
+            if window > 0:
+                keep &= j > pos - window
+            s = np.where(keep, s, -np.inf)
+            m = s.max(-1, keepdims=True)
+            if attrs.get("smooth_softmax"):
+                m = np.maximum(m, 0.0)
+            e = np.where(keep, np.exp(s - m), 0.0)
+            den = e.sum(-1, keepdims=True)
+            if attrs.get("smooth_softmax"):
+                den = den + np.exp(-m)
+            out[b] = (e / den) @ vv
+        return (out.transpose(0, 2, 1, 3).reshape(B, S, Hq * D), *present)
+
+    return model, feeds, reference
+
+
+# GroupQueryAttention configurations the tests run (test/python/onnx-gqa*.py):
+# decode against a right-padded cache, padded prompts, chunked prefill,
+# windows, softcap/smooth softmax/scale, packed QKV.
+GQA_CASES = [
+    ("decode", dict(B=3, S=1, Hq=8, Hkv=2, D=16, past=7, seqlens=[7, 3, 0])),
+    ("decode-mha", dict(B=2, S=1, Hq=4, Hkv=4, D=8, past=5, seqlens=[2, 5])),
+    ("prompt-padded", dict(B=2, S=5, Hq=4, Hkv=1, D=8, seqlens=[4, 1])),
+    ("chunked-prefill", dict(B=1, S=3, Hq=8, Hkv=2, D=16, past=5)),
+    ("window", dict(B=2, S=1, Hq=4, Hkv=2, D=8, past=9, seqlens=[9, 5],
+                    local_window_size=3)),
+    ("prompt-window", dict(B=1, S=7, Hq=2, Hkv=2, D=8, local_window_size=2)),
+    ("softcap-smooth-scale", dict(B=2, S=1, Hq=4, Hkv=2, D=8, past=4,
+                                  softcap=3.0, smooth_softmax=1, scale=0.3)),
+    ("packed-qkv", dict(B=2, S=4, Hq=4, Hkv=2, D=8, packed=True,
+                        seqlens=[3, 1])),
+]
+
+
 def layer(kind, B, L, H, D, seed=0):
     """Returns (onnx model, inputs dict, numpy model); kind is bert, gpt2,
     mha or mha-causal."""

@@ -1,0 +1,280 @@
+"""The fused attention operators of ONNX Runtime's ``com.microsoft`` domain,
+imported by :mod:`attn.onnx_import`.
+
+* ``MultiHeadAttention`` (query, key, value only) is emitted decomposed, as
+  ONNX graphs spell attention (MatMul, Softmax, ...), so that
+  ``--attn-raise`` raises it like any frontend graph.
+* ``GroupQueryAttention`` is emitted as one ``attn.attention``: its
+  semantics (per-sequence key lengths, a right-padded KV cache, causal
+  masking aligned to each sequence's end) are the op's ``kv_lengths`` and
+  ``#attn.causal``; a decomposed form would only have to be raised again.
+  Its ``present_key``/``present_value`` outputs are built as ONNX Runtime
+  builds them (docs/onnx.md).
+"""
+
+import numpy as np
+
+
+def _ty(shape, dt):
+    return "tensor<%s>" % "x".join([str(x) for x in shape] + [dt])
+
+
+def imp_ty(val):
+    return _ty(val[1], val[2])
+
+
+def multi_head_attention(imp, node):
+    """com.microsoft MultiHeadAttention with query, key, value [B, L, E]
+    (no bias, masks or past state), decomposed."""
+    ins = list(node.input)
+    if len(ins) < 3 or any(i for i in ins[3:]):
+        imp.fail("only the query, key and value inputs are supported")
+    q, k, v = [imp.get(i) for i in ins[:3]]
+    for t in (q, k, v):
+        if len(t[1]) != 3 or t[2] != "f32":
+            imp.fail("query, key and value must be f32 [B, L, E]")
+    h = imp.attr(node, "num_heads")
+    b, lq, e = q[1]
+    lkv, ev = k[1][1], v[1][2]
+    if k[1] != (b, lkv, e) or v[1][:2] != (b, lkv) or e % h or ev % h:
+        imp.fail("inconsistent query/key/value shapes %s, %s, %s" %
+                 (list(q[1]), list(k[1]), list(v[1])))
+    d, dv = e // h, ev // h
+    scale = imp.attr(node, "scale", 0.0) or 1.0 / np.sqrt(d)
+    causal = imp.attr(node, "unidirectional", 0)
+
+    def heads(t, l, dd, perm):
+        return imp.transpose(imp.reshape_val(t, (b, l, h, dd)), perm)
+    qh = heads(q, lq, d, (0, 2, 1, 3))
+    kt = heads(k, lkv, d, (0, 2, 3, 1))
+    vh = heads(v, lkv, dv, (0, 2, 1, 3))
+    s = imp.matmul(qh, kt)
+    s = imp.elementwise([s], ["%%r = arith.mulf {a0}, %s : f32" %
+                              imp.scalar(scale, "f32")])
+    if causal:
+        tril = np.tril(np.ones((lq, lkv), bool), lkv - lq)
+        c = imp.constant(tril, "causal")
+        lo = imp.scalar(-3.4028234663852886e38, "f32")
+        s = imp.elementwise([c, s], [
+            "%%r = arith.select {a0}, {a1}, %s : f32" % lo], dt="f32")
+    o = imp.matmul(imp.softmax(s), vh)
+    o = imp.transpose(o, (0, 2, 1, 3))
+    return imp.reshape_val(o, (b, lq, ev))
+
+
+# GroupQueryAttention inputs after total_sequence_length, none supported.
+_GQA_EXTRA_INPUTS = ("cos_cache", "sin_cache", "position_ids",
+                     "attention_bias", "head_sink")
+
+
+def _index(imp, value):
+    c = imp.fresh("c")
+    imp.emit("%s = arith.constant %d : index" % (c, value))
+    return c
+
+
+def _present(imp, new, past, seqlens, length, has_past):
+    """present[b, h, t] = past[b, h, t] for t < p_b, new[b, h, t - p_b] for
+    p_b <= t < p_b + S, 0 beyond, with p_b = seqlens_k[b] + 1 - S when a
+    past is given and 0 otherwise (ONNX Runtime's layout). Every index is
+    clamped, so no input is read out of bounds whatever seqlens_k holds."""
+    _, (b, hkv, s, d), dt = new
+    plen = past[1][2] if past is not None else 0
+    f = imp.fresh
+    i0, i1, i2, i3 = f("b"), f("h"), f("t"), f("d")
+    pos, rel, relc, lo, nv, innew = f("p"), f("rel"), f("relc"), f("lo"), \
+        f("nv"), f("in")
+    zero, last = _index(imp, 0), _index(imp, s - 1)
+    sz, one = _index(imp, s), _index(imp, 1)
+    body = ["%s = linalg.index 0 : index" % i0,
+            "%s = linalg.index 1 : index" % i1,
+            "%s = linalg.index 2 : index" % i2,
+            "%s = linalg.index 3 : index" % i3]
+    if has_past:
+        ln, l1 = f("l"), f("l1")
+        body += ["%s = arith.index_cast {a0} : i32 to index" % ln,
+                 "%s = arith.addi %s, %s : index" % (l1, ln, one),
+                 "%s = arith.subi %s, %s : index" % (pos, l1, sz)]
+    else:
+        body += ["%s = arith.addi %s, %s : index" % (pos, zero, zero)]
+    ge, lt = f("ge"), f("lt")
+    body += ["%s = arith.subi %s, %s : index" % (rel, i2, pos),
+             "%s = arith.maxsi %s, %s : index" % (lo, rel, zero),
+             "%s = arith.minsi %s, %s : index" % (relc, lo, last),
+             "%s = tensor.extract %s[%s, %s, %s, %s] : %s" % (
+                 nv, new[0], i0, i1, relc, i3, imp_ty(new)),
+             "%s = arith.cmpi sge, %s, %s : index" % (ge, rel, zero),
+             "%s = arith.cmpi slt, %s, %s : index" % (lt, rel, sz),
+             "%s = arith.andi %s, %s : i1" % (innew, ge, lt)]
+    z = f("z")
+    body += ["%s = arith.constant 0.0 : %s" % (z, dt)]
+    rest = z
+    if plen > 0:
+        tc, pv, inpast, old = f("tc"), f("pv"), f("ip"), f("old")
+        plast = _index(imp, plen - 1)
+        body += ["%s = arith.minsi %s, %s : index" % (tc, i2, plast),
+                 "%s = tensor.extract %s[%s, %s, %s, %s] : %s" % (
+                     pv, past[0], i0, i1, tc, i3, imp_ty(past)),
+                 "%s = arith.cmpi slt, %s, %s : index" % (inpast, i2, pos),
+                 "%s = arith.select %s, %s, %s : %s" % (old, inpast, pv, z,
+                                                        dt)]
+        rest = old
+    body += ["%%r = arith.select %s, %s, %s : %s" % (innew, nv, rest, dt)]
+    return imp.generic([(seqlens, "d0")], (b, hkv, length, d), dt, body)
+
+
+def _slice_last(imp, val, offset, width):
+    """val[..., offset:offset + width]."""
+    v, shape, dt = val
+    out = tuple(shape[:-1]) + (width,)
+    r = imp.fresh("s")
+    n = len(shape)
+    imp.emit("%s = tensor.extract_slice %s[%s] [%s] [%s] : %s to %s" % (
+        r, v, ", ".join(["0"] * (n - 1) + [str(offset)]),
+        ", ".join(map(str, out)), ", ".join(["1"] * n), _ty(shape, dt),
+        _ty(out, dt)))
+    return (r, out, dt)
+
+
+def _prompt_mask_mod(imp, window):
+    """The mask_mod region of a GroupQueryAttention without past: keys at
+    or before the query row, counted from the start (ONNX Runtime's first
+    prompt; padded rows past a sequence's length still see its keys), and
+    within the local window when there is one."""
+    f = imp.fresh
+    b, h, i, j, keep = f("mb"), f("mh"), f("mi"), f("mj"), f("mk")
+    lines = ["^bb0(%s: index, %s: index, %s: index, %s: index):" % (
+        b, h, i, j),
+        "  %s = arith.cmpi ule, %s, %s : index" % (keep, j, i)]
+    if window > 0:
+        w, jw, kw, both = f("mw"), f("mjw"), f("mkw"), f("mkk")
+        lines += ["  %s = arith.constant %d : index" % (w, window - 1),
+                  "  %s = arith.addi %s, %s : index" % (jw, j, w),
+                  "  %s = arith.cmpi uge, %s, %s : index" % (kw, jw, i),
+                  "  %s = arith.andi %s, %s : i1" % (both, keep, kw)]
+        keep = both
+    return lines + ["  attn.yield %s : i1" % keep, "}"]
+
+
+def group_query_attention(imp, node, present_shape):
+    """com.microsoft GroupQueryAttention: query [B, S, Hq*D] (or packed
+    QKV [B, S, (Hq + 2 Hkv) D] without key/value), key/value [B, S, Hkv*D],
+    optional past_key/past_value [B, Hkv, P, D], seqlens_k [B] (i32, total
+    length - 1 per sequence), total_sequence_length. Returns (output,
+    present_key, present_value); `present_shape(i)` is the declared shape
+    of output i or None."""
+    ins = list(node.input) + [""] * (7 - len(node.input))
+    for name, i in zip(_GQA_EXTRA_INPUTS, range(7, len(ins))):
+        if ins[i]:
+            imp.fail("input '%s' is not supported" % name)
+    for a in ("do_rotary", "qk_output"):
+        if imp.attr(node, a, 0):
+            imp.fail("attribute %s = %d is not supported" % (
+                a, imp.attr(node, a)))
+    if not ins[5] or not ins[6]:
+        imp.fail("seqlens_k and total_sequence_length are required")
+    hq, hkv = imp.attr(node, "num_heads"), imp.attr(node, "kv_num_heads")
+    if not hq or not hkv or hq % hkv:
+        imp.fail("num_heads (%s) must be a positive multiple of kv_num_heads "
+                 "(%s)" % (hq, hkv))
+    q = imp.get(ins[0])
+    if len(q[1]) != 3 or q[2] not in ("f32", "f16"):
+        imp.fail("query must be f32 or f16 [B, S, E]")
+    b, s, e = q[1]
+    if bool(ins[1]) != bool(ins[2]):
+        imp.fail("key and value must both be given or both be absent")
+    if ins[1]:
+        if e % hq:
+            imp.fail("query width %d is not a multiple of num_heads %d" %
+                     (e, hq))
+        d = e // hq
+        k, v = imp.get(ins[1]), imp.get(ins[2])
+    else:
+        if e % (hq + 2 * hkv):
+            imp.fail("packed QKV width %d is not a multiple of num_heads + "
+                     "2 * kv_num_heads = %d" % (e, hq + 2 * hkv))
+        d = e // (hq + 2 * hkv)
+        q, k, v = [_slice_last(imp, q, off, width) for off, width in (
+            (0, hq * d), (hq * d, hkv * d), ((hq + hkv) * d, hkv * d))]
+    for name, t in (("key", k), ("value", v)):
+        if tuple(t[1]) != (b, s, hkv * d) or t[2] != q[2]:
+            imp.fail("%s must be %s [%d, %d, %d], got %s %s" % (
+                name, q[2], b, s, hkv * d, t[2], list(t[1])))
+    seqlens = imp.get(ins[5])
+    if tuple(seqlens[1]) != (b,) or seqlens[2] != "i32":
+        imp.fail("seqlens_k must be i32 [%d], got %s %s" % (
+            b, seqlens[2], list(seqlens[1])))
+    if imp.get(ins[6])[1] not in ((), (1,)):
+        imp.fail("total_sequence_length must be a scalar")
+    if bool(ins[3]) != bool(ins[4]):
+        imp.fail("past_key and past_value must both be given or both be "
+                 "absent")
+    has_past = bool(ins[3])
+    pk = pv = None
+    plen = 0
+    if has_past:
+        pk, pv = imp.get(ins[3]), imp.get(ins[4])
+        plen = pk[1][2] if len(pk[1]) == 4 else -1
+        for name, t in (("past_key", pk), ("past_value", pv)):
+            if (len(t[1]) != 4 or tuple(t[1]) != (b, hkv, plen, d) or
+                    t[2] != q[2]):
+                imp.fail("%s must be %s [%d, %d, P, %d] (BNSH), got %s %s" %
+                         (name, q[2], b, hkv, d, t[2], list(t[1])))
+    # The present length is ONNX Runtime's max(total_sequence_length, P):
+    # the declared output shape when there is one, else P + S (a past
+    # buffer that is not shared with the present).
+    length = plen + s
+    for i in (1, 2):
+        shape = present_shape(i)
+        if shape is not None:
+            if len(shape) != 4 or tuple(shape[:2]) != (b, hkv) or \
+                    shape[3] != d or shape[2] < max(plen, s):
+                imp.fail("output %d is declared %s, not [%d, %d, >= %d, %d]"
+                         % (i, list(shape), b, hkv, max(plen, s), d))
+            length = shape[2]
+    scale = imp.attr(node, "scale", 0.0) or 1.0 / np.sqrt(d)
+    softcap = imp.attr(node, "softcap", 0.0)
+    window = imp.attr(node, "local_window_size", -1)
+    if window == 0 or window < -1:
+        imp.fail("local_window_size must be -1 (none) or positive, got %d" %
+                 window)
+    smooth = imp.attr(node, "smooth_softmax", 0)
+
+    def heads(t, h):
+        return imp.transpose(imp.reshape_val(t, (b, s, h, d)), (0, 2, 1, 3))
+    qh, kn, vn = heads(q, hq), heads(k, hkv), heads(v, hkv)
+    present_k = _present(imp, kn, pk, seqlens, length, has_past)
+    present_v = _present(imp, vn, pv, seqlens, length, has_past)
+    c1 = imp.fresh("c")
+    lens = imp.elementwise([seqlens], [
+        "%s = arith.constant 1 : i32" % c1,
+        "%%r = arith.addi {a0}, %s : i32" % c1])
+    dt = q[2]
+    out_t = imp_ty((None, (b, hq, s, d), dt))
+    kv_t = imp_ty((None, (b, hkv, length, d), dt))
+    init = imp.empty((b, hq, s, d), dt)
+    operands = "ins(%s, %s, %s : %s, %s, %s) kv_lengths(%s : %s)" % (
+        qh[0], present_k[0], present_v[0], out_t, kv_t, kv_t, lens[0],
+        imp_ty(lens))
+    if smooth:
+        sinks = imp.filled((hq,), "f32", "0.0")
+        operands += " sinks(%s : tensor<%dxf32>)" % (sinks, hq)
+    attrs = ["scale = %r : f64" % float(scale)]
+    if softcap:
+        attrs.append("softcap = %r : f64" % float(softcap))
+    if has_past:
+        masks = ["#attn.causal"]
+        if window > 0:
+            masks.append("#attn.sliding_window<left = %d, right = 0>" %
+                         (window - 1))
+        attrs.append("masks = [%s]" % ", ".join(masks))
+    o = imp.fresh("gqa")
+    imp.emit("%s = attn.attention %s outs(%s : %s) {%s} -> %s" % (
+        o, operands, init, out_t, ", ".join(attrs), out_t))
+    if not has_past:
+        imp.lines[-1] += " mask_mod {"
+        for line in _prompt_mask_mod(imp, window):
+            imp.emit("  " + line)
+    out = imp.reshape_val(imp.transpose((o, (b, hq, s, d), dt),
+                                        (0, 2, 1, 3)), (b, s, hq * d))
+    return [out, present_k, present_v]
