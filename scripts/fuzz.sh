@@ -28,7 +28,7 @@ print("attn-fuzz: %d seed inputs" % n)
 PY
 log=$out/fuzz.log
 status=0
-ASAN_OPTIONS=detect_leaks=0:abort_on_error=0 \
+ASAN_OPTIONS=detect_leaks=0:abort_on_error=0:allow_user_poisoning=0 \
   "$fuzz" -seed="$seed" -max_total_time="$secs" -timeout=30 \
   -rss_limit_mb=6144 -max_len=65536 -print_final_stats=1 \
   -artifact_prefix="$out/artifacts/" "$out/corpus" "$out/seeds" \

@@ -29,10 +29,10 @@ config.substitutions.append(
 config.substitutions.append(
     ("%libomp", os.path.join(config.mlir_lib_dir, "libomp.so")))
 config.substitutions.append(("%clang", config.attn_clang))
-config.substitutions.append(("%python", config.python_executable))
 # Embedding: the stock mlir-opt that loads AttnPlugin.so, the folder of our
 # libraries, and the toolchain a downstream CMake project builds with.
 _mlir_opt = os.path.join(config.llvm_tools_dir, "mlir-opt")
+_python = config.python_executable
 # Sanitizer build (ATTN_ENABLE_SANITIZERS): our libraries are instrumented,
 # Debian's mlir-opt is not, so the ASan runtime (which carries UBSan's) is
 # preloaded into it for AttnPlugin.so; a downstream project would have to
@@ -41,12 +41,22 @@ if getattr(config, "attn_sanitizers", "0") == "1":
     config.available_features.add("asan")
     _rt = os.popen("%s -print-file-name=libclang_rt.asan-x86_64.so"
                    % config.attn_clang).read().strip()
-    _mlir_opt = "env LD_PRELOAD=%s ASAN_OPTIONS=detect_leaks=0 %s" % (
-        _rt, _mlir_opt)
     # Leaks at exit of the tools (global registries) are not findings.
-    config.environment["ASAN_OPTIONS"] = "detect_leaks=0"
+    # User poisoning is off: LLVM's BumpPtrAllocator poisons the rest of a
+    # slab when its inline code runs in our instrumented code, and
+    # libMLIR.so's uninstrumented copy then hands out parts of that slab
+    # without unpoisoning them (a false use-after-poison in attribute
+    # storage, seen with #attn.neighborhood).
+    _asan = "detect_leaks=0:allow_user_poisoning=0"
+    _mlir_opt = "env LD_PRELOAD=%s ASAN_OPTIONS=%s %s" % (_rt, _asan,
+                                                          _mlir_opt)
+    config.environment["ASAN_OPTIONS"] = _asan
     config.environment["UBSAN_OPTIONS"] = "print_stacktrace=1"
+    # Python loads our instrumented C API library with ctypes
+    # (attn.gpu), so it gets the runtime preloaded like mlir-opt.
+    config.python_executable = "env LD_PRELOAD=%s %s" % (_rt, _python)
 config.substitutions.append(("%mlir_opt", _mlir_opt))
+config.substitutions.append(("%python", config.python_executable))
 config.substitutions.append(
     ("%attn_libs", os.path.join(config.attn_obj_root, "lib")))
 config.substitutions.append(("%cmake_exe", config.cmake_command))
@@ -106,8 +116,7 @@ except OSError:
     pass
 
 # The ONNX front door needs Debian's python3-onnx (scripts/setup.sh).
-if os.system("%s -c 'import onnx' >/dev/null 2>&1" %
-             config.python_executable) == 0:
+if os.system("%s -c 'import onnx' >/dev/null 2>&1" % _python) == 0:
     config.available_features.add("onnx")
 
 # ONNX Runtime (onnxruntime-node from npm, as the CPU anchors install it:
