@@ -28,8 +28,12 @@ print("attn-fuzz: %d seed inputs" % n)
 PY
 log=$out/fuzz.log
 status=0
+# The build links the shared sanitizer runtime (CMakeLists.txt); libFuzzer's
+# link order puts it after other libraries, so it is preloaded.
+rt=$(clang-22 -print-file-name=libclang_rt.asan-x86_64.so)
+LD_PRELOAD="$rt" \
 ASAN_OPTIONS=detect_leaks=0:abort_on_error=0:allow_user_poisoning=0 \
-  "$fuzz" -seed="$seed" -max_total_time="$secs" -timeout=30 \
+  "$fuzz" -seed="$seed" -max_total_time="$secs" -timeout=60 \
   -rss_limit_mb=6144 -max_len=65536 -print_final_stats=1 \
   -artifact_prefix="$out/artifacts/" "$out/corpus" "$out/seeds" \
   >"$log" 2>&1 || status=$?
