@@ -671,143 +671,7 @@ def small_torch(name, B=1, L=6, H=2, D=4, alpha=1, use_argmax=False):
 # --------------------------------------------------------------------------
 
 
-class Tosa:
-    def __init__(self, g, dt):
-        self.g, self.dt = g, dt
-        g.emit('%shift = "tosa.const"() <{values = dense<0> : tensor<1xi8>}>'
-               ' : () -> tensor<1xi8>')
-        g.emit('%%zp = "tosa.const"() <{values = dense<0.0> : tensor<1x%s>}>'
-               ' : () -> tensor<1x%s>' % (dt, dt))
-
-    def ty(self, s, dt=None):
-        return self.g.ty(s, dt or self.dt)
-
-    def const(self, value, shape, dt=None):
-        v = self.g.fresh("k")
-        self.g.emit('%s = "tosa.const"() <{values = dense<%r> : %s}> : () -> '
-                    '%s' % (v, value, self.ty(shape, dt), self.ty(shape, dt)))
-        return v
-
-    def reshape(self, x, src, dst):
-        s = self.g.fresh("sh")
-        self.g.emit("%s = tosa.const_shape {values = dense<[%s]> : "
-                    "tensor<%dxindex>} : () -> !tosa.shape<%d>" %
-                    (s, ", ".join(map(str, dst)), len(dst), len(dst)))
-        v = self.g.fresh("rs")
-        self.g.emit("%s = tosa.reshape %s, %s : (%s, !tosa.shape<%d>) -> %s" %
-                    (v, x, s, self.ty(src), len(dst), self.ty(dst)))
-        return v
-
-    def transpose(self, x, shape, perm):
-        out = tuple(shape[p] for p in perm)
-        v = self.g.fresh("tr")
-        self.g.emit("%s = tosa.transpose %s {perms = array<i32: %s>} : (%s) ->"
-                    " %s" % (v, x, ", ".join(map(str, perm)), self.ty(shape),
-                             self.ty(out)))
-        return v, out
-
-    def binary(self, op, a, ashape, b, bshape, out, dt=None):
-        v = self.g.fresh("b")
-        extra = ", %shift" if op == "mul" else ""
-        extra_t = ", tensor<1xi8>" if op == "mul" else ""
-        self.g.emit("%s = tosa.%s %s, %s%s : (%s, %s%s) -> %s" %
-                    (v, op, a, b, extra, self.ty(ashape, dt),
-                     self.ty(bshape, dt), extra_t, self.ty(out, dt)))
-        return v
-
-    def unary(self, op, a, shape, attrs=""):
-        v = self.g.fresh("u")
-        self.g.emit("%s = tosa.%s %s%s : (%s) -> %s" %
-                    (v, op, a, attrs, self.ty(shape), self.ty(shape)))
-        return v
-
-    def reduce(self, op, a, shape):
-        out = tuple(shape[:-1]) + (1,)
-        v = self.g.fresh("rd")
-        self.g.emit("%s = tosa.%s %s {axis = %d : i32} : (%s) -> %s" %
-                    (v, op, a, len(shape) - 1, self.ty(shape), self.ty(out)))
-        return v, out
-
-    def matmul(self, a, ashape, b, bshape):
-        out = (ashape[0], ashape[1], bshape[2])
-        v = self.g.fresh("mm")
-        self.g.emit("%s = tosa.matmul %s, %s, %%zp, %%zp : (%s, %s, %s, %s) ->"
-                    " %s" % (v, a, b, self.ty(ashape), self.ty(bshape),
-                             self.ty((1,)), self.ty((1,)), self.ty(out)))
-        return v, out
-
-    def cast(self, a, shape, src, dst):
-        v = self.g.fresh("cs")
-        self.g.emit("%s = tosa.cast %s : (%s) -> %s" %
-                    (v, a, self.g.ty(shape, src), self.g.ty(shape, dst)))
-        return v
-
-
-def bert_keras_tosa(B=2, L=8, H=2, D=4, dt="f32"):
-    """A Keras/TF BERT attention legalised to TOSA: query scaled before the
-    einsum, einsums as reshapes + transposes + rank-3 tosa.matmul, the
-    (1 - mask) * -10000 adder from a [B, 1, 1, L] mask, tf.nn.softmax as
-    exp(x - reduce_max) * reciprocal(reduce_sum); in the bf16 variant the
-    softmax runs in f32 between tosa.casts."""
-    E = H * D
-    g = Graph("bert_keras_tosa_" + dt)
-    t = Tosa(g, dt)
-    q = g.arg("q", (B, L, E), dt)
-    k = g.arg("k", (B, L, E), dt)
-    v = g.arg("v", (B, L, E), dt)
-    m = g.arg("mask", (B, 1, 1, L), dt)
-    c = t.const(D ** -0.5, (1, 1, 1))
-    q = t.binary("mul", q, (B, L, E), c, (1, 1, 1), (B, L, E))
-
-    def heads(x, kt=False):
-        x4 = t.reshape(x, (B, L, E), (B, L, H, D))
-        perm = (0, 2, 3, 1) if kt else (0, 2, 1, 3)
-        xt, shape = t.transpose(x4, (B, L, H, D), perm)
-        flat = (B * H,) + shape[2:]
-        return t.reshape(xt, shape, flat), flat
-
-    q3, qs = heads(q)
-    k3, ks = heads(k, kt=True)
-    v3, vs = heads(v)
-    s3, s3s = t.matmul(q3, qs, k3, ks)
-    s = t.reshape(s3, s3s, (B, H, L, L))
-    one = t.const(1.0, (1, 1, 1, 1))
-    neg = t.const(-10000.0, (1, 1, 1, 1))
-    inv = t.binary("sub", one, (1, 1, 1, 1), m, (B, 1, 1, L), (B, 1, 1, L))
-    adder = t.binary("mul", inv, (B, 1, 1, L), neg, (1, 1, 1, 1), (B, 1, 1, L))
-    s = t.binary("add", s, (B, H, L, L), adder, (B, 1, 1, L), (B, H, L, L))
-    shape = (B, H, L, L)
-    sdt = dt
-    if dt != "f32":
-        s = t.cast(s, shape, dt, "f32")
-        t.dt = "f32"
-    mx, ms = t.reduce("reduce_max", s, shape)
-    d = t.binary("sub", s, shape, mx, ms, shape)
-    e = t.unary("exp", d, shape)
-    sm, _ = t.reduce("reduce_sum", e, shape)
-    r = t.unary("reciprocal", sm, ms)
-    p = t.binary("mul", e, shape, r, ms, shape)
-    if sdt != "f32":
-        t.dt = sdt
-        p = t.cast(p, shape, "f32", sdt)
-    p3 = t.reshape(p, shape, (B * H, L, L))
-    o3, os_ = t.matmul(p3, (B * H, L, L), v3, vs)
-    o4 = t.reshape(o3, os_, (B, H, L, D))
-    ot, ots = t.transpose(o4, (B, H, L, D), (0, 2, 1, 3))
-    out = t.reshape(ot, ots, (B, L, E))
-
-    def model(q, k, v, mask):
-        qh, kh, vh = np_heads(q * D ** -0.5, H), np_heads(k, H), np_heads(v, H)
-        s = qh @ kh.transpose(0, 1, 3, 2) + (1.0 - mask) * -10000.0
-        return np_merge(np_softmax(s) @ vh)
-
-    def inputs(rng):
-        mask = np.ones((B, 1, 1, L))
-        mask[0, ..., L - 3:] = 0.0
-        return [rng.standard_normal((B, L, E)) for _ in range(3)] + [mask]
-
-    return g.text([(out, (B, L, E), dt)]), g, model, inputs, 1
-
+from attn import frontend_graphs_tosa  # noqa: E402 (uses Graph above)
 
 CORPUS = {
     "bert_torch": bert_torch,
@@ -817,8 +681,15 @@ CORPUS = {
     "llama_gqa_torch_bf16": lambda: llama_gqa_torch(dt="bf16"),
     "t5_torch": t5_torch,
     "transposed_scores_linalg": transposed_scores_linalg,
-    "bert_keras_tosa_f32": lambda: bert_keras_tosa(dt="f32"),
-    "bert_keras_tosa_bf16": lambda: bert_keras_tosa(dt="bf16"),
+    "bert_keras_tosa_f32": lambda: frontend_graphs_tosa.bert_keras_tosa(
+        dt="f32"),
+    "bert_keras_tosa_bf16": lambda: frontend_graphs_tosa.bert_keras_tosa(
+        dt="bf16"),
+    "gpt_keras_tosa_f32": lambda: frontend_graphs_tosa.gpt_keras_tosa(
+        dt="f32"),
+    "gpt_keras_tosa_bf16": lambda: frontend_graphs_tosa.gpt_keras_tosa(
+        dt="bf16"),
+    "t5_tosa": frontend_graphs_tosa.t5_tosa,
     # K·Qᵀ with the softmax over the last axis is attention with the roles
     # of Q and K swapped: raised as such.
     "swapped_roles_linalg": lambda: transposed_scores_linalg(transpose=False),

@@ -62,6 +62,9 @@ for name, build in frontend_graphs.CORPUS.items():
 # CHECK: transposed_scores_linalg: raised 1 (expected 1), unraised ok, raised ok
 # CHECK: bert_keras_tosa_f32: raised 1 (expected 1), unraised ok, raised ok
 # CHECK: bert_keras_tosa_bf16: raised 1 (expected 1), unraised ok, raised ok
+# CHECK: gpt_keras_tosa_f32: raised 1 (expected 1), unraised ok, raised ok
+# CHECK: gpt_keras_tosa_bf16: raised 1 (expected 1), unraised ok, raised ok
+# CHECK: t5_tosa: raised 1 (expected 1), unraised ok, raised ok
 # CHECK: swapped_roles_linalg: raised 1 (expected 1), unraised ok, raised ok
 # CHECK: negative_mask_alpha_two: raised 0 (expected 0), unraised ok, raised ok
 # CHECK: negative_argmax_used: raised 0 (expected 0), unraised ok, raised ok
