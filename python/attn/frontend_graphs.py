@@ -689,7 +689,12 @@ CORPUS = {
         dt="f32"),
     "gpt_keras_tosa_bf16": lambda: frontend_graphs_tosa.gpt_keras_tosa(
         dt="bf16"),
-    "t5_tosa": frontend_graphs_tosa.t5_tosa,
+    "t5_tosa": lambda: frontend_graphs_tosa.t5_tosa(),
+    # One head: the [B, 1, L, L] <-> [B, L, L] reshapes are ambiguous as
+    # reassociations.
+    "bert_torch_one_head": lambda: bert_torch(H=1),
+    "gpt_keras_tosa_one_head": lambda: frontend_graphs_tosa.gpt_keras_tosa(
+        B=2, H=1),
     # K·Qᵀ with the softmax over the last axis is attention with the roles
     # of Q and K swapped: raised as such.
     "swapped_roles_linalg": lambda: transposed_scores_linalg(transpose=False),

@@ -65,6 +65,8 @@ for name, build in frontend_graphs.CORPUS.items():
 # CHECK: gpt_keras_tosa_f32: raised 1 (expected 1), unraised ok, raised ok
 # CHECK: gpt_keras_tosa_bf16: raised 1 (expected 1), unraised ok, raised ok
 # CHECK: t5_tosa: raised 1 (expected 1), unraised ok, raised ok
+# CHECK: bert_torch_one_head: raised 1 (expected 1), unraised ok, raised ok
+# CHECK: gpt_keras_tosa_one_head: raised 1 (expected 1), unraised ok, raised ok
 # CHECK: swapped_roles_linalg: raised 1 (expected 1), unraised ok, raised ok
 # CHECK: negative_mask_alpha_two: raised 0 (expected 0), unraised ok, raised ok
 # CHECK: negative_argmax_used: raised 0 (expected 0), unraised ok, raised ok

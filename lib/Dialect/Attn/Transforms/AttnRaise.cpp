@@ -422,9 +422,15 @@ static Value getLiftedProbabilities(Value p) {
   if (!srcType || !type || srcType.getRank() != 4 || type.getRank() != 3 ||
       ShapedType::isDynamic(srcType.getDimSize(1)))
     return {};
-  std::optional<SmallVector<ReassociationIndices>> groups =
-      getReassociationIndicesForReshape(srcType, type);
-  if (!groups || *groups != SmallVector<ReassociationIndices>{{0, 1}, {2}, {3}})
+  // Both ops reshape row-major, so the shapes decide: [B, H, Lq, Lkv] to
+  // [B·H, Lq, Lkv]. (A reassociation would be ambiguous for H = 1, where
+  // grouping the unit dim with Lq instead is the same reshape.)
+  ArrayRef<int64_t> s = srcType.getShape(), t = type.getShape();
+  if (ShapedType::isDynamic(s[2]) || ShapedType::isDynamic(s[3]) ||
+      s[2] != t[1] || s[3] != t[2])
+    return {};
+  if (ShapedType::isDynamic(s[0]) != ShapedType::isDynamic(t[0]) ||
+      (!ShapedType::isDynamic(s[0]) && s[0] * s[1] != t[0]))
     return {};
   return src;
 }

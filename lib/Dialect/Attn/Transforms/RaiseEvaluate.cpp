@@ -15,6 +15,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Tosa/IR/TosaOps.h"
 #include "mlir/IR/Matchers.h"
 
 #include <cmath>
@@ -120,6 +121,9 @@ struct Evaluator {
                                    ArrayRef<uint64_t> deps, int depth);
   std::optional<Scalar> evalScalar(Value v, ArrayRef<int64_t> loops,
                                    ArrayRef<uint64_t> deps, int depth);
+  std::optional<Scalar> evalTosaBinary(Operation *def,
+                                       ArrayRef<int64_t> index,
+                                       ArrayRef<uint64_t> deps, int depth);
 };
 } // namespace
 
@@ -184,6 +188,56 @@ static std::optional<Scalar> elementOf(Attribute attr, ArrayRef<int64_t> index,
   return std::nullopt;
 }
 
+/// TOSA's elementwise add, sub and mul (shift 0) with its broadcasting
+/// (operands of the result's rank, extent 1 where they broadcast), as
+/// TF/Keras graphs build constant masks: `(1 - tril) * -1e9`.
+std::optional<Scalar> Evaluator::evalTosaBinary(Operation *def,
+                                                ArrayRef<int64_t> index,
+                                                ArrayRef<uint64_t> deps,
+                                                int depth) {
+  if (auto mul = dyn_cast<tosa::MulOp>(def)) {
+    Attribute shift;
+    if (!matchPattern(mul.getShift(), m_Constant(&shift)))
+      return std::nullopt;
+    std::optional<Scalar> s = elementOf(shift, {0}, {0});
+    if (!s || s->i != 0)
+      return std::nullopt;
+  }
+  SmallVector<Scalar, 2> args;
+  for (Value x : def->getOperands().take_front(2)) {
+    auto t = dyn_cast<RankedTensorType>(x.getType());
+    if (!t || t.getRank() != static_cast<int64_t>(index.size()))
+      return std::nullopt;
+    SmallVector<int64_t> at(index);
+    SmallVector<uint64_t> atDeps(deps);
+    for (int64_t k = 0; k < t.getRank(); ++k)
+      if (t.getDimSize(k) == 1) {
+        at[k] = 0;
+        atDeps[k] = 0;
+      }
+    std::optional<Scalar> v = evalTensor(x, at, atDeps, depth + 1);
+    if (!v)
+      return std::nullopt;
+    args.push_back(*v);
+  }
+  const Scalar &a = args[0], &b = args[1];
+  if (a.isFloat != b.isFloat)
+    return std::nullopt;
+  uint64_t d = a.deps | b.deps;
+  if (a.isFloat) {
+    if (isa<tosa::AddOp>(def))
+      return makeFloat(a.f + b.f, d);
+    if (isa<tosa::SubOp>(def))
+      return makeFloat(a.f - b.f, d);
+    return makeFloat(a.f * b.f, d);
+  }
+  if (isa<tosa::AddOp>(def))
+    return makeInt(a.i + b.i, d);
+  if (isa<tosa::SubOp>(def))
+    return makeInt(a.i - b.i, d);
+  return makeInt(a.i * b.i, d);
+}
+
 std::optional<Scalar> Evaluator::evalTensor(Value tensor,
                                             ArrayRef<int64_t> index,
                                             ArrayRef<uint64_t> deps,
@@ -206,6 +260,9 @@ std::optional<Scalar> Evaluator::evalTensor(Value tensor,
     return evalScalar(op.getBlock()->getTerminator()->getOperand(resultNumber),
                       loops, loopDeps, depth + 1);
   }
+  if (Operation *def = tensor.getDefiningOp();
+      def && isa<tosa::AddOp, tosa::SubOp, tosa::MulOp>(def))
+    return evalTosaBinary(def, index, deps, depth);
   if (std::optional<std::pair<Value, AffineMap>> src = getViewSource(tensor)) {
     SmallVector<int64_t> srcIndex;
     SmallVector<uint64_t> srcDeps;

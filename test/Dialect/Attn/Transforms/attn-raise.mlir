@@ -665,3 +665,58 @@ func.func @tosa_select_bool(%q: tensor<2x3x8xf32>, %k: tensor<2x3x8xf32>, %v: te
   %o = tosa.matmul %p, %v, %zp, %zp : (tensor<2x3x3xf32>, tensor<2x3x8xf32>, tensor<1xf32>, tensor<1xf32>) -> tensor<2x3x8xf32>
   return %o : tensor<2x3x8xf32>
 }
+
+// -----
+
+/// A Keras causal mask folded in as (1 - tril) * -1e9 from TOSA constants
+/// (frontend_graphs_tosa.gpt_keras_tosa) is evaluated through the TOSA
+/// elementwise ops and becomes #attn.causal.
+// CHECK-LABEL: func.func @tosa_constant_causal_mask(
+// CHECK:         attn.attention ins({{.*}}) outs({{[^)]*}}) {masks = [#attn.causal], scale = 1.000000e+00 : f64}
+// CHECK-NOT:     tosa.exp
+func.func @tosa_constant_causal_mask(%q: tensor<1x4x4xf32>, %k: tensor<1x4x4xf32>, %v: tensor<1x4x4xf32>) -> tensor<1x4x4xf32> {
+  %shift = "tosa.const"() <{values = dense<0> : tensor<1xi8>}> : () -> tensor<1xi8>
+  %zp = "tosa.const"() <{values = dense<0.0> : tensor<1xf32>}> : () -> tensor<1xf32>
+  %_k1 = "tosa.const"() <{values = dense<0.5> : tensor<1x1x1xf32>}> : () -> tensor<1x1x1xf32>
+  %_b2 = tosa.mul %q, %_k1, %shift : (tensor<1x4x4xf32>, tensor<1x1x1xf32>, tensor<1xi8>) -> tensor<1x4x4xf32>
+  %_sh3 = tosa.const_shape {values = dense<[1, 4, 1, 4]> : tensor<4xindex>} : () -> !tosa.shape<4>
+  %_rs4 = tosa.reshape %_b2, %_sh3 : (tensor<1x4x4xf32>, !tosa.shape<4>) -> tensor<1x4x1x4xf32>
+  %_tr5 = tosa.transpose %_rs4 {perms = array<i32: 0, 2, 1, 3>} : (tensor<1x4x1x4xf32>) -> tensor<1x1x4x4xf32>
+  %_sh6 = tosa.const_shape {values = dense<[1, 4, 4]> : tensor<3xindex>} : () -> !tosa.shape<3>
+  %_rs7 = tosa.reshape %_tr5, %_sh6 : (tensor<1x1x4x4xf32>, !tosa.shape<3>) -> tensor<1x4x4xf32>
+  %_sh8 = tosa.const_shape {values = dense<[1, 4, 1, 4]> : tensor<4xindex>} : () -> !tosa.shape<4>
+  %_rs9 = tosa.reshape %k, %_sh8 : (tensor<1x4x4xf32>, !tosa.shape<4>) -> tensor<1x4x1x4xf32>
+  %_tr10 = tosa.transpose %_rs9 {perms = array<i32: 0, 2, 3, 1>} : (tensor<1x4x1x4xf32>) -> tensor<1x1x4x4xf32>
+  %_sh11 = tosa.const_shape {values = dense<[1, 4, 4]> : tensor<3xindex>} : () -> !tosa.shape<3>
+  %_rs12 = tosa.reshape %_tr10, %_sh11 : (tensor<1x1x4x4xf32>, !tosa.shape<3>) -> tensor<1x4x4xf32>
+  %_sh13 = tosa.const_shape {values = dense<[1, 4, 1, 4]> : tensor<4xindex>} : () -> !tosa.shape<4>
+  %_rs14 = tosa.reshape %v, %_sh13 : (tensor<1x4x4xf32>, !tosa.shape<4>) -> tensor<1x4x1x4xf32>
+  %_tr15 = tosa.transpose %_rs14 {perms = array<i32: 0, 2, 1, 3>} : (tensor<1x4x1x4xf32>) -> tensor<1x1x4x4xf32>
+  %_sh16 = tosa.const_shape {values = dense<[1, 4, 4]> : tensor<3xindex>} : () -> !tosa.shape<3>
+  %_rs17 = tosa.reshape %_tr15, %_sh16 : (tensor<1x1x4x4xf32>, !tosa.shape<3>) -> tensor<1x4x4xf32>
+  %_mm18 = tosa.matmul %_rs7, %_rs12, %zp, %zp : (tensor<1x4x4xf32>, tensor<1x4x4xf32>, tensor<1xf32>, tensor<1xf32>) -> tensor<1x4x4xf32>
+  %_sh19 = tosa.const_shape {values = dense<[1, 1, 4, 4]> : tensor<4xindex>} : () -> !tosa.shape<4>
+  %_rs20 = tosa.reshape %_mm18, %_sh19 : (tensor<1x4x4xf32>, !tosa.shape<4>) -> tensor<1x1x4x4xf32>
+  %_k21 = "tosa.const"() <{values = dense<[[[[1.0, 0.0, 0.0, 0.0], [1.0, 1.0, 0.0, 0.0], [1.0, 1.0, 1.0, 0.0], [1.0, 1.0, 1.0, 1.0]]]]> : tensor<1x1x4x4xf32>}> : () -> tensor<1x1x4x4xf32>
+  %_k22 = "tosa.const"() <{values = dense<1.0> : tensor<1x1x1x1xf32>}> : () -> tensor<1x1x1x1xf32>
+  %_k23 = "tosa.const"() <{values = dense<-1000000000.0> : tensor<1x1x1x1xf32>}> : () -> tensor<1x1x1x1xf32>
+  %_b24 = tosa.sub %_k22, %_k21 : (tensor<1x1x1x1xf32>, tensor<1x1x4x4xf32>) -> tensor<1x1x4x4xf32>
+  %_b25 = tosa.mul %_b24, %_k23, %shift : (tensor<1x1x4x4xf32>, tensor<1x1x1x1xf32>, tensor<1xi8>) -> tensor<1x1x4x4xf32>
+  %_b26 = tosa.add %_rs20, %_b25 : (tensor<1x1x4x4xf32>, tensor<1x1x4x4xf32>) -> tensor<1x1x4x4xf32>
+  %_rd27 = tosa.reduce_max %_b26 {axis = 3 : i32} : (tensor<1x1x4x4xf32>) -> tensor<1x1x4x1xf32>
+  %_b28 = tosa.sub %_b26, %_rd27 : (tensor<1x1x4x4xf32>, tensor<1x1x4x1xf32>) -> tensor<1x1x4x4xf32>
+  %_u29 = tosa.exp %_b28 : (tensor<1x1x4x4xf32>) -> tensor<1x1x4x4xf32>
+  %_rd30 = tosa.reduce_sum %_u29 {axis = 3 : i32} : (tensor<1x1x4x4xf32>) -> tensor<1x1x4x1xf32>
+  %_u31 = tosa.reciprocal %_rd30 : (tensor<1x1x4x1xf32>) -> tensor<1x1x4x1xf32>
+  %_b32 = tosa.mul %_u29, %_u31, %shift : (tensor<1x1x4x4xf32>, tensor<1x1x4x1xf32>, tensor<1xi8>) -> tensor<1x1x4x4xf32>
+  %_sh33 = tosa.const_shape {values = dense<[1, 4, 4]> : tensor<3xindex>} : () -> !tosa.shape<3>
+  %_rs34 = tosa.reshape %_b32, %_sh33 : (tensor<1x1x4x4xf32>, !tosa.shape<3>) -> tensor<1x4x4xf32>
+  %_mm35 = tosa.matmul %_rs34, %_rs17, %zp, %zp : (tensor<1x4x4xf32>, tensor<1x4x4xf32>, tensor<1xf32>, tensor<1xf32>) -> tensor<1x4x4xf32>
+  %_sh36 = tosa.const_shape {values = dense<[1, 1, 4, 4]> : tensor<4xindex>} : () -> !tosa.shape<4>
+  %_rs37 = tosa.reshape %_mm35, %_sh36 : (tensor<1x4x4xf32>, !tosa.shape<4>) -> tensor<1x1x4x4xf32>
+  %_tr38 = tosa.transpose %_rs37 {perms = array<i32: 0, 2, 1, 3>} : (tensor<1x1x4x4xf32>) -> tensor<1x4x1x4xf32>
+  %_sh39 = tosa.const_shape {values = dense<[1, 4, 4]> : tensor<3xindex>} : () -> !tosa.shape<3>
+  %_rs40 = tosa.reshape %_tr38, %_sh39 : (tensor<1x4x1x4xf32>, !tosa.shape<3>) -> tensor<1x4x4xf32>
+  return %_rs40 : tensor<1x4x4xf32>
+}
+
