@@ -170,24 +170,87 @@ FailureOr<SmallVector<Value>> BlockScoresOp::decomposeOperation(OpBuilder &b) {
         b, loc, arith::SIToFPOp::create(b, loc, b.getF32Type(), di));
   }
 
-  // Scaled scores S [B, Hq, Lq, Nk]; loops (b, h, i, n, d).
+  // Scaled scores S [B, Hq, Lq, Nk]; loops (b, h, i, n, d). With a static
+  // group size the pooled keys are read through an `h floordiv g` map (the
+  // form attn-vectorize-linalg vectorises), otherwise gathered.
   SmallVector<OpFoldResult> sSizes = {qs[0], qs[1], qs[2], rs[3]};
-  Value s = lb.generic(
-      {query}, lb.filled(sSizes, 0.0),
-      {lb.map(5, {d0, d1, d2, d4}), lb.map(5, {d0, d1, d2, d3})},
-      LinalgBuilder::iters(4, 1),
-      [&](OpBuilder &nb, Location l, ValueRange a) {
-        Value bi = linalg::IndexOp::create(nb, l, 0);
-        Value hi = linalg::IndexOp::create(nb, l, 1);
-        Value ni = linalg::IndexOp::create(nb, l, 3);
-        Value di = linalg::IndexOp::create(nb, l, 4);
-        Value kh = arith::DivUIOp::create(nb, l, hi, g);
-        Value kv = castToF32(
-            nb, l, tensor::ExtractOp::create(nb, l, kp, ValueRange{bi, kh, ni, di}));
-        Value prod =
-            arith::MulFOp::create(nb, l, castToF32(nb, l, a[0]), kv);
-        yield(nb, l, arith::AddFOp::create(nb, l, a[1], prod));
-      });
+  std::optional<int64_t> hqStatic = getConstantIntValue(qs[1]);
+  std::optional<int64_t> hkvStatic = getConstantIntValue(ks[1]);
+  Value s;
+  auto qT = getQueryType();
+  bool matmulForm = qT.hasStaticShape() && getKeyType().hasStaticShape() &&
+                    getResultType().hasStaticShape() &&
+                    qT.getElementType().isF32() &&
+                    !llvm::is_contained(qT.getShape(), 0) &&
+                    !llvm::is_contained(getKeyType().getShape(), 0) &&
+                    !llvm::is_contained(getResultType().getShape(), 0);
+  if (matmulForm) {
+    // One linalg.batch_matmul per (batch, key head) over the g heads of its
+    // group: Q [B, Hkv, g Lq, D] x Kp^T [B, Hkv, D, Nk], reshapes only (the
+    // named op is what attn-vectorize-linalg register-tiles).
+    int64_t B = qT.getDimSize(0), Hq = qT.getDimSize(1),
+            Lq = qT.getDimSize(2), D = qT.getDimSize(3);
+    int64_t Hkv = getKeyType().getDimSize(1),
+            Nk = getResultType().getDimSize(3), gs = Hq / Hkv;
+    auto f32T = [&](ArrayRef<int64_t> shape) {
+      return RankedTensorType::get(shape, lb.f32);
+    };
+    Value kpT = lb.generic(
+        {kp}, lb.empty({qs[0], ks[1], qs[3], rs[3]}, lb.f32),
+        {lb.map(4, {d0, d1, d3, d2}), lb.id(4)}, LinalgBuilder::iters(4),
+        [&](OpBuilder &nb, Location l, ValueRange a) {
+          yield(nb, l, castToF32(nb, l, a[0]));
+        });
+    Value q5 = tensor::ExpandShapeOp::create(
+        b, loc, f32T({B, Hkv, gs, Lq, D}), query,
+        ArrayRef<ReassociationIndices>{{0}, {1, 2}, {3}, {4}});
+    Value q3 = tensor::CollapseShapeOp::create(
+        b, loc, q5, ArrayRef<ReassociationIndices>{{0, 1}, {2, 3}, {4}});
+    Value k3 = tensor::CollapseShapeOp::create(
+        b, loc, kpT, ArrayRef<ReassociationIndices>{{0, 1}, {2}, {3}});
+    Value c3 = lb.filled({b.getIndexAttr(B * Hkv), b.getIndexAttr(gs * Lq),
+                          b.getIndexAttr(Nk)},
+                         0.0);
+    Value mm = linalg::BatchMatmulOp::create(b, loc, TypeRange{c3.getType()},
+                                             ValueRange{q3, k3},
+                                             ValueRange{c3})
+                   .getResult(0);
+    Value s5 = tensor::ExpandShapeOp::create(
+        b, loc, f32T({B, Hkv, gs, Lq, Nk}), mm,
+        ArrayRef<ReassociationIndices>{{0, 1}, {2, 3}, {4}});
+    s = tensor::CollapseShapeOp::create(
+        b, loc, s5, ArrayRef<ReassociationIndices>{{0}, {1, 2}, {3}, {4}});
+  } else if (hqStatic && hkvStatic && *hkvStatic > 0) {
+    int64_t gs = *hqStatic / *hkvStatic;
+    s = lb.generic(
+        {query, kp}, lb.filled(sSizes, 0.0),
+        {lb.map(5, {d0, d1, d2, d4}), lb.map(5, {d0, d1.floorDiv(gs), d3, d4}),
+         lb.map(5, {d0, d1, d2, d3})},
+        LinalgBuilder::iters(4, 1),
+        [&](OpBuilder &nb, Location l, ValueRange a) {
+          Value prod = arith::MulFOp::create(nb, l, castToF32(nb, l, a[0]),
+                                             castToF32(nb, l, a[1]));
+          yield(nb, l, arith::AddFOp::create(nb, l, a[2], prod));
+        });
+  } else {
+    s = lb.generic(
+        {query}, lb.filled(sSizes, 0.0),
+        {lb.map(5, {d0, d1, d2, d4}), lb.map(5, {d0, d1, d2, d3})},
+        LinalgBuilder::iters(4, 1),
+        [&](OpBuilder &nb, Location l, ValueRange a) {
+          Value bi = linalg::IndexOp::create(nb, l, 0);
+          Value hi = linalg::IndexOp::create(nb, l, 1);
+          Value ni = linalg::IndexOp::create(nb, l, 3);
+          Value di = linalg::IndexOp::create(nb, l, 4);
+          Value kh = arith::DivUIOp::create(nb, l, hi, g);
+          Value kv = castToF32(nb, l,
+                               tensor::ExtractOp::create(
+                                   nb, l, kp, ValueRange{bi, kh, ni, di}));
+          Value prod =
+              arith::MulFOp::create(nb, l, castToF32(nb, l, a[0]), kv);
+          yield(nb, l, arith::AddFOp::create(nb, l, a[1], prod));
+        });
+  }
   s = lb.generic({s}, lb.empty(sSizes, lb.f32), {lb.id(4), lb.id(4)},
                  LinalgBuilder::iters(4),
                  [&](OpBuilder &nb, Location l, ValueRange a) {

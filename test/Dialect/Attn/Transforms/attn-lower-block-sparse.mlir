@@ -3,14 +3,18 @@
 
 /// The reference decompositions: linalg on tensors, no attn op left.
 
+/// A static group size with bf16 queries reads the pooled keys through an
+/// `h floordiv g` map (@scores_bf16 below).
+// CHECK: affine_map<(d0, d1, d2, d3, d4) -> (d0, d1 floordiv 2, d3, d4)>
 // CHECK-LABEL: func @scores_mean_normalized
 // Pooling: a reduction over the keys of a block, then the mean.
 // CHECK: linalg.generic {{.*}}iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]
 // CHECK: tensor.extract %{{.+}}[%{{.+}}, %{{.+}}, %{{.+}}, %{{.+}}] : tensor<1x2x10x8xf32>
 // CHECK: arith.divf
-// Scores: the dot product with the pooled key of head h / g.
-// CHECK: linalg.generic {{.*}}iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]
-// CHECK: arith.divui
+// Scores of static f32 queries: one batch_matmul per (batch, key head)
+// over the g heads of its group, reshapes only.
+// CHECK: tensor.expand_shape %{{.+}} {{\[}}[0], [1, 2], [3], [4]] output_shape [1, 2, 2, 10, 8]
+// CHECK: linalg.batch_matmul ins(%{{.+}}, %{{.+}} : tensor<2x20x8xf32>, tensor<2x8x3xf32>)
 // The block softmax: row max, sum of exponentials, lse, probabilities.
 // CHECK: arith.maximumf
 // CHECK: math.exp
@@ -44,4 +48,27 @@ func.func @select_split(%s: tensor<1x1x8x8xf32>) -> (tensor<1x1x8xi32>, tensor<1
       {k = 3, block_size = 4, query_block = 4, causal, forced_first = 1, local = 1, split}
       -> tensor<1x1x8xi32>, tensor<1x1x8x3xi32>, tensor<1x1x8xi32>, tensor<1x1x8x3xi32>
   return %c, %i, %fc, %fi : tensor<1x1x8xi32>, tensor<1x1x8x3xi32>, tensor<1x1x8xi32>, tensor<1x1x8x3xi32>
+}
+
+/// A dynamic group size gathers the pooled key of head h / g.
+// CHECK-LABEL: func @scores_dynamic_group
+// CHECK: arith.divui
+// CHECK: tensor.extract
+// CHECK-NOT: attn.block_scores
+func.func @scores_dynamic_group(%q: tensor<1x?x10x8xf32>, %k: tensor<1x?x10x8xf32>, %i: tensor<1x?x10x3xf32>) -> tensor<1x?x10x3xf32> {
+  %s = attn.block_scores ins(%q, %k : tensor<1x?x10x8xf32>, tensor<1x?x10x8xf32>)
+      outs(%i : tensor<1x?x10x3xf32>) {block_size = 4, pooling = "max"} -> tensor<1x?x10x3xf32>
+  return %s : tensor<1x?x10x3xf32>
+}
+
+/// Static bf16 queries: the scores generic with the `h floordiv 2` map.
+// CHECK-LABEL: func @scores_bf16
+// CHECK-NOT: linalg.batch_matmul
+// CHECK: linalg.generic {{.*}}iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]
+// CHECK-NOT: attn.block_scores
+func.func @scores_bf16(%q: tensor<1x4x10x8xbf16>, %k: tensor<1x2x10x8xbf16>) -> tensor<1x2x10x3xf32> {
+  %i = tensor.empty() : tensor<1x2x10x3xf32>
+  %s = attn.block_scores ins(%q, %k : tensor<1x4x10x8xbf16>, tensor<1x2x10x8xbf16>)
+      outs(%i : tensor<1x2x10x3xf32>) {block_size = 4, causal} -> tensor<1x2x10x3xf32>
+  return %s : tensor<1x2x10x3xf32>
 }
