@@ -115,9 +115,9 @@ FailureOr<SmallVector<Value>> BlockScoresOp::decomposeOperation(OpBuilder &b) {
   if (pooled) {
     bool isMax = getPooling() == "max";
     Value lkLast = sub(b, loc, lk, cst(b, loc, 1));
-    Value acc = lb.filled({qs[0], ks[1], rs[3], qs[3]},
-                          isMax ? -std::numeric_limits<double>::infinity()
-                                : 0.0);
+    Value acc =
+        lb.filled({qs[0], ks[1], rs[3], qs[3]},
+                  isMax ? -std::numeric_limits<double>::infinity() : 0.0);
     kp = lb.generic(
         {lb.empty({b.getIndexAttr(bk)}, lb.f32)}, acc,
         {lb.map(5, {d4}), lb.map(5, {d0, d1, d2, d3})},
@@ -133,11 +133,12 @@ FailureOr<SmallVector<Value>> BlockScoresOp::decomposeOperation(OpBuilder &b) {
           // Clamped so that the read stays in bounds; its value is unused
           // past the last key.
           Value jc = arith::MinUIOp::create(nb, l, j, lkLast);
-          Value x = castToF32(
-              nb, l,
-              tensor::ExtractOp::create(nb, l, key, ValueRange{bi, hi, jc, di}));
-          Value r = isMax ? arith::MaximumFOp::create(nb, l, a[1], x).getResult()
-                          : arith::AddFOp::create(nb, l, a[1], x).getResult();
+          Value x = castToF32(nb, l,
+                              tensor::ExtractOp::create(
+                                  nb, l, key, ValueRange{bi, hi, jc, di}));
+          Value r = isMax
+                        ? arith::MaximumFOp::create(nb, l, a[1], x).getResult()
+                        : arith::AddFOp::create(nb, l, a[1], x).getResult();
           yield(nb, l, arith::SelectOp::create(nb, l, in, r, a[1]));
         });
     if (!isMax) {
@@ -148,9 +149,9 @@ FailureOr<SmallVector<Value>> BlockScoresOp::decomposeOperation(OpBuilder &b) {
           [&](OpBuilder &nb, Location l, ValueRange a) {
             Value ni = linalg::IndexOp::create(nb, l, 2);
             Value left = sub(nb, l, lk, mul(nb, l, ni, bk));
-            Value count =
-                arith::MinUIOp::create(nb, l, left, cst(nb, l, bk));
-            Value ci = arith::IndexCastOp::create(nb, l, nb.getI64Type(), count);
+            Value count = arith::MinUIOp::create(nb, l, left, cst(nb, l, bk));
+            Value ci =
+                arith::IndexCastOp::create(nb, l, nb.getI64Type(), count);
             Value cf = arith::SIToFPOp::create(nb, l, nb.getF32Type(), ci);
             yield(nb, l, arith::DivFOp::create(nb, l, a[0], cf));
           });
@@ -188,19 +189,19 @@ FailureOr<SmallVector<Value>> BlockScoresOp::decomposeOperation(OpBuilder &b) {
     // One linalg.batch_matmul per (batch, key head) over the g heads of its
     // group: Q [B, Hkv, g Lq, D] x Kp^T [B, Hkv, D, Nk], reshapes only (the
     // named op is what attn-vectorize-linalg register-tiles).
-    int64_t B = qT.getDimSize(0), Hq = qT.getDimSize(1),
-            Lq = qT.getDimSize(2), D = qT.getDimSize(3);
+    int64_t B = qT.getDimSize(0), Hq = qT.getDimSize(1), Lq = qT.getDimSize(2),
+            D = qT.getDimSize(3);
     int64_t Hkv = getKeyType().getDimSize(1),
             Nk = getResultType().getDimSize(3), gs = Hq / Hkv;
     auto f32T = [&](ArrayRef<int64_t> shape) {
       return RankedTensorType::get(shape, lb.f32);
     };
-    Value kpT = lb.generic(
-        {kp}, lb.empty({qs[0], ks[1], qs[3], rs[3]}, lb.f32),
-        {lb.map(4, {d0, d1, d3, d2}), lb.id(4)}, LinalgBuilder::iters(4),
-        [&](OpBuilder &nb, Location l, ValueRange a) {
-          yield(nb, l, castToF32(nb, l, a[0]));
-        });
+    Value kpT = lb.generic({kp}, lb.empty({qs[0], ks[1], qs[3], rs[3]}, lb.f32),
+                           {lb.map(4, {d0, d1, d3, d2}), lb.id(4)},
+                           LinalgBuilder::iters(4),
+                           [&](OpBuilder &nb, Location l, ValueRange a) {
+                             yield(nb, l, castToF32(nb, l, a[0]));
+                           });
     Value q5 = tensor::ExpandShapeOp::create(
         b, loc, f32T({B, Hkv, gs, Lq, D}), query,
         ArrayRef<ReassociationIndices>{{0}, {1, 2}, {3}, {4}});
@@ -208,12 +209,11 @@ FailureOr<SmallVector<Value>> BlockScoresOp::decomposeOperation(OpBuilder &b) {
         b, loc, q5, ArrayRef<ReassociationIndices>{{0, 1}, {2, 3}, {4}});
     Value k3 = tensor::CollapseShapeOp::create(
         b, loc, kpT, ArrayRef<ReassociationIndices>{{0, 1}, {2}, {3}});
-    Value c3 = lb.filled({b.getIndexAttr(B * Hkv), b.getIndexAttr(gs * Lq),
-                          b.getIndexAttr(Nk)},
-                         0.0);
+    Value c3 = lb.filled(
+        {b.getIndexAttr(B * Hkv), b.getIndexAttr(gs * Lq), b.getIndexAttr(Nk)},
+        0.0);
     Value mm = linalg::BatchMatmulOp::create(b, loc, TypeRange{c3.getType()},
-                                             ValueRange{q3, k3},
-                                             ValueRange{c3})
+                                             ValueRange{q3, k3}, ValueRange{c3})
                    .getResult(0);
     Value s5 = tensor::ExpandShapeOp::create(
         b, loc, f32T({B, Hkv, gs, Lq, Nk}), mm,
@@ -243,11 +243,10 @@ FailureOr<SmallVector<Value>> BlockScoresOp::decomposeOperation(OpBuilder &b) {
           Value ni = linalg::IndexOp::create(nb, l, 3);
           Value di = linalg::IndexOp::create(nb, l, 4);
           Value kh = arith::DivUIOp::create(nb, l, hi, g);
-          Value kv = castToF32(nb, l,
-                               tensor::ExtractOp::create(
-                                   nb, l, kp, ValueRange{bi, kh, ni, di}));
-          Value prod =
-              arith::MulFOp::create(nb, l, castToF32(nb, l, a[0]), kv);
+          Value kv = castToF32(
+              nb, l,
+              tensor::ExtractOp::create(nb, l, kp, ValueRange{bi, kh, ni, di}));
+          Value prod = arith::MulFOp::create(nb, l, castToF32(nb, l, a[0]), kv);
           yield(nb, l, arith::AddFOp::create(nb, l, a[1], prod));
         });
   }
@@ -283,35 +282,35 @@ FailureOr<SmallVector<Value>> BlockScoresOp::decomposeOperation(OpBuilder &b) {
                                 linalg::IndexOp::create(nb, l, 3));
             Value isInf = arith::CmpFOp::create(
                 nb, l, arith::CmpFPredicate::OEQ, a[1], negInf(nb, l));
-            Value mm = arith::SelectOp::create(nb, l, isInf, lb.f32Const(0.0),
-                                               a[1]);
+            Value mm =
+                arith::SelectOp::create(nb, l, isInf, lb.f32Const(0.0), a[1]);
             Value e = math::ExpOp::create(
                 nb, l, arith::SubFOp::create(nb, l, a[0], mm));
             Value r = arith::AddFOp::create(nb, l, a[2], e);
             yield(nb, l, arith::SelectOp::create(nb, l, vis, r, a[2]));
           });
-      lse = lb.generic({m, sum}, lb.empty(rowSizes, lb.f32),
-                       {lb.id(3), lb.id(3), lb.id(3)}, LinalgBuilder::iters(3),
-                       [&](OpBuilder &nb, Location l, ValueRange a) {
-                         Value isInf = arith::CmpFOp::create(
-                             nb, l, arith::CmpFPredicate::OEQ, a[0],
-                             negInf(nb, l));
-                         Value v = arith::AddFOp::create(
-                             nb, l, a[0], math::LogOp::create(nb, l, a[1]));
-                         yield(nb, l, arith::SelectOp::create(
-                                          nb, l, isInf, negInf(nb, l), v));
-                       });
+      lse = lb.generic(
+          {m, sum}, lb.empty(rowSizes, lb.f32), {lb.id(3), lb.id(3), lb.id(3)},
+          LinalgBuilder::iters(3),
+          [&](OpBuilder &nb, Location l, ValueRange a) {
+            Value isInf = arith::CmpFOp::create(
+                nb, l, arith::CmpFPredicate::OEQ, a[0], negInf(nb, l));
+            Value v = arith::AddFOp::create(nb, l, a[0],
+                                            math::LogOp::create(nb, l, a[1]));
+            yield(nb, l,
+                  arith::SelectOp::create(nb, l, isInf, negInf(nb, l), v));
+          });
     }
-    p = lb.generic({s, lse}, lb.empty(sSizes, lb.f32),
-                   {lb.id(4), row, lb.id(4)}, LinalgBuilder::iters(4),
-                   [&](OpBuilder &nb, Location l, ValueRange a) {
-                     Value isInf = arith::CmpFOp::create(
-                         nb, l, arith::CmpFPredicate::OEQ, a[1], negInf(nb, l));
-                     Value e = math::ExpOp::create(
-                         nb, l, arith::SubFOp::create(nb, l, a[0], a[1]));
-                     yield(nb, l, arith::SelectOp::create(
-                                      nb, l, isInf, lb.f32Const(0.0), e));
-                   });
+    p = lb.generic(
+        {s, lse}, lb.empty(sSizes, lb.f32), {lb.id(4), row, lb.id(4)},
+        LinalgBuilder::iters(4), [&](OpBuilder &nb, Location l, ValueRange a) {
+          Value isInf = arith::CmpFOp::create(nb, l, arith::CmpFPredicate::OEQ,
+                                              a[1], negInf(nb, l));
+          Value e = math::ExpOp::create(
+              nb, l, arith::SubFOp::create(nb, l, a[0], a[1]));
+          yield(nb, l,
+                arith::SelectOp::create(nb, l, isInf, lb.f32Const(0.0), e));
+        });
   }
 
   // Reduction over the members (head h = s G + gh, row i = qb bq + r) that
@@ -321,8 +320,7 @@ FailureOr<SmallVector<Value>> BlockScoresOp::decomposeOperation(OpBuilder &b) {
       {lb.empty({groupOut, b.getIndexAttr(bq)}, lb.f32)},
       lb.filled(rs, sumReduce ? 0.0 : -std::numeric_limits<double>::infinity()),
       {lb.map(6, {d4, d5}), lb.map(6, {d0, d1, d2, d3})},
-      LinalgBuilder::iters(4, 2),
-      [&](OpBuilder &nb, Location l, ValueRange a) {
+      LinalgBuilder::iters(4, 2), [&](OpBuilder &nb, Location l, ValueRange a) {
         Value bi = linalg::IndexOp::create(nb, l, 0);
         Value si = linalg::IndexOp::create(nb, l, 1);
         Value qb = linalg::IndexOp::create(nb, l, 2);
@@ -331,8 +329,8 @@ FailureOr<SmallVector<Value>> BlockScoresOp::decomposeOperation(OpBuilder &b) {
         Value ri = linalg::IndexOp::create(nb, l, 5);
         Value h = add(nb, l, arith::MulIOp::create(nb, l, si, groupOut), gh);
         Value i = add(nb, l, mul(nb, l, qb, bq), ri);
-        Value valid = andI(nb, l, cmp(nb, l, Pred::ult, i, lq),
-                           visible(nb, l, i, ni));
+        Value valid =
+            andI(nb, l, cmp(nb, l, Pred::ult, i, lq), visible(nb, l, i, ni));
         Value ic = arith::MinUIOp::create(nb, l, i, lqLast);
         Value x =
             tensor::ExtractOp::create(nb, l, p, ValueRange{bi, h, ic, ni});
@@ -350,8 +348,9 @@ FailureOr<SmallVector<Value>> BlockScoresOp::decomposeOperation(OpBuilder &b) {
         Value ni = linalg::IndexOp::create(nb, l, 3);
         Value last = arith::MinUIOp::create(
             nb, l, add(nb, l, mul(nb, l, qb, bq), cst(nb, l, bq - 1)), lqLast);
-        yield(nb, l, arith::SelectOp::create(nb, l, visible(nb, l, last, ni),
-                                             a[0], negInf(nb, l)));
+        yield(nb, l,
+              arith::SelectOp::create(nb, l, visible(nb, l, last, ni), a[0],
+                                      negInf(nb, l)));
       });
   return SmallVector<Value>{result};
 }
@@ -409,18 +408,17 @@ FailureOr<SmallVector<Value>> SelectBlocksOp::decomposeOperation(OpBuilder &b) {
   auto full = [&](OpBuilder &nb, Location l, Value qb, Value n) -> Value {
     if (!causal)
       return boolConst(nb, l, true);
-    Value lastKey = sub(
-        nb, l,
-        arith::MinSIOp::create(
-            nb, l, mul(nb, l, add(nb, l, n, cst(nb, l, 1)), bk), lkv),
-        cst(nb, l, 1));
+    Value lastKey =
+        sub(nb, l,
+            arith::MinSIOp::create(
+                nb, l, mul(nb, l, add(nb, l, n, cst(nb, l, 1)), bk), lkv),
+            cst(nb, l, 1));
     Value first = sub(nb, l, add(nb, l, mul(nb, l, qb, bq), lkv), lq);
     return cmp(nb, l, Pred::sle, lastKey, first);
   };
   auto score = [&](OpBuilder &nb, Location l, Value x) -> Value {
     x = castToF32(nb, l, x);
-    Value nan =
-        arith::CmpFOp::create(nb, l, arith::CmpFPredicate::UNO, x, x);
+    Value nan = arith::CmpFOp::create(nb, l, arith::CmpFPredicate::UNO, x, x);
     return arith::SelectOp::create(nb, l, nan, negInf(nb, l), x);
   };
   auto i32Of = [&](OpBuilder &nb, Location l, Value v) -> Value {
@@ -435,7 +433,8 @@ FailureOr<SmallVector<Value>> SelectBlocksOp::decomposeOperation(OpBuilder &b) {
 
   // rank[n] = #{visible m that precede n in the selection order}; loops
   // (b, h, qb, n, m).
-  AffineMap atM = lb.map(5, {d0, d1, d2, d4}), atN = lb.map(5, {d0, d1, d2, d3});
+  AffineMap atM = lb.map(5, {d0, d1, d2, d4}),
+            atN = lb.map(5, {d0, d1, d2, d3});
   Value rank = lb.generic(
       {scores, scores}, zeros(ss), {atM, atN, atN}, LinalgBuilder::iters(4, 1),
       [&](OpBuilder &nb, Location l, ValueRange a) {
@@ -445,18 +444,18 @@ FailureOr<SmallVector<Value>> SelectBlocksOp::decomposeOperation(OpBuilder &b) {
         Value al = aligned(nb, l, qb);
         Value sm = score(nb, l, a[0]), sn = score(nb, l, a[1]);
         Value fm = forced(nb, l, al, m), fn = forced(nb, l, al, n);
-        Value higher = arith::CmpFOp::create(nb, l, arith::CmpFPredicate::OGT,
-                                             sm, sn);
+        Value higher =
+            arith::CmpFOp::create(nb, l, arith::CmpFPredicate::OGT, sm, sn);
         Value tie = andI(
             nb, l,
             arith::CmpFOp::create(nb, l, arith::CmpFPredicate::OEQ, sm, sn),
             cmp(nb, l, Pred::ult, m, n));
         Value sameForce = cmp(nb, l, Pred::eq, fm, fn);
         Value forceWins =
-            andI(nb, l, fm, arith::XOrIOp::create(nb, l, fn,
-                                                   boolConst(nb, l, true)));
-        Value beats =
-            orI(nb, l, forceWins, andI(nb, l, sameForce, orI(nb, l, higher, tie)));
+            andI(nb, l, fm,
+                 arith::XOrIOp::create(nb, l, fn, boolConst(nb, l, true)));
+        Value beats = orI(nb, l, forceWins,
+                          andI(nb, l, sameForce, orI(nb, l, higher, tie)));
         Value c = andI(nb, l, visible(nb, l, al, m), beats);
         yield(nb, l, arith::AddIOp::create(nb, l, a[2], i32Of(nb, l, c)));
       });
@@ -479,10 +478,10 @@ FailureOr<SmallVector<Value>> SelectBlocksOp::decomposeOperation(OpBuilder &b) {
         Value qb = linalg::IndexOp::create(nb, l, 2);
         Value n = linalg::IndexOp::create(nb, l, 3);
         Value m = linalg::IndexOp::create(nb, l, 4);
-        Value c = andI(nb, l, cmp(nb, l, Pred::ult, m, n),
-                       andI(nb, l, selected(nb, l, qb, m, a[0]),
-                            cmp(nb, l, Pred::eq, cls(nb, l, qb, m),
-                                cls(nb, l, qb, n))));
+        Value c = andI(
+            nb, l, cmp(nb, l, Pred::ult, m, n),
+            andI(nb, l, selected(nb, l, qb, m, a[0]),
+                 cmp(nb, l, Pred::eq, cls(nb, l, qb, m), cls(nb, l, qb, n))));
         yield(nb, l, arith::AddIOp::create(nb, l, a[1], i32Of(nb, l, c)));
       });
 
@@ -533,7 +532,8 @@ FailureOr<SmallVector<Value>> SelectBlocksOp::decomposeOperation(OpBuilder &b) {
   results.push_back(counts);
   results.push_back(list);
   if (split) {
-    auto [fullCounts, fullList] = buildClass(true, getInits()[2], getInits()[3]);
+    auto [fullCounts, fullList] =
+        buildClass(true, getInits()[2], getInits()[3]);
     results.push_back(fullCounts);
     results.push_back(fullList);
   }
