@@ -1,6 +1,6 @@
 # Random variants of attn.block_scores (GQA ratios, per-head and per-group
 # rows, query blocks, block sizes that divide no length, Lq != Lk, zero
-# sizes, mean / max / compressed keys, sum / max, causal, the block softmax
+# sizes (L, Nk, D, B), mean / max / compressed keys, sum / max, causal, the block softmax
 # with a computed or given lse, dynamic dims, f32 / bf16) and of
 # attn.select_blocks (k from 0 to Nk, forced first and local blocks, the
 # full/partial split, a run-time k, explicit lengths, ties, -inf and NaN

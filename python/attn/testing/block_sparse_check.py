@@ -47,7 +47,13 @@ def random_scores_variant(rng, dtype=None):
                  rng.choice([0, 1] + [rng.randint(2, 48)] * 8))
     if var["normalize"] and rng.random() < 0.5:
         var["lse"] = True
-    if rng.random() < 0.2:
+    # Empty sizes: no head dimension (an explicit scale), no batch row.
+    r = rng.random()
+    if r < 0.04:
+        var["D"] = 0
+    elif r < 0.07:
+        var["B"] = 0
+    if rng.random() < 0.2 or var["D"] == 0:
         var["scale"] = round(rng.uniform(0.1, 1.0), 3)
     if rng.random() < 0.25:
         var["dynamic"] = rng.sample(["B", "Hq", "Hkv", "Lq", "Lk", "D"],
@@ -59,7 +65,7 @@ def random_select_variant(rng):
     nk = rng.choice([0, 1] + [rng.randint(2, 12)] * 6)
     k = rng.randint(0, nk)
     ff = rng.randint(0, k)
-    var = {"B": rng.choice([1, 2]), "H": rng.choice([1, 2, 3]),
+    var = {"B": rng.choice([0, 1, 2, 2]), "H": rng.choice([1, 2, 3]),
            "Nq": rng.choice([0, 1] + [rng.randint(2, 14)] * 6), "Nk": nk,
            "dtype": rng.choice(["f32", "f32", "bf16"]), "k": k,
            "block_size": rng.choice([1, 2, 4, 16]),
