@@ -6,9 +6,9 @@
 Scores: GQA ratios, one row per query head or per group, query blocks,
 block sizes that divide no length, Lq != Lk, zero sizes, mean / max /
 compressed keys, sum / max reduction, causal visibility, the block softmax
-with a computed or given lse, dynamic dims, f32 / bf16; compared with the
+with a computed or given lse, dynamic dims, f32 / f16 / bf16; compared with the
 float64 model of :mod:`attn.block_sparse_reference` (the same ``-inf``
-pattern, then 1e-5 relative error for f32 inputs, 1e-2 for bf16).
+pattern, then 1e-5 relative error for f32 inputs, 1e-2 for f16 / bf16).
 Selection: k from 0 to the number of blocks, forced first and local
 blocks, full/partial split, a run-time k, explicit lengths, scores with
 ties, ``-inf`` and NaN; compared exactly. Exits non-zero on any mismatch.
@@ -26,7 +26,7 @@ from attn.block_sparse_ir import (scores_arguments, scores_function,
                                   scores_results, select_arguments,
                                   select_function, select_results)
 
-TOLERANCE = {"f32": 1e-5, "bf16": 1e-2}
+TOLERANCE = {"f32": 1e-5, "f16": 1e-2, "bf16": 1e-2}
 
 
 def random_scores_variant(rng, dtype=None):
@@ -37,7 +37,7 @@ def random_scores_variant(rng, dtype=None):
            "Hq": Hkv * rng.choice([1, 2, 3]),
            "Lq": rng.choice([0, 1] + [rng.randint(2, 40)] * 8),
            "D": rng.choice([3, 8, 16]),
-           "dtype": dtype or rng.choice(["f32"] * 5 + ["bf16"]),
+           "dtype": dtype or rng.choice(["f32"] * 5 + ["f16", "bf16"]),
            "block_size": bk, "query_block": rng.choice([1, 1, 2, 3, 8]),
            "pooling": pooling, "reduce": rng.choice(["sum", "max"]),
            "causal": rng.random() < 0.7, "normalize": rng.random() < 0.5,
@@ -67,7 +67,7 @@ def random_select_variant(rng):
     ff = rng.randint(0, k)
     var = {"B": rng.choice([0, 1, 2, 2]), "H": rng.choice([1, 2, 3]),
            "Nq": rng.choice([0, 1] + [rng.randint(2, 14)] * 6), "Nk": nk,
-           "dtype": rng.choice(["f32", "f32", "bf16"]), "k": k,
+           "dtype": rng.choice(["f32", "f32", "f16", "bf16"]), "k": k,
            "block_size": rng.choice([1, 2, 4, 16]),
            "query_block": rng.choice([1, 1, 2, 3, 8]),
            "causal": rng.random() < 0.75, "forced_first": ff,
