@@ -24,6 +24,9 @@ using namespace mlir::attn;
 
 void mlir::attn::buildAttnCPUBufferizePipeline(
     OpPassManager &pm, const AttnCPUPipelineOptions &options) {
+  // Block scores and top-k selection (their reference decompositions) on
+  // both paths, before the attention ops they feed are tiled.
+  pm.addPass(createAttnLowerBlockSparsePass());
   if (options.reference) {
     pm.addPass(createAttnDecomposePass());
   } else {

@@ -6,6 +6,10 @@
 * :mod:`attn.linear_api` -- :func:`linear_attention` builds an
   ``attn.linear_attention`` kernel (:mod:`attn.linear_ir` prints it,
   :mod:`attn.linear_reference` is its float64 recurrence);
+* :mod:`attn.block_sparse_api` -- :func:`block_scores` and
+  :func:`select_blocks` build ``attn.block_scores`` / ``attn.select_blocks``
+  kernels (:mod:`attn.block_sparse_ir` prints them,
+  :mod:`attn.block_sparse_reference` is their float64 model);
 * :mod:`attn.trace` -- tracing of modifier functions (the DSL,
   :mod:`attn.trace.dsl`) into region IR (:mod:`attn.trace.region`), numpy
   evaluation (:mod:`attn.trace.numpy_eval`) and bounds checks
@@ -25,6 +29,7 @@
 
 from attn.api import (Kernel, attention, causal, chunked, dilated,  # noqa
                       neighborhood, prefix_lm, sliding_window)
+from attn.block_sparse_api import block_scores, select_blocks  # noqa: F401
 from attn.linear_api import LinearKernel, linear_attention  # noqa: F401
 from attn.runner import CompileError  # noqa: F401
 from attn.trace import (TraceError, abs, capture, exp, floor,  # noqa

@@ -38,8 +38,10 @@ mlir::attn::decomposeAttention(RewriterBase &rewriter, AttentionOp op) {
 
 LogicalResult mlir::attn::decomposeAllAttention(RewriterBase &rewriter,
                                                 Operation *root) {
-  // attn.attention ops first (tiled ones feed attn.merge_states), then the
-  // merges.
+  // The block-sparsity ops first (their results feed attention masks), then
+  // attn.attention ops (tiled ones feed attn.merge_states), then the merges.
+  if (failed(lowerBlockSparseOps(rewriter, root)))
+    return failure();
   SmallVector<AttentionOp> ops;
   SmallVector<MergeStatesOp> merges;
   SmallVector<LinearAttentionOp> linear;

@@ -408,6 +408,25 @@ def AttnLowerI1VectorMemoryPass : Pass<"attn-lower-i1-vector-memory"> {
   ];
 }
 
+def AttnLowerBlockSparsePass : Pass<"attn-lower-block-sparse"> {
+  let summary = "Lower attn.block_scores and attn.select_blocks to linalg";
+  let description = [{
+    Replaces every `attn.block_scores` and `attn.select_blocks` by its
+    reference decomposition in linalg on tensors (docs/semantics.md,
+    "Semantics of the block-sparsity ops"): pooled keys, scores, the
+    optional block softmax and the reduction over a GQA group and query
+    block; the top-k selection as a rank count with explicit tie-breaking
+    and the counts and padded block lists. The CPU pipeline runs it first,
+    on both of its paths. `-attn-decompose` lowers the same ops.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::math::MathDialect",
+    "::mlir::tensor::TensorDialect"
+  ];
+}
+
 def AttnLowerLinearAttentionPass : Pass<"attn-lower-linear-attention"> {
   let summary = "Lower attn.linear_attention in the algorithmic form chosen for its shape";
   let description = [{

@@ -148,6 +148,10 @@ FailureOr<AttentionOp> raiseAttention(RewriterBase &rewriter, Operation *root);
 /// rooted at the final contraction (see `raiseAttention`).
 void populateAttnRaisePatterns(RewritePatternSet &patterns);
 
+/// Replaces every `attn.block_scores` and `attn.select_blocks` under `root`
+/// by its reference decomposition (linalg on tensors).
+LogicalResult lowerBlockSparseOps(RewriterBase &rewriter, Operation *root);
+
 /// Algorithmic forms of `attn.linear_attention` (see the
 /// `attn-lower-linear-attention` pass).
 enum class LinearAttentionForm { automatic, parallel, chunked, recurrent };

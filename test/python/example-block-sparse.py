@@ -1,0 +1,8 @@
+# The MoBA and NSA compositions of examples/block_sparse (attn.block_scores,
+# attn.select_blocks, the block lists expanded into attn.attention masks,
+# attn.merge_states / the gated sum) against numpy models of the papers.
+# RUN: %python %S/../../examples/block_sparse/run.py | FileCheck %s
+# RUN: %python %S/../../examples/block_sparse/run.py --seed 1 --pipeline attn-cpu-pipeline=reference=true | FileCheck %s
+
+# CHECK: ok   moba: relative error
+# CHECK: ok   nsa: relative error
