@@ -7,6 +7,9 @@ small functions, and times `attn-opt` parsing + verifying + printing and
 running passes on them. Time per MB that stays flat means linear time.
 
     bench/robust/big_module.py [build/bin/attn-opt] [passes...]
+
+ATTN_BIG_MODULE_MB (comma-separated, default 1.25,2.5,5,10) picks the
+sizes, e.g. 0.1,0.2,0.4,0.8 for the slower -attn-tile.
 """
 import os
 import subprocess
@@ -52,7 +55,8 @@ def main():
     print("%-16s %8s %8s %10s %10s" % ("passes", "MB", "ops", "seconds",
                                           "s/MB"))
     with tempfile.TemporaryDirectory() as d:
-        for mb in (1.25, 2.5, 5, 10):
+        sizes = os.environ.get("ATTN_BIG_MODULE_MB", "1.25,2.5,5,10")
+        for mb in map(float, sizes.split(",")):
             text, ops = module(int(mb * 1e6))
             path = os.path.join(d, "m.mlir")
             with open(path, "w") as f:
