@@ -19,7 +19,8 @@
 //                   (K[j] read once per row block, widened in registers),
 //                   one horizontal sum each
 //     masks (scf.if on "tile is full"), online update (NormalizerAlgebra)
-//     acc[Mp, Dv] += P^T . V   (R x 16*C register block, V widened)
+//     acc[Mp, Dv] += P^T . V   (register blocks of <= 16 vectors along
+//                               whole value rows, V widened)
 //
 // and the number of key-axis splits of decode and non-decode ops alike
 // (chooseKVSplits).
@@ -313,30 +314,39 @@ Value DecodeTiler::dotT(OpBuilder &nb, Value kTile, Value qp, Value tk) {
   return keys.getResult(0);
 }
 
-/// acc[Mp, Dv] += P^T[0:tk, Mp]^T . V[0:tk, Dv] in R x (C * 16) register
-/// blocks (C = 2 when Dv allows): per key, C vector loads of V (widened) and
-/// R broadcasts of P for R * C FMAs.
+/// acc[Mp, Dv] += P^T[0:tk, Mp]^T . V[0:tk, Dv] in RB x (C * 16) register
+/// blocks of at most 16 accumulators: per key, C vector loads of V (widened)
+/// and RB broadcasts of P for RB * C FMAs. C covers as much of a value row
+/// as it can (all of it up to Dv = 128), so the first row block streams V
+/// rows contiguously (a narrow column block strides through V by rows and
+/// defeats the prefetchers); the other row blocks find the tile in cache.
 Value DecodeTiler::accumulatePV(OpBuilder &nb, Value p, Value vTile, Value acc,
                                 Value tk) {
   auto vecT = VectorType::get({kLanes}, f32);
   Type vElem = cast<RankedTensorType>(vTile.getType()).getElementType();
   Value pad = OnlineTiler::f32Const(nb, loc, 0.0);
   Value vPad = arith::ConstantOp::create(nb, loc, nb.getFloatAttr(vElem, 0.0));
-  int64_t C = Dv % (2 * kLanes) == 0 ? 2 : 1;
+  constexpr int64_t kAccumulators = 16;
+  int64_t C = 8;
+  while ((Dv / kLanes) % C != 0)
+    --C;
+  int64_t RB = std::min(Mp, std::max<int64_t>(1, kAccumulators / C));
+  while (Mp % RB != 0)
+    --RB;
   auto rowLoop = scf::ForOp::create(
-      nb, loc, cst(nb, 0), cst(nb, Mp), cst(nb, R), ValueRange{acc},
+      nb, loc, cst(nb, 0), cst(nb, Mp), cst(nb, RB), ValueRange{acc},
       [&](OpBuilder &rb, Location rl, Value r0, ValueRange rArgs) {
         auto colLoop = scf::ForOp::create(
             rb, rl, cst(rb, 0), cst(rb, Dv), cst(rb, C * kLanes), rArgs,
             [&](OpBuilder &cb, Location cl, Value e0, ValueRange cArgs) {
               SmallVector<Value> rows, cols;
-              for (int64_t r = 0; r < R; ++r)
+              for (int64_t r = 0; r < RB; ++r)
                 rows.push_back(arith::AddIOp::create(cb, cl, r0, cst(cb, r)));
               for (int64_t c = 0; c < C; ++c)
                 cols.push_back(
                     arith::AddIOp::create(cb, cl, e0, cst(cb, c * kLanes)));
               SmallVector<Value> init;
-              for (int64_t r = 0; r < R; ++r)
+              for (int64_t r = 0; r < RB; ++r)
                 for (int64_t c = 0; c < C; ++c)
                   init.push_back(vector::TransferReadOp::create(
                       cb, cl, vecT, cArgs[0], ValueRange{rows[r], cols[c]},
@@ -354,7 +364,7 @@ Value DecodeTiler::accumulatePV(OpBuilder &nb, Value p, Value vTile, Value acc,
                       vv.push_back(x);
                     }
                     SmallVector<Value> next;
-                    for (int64_t r = 0; r < R; ++r) {
+                    for (int64_t r = 0; r < RB; ++r) {
                       Value pr = vector::BroadcastOp::create(
                           kb, kl, vecT,
                           tensor::ExtractOp::create(kb, kl, p,
@@ -366,7 +376,7 @@ Value DecodeTiler::accumulatePV(OpBuilder &nb, Value p, Value vTile, Value acc,
                     scf::YieldOp::create(kb, kl, next);
                   });
               Value t = cArgs[0];
-              for (int64_t r = 0; r < R; ++r)
+              for (int64_t r = 0; r < RB; ++r)
                 for (int64_t c = 0; c < C; ++c)
                   t = vector::TransferWriteOp::create(
                           cb, cl, keys.getResult(r * C + c), t,
