@@ -41,6 +41,8 @@ void mlir::attn::buildAttnCPUBufferizePipeline(
     tileOpts.kvTile = options.kvTile;
     tileOpts.kvSplits = options.kvSplits;
     tileOpts.bf16Dot = options.bf16Dot;
+    // The split count is chosen for the threads the code will run on.
+    tileOpts.numThreads = options.numThreads;
     tileOpts.fuseElementwise = options.fuseElementwise;
     pm.addPass(createAttnTilePass(tileOpts));
   }

@@ -80,7 +80,9 @@ struct AttnCPUPipelineOptions
       llvm::cl::init(true)};
   PassOptions::Option<unsigned> numThreads{
       *this, "num-threads",
-      llvm::cl::desc("OpenMP threads (0: the runtime's default)"),
+      llvm::cl::desc("OpenMP threads (0: the runtime's default); also the "
+                     "thread count -attn-tile picks its automatic key-axis "
+                     "splits for (0: the compiling host's threads)"),
       llvm::cl::init(0)};
   PassOptions::Option<bool> approximateMath{
       *this, "approximate-math",

@@ -68,7 +68,7 @@ def compare_lse(out, ref, tol):
 
 
 def run(seed, count, pipeline="attn-cpu-pipeline", verbose=False,
-        dtype=None, variants=None, require=None):
+        dtype=None, variants=None, require=None, decode=False):
     """`require` keeps only variants with that feature set (e.g. 'mask'),
     drawing until `count` of them exist."""
     rng = random.Random(seed)
@@ -76,7 +76,7 @@ def run(seed, count, pipeline="attn-cpu-pipeline", verbose=False,
     if not variants:
         variants = []
         while len(variants) < count:
-            var = random_variant(rng, dtype)
+            var = random_variant(rng, dtype, decode=decode)
             if not require or var.get(require):
                 variants.append(var)
     module = "\n".join(ir.function("v%d" % i, v)
@@ -121,10 +121,12 @@ def main(argv=None):
     ap.add_argument("--require", metavar="FEATURE",
                     help="only variants with this feature (e.g. mask, "
                     "segments, sinks)")
+    ap.add_argument("--decode", action="store_true",
+                    help="draw decode shapes (Lq <= 16, GQA, long Lkv)")
     ap.add_argument("-v", "--verbose", action="store_true")
     a = ap.parse_args(argv)
     return 1 if run(a.seed, a.count, a.pipeline, a.verbose, a.dtype,
-                    require=a.require) else 0
+                    require=a.require, decode=a.decode) else 0
 
 
 if __name__ == "__main__":

@@ -14,8 +14,11 @@ import random
 import numpy as np
 
 
-def random_variant(rng: random.Random, dtype=None):
-    """A random valid variant covering every feature of the op."""
+def random_variant(rng: random.Random, dtype=None, decode=False):
+    """A random valid variant covering every feature of the op. With
+    `decode`, the shapes of -attn-tile's decode path (static Lq in [1, 16],
+    GQA groups up to 8, long odd Lkv, static D and Dv a multiple of 16;
+    dynamic B or Lkv only) with every other feature drawn as usual."""
     Hkv = rng.choice([1, 1, 2, 3])
     g = rng.choice([1, 1, 2, 4])
     var = {
@@ -35,7 +38,14 @@ def random_variant(rng: random.Random, dtype=None):
         var["Lkv"] = rng.randint(8, 90)
         var["D"] = rng.choice([8, 32, 64])
         var["Dv"] = rng.choice([32, 64])
-    if rng.random() < 0.3:
+    if decode:
+        var.update(Hkv=rng.choice([1, 2]), Lq=rng.randint(1, 16),
+                   Lkv=rng.randint(1, 700), D=rng.choice([5, 8, 16, 32]),
+                   Dv=rng.choice([16, 32]))
+        var["Hq"] = var["Hkv"] * rng.choice([1, 2, 4, 8])
+        if rng.random() < 0.3:
+            var["dynamic"] = rng.sample(["B", "Lkv"], rng.randint(1, 2))
+    elif rng.random() < 0.3:
         var["dynamic"] = rng.sample(["B", "H", "Hkv", "Lq", "Lkv", "D", "Dv"],
                                     rng.randint(1, 4))
         # A dynamic Hq or Hkv makes the group size dynamic and exercises
@@ -56,7 +66,7 @@ def random_variant(rng: random.Random, dtype=None):
         masks.append(("chunked", rng.randint(1, 6)))
     if not masks and rng.random() < 0.2:
         masks.append(("prefix_lm", rng.randint(0, 6)))
-    elif var.get("neighborhood") or rng.random() < 0.08:
+    elif not decode and (var.get("neighborhood") or rng.random() < 0.08):
         masks.append(random_neighborhood(rng, var))
     rng.shuffle(masks)
     var["masks"] = masks

@@ -719,34 +719,34 @@ FailureOr<SmallVector<Value>> OnlineTiler::run() {
 }
 
 /// The tile sizes of `op` with every 0 resolved from its shape (see
-/// AttentionTileSizes).
+/// AttentionTileSizes); `group` is the head tile of the decode path (0 when
+/// the op does not take it), whose tiles hold all Lq rows.
 static AttentionTileSizes resolveTileSizes(AttentionOp op,
-                                           AttentionTileSizes sizes) {
+                                           AttentionTileSizes sizes,
+                                           int64_t group) {
   auto qT = op.getQueryType();
   int64_t lq = qT.getDimSize(2), lkv = op.getKeyType().getDimSize(2);
-  if (sizes.qTile == 0) {
+  if (group > 0) {
+    sizes.qTile = lq;
+  } else if (sizes.qTile == 0) {
     sizes.qTile = 128;
     if (!ShapedType::isDynamic(lq) && lq < 128)
       sizes.qTile = std::max<int64_t>(32, llvm::alignTo(lq, 32));
   }
   if (sizes.kvTile == 0)
     sizes.kvTile = 64;
-  // Split-KV (decode): more than one split only when the static (batch,
-  // head, query tile) work is too small to occupy 8 threads and the keys
-  // are long. Partial states and tiles are already someone's split.
+  // Split-KV (decode): the static number of (batch, head tile, query tile)
+  // items and the thread count decide (chooseKVSplits). Partial states and
+  // tiles are already someone's split.
   if (sizes.kvSplits == 0) {
     sizes.kvSplits = 1;
-    if (qT.hasStaticShape() && !ShapedType::isDynamic(lkv) &&
-        !op.getPartial() && !op.hasTileCoordinates() && sizes.qTile > 0 &&
-        sizes.kvTile > 0) {
-      int64_t items = qT.getDimSize(0) * qT.getDimSize(1) *
-                      llvm::divideCeil(lq, sizes.qTile);
-      // Zero items (an empty batch, head or query axis): nothing to split.
-      // The splits are the only threads (each runs all its items), so 8 of
-      // them balance like 8 / items splits per item.
-      if (items > 0 && items < 8)
-        sizes.kvSplits = std::max<int64_t>(
-            1, std::min<int64_t>(8, lkv / (4 * sizes.kvTile)));
+    if (qT.hasStaticShape() && !op.getPartial() && !op.hasTileCoordinates() &&
+        sizes.qTile > 0) {
+      int64_t heads = group > 0 ? qT.getDimSize(1) / group : qT.getDimSize(1);
+      int64_t items =
+          qT.getDimSize(0) * heads * llvm::divideCeil(lq, sizes.qTile);
+      sizes.kvSplits =
+          chooseKVSplits(items, lkv, sizes.kvTile, sizes.numThreads);
     }
   }
   return sizes;
@@ -756,14 +756,15 @@ static AttentionTileSizes resolveTileSizes(AttentionOp op,
 /// over its key tiles.
 static LogicalResult lowerTilesIn(RewriterBase &rewriter, Operation *loop,
                                   const AttentionTileSizes &sizes,
-                                  const MaskSummary *summary) {
+                                  const MaskSummary *summary, bool decode) {
   SmallVector<AttentionOp> tiles;
   loop->walk([&](AttentionOp t) { tiles.push_back(t); });
   OpBuilder::InsertionGuard guard(rewriter);
   for (AttentionOp tile : tiles) {
     rewriter.setInsertionPoint(tile);
     FailureOr<SmallVector<Value>> body =
-        OnlineTiler(tile, rewriter, sizes, summary).run();
+        decode ? lowerDecodeTile(rewriter, tile, sizes)
+               : OnlineTiler(tile, rewriter, sizes, summary).run();
     if (failed(body))
       return failure();
     rewriter.replaceOp(tile, *body);
@@ -806,18 +807,20 @@ fuseIntoTiledLoop(RewriterBase &rewriter, scf::ForallOp loop, bool fuse,
   return fused;
 }
 
-/// Tiles `op` over (batch, head, query tile) with the upstream TilingInterface
-/// driver -- an scf.forall (`threads`) or scf.for loops -- fuses elementwise
-/// producers and consumers into the forall (`fuse`) and lowers each tile to
-/// the FlashAttention-2 recurrence over its key tiles. Returns the values
-/// that replaced `op`.
+/// Tiles `op` over (batch, head tile, query tile) with the upstream
+/// TilingInterface driver -- an scf.forall (`threads`) or scf.for loops --
+/// fuses elementwise producers and consumers into the forall (`fuse`) and
+/// lowers each tile to the FlashAttention-2 recurrence over its key tiles.
+/// The head tile is 1, or a whole GQA group of `group` heads for the decode
+/// tile body (lowerDecodeTile). Returns the values that replaced `op`.
 static FailureOr<SmallVector<Value>>
 tileAndLowerQueryTiles(RewriterBase &rewriter, AttentionOp op,
                        const AttentionTileSizes &sizes, bool threads,
-                       bool fuse, const MaskSummary *summary) {
+                       bool fuse, const MaskSummary *summary, int64_t group) {
   OpBuilder::InsertionGuard guard(rewriter);
+  bool decode = group > 0;
   SmallVector<OpFoldResult> tileSizes = {
-      rewriter.getIndexAttr(1), rewriter.getIndexAttr(1),
+      rewriter.getIndexAttr(1), rewriter.getIndexAttr(decode ? group : 1),
       rewriter.getIndexAttr(sizes.qTile), rewriter.getIndexAttr(0)};
   scf::SCFTilingOptions options;
   options.setLoopType(threads ? scf::SCFTilingOptions::LoopType::ForallOp
@@ -833,7 +836,7 @@ tileAndLowerQueryTiles(RewriterBase &rewriter, AttentionOp op,
   if (tiled->loops.empty()) {
     // One tile covers the op: no loop.
     for (Operation *t : tiled->tiledOps)
-      if (failed(lowerTilesIn(rewriter, t, sizes, summary)))
+      if (failed(lowerTilesIn(rewriter, t, sizes, summary, decode)))
         return failure();
     return replacements;
   }
@@ -850,7 +853,7 @@ tileAndLowerQueryTiles(RewriterBase &rewriter, AttentionOp op,
     outer = *loop;
     outer->setAttr(kTiledAttentionAttrName, rewriter.getUnitAttr());
   }
-  if (failed(lowerTilesIn(rewriter, outer, sizes, summary)))
+  if (failed(lowerTilesIn(rewriter, outer, sizes, summary, decode)))
     return failure();
   return replacements;
 }
@@ -877,7 +880,11 @@ mlir::attn::tileAttentionOnline(RewriterBase &rewriter, AttentionOp op,
     rewriter.replaceOp(op, *repl);
     return repl;
   }
-  AttentionTileSizes sizes = resolveTileSizes(op, requested);
+  // Decode shapes (decodeGroupSize) take tiles of one whole GQA group.
+  int64_t group = 0;
+  if (requested.decode)
+    group = decodeGroupSize(op).value_or(0);
+  AttentionTileSizes sizes = resolveTileSizes(op, requested, group);
   if (sizes.qTile < 1 || sizes.kvTile < 1 || sizes.kvSplits < 1)
     return op.emitOpError("expects positive tile sizes, got q-tile = ")
            << sizes.qTile << ", kv-tile = " << sizes.kvTile
@@ -885,7 +892,7 @@ mlir::attn::tileAttentionOnline(RewriterBase &rewriter, AttentionOp op,
 
   // The mask tensor's block summary, once, ahead of the loops.
   std::optional<MaskSummary> summary;
-  if (op.getMask()) {
+  if (op.getMask() && group == 0) {
     OnlineTiler whole(op, rewriter, sizes);
     whole.summarizeMask(rewriter);
     TileCoordinates c = getTileCoordinates(rewriter, op.getLoc(), op);
@@ -934,12 +941,12 @@ mlir::attn::tileAttentionOnline(RewriterBase &rewriter, AttentionOp op,
     for (AttentionOp partial : partials)
       if (failed(tileAndLowerQueryTiles(rewriter, partial, sizes,
                                         /*threads=*/false, /*fuse=*/false,
-                                        summaryPtr)))
+                                        summaryPtr, group)))
         return failure();
     return replacements;
   }
   return tileAndLowerQueryTiles(rewriter, op, sizes, /*threads=*/true,
-                                fuseElementwise, summaryPtr);
+                                fuseElementwise, summaryPtr, group);
 }
 
 namespace {
@@ -956,6 +963,8 @@ void AttnTilePass::runOnOperation() {
   tileSizes.kvTile = kvTile;
   tileSizes.kvSplits = kvSplits;
   tileSizes.bf16Dot = bf16Dot;
+  tileSizes.numThreads = numThreads;
+  tileSizes.decode = decode;
   bool fuse = fuseElementwise;
   SmallVector<AttentionOp> ops;
   getOperation()->walk([&](AttentionOp op) { ops.push_back(op); });

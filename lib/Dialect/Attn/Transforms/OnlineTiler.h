@@ -24,6 +24,7 @@
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 
 #include <limits>
+#include <optional>
 
 namespace mlir {
 namespace attn {
@@ -140,6 +141,35 @@ struct OnlineTiler {
   Value scores(OpBuilder &nb, Value dot, Value k0, Value qLen, Value kvLen,
                bool structured, Value kvEnd, bool transposed);
 };
+
+//===----------------------------------------------------------------------===//
+// Decode (OnlineTilerDecode.cpp)
+//===----------------------------------------------------------------------===//
+
+/// The decode predicate, the one place that says whether `op` takes the
+/// decode path of -attn-tile: tiles of one batch and one whole GQA group (g
+/// query heads x all Lq rows) lowered by lowerDecodeTile. Returns g when
+/// the op qualifies: a static Lq in [1, 16], static head counts, a static
+/// Dqk, a static Dv that is a multiple of 16, and not already a tile (a
+/// tile may start inside a group). Every mask, region, length, sink and
+/// normaliser is handled by the decode tile body.
+std::optional<int64_t> decodeGroupSize(AttentionOp op);
+
+/// The number of key-axis splits (split-KV, merged by attn.merge_states) of
+/// an op whose tiling has `items` parallel work items (static; <= 0 when
+/// unknown), `lkv` keys and key tiles of `kvTile`, for code that runs on
+/// `threads` threads (<= 0: this host's hardware threads). The one home of
+/// the split count, for the decode and the general path.
+int64_t chooseKVSplits(int64_t items, int64_t lkv, int64_t kvTile,
+                       int64_t threads);
+
+/// Lowers a decode tile (one batch, the g heads of one group, all Lq rows,
+/// as -attn-tile makes them for ops that decodeGroupSize accepts) to the
+/// online-softmax recurrence with (head, row) as the row dimension and
+/// matrix-vector micro-kernels. Returns the values replacing the tile.
+FailureOr<SmallVector<Value>> lowerDecodeTile(OpBuilder &b, AttentionOp tile,
+                                              const AttentionTileSizes &sizes);
+
 } // namespace detail
 } // namespace attn
 } // namespace mlir

@@ -1,5 +1,5 @@
 // RUN: attn-opt %s -attn-tile="q-tile=64 kv-tile=128" -canonicalize -cse -split-input-file | FileCheck %s
-// RUN: attn-opt %s -attn-tile -canonicalize -cse -split-input-file | FileCheck %s --check-prefix=AUTO
+// RUN: attn-opt %s -attn-tile="num-threads=8" -canonicalize -cse -split-input-file | FileCheck %s --check-prefix=AUTO
 // RUN: attn-opt %s -attn-tile="q-tile=16 kv-tile=32" -canonicalize -cse -split-input-file | FileCheck %s --check-prefix=SMALL
 // RUN: attn-opt %s -attn-tile="q-tile=64 kv-tile=128 bf16-dot=true" -canonicalize -cse -split-input-file | FileCheck %s --check-prefix=BF16DOT
 

@@ -84,7 +84,19 @@ def AttnTilePass : Pass<"attn-tile"> {
     of whole key tiles, each a partial state (`partial`) tiled over (batch,
     head, query tile) by `scf.for` loops; `attn.merge_states` merges the
     splits (rescaling by exp(m_s - max m)) before the final division (decode
-    shapes, Lq = 1, otherwise leave most threads idle).
+    shapes, Lq = 1, otherwise leave most threads idle). With `kv-splits` =
+    0 the count comes from the static shape and `num-threads`: splits only
+    when the parallel items are fewer than the threads, then `num-threads`
+    splits of at least 4 key tiles each.
+
+    Decode: an op with a static Lq <= 16, static head counts, a static Dqk
+    and a static Dv that is a multiple of 16 (and `decode`) is tiled over
+    (batch, GQA group) -- head tiles of g = Hq / Hkv heads, all Lq rows --
+    so each key/value byte is read once per group; the tile body treats
+    the g * Lq (head, row) pairs as its rows: Q.K^T with one vector
+    accumulator per row along Dqk (K read once per key and row block,
+    bf16/f16 widened in registers), P.V in a register block, the same
+    masks, lengths, regions, sinks and normalisers.
 
     Sinks enter as an extra key with logit `sink_h` and value 0 (initial
     running max `sink_h`, running sum 1). Softpick runs the same recurrence
@@ -111,6 +123,13 @@ def AttnTilePass : Pass<"attn-tile"> {
            "Parallel splits of the key axis merged through their maxima "
            "(split-KV decode); 0 picks (more than 1 only for small static "
            "work), 1 disables">,
+    Option<"numThreads", "num-threads", "int64_t", /*default=*/"0",
+           "Threads the compiled code runs on, for the automatic kv-splits "
+           "(split only when the parallel items leave threads idle); 0: the "
+           "compiling host's hardware threads">,
+    Option<"decode", "decode", "bool", /*default=*/"true",
+           "Decode path for a static Lq <= 16: tiles of one whole GQA group "
+           "with (head, row) as the rows of matrix-vector micro-kernels">,
     Option<"bf16Dot", "bf16-dot", "bool", /*default=*/"false",
            "Compute Q.K^T of bf16 micro-kernel tiles with AVX512-BF16 "
            "`x86vector.avx512.dot` (vdpbf16ps, f32 accumulation); the "

@@ -47,10 +47,17 @@ struct AttentionTileSizes {
   int64_t qTile = 0;
   int64_t kvTile = 0;
   /// Splits of the key axis run as separate parallel work items and merged
-  /// through their running maxima (split-KV decode); 0 picks: more than 1
-  /// only when static shapes give fewer than 8 (batch, head, query tile)
-  /// items and at least 4 key tiles per split.
+  /// through their running maxima (split-KV decode); 0 picks
+  /// (chooseKVSplits): more than 1 only when static shapes give fewer
+  /// parallel items than `numThreads` and at least 4 key tiles per split.
   int64_t kvSplits = 0;
+  /// Threads the compiled code runs on, for the automatic split count
+  /// (chooseKVSplits); 0: the compiling host's hardware threads.
+  int64_t numThreads = 0;
+  /// The decode path for ops with a few query rows (static Lq <= 16): tiles
+  /// of one whole GQA group, (head, row) as the rows of matrix-vector
+  /// micro-kernels.
+  bool decode = true;
   /// bf16 Q.K^T of micro-kernel tiles (bf16 Q and K, even Dqk) with the
   /// AVX512-BF16 `x86vector.avx512.dot` instead of widening to f32.
   bool bf16Dot = false;
