@@ -32,6 +32,9 @@ void mlir::attn::buildAttnCPUBufferizePipeline(
   } else {
     // attn.linear_attention in its chosen form (linalg on tensors), before
     // the softmax attention ops are tiled.
+    // Paged K/V gathered into the contiguous layout (docs/design.md, "Paged
+    // KV"); the reference path decomposes paged ops directly.
+    pm.addPass(createAttnGatherPagedPass());
     AttnLowerLinearAttentionPassOptions linearOpts;
     linearOpts.form = options.linearForm;
     linearOpts.chunkSize = options.linearChunk;

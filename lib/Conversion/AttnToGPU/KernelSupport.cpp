@@ -201,6 +201,9 @@ LogicalResult mlir::attn::checkGPUKernelSupport(AttentionOp op) {
   if (op.hasTileCoordinates())
     return unsupported(op, "ops with tile coordinates are not supported "
                            "(decompose them)");
+  if (op.isPaged())
+    return unsupported(op, "the paged KV layout is not supported (run "
+                           "attn-gather-paged first)");
   if (failed(checkElementTypes(op)) || failed(checkShapes(op)) ||
       failed(checkRegions(op)))
     return failure();

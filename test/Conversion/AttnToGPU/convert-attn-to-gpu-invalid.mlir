@@ -137,3 +137,12 @@ func.func @kernels_name_taken(%q: tensor<1x1x64x64xbf16>, %k: tensor<1x1x64x64xb
   %o = attn.attention ins(%q, %k, %v : tensor<1x1x64x64xbf16>, tensor<1x1x64x64xbf16>, tensor<1x1x64x64xbf16>) outs(%init : tensor<1x1x64x64xbf16>) -> tensor<1x1x64x64xbf16>
   return %o : tensor<1x1x64x64xbf16>
 }
+
+// -----
+
+func.func @paged(%q: tensor<1x1x1x64xf16>, %k: tensor<4x16x1x64xf16>, %v: tensor<4x16x1x64xf16>, %t: tensor<1x4xi32>, %o: tensor<1x1x1x64xf16>) -> tensor<1x1x1x64xf16> {
+  // expected-error @+1 {{the paged KV layout is not supported (run attn-gather-paged first)}}
+  %r = attn.attention ins(%q, %k, %v : tensor<1x1x1x64xf16>, tensor<4x16x1x64xf16>, tensor<4x16x1x64xf16>)
+      page_table(%t : tensor<1x4xi32>) outs(%o : tensor<1x1x1x64xf16>) {kv_layout = #attn.kv_layout<paged_nhd>} -> tensor<1x1x1x64xf16>
+  return %r : tensor<1x1x1x64xf16>
+}

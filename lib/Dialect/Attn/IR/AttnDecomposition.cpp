@@ -19,6 +19,7 @@
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/IRMapping.h"
+#include "mlir/IR/PatternMatch.h"
 
 #include <limits>
 
@@ -485,7 +486,17 @@ FailureOr<SmallVector<Value>> Decomposer::run() {
 }
 
 FailureOr<SmallVector<Value>> AttentionOp::decomposeOperation(OpBuilder &b) {
-  return Decomposer(*this, b).run();
+  if (!isPaged())
+    return Decomposer(*this, b).run();
+  // Paged: gather K/V through the table, decompose the contiguous op that
+  // reads them, then drop that intermediate op.
+  AttentionOp gathered = buildGatheredAttention(b, *this);
+  FailureOr<SmallVector<Value>> repl = Decomposer(gathered, b).run();
+  if (auto *listener =
+          dyn_cast_if_present<RewriterBase::Listener>(b.getListener()))
+    listener->notifyOperationErased(gathered);
+  gathered->erase();
+  return repl;
 }
 
 SmallVector<Value> mlir::attn::buildFinalizedResults(

@@ -107,6 +107,103 @@ static LogicalResult verifyIndexOperand(AttentionOp op, StringRef name,
   return success();
 }
 
+//===----------------------------------------------------------------------===//
+// Paged KV layout
+//===----------------------------------------------------------------------===//
+
+/// Axes of the page-size and head dimensions of a pool.
+static std::pair<unsigned, unsigned> poolAxes(KvLayout layout) {
+  return layout == KvLayout::paged_hnd ? std::make_pair(2u, 1u)
+                                       : std::make_pair(1u, 2u);
+}
+
+int64_t AttentionOp::getPageSize() {
+  return getKeyType().getDimSize(poolAxes(getKvLayout()).first);
+}
+
+SmallVector<int64_t> AttentionOp::getLogicalKVShape(Value keyOrValue) {
+  auto t = cast<RankedTensorType>(keyOrValue.getType());
+  if (!isPaged() || t.getRank() != 4)
+    return llvm::to_vector(t.getShape());
+  auto tableT = cast<RankedTensorType>(getPageTable().getType());
+  auto [pageAxis, headAxis] = poolAxes(getKvLayout());
+  int64_t b = tableT.getRank() == 2 ? tableT.getDimSize(0)
+                                    : ShapedType::kDynamic;
+  int64_t maxPages = tableT.getRank() == 2 ? tableT.getDimSize(1)
+                                           : ShapedType::kDynamic;
+  int64_t p = t.getDimSize(pageAxis);
+  int64_t lkv = ShapedType::isDynamic(maxPages) || ShapedType::isDynamic(p)
+                    ? ShapedType::kDynamic
+                    : maxPages * p;
+  return {b, t.getDimSize(headAxis), lkv, t.getDimSize(3)};
+}
+
+/// The pool, table and static-content checks of a paged op.
+static LogicalResult verifyPagedLayout(AttentionOp op) {
+  bool paged = op.getKvLayout() != KvLayout::contiguous;
+  if (paged != op.isPaged())
+    return op.emitOpError(paged ? "expects a page_table with a paged kv_layout"
+                                : "expects kv_layout paged_nhd or paged_hnd "
+                                  "with a page_table");
+  if (!paged)
+    return success();
+  if (op.hasTileCoordinates())
+    return op.emitOpError("expects no tile coordinates on a paged op");
+  RankedTensorType kT = op.getKeyType(), vT = op.getValueType();
+  auto [pageAxis, headAxis] = poolAxes(op.getKvLayout());
+  StringRef layoutStr = op.getKvLayout() == KvLayout::paged_hnd
+                            ? "([pages, Hkv, P, D])"
+                            : "([pages, P, Hkv, D])";
+  ArrayRef<int64_t> k = kT.getShape(), v = vT.getShape();
+  if (!compatible(k[0], v[0]))
+    return op.emitOpError("expects key and value pools with the same number "
+                          "of pages ")
+           << layoutStr << ", got " << k[0] << " and " << v[0];
+  if (!compatible(k[pageAxis], v[pageAxis]))
+    return op.emitOpError("expects key and value pools with the same page "
+                          "size, got ")
+           << k[pageAxis] << " and " << v[pageAxis];
+  if (!compatible(k[headAxis], v[headAxis]))
+    return op.emitOpError("expects key and value pools with the same number "
+                          "of heads, got ")
+           << k[headAxis] << " and " << v[headAxis];
+  if (ShapedType::isDynamic(k[pageAxis]) || k[pageAxis] <= 0)
+    return op.emitOpError("expects a static, positive page size, got ")
+           << shapeStr(k[pageAxis]);
+  auto tableT = cast<RankedTensorType>(op.getPageTable().getType());
+  Type elt = tableT.getElementType();
+  if (!elt.isSignlessInteger(32) && !elt.isSignlessInteger(64))
+    return op.emitOpError("expects page_table to have element type i32 or "
+                          "i64, got ")
+           << elt;
+  if (tableT.getRank() != 2)
+    return op.emitOpError("expects page_table to have rank 2 "
+                          "([B, max_pages]), got rank ")
+           << tableT.getRank();
+  int64_t pageSize = k[pageAxis];
+  // Static contents: entries inside the pool, lengths inside the table.
+  DenseIntElementsAttr table;
+  if (!ShapedType::isDynamic(k[0]) &&
+      matchPattern(op.getPageTable(), m_Constant(&table)))
+    for (auto [i, e] : llvm::enumerate(table.getValues<APInt>()))
+      if (e.getSExtValue() < 0 || e.getSExtValue() >= k[0])
+        return op.emitOpError("expects page_table entries in [0, ")
+               << k[0] << "), got " << e.getSExtValue() << " at flat index "
+               << i;
+  DenseIntElementsAttr lengths;
+  int64_t maxPages = tableT.getDimSize(1);
+  if (Value kl = op.getKvLengths())
+    if (!ShapedType::isDynamic(maxPages) &&
+        matchPattern(kl, m_Constant(&lengths)))
+      for (auto [i, e] : llvm::enumerate(lengths.getValues<APInt>()))
+        if (e.getSExtValue() > maxPages * pageSize)
+          return op.emitOpError("expects kv_lengths at most max_pages * "
+                                "page_size = ")
+                 << maxPages * pageSize << ", got " << e.getSExtValue()
+                 << " at index " << i;
+  return success();
+}
+
 LogicalResult AttentionOp::verify() {
   RankedTensorType qT = getQueryType(), kT = getKeyType(),
                    vT = getValueType();
@@ -128,7 +225,12 @@ LogicalResult AttentionOp::verify() {
            << qT.getElementType() << ", " << kT.getElementType() << " and "
            << vT.getElementType();
 
-  ArrayRef<int64_t> q = qT.getShape(), k = kT.getShape(), v = vT.getShape();
+  if (failed(verifyPagedLayout(*this)))
+    return failure();
+  ArrayRef<int64_t> q = qT.getShape();
+  SmallVector<int64_t> kLogical = getLogicalKVShape(getKey()),
+                       vLogical = getLogicalKVShape(getValue());
+  ArrayRef<int64_t> k = kLogical, v = vLogical;
   if (!compatible(q[0], k[0]) || !compatible(q[0], v[0]))
     return emitOpError("expects query, key and value to share the batch "
                        "size, got ")

@@ -137,6 +137,11 @@ struct TileBuilder {
 FailureOr<TilingResult> TileBuilder::build(ArrayRef<OpFoldResult> offsets,
                                            ArrayRef<OpFoldResult> sizes,
                                            ValueRange inits, bool partial) {
+  // A paged op's key axis is (page, offset) through the table; its tiles are
+  // built after attn-gather-paged has made K/V contiguous.
+  if (op.isPaged())
+    return op.emitOpError("cannot be tiled through TilingInterface in the "
+                          "paged layout; run attn-gather-paged first");
   OpFoldResult b0 = offsets[kB], h0 = offsets[kH], q0 = offsets[kQ],
                kv0 = offsets[kKV];
   OpFoldResult bs = sizes[kB], hs = sizes[kH], qs = sizes[kQ], kvs = sizes[kKV];
@@ -189,7 +194,7 @@ FailureOr<TilingResult> TileBuilder::build(ArrayRef<OpFoldResult> offsets,
     resultTypes.push_back(init.getType());
   auto tile = AttentionOp::create(
       b, loc, resultTypes, q, k, v, mask, ql, kl, qsIds, kvIds, sinks,
-      newOffsets, newExtents, inits, op.getScaleAttr(), op.getSoftcapAttr(),
+      /*page_table=*/Value(), newOffsets, newExtents, inits, op.getScaleAttr(), op.getSoftcapAttr(),
       op.getMasksAttr(), op.getNormalizerAttr(), op.getSigmoidBiasAttr(),
       partial ? b.getUnitAttr() : UnitAttr());
   // An op without its own scale uses 1/sqrt(Dqk): the tile's Dqk is the
@@ -212,7 +217,11 @@ SmallVector<Range> AttentionOp::getIterationDomain(OpBuilder &b) {
   Location loc = getLoc();
   OpFoldResult zero = b.getIndexAttr(0), one = b.getIndexAttr(1);
   SmallVector<OpFoldResult> q = tensor::getMixedSizes(b, loc, getQuery());
-  OpFoldResult lkv = tensor::getMixedSize(b, loc, getKey(), 2);
+  OpFoldResult lkv =
+      isPaged() ? affine::makeComposedFoldedAffineApply(
+                      b, loc, b.getAffineSymbolExpr(0) * getPageSize(),
+                      {tensor::getMixedSize(b, loc, getPageTable(), 1)})
+                : tensor::getMixedSize(b, loc, getKey(), 2);
   return {Range{zero, q[0], one}, Range{zero, q[1], one},
           Range{zero, q[2], one}, Range{zero, lkv, one}};
 }

@@ -31,6 +31,25 @@ def Attn_NormalizerAttr : EnumAttr<Attn_Dialect, Attn_Normalizer, "normalizer"> 
 }
 
 //===----------------------------------------------------------------------===//
+// KV layout
+//===----------------------------------------------------------------------===//
+
+def Attn_KvLayoutContiguous : I32EnumAttrCase<"contiguous", 0>;
+def Attn_KvLayoutPagedNhd : I32EnumAttrCase<"paged_nhd", 1>;
+def Attn_KvLayoutPagedHnd : I32EnumAttrCase<"paged_hnd", 2>;
+
+def Attn_KvLayout : I32EnumAttr<"KvLayout",
+    "how the key and value operands of attn.attention are stored",
+    [Attn_KvLayoutContiguous, Attn_KvLayoutPagedNhd, Attn_KvLayoutPagedHnd]> {
+  let cppNamespace = "::mlir::attn";
+  let genSpecializedAttr = 0;
+}
+
+def Attn_KvLayoutAttr : EnumAttr<Attn_Dialect, Attn_KvLayout, "kv_layout"> {
+  let assemblyFormat = "`<` $value `>`";
+}
+
+//===----------------------------------------------------------------------===//
 // LSE base
 //===----------------------------------------------------------------------===//
 

@@ -95,6 +95,15 @@ SmallVector<Value> buildFinalizedResults(OpBuilder &b, Location loc,
                                          Value sum,
                                          SmallVectorImpl<Operation *> &created);
 
+/// For a paged `op`: builds the gathers of its K/V pools through the page
+/// table into contiguous `[B, Hkv, max_pages * P, D]` tensors and a clone of
+/// `op` in the contiguous layout that reads them (same attributes, regions,
+/// inits). The gather clamps every table entry into the pool, so it never
+/// reads out of bounds (entries of pages past a sequence's length may hold
+/// anything). `op` itself is left unchanged. The semantics of a paged op are
+/// those of the returned op (docs/semantics.md, "Paged KV").
+AttentionOp buildGatheredAttention(OpBuilder &b, AttentionOp op);
+
 } // namespace attn
 } // namespace mlir
 

@@ -108,6 +108,18 @@ def Attn_AttentionOp : Attn_Op<"attention", [
     `(h0 + h) / g - h0 / g`. The tensor operands are the tile's slices.
     Tiling through `TilingInterface` produces this form.
 
+    **Paged KV** (`page_table` operand, `kv_layout = #attn.kv_layout<paged_nhd>`
+    or `<paged_hnd>`): `K` and `V` are page pools, `[pages, P, Hkv, D]`
+    (NHD, vLLM/FlashInfer) or `[pages, Hkv, P, D]` (HND), with a static page
+    size `P`, and `page_table: [B, max_pages]` (i32 or i64) lists each
+    sequence's pages. The op computes the semantics above on the gathered
+    contiguous `K[b, h, t, d] = pool[table[b, t floordiv P], t mod P, h, d]`
+    (NHD; `pool[table[b, t floordiv P], h, t mod P, d]` for HND) with
+    `Lkv = max_pages * P`; per-sequence lengths come from `kv_lengths`.
+    Table entries of pages at or past `kv_lengths[b]` are never used to
+    produce a result (their keys are masked) and may hold any value; the
+    entries of used pages must lie in `[0, pages)`.
+
     Example: causal GQA with ALiBi and the log-sum-exp.
 
     ```mlir
@@ -139,6 +151,7 @@ def Attn_AttentionOp : Attn_Op<"attention", [
     Optional<AnyRankedTensor>:$q_segment_ids,
     Optional<AnyRankedTensor>:$kv_segment_ids,
     Optional<AnyRankedTensor>:$sinks,
+    Optional<AnyRankedTensor>:$page_table,
     Variadic<Index>:$offsets,
     Variadic<Index>:$extents,
     Variadic<AnyRankedTensor>:$inits,
@@ -148,7 +161,9 @@ def Attn_AttentionOp : Attn_Op<"attention", [
     DefaultValuedAttr<Attn_NormalizerAttr,
                       "::mlir::attn::Normalizer::softmax">:$normalizer,
     OptionalAttr<F64Attr>:$sigmoid_bias,
-    UnitAttr:$partial
+    UnitAttr:$partial,
+    DefaultValuedAttr<Attn_KvLayoutAttr,
+                      "::mlir::attn::KvLayout::contiguous">:$kv_layout
   );
   let results = (outs Variadic<AnyRankedTensor>:$results);
   let regions = (region MaxSizedRegion<1>:$score_mod,
@@ -163,6 +178,7 @@ def Attn_AttentionOp : Attn_Op<"attention", [
     (`segment_ids` `(` $q_segment_ids^ `,` $kv_segment_ids `:`
       type($q_segment_ids) `,` type($kv_segment_ids) `)`)?
     (`sinks` `(` $sinks^ `:` type($sinks) `)`)?
+    (`page_table` `(` $page_table^ `:` type($page_table) `)`)?
     (`offsets` `(` $offsets^ `)` `problem` `(` $extents `)`)?
     `outs` `(` $inits `:` type($inits) `)`
     attr-dict `->` type($results)
@@ -203,6 +219,13 @@ def Attn_AttentionOp : Attn_Op<"attention", [
     /// The running maximum and sum results of the partial form.
     Value getPartialMax() { return getPartial() ? getResult(1) : Value(); }
     Value getPartialSum() { return getPartial() ? getResult(2) : Value(); }
+    /// True when K and V are page pools read through `page_table`.
+    bool isPaged() { return static_cast<bool>(getPageTable()); }
+    /// The shape `[B, Hkv, Lkv, D]` of the contiguous key (or value) the
+    /// op reads: the operand's shape, or for a paged op the gathered one.
+    SmallVector<int64_t> getLogicalKVShape(Value keyOrValue);
+    /// The static page size of a paged op.
+    int64_t getPageSize();
     /// True when the op carries tile coordinates.
     bool hasTileCoordinates() { return !getOffsets().empty(); }
     MutableOperandRange getDpsInitsMutable() { return getInitsMutable(); }

@@ -191,6 +191,37 @@ def AttnFuseElementwisePass : Pass<"attn-fuse-elementwise"> {
   ];
 }
 
+def AttnGatherPagedPass : Pass<"attn-gather-paged"> {
+  let summary = "Gather paged K/V pools into the contiguous layout";
+  let description = [{
+    Rewrites every `attn.attention` in a paged KV layout (`page_table`
+    operand) into two `linalg.generic` gathers of its K and V pools through
+    the page table, `[B, Hkv, max_pages * P, D]`, and the same op in the
+    contiguous layout reading them: the op's semantics (docs/semantics.md,
+    "Paged KV"), so every later lowering handles paged ops correctly. The
+    gathers clamp table entries into the pool (entries past a sequence's
+    length are never read out of bounds). The CPU pipeline runs it before
+    `attn-tile`; a tiled path that reads pages in place replaces the copy
+    later (docs/design.md, "Paged KV").
+
+    ```mlir
+    %o = attn.attention ins(%q, %kp, %vp : tensor<2x4x1x64xf32>,
+        tensor<32x16x4x64xf32>, tensor<32x16x4x64xf32>)
+        kv_lengths(%len : tensor<2xi32>)
+        page_table(%table : tensor<2x8xi32>)
+        outs(%init : tensor<2x4x1x64xf32>)
+        {kv_layout = #attn.kv_layout<paged_nhd>} -> tensor<2x4x1x64xf32>
+    ```
+
+    becomes two `tensor<2x4x128x64xf32>` gathers and a contiguous op.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::tensor::TensorDialect"
+  ];
+}
+
 def AttnApproximateMathPass : Pass<"attn-approximate-math"> {
   let summary = "Replace f32 transcendental math ops by polynomial approximations";
   let description = [{

@@ -131,6 +131,10 @@ void populateAttnCPUVectorLoweringPatterns(RewritePatternSet &patterns);
 /// dimensions dropped, broadcasts and mask constructors lowered.
 void populateAttnCPUVectorUnrollPatterns(RewritePatternSet &patterns);
 
+/// Pattern rewriting a paged attn.attention into gathers of its pools and
+/// the contiguous op (buildGatheredAttention).
+void populateAttnGatherPagedPatterns(RewritePatternSet &patterns);
+
 /// Patterns replacing f32 transcendental math ops (exp, log, tanh, ...) by
 /// the upstream polynomial approximations, so that they vectorise.
 void populateAttnMathApproximationPatterns(RewritePatternSet &patterns);
