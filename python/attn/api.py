@@ -117,7 +117,7 @@ def attention(q, k=None, v=None, *, dtype="f32", scale=None, softcap=None,
               masks=(), score_mod=None, mask_mod=None, mask=None,
               mask_dtype="bool", q_lengths=False, kv_lengths=False,
               segment_ids=False, sinks=False, normalizer="softmax",
-              sigmoid_bias=None, return_lse=False,
+              sigmoid_bias=None, return_lse=False, paged=None,
               pipeline="attn-cpu-pipeline", name="attention", compile=True):
     """Builds an ``attn.attention`` kernel; see docs/python.md.
 
@@ -134,6 +134,10 @@ def attention(q, k=None, v=None, *, dtype="f32", scale=None, softcap=None,
     ``q_lengths``, ``kv_lengths``, ``segment_ids`` add those operands.
     ``sinks`` is ``True`` (a ``[Hq]`` float32 argument) or the sink logits
     themselves (kept by the kernel, overridable per call).
+    ``paged=(layout, page_size, pages)`` (layout ``"nhd"`` or ``"hnd"``)
+    makes k/v page pools read through a ``page_table [B, max_pages]`` int32
+    argument; ``k``/``v`` still give the logical shapes, with ``Lkv =
+    max_pages * page_size``.
     ``compile=False`` only builds the IR (``kernel.mlir``).
     """
     if dtype not in _DTYPES:
@@ -174,6 +178,23 @@ def attention(q, k=None, v=None, *, dtype="f32", scale=None, softcap=None,
             raise ValueError("mask_dtype must be 'bool' or 'f32', got %r" %
                              (mask_dtype,))
         var["mask"] = "bool" if mask_dtype == "bool" else "add"
+    if paged is not None:
+        layout, P, pages = paged
+        if layout not in ("nhd", "hnd"):
+            raise ValueError("paged layout must be 'nhd' or 'hnd', got %r" %
+                             (layout,))
+        if not isinstance(P, (int, np.integer)) or P <= 0:
+            raise ValueError("page size must be a positive int, got %r" %
+                             (P,))
+        if not isinstance(pages, (int, np.integer)) or pages < 0:
+            raise ValueError("pages must be a non-negative int, got %r" %
+                             (pages,))
+        if sizes["Lkv"] is not None and sizes["Lkv"] % P:
+            raise ValueError("paged: Lkv = %d is not a multiple of the page "
+                             "size %d" % (sizes["Lkv"], P))
+        if sizes["Lkv"] is None:
+            var["Lkv"] = P
+        var["paged"] = (layout, int(P), int(pages))
     defaults = {}
     if sinks is not False and sinks is not None:
         var["sinks"] = True
@@ -304,8 +325,13 @@ class Kernel:
                 raise ValueError("argument %r is not aligned" % name)
             arrays.append(x)
         a = dict(zip(self.arguments, arrays))
-        (B, Hq, Lq, D), (Bk, Hkv, Lkv, Dk) = a["q"].shape, a["k"].shape
-        Bv, Hv, Lv, Dv = a["v"].shape
+        kshape, vshape = a["k"].shape, a["v"].shape
+        paged = self.var.get("paged")
+        if paged:
+            kshape, vshape = (self._logical(a, kshape),
+                              self._logical(a, vshape))
+        (B, Hq, Lq, D), (Bk, Hkv, Lkv, Dk) = a["q"].shape, kshape
+        Bv, Hv, Lv, Dv = vshape
 
         def same(what, pairs):
             vals = {p[1] for p in pairs}
@@ -342,11 +368,35 @@ class Kernel:
             if n in a and a[n].size and (a[n].min() < 0 or a[n].max() > L):
                 raise ValueError("argument %r: values must lie in [0, %d], "
                                  "got %s" % (n, L, a[n]))
+        if paged:
+            self._check_pages(a, Lkv)
         caps = {c: a[n] for n, c in self.captures.items()}
         for t in (self.score_mod, self.mask_mod):
             if t is not None:
                 tr.check_bounds(t, full, caps)
         return arrays, (B, Hq, Lq, Lkv, Dv)
+
+    def _logical(self, a, pool_shape):
+        """The [B, Hkv, Lkv, D] shape a page pool stands for."""
+        layout, P, _ = self.var["paged"]
+        B, M = a["page_table"].shape
+        heads = pool_shape[2] if layout == "nhd" else pool_shape[1]
+        return (B, heads, M * P, pool_shape[3])
+
+    def _check_pages(self, a, Lkv):
+        """Table entries of every page a sequence uses lie in the pool (the
+        compiled code clamps, but a wrong page is a wrong answer)."""
+        _, P, _ = self.var["paged"]
+        table, pages = a["page_table"], a["k"].shape[0]
+        B, M = table.shape
+        used = np.full(B, M, np.int64)
+        if "kv_lengths" in a:
+            used = (a["kv_lengths"].astype(np.int64) + P - 1) // P
+        for b in range(B):
+            row = table[b, :used[b]]
+            if row.size and (row.min() < 0 or row.max() >= pages):
+                raise ValueError("argument 'page_table': row %d names pages "
+                                 "outside [0, %d): %s" % (b, pages, row))
 
     def _outputs(self, sizes, out, lse):
         B, Hq, Lq, _, Dv = sizes
@@ -424,6 +474,9 @@ class Kernel:
             kw["score_mod"] = tr.numpy_function(self.score_mod, caps)
         if self.mask_mod is not None:
             kw["mask_mod"] = tr.numpy_function(self.mask_mod, caps)
-        o, lse = reference.attention(val(a["q"]), val(a["k"]), val(a["v"]),
-                                     **kw)
+        k, v = val(a["k"]), val(a["v"])
+        if var.get("paged"):
+            k = reference.gather_pages(k, a["page_table"], var["paged"][0])
+            v = reference.gather_pages(v, a["page_table"], var["paged"][0])
+        o, lse = reference.attention(val(a["q"]), k, v, **kw)
         return (o, lse) if var.get("lse") else o

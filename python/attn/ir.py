@@ -31,7 +31,7 @@ _ELEM = {"f32": "f32", "f16": "f16", "bf16": "bf16"}
 # Operands of the op, in the function's argument order; any other argument
 # is a captured tensor.
 OPERANDS = ("q", "k", "v", "mask", "q_lengths", "kv_lengths",
-            "q_segment_ids", "kv_segment_ids", "sinks")
+            "q_segment_ids", "kv_segment_ids", "sinks", "page_table")
 
 
 def tensor_type(shape, elem, dynamic=()):
@@ -151,6 +151,19 @@ def arguments(var):
         ("k", (B, Hkv, Lkv, D), e, dd("B", "Hkv", "Lkv", "D")),
         ("v", (B, Hkv, Lkv, Dv), e, dd("B", "Hkv", "Lkv", "Dv")),
     ]
+    paged = var.get("paged")
+    if paged:
+        # Page pools [pages, P, Hkv, D] (nhd) or [pages, Hkv, P, D] (hnd);
+        # the page count is static, the logical Lkv is max_pages * P.
+        layout, P, pages = paged
+        for i, (n, Dn) in enumerate((("k", D), ("v", Dv))):
+            if layout == "nhd":
+                shape, dims = (pages, P, Hkv, Dn), dd("", "", "Hkv", "D"
+                                                      if n == "k" else "Dv")
+            else:
+                shape, dims = (pages, Hkv, P, Dn), dd("", "Hkv", "", "D"
+                                                      if n == "k" else "Dv")
+            args[1 + i] = (n, shape, e, dims)
     if var.get("mask"):
         shape = var["mask_shape"]
         full = ["B", "H", "Lq", "Lkv"][4 - len(shape):]
@@ -167,6 +180,9 @@ def arguments(var):
         args.append(("kv_segment_ids", (B, Lkv), "i32", dd("B", "Lkv")))
     if var.get("sinks"):
         args.append(("sinks", (Hq,), "f32", dd("H")))
+    if paged:
+        args.append(("page_table", (B, Lkv // paged[1]), "i32",
+                     dd("B", "Lkv")))
     if isinstance(var.get("score_mod"), str):
         c = _builtin_capture(var)
         args.append((c.name, c.shape, c.elem, c.dynamic))
@@ -223,7 +239,8 @@ def _destinations(results, result_types, q, v, indent):
 
 def attention_op(results, result_types, q, k, v, *, mask=None,
                  q_lengths=None, kv_lengths=None, segment_ids=None,
-                 sinks=None, attrs=(), score_mod=None, mask_mod=None,
+                 sinks=None, page_table=None, attrs=(), score_mod=None,
+                 mask_mod=None,
                  sep=" ", indent="  "):
     """The text of one ``attn.attention`` op; the only printer of the op.
 
@@ -255,6 +272,8 @@ def attention_op(results, result_types, q, k, v, *, mask=None,
         clauses.append(clause("segment_ids", *segment_ids))
     if sinks is not None:
         clauses.append(clause("sinks", sinks))
+    if page_table is not None:
+        clauses.append(clause("page_table", page_table))
     inits_text, inits = _destinations(results, result_types, q, v, indent)
     clauses.append("outs(%s : %s)" % (", ".join(inits),
                                       ", ".join(result_types)))
@@ -308,13 +327,17 @@ def function(name, var):
         attrs.append("normalizer = #attn.normalizer<%s>" % var["normalizer"])
     if var.get("sigmoid_bias") is not None:
         attrs.append("sigmoid_bias = %r" % float(var["sigmoid_bias"]))
+    if var.get("paged"):
+        attrs.append("kv_layout = #attn.kv_layout<paged_%s>" %
+                     var["paged"][0])
     sm, mm = traces(var)
     names = ["%%r%d" % i for i in range(len(res))]
     op = attention_op(
         names, rty, operand("q"), operand("k"), operand("v"),
         mask=operand("mask"), q_lengths=operand("q_lengths"),
         kv_lengths=operand("kv_lengths"), segment_ids=segments,
-        sinks=operand("sinks"), attrs=attrs,
+        sinks=operand("sinks"), page_table=operand("page_table"),
+        attrs=attrs,
         score_mod=None if sm is None else tr.region_text(sm, "sm_"),
         mask_mod=None if mm is None else tr.region_text(mm, "mm_"),
         sep="\n      ")

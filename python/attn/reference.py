@@ -169,3 +169,20 @@ def attention(q, k, v, *, scale=None, softcap=None, masks=(), mask=None,
             raise ValueError(normalizer)
     out = np.einsum("bhij,bhje->bhie", p, vx)
     return out, lse
+
+
+def gather_pages(pool, table, layout):
+    """The contiguous ``[B, Hkv, max_pages * P, D]`` K or V of a page pool
+    (``[pages, P, Hkv, D]`` for ``"nhd"``, ``[pages, Hkv, P, D]`` for
+    ``"hnd"``) read through ``table [B, max_pages]``:
+    ``K[b, h, t] = pool[table[b, t // P], t % P, h]`` (docs/semantics.md,
+    "Paged KV"). Entries outside the pool are clamped, as the compiler
+    does (they only occur for pages past a sequence's length)."""
+    pool = np.asarray(pool)
+    table = np.clip(np.asarray(table, np.int64), 0, max(pool.shape[0] - 1, 0))
+    if layout == "hnd":
+        pool = pool.transpose(0, 2, 1, 3)
+    B, M = table.shape
+    P, H, D = pool.shape[1:]
+    g = pool[table.reshape(-1)].reshape(B, M * P, H, D)
+    return g.transpose(0, 2, 1, 3)

@@ -37,7 +37,11 @@ def reference_for(var, x):
         kw["score_mod"] = ir.score_mod_numpy(var["score_mod"], x["cap"])
     if var.get("mask_mod"):
         kw["mask_mod"] = ir.mask_mod_numpy(var["mask_mod"])
-    return reference.attention(x["q"], x["k"], x["v"], **kw)
+    k, v = x["k"], x["v"]
+    if var.get("paged"):
+        k = reference.gather_pages(k, x["page_table"], var["paged"][0])
+        v = reference.gather_pages(v, x["page_table"], var["paged"][0])
+    return reference.attention(x["q"], k, v, **kw)
 
 
 def compare(out, ref, tol):

@@ -50,6 +50,14 @@ def random_variant(rng: random.Random, dtype=None, decode=False):
                                     rng.randint(1, 4))
         # A dynamic Hq or Hkv makes the group size dynamic and exercises
         # the gathered K/V path of the decomposition.
+    if rng.random() < 0.2:
+        # Paged K/V: page size 1, 16 or odd, Lkv = max_pages * P, a pool
+        # with spare pages, a shuffled table (random_inputs).
+        P = rng.choice([1, 16, 3, 5, 7])
+        M = rng.randint(1, max(1, 40 // P))
+        var["Lkv"] = M * P
+        var["paged"] = (rng.choice(["nhd", "hnd"]), P,
+                        var["B"] * M + rng.randint(0, 3))
     if rng.random() < 0.3:
         var["scale"] = round(rng.uniform(0.05, 0.8), 3)
     if rng.random() < 0.2:
@@ -83,7 +91,9 @@ def random_variant(rng: random.Random, dtype=None, decode=False):
             1 if (i < rank - 2 and rng.random() < 0.5) else d
             for i, d in enumerate(shape))
     var["q_lengths"] = rng.random() < 0.15
-    var["kv_lengths"] = rng.random() < 0.2
+    var["kv_lengths"] = rng.random() < (0.6 if var.get("paged") else 0.2)
+    if any(t[0] == "neighborhood" for t in masks):
+        var.pop("paged", None)  # the neighbourhood term chose its own Lkv
     var["segments"] = rng.random() < 0.15
     var["normalizer"] = rng.choice(["softmax"] * 6 + ["sigmoid", "softpick"])
     if var["normalizer"] == "softmax":
@@ -171,6 +181,25 @@ def random_inputs(var, nrng):
                                    axis=1).astype(np.int32)
     if var.get("sinks"):
         x["sinks"] = nrng.standard_normal(Hq)
+    if var.get("paged"):
+        # Scatter the contiguous K/V into pools through a shuffled table;
+        # slots past a sequence's length name random (possibly invalid)
+        # pages, which no kept key reads.
+        layout, P, pages = var["paged"]
+        M = Lkv // P
+        table = nrng.permutation(pages)[:B * M].reshape(B, M)
+        used = (np.full(B, M) if "kv_lengths" not in x else
+                -(-x["kv_lengths"].astype(np.int64) // P))
+        for b in range(B):
+            table[b, used[b]:] = nrng.integers(-2, pages + 3, M - used[b])
+        for n, Dn in (("k", D), ("v", Dv)):
+            pool = nrng.standard_normal((pages, P, Hkv, Dn))
+            for b in range(B):
+                for m in range(used[b]):
+                    pool[table[b, m]] = x[n][b, :, m * P:(m + 1) * P].transpose(
+                        1, 0, 2)
+            x[n] = pool if layout == "nhd" else pool.transpose(0, 2, 1, 3)
+        x["page_table"] = table.astype(np.int32)
     if var.get("score_mod") == "alibi":
         x["cap"] = -np.exp2(-8.0 * (np.arange(Hq) + 1) / Hq)
     elif var.get("score_mod") == "table":
