@@ -38,8 +38,13 @@ def gpu_variant(rng, fast):
     """A random variant the GPU path takes; `fast`: shaped for the
     tensor-core kernel (kept small: the emulator is slow)."""
     var = random_variant(rng)
+    # convert-attn-to-gpu rejects paged K/V (and `fast` resizes Lkv).
+    var.pop("paged", None)
     dyn = [d for d in var.get("dynamic", ()) if d in ("B", "Lq", "Lkv")]
     if fast:
+        # The resized lengths no longer match a neighbourhood grid.
+        var["masks"] = [t for t in var.get("masks", ())
+                        if t[0] != "neighborhood"]
         var.update(dtype=rng.choice(["f16", "bf16"]), D=64, Dv=64,
                    B=1, Hkv=rng.choice([1, 2]),
                    Lq=rng.randint(1, 80), Lkv=rng.randint(1, 150))
