@@ -41,8 +41,8 @@ static Value gatherPool(OpBuilder &b, Location loc, AttentionOp op,
         b, loc, tensor::DimOp::create(b, loc, table, 1), idx(pageSize)));
   if (ShapedType::isDynamic(shape[3]))
     dynSizes.push_back(tensor::DimOp::create(b, loc, pool, 3));
-  Value init = tensor::EmptyOp::create(b, loc, shape, poolT.getElementType(),
-                                       dynSizes);
+  Value init =
+      tensor::EmptyOp::create(b, loc, shape, poolT.getElementType(), dynSizes);
   Value lastPage = arith::SubIOp::create(
       b, loc, tensor::DimOp::create(b, loc, pool, 0), idx(1));
   auto gather = linalg::GenericOp::create(
@@ -57,18 +57,17 @@ static Value gatherPool(OpBuilder &b, Location loc, AttentionOp op,
         Value p = arith::ConstantIndexOp::create(nb, nl, pageSize);
         Value slot = arith::DivUIOp::create(nb, nl, ti, p);
         Value row = arith::RemUIOp::create(nb, nl, ti, p);
-        Value entry = tensor::ExtractOp::create(nb, nl, table,
-                                                ValueRange{bi, slot});
-        Value page = arith::IndexCastOp::create(nb, nl, nb.getIndexType(),
-                                                entry);
+        Value entry =
+            tensor::ExtractOp::create(nb, nl, table, ValueRange{bi, slot});
+        Value page =
+            arith::IndexCastOp::create(nb, nl, nb.getIndexType(), entry);
         // Clamp into [0, pages): an entry past a sequence's length is never
         // used for a kept key but must not be read out of bounds.
         Value zero = arith::ConstantIndexOp::create(nb, nl, 0);
         page = arith::MaxSIOp::create(nb, nl, page, zero);
         page = arith::MinSIOp::create(nb, nl, page, lastPage);
-        SmallVector<Value> at =
-            hnd ? SmallVector<Value>{page, hi, row, di}
-                : SmallVector<Value>{page, row, hi, di};
+        SmallVector<Value> at = hnd ? SmallVector<Value>{page, hi, row, di}
+                                    : SmallVector<Value>{page, row, hi, di};
         Value x = tensor::ExtractOp::create(nb, nl, pool, at);
         linalg::YieldOp::create(nb, nl, x);
       });
