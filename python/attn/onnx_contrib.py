@@ -1,8 +1,8 @@
 """The fused attention operators of ONNX Runtime's ``com.microsoft`` domain,
 imported by :mod:`attn.onnx_import`.
 
-* ``MultiHeadAttention`` (query, key, value only) is emitted decomposed, as
-  ONNX graphs spell attention (MatMul, Softmax, ...), so that
+* ``MultiHeadAttention`` is emitted decomposed, as ONNX graphs spell
+  attention (MatMul, Softmax, additive masks, ...), so that
   ``--attn-raise`` raises it like any frontend graph.
 * ``GroupQueryAttention`` is emitted as one ``attn.attention``: its
   semantics (per-sequence key lengths, a right-padded KV cache, causal
@@ -23,43 +23,182 @@ def imp_ty(val):
     return _ty(val[1], val[2])
 
 
-def multi_head_attention(imp, node):
-    """com.microsoft MultiHeadAttention with query, key, value [B, L, E]
-    (no bias, masks or past state), decomposed."""
-    ins = list(node.input)
-    if len(ins) < 3 or any(i for i in ins[3:]):
-        imp.fail("only the query, key and value inputs are supported")
-    q, k, v = [imp.get(i) for i in ins[:3]]
-    for t in (q, k, v):
-        if len(t[1]) != 3 or t[2] != "f32":
-            imp.fail("query, key and value must be f32 [B, L, E]")
-    h = imp.attr(node, "num_heads")
-    b, lq, e = q[1]
-    lkv, ev = k[1][1], v[1][2]
-    if k[1] != (b, lkv, e) or v[1][:2] != (b, lkv) or e % h or ev % h:
-        imp.fail("inconsistent query/key/value shapes %s, %s, %s" %
-                 (list(q[1]), list(k[1]), list(v[1])))
-    d, dv = e // h, ev // h
-    scale = imp.attr(node, "scale", 0.0) or 1.0 / np.sqrt(d)
-    causal = imp.attr(node, "unidirectional", 0)
+_MHA_INPUTS = ("query", "key", "value", "bias", "key_padding_mask",
+               "attention_bias", "past_key", "past_value",
+               "past_sequence_length", "cache_indirection")
 
-    def heads(t, l, dd, perm):
-        return imp.transpose(imp.reshape_val(t, (b, l, h, dd)), perm)
-    qh = heads(q, lq, d, (0, 2, 1, 3))
-    kt = heads(k, lkv, d, (0, 2, 3, 1))
-    vh = heads(v, lkv, dv, (0, 2, 1, 3))
-    s = imp.matmul(qh, kt)
-    s = imp.elementwise([s], ["%%r = arith.mulf {a0}, %s : f32" %
-                              imp.scalar(scale, "f32")])
-    if causal:
-        tril = np.tril(np.ones((lq, lkv), bool), lkv - lq)
+
+def _concat(imp, vals, axis):
+    """tensor.concat of `vals` along `axis` (one value: itself)."""
+    if len(vals) == 1:
+        return vals[0]
+    out = list(vals[0][1])
+    out[axis] = sum(v[1][axis] for v in vals)
+    r = imp.fresh("cat")
+    imp.emit("%s = tensor.concat dim(%d) %s : (%s) -> %s" % (
+        r, axis, ", ".join(v[0] for v in vals),
+        ", ".join(imp_ty(v) for v in vals), _ty(out, vals[0][2])))
+    return (r, tuple(out), vals[0][2])
+
+
+def _padding_bias(imp, mask, b, s, t, fill):
+    """The additive f32 bias of a MultiHeadAttention key_padding_mask,
+    broadcastable to the scores [B, N, S, T]: `fill` where a key is padding
+    and 0 elsewhere. A [B] mask holds each sequence's key count (keys
+    j < mask[b] are kept); a [B, T] or [B, S, T] mask keeps the keys where
+    it is positive."""
+    _, shape, dt = mask
+    if dt not in ("i32", "i64"):
+        imp.fail("key_padding_mask must be i32 or i64, got %s" % dt)
+    zero, low = imp.scalar(0.0, "f32"), imp.scalar(fill, "f32")
+    if tuple(shape) == (b,):
+        j, n, keep = imp.fresh("j"), imp.fresh("n"), imp.fresh("keep")
+        return imp.generic([(mask, "d0")], (b, 1, 1, t), "f32", [
+            "%s = linalg.index 3 : index" % j,
+            "%s = arith.index_cast {a0} : %s to index" % (n, dt),
+            "%s = arith.cmpi slt, %s, %s : index" % (keep, j, n),
+            "%%r = arith.select %s, %s, %s : f32" % (keep, zero, low)])
+    if tuple(shape) not in ((b, t), (b, s, t)):
+        imp.fail("key_padding_mask must be [%d], [%d, %d] or [%d, %d, %d], "
+                 "got %s" % (b, b, t, b, s, t, list(shape)))
+    z, keep = imp.fresh("z"), imp.fresh("keep")
+    bias = imp.elementwise([mask], [
+        "%s = arith.constant 0 : %s" % (z, dt),
+        "%s = arith.cmpi sgt, {a0}, %s : %s" % (keep, z, dt),
+        "%%r = arith.select %s, %s, %s : f32" % (keep, zero, low)], dt="f32")
+    return imp.reshape_val(bias, (b, 1, 1, t) if len(shape) == 2 else
+                           (b, 1, s, t))
+
+
+def multi_head_attention(imp, node, present_shape):
+    """com.microsoft MultiHeadAttention, decomposed (docs/onnx.md): query
+    [B, S, E]; key/value [B, L, E] / [B, L, Ev] (projected, split into
+    heads here) or [B, N, L, H] (already split); optional bias [2E + Ev],
+    key_padding_mask, attention_bias [1|B, 1|N, S, T] and past_key /
+    past_value [B, N, P, H] (with [B, L, E] key/value). Returns (output,
+    present_key, present_value)."""
+    ins = list(node.input) + [""] * (10 - len(node.input))
+    for name, i in zip(_MHA_INPUTS[8:], (8, 9)):
+        if ins[i]:
+            imp.fail("input '%s' is not supported" % name)
+    if len(node.output) > 3 and node.output[3]:
+        imp.fail("output 'qk' is not supported")
+    h = imp.attr(node, "num_heads", 0)
+    if h <= 0:
+        imp.fail("num_heads must be positive, got %d" % h)
+    q = imp.get(ins[0])
+    if len(q[1]) != 3 or q[2] != "f32":
+        imp.fail("query must be f32 [B, S, E] (packed QKV is not "
+                 "supported), got %s %s" % (q[2], list(q[1])))
+    b, s, e = q[1]
+    if e % h:
+        imp.fail("query width %d is not a multiple of num_heads %d" % (e, h))
+    d = e // h
+    if not ins[1] or not ins[2]:
+        imp.fail("key and value are required (packed QKV/KV is not "
+                 "supported)")
+    k, v = imp.get(ins[1]), imp.get(ins[2])
+    split = len(k[1]) == 3
+    if split:
+        lkv, ev = k[1][1], v[1][-1]
+        ok = (len(v[1]) == 3 and tuple(k[1]) == (b, lkv, e) and
+              tuple(v[1][:2]) == (b, lkv) and ev % h == 0)
+        dv = ev // h if ok else 0
+    else:
+        lkv, dv = k[1][2] if len(k[1]) == 4 else 0, v[1][-1]
+        ok = (len(k[1]) == 4 and len(v[1]) == 4 and
+              tuple(k[1]) == (b, h, lkv, d) and tuple(v[1][:3]) == (b, h, lkv))
+        ev = h * dv
+    if not ok or k[2] != "f32" or v[2] != "f32":
+        imp.fail("key/value must be f32 [B, L, E] or [B, N, L, H] matching "
+                 "the query, got %s %s and %s %s" % (
+                     k[2], list(k[1]), v[2], list(v[1])))
+    if ins[3]:
+        bias = imp.get(ins[3])
+        if tuple(bias[1]) != (2 * e + ev,) or bias[2] != "f32":
+            imp.fail("bias must be f32 [%d], got %s %s" % (
+                2 * e + ev, bias[2], list(bias[1])))
+        add = ["%r = arith.addf {a0}, {a1} : f32"]
+        q = imp.elementwise([q, _slice_last(imp, bias, 0, e)], add)
+        if split:
+            # ONNX Runtime adds the key/value parts only to projected
+            # inputs; [B, N, L, H] key/value are taken as given.
+            k = imp.elementwise([k, _slice_last(imp, bias, e, e)], add)
+            v = imp.elementwise([v, _slice_last(imp, bias, 2 * e, ev)], add)
+    if bool(ins[6]) != bool(ins[7]):
+        imp.fail("past_key and past_value must both be given or both be "
+                 "absent")
+    past = None
+    if ins[6]:
+        if not split:
+            imp.fail("past_key/past_value need key/value of [B, L, E]")
+        past = imp.get(ins[6]), imp.get(ins[7])
+        plen = past[0][1][2] if len(past[0][1]) == 4 else -1
+        for name, t, dd in (("past_key", past[0], d),
+                            ("past_value", past[1], dv)):
+            if tuple(t[1]) != (b, h, plen, dd) or t[2] != "f32":
+                imp.fail("%s must be f32 [%d, %d, P, %d] (BNSH), got %s %s" %
+                         (name, b, h, dd, t[2], list(t[1])))
+    t = lkv + (past[0][1][2] if past else 0)
+
+    def heads(x, length, dd):
+        return imp.transpose(imp.reshape_val(x, (b, length, h, dd)),
+                             (0, 2, 1, 3))
+    qh = heads(q, s, d)
+    if split:
+        k, v = heads(k, lkv, d), heads(v, lkv, dv)
+    if past:
+        k, v = _concat(imp, [past[0], k], 2), _concat(imp, [past[1], v], 2)
+    for i, want in ((1, (b, h, t, d)), (2, (b, h, t, dv))):
+        shape = present_shape(i)
+        if shape is not None and tuple(shape) != want:
+            imp.fail("output %d is declared %s, not %s" % (
+                i, list(shape), list(want)))
+    scale = imp.attr(node, "scale", 0.0) or 1.0 / np.sqrt(d)
+    fill = imp.attr(node, "mask_filter_value", -10000.0)
+    sc = imp.matmul(qh, imp.transpose(k, (0, 1, 3, 2)))
+    sc = imp.elementwise([sc], ["%%r = arith.mulf {a0}, %s : f32" %
+                                imp.scalar(scale, "f32")])
+    # The additive masks are summed first and added to the scores once:
+    # one mask tensor is what attn-raise passes as the op's mask operand.
+    biases = []
+    if ins[4]:
+        biases.append(_padding_bias(imp, imp.get(ins[4]), b, s, t, fill))
+    if ins[5]:
+        ab = imp.get(ins[5])
+        if (len(ab[1]) != 4 or ab[2] != "f32" or ab[1][0] not in (1, b) or
+                ab[1][1] not in (1, h) or tuple(ab[1][2:]) != (s, t)):
+            imp.fail("attention_bias must be f32 [1|%d, 1|%d, %d, %d], got "
+                     "%s %s" % (b, h, s, t, ab[2], list(ab[1])))
+        biases.append(ab)
+    causal = imp.attr(node, "unidirectional", 0)
+    if causal and t != s + (past[0][1][2] if past else 0):
+        imp.fail("unidirectional needs self-attention (key length %d = "
+                 "query length %d)" % (lkv, s))
+    tril = np.tril(np.ones((s, t), bool), t - s)
+    if causal and biases:
+        # With other masks a row may have no kept key; ONNX Runtime then
+        # averages over keys by their filled scores, so the causal mask
+        # must add `fill` exactly as it does.
+        biases.append(imp.constant(
+            np.where(tril, 0.0, fill).astype(np.float32), "causal"))
+    add = ["%r = arith.addf {a0}, {a1} : f32"]
+    if biases:
+        total = biases[0]
+        for other in biases[1:]:
+            total = imp.elementwise([total, other], add)
+        sc = imp.elementwise([sc, total], add)
+    elif causal:
+        # Every row keeps its first key: dropping the masked keys equals
+        # adding `fill` (exp underflows to 0), and the select form raises
+        # to #attn.causal.
         c = imp.constant(tril, "causal")
         lo = imp.scalar(-3.4028234663852886e38, "f32")
-        s = imp.elementwise([c, s], [
+        sc = imp.elementwise([c, sc], [
             "%%r = arith.select {a0}, {a1}, %s : f32" % lo], dt="f32")
-    o = imp.matmul(imp.softmax(s), vh)
-    o = imp.transpose(o, (0, 2, 1, 3))
-    return imp.reshape_val(o, (b, lq, ev))
+    o = imp.matmul(imp.softmax(sc), v)
+    o = imp.reshape_val(imp.transpose(o, (0, 2, 1, 3)), (b, s, ev))
+    return [o, k, v]
 
 
 # GroupQueryAttention inputs after total_sequence_length, none supported.

@@ -336,7 +336,8 @@ class Importer:
                   "Pow": "powf"}
         unary = {"Sqrt": "math.sqrt", "Erf": "math.erf", "Tanh": "math.tanh"}
         if node.domain == "com.microsoft" and op == "MultiHeadAttention":
-            return onnx_contrib.multi_head_attention(self, node)
+            return onnx_contrib.multi_head_attention(
+                self, node, lambda i: self.declared_shape(node, i))
         if node.domain == "com.microsoft" and op == "GroupQueryAttention":
             return onnx_contrib.group_query_attention(
                 self, node, lambda i: self.declared_shape(node, i))

@@ -171,6 +171,147 @@ GQA_CASES = [
 ]
 
 
+def mha_cache(B, S, N, H, L=None, past=None, Hv=None, bias=False,
+              padding=None, attention_bias=None, bnsh=False, seed=0,
+              **attrs):
+    """One com.microsoft MultiHeadAttention node with the inputs real
+    exports give it: query [B, S, N*H]; key/value [B, L, N*H] / [B, L,
+    N*Hv] (L = S by default), or [B, N, L, H] with `bnsh`; `bias` a packed
+    [2 N H + N Hv] bias; `past` = P a past cache [B, N, P, H] with
+    present_key/present_value outputs; `padding` a key_padding_mask kind
+    ("lengths" [B], "2d" [B, T], "2d-empty" (the last sequence all
+    padding) or "3d" [B, S, T], with T = P + L);
+    `attention_bias` its shape as a tuple of 1s and full sizes; node
+    attributes `attrs` (unidirectional, scale, mask_filter_value). Returns
+    (model, feeds, reference); reference(feeds) gives the outputs in
+    float64, ONNX Runtime's semantics as docs/onnx.md states them (checked
+    against ONNX Runtime by test/python/onnx-mha-ort.py)."""
+    import onnx
+    from onnx import TensorProto, helper
+    rng = np.random.default_rng(seed)
+    L = L or S
+    Hv = Hv or H
+    P = past or 0
+    T = P + L
+    E, Ev = N * H, N * Hv
+    feeds = {"q": rng.standard_normal((B, S, E))}
+    if bnsh:
+        feeds["k"] = rng.standard_normal((B, N, L, H))
+        feeds["v"] = rng.standard_normal((B, N, L, Hv))
+    else:
+        feeds["k"] = rng.standard_normal((B, L, E))
+        feeds["v"] = rng.standard_normal((B, L, Ev))
+    names = ["q", "k", "v", "", "", "", "", ""]
+    if bias:
+        feeds["bias"] = 0.5 * rng.standard_normal(2 * E + Ev)
+        names[3] = "bias"
+    if attention_bias:
+        shape = tuple(f if a != 1 else 1 for a, f in
+                      zip(attention_bias, (B, N, S, T)))
+        feeds["ab"] = rng.standard_normal(shape)
+        names[5] = "ab"
+    if past is not None:
+        feeds["pk"] = rng.standard_normal((B, N, P, H))
+        feeds["pv"] = rng.standard_normal((B, N, P, Hv))
+        names[6:8] = ["pk", "pv"]
+    feeds = {n: a.astype(np.float32) for n, a in feeds.items()}
+    if padding == "lengths":
+        feeds["kpm"] = np.array([T - 1 - i % 3 for i in range(B)], np.int32)
+    elif padding in ("2d", "2d-empty", "3d"):
+        shape = (B, S, T) if padding == "3d" else (B, T)
+        feeds["kpm"] = (rng.random(shape) > 0.3).astype(np.int32)
+        feeds["kpm"][..., 0] = 1
+        if padding == "2d-empty":
+            # The last sequence keeps no key: ONNX Runtime averages its
+            # values by their filled scores, it does not give 0.
+            feeds["kpm"][-1] = 0
+    if padding:
+        names[4] = "kpm"
+    while names and not names[-1]:
+        names.pop()
+    f32 = TensorProto.FLOAT
+    ins = [helper.make_tensor_value_info(
+        n, f32 if a.dtype == np.float32 else TensorProto.INT32, a.shape)
+        for n, a in feeds.items()]
+    outs = [helper.make_tensor_value_info("o", f32, [B, S, Ev])]
+    out_names = ["o"]
+    if past is not None:
+        outs += [helper.make_tensor_value_info("present_key", f32,
+                                               [B, N, T, H]),
+                 helper.make_tensor_value_info("present_value", f32,
+                                               [B, N, T, Hv])]
+        out_names += ["present_key", "present_value"]
+    node = helper.make_node("MultiHeadAttention", names, out_names,
+                            domain="com.microsoft", name="mha", num_heads=N,
+                            **attrs)
+    graph = helper.make_graph([node], "mha", ins, outs)
+    model = helper.make_model(graph, opset_imports=[
+        helper.make_opsetid("", 17), helper.make_opsetid("com.microsoft", 1)])
+    model.ir_version = 8
+    onnx.checker.check_model(model)
+
+    def reference(feeds):
+        x = {n: np.asarray(a, np.float64) for n, a in feeds.items()}
+        q, k, v = x["q"], x["k"], x["v"]
+        if bias:
+            q = q + x["bias"][:E]
+            if not bnsh:
+                k = k + x["bias"][E:2 * E]
+                v = v + x["bias"][2 * E:]
+
+        def heads(t, n, d):
+            return t.reshape(B, n, N, d).transpose(0, 2, 1, 3)
+        q = heads(q, S, H)
+        if not bnsh:
+            k, v = heads(k, L, H), heads(v, L, Hv)
+        if past is not None:
+            k = np.concatenate([x["pk"], k], 2)
+            v = np.concatenate([x["pv"], v], 2)
+        fill = attrs.get("mask_filter_value", -10000.0)
+        s = q @ k.transpose(0, 1, 3, 2) * (attrs.get("scale") or
+                                           1.0 / np.sqrt(H))
+        j = np.arange(T)
+        if padding == "lengths":
+            s = s + np.where(j[None, :] < feeds["kpm"][:, None], 0.0,
+                             fill)[:, None, None, :]
+        elif padding in ("2d", "2d-empty"):
+            s = s + np.where(feeds["kpm"] > 0, 0.0, fill)[:, None, None, :]
+        elif padding == "3d":
+            s = s + np.where(feeds["kpm"] > 0, 0.0, fill)[:, None]
+        if attention_bias:
+            s = s + x["ab"]
+        if attrs.get("unidirectional"):
+            s = s + np.where(j[None, :] <= P + np.arange(S)[:, None], 0.0,
+                             fill)
+        s = s - s.max(-1, keepdims=True)
+        p = np.exp(s)
+        p /= p.sum(-1, keepdims=True)
+        o = (p @ v).transpose(0, 2, 1, 3).reshape(B, S, Ev)
+        return [o, k, v] if past is not None else [o]
+
+    return model, feeds, reference
+
+
+MHA_CASES = [
+    ("bias", dict(B=2, S=5, N=2, H=8, bias=True)),
+    ("cross-bnsh", dict(B=2, S=3, N=2, H=8, L=7, bnsh=True, bias=True)),
+    ("cross-dv", dict(B=1, S=4, N=2, H=8, L=9, Hv=4, padding="2d")),
+    ("decode-past", dict(B=2, S=1, N=4, H=8, past=6, bias=True,
+                         padding="lengths")),
+    ("prefill-causal", dict(B=2, S=6, N=2, H=8, unidirectional=1, bias=True)),
+    ("chunk-causal-past", dict(B=2, S=3, N=2, H=8, past=5, unidirectional=1)),
+    ("causal-padding-bias", dict(B=2, S=4, N=2, H=8, past=3, unidirectional=1,
+                                 padding="2d", attention_bias=(1, 2, 4, 7),
+                                 mask_filter_value=-50.0)),
+    ("mask3d-scale", dict(B=2, S=3, N=2, H=8, L=5, padding="3d",
+                          attention_bias=(2, 1, 3, 5), scale=0.2)),
+    # A small fill keeps the f32 scores exact enough for 1e-5: with the
+    # default -10000 twice, the f32 sum keeps only ~11 bits of the score.
+    ("all-padding-row", dict(B=2, S=2, N=2, H=8, past=3, padding="2d-empty",
+                             unidirectional=1, mask_filter_value=-30.0)),
+]
+
+
 def layer(kind, B, L, H, D, seed=0):
     """Returns (onnx model, inputs dict, numpy model); kind is bert, gpt2,
     mha or mha-causal."""
