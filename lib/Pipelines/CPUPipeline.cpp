@@ -44,6 +44,7 @@ void mlir::attn::buildAttnCPUBufferizePipeline(
     tileOpts.kvTile = options.kvTile;
     tileOpts.kvSplits = options.kvSplits;
     tileOpts.bf16Dot = options.bf16Dot;
+    tileOpts.vectorBits = options.vectorBits;
     // The split count is chosen for the threads the code will run on.
     tileOpts.numThreads = options.numThreads;
     tileOpts.fuseElementwise = options.fuseElementwise;
@@ -58,6 +59,7 @@ void mlir::attn::buildAttnCPUBufferizePipeline(
   if (options.vectorizeLinalg) {
     AttnVectorizeLinalgPassOptions vecOpts;
     vecOpts.parallel = options.parallel;
+    vecOpts.vectorBits = options.vectorBits;
     pm.addPass(createAttnVectorizeLinalgPass(vecOpts));
   }
   pm.addPass(createCanonicalizerPass());

@@ -1,6 +1,6 @@
-// RUN: attn-opt %s --attn-cpu-pipeline | FileCheck %s
-// RUN: attn-opt %s --attn-cpu-pipeline="parallel=false" | FileCheck %s --check-prefix=SEQ
-// RUN: attn-opt %s --attn-cpu-pipeline | FileCheck %s --check-prefix=NOPACK
+// RUN: attn-opt %s --attn-cpu-pipeline="vector-bits=512" | FileCheck %s
+// RUN: attn-opt %s --attn-cpu-pipeline="parallel=false vector-bits=512" | FileCheck %s --check-prefix=SEQ
+// RUN: attn-opt %s --attn-cpu-pipeline="vector-bits=512" | FileCheck %s --check-prefix=NOPACK
 
 /// The run-time block summary of a boolean mask tensor (attn-tile) is
 /// vectorised and parallelised by attn-vectorize-linalg: an OpenMP loop over

@@ -42,6 +42,12 @@ struct AttnCPUPipelineOptions
       llvm::cl::desc("Parallel splits of the key axis (tiled path; 0: "
                      "picked for small static work, 1: off)"),
       llvm::cl::init(0)};
+  PassOptions::Option<int64_t> vectorBits{
+      *this, "vector-bits",
+      llvm::cl::desc("Vector register width of the target CPU (512, 256 or "
+                     "128), which sizes the register blocks of attn-tile "
+                     "and attn-vectorize-linalg; 0: the compiling host's"),
+      llvm::cl::init(0)};
   PassOptions::Option<bool> bf16Dot{
       *this, "bf16-dot",
       llvm::cl::desc("bf16 Q.K^T with the AVX512-BF16 dot product "

@@ -963,6 +963,7 @@ void AttnTilePass::runOnOperation() {
   tileSizes.kvTile = kvTile;
   tileSizes.kvSplits = kvSplits;
   tileSizes.bf16Dot = bf16Dot;
+  tileSizes.vectorBits = vectorBits;
   tileSizes.numThreads = numThreads;
   tileSizes.decode = decode;
   bool fuse = fuseElementwise;

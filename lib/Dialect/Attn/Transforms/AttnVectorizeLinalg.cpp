@@ -17,6 +17,7 @@
 
 #include "attn/Dialect/Attn/Transforms/Passes.h"
 #include "attn/Dialect/Attn/Transforms/Transforms.h"
+#include "attn/Dialect/Attn/Utils/CPUTarget.h"
 
 #include "mlir/Conversion/VectorToSCF/VectorToSCF.h"
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
@@ -471,20 +472,24 @@ struct AttnVectorizeLinalgPass final
 } // namespace
 
 void AttnVectorizeLinalgPass::runOnOperation() {
-  LinalgCPUVectorizeOptions opts;
-  opts.registerTileM = registerTileM;
-  opts.registerTileN = registerTileN;
-  opts.vectorSize = vectorSize;
-  opts.parallel = parallel;
-  if (opts.registerTileM < 1 || opts.registerTileN < 1 ||
-      opts.vectorSize < 1) {
-    getOperation()->emitError("attn-vectorize-linalg expects positive "
-                              "register-tile-m, register-tile-n and "
-                              "vector-size, got ")
-        << opts.registerTileM << ", " << opts.registerTileN << " and "
-        << opts.vectorSize;
+  if (registerTileM < 0 || registerTileN < 0 || vectorSize < 0 ||
+      vectorBits < 0) {
+    getOperation()->emitError("attn-vectorize-linalg expects non-negative "
+                              "register-tile-m, register-tile-n, "
+                              "vector-size and vector-bits, got ")
+        << static_cast<int64_t>(registerTileM) << ", "
+        << static_cast<int64_t>(registerTileN) << ", "
+        << static_cast<int64_t>(vectorSize) << " and "
+        << static_cast<int64_t>(vectorBits);
     return signalPassFailure();
   }
+  // Zero sizes are the target's (Utils/CPUTarget.h).
+  CPUVectorTarget target = getCPUVectorTarget(vectorBits);
+  LinalgCPUVectorizeOptions opts;
+  opts.registerTileM = registerTileM ? registerTileM : target.contractionTileM;
+  opts.registerTileN = registerTileN ? registerTileN : target.contractionTileN;
+  opts.vectorSize = vectorSize ? vectorSize : target.vectorSize;
+  opts.parallel = parallel;
   IRRewriter rewriter(&getContext());
   vectorizeLinalgForCPU(rewriter, getOperation(), opts);
 }

@@ -1,7 +1,7 @@
-// RUN: attn-opt %s -attn-tile="q-tile=64 kv-tile=128" -canonicalize -cse -split-input-file | FileCheck %s
-// RUN: attn-opt %s -attn-tile="num-threads=8" -canonicalize -cse -split-input-file | FileCheck %s --check-prefix=AUTO
-// RUN: attn-opt %s -attn-tile="q-tile=16 kv-tile=32" -canonicalize -cse -split-input-file | FileCheck %s --check-prefix=SMALL
-// RUN: attn-opt %s -attn-tile="q-tile=64 kv-tile=128 bf16-dot=true" -canonicalize -cse -split-input-file | FileCheck %s --check-prefix=BF16DOT
+// RUN: attn-opt %s -attn-tile="q-tile=64 kv-tile=128 vector-bits=512" -canonicalize -cse -split-input-file | FileCheck %s
+// RUN: attn-opt %s -attn-tile="num-threads=8 vector-bits=512" -canonicalize -cse -split-input-file | FileCheck %s --check-prefix=AUTO
+// RUN: attn-opt %s -attn-tile="q-tile=16 kv-tile=32 vector-bits=512" -canonicalize -cse -split-input-file | FileCheck %s --check-prefix=SMALL
+// RUN: attn-opt %s -attn-tile="q-tile=64 kv-tile=128 bf16-dot=true vector-bits=512" -canonicalize -cse -split-input-file | FileCheck %s --check-prefix=BF16DOT
 
 /// Causal + sliding window on dynamic lengths. Per query tile, the key loop
 /// runs over [max(0, q'lo - 256), min(Lkv, q'hi + 1)) with q' = i + (Lkv - Lq),

@@ -1,5 +1,5 @@
-// RUN: attn-opt %s -split-input-file --attn-vectorize-linalg | FileCheck %s
-// RUN: attn-opt %s -split-input-file --attn-vectorize-linalg=parallel=false | FileCheck %s --check-prefix=SEQ
+// RUN: attn-opt %s -split-input-file --attn-vectorize-linalg=vector-bits=512 | FileCheck %s
+// RUN: attn-opt %s -split-input-file --attn-vectorize-linalg="parallel=false vector-bits=512" | FileCheck %s --check-prefix=SEQ
 
 /// A matmul: 64 x 128 output tiles on threads, 8 x 32 register tiles, and a
 /// K loop carrying the vector<8x32xf32> accumulator (read before the loop,

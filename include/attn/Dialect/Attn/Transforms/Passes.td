@@ -134,6 +134,10 @@ def AttnTilePass : Pass<"attn-tile"> {
            "Compute Q.K^T of bf16 micro-kernel tiles with AVX512-BF16 "
            "`x86vector.avx512.dot` (vdpbf16ps, f32 accumulation); the "
            "target must have avx512_bf16">,
+    Option<"vectorBits", "vector-bits", "int64_t", /*default=*/"0",
+           "Vector register width of the target CPU (512, 256 or 128), "
+           "which sizes the register blocks of the micro-kernels; 0: the "
+           "compiling host's">,
     Option<"fuseElementwise", "fuse-elementwise", "bool", /*default=*/"false",
            "Fuse elementwise producers of Q/K/V and consumers of the output "
            "into the tiled loop before the tiles are lowered (see "
@@ -303,13 +307,19 @@ def AttnVectorizeLinalgPass : Pass<"attn-vectorize-linalg"> {
     `vector<32xf32>` per step.
   }];
   let options = [
-    Option<"registerTileM", "register-tile-m", "int64_t", /*default=*/"8",
-           "Output rows of the register tile of contractions">,
-    Option<"registerTileN", "register-tile-n", "int64_t", /*default=*/"32",
+    Option<"vectorBits", "vector-bits", "int64_t", /*default=*/"0",
+           "Vector register width of the target CPU (512, 256 or 128), "
+           "which gives the defaults of the three sizes below; 0: the "
+           "compiling host's">,
+    Option<"registerTileM", "register-tile-m", "int64_t", /*default=*/"0",
+           "Output rows of the register tile of contractions; 0: the "
+           "target's (8 for 512-bit vectors, 4 for 256 and 128)">,
+    Option<"registerTileN", "register-tile-n", "int64_t", /*default=*/"0",
            "Output columns (vector lanes) of the register tile of "
-           "contractions">,
-    Option<"vectorSize", "vector-size", "int64_t", /*default=*/"32",
-           "Vector length along the innermost loop of other ops">,
+           "contractions; 0: the target's (32, 16, 8)">,
+    Option<"vectorSize", "vector-size", "int64_t", /*default=*/"0",
+           "Vector length along the innermost loop of other ops; 0: the "
+           "target's (32, 16, 8)">,
     Option<"parallel", "parallel", "bool", /*default=*/"true",
            "Distribute the outer parallel loops over an scf.forall">,
   ];

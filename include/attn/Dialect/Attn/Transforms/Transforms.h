@@ -61,6 +61,9 @@ struct AttentionTileSizes {
   /// bf16 Q.K^T of micro-kernel tiles (bf16 Q and K, even Dqk) with the
   /// AVX512-BF16 `x86vector.avx512.dot` instead of widening to f32.
   bool bf16Dot = false;
+  /// Vector register width of the target (Utils/CPUTarget.h), which sizes
+  /// the micro-kernels' register blocks; 0: the compiling host's.
+  int64_t vectorBits = 0;
 };
 
 /// Tiles `op` with the upstream TilingInterface driver into an scf.forall
