@@ -25,6 +25,7 @@ import math
 import os
 import sys
 import tempfile
+import time
 
 import numpy as np
 
@@ -286,10 +287,12 @@ def main():
                     q_len=np.array(n_new, np.int32),
                     kv_len=np.array(start, np.int32) + np.array(n_new,
                                                                 np.int32))
+        t0 = time.perf_counter()
         logits = step(vals)
+        times.setdefault(step is prefill, []).append(time.perf_counter() - t0)
         return [logits[b, n_new[b] - 1].astype(np.float64) for b in range(B)]
 
-    ok, worst = True, 0.0
+    ok, worst, times = True, 0.0, {}
     lengths = [0] * B
     last = run_step(prefill, seqs, lengths, prompts)
     lengths = list(prompts)
@@ -312,7 +315,12 @@ def main():
         print("sequence %d: prompt %s -> generated %s" % (
             b, [int(t) for t in seqs[b][:prompts[b]]],
             [int(t) for t in seqs[b][prompts[b]:]]))
-    agree = sum(a == r for sq, rs in zip(seqs, ref_seqs) for a, r in zip(sq, rs))
+    decode = times.get(False, [])
+    print("run: prefill %.2f ms, %d decode steps%s" % (
+        times[True][0] * 1e3, len(decode), " (fastest %.2f ms)" %
+        (min(decode) * 1e3) if decode else ""))
+    agree = sum(a == r for sq, rs in zip(seqs, ref_seqs)
+                for a, r in zip(sq, rs))
     print("tokens agreeing with numpy float64: %d/%d" % (
         agree - sum(prompts), B * N))
     print("max rel logit error vs numpy float64: %.3e (tolerance %.0e): %s"
