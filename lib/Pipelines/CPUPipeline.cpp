@@ -24,6 +24,8 @@ using namespace mlir::attn;
 
 void mlir::attn::buildAttnCPUBufferizePipeline(
     OpPassManager &pm, const AttnCPUPipelineOptions &options) {
+  // KV appends first: in-place slab inserts into their pools on both paths.
+  pm.addPass(createAttnLowerKVAppendPass());
   // Block scores and top-k selection (their reference decompositions) on
   // both paths, before the attention ops they feed are tiled.
   pm.addPass(createAttnLowerBlockSparsePass());

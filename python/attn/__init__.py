@@ -31,6 +31,7 @@ from attn.api import (Kernel, attention, causal, chunked, dilated,  # noqa
                       neighborhood, prefix_lm, sliding_window)
 from attn.block_sparse_api import block_scores, select_blocks  # noqa: F401
 from attn.linear_api import LinearKernel, linear_attention  # noqa: F401
+from attn.serving_api import AppendKernel, kv_append  # noqa: F401
 from attn.runner import CompileError  # noqa: F401
 from attn.trace import (TraceError, abs, capture, exp, floor,  # noqa
                         log, maximum, minimum, sqrt, tanh, where)

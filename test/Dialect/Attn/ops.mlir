@@ -275,3 +275,23 @@ func.func @linear_attention_gla_decode(%q: tensor<1x4x1x16xf32>, %k: tensor<1x4x
       -> tensor<1x4x1x32xf32>, tensor<1x4x16x32xf32>
   return %o, %s : tensor<1x4x1x32xf32>, tensor<1x4x16x32xf32>
 }
+
+/// KV append into an NHD pool (the default layout) and an HND pool with
+/// dynamic batch and i64 positions.
+// CHECK-LABEL: func @kv_append
+func.func @kv_append(%k: tensor<2x4x1x64xf32>, %len: tensor<2xi32>, %t: tensor<2x8xi32>,
+    %pool: tensor<32x16x4x64xf32>, %kh: tensor<?x4x3x64xf16>, %lenh: tensor<?xi64>,
+    %th: tensor<?x8xi64>, %poolh: tensor<32x4x16x64xf16>)
+    -> (tensor<32x16x4x64xf32>, tensor<32x4x16x64xf16>) {
+  // CHECK: attn.kv_append ins(%{{.*}} : tensor<2x4x1x64xf32>) positions(%{{.*}} : tensor<2xi32>)
+  // CHECK-SAME: page_table(%{{.*}} : tensor<2x8xi32>) outs(%{{.*}} : tensor<32x16x4x64xf32>) -> tensor<32x16x4x64xf32>
+  %r = attn.kv_append ins(%k : tensor<2x4x1x64xf32>) positions(%len : tensor<2xi32>)
+      page_table(%t : tensor<2x8xi32>) outs(%pool : tensor<32x16x4x64xf32>)
+      {kv_layout = #attn.kv_layout<paged_nhd>} -> tensor<32x16x4x64xf32>
+  // CHECK: attn.kv_append ins(%{{.*}} : tensor<?x4x3x64xf16>) positions(%{{.*}} : tensor<?xi64>)
+  // CHECK-SAME: {kv_layout = #attn.kv_layout<paged_hnd>} -> tensor<32x4x16x64xf16>
+  %rh = attn.kv_append ins(%kh : tensor<?x4x3x64xf16>) positions(%lenh : tensor<?xi64>)
+      page_table(%th : tensor<?x8xi64>) outs(%poolh : tensor<32x4x16x64xf16>)
+      {kv_layout = #attn.kv_layout<paged_hnd>} -> tensor<32x4x16x64xf16>
+  return %r, %rh : tensor<32x16x4x64xf32>, tensor<32x4x16x64xf16>
+}

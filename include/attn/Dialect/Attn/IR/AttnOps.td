@@ -342,5 +342,6 @@ def Attn_YieldOp : Attn_Op<"yield", [Pure, Terminator,
 
 include "attn/Dialect/Attn/IR/LinearAttentionOps.td"
 include "attn/Dialect/Attn/IR/BlockSparseOps.td"
+include "attn/Dialect/Attn/IR/ServingOps.td"
 
 #endif // ATTN_DIALECT_ATTN_IR_ATTNOPS_TD

@@ -226,6 +226,35 @@ def AttnGatherPagedPass : Pass<"attn-gather-paged"> {
   ];
 }
 
+def AttnLowerKVAppendPass : Pass<"attn-lower-kv-append"> {
+  let summary = "Lower attn.kv_append to a loop of in-place slab inserts";
+  let description = [{
+    Replaces every `attn.kv_append` by an `scf.for` nest over the sequences
+    `b` and new rows `i` whose iter_arg is the pool: each step computes the
+    position `t = pos[b] + i`, its page `table[b, t floordiv P]` and row
+    `t mod P`, and (inside `scf.if`s that skip rows outside the table or
+    the pool, docs/semantics.md, "KV append") `tensor.insert_slice`s the
+    `[Hkv, D]` slab `new[b, :, i, :]` into the pool. One-shot bufferization
+    makes every insert write the pool buffer in place: no pool copy. The
+    CPU pipeline runs it first.
+
+    ```mlir
+    %p = attn.kv_append ins(%k_new : tensor<2x4x1x64xf32>)
+        positions(%len : tensor<2xi32>) page_table(%t : tensor<2x8xi32>)
+        outs(%pool : tensor<32x16x4x64xf32>)
+        {kv_layout = #attn.kv_layout<paged_nhd>} -> tensor<32x16x4x64xf32>
+    ```
+
+    becomes two nested `scf.for` (2 x 1 iterations) of
+    `tensor.insert_slice ... [1, 1, 4, 64]` into the pool.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::scf::SCFDialect",
+    "::mlir::tensor::TensorDialect"
+  ];
+}
+
 def AttnApproximateMathPass : Pass<"attn-approximate-math"> {
   let summary = "Replace f32 transcendental math ops by polynomial approximations";
   let description = [{

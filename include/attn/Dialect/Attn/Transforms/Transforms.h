@@ -17,6 +17,7 @@ class ForallOp;
 } // namespace scf
 namespace attn {
 class AttentionOp;
+class KVAppendOp;
 class LinearAttentionOp;
 
 /// Unit attribute that `tileAttentionOnline` puts on the scf.forall it
@@ -133,6 +134,11 @@ void populateAttnCPUVectorLoweringPatterns(RewritePatternSet &patterns);
 /// Second step: n-D transfers unrolled to innermost rows, leading unit
 /// dimensions dropped, broadcasts and mask constructors lowered.
 void populateAttnCPUVectorUnrollPatterns(RewritePatternSet &patterns);
+
+/// Replaces `op` by an scf.for nest over (b, i) that inserts each new
+/// `[Hkv, D]` slab into the pool iter_arg at its paged position, skipping
+/// rows outside the table or the pool (docs/semantics.md, "KV append").
+LogicalResult lowerKVAppend(RewriterBase &rewriter, KVAppendOp op);
 
 /// Pattern rewriting a paged attn.attention into gathers of its pools and
 /// the contiguous op (buildGatheredAttention).
