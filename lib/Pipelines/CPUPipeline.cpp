@@ -45,7 +45,6 @@ void mlir::attn::buildAttnCPUBufferizePipeline(
     tileOpts.qTile = options.qTile;
     tileOpts.kvTile = options.kvTile;
     tileOpts.kvSplits = options.kvSplits;
-    tileOpts.bf16Dot = options.bf16Dot;
     tileOpts.vectorBits = options.vectorBits;
     // The split count is chosen for the threads the code will run on.
     tileOpts.numThreads = options.numThreads;
@@ -63,6 +62,14 @@ void mlir::attn::buildAttnCPUBufferizePipeline(
     vecOpts.parallel = options.parallel;
     vecOpts.vectorBits = options.vectorBits;
     pm.addPass(createAttnVectorizeLinalgPass(vecOpts));
+  }
+  // The padded tiles' contractions (and any static contraction left):
+  // register-blocked micro-kernels for the target.
+  if (!options.reference) {
+    AttnRegisterBlockContractionsPassOptions blockOpts;
+    blockOpts.vectorBits = options.vectorBits;
+    blockOpts.bf16Dot = options.bf16Dot;
+    pm.addPass(createAttnRegisterBlockContractionsPass(blockOpts));
   }
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());

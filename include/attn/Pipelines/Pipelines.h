@@ -45,14 +45,16 @@ struct AttnCPUPipelineOptions
   PassOptions::Option<int64_t> vectorBits{
       *this, "vector-bits",
       llvm::cl::desc("Vector register width of the target CPU (512, 256 or "
-                     "128), which sizes the register blocks of attn-tile "
-                     "and attn-vectorize-linalg; 0: the compiling host's"),
+                     "128), which sizes the register blocks of "
+                     "attn-register-block-contractions and "
+                     "attn-vectorize-linalg; 0: the compiling host's"),
       llvm::cl::init(0)};
   PassOptions::Option<bool> bf16Dot{
       *this, "bf16-dot",
       llvm::cl::desc("bf16 Q.K^T with the AVX512-BF16 dot product "
-                     "(vdpbf16ps; tiled path, micro-kernel tiles; the "
-                     "target CPU must have avx512_bf16)"),
+                     "(vdpbf16ps; tiled path, padded tiles, in "
+                     "attn-register-block-contractions; the target CPU "
+                     "must have avx512_bf16)"),
       llvm::cl::init(false)};
   PassOptions::Option<std::string> linearForm{
       *this, "linear-form",

@@ -7,8 +7,7 @@
 //
 // The builder of one attention tile's FlashAttention-2 recurrence, shared by
 // AttnTile.cpp (the tiling driver and the tile body), OnlineTilerMaskSummary
-// .cpp (run-time block summaries of masks and segment ids) and
-// OnlineTilerMicroKernels.cpp (the register-blocked AVX-512 contractions).
+// .cpp (run-time block summaries of masks and segment ids).
 // Private to lib/Dialect/Attn/Transforms.
 //
 //===----------------------------------------------------------------------===//
@@ -18,6 +17,7 @@
 
 #include "attn/Dialect/Attn/IR/AttnOps.h"
 #include "attn/Dialect/Attn/Transforms/Transforms.h"
+#include "attn/Dialect/Attn/Utils/MaskAnalysis.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -39,6 +39,40 @@ using IterTy = utils::IteratorType;
 struct MaskSummary {
   Value any, all;
   Value b0, h0, q0, kv0;
+};
+
+/// The values of one tile that its key loop reads (OnlineTiler::buildTile),
+/// built once per tile: the tile sizes, the sequence lengths, the tile's
+/// aligned and raw rows, its key range, its layout and the query operand
+/// tiles.
+struct TileFrame {
+  Value tq0, tk0;
+  Value qLen, kvLen;
+  /// Rows aligned to the keys (q' = i + kvLen - qLen) and the raw last row.
+  Value qLoA, qHiA, qHiRaw;
+  /// The key range the loop visits.
+  Value kvLo, kvHi;
+  /// Every row of the tile is below q_lengths (null without q_lengths).
+  Value rowsValid;
+  SmallVector<StructuredMaskAttrInterface> terms;
+  Region *maskMod = nullptr;
+  /// The static padded layout (usesPaddedTiles), the rows of the state
+  /// tensors (Tq when padded, else tq), the query tile and, when padded, its
+  /// zero-padded transpose.
+  bool padded = false;
+  OpFoldResult rows;
+  Value qTile, qT;
+  /// Every key tile takes the masked branch; some need the fullness test.
+  bool alwaysPartial = false, needsCheck = false;
+  /// The [min, max] segment id of the query rows (document masks).
+  std::optional<std::pair<Value, Value>> qSegRange;
+};
+
+/// One key tile of the loop: its first global key, real width, first key
+/// in the operands, and what the mask analysis knows of it.
+struct KeyTile {
+  Value k0, tk, kl;
+  MaskTileClass cls;
 };
 
 /// Lowers one attention tile -- one batch, one query head and at most one
@@ -123,21 +157,29 @@ struct OnlineTiler {
   FailureOr<SmallVector<Value>> run();
   SmallVector<Value> initialState(OpBuilder &nb, OpFoldResult rows);
   SmallVector<Value> insertIntoInits(OpBuilder &nb, ValueRange tiles);
-  bool useMicroKernels();
-  bool useBF16Dot();
-  Value forEachBlock(
-      OpBuilder &nb, Value t, int64_t rows, int64_t cols,
-      function_ref<Value(OpBuilder &, Location, Value, Value, Value)> body);
-  Value microDotT(OpBuilder &nb, Value kTile, Value qT, Value tk, Value init);
-  Value microDotTBF16(OpBuilder &nb, Value kTile, Value qT2, Value tk,
-                      Value init);
-  Value microPV(OpBuilder &nb, Value p, Value vTile, Value acc, Value tk);
+  bool usesPaddedTiles();
+  Value padRowsWithPoison(OpBuilder &nb, Value t, int64_t rows);
   std::pair<Value, Value> segmentRange(OpBuilder &nb, Value ids, Value start,
                                        Value count);
   SmallVector<Value> finalize(OpBuilder &nb, Value acc, Value sum, Value m);
   void summarizeMask(OpBuilder &nb);
   Value maskBlockFlag(OpBuilder &nb, Value flags, Value k0);
   SmallVector<Value> buildTile(OpBuilder &nb);
+  TileFrame buildTileFrame(OpBuilder &nb);
+  Value buildTransposedQueryTile(OpBuilder &nb, const TileFrame &f);
+  KeyTile classifyKeyTile(OpBuilder &b, Location l, const TileFrame &f,
+                          Value k0);
+  Value buildTileIsFull(OpBuilder &b, Location l, const TileFrame &f,
+                        const KeyTile &kt);
+  Value buildScoreTile(OpBuilder &b, Location l, const TileFrame &f,
+                       const KeyTile &kt, Value kTile,
+                       ArrayRef<OpFoldResult> tileShape);
+  SmallVector<Value> updateState(OpBuilder &b, Location l, const TileFrame &f,
+                                 const KeyTile &kt, ValueRange st);
+  Value buildVisitFlag(OpBuilder &b, Location l, const TileFrame &f,
+                       const KeyTile &kt);
+  SmallVector<Value> finishTile(OpBuilder &nb, const TileFrame &f,
+                                ValueRange state);
   Value scores(OpBuilder &nb, Value dot, Value k0, Value qLen, Value kvLen,
                bool structured, Value kvEnd, bool transposed);
 };

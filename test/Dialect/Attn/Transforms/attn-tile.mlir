@@ -1,7 +1,7 @@
-// RUN: attn-opt %s -attn-tile="q-tile=64 kv-tile=128 vector-bits=512" -canonicalize -cse -split-input-file | FileCheck %s
-// RUN: attn-opt %s -attn-tile="num-threads=8 vector-bits=512" -canonicalize -cse -split-input-file | FileCheck %s --check-prefix=AUTO
-// RUN: attn-opt %s -attn-tile="q-tile=16 kv-tile=32 vector-bits=512" -canonicalize -cse -split-input-file | FileCheck %s --check-prefix=SMALL
-// RUN: attn-opt %s -attn-tile="q-tile=64 kv-tile=128 bf16-dot=true vector-bits=512" -canonicalize -cse -split-input-file | FileCheck %s --check-prefix=BF16DOT
+// RUN: attn-opt %s -attn-tile="q-tile=64 kv-tile=128 vector-bits=512" -attn-register-block-contractions=vector-bits=512 -canonicalize -cse -split-input-file | FileCheck %s
+// RUN: attn-opt %s -attn-tile="num-threads=8 vector-bits=512" -attn-register-block-contractions=vector-bits=512 -canonicalize -cse -split-input-file | FileCheck %s --check-prefix=AUTO
+// RUN: attn-opt %s -attn-tile="q-tile=16 kv-tile=32 vector-bits=512" -attn-register-block-contractions=vector-bits=512 -canonicalize -cse -split-input-file | FileCheck %s --check-prefix=SMALL
+// RUN: attn-opt %s -attn-tile="q-tile=64 kv-tile=128 vector-bits=512" -attn-register-block-contractions="vector-bits=512 bf16-dot=true" -canonicalize -cse -split-input-file | FileCheck %s --check-prefix=BF16DOT
 
 /// Causal + sliding window on dynamic lengths. Per query tile, the key loop
 /// runs over [max(0, q'lo - 256), min(Lkv, q'hi + 1)) with q' = i + (Lkv - Lq),
@@ -88,13 +88,13 @@ func.func @dense(%q: tensor<2x8x1000x64xbf16>, %k: tensor<2x8x1000x64xbf16>, %v:
 // CHECK:   linalg.generic {indexing_maps = [#[[QT:.+]], #{{.+}}], iterator_types = ["parallel", "parallel"]} ins(%{{.+}} : tensor<?x64xf32>) outs(%{{.+}} : tensor<64x?xf32>)
 // CHECK:   scf.for %[[K0:.+]] = %c0 to %c1000 step %c128
 // CHECK:     %[[TK:.+]] = arith.minsi %{{.+}}, %c128 : index
-// CHECK:     %[[FULLK:.+]] = arith.cmpi eq, %[[TK]], %c128 : index
 // CHECK:     %[[LAST:.+]] = arith.subi %[[TK]], %c1 : index
 // CHECK:     scf.for %[[J0:.+]] = %c0 to %c128 step %c8
 // CHECK:       scf.for %{{.+}} = %c0 to %c64 step %c32
 // CHECK:         arith.minsi %[[J0]], %[[LAST]] : index
 // CHECK:         scf.for %{{.+}} = %c0 to %c64 step %c1 iter_args({{.*}}) -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>)
 // CHECK-COUNT-16: vector.fma
+// CHECK:     arith.cmpi eq, %[[TK]], %c128 : index
 // CHECK:     scf.if %{{.+}} -> (tensor<128x64xf32>)
 // CHECK:     } else {
 // CHECK:       arith.cmpi slt, %{{.+}}, %c1000 : index
@@ -315,17 +315,19 @@ func.func @decode_split_kv(%q: tensor<1x1x1x128xf32>, %k: tensor<1x1x4096x128xf3
 
 // -----
 
-/// bf16-dot: bf16 Q and K of micro-kernel tiles take the AVX512-BF16 dot
-/// product. The query tile is built once per query tile as bf16 pairs along
-/// D ([32 pairs, 64 queries, 2], zero-padded, collapsed to [32, 128]); the
-/// reduction runs over the 32 pairs, broadcasting each key row's pair as one
-/// 32-bit element, with 16 x86vector.avx512.dot (vdpbf16ps, f32
+/// bf16-dot: bf16 Q and K of padded tiles take the AVX512-BF16 dot product
+/// (-attn-register-block-contractions). The transposed query tile keeps Q's
+/// bf16 ([64, 64], zero-padded); the rewrite lays it out once per query tile
+/// as bf16 pairs along D ([32 pairs, 64 queries, 2], collapsed to [32, 128]);
+/// the reduction runs over the 32 pairs, broadcasting each key row's pair as
+/// one 32-bit element, with 16 x86vector.avx512.dot (vdpbf16ps, f32
 /// accumulators) per step. P.V keeps the f32 FMAs.
 // BF16DOT-LABEL: func @decode_split_kv
-// BF16DOT: #[[PAIRS:.+]] = affine_map<(d0, d1, d2) -> (d1, d0 * 2 + d2)>
+// BF16DOT: #[[PAIRS:.+]] = affine_map<(d0, d1, d2) -> (d0 * 2 + d2, d1)>
 // BF16DOT-LABEL: func @bf16_dot
-// BF16DOT:   linalg.fill ins(%{{.+}} : bf16) outs(%{{.+}} : tensor<32x64x2xbf16>)
-// BF16DOT:   linalg.generic {indexing_maps = [#[[PAIRS]], #{{.+}}], iterator_types = ["parallel", "parallel", "parallel"]} ins(%{{.+}} : tensor<?x64xbf16>) outs(%{{.+}} : tensor<32x?x2xbf16>)
+// BF16DOT:   linalg.fill ins(%{{.+}} : bf16) outs(%{{.+}} : tensor<64x64xbf16>)
+// BF16DOT:   linalg.generic {{.*}} ins(%{{.+}} : tensor<?x64xbf16>) outs(%{{.+}} : tensor<64x?xbf16>)
+// BF16DOT:   linalg.generic {indexing_maps = [#[[PAIRS]], #{{.+}}], iterator_types = ["parallel", "parallel", "parallel"]} ins(%{{.+}} : tensor<64x64xbf16>) outs(%{{.+}} : tensor<32x64x2xbf16>)
 // BF16DOT:   %[[QT:.+]] = tensor.collapse_shape %{{.+}} {{\[}}[0], [1, 2]] : tensor<32x64x2xbf16> into tensor<32x128xbf16>
 // BF16DOT:   scf.for %{{.+}} = %c0 to %c1000 step %c128
 // BF16DOT:     %[[KT:.+]] = tensor.extract_slice %{{.+}} : tensor<1x1x1000x64xbf16> to tensor<?x64xbf16>
@@ -358,10 +360,13 @@ func.func @bf16_dot(%q: tensor<2x8x1000x64xbf16>, %k: tensor<2x8x1000x64xbf16>, 
 
 // -----
 
-/// bf16-dot with an odd D: no bf16 pairs, the widening f32 micro-kernel.
+/// bf16-dot with an odd D: no bf16 pairs, the widening f32 micro-kernel;
+/// the transposed query tile is widened once per query tile.
 // BF16DOT-LABEL: func @bf16_dot_odd_d
 // BF16DOT-NOT: x86vector
-// BF16DOT: linalg.generic {{.*}} ins(%{{.+}} : tensor<?x63xbf16>) outs(%{{.+}} : tensor<63x?xf32>)
+// BF16DOT: linalg.generic {{.*}} ins(%{{.+}} : tensor<?x63xbf16>) outs(%{{.+}} : tensor<63x?xbf16>)
+// BF16DOT: linalg.generic {{.*}} ins(%{{.+}} : tensor<63x64xbf16>) outs(%{{.+}} : tensor<63x64xf32>)
+// BF16DOT:   arith.extf
 // BF16DOT-COUNT-16: vector.fma
 // BF16DOT-NOT: x86vector
 func.func @bf16_dot_odd_d(%q: tensor<1x2x100x63xbf16>, %k: tensor<1x2x100x63xbf16>, %v: tensor<1x2x100x32xbf16>) -> tensor<1x2x100x32xbf16> {

@@ -63,21 +63,16 @@ def AttnTilePass : Pass<"attn-tile"> {
     tile (32 KiB) stays in a 48 KiB L1 data cache and each transposed query
     tile is reused by every key tile; a static query length under 128
     shrinks the row tile to the length rounded up to 32. With a static Dqk,
-    a static Dv that is a multiple of 32 (any input element type), a query
-    tile that is a multiple of 32 and a key tile that is a multiple of 8,
-    the tiles are static and zero-padded,
-    the scores are computed transposed (keys x queries) from a transposed
-    query tile built once per query tile, and both products run in a
-    register-blocked AVX-512 micro-kernel (8 x 32 block, 16 vector
-    accumulators).
-
-    With `bf16-dot`, bf16 queries and keys of micro-kernel tiles with an
-    even Dqk compute Q.K^T with `x86vector.avx512.dot` (AVX512-BF16
-    `vdpbf16ps`: two bf16 products per f32 lane, f32 accumulation) from a
-    query tile laid out as bf16 pairs along Dqk ([Dqk/2, Tq, 2]); P.V stays
-    f32. The lowering must then enable the X86Vector dialect
-    (`convert-vector-to-llvm{enable-x86vector}`) and the target CPU must
-    have avx512_bf16.
+    and a static Dv and tile sizes that are multiples of the target's
+    register block (Dv and the query tile of 32 and the key tile of 8 with
+    512-bit vectors, 16 and 4 with 256-bit ones; `vector-bits`), the tiles
+    are static and padded: the scores are computed transposed (keys x
+    queries) from a zero-padded transposed query tile built once per query
+    tile and a key tile padded with `ub.poison` rows (their scores are
+    masked), so both products are static linalg contractions that the
+    target-specific `-attn-register-block-contractions` (next in the CPU
+    pipeline) turns into register-blocked micro-kernels. This pass emits no
+    target-specific operations.
 
     Split-KV: with `kv-splits` > 1 the key axis is tiled as a partial
     reduction (`PartialReductionOuterParallel`): an `scf.forall` over splits
@@ -130,14 +125,10 @@ def AttnTilePass : Pass<"attn-tile"> {
     Option<"decode", "decode", "bool", /*default=*/"true",
            "Decode path for a static Lq <= 16: tiles of one whole GQA group "
            "with (head, row) as the rows of matrix-vector micro-kernels">,
-    Option<"bf16Dot", "bf16-dot", "bool", /*default=*/"false",
-           "Compute Q.K^T of bf16 micro-kernel tiles with AVX512-BF16 "
-           "`x86vector.avx512.dot` (vdpbf16ps, f32 accumulation); the "
-           "target must have avx512_bf16">,
     Option<"vectorBits", "vector-bits", "int64_t", /*default=*/"0",
            "Vector register width of the target CPU (512, 256 or 128), "
-           "which sizes the register blocks of the micro-kernels; 0: the "
-           "compiling host's">,
+           "whose register block decides which tiles take the padded "
+           "layout; 0: the compiling host's">,
     Option<"fuseElementwise", "fuse-elementwise", "bool", /*default=*/"false",
            "Fuse elementwise producers of Q/K/V and consumers of the output "
            "into the tiled loop before the tiles are lowered (see "
@@ -149,8 +140,8 @@ def AttnTilePass : Pass<"attn-tile"> {
     "::mlir::math::MathDialect",
     "::mlir::scf::SCFDialect",
     "::mlir::tensor::TensorDialect",
-    "::mlir::vector::VectorDialect",
-    "::mlir::x86vector::X86VectorDialect"
+    "::mlir::ub::UBDialect",
+    "::mlir::vector::VectorDialect"
   ];
 }
 
@@ -281,6 +272,56 @@ def AttnApproximateMathPass : Pass<"attn-approximate-math"> {
     "::mlir::arith::ArithDialect",
     "::mlir::math::MathDialect",
     "::mlir::vector::VectorDialect"
+  ];
+}
+
+def AttnRegisterBlockContractionsPass
+    : Pass<"attn-register-block-contractions"> {
+  let summary = "Rewrite small static contractions into register-blocked vector loops for the CPU";
+  let description = [{
+    The target-specific half of `-attn-tile`'s padded tiles, usable on any
+    linalg: every `linalg.generic` of the form
+
+      C[m, n] = C[m, n] + ext(A[m, k] or A[k, m]) * ext(B[k, n])
+
+    with a static f32 C whose rows are a multiple of the target's block rows
+    and whose columns a multiple of its block vectors x lanes (8 x 2 vectors
+    of 16 lanes with 512-bit vectors, 4 x 2 of 8 with 256-bit ones) becomes
+    loops over register blocks: each block of vector accumulators stays in
+    registers across the reduction loop, which broadcasts one scalar of A
+    per row and loads the vectors of B (FMA-bound rather than load-bound).
+    A and B may be f32, f16 or bf16 (widened in registers; a B defined
+    outside the contraction's loop is widened once where it is defined).
+    An A that is a high-only `tensor.pad` of `ub.poison` is read from the
+    pad's source with clamped indices, so no padded copy exists (the values
+    of padded rows are unspecified: -attn-tile masks their scores). A C
+    that is a `linalg.fill` of 0 starts from zero registers.
+
+    With `bf16-dot` and 512-bit vectors, bf16 A (indexed (m, k)) and B with
+    an even static reduction use AVX512-BF16 `x86vector.avx512.dot`
+    (vdpbf16ps, two bf16 products per f32 lane) on B laid out as bf16 pairs
+    along k, built once where B is defined; the lowering must then enable
+    the X86Vector dialect and the target CPU must have avx512_bf16.
+
+    The pass applies to the whole input: outside the attention loops it
+    also register-blocks contractions that `-attn-vectorize-linalg` left,
+    without cache tiling.
+  }];
+  let options = [
+    Option<"vectorBits", "vector-bits", "int64_t", /*default=*/"0",
+           "Vector register width of the target CPU (512, 256 or 128), "
+           "which sizes the register blocks; 0: the compiling host's">,
+    Option<"bf16Dot", "bf16-dot", "bool", /*default=*/"false",
+           "bf16 contractions with AVX512-BF16 `x86vector.avx512.dot` "
+           "(vdpbf16ps, f32 accumulation); the target must have "
+           "avx512_bf16">,
+  ];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::scf::SCFDialect",
+    "::mlir::tensor::TensorDialect",
+    "::mlir::vector::VectorDialect",
+    "::mlir::x86vector::X86VectorDialect"
   ];
 }
 

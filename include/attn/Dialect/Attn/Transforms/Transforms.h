@@ -12,6 +12,9 @@
 #include "llvm/ADT/StringRef.h"
 
 namespace mlir {
+namespace linalg {
+class GenericOp;
+} // namespace linalg
 namespace scf {
 class ForallOp;
 } // namespace scf
@@ -59,9 +62,6 @@ struct AttentionTileSizes {
   /// of one whole GQA group, (head, row) as the rows of matrix-vector
   /// micro-kernels.
   bool decode = true;
-  /// bf16 Q.K^T of micro-kernel tiles (bf16 Q and K, even Dqk) with the
-  /// AVX512-BF16 `x86vector.avx512.dot` instead of widening to f32.
-  bool bf16Dot = false;
   /// Vector register width of the target (Utils/CPUTarget.h), which sizes
   /// the micro-kernels' register blocks; 0: the compiling host's.
   int64_t vectorBits = 0;
@@ -85,6 +85,23 @@ tileAttentionOnline(RewriterBase &rewriter, AttentionOp op,
 /// indexing maps (casts, scaling, rotary embeddings, broadcasts, transposes,
 /// gates, residual adds).
 bool isFusibleElementwiseOp(Operation *op);
+
+/// Rewrites `op`, a contraction C[m, n] += ext(A[m, k] or A[k, m]) *
+/// ext(B[k, n]) with a static f32 C whose shape is a multiple of the register
+/// block of the `vectorBits` target (Utils/CPUTarget.h; 0: the host), into
+/// loops over register blocks of vector accumulators (the micro-kernels of
+/// -attn-tile's padded tiles). A read through a high tensor.pad of
+/// ub.poison reads the pad's source with clamped indices; with `bf16Dot` on
+/// 512-bit targets, bf16 A and B take the AVX512-BF16 dot product. Returns
+/// the value replacing `op`; fails (without creating IR) on other ops.
+FailureOr<Value> registerBlockContraction(RewriterBase &rewriter,
+                                          linalg::GenericOp op,
+                                          int64_t vectorBits, bool bf16Dot);
+
+/// The pattern applying registerBlockContraction to linalg.generic ops.
+void populateRegisterBlockContractionPatterns(RewritePatternSet &patterns,
+                                              int64_t vectorBits,
+                                              bool bf16Dot);
 
 /// Fuses into `loop` (an scf.forall holding attention tiles, from
 /// tileAttentionOnline or any upstream tiling) the
