@@ -70,6 +70,76 @@ def _padding_bias(imp, mask, b, s, t, fill):
                            (b, 1, s, t))
 
 
+def _unpack(imp, val, index, bias=None, offset=0):
+    """Member `index` of a packed [B, L, N, M, H] tensor as heads [B, N, L,
+    H], plus bias[offset:offset + N H] (per head and channel) when given."""
+    v, (b, length, n, m, d), dt = val
+    r = imp.fresh("u")
+    imp.emit("%s = tensor.extract_slice %s[0, 0, 0, %d, 0] [%d, %d, %d, 1, %d] "
+             "[1, 1, 1, 1, 1] : %s to %s" % (
+                 r, v, index, b, length, n, d, _ty((b, length, n, m, d), dt),
+                 _ty((b, length, n, d), dt)))
+    x = (r, (b, length, n, d), dt)
+    if bias is not None:
+        part = imp.reshape_val(_slice_last(imp, bias, offset, n * d), (n, d))
+        x = imp.elementwise([x, part], ["%r = arith.addf {a0}, {a1} : f32"])
+    return imp.transpose(x, (0, 2, 1, 3))
+
+
+def _packed_qkv_attention(imp, node, ins, q, h):
+    """MultiHeadAttention with packed QKV (query [B, S, N, 3, H], no key or
+    value) or packed KV (query [B, S, E], key [B, L, N, 2, H], no value):
+    ONNX Runtime's layouts (its CPU kernels implement neither; its GPU ones
+    do). The optional bias is [3 N H], the q, k and v parts in that order.
+    Masks, attention bias and past are not supported with packed inputs
+    (no present outputs)."""
+    for i, name in ((4, "key_padding_mask"), (5, "attention_bias"),
+                    (6, "past_key"), (7, "past_value")):
+        if ins[i]:
+            imp.fail("input '%s' is not supported with packed QKV/KV" % name)
+    if imp.attr(node, "unidirectional", 0):
+        imp.fail("unidirectional is not supported with packed QKV/KV")
+    if len(q[1]) == 5:
+        if ins[1] or ins[2]:
+            imp.fail("packed QKV in the query takes no key or value")
+        b, s, n, m, d = q[1]
+        if m != 3 or n != h or q[2] != "f32":
+            imp.fail("packed QKV must be f32 [B, S, %d, 3, H], got %s %s" % (
+                h, q[2], list(q[1])))
+        kv, base, lkv = q, 1, s
+    else:
+        b, s, e = q[1]
+        d = e // h
+        kv = imp.get(ins[1])
+        if (tuple(kv[1][:1]) != (b,) or tuple(kv[1][2:]) != (h, 2, d) or
+                kv[2] != "f32"):
+            imp.fail("packed KV must be f32 [%d, L, %d, 2, %d], got %s %s" % (
+                b, h, d, kv[2], list(kv[1])))
+        base, lkv = 0, kv[1][1]
+    e = h * d
+    bias = None
+    if ins[3]:
+        bias = imp.get(ins[3])
+        if tuple(bias[1]) != (3 * e,) or bias[2] != "f32":
+            imp.fail("bias must be f32 [%d], got %s %s" % (
+                3 * e, bias[2], list(bias[1])))
+    if len(q[1]) == 5:
+        qh = _unpack(imp, q, 0, bias, 0)
+    else:
+        if bias is not None:
+            q = imp.elementwise([q, _slice_last(imp, bias, 0, e)],
+                                ["%r = arith.addf {a0}, {a1} : f32"])
+        qh = imp.transpose(imp.reshape_val(q, (b, s, h, d)), (0, 2, 1, 3))
+    k = _unpack(imp, kv, base, bias, e)
+    v = _unpack(imp, kv, base + 1, bias, 2 * e)
+    scale = imp.attr(node, "scale", 0.0) or 1.0 / np.sqrt(d)
+    sc = imp.matmul(qh, imp.transpose(k, (0, 1, 3, 2)))
+    sc = imp.elementwise([sc], ["%%r = arith.mulf {a0}, %s : f32" %
+                                imp.scalar(scale, "f32")])
+    o = imp.matmul(imp.softmax(sc), v)
+    return [imp.reshape_val(imp.transpose(o, (0, 2, 1, 3)), (b, s, e)), k, v]
+
+
 def multi_head_attention(imp, node, present_shape):
     """com.microsoft MultiHeadAttention, decomposed (docs/onnx.md): query
     [B, S, E]; key/value [B, L, E] / [B, L, Ev] (projected, split into
@@ -87,16 +157,20 @@ def multi_head_attention(imp, node, present_shape):
     if h <= 0:
         imp.fail("num_heads must be positive, got %d" % h)
     q = imp.get(ins[0])
+    if len(q[1]) == 5:
+        return _packed_qkv_attention(imp, node, ins, q, h)
     if len(q[1]) != 3 or q[2] != "f32":
-        imp.fail("query must be f32 [B, S, E] (packed QKV is not "
-                 "supported), got %s %s" % (q[2], list(q[1])))
+        imp.fail("query must be f32 [B, S, E] or packed QKV [B, S, N, 3, H], "
+                 "got %s %s" % (q[2], list(q[1])))
     b, s, e = q[1]
     if e % h:
         imp.fail("query width %d is not a multiple of num_heads %d" % (e, h))
     d = e // h
+    if ins[1] and not ins[2] and len(imp.get(ins[1])[1]) == 5:
+        return _packed_qkv_attention(imp, node, ins, q, h)
     if not ins[1] or not ins[2]:
-        imp.fail("key and value are required (packed QKV/KV is not "
-                 "supported)")
+        imp.fail("key and value are required (or packed QKV in the query, "
+                 "or packed KV [B, L, N, 2, H] in the key)")
     k, v = imp.get(ins[1]), imp.get(ins[2])
     split = len(k[1]) == 3
     if split:

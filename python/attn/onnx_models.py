@@ -172,8 +172,8 @@ GQA_CASES = [
 
 
 def mha_cache(B, S, N, H, L=None, past=None, Hv=None, bias=False,
-              padding=None, attention_bias=None, bnsh=False, seed=0,
-              **attrs):
+              padding=None, attention_bias=None, bnsh=False, packed=None,
+              seed=0, **attrs):
     """One com.microsoft MultiHeadAttention node with the inputs real
     exports give it: query [B, S, N*H]; key/value [B, L, N*H] / [B, L,
     N*Hv] (L = S by default), or [B, N, L, H] with `bnsh`; `bias` a packed
@@ -182,7 +182,10 @@ def mha_cache(B, S, N, H, L=None, past=None, Hv=None, bias=False,
     ("lengths" [B], "2d" [B, T], "2d-empty" (the last sequence all
     padding) or "3d" [B, S, T], with T = P + L);
     `attention_bias` its shape as a tuple of 1s and full sizes; node
-    attributes `attrs` (unidirectional, scale, mask_filter_value). Returns
+    attributes `attrs` (unidirectional, scale, mask_filter_value);
+    `packed` = "qkv" (query [B, S, N, 3, H], no key/value) or "kv" (key
+    [B, L, N, 2, H], no value), ONNX Runtime's packed layouts, with a
+    [3 N H] bias. Returns
     (model, feeds, reference); reference(feeds) gives the outputs in
     float64, ONNX Runtime's semantics as docs/onnx.md states them (checked
     against ONNX Runtime by test/python/onnx-mha-ort.py)."""
@@ -195,13 +198,22 @@ def mha_cache(B, S, N, H, L=None, past=None, Hv=None, bias=False,
     T = P + L
     E, Ev = N * H, N * Hv
     feeds = {"q": rng.standard_normal((B, S, E))}
-    if bnsh:
+    if packed:
+        Hv, Ev = H, E
+    if packed == "qkv":
+        feeds = {"q": rng.standard_normal((B, S, N, 3, H))}
+        L = S
+    elif packed == "kv":
+        feeds["k"] = rng.standard_normal((B, L, N, 2, H))
+    elif bnsh:
         feeds["k"] = rng.standard_normal((B, N, L, H))
         feeds["v"] = rng.standard_normal((B, N, L, Hv))
     else:
         feeds["k"] = rng.standard_normal((B, L, E))
         feeds["v"] = rng.standard_normal((B, L, Ev))
     names = ["q", "k", "v", "", "", "", "", ""]
+    if packed:
+        names[1:3] = ["", ""] if packed == "qkv" else ["k", ""]
     if bias:
         feeds["bias"] = 0.5 * rng.standard_normal(2 * E + Ev)
         names[3] = "bias"
@@ -252,6 +264,23 @@ def mha_cache(B, S, N, H, L=None, past=None, Hv=None, bias=False,
 
     def reference(feeds):
         x = {n: np.asarray(a, np.float64) for n, a in feeds.items()}
+        if packed:
+            # Packed members are per head already: [B, L, N, H] each.
+            if packed == "qkv":
+                q, k, v = (x["q"][:, :, :, i] for i in range(3))
+            else:
+                q = x["q"].reshape(B, S, N, H)
+                k, v = x["k"][:, :, :, 0], x["k"][:, :, :, 1]
+            if bias:
+                bb = x["bias"].reshape(3, N, H)
+                q, k, v = q + bb[0], k + bb[1], v + bb[2]
+            q, k, v = (t.transpose(0, 2, 1, 3) for t in (q, k, v))
+            s = q @ k.transpose(0, 1, 3, 2) * (attrs.get("scale") or
+                                               1.0 / np.sqrt(H))
+            s = s - s.max(-1, keepdims=True)
+            p = np.exp(s)
+            p /= p.sum(-1, keepdims=True)
+            return [(p @ v).transpose(0, 2, 1, 3).reshape(B, S, E)]
         q, k, v = x["q"], x["k"], x["v"]
         if bias:
             q = q + x["bias"][:E]
@@ -309,6 +338,17 @@ MHA_CASES = [
     # default -10000 twice, the f32 sum keeps only ~11 bits of the score.
     ("all-padding-row", dict(B=2, S=2, N=2, H=8, past=3, padding="2d-empty",
                              unidirectional=1, mask_filter_value=-30.0)),
+]
+
+
+# ONNX Runtime's packed layouts, which its CPU kernels reject ("not
+# implemented for CPU"): checked against the numpy model only.
+MHA_PACKED_CASES = [
+    ("packed-qkv", dict(B=2, S=5, N=2, H=8, packed="qkv")),
+    ("packed-qkv-bias-scale", dict(B=1, S=7, N=3, H=4, packed="qkv",
+                                   bias=True, scale=0.3)),
+    ("packed-kv-bias", dict(B=2, S=3, N=2, H=8, L=9, packed="kv",
+                            bias=True)),
 ]
 
 

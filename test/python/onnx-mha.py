@@ -5,8 +5,9 @@
 real exports give it: a packed bias, key_padding_mask as lengths, [B, T]
 and [B, S, T] masks, attention_bias, past_key/past_value with present
 outputs, unidirectional (with and without a past), mask_filter_value,
-scale, pre-split [B, N, L, H] key/value and a value head dim unlike the
-key's. Each imports decomposed, `--attn-raise` makes it one
+scale, pre-split [B, N, L, H] key/value, a value head dim unlike the
+key's, and packed QKV [B, S, N, 3, H] / KV [B, L, N, 2, H] (ONNX Runtime's
+GPU layouts; its CPU kernels reject them, so onnx-mha-ort.py skips them). Each imports decomposed, `--attn-raise` makes it one
 attn.attention, and both the unraised and the raised module match the
 float64 numpy model of the operator (every output; relative to the
 largest value, 1e-5). Bad nodes give an error naming the node and write
@@ -37,7 +38,7 @@ def run(text, model, feeds, want):
     return " ".join("ok" if e <= 1e-5 else "BAD %.2g" % e for e in errs)
 
 
-for name, kw in onnx_models.MHA_CASES:
+for name, kw in onnx_models.MHA_CASES + onnx_models.MHA_PACKED_CASES:
     model, feeds, reference = onnx_models.mha_cache(**kw)
     path = os.path.join(work, name + ".onnx")
     onnx.save(model, path)
@@ -65,6 +66,9 @@ for name, kw in onnx_models.MHA_CASES:
 # CHECK: causal-padding-bias: raised 1, mask operand yes, unraised ok ok ok, raised ok ok ok
 # CHECK: mask3d-scale: raised 1, mask operand yes, unraised ok, raised ok
 # CHECK: all-padding-row: raised 1, mask operand yes, unraised ok ok ok, raised ok ok ok
+# CHECK: packed-qkv: raised 1, mask operand no, unraised ok, raised ok
+# CHECK: packed-qkv-bias-scale: raised 1, mask operand no, unraised ok, raised ok
+# CHECK: packed-kv-bias: raised 1, mask operand no, unraised ok, raised ok
 
 
 def bad(label, model):
@@ -103,7 +107,21 @@ bad("half-past", edited(base, inputs=["q", "k", "v", "bias", "", "", "pk"]))
 bad("bias-shape", edited(base, inputs=["q", "k", "v", "q"]))
 # CHECK: bias-shape: rc 1, output written False: attn-import-onnx: error: node 0 'mha' (MultiHeadAttention): bias must be f32 [48], got f32 [2, 1, 16]
 bad("packed", edited(base, inputs=["q"]))
-# CHECK: packed: rc 1, output written False: attn-import-onnx: error: node 0 'mha' (MultiHeadAttention): key and value are required (packed QKV/KV is not supported)
+# CHECK: packed: rc 1, output written False: attn-import-onnx: error: node 0 'mha' (MultiHeadAttention): key and value are required (or packed QKV in the query, or packed KV [B, L, N, 2, H] in the key)
+qkv = dict(B=2, S=5, N=2, H=8, packed="qkv")
+bad("packed-qkv-with-key", edited(qkv, inputs=["q", "q"]))
+# CHECK: packed-qkv-with-key: rc 1, output written False: attn-import-onnx: error: node 0 'mha' (MultiHeadAttention): packed QKV in the query takes no key or value
+heads4 = onnx_models.mha_cache(**qkv)[0]
+for a in heads4.graph.node[0].attribute:
+    if a.name == "num_heads":
+        a.i = 4
+bad("packed-qkv-heads", heads4)
+# CHECK: packed-qkv-heads: rc 1, output written False: attn-import-onnx: error: node 0 'mha' (MultiHeadAttention): packed QKV must be f32 [B, S, 4, 3, H], got f32 [2, 5, 2, 3, 8]
+bad("packed-qkv-causal", edited(qkv, unidirectional=1))
+# CHECK: packed-qkv-causal: rc 1, output written False: attn-import-onnx: error: node 0 'mha' (MultiHeadAttention): unidirectional is not supported with packed QKV/KV
+bad("packed-kv-mask", onnx_models.mha_cache(B=2, S=3, N=2, H=8, L=9,
+                                            packed="kv", padding="2d")[0])
+# CHECK: packed-kv-mask: rc 1, output written False: attn-import-onnx: error: node 0 'mha' (MultiHeadAttention): input 'key_padding_mask' is not supported with packed QKV/KV
 bad("padding-type", edited(dict(B=2, S=1, N=2, H=8),
                            inputs=["q", "k", "v", "", "q"]))
 # CHECK: padding-type: rc 1, output written False: attn-import-onnx: error: node 0 'mha' (MultiHeadAttention): key_padding_mask must be i32 or i64, got f32
