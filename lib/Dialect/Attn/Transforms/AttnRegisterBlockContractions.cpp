@@ -321,6 +321,15 @@ struct BlockedContractionBuilder {
                      function_ref<Value(OpBuilder &, Location, Value, Value,
                                         Value)>
                          body);
+  /// A block's position: its first row r0 and column c0, A's (clamped)
+  /// rows for it, and the tensor being written.
+  struct BlockSite {
+    Value r0, c0, t;
+    SmallVector<Value> aRows;
+  };
+  Value forEachBlockOfResult(
+      ArrayRef<Value> last,
+      function_ref<Value(OpBuilder &, Location, const BlockSite &)> body);
   Value storeBlock(OpBuilder &b, Location l, ValueRange block, Value t,
                    Value r0, Value c0);
   SmallVector<Value> initialBlock(OpBuilder &b, Location l, Value out,
@@ -371,6 +380,18 @@ Value BlockedContractionBuilder::forEachBlock(
   return rowLoop.getResult(0);
 }
 
+/// Loops over the blocks of the result tensor, giving `body` each block's
+/// site with A's rows (clamped by `last`, padClamps()).
+Value BlockedContractionBuilder::forEachBlockOfResult(
+    ArrayRef<Value> last,
+    function_ref<Value(OpBuilder &, Location, const BlockSite &)> body) {
+  return forEachBlock(
+      rewriter, resultTensor(),
+      [&](OpBuilder &b, Location l, Value r0, Value c0, Value t) {
+        return body(b, l, BlockSite{r0, c0, t, aRows(b, l, r0, last)});
+      });
+}
+
 /// Writes a block of vectors into `t` at rows r0.., columns c0...
 Value BlockedContractionBuilder::storeBlock(OpBuilder &b, Location l,
                                             ValueRange block, Value t,
@@ -419,12 +440,12 @@ Value BlockedContractionBuilder::buildFMA() {
   SmallVector<Value> last = padClamps(rewriter);
   Value bPad = arith::ConstantOp::create(rewriter, loc,
                                          rewriter.getFloatAttr(bElem, 0));
-  return forEachBlock(
-      rewriter, resultTensor(),
-      [&](OpBuilder &b, Location l, Value r0, Value c0, Value t) {
-        SmallVector<Value> rowsIdx = aRows(b, l, r0, last);
+  return forEachBlockOfResult(
+      last, [&](OpBuilder &b, Location l, const BlockSite &site) {
+        Value c0 = site.c0;
+        ArrayRef<Value> rowsIdx = site.aRows;
         SmallVector<Value> block = blockFMA(
-            b, l, initialBlock(b, l, t, r0, c0), ub,
+            b, l, initialBlock(b, l, site.t, site.r0, c0), ub,
             [&](OpBuilder &bb, Location bl, int64_t r, Value kk) -> Value {
               Value x = tensor::ExtractOp::create(
                   bb, bl, c.aSource, aIndex(bb, bl, rowsIdx[r], kk, last));
@@ -443,7 +464,7 @@ Value BlockedContractionBuilder::buildFMA() {
             [](OpBuilder &bb, Location bl, Value a, Value bv, Value acc) {
               return vector::FMAOp::create(bb, bl, a, bv, acc).getResult();
             });
-        return storeBlock(b, l, block, t, r0, c0);
+        return storeBlock(b, l, block, site.t, site.r0, site.c0);
       });
 }
 
@@ -475,14 +496,14 @@ Value BlockedContractionBuilder::buildBF16Dot() {
   SmallVector<Value> last = padClamps(rewriter);
   Value pad = arith::ConstantOp::create(rewriter, loc,
                                         rewriter.getFloatAttr(bf16, 0));
-  return forEachBlock(
-      rewriter, resultTensor(),
-      [&](OpBuilder &b, Location l, Value r0, Value c0, Value t) {
+  return forEachBlockOfResult(
+      last, [&](OpBuilder &b, Location l, const BlockSite &site) {
+        ArrayRef<Value> rowsIdx = site.aRows;
         // Column of output column c0 in the pair layout.
-        SmallVector<Value> rowsIdx = aRows(b, l, r0, last);
-        Value col0 = arith::MulIOp::create(b, l, c0, cst(b, 2));
+        Value col0 = arith::MulIOp::create(b, l, site.c0, cst(b, 2));
         SmallVector<Value> block = blockFMA(
-            b, l, initialBlock(b, l, t, r0, c0), cst(b, kSize / 2),
+            b, l, initialBlock(b, l, site.t, site.r0, site.c0),
+            cst(b, kSize / 2),
             [&](OpBuilder &bb, Location bl, int64_t r, Value pp) -> Value {
               Value kk = arith::MulIOp::create(bb, bl, pp, cst(bb, 2));
               Value pair = vector::TransferReadOp::create(
@@ -506,7 +527,7 @@ Value BlockedContractionBuilder::buildBF16Dot() {
               return x86vector::DotBF16Op::create(bb, bl, vecT(), acc, a, bv)
                   .getResult();
             });
-        return storeBlock(b, l, block, t, r0, c0);
+        return storeBlock(b, l, block, site.t, site.r0, site.c0);
       });
 }
 
