@@ -29,17 +29,23 @@ FN = ("func.func @f{i}(%q: tensor<1x2x16x32xf32>, %k: tensor<1x2x16x32xf32>,"
       "  return %o : tensor<1x2x16x32xf32>\n}}\n")
 
 
-def module(target_bytes):
-    parts = ["func.func @chain(%o0: tensor<1x2x16x32xf32>, "
-             "%k: tensor<1x2x16x32xf32>, %v: tensor<1x2x16x32xf32>) -> "
-             "tensor<1x2x16x32xf32> {\n"]
+def module(target_bytes, shape="mixed"):
+    """`mixed`: half chain, half one-op functions; `chain`: only the chained
+    function; `funcs`: only one-op functions."""
+    chain_bytes = {"mixed": target_bytes // 2, "chain": target_bytes,
+                   "funcs": 0}[shape]
+    parts = []
     size, i = 0, 1
-    while size < target_bytes // 2:
-        s = OP.format(i=i, p=i - 1)
-        parts.append(s)
-        size += len(s)
-        i += 1
-    parts.append("  return %%o%d : tensor<1x2x16x32xf32>\n}\n" % (i - 1))
+    if chain_bytes:
+        parts.append("func.func @chain(%o0: tensor<1x2x16x32xf32>, "
+                     "%k: tensor<1x2x16x32xf32>, %v: tensor<1x2x16x32xf32>)"
+                     " -> tensor<1x2x16x32xf32> {\n")
+        while size < chain_bytes:
+            s = OP.format(i=i, p=i - 1)
+            parts.append(s)
+            size += len(s)
+            i += 1
+        parts.append("  return %%o%d : tensor<1x2x16x32xf32>\n}\n" % (i - 1))
     j = 0
     while size < target_bytes:
         s = FN.format(i=j)
