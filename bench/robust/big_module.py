@@ -9,7 +9,10 @@ running passes on them. Time per MB that stays flat means linear time.
     bench/robust/big_module.py [build/bin/attn-opt] [passes...]
 
 ATTN_BIG_MODULE_MB (comma-separated, default 1.25,2.5,5,10) picks the
-sizes, e.g. 0.1,0.2,0.4,0.8 for the slower -attn-tile.
+sizes, e.g. 0.1,0.2,0.4,0.8 for the slower -attn-tile. ATTN_BIG_MODULE_SHAPE
+picks the shape: mixed (default, as above), chain (only the chained
+function) or funcs (only one-op functions). Per-pass times against size:
+bench/robust/pass_scaling.py.
 """
 import os
 import subprocess
@@ -63,7 +66,9 @@ def main():
     with tempfile.TemporaryDirectory() as d:
         sizes = os.environ.get("ATTN_BIG_MODULE_MB", "1.25,2.5,5,10")
         for mb in map(float, sizes.split(",")):
-            text, ops = module(int(mb * 1e6))
+            text, ops = module(int(mb * 1e6),
+                               os.environ.get("ATTN_BIG_MODULE_SHAPE",
+                                              "mixed"))
             path = os.path.join(d, "m.mlir")
             with open(path, "w") as f:
                 f.write(text)
