@@ -9,7 +9,10 @@ running passes on them. Time per MB that stays flat means linear time.
     bench/robust/big_module.py [build/bin/attn-opt] [passes...]
 
 ATTN_BIG_MODULE_MB (comma-separated, default 1.25,2.5,5,10) picks the
-sizes, e.g. 0.1,0.2,0.4,0.8 for the slower -attn-tile.
+sizes, e.g. 0.1,0.2,0.4,0.8 for the slower -attn-tile. ATTN_BIG_MODULE_SHAPE
+picks the shape: mixed (default, as above), chain (only the chained
+function) or funcs (only one-op functions). Per-pass times against size:
+bench/robust/pass_scaling.py.
 """
 import os
 import subprocess
@@ -29,17 +32,23 @@ FN = ("func.func @f{i}(%q: tensor<1x2x16x32xf32>, %k: tensor<1x2x16x32xf32>,"
       "  return %o : tensor<1x2x16x32xf32>\n}}\n")
 
 
-def module(target_bytes):
-    parts = ["func.func @chain(%o0: tensor<1x2x16x32xf32>, "
-             "%k: tensor<1x2x16x32xf32>, %v: tensor<1x2x16x32xf32>) -> "
-             "tensor<1x2x16x32xf32> {\n"]
+def module(target_bytes, shape="mixed"):
+    """`mixed`: half chain, half one-op functions; `chain`: only the chained
+    function; `funcs`: only one-op functions."""
+    chain_bytes = {"mixed": target_bytes // 2, "chain": target_bytes,
+                   "funcs": 0}[shape]
+    parts = []
     size, i = 0, 1
-    while size < target_bytes // 2:
-        s = OP.format(i=i, p=i - 1)
-        parts.append(s)
-        size += len(s)
-        i += 1
-    parts.append("  return %%o%d : tensor<1x2x16x32xf32>\n}\n" % (i - 1))
+    if chain_bytes:
+        parts.append("func.func @chain(%o0: tensor<1x2x16x32xf32>, "
+                     "%k: tensor<1x2x16x32xf32>, %v: tensor<1x2x16x32xf32>)"
+                     " -> tensor<1x2x16x32xf32> {\n")
+        while size < chain_bytes:
+            s = OP.format(i=i, p=i - 1)
+            parts.append(s)
+            size += len(s)
+            i += 1
+        parts.append("  return %%o%d : tensor<1x2x16x32xf32>\n}\n" % (i - 1))
     j = 0
     while size < target_bytes:
         s = FN.format(i=j)
@@ -57,7 +66,9 @@ def main():
     with tempfile.TemporaryDirectory() as d:
         sizes = os.environ.get("ATTN_BIG_MODULE_MB", "1.25,2.5,5,10")
         for mb in map(float, sizes.split(",")):
-            text, ops = module(int(mb * 1e6))
+            text, ops = module(int(mb * 1e6),
+                               os.environ.get("ATTN_BIG_MODULE_SHAPE",
+                                              "mixed"))
             path = os.path.join(d, "m.mlir")
             with open(path, "w") as f:
                 f.write(text)
