@@ -72,7 +72,9 @@ void mlir::attn::buildAttnCPUBufferizePipeline(
     pm.addPass(createAttnRegisterBlockContractionsPass(blockOpts));
   }
   pm.addPass(createCanonicalizerPass());
-  pm.addPass(createCSEPass());
+  // CSE inside each loop nest: upstream -cse on a function of many
+  // attention ops is quadratic (docs/design.md, Robustness 10).
+  pm.addNestedPass<func::FuncOp>(createAttnNestedCSEPass());
 
   bufferization::OneShotBufferizePassOptions bufOpts;
   bufOpts.bufferizeFunctionBoundaries = true;

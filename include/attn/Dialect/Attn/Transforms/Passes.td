@@ -246,6 +246,26 @@ def AttnLowerKVAppendPass : Pass<"attn-lower-kv-append"> {
   ];
 }
 
+def AttnNestedCSEPass : Pass<"attn-nested-cse", "func::FuncOp"> {
+  let summary = "Common-subexpression elimination inside each loop nest of a function, in linear time";
+  let description = [{
+    A generic pass, not specific to attn ops: upstream CSE applied to the
+    regions of every top-level op of a function that has regions (the
+    `scf.forall` nests that `-attn-tile` and `-attn-vectorize-linalg`
+    build), one nest at a time; the top-level ops themselves are not merged
+    with each other.
+
+    Reason: upstream `-cse` hashes an op by name, attributes, operands and
+    result types but not by its regions, so the loop nests of a function
+    with many attention ops (each nest's only operand is its destination,
+    typically the same empty tensor) share one hash bucket and CSE compares
+    their bodies pairwise: quadratic in the number of ops of one function
+    (docs/design.md, Robustness 10). Inside each nest CSE works as before,
+    which is where the tile bodies need it. The CPU pipeline runs this pass
+    where it used to run `-cse`.
+  }];
+}
+
 def AttnApproximateMathPass : Pass<"attn-approximate-math"> {
   let summary = "Replace f32 transcendental math ops by polynomial approximations";
   let description = [{
