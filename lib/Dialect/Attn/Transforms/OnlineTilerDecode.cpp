@@ -110,9 +110,9 @@ struct DecodeTiler {
   /// The helper of the general tile body, for its builders and finalize().
   OnlineTiler ot;
   int64_t G, Lq, M, R, Mp, D, Dv, Tk;
-  /// f32 lanes of the tile's vectors and the accumulator budget of a P.V
-  /// register block, from the vector target.
-  int64_t lanes, accumulators;
+  /// f32 lanes of the tile's vectors, the accumulator budget of a P.V
+  /// register block and the vector registers, from the vector target.
+  int64_t lanes, accumulators, registers;
   Value zero, b0, h0, q0, kv0, lqP, lkvP, lkvT, scale;
 
   DecodeTiler(AttentionOp op, OpBuilder &b, const AttentionTileSizes &sizes)
@@ -129,6 +129,7 @@ struct DecodeTiler {
     CPUVectorTarget target = getCPUVectorTarget(sizes.vectorBits);
     lanes = decodeLanes(target, Dv);
     accumulators = target.blockRows * target.blockVectors;
+    registers = getVectorRegisters(target);
   }
 
   Value cst(OpBuilder &nb, int64_t v) { return ot.cst(nb, v); }
@@ -351,8 +352,13 @@ Value DecodeTiler::accumulatePV(OpBuilder &nb, Value p, Value vTile, Value acc,
   Type vElem = cast<RankedTensorType>(vTile.getType()).getElementType();
   Value pad = OnlineTiler::f32Const(nb, loc, 0.0);
   Value vPad = arith::ConstantOp::create(nb, loc, nb.getFloatAttr(vElem, 0.0));
+  // A widened V vector needs a register of its own (an f32 one can be the
+  // memory operand of its FMAs): the accumulators, C widened V vectors and
+  // a broadcast must fit in the registers, or the key loop spills.
+  bool widened = vElem != f32;
   int64_t C = std::min<int64_t>(8, accumulators);
-  while ((Dv / lanes) % C != 0)
+  while (C > 1 && ((Dv / lanes) % C != 0 ||
+                   (widened && accumulators + C + 1 > registers)))
     --C;
   int64_t RB = std::min(Mp, std::max<int64_t>(1, accumulators / C));
   while (Mp % RB != 0)

@@ -100,11 +100,18 @@ func.func @gqa_decode_split(%q: tensor<1x32x1x128xf32>, %k: tensor<1x8x4096x128x
 // T2:       scf.if
 // T2:     tensor.expand_shape %{{.+}} {{\[}}[0, 1], [2]] output_shape [4, 3, 64] : tensor<12x64xbf16> into tensor<4x3x64xbf16>
 // T2-NOT: attn.merge_states
-/// With AVX2, the bf16 key row is read and widened 8 lanes at a time.
+/// With AVX2, the bf16 key row is read and widened 8 lanes at a time; P.V
+/// takes blocks of 2 rows x 4 vectors: the widened V vectors need registers
+/// of their own, and 8 accumulators + 8 V vectors + a broadcast would not
+/// fit in 16.
 // AVX2-LABEL: func @gqa_decode_causal_bf16
 // AVX2:       scf.for %{{.+}} = %c0 to %c16 step %c8
 // AVX2:         %[[KB:.+]] = vector.transfer_read {{.*}} : tensor<?x64xbf16>, vector<8xbf16>
 // AVX2:         arith.extf %[[KB]] : vector<8xbf16> to vector<8xf32>
+// AVX2:       scf.for %{{.+}} = %c0 to %c16 step %c2
+// AVX2:         scf.for %{{.+}} = %c0 to %c64 step %c32
+// AVX2:           scf.for {{.*}} -> (vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>) {
+// AVX2-COUNT-4:     arith.extf {{.*}} : vector<8xbf16> to vector<8xf32>
 func.func @gqa_decode_causal_bf16(%q: tensor<2x8x3x64xbf16>, %k: tensor<2x2x1000x64xbf16>, %v: tensor<2x2x1000x64xbf16>, %kl: tensor<2xi32>) -> tensor<2x8x3x64xbf16> {
   %init = tensor.empty() : tensor<2x8x3x64xbf16>
   %o = attn.attention ins(%q, %k, %v : tensor<2x8x3x64xbf16>, tensor<2x2x1000x64xbf16>, tensor<2x2x1000x64xbf16>)
