@@ -14,8 +14,9 @@ build (`new`) and by --base-build (`base`, e.g. main) with
 attn-cpu-pipeline, then timed in turns (base, new, new, base, ...) for
 --rounds rounds of --reps calls, best per side; the spread is worst/best of
 the round bests. GB/s = bytes of K and V read / time, against read_bw_gbs
-of /work/shared/anchors/cpu/roof.sh (2 threads, best of 5; measured before
-and after the grid, the larger kept). ONNX Runtime's com.microsoft
+of bench/cpu/roof.c (built here with clang-22 -march=native; all hardware
+threads, streaming sum over 1 GiB, best of 5; measured before and after
+the grid, the larger kept). ONNX Runtime's com.microsoft
 GroupQueryAttention with past key/value (fp32, its CPU kernel) is the
 anchor: its time is reported as a ratio, ort/new.
 """
@@ -40,13 +41,26 @@ CACHE = os.environ.get("ATTN_ANCHOR_CACHE",
 HQ, HKV, D = 32, 8, 128
 
 
-def roof_gbs():
-    out = subprocess.run(["bash", os.path.join(ANCHORS, "roof.sh")],
-                         capture_output=True, text=True, check=True).stdout
-    for line in out.splitlines():
-        if line.startswith("read_bw_gbs"):
-            return float(line.split()[1])
-    raise RuntimeError("roof.sh printed no read_bw_gbs: " + out)
+def roof_binary():
+    """bench/cpu/roof.c built for this host (portable: no intrinsics)."""
+    os.makedirs(CACHE, exist_ok=True)
+    src = os.path.join(HERE, "roof.c")
+    exe = os.path.join(CACHE, "roof-portable")
+    if (not os.path.exists(exe)
+            or os.path.getmtime(exe) < os.path.getmtime(src)):
+        subprocess.run(["clang-22", "-O3", "-march=native", "-fopenmp", src,
+                        "-o", exe], check=True)
+    return exe
+
+
+def roof_gbs(threads):
+    """(read_bw_gbs, fma_peak_gflops) of roof.c on `threads` threads, best
+    of 5 each."""
+    env = dict(os.environ, OMP_NUM_THREADS=str(threads))
+    out = subprocess.run([roof_binary()], capture_output=True, text=True,
+                         check=True, env=env).stdout
+    vals = dict(line.split() for line in out.splitlines())
+    return float(vals["read_bw_gbs"]), float(vals["fma_peak_gflops"])
 
 
 def variant(B, L, dtype):
@@ -137,14 +151,21 @@ def main():
     ap.add_argument("--quick", action="store_true",
                     help="4k and 32k only")
     ap.add_argument("--no-ort", action="store_true")
+    ap.add_argument("--only", default="",
+                    help="comma-separated cells dtype:B:Lkv, e.g. bf16:8:32768")
     a = ap.parse_args()
     new_build = os.environ.get("ATTN_BUILD_DIR",
                                os.path.join(ROOT, "build"))
     grid = [(dt, B, L) for dt in ("f32", "bf16") for B in (1, 8)
             for L in (4096, 32768, 131072)
             if not (B == 8 and L == 131072) and not (a.quick and L > 32768)]
-    roof = roof_gbs()
-    print("read_bw_gbs (roof.sh, before) %.1f" % roof)
+    if a.only:
+        want = set(a.only.split(","))
+        grid = [g for g in grid if "%s:%d:%d" % g in want]
+    threads = os.cpu_count()
+    roof, fma = roof_gbs(threads)
+    print("roof.c, %d threads, before: read_bw_gbs %.1f fma_peak_gflops %.1f"
+          % (threads, roof, fma))
     rows = []
     for dt, B, L in grid:
         var = variant(B, L, dt)
@@ -166,8 +187,12 @@ def main():
                       else None)
         rows.append(row)
         del ins, outs
-    roof = max(roof, roof_gbs())
-    print("read_bw_gbs (roof.sh, max of before/after) %.1f" % roof)
+    after, fma_after = roof_gbs(threads)
+    print("roof.c, after: read_bw_gbs %.1f fma_peak_gflops %.1f"
+          % (after, fma_after))
+    roof = max(roof, after)
+    print("read_bw_gbs (max of before/after) %.1f; load average %s" % (
+        roof, " ".join("%.2f" % x for x in os.getloadavg())))
     print("%-5s %2s %7s | %9s %7s %6s | %9s %7s %6s %6s | %7s | %s" % (
         "cache", "B", "Lkv", "base ms", "GB/s", "spread", "new ms", "GB/s",
         "roof%", "spread", "new/base", "ort ms, ort/new"))

@@ -8,6 +8,9 @@
 # RUN: %python -m attn.testing.check --decode --seed 4 --count 40 --pipeline "attn-cpu-pipeline=kv-tile=5 parallel=false" | FileCheck %s --check-prefix=RANDOM
 # CHECK: numeric check: 36 variants, 0 mismatches
 # CHECK: numeric check: 36 variants, 0 mismatches
+# CHECK: numeric check: 12 variants, 0 mismatches
+# CHECK: numeric check: 12 variants, 0 mismatches
+# CHECK: numeric check: 12 variants, 0 mismatches
 # RANDOM: numeric check: {{[0-9]+}} variants, 0 mismatches
 
 import sys
@@ -33,4 +36,21 @@ failures = 0
 for pipeline in ("attn-cpu-pipeline=num-threads=16",
                  "attn-cpu-pipeline=num-threads=2"):
     failures += check.run(0, len(variants), pipeline, variants=variants)
+
+# The vector width of the tile body (vector-bits): 16, 8 and 4 f32 lanes,
+# with value rows that are whole vectors (Dv = 32), and ones that make the
+# tile narrow its vectors (Dv = 8, 12, 20: not a multiple of 16 or 8 lanes)
+# with D tails (D = 5, 13) read with padding.
+widths = []
+for dv, d in ((32, 32), (8, 5), (12, 13), (20, 20)):
+    for lq, dtype in ((1, "f32"), (5, "bf16"), (16, "f32")):
+        widths.append(dict(
+            B=2, Hkv=2, Hq=8, Lq=lq, Lkv=301, D=d, Dv=dv, dtype=dtype,
+            masks=[("causal",)] if lq == 5 else [], kv_lengths=lq == 5,
+            q_lengths=False, segments=False, normalizer="softmax",
+            sinks=lq == 1, lse=lq != 1))
+for bits in (512, 256, 128):
+    failures += check.run(
+        0, len(widths), "attn-cpu-pipeline=num-threads=2 vector-bits=%d" % bits,
+        variants=widths)
 sys.exit(1 if failures else 0)

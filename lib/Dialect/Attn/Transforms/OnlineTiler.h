@@ -188,12 +188,14 @@ struct OnlineTiler {
 // Decode (OnlineTilerDecode.cpp)
 //===----------------------------------------------------------------------===//
 
-/// The decode predicate, the one place that says whether `op` takes the
-/// decode path of -attn-tile: tiles of one batch and one whole GQA group (g
-/// query heads x all Lq rows) lowered by lowerDecodeTile. Returns g when
-/// the op qualifies: a static Lq in [1, 16], static head counts, a static
-/// Dqk, a static Dv that is a multiple of 16, and not already a tile (a
-/// tile may start inside a group). Every mask, region, length, sink and
+/// The decode predicate, the one place that says whether `op` takes the decode
+/// path of -attn-tile: tiles of one batch and one whole GQA group (g query
+/// heads x all Lq rows) lowered by lowerDecodeTile. Returns g when the op
+/// qualifies: a static Lq in [1, 16], static head counts, a static Dqk, a
+/// static Dv that is a multiple of 4 (the f32 lanes of the narrowest vector
+/// target, so the predicate does not depend on `vector-bits`: the tile narrows
+/// its vectors when Dv is not a multiple of the target's), and not already a
+/// tile (a tile may start inside a group). Every mask, region, length, sink and
 /// normaliser is handled by the decode tile body.
 std::optional<int64_t> decodeGroupSize(AttentionOp op);
 

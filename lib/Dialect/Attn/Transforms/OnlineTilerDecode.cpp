@@ -15,12 +15,16 @@
 //   Qp[Mp, D]  = the tile's queries, row m = (head m / Lq, query m mod Lq),
 //                f32, zero rows up to Mp = M rounded up to the row block
 //   scf.for k0 over the key range (KeyRange.h, for the tile's query rows):
-//     S^T[Tk, Mp] : per key j, R row accumulators of vector<16xf32> along D
+//     S^T[Tk, Mp] : per key j, R row accumulators of vector<Lxf32> along D
 //                   (K[j] read once per row block, widened in registers),
 //                   one horizontal sum each
 //     masks (scf.if on "tile is full"), online update (NormalizerAlgebra)
-//     acc[Mp, Dv] += P^T . V   (register blocks of <= 16 vectors along
-//                               whole value rows, V widened)
+//     acc[Mp, Dv] += P^T . V   (register blocks of the target's accumulator
+//                               budget along whole value rows, V widened)
+//
+// The lanes L and the accumulator budget come from the vector target
+// (Utils/CPUTarget.h, `vector-bits`): 16 f32 lanes and 16 accumulators with
+// AVX-512, 8 and 8 with AVX2, 4 and 8 with 128-bit vectors.
 //
 // and the number of key-axis splits of decode and non-decode ops alike
 // (chooseKVSplits).
@@ -30,6 +34,7 @@
 #include "OnlineTiler.h"
 
 #include "attn/Dialect/Attn/IR/AttnOps.h"
+#include "attn/Dialect/Attn/Utils/CPUTarget.h"
 #include "attn/Dialect/Attn/Utils/KeyRange.h"
 #include "attn/Dialect/Attn/Utils/NormalizerAlgebra.h"
 
@@ -47,9 +52,22 @@ using namespace mlir;
 using namespace mlir::attn;
 using namespace mlir::attn::detail;
 
-static constexpr int64_t kLanes = 16;   // f32 lanes of an AVX-512 register.
-static constexpr int64_t kMaxRows = 8;  // Rows of a register block.
+static constexpr int64_t kMaxRows = 8;  // Rows of a Q.K^T register block.
 static constexpr int64_t kMaxDecodeRows = 16; // Largest Lq of the path.
+
+/// The f32 lanes of the narrowest vector target: every Dv the predicate
+/// accepts is a multiple of them, so a tile can always narrow its vectors
+/// to whole value rows (decodeLanes).
+static int64_t minDecodeLanes() { return getCPUVectorTarget(128).f32Lanes; }
+
+/// The f32 lanes of a decode tile's vectors: the target's, halved until
+/// they divide Dv (only when Dv is not a multiple of the target's lanes).
+static int64_t decodeLanes(const CPUVectorTarget &target, int64_t dv) {
+  int64_t lanes = target.f32Lanes;
+  while (lanes > minDecodeLanes() && dv % lanes != 0)
+    lanes /= 2;
+  return lanes;
+}
 
 std::optional<int64_t> mlir::attn::detail::decodeGroupSize(AttentionOp op) {
   auto qT = op.getQueryType(), kT = op.getKeyType(), vT = op.getValueType();
@@ -60,7 +78,7 @@ std::optional<int64_t> mlir::attn::detail::decodeGroupSize(AttentionOp op) {
   if (ShapedType::isDynamic(hq) || ShapedType::isDynamic(hkv) || hkv == 0 ||
       hq % hkv != 0 || ShapedType::isDynamic(lq) || lq < 1 ||
       lq > kMaxDecodeRows || ShapedType::isDynamic(d) || d < 1 ||
-      ShapedType::isDynamic(dv) || dv % kLanes != 0 || dv == 0)
+      ShapedType::isDynamic(dv) || dv % minDecodeLanes() != 0 || dv == 0)
     return std::nullopt;
   // An op that is already a tile may start inside a group.
   if (op.hasTileCoordinates())
@@ -92,6 +110,9 @@ struct DecodeTiler {
   /// The helper of the general tile body, for its builders and finalize().
   OnlineTiler ot;
   int64_t G, Lq, M, R, Mp, D, Dv, Tk;
+  /// f32 lanes of the tile's vectors, the accumulator budget of a P.V
+  /// register block and the vector registers, from the vector target.
+  int64_t lanes, accumulators, registers;
   Value zero, b0, h0, q0, kv0, lqP, lkvP, lkvT, scale;
 
   DecodeTiler(AttentionOp op, OpBuilder &b, const AttentionTileSizes &sizes)
@@ -105,6 +126,10 @@ struct DecodeTiler {
     D = op.getQueryType().getDimSize(3);
     Dv = op.getValueType().getDimSize(3);
     Tk = sizes.kvTile;
+    CPUVectorTarget target = getCPUVectorTarget(sizes.vectorBits);
+    lanes = decodeLanes(target, Dv);
+    accumulators = target.blockRows * target.blockVectors;
+    registers = getVectorRegisters(target);
   }
 
   Value cst(OpBuilder &nb, int64_t v) { return ot.cst(nb, v); }
@@ -258,10 +283,10 @@ SmallVector<Value> DecodeTiler::initialState(OpBuilder &nb) {
 
 /// S^T[Tk, Mp] with S^T[j, m] = K[j, :] . Qp[m, :] for keys j < tk (rows
 /// past tk are left undefined; the caller masks them): per key and block of
-/// R rows, R vector<16xf32> accumulators along D, K[j] read once per block
-/// and widened in registers, then one horizontal sum per row.
+/// R rows, R f32 vector accumulators of `lanes` along D, K[j] read once per
+/// block and widened in registers, then one horizontal sum per row.
 Value DecodeTiler::dotT(OpBuilder &nb, Value kTile, Value qp, Value tk) {
-  auto vecT = VectorType::get({kLanes}, f32);
+  auto vecT = VectorType::get({lanes}, f32);
   Type kElem = cast<RankedTensorType>(kTile.getType()).getElementType();
   Value zeroVec = arith::ConstantOp::create(
       nb, loc, vecT, DenseElementsAttr::get(vecT, nb.getF32FloatAttr(0.0)));
@@ -281,12 +306,12 @@ Value DecodeTiler::dotT(OpBuilder &nb, Value kTile, Value qp, Value tk) {
               SmallVector<Value> rowIdx;
               for (int64_t r = 0; r < R; ++r)
                 rowIdx.push_back(arith::AddIOp::create(rb, rl, r0, cst(rb, r)));
-              for (int64_t c = 0; c < D; c += kLanes) {
+              for (int64_t c = 0; c < D; c += lanes) {
                 // The D tail reads padding zeros (Qp's are zero too).
-                bool inBounds = c + kLanes <= D;
+                bool inBounds = c + lanes <= D;
                 Value dIdx = cst(rb, c);
                 Value kv = vector::TransferReadOp::create(
-                    rb, rl, VectorType::get({kLanes}, kElem), kTile,
+                    rb, rl, VectorType::get({lanes}, kElem), kTile,
                     ValueRange{j, dIdx}, kPad, ArrayRef<bool>{inBounds});
                 if (kElem != f32)
                   kv = arith::ExtFOp::create(rb, rl, vecT, kv);
@@ -314,37 +339,42 @@ Value DecodeTiler::dotT(OpBuilder &nb, Value kTile, Value qp, Value tk) {
   return keys.getResult(0);
 }
 
-/// acc[Mp, Dv] += P^T[0:tk, Mp]^T . V[0:tk, Dv] in RB x (C * 16) register
-/// blocks of at most 16 accumulators: per key, C vector loads of V (widened)
-/// and RB broadcasts of P for RB * C FMAs. C covers as much of a value row
-/// as it can (all of it up to Dv = 128), so the first row block streams V
-/// rows contiguously (a narrow column block strides through V by rows and
-/// defeats the prefetchers); the other row blocks find the tile in cache.
+/// acc[Mp, Dv] += P^T[0:tk, Mp]^T . V[0:tk, Dv] in RB x (C * lanes) register
+/// blocks of at most `accumulators` vectors: per key, C vector loads of V
+/// (widened) and RB broadcasts of P for RB * C FMAs. C covers as much of a
+/// value row as it can (up to 8 vectors: all of a 128-wide row with AVX-512),
+/// so the first row block streams V rows contiguously (a narrow column block
+/// strides through V by rows and defeats the prefetchers); the other row blocks
+/// find the tile in cache.
 Value DecodeTiler::accumulatePV(OpBuilder &nb, Value p, Value vTile, Value acc,
                                 Value tk) {
-  auto vecT = VectorType::get({kLanes}, f32);
+  auto vecT = VectorType::get({lanes}, f32);
   Type vElem = cast<RankedTensorType>(vTile.getType()).getElementType();
   Value pad = OnlineTiler::f32Const(nb, loc, 0.0);
   Value vPad = arith::ConstantOp::create(nb, loc, nb.getFloatAttr(vElem, 0.0));
-  constexpr int64_t kAccumulators = 16;
-  int64_t C = 8;
-  while ((Dv / kLanes) % C != 0)
+  // A widened V vector needs a register of its own (an f32 one can be the
+  // memory operand of its FMAs): the accumulators, C widened V vectors and
+  // a broadcast must fit in the registers, or the key loop spills.
+  bool widened = vElem != f32;
+  int64_t C = std::min<int64_t>(8, accumulators);
+  while (C > 1 && ((Dv / lanes) % C != 0 ||
+                   (widened && accumulators + C + 1 > registers)))
     --C;
-  int64_t RB = std::min(Mp, std::max<int64_t>(1, kAccumulators / C));
+  int64_t RB = std::min(Mp, std::max<int64_t>(1, accumulators / C));
   while (Mp % RB != 0)
     --RB;
   auto rowLoop = scf::ForOp::create(
       nb, loc, cst(nb, 0), cst(nb, Mp), cst(nb, RB), ValueRange{acc},
       [&](OpBuilder &rb, Location rl, Value r0, ValueRange rArgs) {
         auto colLoop = scf::ForOp::create(
-            rb, rl, cst(rb, 0), cst(rb, Dv), cst(rb, C * kLanes), rArgs,
+            rb, rl, cst(rb, 0), cst(rb, Dv), cst(rb, C * lanes), rArgs,
             [&](OpBuilder &cb, Location cl, Value e0, ValueRange cArgs) {
               SmallVector<Value> rows, cols;
               for (int64_t r = 0; r < RB; ++r)
                 rows.push_back(arith::AddIOp::create(cb, cl, r0, cst(cb, r)));
               for (int64_t c = 0; c < C; ++c)
                 cols.push_back(
-                    arith::AddIOp::create(cb, cl, e0, cst(cb, c * kLanes)));
+                    arith::AddIOp::create(cb, cl, e0, cst(cb, c * lanes)));
               SmallVector<Value> init;
               for (int64_t r = 0; r < RB; ++r)
                 for (int64_t c = 0; c < C; ++c)
@@ -357,7 +387,7 @@ Value DecodeTiler::accumulatePV(OpBuilder &nb, Value p, Value vTile, Value acc,
                     SmallVector<Value> vv;
                     for (int64_t c = 0; c < C; ++c) {
                       Value x = vector::TransferReadOp::create(
-                          kb, kl, VectorType::get({kLanes}, vElem), vTile,
+                          kb, kl, VectorType::get({lanes}, vElem), vTile,
                           ValueRange{j, cols[c]}, vPad, ArrayRef<bool>{true});
                       if (vElem != f32)
                         x = arith::ExtFOp::create(kb, kl, vecT, x);

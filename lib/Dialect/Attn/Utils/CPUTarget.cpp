@@ -40,3 +40,7 @@ CPUVectorTarget mlir::attn::getCPUVectorTarget(int64_t vectorBits) {
     return {256, 8, 4, 2, 4, 16, 16};
   return {128, 4, 4, 2, 4, 8, 8};
 }
+
+int64_t mlir::attn::getVectorRegisters(const CPUVectorTarget &target) {
+  return target.vectorBits >= 512 ? 32 : 16;
+}

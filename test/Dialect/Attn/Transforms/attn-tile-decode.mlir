@@ -1,6 +1,13 @@
-// RUN: attn-opt %s -attn-tile="num-threads=16" -canonicalize -cse -split-input-file | FileCheck %s
-// RUN: attn-opt %s -attn-tile="num-threads=2" -canonicalize -cse -split-input-file | FileCheck %s --check-prefix=T2
-// RUN: attn-opt %s -attn-tile="num-threads=16 decode=false" -canonicalize -cse -split-input-file | FileCheck %s --check-prefix=OFF
+// RUN: attn-opt %s -attn-tile="num-threads=16 vector-bits=512" -canonicalize -cse -split-input-file | FileCheck %s
+// RUN: attn-opt %s -attn-tile="num-threads=2 vector-bits=512" -canonicalize -cse -split-input-file | FileCheck %s --check-prefix=T2
+// RUN: attn-opt %s -attn-tile="num-threads=16 vector-bits=512 decode=false" -canonicalize -cse -split-input-file | FileCheck %s --check-prefix=OFF
+// RUN: attn-opt %s -attn-tile="num-threads=2 vector-bits=256" -canonicalize -cse -split-input-file | FileCheck %s --check-prefix=AVX2
+// RUN: attn-opt %s -attn-tile="num-threads=2 vector-bits=128" -canonicalize -cse -split-input-file | FileCheck %s --check-prefix=V128
+
+/// The lanes and register blocks of the tile body come from `vector-bits`
+/// (Utils/CPUTarget.h); the RUN lines pin it so the output does not depend
+/// on the host. 512: vector<16xf32> and P.V blocks of 16 accumulators;
+/// 256 (AVX2): vector<8xf32> and blocks of 8; 128: vector<4xf32>.
 
 /// GQA decode (32 query heads over 8 key/value heads, Lq = 1): one tile per
 /// GQA group (4 query heads, one key/value head), so each K/V byte is read
@@ -41,6 +48,30 @@
 // OFF-LABEL: func @gqa_decode_split
 // OFF-NOT:   vector.reduction
 // OFF:       scf.forall (%{{.+}}) in (32)
+/// With AVX2, the same tile with 8-lane vectors: 16 key vectors per row, each
+/// into 4 row accumulators; P.V in blocks of 1 row x 8 vectors (64 of the
+/// 128 columns), every FMA fed by one V load.
+// AVX2-LABEL: func @gqa_decode_split
+// AVX2:       scf.forall (%{{.+}}) in (8) shared_outs(
+// AVX2:         scf.for %{{.+}} step %c64 iter_args({{.*}}) -> (tensor<4xf32>, tensor<4xf32>, tensor<4x128xf32>)
+// AVX2:           %[[K0:.+]] = vector.transfer_read %{{.+}}[%{{.+}}, %c0], %{{.+}} {in_bounds = [true]} : tensor<?x128xf32>, vector<8xf32>
+// AVX2-COUNT-4:   vector.fma %[[K0]], {{.*}} : vector<8xf32>
+// AVX2:           %[[K15:.+]] = vector.transfer_read %{{.+}}[%{{.+}}, %c120], %{{.+}} {in_bounds = [true]} : tensor<?x128xf32>, vector<8xf32>
+// AVX2-COUNT-4:   vector.fma %[[K15]], {{.*}} : vector<8xf32>
+// AVX2-COUNT-4:   vector.reduction <add>, %{{.+}} fastmath<reassoc,contract> : vector<8xf32> into f32
+// AVX2:           vector.from_elements {{.*}} : vector<4xf32>
+// AVX2:         scf.for %{{.+}} = %c0 to %c4 step %c1
+// AVX2:           scf.for %{{.+}} = %c0 to %c128 step %c64
+// AVX2:             scf.for {{.*}} -> (vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>) {
+// AVX2:               vector.broadcast %{{.+}} : f32 to vector<8xf32>
+// AVX2-COUNT-8:       vector.fma
+// AVX2-NEXT:          scf.yield
+// AVX2-NOT:   vector<16xf32>
+// AVX2-NOT:   attn.merge_states
+/// 128-bit vectors: 32 key vectors of 4 lanes per row.
+// V128-LABEL: func @gqa_decode_split
+// V128:         vector.transfer_read %{{.+}}[%{{.+}}, %c124], %{{.+}} {in_bounds = [true]} : tensor<?x128xf32>, vector<4xf32>
+// V128:         vector.reduction <add>, %{{.+}} fastmath<reassoc,contract> : vector<4xf32> into f32
 func.func @gqa_decode_split(%q: tensor<1x32x1x128xf32>, %k: tensor<1x8x4096x128xf32>, %v: tensor<1x8x4096x128xf32>) -> tensor<1x32x1x128xf32> {
   %init = tensor.empty() : tensor<1x32x1x128xf32>
   %o = attn.attention ins(%q, %k, %v : tensor<1x32x1x128xf32>, tensor<1x8x4096x128xf32>, tensor<1x8x4096x128xf32>)
@@ -69,6 +100,18 @@ func.func @gqa_decode_split(%q: tensor<1x32x1x128xf32>, %k: tensor<1x8x4096x128x
 // T2:       scf.if
 // T2:     tensor.expand_shape %{{.+}} {{\[}}[0, 1], [2]] output_shape [4, 3, 64] : tensor<12x64xbf16> into tensor<4x3x64xbf16>
 // T2-NOT: attn.merge_states
+/// With AVX2, the bf16 key row is read and widened 8 lanes at a time; P.V
+/// takes blocks of 2 rows x 4 vectors: the widened V vectors need registers
+/// of their own, and 8 accumulators + 8 V vectors + a broadcast would not
+/// fit in 16.
+// AVX2-LABEL: func @gqa_decode_causal_bf16
+// AVX2:       scf.for %{{.+}} = %c0 to %c16 step %c8
+// AVX2:         %[[KB:.+]] = vector.transfer_read {{.*}} : tensor<?x64xbf16>, vector<8xbf16>
+// AVX2:         arith.extf %[[KB]] : vector<8xbf16> to vector<8xf32>
+// AVX2:       scf.for %{{.+}} = %c0 to %c16 step %c2
+// AVX2:         scf.for %{{.+}} = %c0 to %c64 step %c32
+// AVX2:           scf.for {{.*}} -> (vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>) {
+// AVX2-COUNT-4:     arith.extf {{.*}} : vector<8xbf16> to vector<8xf32>
 func.func @gqa_decode_causal_bf16(%q: tensor<2x8x3x64xbf16>, %k: tensor<2x2x1000x64xbf16>, %v: tensor<2x2x1000x64xbf16>, %kl: tensor<2xi32>) -> tensor<2x8x3x64xbf16> {
   %init = tensor.empty() : tensor<2x8x3x64xbf16>
   %o = attn.attention ins(%q, %k, %v : tensor<2x8x3x64xbf16>, tensor<2x2x1000x64xbf16>, tensor<2x2x1000x64xbf16>)
@@ -89,4 +132,36 @@ func.func @negative_decode_17_rows(%q: tensor<1x8x17x64xf32>, %k: tensor<1x2x100
   %o = attn.attention ins(%q, %k, %v : tensor<1x8x17x64xf32>, tensor<1x2x1000x64xf32>, tensor<1x2x1000x64xf32>)
       outs(%init : tensor<1x8x17x64xf32>) -> tensor<1x8x17x64xf32>
   return %o : tensor<1x8x17x64xf32>
+}
+
+// -----
+
+/// Dv = 8 is not a multiple of 16 lanes: the predicate (Dv a multiple of 4,
+/// the lanes of the narrowest target, so it does not depend on the target)
+/// keeps the decode path and the tile narrows its vectors to 8 lanes, which
+/// divide Dv, on a 512-bit target.
+// T2-LABEL: func @gqa_decode_dv8
+// T2:       scf.forall (%{{.+}}) in (2)
+// T2:         vector.transfer_read {{.*}} : tensor<?x8xf32>, vector<8xf32>
+// T2:         vector.reduction <add>, %{{.+}} fastmath<reassoc,contract> : vector<8xf32> into f32
+// T2-NOT:     vector<16xf32>
+// T2:       return
+func.func @gqa_decode_dv8(%q: tensor<1x8x1x8xf32>, %k: tensor<1x2x100x8xf32>, %v: tensor<1x2x100x8xf32>) -> tensor<1x8x1x8xf32> {
+  %init = tensor.empty() : tensor<1x8x1x8xf32>
+  %o = attn.attention ins(%q, %k, %v : tensor<1x8x1x8xf32>, tensor<1x2x100x8xf32>, tensor<1x2x100x8xf32>)
+      outs(%init : tensor<1x8x1x8xf32>) -> tensor<1x8x1x8xf32>
+  return %o : tensor<1x8x1x8xf32>
+}
+
+// -----
+
+/// negative: Dv = 6 is not a multiple of 4 lanes: the general path.
+// T2-LABEL: func @negative_decode_dv6
+// T2-NOT:   vector.reduction
+// T2:       return
+func.func @negative_decode_dv6(%q: tensor<1x8x1x8xf32>, %k: tensor<1x2x100x8xf32>, %v: tensor<1x2x100x6xf32>) -> tensor<1x8x1x6xf32> {
+  %init = tensor.empty() : tensor<1x8x1x6xf32>
+  %o = attn.attention ins(%q, %k, %v : tensor<1x8x1x8xf32>, tensor<1x2x100x8xf32>, tensor<1x2x100x6xf32>)
+      outs(%init : tensor<1x8x1x6xf32>) -> tensor<1x8x1x6xf32>
+  return %o : tensor<1x8x1x6xf32>
 }

@@ -41,6 +41,10 @@ struct CPUVectorTarget {
 /// (or any non-x86 host), else 128.
 int64_t getHostVectorBits();
 
+/// The architectural vector registers of `target`: 32 zmm with AVX-512, 16
+/// ymm with AVX2 and 16 xmm with 128-bit vectors (x86-64 SSE).
+int64_t getVectorRegisters(const CPUVectorTarget &target);
+
 /// The register shapes for `vectorBits` (0: the host's; other values are
 /// rounded down to 512, 256 or 128).
 CPUVectorTarget getCPUVectorTarget(int64_t vectorBits);
