@@ -201,7 +201,8 @@ mlir::attn::tileAttentionOnline(RewriterBase &rewriter, AttentionOp op,
     return tt && llvm::is_contained(tt.getShape(), 0);
   };
   if (llvm::any_of(op->getOperandTypes(), hasZeroDim) ||
-      llvm::any_of(op->getResultTypes(), hasZeroDim)) {
+      llvm::any_of(op->getResultTypes(), hasZeroDim) ||
+      op.hasKeyBlockLists()) {
     FailureOr<SmallVector<Value>> repl = op.decomposeOperation(rewriter);
     if (failed(repl))
       return failure();
