@@ -106,6 +106,10 @@ case("dynamic", 2, 4, 2, 33, 41, 16, 4, 6, 4, dyn=("B", "Lq", "Lkv", "Bc",
 # CHECK: one-query-per-block f32: True
 case("one-query-per-block", 1, 4, 2, 24, 70, 16, 1, 16, 2, per_group=True,
      masks=[attn.causal()])
+# Full 64 x 64 tiles (the micro-kernel shapes), lists per group.
+# CHECK: large f32: True
+case("large", 1, 8, 2, 256, 320, 64, 64, 64, 3, per_group=True,
+     masks=[attn.causal()])
 # CHECK: per-head bf16: True
 case("per-head", 2, 4, 2, 37, 53, 16, 8, 7, 5, dtype="bf16")
 # CHECK: per-group bf16: True
