@@ -6,43 +6,13 @@
 // (attended without a mask term) and the partial current block (attended
 // causally), and the two partial results are merged with attn.merge_states.
 //
-// Interim form: the selected block lists are expanded into an i1 key mask
-// for attn.attention's mask operand (whose CPU mask summary skips the empty
-// tiles at run time); a block-list operand on attn.attention that iterates
-// over the listed blocks directly is the next step (docs/design.md,
-// "Content-based block sparsity").
+// The selection's counts and padded (-1) index lists go to attn.attention
+// as they are, as key-block lists (`kv_blocks`, one list per query head and
+// token: q_block_size = 1, kv_block_size = 16); the CPU path visits only
+// the listed blocks (docs/semantics.md, "Key-block lists").
 //
 // Shapes: B = 1, Hq = 4, Hkv = 2 (GQA), L = 96, D = 16, 16-key blocks
 // (6 of them). examples/block_sparse/run.py checks it against numpy.
-
-/// The i1 key mask [1, 4, 96, 96] keeping the keys of the listed blocks of
-/// each (head, token): keep[b, h, i, j] = j / 16 in indices[b, h, i, 0..count).
-func.func @expand_blocks(%counts: tensor<1x4x96xi32>, %indices: tensor<1x4x96x3xi32>) -> tensor<1x4x96x96xi1> {
-  %false = arith.constant false
-  %e = tensor.empty() : tensor<1x4x96x96xi1>
-  %f = linalg.fill ins(%false : i1) outs(%e : tensor<1x4x96x96xi1>) -> tensor<1x4x96x96xi1>
-  %m = linalg.generic {
-      indexing_maps = [affine_map<(b, h, i, j, t) -> (b, h, i)>,
-                       affine_map<(b, h, i, j, t) -> (b, h, i, t)>,
-                       affine_map<(b, h, i, j, t) -> (b, h, i, j)>],
-      iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]}
-      ins(%counts, %indices : tensor<1x4x96xi32>, tensor<1x4x96x3xi32>)
-      outs(%f : tensor<1x4x96x96xi1>) {
-  ^bb0(%count: i32, %n: i32, %acc: i1):
-    %t = linalg.index 4 : index
-    %j = linalg.index 3 : index
-    %c16 = arith.constant 16 : index
-    %ti = arith.index_cast %t : index to i32
-    %jb = arith.divui %j, %c16 : index
-    %jbi = arith.index_cast %jb : index to i32
-    %live = arith.cmpi slt, %ti, %count : i32
-    %same = arith.cmpi eq, %n, %jbi : i32
-    %hit = arith.andi %live, %same : i1
-    %r = arith.ori %acc, %hit : i1
-    linalg.yield %r : i1
-  } -> tensor<1x4x96x96xi1>
-  return %m : tensor<1x4x96x96xi1>
-}
 
 func.func @moba(%q: tensor<1x4x96x16xf32>, %k: tensor<1x2x96x16xf32>,
                 %v: tensor<1x2x96x16xf32>) -> tensor<1x4x96x16xf32> {
@@ -59,19 +29,19 @@ func.func @moba(%q: tensor<1x4x96x16xf32>, %k: tensor<1x2x96x16xf32>,
       outs(%ci, %ii, %ci, %ii : tensor<1x4x96xi32>, tensor<1x4x96x3xi32>, tensor<1x4x96xi32>, tensor<1x4x96x3xi32>)
       {k = 3, block_size = 16, causal, local = 1, split}
       -> tensor<1x4x96xi32>, tensor<1x4x96x3xi32>, tensor<1x4x96xi32>, tensor<1x4x96x3xi32>
-  %full = call @expand_blocks(%fc, %fi) : (tensor<1x4x96xi32>, tensor<1x4x96x3xi32>) -> tensor<1x4x96x96xi1>
-  %part = call @expand_blocks(%pc, %pi) : (tensor<1x4x96xi32>, tensor<1x4x96x3xi32>) -> tensor<1x4x96x96xi1>
   %oi = tensor.empty() : tensor<1x4x96x16xf32>
   %li = tensor.empty() : tensor<1x4x96xf32>
-  // Whole past blocks: no mask term beyond the block mask.
+  // Whole past blocks: no mask term beyond the block lists.
   %o1, %l1 = attn.attention ins(%q, %k, %v : tensor<1x4x96x16xf32>, tensor<1x2x96x16xf32>, tensor<1x2x96x16xf32>)
-      mask(%full : tensor<1x4x96x96xi1>)
+      kv_blocks(%fc, %fi : tensor<1x4x96xi32>, tensor<1x4x96x3xi32>)
       outs(%oi, %li : tensor<1x4x96x16xf32>, tensor<1x4x96xf32>)
+      {q_block_size = 1 : i64, kv_block_size = 16 : i64}
       -> tensor<1x4x96x16xf32>, tensor<1x4x96xf32>
   // The current block, causally.
   %o2, %l2 = attn.attention ins(%q, %k, %v : tensor<1x4x96x16xf32>, tensor<1x2x96x16xf32>, tensor<1x2x96x16xf32>)
-      mask(%part : tensor<1x4x96x96xi1>)
-      outs(%oi, %li : tensor<1x4x96x16xf32>, tensor<1x4x96xf32>) {masks = [#attn.causal]}
+      kv_blocks(%pc, %pi : tensor<1x4x96xi32>, tensor<1x4x96x3xi32>)
+      outs(%oi, %li : tensor<1x4x96x16xf32>, tensor<1x4x96xf32>)
+      {masks = [#attn.causal], q_block_size = 1 : i64, kv_block_size = 16 : i64}
       -> tensor<1x4x96x16xf32>, tensor<1x4x96xf32>
   %o, %l = attn.merge_states values(%o1, %o2 : tensor<1x4x96x16xf32>, tensor<1x4x96x16xf32>)
       lses(%l1, %l2 : tensor<1x4x96xf32>, tensor<1x4x96xf32>)

@@ -10,9 +10,11 @@
 //   sliding window: the last 32 keys;
 // and out = g0 * O_cmp + g1 * O_sel + g2 * O_win with per-token gates.
 //
-// Interim form: the selection is expanded into an i1 key mask for
-// attn.attention's mask operand; a block-list operand on attn.attention is
-// the next step (docs/design.md, "Content-based block sparsity").
+// The selection's counts and padded (-1) index lists, one per GQA group
+// and token, go to attn.attention as they are: key-block lists
+// (`kv_blocks` with `kv_blocks_per_group`: query head h reads the list of
+// group h / 2; q_block_size = 1, kv_block_size = 16; docs/semantics.md,
+// "Key-block lists").
 //
 // Shapes: B = 1, Hq = 4, Hkv = 2, L = 128, D = 16, 8 blocks.
 // examples/block_sparse/run.py checks it against numpy.
@@ -56,35 +58,6 @@ func.func @compressed_visibility() -> tensor<128x8xi1> {
   return %m : tensor<128x8xi1>
 }
 
-/// The i1 key mask [1, 4, 128, 128] of the block lists of the 2 groups:
-/// query head h reads the list of group h / 2.
-func.func @expand_blocks(%counts: tensor<1x2x128xi32>, %indices: tensor<1x2x128x4xi32>) -> tensor<1x4x128x128xi1> {
-  %false = arith.constant false
-  %e = tensor.empty() : tensor<1x4x128x128xi1>
-  %f = linalg.fill ins(%false : i1) outs(%e : tensor<1x4x128x128xi1>) -> tensor<1x4x128x128xi1>
-  %m = linalg.generic {
-      indexing_maps = [affine_map<(b, h, i, j, t) -> (b, h floordiv 2, i)>,
-                       affine_map<(b, h, i, j, t) -> (b, h floordiv 2, i, t)>,
-                       affine_map<(b, h, i, j, t) -> (b, h, i, j)>],
-      iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]}
-      ins(%counts, %indices : tensor<1x2x128xi32>, tensor<1x2x128x4xi32>)
-      outs(%f : tensor<1x4x128x128xi1>) {
-  ^bb0(%count: i32, %n: i32, %acc: i1):
-    %t = linalg.index 4 : index
-    %j = linalg.index 3 : index
-    %c16 = arith.constant 16 : index
-    %ti = arith.index_cast %t : index to i32
-    %jb = arith.divui %j, %c16 : index
-    %jbi = arith.index_cast %jb : index to i32
-    %live = arith.cmpi slt, %ti, %count : i32
-    %same = arith.cmpi eq, %n, %jbi : i32
-    %hit = arith.andi %live, %same : i1
-    %r = arith.ori %acc, %hit : i1
-    linalg.yield %r : i1
-  } -> tensor<1x4x128x128xi1>
-  return %m : tensor<1x4x128x128xi1>
-}
-
 func.func @nsa(%q: tensor<1x4x128x16xf32>, %k: tensor<1x2x128x16xf32>,
                %v: tensor<1x2x128x16xf32>, %gates: tensor<1x4x128x3xf32>)
     -> tensor<1x4x128x16xf32> {
@@ -111,10 +84,10 @@ func.func @nsa(%q: tensor<1x4x128x16xf32>, %k: tensor<1x2x128x16xf32>,
       outs(%ci, %ii : tensor<1x2x128xi32>, tensor<1x2x128x4xi32>)
       {k = 4, block_size = 16, causal, forced_first = 1, local = 2}
       -> tensor<1x2x128xi32>, tensor<1x2x128x4xi32>
-  %sel = call @expand_blocks(%cnt, %idx) : (tensor<1x2x128xi32>, tensor<1x2x128x4xi32>) -> tensor<1x4x128x128xi1>
   %os = attn.attention ins(%q, %k, %v : tensor<1x4x128x16xf32>, tensor<1x2x128x16xf32>, tensor<1x2x128x16xf32>)
-      mask(%sel : tensor<1x4x128x128xi1>)
-      outs(%oi : tensor<1x4x128x16xf32>) {masks = [#attn.causal]}
+      kv_blocks(%cnt, %idx : tensor<1x2x128xi32>, tensor<1x2x128x4xi32>)
+      outs(%oi : tensor<1x4x128x16xf32>)
+      {masks = [#attn.causal], q_block_size = 1 : i64, kv_block_size = 16 : i64, kv_blocks_per_group}
       -> tensor<1x4x128x16xf32>
   // Sliding-window branch.
   %ow = attn.attention ins(%q, %k, %v : tensor<1x4x128x16xf32>, tensor<1x2x128x16xf32>, tensor<1x2x128x16xf32>)

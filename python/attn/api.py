@@ -118,6 +118,7 @@ def attention(q, k=None, v=None, *, dtype="f32", scale=None, softcap=None,
               mask_dtype="bool", q_lengths=False, kv_lengths=False,
               segment_ids=False, sinks=False, normalizer="softmax",
               sigmoid_bias=None, return_lse=False, paged=None,
+              kv_blocks=None, kv_blocks_per_group=False,
               pipeline="attn-cpu-pipeline", name="attention", compile=True):
     """Builds an ``attn.attention`` kernel; see docs/python.md.
 
@@ -138,6 +139,14 @@ def attention(q, k=None, v=None, *, dtype="f32", scale=None, softcap=None,
     makes k/v page pools read through a ``page_table [B, max_pages]`` int32
     argument; ``k``/``v`` still give the logical shapes, with ``Lkv =
     max_pages * page_size``.
+    ``kv_blocks=(counts, indices, q_block_size, kv_block_size[,
+    per_group])`` adds key-block lists (docs/semantics.md, "Key-block
+    lists"): the ``kv_block_counts [Bc, Hc, Nq]`` and ``kv_block_indices
+    [Bc, Hc, Nq, K]`` int32 arguments, ``Nq = ceil(Lq / q_block_size)``,
+    ``Bc`` 1 or B, ``Hc`` 1 or Hq (or Hkv with ``per_group`` /
+    ``kv_blocks_per_group=True``). `counts` and `indices` are their shapes
+    (``None`` entries dynamic; ``Hc`` must be given) or the arrays
+    themselves (kept by the kernel as defaults, overridable per call).
     ``compile=False`` only builds the IR (``kernel.mlir``).
     """
     if dtype not in _DTYPES:
@@ -196,6 +205,10 @@ def attention(q, k=None, v=None, *, dtype="f32", scale=None, softcap=None,
             var["Lkv"] = P
         var["paged"] = (layout, int(P), int(pages))
     defaults = {}
+    if kv_blocks is not None:
+        var["kv_blocks"], lists = _kv_blocks(kv_blocks, kv_blocks_per_group,
+                                             sizes, var)
+        defaults.update(lists)
     if sinks is not False and sinks is not None:
         var["sinks"] = True
         if sinks is not True:
@@ -212,6 +225,90 @@ def attention(q, k=None, v=None, *, dtype="f32", scale=None, softcap=None,
     if compile:
         kern.compile()
     return kern
+
+
+def _kv_blocks(spec, per_group, sizes, var):
+    """The variant entry of ``kv_blocks=`` (see :func:`attention`) and the
+    default arrays it carries; raises ValueError on a bad spec."""
+    if not isinstance(spec, (tuple, list)) or len(spec) not in (4, 5):
+        raise ValueError("kv_blocks must be (counts, indices, q_block_size, "
+                         "kv_block_size[, per_group]), got %r" % (spec,))
+    counts, indices, sq, skv = spec[:4]
+    if len(spec) == 5:
+        per_group = spec[4]
+    if not isinstance(per_group, (bool, np.bool_)):
+        raise ValueError("kv_blocks per_group must be a bool, got %r" %
+                         (per_group,))
+    for n, b in (("q_block_size", sq), ("kv_block_size", skv)):
+        if (isinstance(b, (bool, np.bool_)) or
+                not isinstance(b, (int, np.integer)) or b <= 0):
+            raise ValueError("kv_blocks %s must be a positive int, got %r" %
+                             (n, b))
+    defaults, shapes = {}, []
+    for n, x, rank in (("kv_block_counts", counts, 3),
+                       ("kv_block_indices", indices, 4)):
+        if isinstance(x, np.ndarray):
+            if x.dtype.kind not in "iu":
+                raise ValueError("kv_blocks %s must be an integer array, got "
+                                 "%s" % (n, x.dtype))
+            if x.size and (x.min() < np.iinfo(np.int32).min or
+                           x.max() > np.iinfo(np.int32).max):
+                raise ValueError("kv_blocks %s: values do not fit in int32"
+                                 % n)
+            defaults[n] = np.ascontiguousarray(x, np.int32)
+            shape = x.shape
+        else:
+            try:
+                shape = tuple(x)
+            except TypeError:
+                raise ValueError("kv_blocks %s must be a shape or an integer "
+                                 "array, got %r" % (n, x)) from None
+        if len(shape) != rank:
+            raise ValueError("kv_blocks %s must have rank %d (%s), got shape "
+                             "%r" % (n, rank, "[Bc, Hc, Nq]" if rank == 3
+                                     else "[Bc, Hc, Nq, K]", shape))
+        for d in shape:
+            if d is not None and (isinstance(d, (bool, np.bool_)) or
+                                  not isinstance(d, (int, np.integer)) or
+                                  d < 0):
+                raise ValueError("kv_blocks %s shape entries must be sizes or "
+                                 "None (dynamic), got %r" % (n, shape))
+        shapes.append(tuple(None if d is None else int(d) for d in shape))
+    cs, ix = shapes
+    for d, name in enumerate(("Bc", "Hc", "Nq")):
+        if None not in (cs[d], ix[d]) and cs[d] != ix[d]:
+            raise ValueError("kv_blocks counts %r and indices %r disagree on "
+                             "%s" % (cs, ix, name))
+    lead = [ix[d] if ix[d] is not None else cs[d] for d in range(3)]
+    Bc, Hc, Nq = lead
+    K = ix[3]
+    B, Lq = sizes["B"], sizes["Lq"]
+    heads = sizes["Hkv"] if per_group else sizes["H"]
+    if Bc is not None and Bc != 1 and B is not None and Bc != B:
+        raise ValueError("kv_blocks: the lists' batch dim must be 1 or B = "
+                         "%d, got %d" % (B, Bc))
+    if Hc is None:
+        raise ValueError("kv_blocks: the lists' head dim must be static")
+    if Hc != 1 and heads is not None and Hc != heads:
+        raise ValueError("kv_blocks: the lists' head dim must be 1 or %s = "
+                         "%d, got %d" % ("Hkv" if per_group else "Hq", heads,
+                                         Hc))
+    if Nq is not None and Lq is not None and Nq != -(-Lq // sq):
+        raise ValueError("kv_blocks: expected ceil(Lq / q_block_size) = %d "
+                         "query blocks, got %d" % (-(-Lq // sq), Nq))
+    dynamic = []
+    # A static 1 broadcasts: a per-batch list of a dynamic B is dynamic.
+    if Bc is None or (B is None and Bc != 1):
+        dynamic.append("Bc")
+    if Nq is None or Lq is None:
+        dynamic.append("Nq")
+    if K is None:
+        dynamic.append("K")
+    entry = {"Bc": var["B"] if "Bc" in dynamic else Bc, "Hc": Hc,
+             "K": 1 if K is None else K, "q_block_size": int(sq),
+             "kv_block_size": int(skv), "per_group": bool(per_group),
+             "dynamic": dynamic}
+    return entry, defaults
 
 
 #===----------------------------------------------------------------------===#
@@ -370,6 +467,8 @@ class Kernel:
                                  "got %s" % (n, L, a[n]))
         if paged:
             self._check_pages(a, Lkv)
+        if self.var.get("kv_blocks"):
+            self._check_kv_blocks(a, B, Hq, Hkv, Lq, strict)
         caps = {c: a[n] for n, c in self.captures.items()}
         for t in (self.score_mod, self.mask_mod):
             if t is not None:
@@ -397,6 +496,51 @@ class Kernel:
             if row.size and (row.min() < 0 or row.max() >= pages):
                 raise ValueError("argument 'page_table': row %d names pages "
                                  "outside [0, %d): %s" % (b, pages, row))
+
+    def _check_kv_blocks(self, a, B, Hq, Hkv, Lq, strict):
+        """The run-time sizes of the key-block lists: [Bc, Hc, Nq] and
+        [Bc, Hc, Nq, K] with Bc 1 or B (B when compiled dynamic, the
+        compiled code then reads the list of every batch), Hc 1 or the
+        heads, Nq = ceil(Lq / q_block_size). Any entry value is valid (the
+        lists are sets; counts are clamped to [0, K])."""
+        kb = self.var["kv_blocks"]
+        c, x = a["kv_block_counts"], a["kv_block_indices"]
+        for n in ("kv_block_counts", "kv_block_indices"):
+            if a[n].dtype.kind not in "iu":
+                raise TypeError("argument %r: expected an integer array, got "
+                                "%s" % (n, a[n].dtype))
+        if c.shape != x.shape[:3]:
+            raise ValueError("arguments 'kv_block_counts' %s and "
+                             "'kv_block_indices' %s disagree on [Bc, Hc, Nq]"
+                             % (c.shape, x.shape))
+        Bc, Hc, Nq = c.shape
+        if "Bc" in kb.get("dynamic", ()):
+            if Bc != B:
+                raise ValueError("argument 'kv_block_counts': the kernel was "
+                                 "compiled with a dynamic list batch dim, "
+                                 "which must be B = %d, got %d" % (B, Bc))
+        elif Bc not in (1, B):
+            raise ValueError("argument 'kv_block_counts': batch dim must be "
+                             "1 or B = %d, got %d" % (B, Bc))
+        heads = Hkv if kb.get("per_group") else Hq
+        if Hc not in (1, heads):
+            raise ValueError("argument 'kv_block_counts': head dim must be 1 "
+                             "or %s = %d, got %d" % (
+                                 "Hkv" if kb.get("per_group") else "Hq",
+                                 heads, Hc))
+        want = -(-Lq // kb["q_block_size"])
+        if Nq != want:
+            raise ValueError("argument 'kv_block_counts': expected ceil(Lq / "
+                             "q_block_size) = ceil(%d / %d) = %d query "
+                             "blocks, got %d" % (Lq, kb["q_block_size"], want,
+                                                 Nq))
+        if not strict:
+            for n in ("kv_block_counts", "kv_block_indices"):
+                v = a[n]
+                if v.size and (v.min() < np.iinfo(np.int32).min or
+                               v.max() > np.iinfo(np.int32).max):
+                    raise ValueError("argument %r: values do not fit in int32"
+                                     % n)
 
     def _outputs(self, sizes, out, lse):
         B, Hq, Lq, _, Dv = sizes
@@ -478,5 +622,10 @@ class Kernel:
         if var.get("paged"):
             k = reference.gather_pages(k, a["page_table"], var["paged"][0])
             v = reference.gather_pages(v, a["page_table"], var["paged"][0])
+        if var.get("kv_blocks"):
+            kb = var["kv_blocks"]
+            kw["kv_blocks"] = (a["kv_block_counts"], a["kv_block_indices"],
+                               kb["q_block_size"], kb["kv_block_size"],
+                               kb["per_group"])
         o, lse = reference.attention(val(a["q"]), k, v, **kw)
         return (o, lse) if var.get("lse") else o

@@ -18,8 +18,15 @@ size names compiled as ``?``: ``B H Hkv Lq Lkv D Dv``), ``scale``,
 ``softcap``, ``masks`` (structured terms as tuples, e.g. ``("causal",)``),
 ``mask`` (``"bool"``/``"add"``) with ``mask_shape``, ``q_lengths``,
 ``kv_lengths``, ``segments``, ``sinks``, ``lse``, ``normalizer``,
-``sigmoid_bias``, ``score_mod``, ``mask_mod`` and ``captures`` (extra
-:class:`attn.trace.Capture` arguments of traced modifiers).
+``sigmoid_bias``, ``score_mod``, ``mask_mod``, ``captures`` (extra
+:class:`attn.trace.Capture` arguments of traced modifiers), ``paged``
+(``(layout, page_size, pages)``) and ``kv_blocks``, the key-block lists: a
+dict with ``Bc`` and ``Hc`` (1 or B, 1 or Hq / Hkv), ``K`` (entries per
+list), ``q_block_size``, ``kv_block_size``, ``per_group`` (``Hc`` counts
+GQA groups: ``kv_blocks_per_group``) and ``dynamic`` (of ``"Bc"``,
+``"Nq"``, ``"K"``: list dims compiled as ``?``); the lists are the
+``kv_block_counts [Bc, Hc, Nq]`` and ``kv_block_indices [Bc, Hc, Nq, K]``
+int32 arguments with ``Nq = ceil(Lq / q_block_size)``.
 """
 
 import numpy as np
@@ -31,7 +38,23 @@ _ELEM = {"f32": "f32", "f16": "f16", "bf16": "bf16"}
 # Operands of the op, in the function's argument order; any other argument
 # is a captured tensor.
 OPERANDS = ("q", "k", "v", "mask", "q_lengths", "kv_lengths",
-            "q_segment_ids", "kv_segment_ids", "sinks", "page_table")
+            "q_segment_ids", "kv_segment_ids", "sinks", "page_table",
+            "kv_block_counts", "kv_block_indices")
+
+
+def cdiv(a, b):
+    return -(-a // b)
+
+
+def kv_block_list_shapes(var):
+    """((counts shape, dynamic dims), (indices shape, dynamic dims)) of a
+    variant with key-block lists."""
+    kb = var["kv_blocks"]
+    nq = cdiv(var["Lq"], kb["q_block_size"])
+    dyn = set(kb.get("dynamic", ()))
+    shape = (kb["Bc"], kb["Hc"], nq, kb["K"])
+    dims = tuple(i for i, n in enumerate(("Bc", "", "Nq", "K")) if n in dyn)
+    return ((shape[:3], tuple(d for d in dims if d < 3)), (shape, dims))
 
 
 def tensor_type(shape, elem, dynamic=()):
@@ -183,6 +206,10 @@ def arguments(var):
     if paged:
         args.append(("page_table", (B, Lkv // paged[1]), "i32",
                      dd("B", "Lkv")))
+    if var.get("kv_blocks"):
+        (cs, cd), (is_, id_) = kv_block_list_shapes(var)
+        args.append(("kv_block_counts", cs, "i32", cd))
+        args.append(("kv_block_indices", is_, "i32", id_))
     if isinstance(var.get("score_mod"), str):
         c = _builtin_capture(var)
         args.append((c.name, c.shape, c.elem, c.dynamic))
@@ -239,7 +266,8 @@ def _destinations(results, result_types, q, v, indent):
 
 def attention_op(results, result_types, q, k, v, *, mask=None,
                  q_lengths=None, kv_lengths=None, segment_ids=None,
-                 sinks=None, page_table=None, attrs=(), score_mod=None,
+                 sinks=None, page_table=None, kv_blocks=None, attrs=(),
+                 score_mod=None,
                  mask_mod=None,
                  sep=" ", indent="  "):
     """The text of one ``attn.attention`` op; the only printer of the op.
@@ -248,6 +276,9 @@ def attention_op(results, result_types, q, k, v, *, mask=None,
     "%lse"``), `result_types` their types. `q`, `k`, `v` and the optional
     operands `mask`, `q_lengths`, `kv_lengths`, `sinks` are ``(ssa_name,
     type)`` pairs; `segment_ids` is a pair of them (query ids, key ids).
+    `kv_blocks` is the pair (counts, indices) of ``(ssa_name, type)``
+    pairs of the key-block lists (their `q_block_size`, `kv_block_size`
+    and `kv_blocks_per_group` go in `attrs`).
     `attrs` are the entries of the attribute dictionary (``"scale =
     0.5"``; empty entries are skipped), `score_mod` / `mask_mod` the region
     texts ``{ ^bb0(...): ... }``. `sep` separates the operand clauses and
@@ -274,6 +305,8 @@ def attention_op(results, result_types, q, k, v, *, mask=None,
         clauses.append(clause("sinks", sinks))
     if page_table is not None:
         clauses.append(clause("page_table", page_table))
+    if kv_blocks is not None:
+        clauses.append(clause("kv_blocks", *kv_blocks))
     inits_text, inits = _destinations(results, result_types, q, v, indent)
     clauses.append("outs(%s : %s)" % (", ".join(inits),
                                       ", ".join(result_types)))
@@ -330,6 +363,14 @@ def function(name, var):
     if var.get("paged"):
         attrs.append("kv_layout = #attn.kv_layout<paged_%s>" %
                      var["paged"][0])
+    kv_blocks = None
+    if var.get("kv_blocks"):
+        kb = var["kv_blocks"]
+        attrs.append("q_block_size = %d : i64" % kb["q_block_size"])
+        attrs.append("kv_block_size = %d : i64" % kb["kv_block_size"])
+        if kb.get("per_group"):
+            attrs.append("kv_blocks_per_group")
+        kv_blocks = (operand("kv_block_counts"), operand("kv_block_indices"))
     sm, mm = traces(var)
     names = ["%%r%d" % i for i in range(len(res))]
     op = attention_op(
@@ -337,7 +378,7 @@ def function(name, var):
         mask=operand("mask"), q_lengths=operand("q_lengths"),
         kv_lengths=operand("kv_lengths"), segment_ids=segments,
         sinks=operand("sinks"), page_table=operand("page_table"),
-        attrs=attrs,
+        kv_blocks=kv_blocks, attrs=attrs,
         score_mod=None if sm is None else tr.region_text(sm, "sm_"),
         mask_mod=None if mm is None else tr.region_text(mm, "mm_"),
         sep="\n      ")

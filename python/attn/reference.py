@@ -84,14 +84,58 @@ def structured_keep(term, qa, kv):
     raise ValueError(kind)
 
 
+def key_block_keep(counts, indices, q_block_size, kv_block_size, B, Hq, Hkv,
+                   Lq, Lkv, per_group=False):
+    """keep[b, h, i, j] of key-block lists (docs/semantics.md, "Key-block
+    lists"): key j is kept for query i of head h in batch b when block
+    ``j // kv_block_size`` is one of the first ``clamp(count, 0, K)``
+    entries of the list of query block ``i // q_block_size``; the list of
+    (b, h) is ``[b if Bc > 1 else 0, hc]`` with hc = 0 for one list, h per
+    query head, or ``h // (Hq / Hkv)`` per group. Entries are a set:
+    repeats and blocks outside ``[0, ceil(Lkv / kv_block_size))`` add
+    nothing. Built one list at a time with Python sets."""
+    counts = np.asarray(counts).astype(np.int64)
+    indices = np.asarray(indices).astype(np.int64)
+    Bc, Hc, Nq, K = indices.shape
+    nkb = -(-Lkv // kv_block_size)
+    # listed[b', hc, qb, n]: block n is in list (b', hc, qb).
+    listed = np.zeros((Bc, Hc, Nq, nkb), bool)
+    for b in range(Bc):
+        for h in range(Hc):
+            for qb in range(Nq):
+                n = min(max(int(counts[b, h, qb]), 0), K)
+                chosen = {int(x) for x in indices[b, h, qb, :n]}
+                for blk in chosen:
+                    if 0 <= blk < nkb:
+                        listed[b, h, qb, blk] = True
+    keep = np.zeros((B, Hq, Lq, Lkv), bool)
+    group = Hq // Hkv
+    qblk = np.arange(Lq) // q_block_size
+    kblk = np.arange(Lkv) // kv_block_size
+    for b in range(B):
+        for h in range(Hq):
+            if Hc == 1:
+                hc = 0
+            elif per_group:
+                hc = h // group
+            else:
+                hc = h
+            rows = listed[0 if Bc == 1 else b, hc]      # [Nq, nkb]
+            keep[b, h] = rows[qblk][:, kblk]
+    return keep
+
+
 def attention(q, k, v, *, scale=None, softcap=None, masks=(), mask=None,
               q_lengths=None, kv_lengths=None, q_segment_ids=None,
               kv_segment_ids=None, sinks=None, normalizer="softmax",
-              sigmoid_bias=0.0, score_mod=None, mask_mod=None):
+              sigmoid_bias=0.0, score_mod=None, mask_mod=None,
+              kv_blocks=None):
     """Returns (output, lse) in float64.
 
     ``score_mod(s, b, h, i, j)`` and ``mask_mod(b, h, i, j)`` receive
-    broadcastable index grids and operate elementwise.
+    broadcastable index grids and operate elementwise. ``kv_blocks`` is
+    ``(counts, indices, q_block_size, kv_block_size[, per_group])``: the
+    key-block lists (:func:`key_block_keep`), one more mask.
     """
     q = np.asarray(q, np.float64)
     k = np.asarray(k, np.float64)
@@ -137,6 +181,11 @@ def attention(q, k, v, *, scale=None, softcap=None, masks=(), mask=None,
         keep &= qs == ks
     if mask_mod is not None:
         keep &= np.broadcast_to(mask_mod(bi, hi, ii, jj), s.shape)
+    if kv_blocks is not None:
+        counts, indices, sq, skv = kv_blocks[:4]
+        per_group = bool(kv_blocks[4]) if len(kv_blocks) > 4 else False
+        keep &= key_block_keep(counts, indices, sq, skv, B, Hq, Hkv, Lq, Lkv,
+                               per_group)
     keep &= s > -np.inf
     s = np.where(keep, s, -np.inf)
 

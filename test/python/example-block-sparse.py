@@ -1,5 +1,5 @@
 # The MoBA and NSA compositions of examples/block_sparse (attn.block_scores,
-# attn.select_blocks, the block lists expanded into attn.attention masks,
+# attn.select_blocks, the block lists passed to attn.attention as kv_blocks,
 # attn.merge_states / the gated sum) against numpy models of the papers.
 # RUN: %python %S/../../examples/block_sparse/run.py | FileCheck %s
 # RUN: %python %S/../../examples/block_sparse/run.py --seed 1 --pipeline attn-cpu-pipeline=reference=true | FileCheck %s

@@ -204,6 +204,8 @@ LogicalResult mlir::attn::checkGPUKernelSupport(AttentionOp op) {
   if (op.isPaged())
     return unsupported(op, "the paged KV layout is not supported (run "
                            "attn-gather-paged first)");
+  if (op.hasKeyBlockLists())
+    return unsupported(op, "key-block lists (kv_blocks) are not supported");
   if (failed(checkElementTypes(op)) || failed(checkShapes(op)) ||
       failed(checkRegions(op)))
     return failure();

@@ -15,7 +15,8 @@ import sys
 import numpy as np
 
 from attn import ir, reference, runner
-from attn.testing.variants import random_inputs, random_variant
+from attn.testing.variants import (random_inputs, random_kv_blocks,
+                                   random_variant)
 
 # Relative tolerances from the arithmetic: f32 compute vs a float64
 # reference; half-precision inputs and outputs round to 2^-8 (bf16) or
@@ -37,6 +38,11 @@ def reference_for(var, x):
         kw["score_mod"] = ir.score_mod_numpy(var["score_mod"], x["cap"])
     if var.get("mask_mod"):
         kw["mask_mod"] = ir.mask_mod_numpy(var["mask_mod"])
+    if var.get("kv_blocks"):
+        kb = var["kv_blocks"]
+        kw["kv_blocks"] = (x["kv_block_counts"], x["kv_block_indices"],
+                           kb["q_block_size"], kb["kv_block_size"],
+                           kb["per_group"])
     k, v = x["k"], x["v"]
     if var.get("paged"):
         k = reference.gather_pages(k, x["page_table"], var["paged"][0])
@@ -74,13 +80,18 @@ def compare_lse(out, ref, tol):
 def run(seed, count, pipeline="attn-cpu-pipeline", verbose=False,
         dtype=None, variants=None, require=None, decode=False):
     """`require` keeps only variants with that feature set (e.g. 'mask'),
-    drawing until `count` of them exist."""
+    drawing until `count` of them exist; ``require="kv_blocks"`` adds
+    random key-block lists to every variant (drawn after its other
+    features, so that the streams of the other requirements stay as they
+    are)."""
     rng = random.Random(seed)
     nrng = np.random.default_rng(seed)
     if not variants:
         variants = []
         while len(variants) < count:
             var = random_variant(rng, dtype, decode=decode)
+            if require == "kv_blocks":
+                random_kv_blocks(rng, var)
             if not require or var.get(require):
                 variants.append(var)
     module = "\n".join(ir.function("v%d" % i, v)
@@ -124,7 +135,8 @@ def main(argv=None):
     ap.add_argument("--dtype", choices=sorted(TOLERANCE))
     ap.add_argument("--require", metavar="FEATURE",
                     help="only variants with this feature (e.g. mask, "
-                    "segments, sinks)")
+                    "segments, sinks; kv_blocks: key-block lists added to "
+                    "every variant)")
     ap.add_argument("--decode", action="store_true",
                     help="draw decode shapes (Lq <= 16, GQA, long Lkv)")
     ap.add_argument("-v", "--verbose", action="store_true")

@@ -117,6 +117,69 @@ def random_variant(rng: random.Random, dtype=None, decode=False):
     return var
 
 
+def random_kv_blocks(rng, var):
+    """Adds random key-block lists to a variant (``var["kv_blocks"]``, see
+    :mod:`attn.ir`): block sizes that mostly divide neither length (1 and
+    sizes past the lengths too), K from 0 to past the number of key
+    blocks, lists shared by the batch and/or the heads, per query head or
+    per GQA group, dynamic list dims. Drawn after every other feature
+    (callers that do not ask for lists keep their random streams); the
+    list contents come from :func:`random_inputs`."""
+    Lq, Lkv = var["Lq"], var["Lkv"]
+    sq = rng.choice([1, 2, 3, 4, 5, 7, 8, 16, rng.randint(1, Lq + 3)])
+    skv = rng.choice([1, 2, 3, 5, 7, 8, 16, rng.randint(1, Lkv + 3)])
+    nkb = -(-Lkv // skv)
+    K = rng.choice([0, 1, 2, rng.randint(1, nkb + 3), rng.randint(1, nkb + 3),
+                    nkb, nkb, nkb + 2])
+    per_group = var["Hq"] != var["Hkv"] and rng.random() < 0.4
+    heads = var["Hkv"] if per_group else var["Hq"]
+    Hc = rng.choice([1, heads, heads])
+    Bc = rng.choice([1, var["B"], var["B"]])
+    dyn = set(var.get("dynamic", ()))
+    dynamic = []
+    if (Bc != 1 and ("B" in dyn or rng.random() < 0.2)):
+        dynamic.append("Bc")
+    if "Lq" in dyn or rng.random() < 0.2:
+        dynamic.append("Nq")
+    if rng.random() < 0.2:
+        dynamic.append("K")
+    var["kv_blocks"] = {"Bc": Bc, "Hc": Hc, "K": K, "q_block_size": sq,
+                        "kv_block_size": skv, "per_group": per_group,
+                        "dynamic": dynamic}
+    return var
+
+
+def random_block_lists(kb, Nq, nkb, nrng):
+    """(counts, indices) int32 of key-block lists ``kb`` over `nkb` key
+    blocks: per list a random mix of distinct blocks, repeats, padding
+    (-1) and entries outside [0, nkb); counts below 0, in [0, K] and past
+    K."""
+    Bc, Hc, K = kb["Bc"], kb["Hc"], kb["K"]
+    counts = np.zeros((Bc, Hc, Nq), np.int64)
+    indices = np.zeros((Bc, Hc, Nq, K), np.int64)
+    for b in range(Bc):
+        for h in range(Hc):
+            for qb in range(Nq):
+                r = nrng.random()
+                if r < 0.1:
+                    counts[b, h, qb] = nrng.integers(-3, 0)
+                elif r < 0.2:
+                    counts[b, h, qb] = K + nrng.integers(0, 4)
+                else:
+                    counts[b, h, qb] = nrng.integers(0, K + 1)
+                row = nrng.permutation(max(nkb, 1))[:K]
+                row = np.concatenate([row, np.full(K - row.size, -1)])
+                kinds = nrng.random(K)
+                dup = kinds < 0.15
+                if K > 1 and dup.any():
+                    row[dup] = nrng.choice(row, dup.sum())
+                bad = (kinds >= 0.15) & (kinds < 0.25)
+                row[bad] = nrng.choice([-1, -2, nkb, nkb + 1, 2 ** 31 - 1,
+                                        -2 ** 31], bad.sum())
+                indices[b, h, qb] = row
+    return counts.astype(np.int32), indices.astype(np.int32)
+
+
 def random_neighborhood(rng, var):
     """A random valid #attn.neighborhood term (1-3 axes, odd kernels on
     non-causal axes, kernel * dilation <= grid); sets Lkv to its number of
@@ -204,5 +267,11 @@ def random_inputs(var, nrng):
         x["cap"] = -np.exp2(-8.0 * (np.arange(Hq) + 1) / Hq)
     elif var.get("score_mod") == "table":
         x["cap"] = nrng.standard_normal((Hq, Lq, Lkv))
+    if var.get("kv_blocks"):
+        # Last, so that variants without lists draw the same inputs.
+        kb = var["kv_blocks"]
+        x["kv_block_counts"], x["kv_block_indices"] = random_block_lists(
+            kb, -(-Lq // kb["q_block_size"]), -(-Lkv // kb["kv_block_size"]),
+            nrng)
     return x
 

@@ -146,3 +146,12 @@ func.func @paged(%q: tensor<1x1x1x64xf16>, %k: tensor<4x16x1x64xf16>, %v: tensor
       page_table(%t : tensor<1x4xi32>) outs(%o : tensor<1x1x1x64xf16>) {kv_layout = #attn.kv_layout<paged_nhd>} -> tensor<1x1x1x64xf16>
   return %r : tensor<1x1x1x64xf16>
 }
+
+// -----
+
+func.func @kv_block_lists(%q: tensor<1x1x64x64xf16>, %k: tensor<1x1x128x64xf16>, %v: tensor<1x1x128x64xf16>, %c: tensor<1x1x1xi32>, %i: tensor<1x1x1x2xi32>, %o: tensor<1x1x64x64xf16>) -> tensor<1x1x64x64xf16> {
+  // expected-error @+1 {{key-block lists (kv_blocks) are not supported}}
+  %r = attn.attention ins(%q, %k, %v : tensor<1x1x64x64xf16>, tensor<1x1x128x64xf16>, tensor<1x1x128x64xf16>)
+      kv_blocks(%c, %i : tensor<1x1x1xi32>, tensor<1x1x1x2xi32>) outs(%o : tensor<1x1x64x64xf16>) {q_block_size = 64 : i64, kv_block_size = 64 : i64} -> tensor<1x1x64x64xf16>
+  return %r : tensor<1x1x64x64xf16>
+}

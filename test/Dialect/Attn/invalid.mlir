@@ -251,7 +251,7 @@ func.func @segment_types(%q: tensor<1x2x4x8xf32>, %k: tensor<1x2x4x8xf32>, %v: t
 
 func.func @segment_alone(%q: tensor<1x2x4x8xf32>, %a: tensor<1x4xi32>) {
   // expected-error @+1 {{expects q_segment_ids and kv_segment_ids together}}
-  %0 = "attn.attention"(%q, %q, %q, %a, %q) <{operandSegmentSizes = array<i32: 1, 1, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 1>}> ({}, {}) : (tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x4xi32>, tensor<1x2x4x8xf32>) -> tensor<1x2x4x8xf32>
+  %0 = "attn.attention"(%q, %q, %q, %a, %q) <{operandSegmentSizes = array<i32: 1, 1, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1>}> ({}, {}) : (tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x4xi32>, tensor<1x2x4x8xf32>) -> tensor<1x2x4x8xf32>
   return
 }
 

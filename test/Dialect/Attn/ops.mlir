@@ -295,3 +295,18 @@ func.func @kv_append(%k: tensor<2x4x1x64xf32>, %len: tensor<2xi32>, %t: tensor<2
       {kv_layout = #attn.kv_layout<paged_hnd>} -> tensor<32x4x16x64xf16>
   return %r, %rh : tensor<32x16x4x64xf32>, tensor<32x4x16x64xf16>
 }
+
+/// Key-block lists: per query block of 64 rows, the listed 64-key blocks;
+/// one list per GQA group (kv_blocks_per_group), dynamic query length.
+// CHECK-LABEL: func @kv_block_lists
+// CHECK: attn.attention ins(%{{.*}}, %{{.*}}, %{{.*}} : tensor<1x8x?x64xf32>, tensor<1x2x512x64xf32>, tensor<1x2x512x64xf32>)
+// CHECK-SAME: kv_blocks(%{{.*}}, %{{.*}} : tensor<1x2x?xi32>, tensor<1x2x?x4xi32>)
+// CHECK-SAME: {kv_block_size = 64 : i64, kv_blocks_per_group, masks = [#attn.causal], q_block_size = 64 : i64}
+func.func @kv_block_lists(%q: tensor<1x8x?x64xf32>, %k: tensor<1x2x512x64xf32>, %v: tensor<1x2x512x64xf32>,
+                          %c: tensor<1x2x?xi32>, %i: tensor<1x2x?x4xi32>, %o: tensor<1x8x?x64xf32>) -> tensor<1x8x?x64xf32> {
+  %r = attn.attention ins(%q, %k, %v : tensor<1x8x?x64xf32>, tensor<1x2x512x64xf32>, tensor<1x2x512x64xf32>)
+      kv_blocks(%c, %i : tensor<1x2x?xi32>, tensor<1x2x?x4xi32>)
+      outs(%o : tensor<1x8x?x64xf32>)
+      {masks = [#attn.causal], q_block_size = 64 : i64, kv_block_size = 64 : i64, kv_blocks_per_group} -> tensor<1x8x?x64xf32>
+  return %r : tensor<1x8x?x64xf32>
+}

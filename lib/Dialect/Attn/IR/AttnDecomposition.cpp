@@ -156,6 +156,8 @@ Value mlir::attn::buildScore(OpBuilder &b, Location loc, AttentionOp op,
   if (in.qSegment)
     andKeep(arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
                                   in.qSegment, in.kvSegment));
+  if (in.blockKeep)
+    andKeep(in.blockKeep);
   if (applyMaskMod && !op.getMaskMod().empty())
     andKeep(inlineModRegion(b, op.getMaskMod(), idx));
   if (keep) {
@@ -325,6 +327,14 @@ Value Decomposer::maskedScores(Value s) {
     maps.push_back(map(4, {d(0), d(3)}));
   }
   maps.push_back(id4);
+  // Key-block lists: the keep table of the whole problem's blocks, read
+  // with global indices.
+  Value keepTable;
+  if (op.hasKeyBlockLists()) {
+    Value skv = arith::ConstantIndexOp::create(b, loc, *op.getKvBlockSize());
+    keepTable = buildKeyBlockKeepTable(
+        b, loc, op, arith::CeilDivUIOp::create(b, loc, coords.kvLen, skv));
+  }
   Value init = empty({B, Hq, Lq, Lkv}, f32);
   return generic(
       ins, init, maps, SmallVector<IterTy>(4, IterTy::parallel),
@@ -344,6 +354,15 @@ Value Decomposer::maskedScores(Value s) {
         if (qsIdx >= 0) {
           in.qSegment = args[qsIdx];
           in.kvSegment = args[qsIdx + 1];
+        }
+        if (keepTable) {
+          KeyBlockListRow row = buildKeyBlockListRow(
+              nb, l, op, idx[0], idx[1], idx[2], coords.group);
+          Value kb = arith::DivUIOp::create(
+              nb, l, idx[3],
+              arith::ConstantIndexOp::create(nb, l, *op.getKvBlockSize()));
+          in.blockKeep = tensor::ExtractOp::create(
+              nb, l, keepTable, ValueRange{row.b, row.h, row.q, kb});
         }
         yieldValue(nb, l,
                    buildScore(nb, l, op, args[0], scale, idx, in,

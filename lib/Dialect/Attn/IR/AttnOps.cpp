@@ -225,7 +225,7 @@ LogicalResult AttentionOp::verify() {
            << qT.getElementType() << ", " << kT.getElementType() << " and "
            << vT.getElementType();
 
-  if (failed(verifyPagedLayout(*this)))
+  if (failed(verifyPagedLayout(*this)) || failed(verifyKeyBlockLists(*this)))
     return failure();
   ArrayRef<int64_t> q = qT.getShape();
   SmallVector<int64_t> kLogical = getLogicalKVShape(getKey()),

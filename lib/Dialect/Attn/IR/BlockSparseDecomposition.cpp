@@ -171,13 +171,6 @@ FailureOr<SmallVector<Value>> BlockScoresOp::decomposeOperation(OpBuilder &b) {
         b, loc, arith::SIToFPOp::create(b, loc, b.getF32Type(), di));
   }
 
-  // Scaled scores S [B, Hq, Lq, Nk]; loops (b, h, i, n, d). With a static
-  // group size the pooled keys are read through an `h floordiv g` map (the
-  // form attn-vectorize-linalg vectorises), otherwise gathered.
-  SmallVector<OpFoldResult> sSizes = {qs[0], qs[1], qs[2], rs[3]};
-  std::optional<int64_t> hqStatic = getConstantIntValue(qs[1]);
-  std::optional<int64_t> hkvStatic = getConstantIntValue(ks[1]);
-  Value s;
   auto qT = getQueryType();
   bool matmulForm = qT.hasStaticShape() && getKeyType().hasStaticShape() &&
                     getResultType().hasStaticShape() &&
@@ -185,6 +178,36 @@ FailureOr<SmallVector<Value>> BlockScoresOp::decomposeOperation(OpBuilder &b) {
                     !llvm::is_contained(qT.getShape(), 0) &&
                     !llvm::is_contained(getKeyType().getShape(), 0) &&
                     !llvm::is_contained(getResultType().getShape(), 0);
+  // Raw scores summed over the heads of a GQA group (Hs = Hkv, no
+  // normalisation) are linear in Q: sum the group's query heads first, so
+  // the scores and the reduction run on Hkv heads instead of Hq
+  // (visibility depends on the row, not the head).
+  if (matmulForm && !norm && sumReduce &&
+      getResultType().getDimSize(1) == getKeyType().getDimSize(1) &&
+      qT.getDimSize(1) > getKeyType().getDimSize(1)) {
+    int64_t gs = qT.getDimSize(1) / getKeyType().getDimSize(1);
+    // (The empty [g] operand gives the loop over the group its extent.)
+    query = lb.generic(
+        {query, lb.empty({b.getIndexAttr(gs)}, lb.f32)},
+        lb.filled({qs[0], ks[1], qs[2], qs[3]}, 0.0),
+        {lb.map(5, {d0, d1 * gs + d4, d2, d3}), lb.map(5, {d4}),
+         lb.map(5, {d0, d1, d2, d3})},
+        LinalgBuilder::iters(4, 1),
+        [&](OpBuilder &nb, Location l, ValueRange a) {
+          yield(nb, l, arith::AddFOp::create(nb, l, a[2], a[0]));
+        });
+    qT = cast<RankedTensorType>(query.getType());
+    qs = tensor::getMixedSizes(b, loc, query);
+    groupOut = cst(b, loc, 1);
+  }
+
+  // Scaled scores S [B, Hq, Lq, Nk]; loops (b, h, i, n, d). With a static
+  // group size the pooled keys are read through an `h floordiv g` map (the
+  // form attn-vectorize-linalg vectorises), otherwise gathered.
+  SmallVector<OpFoldResult> sSizes = {qs[0], qs[1], qs[2], rs[3]};
+  std::optional<int64_t> hqStatic = getConstantIntValue(qs[1]);
+  std::optional<int64_t> hkvStatic = getConstantIntValue(ks[1]);
+  Value s;
   if (matmulForm) {
     // One linalg.batch_matmul per (batch, key head) over the g heads of its
     // group: Q [B, Hkv, g Lq, D] x Kp^T [B, Hkv, D, Nk], reshapes only (the

@@ -82,10 +82,12 @@ AttentionOp mlir::attn::buildGatheredAttention(OpBuilder &b, AttentionOp op) {
       b, loc, op->getResultTypes(), op.getQuery(), k, v, op.getMask(),
       op.getQLengths(), op.getKvLengths(), op.getQSegmentIds(),
       op.getKvSegmentIds(), op.getSinks(), /*page_table=*/Value(),
-      op.getOffsets(), op.getExtents(), op.getInits(), op.getScaleAttr(),
+      op.getKvBlockCounts(), op.getKvBlockIndices(), op.getOffsets(), op.getExtents(), op.getInits(), op.getScaleAttr(),
       op.getSoftcapAttr(), op.getMasksAttr(), op.getNormalizerAttr(),
       op.getSigmoidBiasAttr(), op.getPartialAttr(),
-      KvLayoutAttr::get(b.getContext(), KvLayout::contiguous));
+      KvLayoutAttr::get(b.getContext(), KvLayout::contiguous),
+      op.getQBlockSizeAttr(), op.getKvBlockSizeAttr(),
+      op.getKvBlocksPerGroupAttr());
   for (auto [from, to] : llvm::zip(op->getRegions(), gathered->getRegions()))
     if (!from.empty())
       b.cloneRegionBefore(from, to, to.end());

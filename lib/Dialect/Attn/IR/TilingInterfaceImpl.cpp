@@ -194,9 +194,15 @@ FailureOr<TilingResult> TileBuilder::build(ArrayRef<OpFoldResult> offsets,
     resultTypes.push_back(init.getType());
   auto tile = AttentionOp::create(
       b, loc, resultTypes, q, k, v, mask, ql, kl, qsIds, kvIds, sinks,
-      /*page_table=*/Value(), newOffsets, newExtents, inits, op.getScaleAttr(), op.getSoftcapAttr(),
+      /*page_table=*/Value(), op.getKvBlockCounts(), op.getKvBlockIndices(),
+      newOffsets, newExtents, inits, op.getScaleAttr(), op.getSoftcapAttr(),
       op.getMasksAttr(), op.getNormalizerAttr(), op.getSigmoidBiasAttr(),
-      partial ? b.getUnitAttr() : UnitAttr());
+      partial ? b.getUnitAttr() : UnitAttr(),
+      KvLayoutAttr::get(b.getContext(), KvLayout::contiguous),
+      // Key-block lists stay whole: they are indexed with global
+      // coordinates.
+      op.getQBlockSizeAttr(), op.getKvBlockSizeAttr(),
+      op.getKvBlocksPerGroupAttr());
   // An op without its own scale uses 1/sqrt(Dqk): the tile's Dqk is the
   // same, so nothing to pin.
   for (auto [from, to] : llvm::zip(op->getRegions(), tile->getRegions()))

@@ -546,11 +546,17 @@ static AttentionOp createAttention(RewriterBase &rewriter, Location loc,
       rewriter, loc, TypeRange{outType}, q, k, v, mask,
       /*q_lengths=*/Value(), /*kv_lengths=*/Value(),
       /*q_segment_ids=*/Value(), /*kv_segment_ids=*/Value(),
-      /*sinks=*/Value(), /*page_table=*/Value(), /*offsets=*/ValueRange(),
+      /*sinks=*/Value(), /*page_table=*/Value(),
+      /*kv_block_counts=*/Value(), /*kv_block_indices=*/Value(),
+      /*offsets=*/ValueRange(),
       /*extents=*/ValueRange(),
       ValueRange{outInit}, rewriter.getF64FloatAttr(scale),
-      /*softcap=*/FloatAttr(), masksAttr, Normalizer::softmax,
-      /*sigmoid_bias=*/FloatAttr());
+      /*softcap=*/FloatAttr(), masksAttr,
+      NormalizerAttr::get(rewriter.getContext(), Normalizer::softmax),
+      /*sigmoid_bias=*/FloatAttr(), /*partial=*/UnitAttr(),
+      KvLayoutAttr::get(rewriter.getContext(), KvLayout::contiguous),
+      /*q_block_size=*/IntegerAttr(), /*kv_block_size=*/IntegerAttr(),
+      /*kv_blocks_per_group=*/UnitAttr());
 }
 
 FailureOr<AttentionOp> mlir::attn::raiseAttention(RewriterBase &rewriter,

@@ -80,6 +80,28 @@ static AttentionTileSizes resolveTileSizes(AttentionOp op,
   return sizes;
 }
 
+/// The largest divisor of `n` that is at most `limit` (>= 1).
+static int64_t largestDivisorAtMost(int64_t n, int64_t limit) {
+  for (int64_t d = std::min(n, std::max<int64_t>(limit, 1)); d > 1; --d)
+    if (n % d == 0)
+      return d;
+  return 1;
+}
+
+/// Tile sizes for an op with key-block lists: query tiles that divide
+/// q_block_size (so each lies in one query block and its key loop visits
+/// that block's listed key blocks), key tiles that divide kv_block_size,
+/// and no split of the key axis. An op that is already a tile may start
+/// anywhere: its tiles test each score against the lists instead.
+static AttentionTileSizes alignTilesToKeyBlocks(AttentionOp op,
+                                                AttentionTileSizes sizes) {
+  sizes.qTile = largestDivisorAtMost(*op.getQBlockSize(), sizes.qTile);
+  sizes.kvTile = largestDivisorAtMost(*op.getKvBlockSize(), sizes.kvTile);
+  sizes.kvSplits = 1;
+  sizes.keyBlockAlignedTiles = !op.hasTileCoordinates();
+  return sizes;
+}
+
 /// Lowers every attention tile in `loop` to the FlashAttention-2 recurrence
 /// over its key tiles.
 static LogicalResult lowerTilesIn(RewriterBase &rewriter, Operation *loop,
@@ -210,9 +232,11 @@ mlir::attn::tileAttentionOnline(RewriterBase &rewriter, AttentionOp op,
   }
   // Decode shapes (decodeGroupSize) take tiles of one whole GQA group.
   int64_t group = 0;
-  if (requested.decode)
+  if (requested.decode && !op.hasKeyBlockLists())
     group = decodeGroupSize(op).value_or(0);
   AttentionTileSizes sizes = resolveTileSizes(op, requested, group);
+  if (op.hasKeyBlockLists())
+    sizes = alignTilesToKeyBlocks(op, sizes);
   if (sizes.qTile < 1 || sizes.kvTile < 1 || sizes.kvSplits < 1)
     return op.emitOpError("expects positive tile sizes, got q-tile = ")
            << sizes.qTile << ", kv-tile = " << sizes.kvTile

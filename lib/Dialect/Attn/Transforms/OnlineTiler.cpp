@@ -104,6 +104,10 @@ Value OnlineTiler::scores(OpBuilder &nb, Value dot, Value k0, Value qLen,
             mi.push_back(mT.getDimSize(i) == 1 ? lzero : local[lead + i]);
           in.mask = tensor::ExtractOp::create(bb, l, m, mi);
         }
+        // Tiles that span query blocks test each score's key block against
+        // its row's list (aligned tiles visit only listed blocks).
+        if (op.hasKeyBlockLists() && !sizes.keyBlockAlignedTiles && structured)
+          in.blockKeep = buildListedBlockKeep(bb, l, gi, gj);
         if (Value qs = op.getQSegmentIds()) {
           in.qSegment =
               tensor::ExtractOp::create(bb, l, qs, ValueRange{lzero, li});
@@ -372,7 +376,8 @@ TileFrame OnlineTiler::buildTileFrame(OpBuilder &nb) {
   // always take the partial path. mask_mod regions are classified per tile
   // by the mask analysis. Padded tiles always need the "is this tile
   // full-size" test.
-  f.alwaysPartial = (op.getMask() && !maskAll) || op.getQSegmentIds();
+  f.alwaysPartial = (op.getMask() && !maskAll) || op.getQSegmentIds() ||
+                    (op.hasKeyBlockLists() && !sizes.keyBlockAlignedTiles);
   f.needsCheck = f.padded || f.alwaysPartial || maskAll || !f.terms.empty() ||
                  op.getQLengths() || op.getKvLengths() || f.maskMod;
   if (op.getQSegmentIds())
@@ -408,14 +413,16 @@ Value OnlineTiler::buildTransposedQueryTile(OpBuilder &nb,
                                        one2);
 }
 
-/// The key tile at global key `k0`: its real width, its first key in the
+/// The key tile at global key `k0` of a loop ending at `kHiEnd`: its real
+/// width, its first key in the
 /// operands and what the mask analysis and the structured terms know of it.
 KeyTile OnlineTiler::classifyKeyTile(OpBuilder &b, Location l,
-                                     const TileFrame &f, Value k0) {
+                                     const TileFrame &f, Value k0,
+                                     Value kHiEnd) {
   KeyTile kt;
   kt.k0 = k0;
   kt.tk = arith::MinSIOp::create(b, l, f.tk0,
-                                 arith::SubIOp::create(b, l, f.kvHi, k0));
+                                 arith::SubIOp::create(b, l, kHiEnd, k0));
   kt.kl = arith::SubIOp::create(b, l, k0, kv0);
   Value kHi = arith::AddIOp::create(b, l, arith::AddIOp::create(b, l, k0, kt.tk),
                                     cst(b, -1));
@@ -678,29 +685,110 @@ SmallVector<Value> OnlineTiler::finishTile(OpBuilder &nb, const TileFrame &f,
   return tiles;
 }
 
+/// One step of the key loop: the key tile at `k0` of a loop ending at
+/// `kHiEnd`, skipped at run time when proven empty (a loop of 0 or 1 trips
+/// rather than an scf.if, so its results stay equivalent to the
+/// loop-carried buffers after bufferization).
+SmallVector<Value> OnlineTiler::keyTileStep(OpBuilder &lb, Location l,
+                                            const TileFrame &f, Value k0,
+                                            Value kHiEnd, ValueRange state) {
+  KeyTile kt = classifyKeyTile(lb, l, f, k0, kHiEnd);
+  Value visit = buildVisitFlag(lb, l, f, kt);
+  if (!visit)
+    return updateState(lb, l, f, kt, state);
+  Value trips = arith::SelectOp::create(lb, l, visit, cst(lb, 1), cst(lb, 0));
+  auto skip = scf::ForOp::create(
+      lb, l, cst(lb, 0), trips, cst(lb, 1), state,
+      [&](OpBuilder &tb, Location tl, Value, ValueRange inner) {
+        scf::YieldOp::create(tb, tl, updateState(tb, tl, f, kt, inner));
+      });
+  return SmallVector<Value>(skip.getResults());
+}
+
+/// The key loop of a tile within one query block of the op's key-block
+/// lists: for each listed entry that is in range and not a repeat of an
+/// earlier one, the key tiles of its block within [kvLo, kvHi).
+SmallVector<Value> OnlineTiler::buildListedBlockLoop(OpBuilder &nb,
+                                                     const TileFrame &f,
+                                                     ValueRange state0) {
+  KeyBlockListRow row = buildKeyBlockListRow(nb, loc, op, b0, h0, q0, group);
+  Value count = buildKeyBlockCount(nb, loc, op, row);
+  Value skv = cst(nb, *op.getKvBlockSize());
+  Value numBlocks = arith::CeilDivUIOp::create(nb, loc, lkvP, skv);
+  Type i1 = nb.getI1Type();
+  auto outer = scf::ForOp::create(
+      nb, loc, zero, count, cst(nb, 1), state0,
+      [&](OpBuilder &ob, Location l, Value e, ValueRange state) {
+        Value blk = buildKeyBlockIndex(ob, l, op, row, e);
+        // A repeat of an earlier entry selects nothing more.
+        auto dup = scf::ForOp::create(
+            ob, l, zero, e, cst(ob, 1),
+            ValueRange{arith::ConstantIntOp::create(ob, l, i1, 0)},
+            [&](OpBuilder &db, Location dl, Value e2, ValueRange seen) {
+              Value same = arith::CmpIOp::create(
+                  db, dl, arith::CmpIPredicate::eq,
+                  buildKeyBlockIndex(db, dl, op, row, e2), blk);
+              scf::YieldOp::create(
+                  db, dl, ValueRange{arith::OrIOp::create(db, dl, seen[0], same)});
+            });
+        Value valid = arith::AndIOp::create(
+            ob, l,
+            arith::AndIOp::create(
+                ob, l,
+                arith::CmpIOp::create(ob, l, arith::CmpIPredicate::sge, blk,
+                                      zero),
+                arith::CmpIOp::create(ob, l, arith::CmpIPredicate::slt, blk,
+                                      numBlocks)),
+            arith::XOrIOp::create(ob, l, dup.getResult(0),
+                                  arith::ConstantIntOp::create(ob, l, i1, 1)));
+        Value start = arith::MulIOp::create(ob, l, blk, skv);
+        Value lo = arith::MaxSIOp::create(ob, l, start, f.kvLo);
+        Value hi = arith::MinSIOp::create(
+            ob, l, arith::AddIOp::create(ob, l, start, skv), f.kvHi);
+        // Entries that select nothing run no key tile.
+        hi = arith::SelectOp::create(ob, l, valid, hi, lo);
+        auto inner = scf::ForOp::create(
+            ob, l, lo, hi, f.tk0, state,
+            [&](OpBuilder &lb, Location il, Value k0, ValueRange st) {
+              scf::YieldOp::create(lb, il, keyTileStep(lb, il, f, k0, hi, st));
+            });
+        scf::YieldOp::create(ob, l, inner.getResults());
+      });
+  return SmallVector<Value>(outer.getResults());
+}
+
+/// Whether the block of global key `gj` is listed for global query row
+/// `gi`: a scan of the row's list (tiles that span query blocks).
+Value OnlineTiler::buildListedBlockKeep(OpBuilder &b, Location l, Value gi,
+                                        Value gj) {
+  KeyBlockListRow row = buildKeyBlockListRow(b, l, op, b0, h0, gi, group);
+  Value count = buildKeyBlockCount(b, l, op, row);
+  Value kb = arith::DivUIOp::create(
+      b, l, gj, arith::ConstantIndexOp::create(b, l, *op.getKvBlockSize()));
+  Value c0 = arith::ConstantIndexOp::create(b, l, 0);
+  Value c1 = arith::ConstantIndexOp::create(b, l, 1);
+  auto scan = scf::ForOp::create(
+      b, l, c0, count, c1,
+      ValueRange{arith::ConstantIntOp::create(b, l, b.getI1Type(), 0)},
+      [&](OpBuilder &sb, Location sl, Value e, ValueRange found) {
+        Value hit =
+            arith::CmpIOp::create(sb, sl, arith::CmpIPredicate::eq,
+                                  buildKeyBlockIndex(sb, sl, op, row, e), kb);
+        scf::YieldOp::create(
+            sb, sl, ValueRange{arith::OrIOp::create(sb, sl, found[0], hit)});
+      });
+  return scan.getResult(0);
+}
+
 SmallVector<Value> OnlineTiler::buildTile(OpBuilder &nb) {
   TileFrame f = buildTileFrame(nb);
   SmallVector<Value> state0 = initialState(nb, f.rows);
+  if (op.hasKeyBlockLists() && sizes.keyBlockAlignedTiles)
+    return finishTile(nb, f, buildListedBlockLoop(nb, f, state0));
   auto loop = scf::ForOp::create(
       nb, loc, f.kvLo, f.kvHi, f.tk0, state0,
       [&](OpBuilder &lb, Location l, Value k0, ValueRange state) {
-        KeyTile kt = classifyKeyTile(lb, l, f, k0);
-        Value visit = buildVisitFlag(lb, l, f, kt);
-        if (!visit) {
-          scf::YieldOp::create(lb, l, updateState(lb, l, f, kt, state));
-          return;
-        }
-        // Tiles proven empty at run time are skipped: a loop of 0 or 1
-        // trips rather than an scf.if, so its results stay equivalent to
-        // the loop-carried buffers after bufferization.
-        Value trips =
-            arith::SelectOp::create(lb, l, visit, cst(lb, 1), cst(lb, 0));
-        auto skip = scf::ForOp::create(
-            lb, l, cst(lb, 0), trips, cst(lb, 1), state,
-            [&](OpBuilder &tb, Location tl, Value, ValueRange inner) {
-              scf::YieldOp::create(tb, tl, updateState(tb, tl, f, kt, inner));
-            });
-        scf::YieldOp::create(lb, l, skip.getResults());
+        scf::YieldOp::create(lb, l, keyTileStep(lb, l, f, k0, f.kvHi, state));
       });
   return finishTile(nb, f, loop.getResults());
 }
@@ -716,6 +804,7 @@ FailureOr<SmallVector<Value>> OnlineTiler::run() {
   h0 = c.h0;
   q0 = c.q0;
   kv0 = c.kv0;
+  group = c.group;
   lqP = c.qLen;
   lkvP = c.kvLen;
   tq = dimV(op.getQuery(), 2);

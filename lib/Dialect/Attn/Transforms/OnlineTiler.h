@@ -94,6 +94,8 @@ struct OnlineTiler {
   // indexed locally (batch and head 0, row i, key j); masks, regions and
   // lengths see global indices (docs/semantics.md, "Tile coordinates").
   Value b0, h0, q0, kv0, lqP, lkvP, tq, lkvT;
+  /// The problem's group size Hq / Hkv (index).
+  Value group;
   Value zero, D, scale;
   OpFoldResult dStatic, dvStatic;
   /// Block summary of the mask tensor (see MaskSummary): of the tiled op
@@ -168,7 +170,12 @@ struct OnlineTiler {
   TileFrame buildTileFrame(OpBuilder &nb);
   Value buildTransposedQueryTile(OpBuilder &nb, const TileFrame &f);
   KeyTile classifyKeyTile(OpBuilder &b, Location l, const TileFrame &f,
-                          Value k0);
+                          Value k0, Value kHiEnd);
+  SmallVector<Value> keyTileStep(OpBuilder &b, Location l, const TileFrame &f,
+                                 Value k0, Value kHiEnd, ValueRange state);
+  SmallVector<Value> buildListedBlockLoop(OpBuilder &nb, const TileFrame &f,
+                                          ValueRange state0);
+  Value buildListedBlockKeep(OpBuilder &b, Location l, Value gi, Value gj);
   Value buildTileIsFull(OpBuilder &b, Location l, const TileFrame &f,
                         const KeyTile &kt);
   Value buildScoreTile(OpBuilder &b, Location l, const TileFrame &f,

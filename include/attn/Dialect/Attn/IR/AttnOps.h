@@ -33,6 +33,7 @@ struct ScoreOperands {
   Value mask;                 ///< mask[b,h,i,j]: i1 keep or additive float.
   Value qLen, kvLen;          ///< per-sequence lengths (index), always set.
   Value qSegment, kvSegment;  ///< segment ids of row i and key j.
+  Value blockKeep;            ///< i1: key j's block is listed (kv_blocks).
 };
 
 /// Where an op sits in the problem it is a tile of (docs/semantics.md, "Tile
@@ -58,6 +59,29 @@ SmallVector<Value> buildGlobalIndices(OpBuilder &b, Location loc,
 /// `(h0 + h) / group - h0 / group` (`h / group` outside a tile).
 Value buildLocalKVHead(OpBuilder &b, Location loc, const TileCoordinates &c,
                        Value group, Value h);
+
+/// Key-block lists (`kv_blocks`, docs/semantics.md "Key-block lists").
+/// Verifies the operands and attributes of the lists.
+LogicalResult verifyKeyBlockLists(AttentionOp op);
+
+/// The row of the lists that query row `gi` of head `gh` in batch `gb`
+/// (global indices) reads: (b, h, query block) indices into the counts.
+struct KeyBlockListRow {
+  Value b, h, q;
+};
+KeyBlockListRow buildKeyBlockListRow(OpBuilder &b, Location loc,
+                                     AttentionOp op, Value gb, Value gh,
+                                     Value gi, Value group);
+/// The row's entry count clamped to [0, K] (index).
+Value buildKeyBlockCount(OpBuilder &b, Location loc, AttentionOp op,
+                         const KeyBlockListRow &row);
+/// Entry `e` of the row (index; unchecked).
+Value buildKeyBlockIndex(OpBuilder &b, Location loc, AttentionOp op,
+                         const KeyBlockListRow &row, Value e);
+/// The keep table of the lists, `[Bc, Hc, Nq, numKeyBlocks]` i1: whether
+/// key block kb is listed for (b, h, q block).
+Value buildKeyBlockKeepTable(OpBuilder &b, Location loc, AttentionOp op,
+                             Value numKeyBlocks);
 
 /// Converts a floating-point scalar to f32.
 Value castToF32(OpBuilder &b, Location loc, Value x);

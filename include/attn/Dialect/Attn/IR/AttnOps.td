@@ -120,6 +120,22 @@ def Attn_AttentionOp : Attn_Op<"attention", [
     produce a result (their keys are masked) and may hold any value; the
     entries of used pages must lie in `[0, pages)`.
 
+    **Key-block lists** (`kv_blocks(%counts, %indices)` with
+    `q_block_size = Sq` and `kv_block_size = Skv`): per query block, the key
+    blocks it attends to, in the "count + padded list" format of top-k
+    block selection (`attn.select_blocks`). `counts: [Bc, Hc, Nq]` and
+    `indices: [Bc, Hc, Nq, K]` are integer tensors with `Bc` 1 or B and
+    `Nq = ceil(Lq / Sq)`; `Hc` is 1 (one list for all heads), Hq (a list
+    per query head), or with `kv_blocks_per_group` Hkv (one list shared by
+    the query heads of a GQA group, as NSA selects). Query `i` of head `h`
+    keeps key `j` only if `j floordiv Skv` is one of `indices[b, hc, i
+    floordiv Sq, e]` for `e < counts[b, hc, i floordiv Sq]` (`hc` = 0, `h`,
+    or `h / (Hq / Hkv)` per group), in addition to every other mask. The list is a set:
+    repeated entries and entries outside `[0, ceil(Lkv / Skv))` select
+    nothing more; counts are clamped to `[0, K]`. Indices are global (the
+    whole problem's blocks, also in a tile). The CPU path visits only the
+    listed blocks.
+
     Example: causal GQA with ALiBi and the log-sum-exp.
 
     ```mlir
@@ -152,6 +168,8 @@ def Attn_AttentionOp : Attn_Op<"attention", [
     Optional<AnyRankedTensor>:$kv_segment_ids,
     Optional<AnyRankedTensor>:$sinks,
     Optional<AnyRankedTensor>:$page_table,
+    Optional<AnyRankedTensor>:$kv_block_counts,
+    Optional<AnyRankedTensor>:$kv_block_indices,
     Variadic<Index>:$offsets,
     Variadic<Index>:$extents,
     Variadic<AnyRankedTensor>:$inits,
@@ -163,7 +181,10 @@ def Attn_AttentionOp : Attn_Op<"attention", [
     OptionalAttr<F64Attr>:$sigmoid_bias,
     UnitAttr:$partial,
     DefaultValuedAttr<Attn_KvLayoutAttr,
-                      "::mlir::attn::KvLayout::contiguous">:$kv_layout
+                      "::mlir::attn::KvLayout::contiguous">:$kv_layout,
+    OptionalAttr<I64Attr>:$q_block_size,
+    OptionalAttr<I64Attr>:$kv_block_size,
+    UnitAttr:$kv_blocks_per_group
   );
   let results = (outs Variadic<AnyRankedTensor>:$results);
   let regions = (region MaxSizedRegion<1>:$score_mod,
@@ -179,6 +200,8 @@ def Attn_AttentionOp : Attn_Op<"attention", [
       type($q_segment_ids) `,` type($kv_segment_ids) `)`)?
     (`sinks` `(` $sinks^ `:` type($sinks) `)`)?
     (`page_table` `(` $page_table^ `:` type($page_table) `)`)?
+    (`kv_blocks` `(` $kv_block_counts^ `,` $kv_block_indices `:`
+      type($kv_block_counts) `,` type($kv_block_indices) `)`)?
     (`offsets` `(` $offsets^ `)` `problem` `(` $extents `)`)?
     `outs` `(` $inits `:` type($inits) `)`
     attr-dict `->` type($results)
@@ -224,6 +247,9 @@ def Attn_AttentionOp : Attn_Op<"attention", [
     /// The shape `[B, Hkv, Lkv, D]` of the contiguous key (or value) the
     /// op reads: the operand's shape, or for a paged op the gathered one.
     SmallVector<int64_t> getLogicalKVShape(Value keyOrValue);
+    /// True when the key loop is restricted to per-query-block key-block
+    /// lists (`kv_blocks`).
+    bool hasKeyBlockLists() { return static_cast<bool>(getKvBlockIndices()); }
     /// The static page size of a paged op.
     int64_t getPageSize();
     /// True when the op carries tile coordinates.

@@ -93,6 +93,14 @@ def AttnTilePass : Pass<"attn-tile"> {
     bf16/f16 widened in registers), P.V in a register block, the same
     masks, lengths, regions, sinks and normalisers.
 
+    Key-block lists (`kv_blocks`): query tiles divide `q_block_size` so
+    each lies in one query block, key tiles divide `kv_block_size`, and the
+    key loop runs over the block's list -- per entry that is in range and
+    not a repeat, the key tiles of that block within the masks' key range --
+    so unlisted blocks cost nothing (no split-KV, no decode path). Tiles of
+    a foreign tiling, which may span query blocks, visit every key tile and
+    test each score's block against its row's list.
+
     Sinks enter as an extra key with logit `sink_h` and value 0 (initial
     running max `sink_h`, running sum 1). Softpick runs the same recurrence
     with the running max clamped at 0; sigmoid needs no running state.

@@ -62,6 +62,12 @@ struct AttentionTileSizes {
   /// of one whole GQA group, (head, row) as the rows of matrix-vector
   /// micro-kernels.
   bool decode = true;
+  /// Set by the tiling driver when the tiles it lowers lie within one query
+  /// block of the op's key-block lists (the query tile divides q_block_size
+  /// and starts at a multiple of it): their key loop then visits only the
+  /// listed blocks. Other tiles (from foreign tilings) test each score's
+  /// block against the list.
+  bool keyBlockAlignedTiles = false;
   /// Vector register width of the target (Utils/CPUTarget.h), which sizes
   /// the micro-kernels' register blocks; 0: the compiling host's.
   int64_t vectorBits = 0;
