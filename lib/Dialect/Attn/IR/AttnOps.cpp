@@ -31,20 +31,12 @@ std::optional<int64_t> AttentionOp::getStaticGroupSize() {
   // A tile's local head mapping is not h / g (see buildLocalKVHead).
   if (hasTileCoordinates())
     return std::nullopt;
-  int64_t hq = getQueryType().getDimSize(1);
-  int64_t hkv = getKeyType().getDimSize(1);
-  if (ShapedType::isDynamic(hq) || ShapedType::isDynamic(hkv) || hkv == 0)
-    return std::nullopt;
-  return hq / hkv;
+  return staticGroupSize(getQueryType().getDimSize(1),
+                         getKeyType().getDimSize(1));
 }
 
 std::optional<double> AttentionOp::getStaticScale() {
-  if (FloatAttr s = getScaleAttr())
-    return s.getValueAsDouble();
-  int64_t d = getQueryType().getDimSize(3);
-  if (ShapedType::isDynamic(d) || d <= 0)
-    return std::nullopt;
-  return 1.0 / std::sqrt(static_cast<double>(d));
+  return staticScale(getScaleAttr(), getQueryType().getDimSize(3));
 }
 
 SmallVector<StructuredMaskAttrInterface> AttentionOp::getMaskTerms() {

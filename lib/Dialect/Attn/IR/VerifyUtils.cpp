@@ -9,6 +9,8 @@
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <cmath>
+
 using namespace mlir;
 using namespace mlir::attn;
 
@@ -103,4 +105,18 @@ LogicalResult verify::verifyOneResultPerInit(Operation *op, unsigned numResults,
     return op->emitOpError("expects one result per init, got ")
            << numResults << " results and " << numInits << " inits";
   return success();
+}
+
+std::optional<int64_t> verify::staticGroupSize(int64_t hq, int64_t hkv) {
+  if (ShapedType::isDynamic(hq) || ShapedType::isDynamic(hkv) || hkv == 0)
+    return std::nullopt;
+  return hq / hkv;
+}
+
+std::optional<double> verify::staticScale(FloatAttr scale, int64_t headDim) {
+  if (scale)
+    return scale.getValueAsDouble();
+  if (ShapedType::isDynamic(headDim) || headDim <= 0)
+    return std::nullopt;
+  return 1.0 / std::sqrt(static_cast<double>(headDim));
 }

@@ -8,17 +8,20 @@
 // attn.linear_attention, attn.block_scores, attn.select_blocks) make in the
 // same words. Each helper emits its diagnostic on the op it is given, so a
 // verifier that calls it reports exactly what it did when it spelled the
-// check out itself. Private to the IR library.
+// check out itself. Also the static group size and scale that the ops
+// derive from their shapes the same way. Private to the IR library.
 //
 //===----------------------------------------------------------------------===//
 
 #ifndef ATTN_LIB_DIALECT_ATTN_IR_VERIFYUTILS_H
 #define ATTN_LIB_DIALECT_ATTN_IR_VERIFYUTILS_H
 
+#include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/Operation.h"
 #include "mlir/Support/LLVM.h"
 
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -60,6 +63,14 @@ LogicalResult verifyQKHeadDim(Operation *op, ArrayRef<int64_t> q,
 /// of them.
 LogicalResult verifyHeadGroups(Operation *op, int64_t hq, int64_t hkv,
                                StringRef kvName, bool checkGroups = true);
+
+/// The static number of query heads per key/value head, `hq / hkv`, or none
+/// when either is dynamic or `hkv` is 0.
+std::optional<int64_t> staticGroupSize(int64_t hq, int64_t hkv);
+
+/// The static softmax scale: `scale` when given, else 1/sqrt(`headDim`), or
+/// none when that is dynamic or not positive.
+std::optional<double> staticScale(FloatAttr scale, int64_t headDim);
 
 /// Verifies that there are as many results as inits.
 LogicalResult verifyOneResultPerInit(Operation *op, unsigned numResults,
