@@ -5,6 +5,8 @@
 //===----------------------------------------------------------------------===//
 
 #include "attn/Pipelines/Pipelines.h"
+
+#include "PipelineUtils.h"
 #include "attn/Dialect/Attn/Transforms/Passes.h"
 
 #include "mlir/Conversion/Passes.h"
@@ -67,11 +69,7 @@ void mlir::attn::buildAttnCPUBufferizePipeline(
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
 
-  bufferization::OneShotBufferizePassOptions bufOpts;
-  bufOpts.bufferizeFunctionBoundaries = true;
-  bufOpts.functionBoundaryTypeConversion =
-      bufferization::LayoutMapOption::IdentityLayoutMap;
-  pm.addPass(bufferization::createOneShotBufferizePass(bufOpts));
+  addFunctionBufferizationPass(pm);
   if (options.outParams) {
     bufferization::BufferResultsToOutParamsPassOptions outOpts;
     outOpts.modifyPublicFunctions = true;
@@ -155,16 +153,14 @@ void mlir::attn::registerAttnPipelines() {
   if (registered)
     return;
   registered = true;
-  PassPipelineRegistration<AttnCPUPipelineOptions>(
-      "attn-cpu-pipeline",
-      "Lower attn IR on tensors to the LLVM dialect for the CPU",
-      buildAttnCPUPipeline);
-  PassPipelineRegistration<AttnCPUPipelineOptions>(
-      "attn-cpu-bufferize",
-      "First CPU stage: decompose attn ops and bufferize",
-      buildAttnCPUBufferizePipeline);
-  PassPipelineRegistration<AttnCPUPipelineOptions>(
-      "attn-cpu-lower-to-llvm",
-      "Second CPU stage: lower linalg on buffers to the LLVM dialect",
-      buildAttnCPULowerToLLVMPipeline);
+  registerStagedPipeline<AttnCPUPipelineOptions>(
+      {"attn-cpu-pipeline",
+       "Lower attn IR on tensors to the LLVM dialect for the CPU",
+       buildAttnCPUPipeline},
+      {"attn-cpu-bufferize",
+       "First CPU stage: decompose attn ops and bufferize",
+       buildAttnCPUBufferizePipeline},
+      {"attn-cpu-lower-to-llvm",
+       "Second CPU stage: lower linalg on buffers to the LLVM dialect",
+       buildAttnCPULowerToLLVMPipeline});
 }
