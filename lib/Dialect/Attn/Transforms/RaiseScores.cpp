@@ -175,8 +175,15 @@ bool raise::matchScores(Term s, ArrayRef<int64_t> domain, ScoreChain &chain,
   }
   OpChain local = ops;
   TermView v = viewTerm(s, &local);
-  auto recurse = [&](Term next, ScoreChain &state, OpChain &set) {
-    return matchScores(next, domain, state, set, depth + 1);
+  // Walks on from `next` with `state`; keeps the state and the ops it
+  // collects only when that reaches the contraction.
+  auto tryBranch = [&](Term next, ScoreChain state) {
+    OpChain set = local;
+    if (!matchScores(next, domain, state, set, depth + 1))
+      return false;
+    chain = state;
+    ops = set;
+    return true;
   };
   switch (v.kind) {
   case TermKind::Mul:
@@ -191,12 +198,8 @@ bool raise::matchScores(Term s, ArrayRef<int64_t> domain, ScoreChain &chain,
       state.scale *= v.kind == TermKind::Div ? 1.0 / *c : *c;
       // A factor of 1 (torch-mlir's `alpha`) does not order the masks.
       state.sawScale |= *c != 1.0;
-      OpChain set = local;
-      if (recurse(v.operands[i], state, set)) {
-        chain = state;
-        ops = set;
+      if (tryBranch(v.operands[i], state))
         return true;
-      }
     }
     return false;
   }
@@ -213,12 +216,8 @@ bool raise::matchScores(Term s, ArrayRef<int64_t> domain, ScoreChain &chain,
       ScoreChain state = chain;
       state.masks.push_back({stripUnitFactors(v.operands[1 - i]),
                              MaskPart::Additive, chain.sawScale});
-      OpChain set = local;
-      if (recurse(v.operands[i], state, set)) {
-        chain = state;
-        ops = set;
+      if (tryBranch(v.operands[i], state))
         return true;
-      }
     }
     return false;
   }
@@ -236,15 +235,10 @@ bool raise::matchScores(Term s, ArrayRef<int64_t> domain, ScoreChain &chain,
     }
     ScoreChain state = chain;
     state.masks.push_back({v.operands[0], kind, chain.sawScale});
-    OpChain set = local;
-    if (!recurse(next, state, set))
-      return false;
-    chain = state;
-    ops = set;
-    return true;
+    return tryBranch(next, state);
   }
   case TermKind::Cast: {
-    if (!recurse(v.operands[0], chain, local))
+    if (!matchScores(v.operands[0], domain, chain, local, depth + 1))
       return false;
     ops = local;
     return true;
