@@ -12,6 +12,9 @@
 #include "llvm/ADT/StringRef.h"
 
 namespace mlir {
+namespace linalg {
+class AggregatedOpInterface;
+} // namespace linalg
 namespace scf {
 class ForallOp;
 } // namespace scf
@@ -33,6 +36,12 @@ FailureOr<SmallVector<Value>> decomposeAttention(RewriterBase &rewriter,
 
 /// Decomposes every `attn.attention` nested under `root`.
 LogicalResult decomposeAllAttention(RewriterBase &rewriter, Operation *root);
+
+/// Replaces `op` by its `linalg::AggregatedOpInterface` decomposition, built
+/// in front of it, and returns the values that replaced its results. Fails,
+/// with an error on the op, when the decomposition does.
+FailureOr<SmallVector<Value>>
+decomposeAggregatedOp(RewriterBase &rewriter, linalg::AggregatedOpInterface op);
 
 /// Replaces every op nested under `root` that implements
 /// `linalg::AggregatedOpInterface` (linalg.softmax, attn.attention) by its
