@@ -25,8 +25,8 @@ from attn import reference
 from attn.gpu import launch_config
 from attn.ir import attention_function, attention_op
 from attn.testing.gpu_cases import ALIBI, swap_length_args
-from attn.testing.gpu_emulator import (EmulationError, Emulator, kernels,
-                                       round_to)
+from attn.testing.gpu_emulator import (EmulationError, Emulator,
+                                       attention_buffers, kernels, round_to)
 from attn.runner import attn_opt
 
 ROWS_PER_BLOCK = 16
@@ -166,13 +166,8 @@ def emulate(case, mutate=None, seed=1, ex2_rel_err=0.0):
     if mutate:
         text = mutate(text)
     func = kernels(text)[name + "_attn_0"]
-    q = round_to(rng.standard_normal((B, Hq, Lq, Dqk)), dt)
-    k = round_to(rng.standard_normal((B, Hkv, Lkv, Dqk)), dt)
-    v = round_to(rng.standard_normal((B, Hkv, Lkv, Dv)), dt)
-    o = np.full((B, Hq, Lq, Dv), np.nan)
-    args = [q, k, v, o]
-    if lse:
-        args.append(np.full((B, Hq, Lq), np.nan))
+    args = attention_buffers(rng, dt, B, Hq, Hkv, Lq, Lkv, Dqk, Dv, lse)
+    q, k, v, o = args[:4]
     kw = {}
     if "mask" in feat:
         shape = mask_shape(case)

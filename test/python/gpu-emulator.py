@@ -21,8 +21,8 @@ import numpy as np
 from attn import reference
 from attn.testing.gpu_cases import (math_mod_reference, module,
                                     swap_length_args)
-from attn.testing.gpu_emulator import (EmulationError, Emulator, kernels,
-                                       round_to)
+from attn.testing.gpu_emulator import (EmulationError, Emulator,
+                                       attention_buffers, kernels, round_to)
 from attn.runner import attn_opt
 
 CASES = [
@@ -231,13 +231,8 @@ def emulate(case, mutate=None, seed=1, mma="sync", **emu):
     if mutate:
         text = mutate(text)
     func = kernels(text)[name + "_attn_0"]
-    q = round_to(rng.standard_normal((B, Hq, Lq, D)), dt)
-    k = round_to(rng.standard_normal((B, Hkv, Lkv, D)), dt)
-    v = round_to(rng.standard_normal((B, Hkv, Lkv, D)), dt)
-    o = np.full((B, Hq, Lq, D), np.nan)
-    args = [q, k, v, o]
-    if lse:
-        args.append(np.full((B, Hq, Lq), np.nan))
+    args = attention_buffers(rng, dt, B, Hq, Hkv, Lq, Lkv, D, D, lse)
+    q, k, v, o = args[:4]
     kw = {}
     if "mask" in feat:
         mask = mask_tensor(rng, *feat["mask"])

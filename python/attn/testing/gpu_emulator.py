@@ -165,6 +165,19 @@ def round_to(x, elem):
     return x.astype(np.float32).astype(np.float64)
 
 
+def attention_buffers(rng, elem, B, Hq, Hkv, Lq, Lkv, Dqk, Dv, lse):
+    """The kernel arguments [q, k, v, o(, lse)] of one attention: standard
+    normal Q, K, V drawn from `rng` in that order and rounded to `elem`, and
+    NaN-filled outputs (so that an unwritten element shows)."""
+    q = round_to(rng.standard_normal((B, Hq, Lq, Dqk)), elem)
+    k = round_to(rng.standard_normal((B, Hkv, Lkv, Dqk)), elem)
+    v = round_to(rng.standard_normal((B, Hkv, Lkv, Dv)), elem)
+    args = [q, k, v, np.full((B, Hq, Lq, Dv), np.nan)]
+    if lse:
+        args.append(np.full((B, Hq, Lq), np.nan))
+    return args
+
+
 class Emulator:
     """Runs one gpu.func over a grid on numpy global buffers."""
 
