@@ -5,6 +5,8 @@
 //===----------------------------------------------------------------------===//
 
 #include "attn/Pipelines/Pipelines.h"
+
+#include "PipelineUtils.h"
 #include "attn/Dialect/Attn/Transforms/Passes.h"
 
 #include "mlir/Conversion/Passes.h"
@@ -76,11 +78,7 @@ void mlir::attn::buildAttnCPUBufferizePipeline(
   // attention ops is quadratic (docs/design.md, Robustness 10).
   pm.addNestedPass<func::FuncOp>(createAttnNestedCSEPass());
 
-  bufferization::OneShotBufferizePassOptions bufOpts;
-  bufOpts.bufferizeFunctionBoundaries = true;
-  bufOpts.functionBoundaryTypeConversion =
-      bufferization::LayoutMapOption::IdentityLayoutMap;
-  pm.addPass(bufferization::createOneShotBufferizePass(bufOpts));
+  addFunctionBufferizationPass(pm);
   if (options.outParams) {
     bufferization::BufferResultsToOutParamsPassOptions outOpts;
     outOpts.modifyPublicFunctions = true;
@@ -164,16 +162,14 @@ void mlir::attn::registerAttnPipelines() {
   if (registered)
     return;
   registered = true;
-  PassPipelineRegistration<AttnCPUPipelineOptions>(
-      "attn-cpu-pipeline",
-      "Lower attn IR on tensors to the LLVM dialect for the CPU",
-      buildAttnCPUPipeline);
-  PassPipelineRegistration<AttnCPUPipelineOptions>(
-      "attn-cpu-bufferize",
-      "First CPU stage: decompose attn ops and bufferize",
-      buildAttnCPUBufferizePipeline);
-  PassPipelineRegistration<AttnCPUPipelineOptions>(
-      "attn-cpu-lower-to-llvm",
-      "Second CPU stage: lower linalg on buffers to the LLVM dialect",
-      buildAttnCPULowerToLLVMPipeline);
+  registerStagedPipeline<AttnCPUPipelineOptions>(
+      {"attn-cpu-pipeline",
+       "Lower attn IR on tensors to the LLVM dialect for the CPU",
+       buildAttnCPUPipeline},
+      {"attn-cpu-bufferize",
+       "First CPU stage: decompose attn ops and bufferize",
+       buildAttnCPUBufferizePipeline},
+      {"attn-cpu-lower-to-llvm",
+       "Second CPU stage: lower linalg on buffers to the LLVM dialect",
+       buildAttnCPULowerToLLVMPipeline});
 }

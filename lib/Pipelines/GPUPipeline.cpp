@@ -13,8 +13,9 @@
 #include "attn/Conversion/Passes.h"
 #include "attn/Pipelines/Pipelines.h"
 
+#include "PipelineUtils.h"
+
 #include "mlir/Conversion/Passes.h"
-#include "mlir/Dialect/Bufferization/Transforms/Passes.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/GPU/Transforms/Passes.h"
@@ -53,11 +54,7 @@ void mlir::attn::buildAttnGPUKernelPipeline(
   // Host side: the operands' tensors become the function's buffers, which
   // hold device pointers; no deallocation runs (the only allocation is the
   // gpu.alloc of each result, owned by the caller).
-  bufferization::OneShotBufferizePassOptions bufOpts;
-  bufOpts.bufferizeFunctionBoundaries = true;
-  bufOpts.functionBoundaryTypeConversion =
-      bufferization::LayoutMapOption::IdentityLayoutMap;
-  pm.addPass(bufferization::createOneShotBufferizePass(bufOpts));
+  addFunctionBufferizationPass(pm);
   pm.addPass(createCanonicalizerPass());
 }
 
@@ -124,17 +121,15 @@ void mlir::attn::registerAttnGPUPipelines() {
   if (registered)
     return;
   registered = true;
-  PassPipelineRegistration<AttnGPUPipelineOptions>(
-      "attn-gpu-pipeline",
-      "Lower attn IR on tensors to an NVIDIA tensor-core kernel in a "
-      "gpu.binary and host code in the LLVM dialect",
-      buildAttnGPUPipeline);
-  PassPipelineRegistration<AttnGPUPipelineOptions>(
-      "attn-gpu-kernel",
-      "First GPU stage: build the kernels and bufferize the host code",
-      buildAttnGPUKernelPipeline);
-  PassPipelineRegistration<AttnGPUPipelineOptions>(
-      "attn-gpu-lower",
-      "Second GPU stage: NVVM, host LLVM and serialisation to a gpu.binary",
-      buildAttnGPULowerPipeline);
+  registerStagedPipeline<AttnGPUPipelineOptions>(
+      {"attn-gpu-pipeline",
+       "Lower attn IR on tensors to an NVIDIA tensor-core kernel in a "
+       "gpu.binary and host code in the LLVM dialect",
+       buildAttnGPUPipeline},
+      {"attn-gpu-kernel",
+       "First GPU stage: build the kernels and bufferize the host code",
+       buildAttnGPUKernelPipeline},
+      {"attn-gpu-lower",
+       "Second GPU stage: NVVM, host LLVM and serialisation to a gpu.binary",
+       buildAttnGPULowerPipeline});
 }

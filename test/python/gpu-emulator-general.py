@@ -25,8 +25,9 @@ from attn import reference
 from attn.gpu import launch_config
 from attn.ir import attention_function, attention_op
 from attn.testing.gpu_cases import ALIBI, swap_length_args
-from attn.testing.gpu_emulator import (EmulationError, Emulator, kernels,
-                                       round_to)
+from attn.testing.gpu_emulator import (EmulationError, Emulator,
+                                       add_head_features, add_scalar_features,
+                                       attention_buffers, kernels, round_to)
 from attn.runner import attn_opt
 
 ROWS_PER_BLOCK = 16
@@ -166,13 +167,8 @@ def emulate(case, mutate=None, seed=1, ex2_rel_err=0.0):
     if mutate:
         text = mutate(text)
     func = kernels(text)[name + "_attn_0"]
-    q = round_to(rng.standard_normal((B, Hq, Lq, Dqk)), dt)
-    k = round_to(rng.standard_normal((B, Hkv, Lkv, Dqk)), dt)
-    v = round_to(rng.standard_normal((B, Hkv, Lkv, Dv)), dt)
-    o = np.full((B, Hq, Lq, Dv), np.nan)
-    args = [q, k, v, o]
-    if lse:
-        args.append(np.full((B, Hq, Lq), np.nan))
+    args = attention_buffers(rng, dt, B, Hq, Hkv, Lq, Lkv, Dqk, Dv, lse)
+    q, k, v, o = args[:4]
     kw = {}
     if "mask" in feat:
         shape = mask_shape(case)
@@ -193,20 +189,8 @@ def emulate(case, mutate=None, seed=1, ex2_rel_err=0.0):
         ids = np.sort(rng.integers(0, 4, (B, Lkv)), axis=1)
         args += [ids[:, Lkv - Lq:], ids]
         kw.update(q_segment_ids=ids[:, Lkv - Lq:], kv_segment_ids=ids)
-    if feat.get("sinks"):
-        sinks = rng.standard_normal(Hq) * 2.0
-        sinks[0] = -np.inf
-        args.append(sinks)
-        kw["sinks"] = sinks
-    if feat.get("alibi"):
-        slopes = round_to(2.0 ** (-8.0 * np.arange(1, Hq + 1) / Hq), "f32")
-        args.append(slopes)
-        kw["score_mod"] = lambda s, b, h, i, j: s + slopes[h] * (j - i)
-    if "softcap" in feat:
-        kw["softcap"] = feat["softcap"]
-    for key in ("normalizer", "sigmoid_bias"):
-        if key in feat:
-            kw[key] = feat[key]
+    add_head_features(rng, feat, Hq, args, kw)
+    add_scalar_features(feat, kw)
     if "dyn" in feat:
         args += [np.full(128, Lq, np.int64), np.full(128, Lkv, np.int64)]
     grid = ((Lq + ROWS_PER_BLOCK - 1) // ROWS_PER_BLOCK, Hq, B)

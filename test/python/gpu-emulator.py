@@ -21,8 +21,9 @@ import numpy as np
 from attn import reference
 from attn.testing.gpu_cases import (math_mod_reference, module,
                                     swap_length_args)
-from attn.testing.gpu_emulator import (EmulationError, Emulator, kernels,
-                                       round_to)
+from attn.testing.gpu_emulator import (EmulationError, Emulator,
+                                       add_head_features, add_scalar_features,
+                                       attention_buffers, kernels)
 from attn.runner import attn_opt
 
 CASES = [
@@ -231,13 +232,8 @@ def emulate(case, mutate=None, seed=1, mma="sync", **emu):
     if mutate:
         text = mutate(text)
     func = kernels(text)[name + "_attn_0"]
-    q = round_to(rng.standard_normal((B, Hq, Lq, D)), dt)
-    k = round_to(rng.standard_normal((B, Hkv, Lkv, D)), dt)
-    v = round_to(rng.standard_normal((B, Hkv, Lkv, D)), dt)
-    o = np.full((B, Hq, Lq, D), np.nan)
-    args = [q, k, v, o]
-    if lse:
-        args.append(np.full((B, Hq, Lq), np.nan))
+    args = attention_buffers(rng, dt, B, Hq, Hkv, Lq, Lkv, D, D, lse)
+    q, k, v, o = args[:4]
     kw = {}
     if "mask" in feat:
         mask = mask_tensor(rng, *feat["mask"])
@@ -256,27 +252,14 @@ def emulate(case, mutate=None, seed=1, mma="sync", **emu):
             rng, feat["segments"], B, Lq)
         args += [qs, ks]
         kw.update(q_segment_ids=qs, kv_segment_ids=ks)
-    if feat.get("sinks"):
-        sinks = rng.standard_normal(Hq) * 2.0
-        sinks[0] = -np.inf
-        args.append(sinks)
-        kw["sinks"] = sinks
-    if feat.get("alibi"):
-        # The ALiBi slopes 2^(-8 (h + 1) / Hq), rounded to f32.
-        slopes = round_to(2.0 ** (-8.0 * np.arange(1, Hq + 1) / Hq), "f32")
-        args.append(slopes)
-        kw["score_mod"] = lambda s, b, h, i, j: s + slopes[h] * (j - i)
+    add_head_features(rng, feat, Hq, args, kw)
     if feat.get("mask_mod"):
         kw["mask_mod"] = lambda b, h, i, j: (j % 5) != 2
     if feat.get("mask_mod_window"):
         kw["mask_mod"] = lambda b, h, i, j: (i - j <= 70) & (j <= i)
     if feat.get("math_mod"):
         kw["score_mod"] = math_mod_reference
-    if "softcap" in feat:
-        kw["softcap"] = feat["softcap"]
-    for key in ("normalizer", "sigmoid_bias"):
-        if key in feat:
-            kw[key] = feat[key]
+    add_scalar_features(feat, kw)
     grid_x, grid_z = (Lq + 63) // 64, B
     if feat.get("dynamic") or feat.get("dynamic_batch"):
         # Lq (0 for an empty batch) and Lkv (index arguments, one value per

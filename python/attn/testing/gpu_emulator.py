@@ -165,6 +165,43 @@ def round_to(x, elem):
     return x.astype(np.float32).astype(np.float64)
 
 
+def attention_buffers(rng, elem, B, Hq, Hkv, Lq, Lkv, Dqk, Dv, lse):
+    """The kernel arguments [q, k, v, o(, lse)] of one attention: standard
+    normal Q, K, V drawn from `rng` in that order and rounded to `elem`, and
+    NaN-filled outputs (so that an unwritten element shows)."""
+    q = round_to(rng.standard_normal((B, Hq, Lq, Dqk)), elem)
+    k = round_to(rng.standard_normal((B, Hkv, Lkv, Dqk)), elem)
+    v = round_to(rng.standard_normal((B, Hkv, Lkv, Dv)), elem)
+    args = [q, k, v, np.full((B, Hq, Lq, Dv), np.nan)]
+    if lse:
+        args.append(np.full((B, Hq, Lq), np.nan))
+    return args
+
+
+def add_head_features(rng, feat, Hq, args, kw):
+    """Appends the per-head operands a case's features ask for to the kernel
+    arguments `args` and their reference keywords to `kw`: random sink
+    logits (the first head's -inf) and the ALiBi slopes 2^(-8 (h + 1) / Hq),
+    rounded to f32, as a score_mod."""
+    if feat.get("sinks"):
+        sinks = rng.standard_normal(Hq) * 2.0
+        sinks[0] = -np.inf
+        args.append(sinks)
+        kw["sinks"] = sinks
+    if feat.get("alibi"):
+        slopes = round_to(2.0 ** (-8.0 * np.arange(1, Hq + 1) / Hq), "f32")
+        args.append(slopes)
+        kw["score_mod"] = lambda s, b, h, i, j: s + slopes[h] * (j - i)
+
+
+def add_scalar_features(feat, kw):
+    """Copies the softcap, normalizer and sigmoid_bias of a case's features
+    into the reference keywords `kw`."""
+    for key in ("softcap", "normalizer", "sigmoid_bias"):
+        if key in feat:
+            kw[key] = feat[key]
+
+
 class Emulator:
     """Runs one gpu.func over a grid on numpy global buffers."""
 

@@ -6,6 +6,8 @@
 
 #include "attn/Dialect/Attn/IR/AttnOps.h"
 
+#include "VerifyUtils.h"
+
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Matchers.h"
 #include "mlir/IR/OpImplementation.h"
@@ -16,39 +18,10 @@
 
 using namespace mlir;
 using namespace mlir::attn;
+using namespace mlir::attn::verify;
 
 #define GET_OP_CLASSES
 #include "attn/Dialect/Attn/IR/AttnOps.cpp.inc"
-
-//===----------------------------------------------------------------------===//
-// Helpers
-//===----------------------------------------------------------------------===//
-
-/// True when two extents may be equal (either is dynamic, or both agree).
-static bool compatible(int64_t a, int64_t b) {
-  return ShapedType::isDynamic(a) || ShapedType::isDynamic(b) || a == b;
-}
-
-static bool isSupportedFloat(Type t) {
-  return isa<Float32Type, Float16Type, BFloat16Type>(t);
-}
-
-static std::string shapeStr(ArrayRef<int64_t> shape) {
-  std::string s;
-  llvm::raw_string_ostream os(s);
-  os << "[";
-  llvm::interleave(
-      shape, os,
-      [&](int64_t d) {
-        if (ShapedType::isDynamic(d))
-          os << "?";
-        else
-          os << d;
-      },
-      ", ");
-  os << "]";
-  return s;
-}
 
 //===----------------------------------------------------------------------===//
 // AttentionOp
@@ -58,20 +31,12 @@ std::optional<int64_t> AttentionOp::getStaticGroupSize() {
   // A tile's local head mapping is not h / g (see buildLocalKVHead).
   if (hasTileCoordinates())
     return std::nullopt;
-  int64_t hq = getQueryType().getDimSize(1);
-  int64_t hkv = getKeyType().getDimSize(1);
-  if (ShapedType::isDynamic(hq) || ShapedType::isDynamic(hkv) || hkv == 0)
-    return std::nullopt;
-  return hq / hkv;
+  return staticGroupSize(getQueryType().getDimSize(1),
+                         getKeyType().getDimSize(1));
 }
 
 std::optional<double> AttentionOp::getStaticScale() {
-  if (FloatAttr s = getScaleAttr())
-    return s.getValueAsDouble();
-  int64_t d = getQueryType().getDimSize(3);
-  if (ShapedType::isDynamic(d) || d <= 0)
-    return std::nullopt;
-  return 1.0 / std::sqrt(static_cast<double>(d));
+  return staticScale(getScaleAttr(), getQueryType().getDimSize(3));
 }
 
 SmallVector<StructuredMaskAttrInterface> AttentionOp::getMaskTerms() {
@@ -205,19 +170,10 @@ static LogicalResult verifyPagedLayout(AttentionOp op) {
 }
 
 LogicalResult AttentionOp::verify() {
-  RankedTensorType qT = getQueryType(), kT = getKeyType(),
-                   vT = getValueType();
-  for (auto [name, t] : {std::make_pair("query", qT), std::make_pair("key", kT),
-                         std::make_pair("value", vT)}) {
-    if (t.getRank() != 4)
-      return emitOpError("expects ")
-             << name << " to have rank 4 ([B, H, L, D]), got rank "
-             << t.getRank();
-    if (!isSupportedFloat(t.getElementType()))
-      return emitOpError("expects ")
-             << name << " element type to be f32, f16 or bf16, got "
-             << t.getElementType();
-  }
+  RankedTensorType qT = getQueryType(), kT = getKeyType(), vT = getValueType();
+  if (failed(verifyBHLDOperands(*this,
+                                {{"query", qT}, {"key", kT}, {"value", vT}})))
+    return failure();
   if (qT.getElementType() != kT.getElementType() ||
       qT.getElementType() != vT.getElementType())
     return emitOpError("expects query, key and value to share an element "
@@ -231,33 +187,24 @@ LogicalResult AttentionOp::verify() {
   SmallVector<int64_t> kLogical = getLogicalKVShape(getKey()),
                        vLogical = getLogicalKVShape(getValue());
   ArrayRef<int64_t> k = kLogical, v = vLogical;
-  if (!compatible(q[0], k[0]) || !compatible(q[0], v[0]))
-    return emitOpError("expects query, key and value to share the batch "
-                       "size, got ")
-           << shapeStr(q) << ", " << shapeStr(k) << " and " << shapeStr(v);
-  if (!compatible(k[1], v[1]))
-    return emitOpError("expects key and value to share the number of heads, "
-                       "got ")
-           << k[1] << " and " << v[1];
+  if (failed(verifyQKVBatchAndHeads(*this, q, k, v)))
+    return failure();
   if (!compatible(k[2], v[2]))
     return emitOpError("expects key and value to share a sequence length, "
                        "got ")
            << k[2] << " and " << v[2];
-  if (!compatible(q[3], k[3]))
-    return emitOpError("expects query and key to share the head dimension, "
-                       "got ")
-           << q[3] << " and " << k[3];
-  if (!ShapedType::isDynamic(k[1]) && k[1] == 0)
-    return emitOpError("expects at least one key/value head");
+  if (failed(verifyQKHeadDim(*this, q, k)))
+    return failure();
+  if (failed(verifyHeadGroups(*this, q[1], k[1], "key/value",
+                              /*checkGroups=*/false)))
+    return failure();
   // The default scale 1/sqrt(Dqk) is infinite at Dqk = 0 (scores 0 * inf).
   if (q[3] == 0 && !getScaleAttr())
     return emitOpError("expects an explicit scale when the query/key head "
                        "dimension is 0");
-  if (getOffsets().empty() && !ShapedType::isDynamic(q[1]) &&
-      !ShapedType::isDynamic(k[1]) && q[1] % k[1] != 0)
-    return emitOpError("expects the number of query heads to be a multiple of "
-                       "the number of key/value heads, got ")
-           << q[1] << " and " << k[1];
+  if (getOffsets().empty() &&
+      failed(verifyHeadGroups(*this, q[1], k[1], "key/value")))
+    return failure();
 
   // Destinations and results (the DPS interface checks that they match).
   Normalizer norm = getNormalizer();
@@ -268,9 +215,8 @@ LogicalResult AttentionOp::verify() {
                             : "one or two inits (output and optional "
                               "log-sum-exp)")
            << ", got " << numInits;
-  if (getNumResults() != numInits)
-    return emitOpError("expects one result per init, got ")
-           << getNumResults() << " results and " << numInits << " inits";
+  if (failed(verifyOneResultPerInit(*this, getNumResults(), numInits)))
+    return failure();
   RankedTensorType oT = getOutputType();
   SmallVector<int64_t> oExpected = {q[0], q[1], q[2], v[3]};
   if (oT.getRank() != 4)

@@ -11,6 +11,8 @@
 
 #include "attn/Dialect/Attn/IR/AttnOps.h"
 
+#include "VerifyUtils.h"
+
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/OpImplementation.h"
 
@@ -18,42 +20,7 @@
 
 using namespace mlir;
 using namespace mlir::attn;
-
-/// True when two extents may be equal (either is dynamic, or both agree).
-static bool compatible(int64_t a, int64_t b) {
-  return ShapedType::isDynamic(a) || ShapedType::isDynamic(b) || a == b;
-}
-
-static bool isSupportedFloat(Type t) {
-  return isa<Float32Type, Float16Type, BFloat16Type>(t);
-}
-
-static std::string shapeStr(ArrayRef<int64_t> shape) {
-  std::string s;
-  llvm::raw_string_ostream os(s);
-  os << "[";
-  llvm::interleave(
-      shape, os,
-      [&](int64_t d) {
-        if (ShapedType::isDynamic(d))
-          os << "?";
-        else
-          os << d;
-      },
-      ", ");
-  os << "]";
-  return s;
-}
-
-static bool shapeCompatible(ArrayRef<int64_t> shape,
-                            ArrayRef<int64_t> expected) {
-  if (shape.size() != expected.size())
-    return false;
-  for (auto [a, b] : llvm::zip(shape, expected))
-    if (!compatible(a, b))
-      return false;
-  return true;
-}
+using namespace mlir::attn::verify;
 
 /// ceil(a / b) of a static extent, dynamic stays dynamic.
 static int64_t ceilDivDim(int64_t a, int64_t b) {
@@ -68,32 +35,16 @@ LogicalResult BlockScoresOp::verify() {
   // I64Attr getters are unsigned: compare as signed values.
   int64_t bk = getBlockSize(), bq = getQueryBlock();
   RankedTensorType qT = getQueryType(), kT = getKeyType();
-  for (auto [name, t] :
-       {std::make_pair("query", qT), std::make_pair("key", kT)}) {
-    if (t.getRank() != 4)
-      return emitOpError("expects ")
-             << name << " to have rank 4 ([B, H, L, D]), got rank "
-             << t.getRank();
-    if (!isSupportedFloat(t.getElementType()))
-      return emitOpError("expects ")
-             << name << " element type to be f32, f16 or bf16, got "
-             << t.getElementType();
-  }
+  if (failed(verifyBHLDOperands(*this, {{"query", qT}, {"key", kT}})))
+    return failure();
   ArrayRef<int64_t> q = qT.getShape(), k = kT.getShape();
   if (!compatible(q[0], k[0]))
     return emitOpError("expects query and key to share the batch size, got ")
            << q[0] << " and " << k[0];
-  if (!compatible(q[3], k[3]))
-    return emitOpError("expects query and key to share the head dimension, "
-                       "got ")
-           << q[3] << " and " << k[3];
-  if (k[1] == 0)
-    return emitOpError("expects at least one key head");
-  if (!ShapedType::isDynamic(q[1]) && !ShapedType::isDynamic(k[1]) &&
-      q[1] % k[1] != 0)
-    return emitOpError("expects the number of query heads to be a multiple of "
-                       "the number of key heads, got ")
-           << q[1] << " and " << k[1];
+  if (failed(verifyQKHeadDim(*this, q, k)))
+    return failure();
+  if (failed(verifyHeadGroups(*this, q[1], k[1], "key")))
+    return failure();
   if (bk < 1)
     return emitOpError("expects a block_size >= 1, got ") << bk;
   if (bq < 1)
@@ -205,10 +156,8 @@ LogicalResult SelectBlocksOp::verify() {
            << (getSplit() ? "counts, indices, full_counts, full_indices"
                           : "counts, indices")
            << "), got " << getInits().size();
-  if (getNumResults() != getInits().size())
-    return emitOpError("expects one result per init, got ")
-           << getNumResults() << " results and " << getInits().size()
-           << " inits";
+  if (failed(verifyOneResultPerInit(*this, getNumResults(), getInits().size())))
+    return failure();
   for (auto [i, pair] : llvm::enumerate(llvm::zip(getResults(), getInits()))) {
     auto [r, init] = pair;
     if (r.getType() != init.getType())

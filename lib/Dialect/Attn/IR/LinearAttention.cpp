@@ -11,6 +11,8 @@
 
 #include "attn/Dialect/Attn/IR/AttnOps.h"
 
+#include "VerifyUtils.h"
+
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/OpImplementation.h"
 
@@ -18,100 +20,35 @@
 
 using namespace mlir;
 using namespace mlir::attn;
-
-/// True when two extents may be equal (either is dynamic, or both agree).
-static bool compatible(int64_t a, int64_t b) {
-  return ShapedType::isDynamic(a) || ShapedType::isDynamic(b) || a == b;
-}
-
-static bool isSupportedFloat(Type t) {
-  return isa<Float32Type, Float16Type, BFloat16Type>(t);
-}
+using namespace mlir::attn::verify;
 
 static bool isIndexLike(Type t) { return t.isInteger(32) || t.isInteger(64); }
 
-static std::string shapeStr(ArrayRef<int64_t> shape) {
-  std::string s;
-  llvm::raw_string_ostream os(s);
-  os << "[";
-  llvm::interleave(
-      shape, os,
-      [&](int64_t d) {
-        if (ShapedType::isDynamic(d))
-          os << "?";
-        else
-          os << d;
-      },
-      ", ");
-  os << "]";
-  return s;
-}
-
-/// True when `shape` may equal `expected` (dynamic extents match anything).
-static bool shapeCompatible(ArrayRef<int64_t> shape,
-                            ArrayRef<int64_t> expected) {
-  if (shape.size() != expected.size())
-    return false;
-  for (auto [a, b] : llvm::zip(shape, expected))
-    if (!compatible(a, b))
-      return false;
-  return true;
-}
-
 std::optional<int64_t> LinearAttentionOp::getStaticGroupSize() {
-  int64_t hq = getQueryType().getDimSize(1);
-  int64_t hkv = getKeyType().getDimSize(1);
-  if (ShapedType::isDynamic(hq) || ShapedType::isDynamic(hkv) || hkv == 0)
-    return std::nullopt;
-  return hq / hkv;
+  return staticGroupSize(getQueryType().getDimSize(1),
+                         getKeyType().getDimSize(1));
 }
 
 std::optional<double> LinearAttentionOp::getStaticScale() {
-  if (FloatAttr s = getScaleAttr())
-    return s.getValueAsDouble();
-  int64_t d = getQueryType().getDimSize(3);
-  if (ShapedType::isDynamic(d) || d <= 0)
-    return std::nullopt;
-  return 1.0 / std::sqrt(static_cast<double>(d));
+  return staticScale(getScaleAttr(), getQueryType().getDimSize(3));
 }
 
 LogicalResult LinearAttentionOp::verify() {
   RankedTensorType qT = getQueryType(), kT = getKeyType(), vT = getValueType();
-  for (auto [name, t] : {std::make_pair("query", qT), std::make_pair("key", kT),
-                         std::make_pair("value", vT)}) {
-    if (t.getRank() != 4)
-      return emitOpError("expects ")
-             << name << " to have rank 4 ([B, H, L, D]), got rank "
-             << t.getRank();
-    if (!isSupportedFloat(t.getElementType()))
-      return emitOpError("expects ")
-             << name << " element type to be f32, f16 or bf16, got "
-             << t.getElementType();
-  }
+  if (failed(verifyBHLDOperands(*this,
+                                {{"query", qT}, {"key", kT}, {"value", vT}})))
+    return failure();
   ArrayRef<int64_t> q = qT.getShape(), k = kT.getShape(), v = vT.getShape();
-  if (!compatible(q[0], k[0]) || !compatible(q[0], v[0]))
-    return emitOpError("expects query, key and value to share the batch "
-                       "size, got ")
-           << shapeStr(q) << ", " << shapeStr(k) << " and " << shapeStr(v);
-  if (!compatible(k[1], v[1]))
-    return emitOpError("expects key and value to share the number of heads, "
-                       "got ")
-           << k[1] << " and " << v[1];
+  if (failed(verifyQKVBatchAndHeads(*this, q, k, v)))
+    return failure();
   if (!compatible(q[2], k[2]) || !compatible(q[2], v[2]))
     return emitOpError("expects query, key and value to share a sequence "
                        "length, got ")
            << shapeStr(q) << ", " << shapeStr(k) << " and " << shapeStr(v);
-  if (!compatible(q[3], k[3]))
-    return emitOpError("expects query and key to share the head dimension, "
-                       "got ")
-           << q[3] << " and " << k[3];
-  if (k[1] == 0)
-    return emitOpError("expects at least one key/value head");
-  if (!ShapedType::isDynamic(q[1]) && !ShapedType::isDynamic(k[1]) &&
-      q[1] % k[1] != 0)
-    return emitOpError("expects the number of query heads to be a multiple of "
-                       "the number of key/value heads, got ")
-           << q[1] << " and " << k[1];
+  if (failed(verifyQKHeadDim(*this, q, k)))
+    return failure();
+  if (failed(verifyHeadGroups(*this, q[1], k[1], "key/value")))
+    return failure();
   if (!getScaleAttr() && q[3] == 0)
     return emitOpError("expects an explicit scale when the query/key head "
                        "dimension is 0");
@@ -130,10 +67,8 @@ LogicalResult LinearAttentionOp::verify() {
            << maxInits << " inits (output, final state"
            << (norm ? ", final normalizer state" : "") << "), got "
            << getInits().size();
-  if (getNumResults() != getInits().size())
-    return emitOpError("expects one result per init, got ")
-           << getNumResults() << " results and " << getInits().size()
-           << " inits";
+  if (failed(verifyOneResultPerInit(*this, getNumResults(), getInits().size())))
+    return failure();
   for (auto [r, init] : llvm::zip(getResults(), getInits()))
     if (r.getType() != init.getType())
       return emitOpError("expects each result to have the type of its init, "

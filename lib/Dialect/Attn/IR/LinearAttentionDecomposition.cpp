@@ -407,6 +407,20 @@ LinearAttentionOp::decomposeOperation(OpBuilder &b) {
   bool causal = getCausal(), channel = in.channel;
   Value gd = in.logDecay, seg = in.segments;
   auto d = [&](unsigned i) { return lb.d(i); };
+  // acc[b, h, i, j] + sum_r lhs[b, h, i, r] * rhs[b, h, r, j] (lhs[b, h, r, i]
+  // when `lhsTransposed`), loops (b, h, i, j, r).
+  auto contractInto = [&](Value lhs, Value rhs, Value acc, bool lhsTransposed) {
+    AffineMap lhsMap = lhsTransposed ? lb.map(5, {d(0), d(1), d(4), d(2)})
+                                     : lb.map(5, {d(0), d(1), d(2), d(4)});
+    return lb.generic({lhs, rhs}, acc,
+                      {lhsMap, lb.map(5, {d(0), d(1), d(4), d(3)}),
+                       lb.map(5, {d(0), d(1), d(2), d(3)})},
+                      LinalgBuilder::iters(4, 1),
+                      [&](OpBuilder &nb, Location l, ValueRange a) {
+                        Value prod = arith::MulFOp::create(nb, l, a[0], a[1]);
+                        yield(nb, l, arith::AddFOp::create(nb, l, a[2], prod));
+                      });
+  };
 
   // Cumulative log-decay G[t] = sum_{u <= t} g[u] and its total.
   Value G, Gend;
@@ -532,14 +546,8 @@ LinearAttentionOp::decomposeOperation(OpBuilder &b) {
   }
 
   // O[t, e] = sum_s A[t, s] v[s, e], loops (b, h, t, e, s).
-  Value O = lb.generic(
-      {P, in.v}, lb.filled({in.B, in.H, in.L, in.DvAug}, 0.0),
-      {lb.map(5, {d(0), d(1), d(2), d(4)}), lb.map(5, {d(0), d(1), d(4), d(3)}),
-       lb.map(5, {d(0), d(1), d(2), d(3)})},
-      LinalgBuilder::iters(4, 1), [&](OpBuilder &nb, Location l, ValueRange a) {
-        Value prod = arith::MulFOp::create(nb, l, a[0], a[1]);
-        yield(nb, l, arith::AddFOp::create(nb, l, a[2], prod));
-      });
+  Value O = contractInto(P, in.v, lb.filled({in.B, in.H, in.L, in.DvAug}, 0.0),
+                         /*lhsTransposed=*/false);
 
   // Per-token factor of a state entering at the sequence start: exp(G_t) and
   // (t in the first sequence) for the initial state; exp(Gend - G_s) and (s
@@ -597,15 +605,7 @@ LinearAttentionOp::decomposeOperation(OpBuilder &b) {
   // sequence; loops (b, h, t, e, d).
   if (in.state0) {
     Value qd = stateFactor(in.q, /*first=*/true);
-    O = lb.generic({qd, in.state0}, O,
-                   {lb.map(5, {d(0), d(1), d(2), d(4)}),
-                    lb.map(5, {d(0), d(1), d(4), d(3)}),
-                    lb.map(5, {d(0), d(1), d(2), d(3)})},
-                   LinalgBuilder::iters(4, 1),
-                   [&](OpBuilder &nb, Location l, ValueRange a) {
-                     Value prod = arith::MulFOp::create(nb, l, a[0], a[1]);
-                     yield(nb, l, arith::AddFOp::create(nb, l, a[2], prod));
-                   });
+    O = contractInto(qd, in.state0, O, /*lhsTransposed=*/false);
   }
 
   // Final state: S = keep0 exp(Gend) (.) S0 + sum_s (exp(Gend - G_s) (.)
@@ -656,15 +656,7 @@ LinearAttentionOp::decomposeOperation(OpBuilder &b) {
     }
     Value kd = stateFactor(in.k, /*first=*/false);
     // Loops (b, h, d, e, s).
-    S = lb.generic({kd, in.v}, init,
-                   {lb.map(5, {d(0), d(1), d(4), d(2)}),
-                    lb.map(5, {d(0), d(1), d(4), d(3)}),
-                    lb.map(5, {d(0), d(1), d(2), d(3)})},
-                   LinalgBuilder::iters(4, 1),
-                   [&](OpBuilder &nb, Location l, ValueRange a) {
-                     Value prod = arith::MulFOp::create(nb, l, a[0], a[1]);
-                     yield(nb, l, arith::AddFOp::create(nb, l, a[2], prod));
-                   });
+    S = contractInto(kd, in.v, init, /*lhsTransposed=*/true);
   }
   return finalizeLinearAttention(b, *this, in, O, S);
 }

@@ -25,15 +25,8 @@ using namespace mlir::attn;
 
 FailureOr<SmallVector<Value>>
 mlir::attn::decomposeAttention(RewriterBase &rewriter, AttentionOp op) {
-  OpBuilder::InsertionGuard guard(rewriter);
-  rewriter.setInsertionPoint(op);
-  FailureOr<SmallVector<Value>> repl =
-      cast<linalg::AggregatedOpInterface>(op.getOperation())
-          .decomposeOperation(rewriter);
-  if (failed(repl))
-    return op.emitOpError("failed to decompose");
-  rewriter.replaceOp(op, *repl);
-  return repl;
+  return decomposeAggregatedOp(
+      rewriter, cast<linalg::AggregatedOpInterface>(op.getOperation()));
 }
 
 LogicalResult mlir::attn::decomposeAllAttention(RewriterBase &rewriter,
@@ -58,20 +51,11 @@ LogicalResult mlir::attn::decomposeAllAttention(RewriterBase &rewriter,
       return failure();
   // attn.linear_attention (its parallel form) and attn.merge_states: their
   // AggregatedOpInterface decompositions.
-  auto decompose = [&](linalg::AggregatedOpInterface op) -> LogicalResult {
-    OpBuilder::InsertionGuard guard(rewriter);
-    rewriter.setInsertionPoint(op);
-    FailureOr<SmallVector<Value>> repl = op.decomposeOperation(rewriter);
-    if (failed(repl))
-      return op->emitOpError("failed to decompose");
-    rewriter.replaceOp(op, *repl);
-    return success();
-  };
   for (LinearAttentionOp op : linear)
-    if (failed(decompose(op)))
+    if (failed(decomposeAggregatedOp(rewriter, op)))
       return failure();
   for (MergeStatesOp op : merges)
-    if (failed(decompose(op)))
+    if (failed(decomposeAggregatedOp(rewriter, op)))
       return failure();
   return success();
 }

@@ -28,6 +28,18 @@ namespace attn {
 using namespace mlir;
 using namespace mlir::attn;
 
+FailureOr<SmallVector<Value>>
+mlir::attn::decomposeAggregatedOp(RewriterBase &rewriter,
+                                  linalg::AggregatedOpInterface op) {
+  OpBuilder::InsertionGuard guard(rewriter);
+  rewriter.setInsertionPoint(op);
+  FailureOr<SmallVector<Value>> repl = op.decomposeOperation(rewriter);
+  if (failed(repl))
+    return op->emitOpError("failed to decompose");
+  rewriter.replaceOp(op, *repl);
+  return repl;
+}
+
 LogicalResult mlir::attn::decomposeAggregatedOps(RewriterBase &rewriter,
                                                  Operation *root) {
   SmallVector<linalg::AggregatedOpInterface> ops;
@@ -46,12 +58,8 @@ LogicalResult mlir::attn::decomposeAggregatedOps(RewriterBase &rewriter,
                    "expects floating-point element types to decompose, got ")
                << elt;
     }
-    OpBuilder::InsertionGuard guard(rewriter);
-    rewriter.setInsertionPoint(op);
-    FailureOr<SmallVector<Value>> repl = op.decomposeOperation(rewriter);
-    if (failed(repl))
-      return op->emitOpError("failed to decompose");
-    rewriter.replaceOp(op, *repl);
+    if (failed(decomposeAggregatedOp(rewriter, op)))
+      return failure();
   }
   return success();
 }

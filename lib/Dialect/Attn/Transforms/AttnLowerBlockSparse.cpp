@@ -40,12 +40,8 @@ LogicalResult mlir::attn::lowerBlockSparseOps(RewriterBase &rewriter,
     if (llvm::any_of(op->getOperandTypes(), llvm::IsaPred<BaseMemRefType>))
       return op->emitOpError("has buffer operands: lower the block-sparsity "
                              "ops before bufferization");
-    OpBuilder::InsertionGuard guard(rewriter);
-    rewriter.setInsertionPoint(op);
-    FailureOr<SmallVector<Value>> repl = op.decomposeOperation(rewriter);
-    if (failed(repl))
-      return op->emitOpError("failed to decompose");
-    rewriter.replaceOp(op, *repl);
+    if (failed(decomposeAggregatedOp(rewriter, op)))
+      return failure();
   }
   return success();
 }

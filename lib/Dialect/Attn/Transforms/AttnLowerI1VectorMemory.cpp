@@ -68,37 +68,61 @@ static VectorType byteVectorType(VectorType t) {
 }
 
 namespace {
-/// vector.load / vector.maskedload of an i1 memref: a (masked) load of
-/// bytes, truncated to i1 lanes.
-template <typename LoadOp>
-struct I1LoadLowering : ConvertOpToLLVMPattern<LoadOp> {
-  using ConvertOpToLLVMPattern<LoadOp>::ConvertOpToLLVMPattern;
-  using OpAdaptor = typename LoadOp::Adaptor;
+/// What the i1 load and store lowerings share: the match of an i1 vector
+/// access they handle and the address of its first byte.
+template <typename AccessOp>
+struct I1AccessLowering : ConvertOpToLLVMPattern<AccessOp> {
+  using ConvertOpToLLVMPattern<AccessOp>::ConvertOpToLLVMPattern;
+  using OpAdaptor = typename AccessOp::Adaptor;
 
-  LogicalResult
-  matchAndRewrite(LoadOp op, OpAdaptor adaptor,
-                  ConversionPatternRewriter &rewriter) const override {
+protected:
+  /// The byte vector type that `op` accesses in memory, or failure when `op`
+  /// is not an i1 vector access of a 0-D or 1-D fixed vector.
+  FailureOr<VectorType>
+  matchI1Access(AccessOp op, ConversionPatternRewriter &rewriter) const {
     if (!isI1VectorAccess(op))
       return failure();
     VectorType bytesT = byteVectorType(op.getVectorType());
     if (!bytesT)
       return rewriter.notifyMatchFailure(op, "not a 0-D or 1-D fixed vector");
+    return bytesT;
+  }
+
+  /// The address of the first byte `op` accesses.
+  Value getBytePtr(AccessOp op, OpAdaptor adaptor,
+                   ConversionPatternRewriter &rewriter) const {
+    return this->getStridedElementPtr(rewriter, op.getLoc(), op.getMemRefType(),
+                                      adaptor.getBase(), adaptor.getIndices());
+  }
+};
+
+/// vector.load / vector.maskedload of an i1 memref: a (masked) load of
+/// bytes, truncated to i1 lanes.
+template <typename LoadOp>
+struct I1LoadLowering : I1AccessLowering<LoadOp> {
+  using I1AccessLowering<LoadOp>::I1AccessLowering;
+  using OpAdaptor = typename LoadOp::Adaptor;
+
+  LogicalResult
+  matchAndRewrite(LoadOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    FailureOr<VectorType> bytesT = this->matchI1Access(op, rewriter);
+    if (failed(bytesT))
+      return failure();
     Type lanesT = this->getTypeConverter()->convertType(op.getVectorType());
     if (!lanesT)
       return rewriter.notifyMatchFailure(op, "unconvertible vector type");
     Location loc = op.getLoc();
-    Value ptr =
-        this->getStridedElementPtr(rewriter, loc, op.getMemRefType(),
-                                   adaptor.getBase(), adaptor.getIndices());
+    Value ptr = this->getBytePtr(op, adaptor, rewriter);
     Value bytes;
     if constexpr (std::is_same_v<LoadOp, vector::MaskedLoadOp>) {
       Value pass =
-          LLVM::ZExtOp::create(rewriter, loc, bytesT, adaptor.getPassThru());
-      bytes = LLVM::MaskedLoadOp::create(rewriter, loc, bytesT, ptr,
+          LLVM::ZExtOp::create(rewriter, loc, *bytesT, adaptor.getPassThru());
+      bytes = LLVM::MaskedLoadOp::create(rewriter, loc, *bytesT, ptr,
                                          adaptor.getMask(), pass,
                                          /*alignment=*/1);
     } else {
-      bytes = LLVM::LoadOp::create(rewriter, loc, bytesT, ptr,
+      bytes = LLVM::LoadOp::create(rewriter, loc, *bytesT, ptr,
                                    /*alignment=*/1);
     }
     rewriter.replaceOp(op, LLVM::TruncOp::create(rewriter, loc, lanesT, bytes));
@@ -109,24 +133,20 @@ struct I1LoadLowering : ConvertOpToLLVMPattern<LoadOp> {
 /// vector.store / vector.maskedstore to an i1 memref: the lanes
 /// zero-extended to bytes, (masked) stored.
 template <typename StoreOp>
-struct I1StoreLowering : ConvertOpToLLVMPattern<StoreOp> {
-  using ConvertOpToLLVMPattern<StoreOp>::ConvertOpToLLVMPattern;
+struct I1StoreLowering : I1AccessLowering<StoreOp> {
+  using I1AccessLowering<StoreOp>::I1AccessLowering;
   using OpAdaptor = typename StoreOp::Adaptor;
 
   LogicalResult
   matchAndRewrite(StoreOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    if (!isI1VectorAccess(op))
+    FailureOr<VectorType> bytesT = this->matchI1Access(op, rewriter);
+    if (failed(bytesT))
       return failure();
-    VectorType bytesT = byteVectorType(op.getVectorType());
-    if (!bytesT)
-      return rewriter.notifyMatchFailure(op, "not a 0-D or 1-D fixed vector");
     Location loc = op.getLoc();
-    Value ptr =
-        this->getStridedElementPtr(rewriter, loc, op.getMemRefType(),
-                                   adaptor.getBase(), adaptor.getIndices());
+    Value ptr = this->getBytePtr(op, adaptor, rewriter);
     Value bytes =
-        LLVM::ZExtOp::create(rewriter, loc, bytesT, adaptor.getValueToStore());
+        LLVM::ZExtOp::create(rewriter, loc, *bytesT, adaptor.getValueToStore());
     if constexpr (std::is_same_v<StoreOp, vector::MaskedStoreOp>)
       LLVM::MaskedStoreOp::create(rewriter, loc, bytes, ptr, adaptor.getMask(),
                                   /*alignment=*/1);

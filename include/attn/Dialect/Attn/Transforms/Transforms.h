@@ -13,6 +13,7 @@
 
 namespace mlir {
 namespace linalg {
+class AggregatedOpInterface;
 class GenericOp;
 } // namespace linalg
 namespace scf {
@@ -36,6 +37,12 @@ FailureOr<SmallVector<Value>> decomposeAttention(RewriterBase &rewriter,
 
 /// Decomposes every `attn.attention` nested under `root`.
 LogicalResult decomposeAllAttention(RewriterBase &rewriter, Operation *root);
+
+/// Replaces `op` by its `linalg::AggregatedOpInterface` decomposition, built
+/// in front of it, and returns the values that replaced its results. Fails,
+/// with an error on the op, when the decomposition does.
+FailureOr<SmallVector<Value>>
+decomposeAggregatedOp(RewriterBase &rewriter, linalg::AggregatedOpInterface op);
 
 /// Replaces every op nested under `root` that implements
 /// `linalg::AggregatedOpInterface` (linalg.softmax, attn.attention) by its
