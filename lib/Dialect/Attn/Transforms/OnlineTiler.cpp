@@ -90,30 +90,15 @@ Value OnlineTiler::scores(OpBuilder &nb, Value dot, Value k0, Value qLen,
         SmallVector<Value> idx = {b0, h0, gi, gj};
         Value lzero = arith::ConstantIndexOp::create(bb, l, 0);
         SmallVector<Value> local = {lzero, lzero, li, lj};
-        ScoreOperands in;
-        in.qLen = qLen;
-        in.kvLen = kvLen;
         // Tiles proven full read no boolean mask: its block summary said
         // every element is true.
-        Value m = op.getMask();
-        if (m && (structured || !maskAll)) {
-          auto mT = cast<RankedTensorType>(m.getType());
-          unsigned lead = 4 - mT.getRank();
-          SmallVector<Value> mi;
-          for (unsigned i = 0; i < mT.getRank(); ++i)
-            mi.push_back(mT.getDimSize(i) == 1 ? lzero : local[lead + i]);
-          in.mask = tensor::ExtractOp::create(bb, l, m, mi);
-        }
+        ScoreOperands in = buildTileScoreOperands(
+            bb, l, op, local, qLen, kvLen,
+            /*readMask=*/structured || !maskAll);
         // Tiles that span query blocks test each score's key block against
         // its row's list (aligned tiles visit only listed blocks).
         if (op.hasKeyBlockLists() && !sizes.keyBlockAlignedTiles && structured)
           in.blockKeep = buildListedBlockKeep(bb, l, gi, gj);
-        if (Value qs = op.getQSegmentIds()) {
-          in.qSegment =
-              tensor::ExtractOp::create(bb, l, qs, ValueRange{lzero, li});
-          in.kvSegment = tensor::ExtractOp::create(bb, l, op.getKvSegmentIds(),
-                                                   ValueRange{lzero, lj});
-        }
         // (`structured` false: the tile is proven full, by the mask
         // analysis too when there is a mask_mod region.)
         Value v = buildScore(bb, l, op, args[0], scale, idx, in, structured,
@@ -122,6 +107,30 @@ Value OnlineTiler::scores(OpBuilder &nb, Value dot, Value k0, Value qLen,
           v = arith::SelectOp::create(bb, l, inRange, v, negInf(bb, l));
         return v;
       });
+}
+
+ScoreOperands mlir::attn::detail::buildTileScoreOperands(
+    OpBuilder &b, Location loc, AttentionOp op, ArrayRef<Value> local,
+    Value qLen, Value kvLen, bool readMask) {
+  ScoreOperands in;
+  in.qLen = qLen;
+  in.kvLen = kvLen;
+  Value zero = arith::ConstantIndexOp::create(b, loc, 0);
+  if (Value m = op.getMask(); m && readMask) {
+    auto mT = cast<RankedTensorType>(m.getType());
+    unsigned lead = 4 - mT.getRank();
+    SmallVector<Value> mi;
+    for (unsigned i = 0; i < mT.getRank(); ++i)
+      mi.push_back(mT.getDimSize(i) == 1 ? zero : local[lead + i]);
+    in.mask = tensor::ExtractOp::create(b, loc, m, mi);
+  }
+  if (Value qs = op.getQSegmentIds()) {
+    in.qSegment =
+        tensor::ExtractOp::create(b, loc, qs, ValueRange{zero, local[2]});
+    in.kvSegment = tensor::ExtractOp::create(b, loc, op.getKvSegmentIds(),
+                                             ValueRange{zero, local[3]});
+  }
+  return in;
 }
 
 /// The output (and log-sum-exp) from the final running state: `acc` has
@@ -705,81 +714,6 @@ SmallVector<Value> OnlineTiler::keyTileStep(OpBuilder &lb, Location l,
   return SmallVector<Value>(skip.getResults());
 }
 
-/// The key loop of a tile within one query block of the op's key-block
-/// lists: for each listed entry that is in range and not a repeat of an
-/// earlier one, the key tiles of its block within [kvLo, kvHi).
-SmallVector<Value> OnlineTiler::buildListedBlockLoop(OpBuilder &nb,
-                                                     const TileFrame &f,
-                                                     ValueRange state0) {
-  KeyBlockListRow row = buildKeyBlockListRow(nb, loc, op, b0, h0, q0, group);
-  Value count = buildKeyBlockCount(nb, loc, op, row);
-  Value skv = cst(nb, *op.getKvBlockSize());
-  Value numBlocks = arith::CeilDivUIOp::create(nb, loc, lkvP, skv);
-  Type i1 = nb.getI1Type();
-  auto outer = scf::ForOp::create(
-      nb, loc, zero, count, cst(nb, 1), state0,
-      [&](OpBuilder &ob, Location l, Value e, ValueRange state) {
-        Value blk = buildKeyBlockIndex(ob, l, op, row, e);
-        // A repeat of an earlier entry selects nothing more.
-        auto dup = scf::ForOp::create(
-            ob, l, zero, e, cst(ob, 1),
-            ValueRange{arith::ConstantIntOp::create(ob, l, i1, 0)},
-            [&](OpBuilder &db, Location dl, Value e2, ValueRange seen) {
-              Value same = arith::CmpIOp::create(
-                  db, dl, arith::CmpIPredicate::eq,
-                  buildKeyBlockIndex(db, dl, op, row, e2), blk);
-              scf::YieldOp::create(
-                  db, dl, ValueRange{arith::OrIOp::create(db, dl, seen[0], same)});
-            });
-        Value valid = arith::AndIOp::create(
-            ob, l,
-            arith::AndIOp::create(
-                ob, l,
-                arith::CmpIOp::create(ob, l, arith::CmpIPredicate::sge, blk,
-                                      zero),
-                arith::CmpIOp::create(ob, l, arith::CmpIPredicate::slt, blk,
-                                      numBlocks)),
-            arith::XOrIOp::create(ob, l, dup.getResult(0),
-                                  arith::ConstantIntOp::create(ob, l, i1, 1)));
-        Value start = arith::MulIOp::create(ob, l, blk, skv);
-        Value lo = arith::MaxSIOp::create(ob, l, start, f.kvLo);
-        Value hi = arith::MinSIOp::create(
-            ob, l, arith::AddIOp::create(ob, l, start, skv), f.kvHi);
-        // Entries that select nothing run no key tile.
-        hi = arith::SelectOp::create(ob, l, valid, hi, lo);
-        auto inner = scf::ForOp::create(
-            ob, l, lo, hi, f.tk0, state,
-            [&](OpBuilder &lb, Location il, Value k0, ValueRange st) {
-              scf::YieldOp::create(lb, il, keyTileStep(lb, il, f, k0, hi, st));
-            });
-        scf::YieldOp::create(ob, l, inner.getResults());
-      });
-  return SmallVector<Value>(outer.getResults());
-}
-
-/// Whether the block of global key `gj` is listed for global query row
-/// `gi`: a scan of the row's list (tiles that span query blocks).
-Value OnlineTiler::buildListedBlockKeep(OpBuilder &b, Location l, Value gi,
-                                        Value gj) {
-  KeyBlockListRow row = buildKeyBlockListRow(b, l, op, b0, h0, gi, group);
-  Value count = buildKeyBlockCount(b, l, op, row);
-  Value kb = arith::DivUIOp::create(
-      b, l, gj, arith::ConstantIndexOp::create(b, l, *op.getKvBlockSize()));
-  Value c0 = arith::ConstantIndexOp::create(b, l, 0);
-  Value c1 = arith::ConstantIndexOp::create(b, l, 1);
-  auto scan = scf::ForOp::create(
-      b, l, c0, count, c1,
-      ValueRange{arith::ConstantIntOp::create(b, l, b.getI1Type(), 0)},
-      [&](OpBuilder &sb, Location sl, Value e, ValueRange found) {
-        Value hit =
-            arith::CmpIOp::create(sb, sl, arith::CmpIPredicate::eq,
-                                  buildKeyBlockIndex(sb, sl, op, row, e), kb);
-        scf::YieldOp::create(
-            sb, sl, ValueRange{arith::OrIOp::create(sb, sl, found[0], hit)});
-      });
-  return scan.getResult(0);
-}
-
 SmallVector<Value> OnlineTiler::buildTile(OpBuilder &nb) {
   TileFrame f = buildTileFrame(nb);
   SmallVector<Value> state0 = initialState(nb, f.rows);
@@ -793,20 +727,24 @@ SmallVector<Value> OnlineTiler::buildTile(OpBuilder &nb) {
   return finishTile(nb, f, loop.getResults());
 }
 
+void TilePlace::readTilePlace(OpBuilder &b, Location loc, AttentionOp op) {
+  TileCoordinates c = getTileCoordinates(b, loc, op);
+  zero = arith::ConstantIndexOp::create(b, loc, 0);
+  b0 = c.b0;
+  h0 = c.h0;
+  q0 = c.q0;
+  kv0 = c.kv0;
+  lqP = c.qLen;
+  lkvP = c.kvLen;
+  group = c.group;
+}
+
 FailureOr<SmallVector<Value>> OnlineTiler::run() {
   auto dimV = [&](Value t, unsigned i) -> Value {
     return getValueOrCreateConstantIndexOp(
         b, loc, tensor::getMixedSize(b, loc, t, i));
   };
-  TileCoordinates c = getTileCoordinates(b, loc, op);
-  zero = cst(b, 0);
-  b0 = c.b0;
-  h0 = c.h0;
-  q0 = c.q0;
-  kv0 = c.kv0;
-  group = c.group;
-  lqP = c.qLen;
-  lkvP = c.kvLen;
+  readTilePlace(b, loc, op);
   tq = dimV(op.getQuery(), 2);
   lkvT = dimV(op.getKey(), 2);
   D = dimV(op.getQuery(), 3);

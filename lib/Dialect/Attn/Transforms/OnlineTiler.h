@@ -75,11 +75,31 @@ struct KeyTile {
   MaskTileClass cls;
 };
 
+/// The operands of the score semantics (docs/semantics.md) at the tile
+/// element with local indices `local` = (b, h, i, j) into the tile's
+/// operands: the sequence lengths, the mask tensor's element when
+/// `readMask` (its size-1 dims read index 0) and the segment ids of row i
+/// and key j. Shared by the tile bodies of OnlineTiler.cpp and
+/// OnlineTilerDecode.cpp.
+ScoreOperands buildTileScoreOperands(OpBuilder &b, Location loc,
+                                     AttentionOp op, ArrayRef<Value> local,
+                                     Value qLen, Value kvLen, bool readMask);
+
+/// Where a tile sits in the problem, as the tile bodies index it (docs/
+/// semantics.md, "Tile coordinates"): the global offsets of its batch,
+/// head, first query row and first key, the problem's lengths and group
+/// size (index values), and a constant 0.
+struct TilePlace {
+  Value zero, b0, h0, q0, kv0, lqP, lkvP, group;
+  /// Reads the tile coordinates of `op` at the insertion point.
+  void readTilePlace(OpBuilder &b, Location loc, AttentionOp op);
+};
+
 /// Lowers one attention tile -- one batch, one query head and at most one
 /// query tile of rows, as the tiling driver in AttnTile.cpp makes them -- to
 /// the FlashAttention-2 recurrence over its key tiles (run()). Also builds
 /// the mask summary of a whole op (summarizeMask()) for its tiles to share.
-struct OnlineTiler {
+struct OnlineTiler : TilePlace {
   AttentionOp op;
   OpBuilder &b;
   Location loc;
@@ -88,15 +108,11 @@ struct OnlineTiler {
   AttentionTileSizes sizes;
   Normalizer norm;
 
-  // Where the tile sits in the problem (index values): the global offsets
-  // of its batch, head, first query row and first key, the problem's
-  // lengths, and the tile's own rows and keys. The tile's operands are
-  // indexed locally (batch and head 0, row i, key j); masks, regions and
-  // lengths see global indices (docs/semantics.md, "Tile coordinates").
-  Value b0, h0, q0, kv0, lqP, lkvP, tq, lkvT;
-  /// The problem's group size Hq / Hkv (index).
-  Value group;
-  Value zero, D, scale;
+  // The tile's own rows and keys (TilePlace has where it sits). The
+  // tile's operands are indexed locally (batch and head 0, row i, key j);
+  // masks, regions and lengths see global indices.
+  Value tq, lkvT;
+  Value D, scale;
   OpFoldResult dStatic, dvStatic;
   /// Block summary of the mask tensor (see MaskSummary): of the tiled op
   /// when `summary` is given, else of this op.

@@ -101,7 +101,7 @@ int64_t mlir::attn::detail::chooseKVSplits(int64_t items, int64_t lkv,
 
 namespace {
 /// Lowers one decode tile (see the file comment).
-struct DecodeTiler {
+struct DecodeTiler : TilePlace {
   AttentionOp op;
   OpBuilder &b;
   Location loc;
@@ -113,7 +113,7 @@ struct DecodeTiler {
   /// f32 lanes of the tile's vectors, the accumulator budget of a P.V
   /// register block and the vector registers, from the vector target.
   int64_t lanes, accumulators, registers;
-  Value zero, b0, h0, q0, kv0, lqP, lkvP, lkvT, scale;
+  Value lkvT, scale;
 
   DecodeTiler(AttentionOp op, OpBuilder &b, const AttentionTileSizes &sizes)
       : op(op), b(b), loc(op.getLoc()), f32(b.getF32Type()),
@@ -448,23 +448,8 @@ Value DecodeTiler::scores(OpBuilder &nb, Value dot, Value k0, Value qLen,
         SmallVector<Value> idx = {b0, arith::AddIOp::create(bb, l, h0, hl),
                                   arith::AddIOp::create(bb, l, q0, il), gj};
         SmallVector<Value> local = {lzero, hl, il, lj};
-        ScoreOperands in;
-        in.qLen = qLen;
-        in.kvLen = kvLen;
-        if (Value m = op.getMask()) {
-          auto mT = cast<RankedTensorType>(m.getType());
-          unsigned lead = 4 - mT.getRank();
-          SmallVector<Value> mi;
-          for (unsigned i = 0; i < mT.getRank(); ++i)
-            mi.push_back(mT.getDimSize(i) == 1 ? lzero : local[lead + i]);
-          in.mask = tensor::ExtractOp::create(bb, l, m, mi);
-        }
-        if (Value qs = op.getQSegmentIds()) {
-          in.qSegment =
-              tensor::ExtractOp::create(bb, l, qs, ValueRange{lzero, il});
-          in.kvSegment = tensor::ExtractOp::create(bb, l, op.getKvSegmentIds(),
-                                                   ValueRange{lzero, lj});
-        }
+        ScoreOperands in = buildTileScoreOperands(bb, l, op, local, qLen,
+                                                  kvLen, /*readMask=*/true);
         Value v = buildScore(bb, l, op, args[0], scale, idx, in, structured,
                              /*applyMaskMod=*/structured);
         if (inRange)
@@ -475,14 +460,7 @@ Value DecodeTiler::scores(OpBuilder &nb, Value dot, Value k0, Value qLen,
 }
 
 FailureOr<SmallVector<Value>> DecodeTiler::run() {
-  TileCoordinates c = getTileCoordinates(b, loc, op);
-  zero = cst(b, 0);
-  b0 = c.b0;
-  h0 = c.h0;
-  q0 = c.q0;
-  kv0 = c.kv0;
-  lqP = c.qLen;
-  lkvP = c.kvLen;
+  readTilePlace(b, loc, op);
   lkvT = getValueOrCreateConstantIndexOp(
       b, loc, tensor::getMixedSize(b, loc, op.getKey(), 2));
   scale = buildScale(b, loc, op, cst(b, D));
