@@ -230,6 +230,12 @@ mlir::attn::tileAttentionOnline(RewriterBase &rewriter, AttentionOp op,
     rewriter.replaceOp(op, *repl);
     return repl;
   }
+  // Negative requests are errors on every path (0 picks), also where the
+  // path overrides the request (decode tiles hold all Lq rows).
+  if (requested.qTile < 0 || requested.kvTile < 0 || requested.kvSplits < 0)
+    return op.emitOpError("expects positive tile sizes, got q-tile = ")
+           << requested.qTile << ", kv-tile = " << requested.kvTile
+           << ", kv-splits = " << requested.kvSplits;
   // Decode shapes (decodeGroupSize) take tiles of one whole GQA group.
   int64_t group = 0;
   if (requested.decode && !op.hasKeyBlockLists())
