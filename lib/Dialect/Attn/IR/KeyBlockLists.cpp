@@ -140,9 +140,8 @@ KeyBlockListRow mlir::attn::buildKeyBlockListRow(OpBuilder &b, Location loc,
   // cannot see with dynamic sizes) read the last list, never out of bounds.
   Value lastQ = arith::SubIOp::create(
       b, loc,
-      getValueOrCreateConstantIndexOp(b, loc,
-                                      tensor::getMixedSize(
-                                          b, loc, op.getKvBlockCounts(), 2)),
+      getValueOrCreateConstantIndexOp(
+          b, loc, tensor::getMixedSize(b, loc, op.getKvBlockCounts(), 2)),
       arith::ConstantIndexOp::create(b, loc, 1));
   row.q = arith::MinSIOp::create(
       b, loc,
@@ -153,8 +152,7 @@ KeyBlockListRow mlir::attn::buildKeyBlockListRow(OpBuilder &b, Location loc,
   return row;
 }
 
-Value mlir::attn::buildKeyBlockCount(OpBuilder &b, Location loc,
-                                     AttentionOp op,
+Value mlir::attn::buildKeyBlockCount(OpBuilder &b, Location loc, AttentionOp op,
                                      const KeyBlockListRow &row) {
   Value c = tensor::ExtractOp::create(b, loc, op.getKvBlockCounts(),
                                       ValueRange{row.b, row.h, row.q});
@@ -162,12 +160,11 @@ Value mlir::attn::buildKeyBlockCount(OpBuilder &b, Location loc,
   Value k = getValueOrCreateConstantIndexOp(
       b, loc, tensor::getMixedSize(b, loc, op.getKvBlockIndices(), 3));
   Value zero = arith::ConstantIndexOp::create(b, loc, 0);
-  return arith::MinSIOp::create(b, loc,
-                                arith::MaxSIOp::create(b, loc, n, zero), k);
+  return arith::MinSIOp::create(b, loc, arith::MaxSIOp::create(b, loc, n, zero),
+                                k);
 }
 
-Value mlir::attn::buildKeyBlockIndex(OpBuilder &b, Location loc,
-                                     AttentionOp op,
+Value mlir::attn::buildKeyBlockIndex(OpBuilder &b, Location loc, AttentionOp op,
                                      const KeyBlockListRow &row, Value e) {
   Value x = tensor::ExtractOp::create(b, loc, op.getKvBlockIndices(),
                                       ValueRange{row.b, row.h, row.q, e});
@@ -198,8 +195,7 @@ Value mlir::attn::buildKeyBlockKeepTable(OpBuilder &b, Location loc,
              ValueRange{init}, maps, iters,
              [&](OpBuilder &nb, Location l, ValueRange args) {
                auto toIndex = [&](Value x) -> Value {
-                 return arith::IndexCastOp::create(nb, l, nb.getIndexType(),
-                                                   x);
+                 return arith::IndexCastOp::create(nb, l, nb.getIndexType(), x);
                };
                Value kb = linalg::IndexOp::create(nb, l, 3);
                Value e = linalg::IndexOp::create(nb, l, 4);

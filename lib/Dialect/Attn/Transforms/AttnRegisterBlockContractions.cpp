@@ -192,25 +192,22 @@ static bool isInvariantInEnclosingLoop(Value v, Operation *op) {
 
 /// Builds, right after the definition of `b` (a [K, N] tensor), the
 /// generic `init[...] = f(b)` with `inMap` reading b; returns its result.
-static Value buildBesideDefinition(RewriterBase &rewriter, Value b,
-                                   ArrayRef<OpFoldResult> shape, Type elem,
-                                   AffineMap inMap, unsigned rank,
-                                   function_ref<Value(OpBuilder &, Location,
-                                                      Value)>
-                                       body) {
+static Value
+buildBesideDefinition(RewriterBase &rewriter, Value b,
+                      ArrayRef<OpFoldResult> shape, Type elem, AffineMap inMap,
+                      unsigned rank,
+                      function_ref<Value(OpBuilder &, Location, Value)> body) {
   OpBuilder::InsertionGuard guard(rewriter);
   rewriter.setInsertionPointAfterValue(b);
   Location loc = b.getLoc();
   Value init = tensor::EmptyOp::create(rewriter, loc, shape, elem);
-  SmallVector<AffineMap> maps = {inMap,
-                                 rewriter.getMultiDimIdentityMap(rank)};
+  SmallVector<AffineMap> maps = {inMap, rewriter.getMultiDimIdentityMap(rank)};
   SmallVector<utils::IteratorType> iters(rank, utils::IteratorType::parallel);
   return linalg::GenericOp::create(
              rewriter, loc, TypeRange{init.getType()}, ValueRange{b},
              ValueRange{init}, maps, iters,
              [&](OpBuilder &bb, Location l, ValueRange args) {
-               linalg::YieldOp::create(bb, l,
-                                       ValueRange{body(bb, l, args[0])});
+               linalg::YieldOp::create(bb, l, ValueRange{body(bb, l, args[0])});
              })
       .getResult(0);
 }
@@ -261,8 +258,8 @@ struct BlockedContractionBuilder {
       if (succeeded(dim))
         return getValueOrCreateConstantIndexOp(b, loc, *dim);
     }
-    return getValueOrCreateConstantIndexOp(
-        b, loc, tensor::getMixedSize(b, loc, t, i));
+    return getValueOrCreateConstantIndexOp(b, loc,
+                                           tensor::getMixedSize(b, loc, t, i));
   }
 
   /// The tensor the blocks are written into: C, or the destination of C's
@@ -309,18 +306,17 @@ struct BlockedContractionBuilder {
     llvm::SmallBitVector padded = pad.getPaddedDims();
     for (unsigned i = 0; i < 2; ++i)
       if (padded.test(i))
-        last[i] = arith::SubIOp::create(b, loc, dimOf(b, c.aSource, i),
-                                        cst(b, 1));
+        last[i] =
+            arith::SubIOp::create(b, loc, dimOf(b, c.aSource, i), cst(b, 1));
     return last;
   }
 
   SmallVector<Value> blockFMA(OpBuilder &b, Location l, ValueRange init,
                               Value ub, BlockOperandFn a, BlockOperandFn bvec,
                               BlockStepFn step);
-  Value forEachBlock(OpBuilder &b, Value t,
-                     function_ref<Value(OpBuilder &, Location, Value, Value,
-                                        Value)>
-                         body);
+  Value forEachBlock(
+      OpBuilder &b, Value t,
+      function_ref<Value(OpBuilder &, Location, Value, Value, Value)> body);
   /// A block's position: its first row r0 and column c0, A's (clamped)
   /// rows for it, and the tensor being written.
   struct BlockSite {
@@ -332,8 +328,8 @@ struct BlockedContractionBuilder {
       function_ref<Value(OpBuilder &, Location, const BlockSite &)> body);
   Value storeBlock(OpBuilder &b, Location l, ValueRange block, Value t,
                    Value r0, Value c0);
-  SmallVector<Value> initialBlock(OpBuilder &b, Location l, Value out,
-                                  Value r0, Value c0);
+  SmallVector<Value> initialBlock(OpBuilder &b, Location l, Value out, Value r0,
+                                  Value c0);
   Value buildFMA();
   Value buildBF16Dot();
 };
@@ -341,9 +337,10 @@ struct BlockedContractionBuilder {
 
 /// For k in [0, ub): acc[r][c] = step(a(r, k), b(c, k), acc[r][c]) on the
 /// block of vector accumulators starting from `init`; returns the block.
-SmallVector<Value> BlockedContractionBuilder::blockFMA(
-    OpBuilder &b, Location l, ValueRange init, Value ub, BlockOperandFn a,
-    BlockOperandFn bvec, BlockStepFn step) {
+SmallVector<Value>
+BlockedContractionBuilder::blockFMA(OpBuilder &b, Location l, ValueRange init,
+                                    Value ub, BlockOperandFn a,
+                                    BlockOperandFn bvec, BlockStepFn step) {
   auto loop = scf::ForOp::create(
       b, l, cst(b, 0), ub, cst(b, 1), init,
       [&](OpBuilder &db, Location dl, Value k, ValueRange acc) {
@@ -394,14 +391,13 @@ Value BlockedContractionBuilder::forEachBlockOfResult(
 
 /// Writes a block of vectors into `t` at rows r0.., columns c0...
 Value BlockedContractionBuilder::storeBlock(OpBuilder &b, Location l,
-                                            ValueRange block, Value t,
-                                            Value r0, Value c0) {
+                                            ValueRange block, Value t, Value r0,
+                                            Value c0) {
   for (int64_t r = 0; r < blk.rows; ++r)
     for (int64_t col = 0; col < blk.vectors; ++col)
       t = vector::TransferWriteOp::create(
               b, l, block[r * blk.vectors + col], t,
-              blockIndex(b, l, r0, c0, r, col, blk.lanes),
-              ArrayRef<bool>{true})
+              blockIndex(b, l, r0, c0, r, col, blk.lanes), ArrayRef<bool>{true})
               .getResult();
   return t;
 }
@@ -438,8 +434,8 @@ Value BlockedContractionBuilder::buildFMA() {
   }
   Value ub = reductionExtent(rewriter);
   SmallVector<Value> last = padClamps(rewriter);
-  Value bPad = arith::ConstantOp::create(rewriter, loc,
-                                         rewriter.getFloatAttr(bElem, 0));
+  Value bPad =
+      arith::ConstantOp::create(rewriter, loc, rewriter.getFloatAttr(bElem, 0));
   return forEachBlockOfResult(
       last, [&](OpBuilder &b, Location l, const BlockSite &site) {
         Value c0 = site.c0;
@@ -494,41 +490,39 @@ Value BlockedContractionBuilder::buildBF16Dot() {
   }
   auto pairsT = VectorType::get({2 * blk.lanes}, bf16);
   SmallVector<Value> last = padClamps(rewriter);
-  Value pad = arith::ConstantOp::create(rewriter, loc,
-                                        rewriter.getFloatAttr(bf16, 0));
-  return forEachBlockOfResult(
-      last, [&](OpBuilder &b, Location l, const BlockSite &site) {
-        ArrayRef<Value> rowsIdx = site.aRows;
-        // Column of output column c0 in the pair layout.
-        Value col0 = arith::MulIOp::create(b, l, site.c0, cst(b, 2));
-        SmallVector<Value> block = blockFMA(
-            b, l, initialBlock(b, l, site.t, site.r0, site.c0),
-            cst(b, kSize / 2),
-            [&](OpBuilder &bb, Location bl, int64_t r, Value pp) -> Value {
-              Value kk = arith::MulIOp::create(bb, bl, pp, cst(bb, 2));
-              Value pair = vector::TransferReadOp::create(
-                  bb, bl, VectorType::get({2}, bf16), c.aSource,
-                  aIndex(bb, bl, rowsIdx[r], kk, last), pad,
-                  ArrayRef<bool>{true});
-              Value bits = vector::BitCastOp::create(
-                  bb, bl, VectorType::get({1}, i32), pair);
-              Value splat = vector::BroadcastOp::create(
-                  bb, bl, VectorType::get({blk.lanes}, i32), bits);
-              return vector::BitCastOp::create(bb, bl, pairsT, splat);
-            },
-            [&](OpBuilder &bb, Location bl, int64_t col, Value pp) -> Value {
-              Value cc = arith::AddIOp::create(bb, bl, col0,
-                                               cst(bb, col * 2 * blk.lanes));
-              return vector::TransferReadOp::create(bb, bl, pairsT, pairs,
-                                                    ValueRange{pp, cc}, pad,
-                                                    ArrayRef<bool>{true});
-            },
-            [&](OpBuilder &bb, Location bl, Value a, Value bv, Value acc) {
-              return x86vector::DotBF16Op::create(bb, bl, vecT(), acc, a, bv)
-                  .getResult();
-            });
-        return storeBlock(b, l, block, site.t, site.r0, site.c0);
-      });
+  Value pad =
+      arith::ConstantOp::create(rewriter, loc, rewriter.getFloatAttr(bf16, 0));
+  return forEachBlockOfResult(last, [&](OpBuilder &b, Location l,
+                                        const BlockSite &site) {
+    ArrayRef<Value> rowsIdx = site.aRows;
+    // Column of output column c0 in the pair layout.
+    Value col0 = arith::MulIOp::create(b, l, site.c0, cst(b, 2));
+    SmallVector<Value> block = blockFMA(
+        b, l, initialBlock(b, l, site.t, site.r0, site.c0), cst(b, kSize / 2),
+        [&](OpBuilder &bb, Location bl, int64_t r, Value pp) -> Value {
+          Value kk = arith::MulIOp::create(bb, bl, pp, cst(bb, 2));
+          Value pair = vector::TransferReadOp::create(
+              bb, bl, VectorType::get({2}, bf16), c.aSource,
+              aIndex(bb, bl, rowsIdx[r], kk, last), pad, ArrayRef<bool>{true});
+          Value bits = vector::BitCastOp::create(
+              bb, bl, VectorType::get({1}, i32), pair);
+          Value splat = vector::BroadcastOp::create(
+              bb, bl, VectorType::get({blk.lanes}, i32), bits);
+          return vector::BitCastOp::create(bb, bl, pairsT, splat);
+        },
+        [&](OpBuilder &bb, Location bl, int64_t col, Value pp) -> Value {
+          Value cc =
+              arith::AddIOp::create(bb, bl, col0, cst(bb, col * 2 * blk.lanes));
+          return vector::TransferReadOp::create(bb, bl, pairsT, pairs,
+                                                ValueRange{pp, cc}, pad,
+                                                ArrayRef<bool>{true});
+        },
+        [&](OpBuilder &bb, Location bl, Value a, Value bv, Value acc) {
+          return x86vector::DotBF16Op::create(bb, bl, vecT(), acc, a, bv)
+              .getResult();
+        });
+    return storeBlock(b, l, block, site.t, site.r0, site.c0);
+  });
 }
 
 /// Whether the bf16 pair kernel applies: 512-bit vectors, bf16 A (indexed
@@ -543,9 +537,10 @@ static bool usesBF16Dot(const BlockedContraction &c, const RegisterBlock &blk,
          !bT.isDynamicDim(1);
 }
 
-FailureOr<Value> mlir::attn::registerBlockContraction(
-    RewriterBase &rewriter, linalg::GenericOp op, int64_t vectorBits,
-    bool bf16Dot) {
+FailureOr<Value> mlir::attn::registerBlockContraction(RewriterBase &rewriter,
+                                                      linalg::GenericOp op,
+                                                      int64_t vectorBits,
+                                                      bool bf16Dot) {
   RegisterBlock blk = getRegisterBlock(getCPUVectorTarget(vectorBits));
   FailureOr<BlockedContraction> c = matchBlockedContraction(op, blk);
   if (failed(c))
@@ -561,8 +556,7 @@ FailureOr<Value> mlir::attn::registerBlockContraction(
 }
 
 namespace {
-struct RegisterBlockContraction final
-    : OpRewritePattern<linalg::GenericOp> {
+struct RegisterBlockContraction final : OpRewritePattern<linalg::GenericOp> {
   RegisterBlockContraction(MLIRContext *ctx, int64_t vectorBits, bool bf16Dot)
       : OpRewritePattern(ctx), vectorBits(vectorBits), bf16Dot(bf16Dot) {}
   LogicalResult matchAndRewrite(linalg::GenericOp op,

@@ -52,7 +52,6 @@ using namespace mlir;
 using namespace mlir::attn;
 using namespace mlir::attn::detail;
 
-
 /// Applies the score semantics to a tile of dot products whose element
 /// (i, j) is the global (q0 + i, k0 + j), or (k0 + i, q0 + j) for a
 /// `transposed` (keys x queries) tile; `k0` is a global key. With `kvEnd`
@@ -85,16 +84,16 @@ Value OnlineTiler::scores(OpBuilder &nb, Value dot, Value k0, Value qLen,
                                       arith::SubIOp::create(bb, l, lkvT, one));
         }
         Value gi = arith::AddIOp::create(bb, l, q0, li);
-        Value gj = kvEnd ? arith::AddIOp::create(bb, l, kv0, lj).getResult()
-                         : gjRaw;
+        Value gj =
+            kvEnd ? arith::AddIOp::create(bb, l, kv0, lj).getResult() : gjRaw;
         SmallVector<Value> idx = {b0, h0, gi, gj};
         Value lzero = arith::ConstantIndexOp::create(bb, l, 0);
         SmallVector<Value> local = {lzero, lzero, li, lj};
         // Tiles proven full read no boolean mask: its block summary said
         // every element is true.
-        ScoreOperands in = buildTileScoreOperands(
-            bb, l, op, local, qLen, kvLen,
-            /*readMask=*/structured || !maskAll);
+        ScoreOperands in =
+            buildTileScoreOperands(bb, l, op, local, qLen, kvLen,
+                                   /*readMask=*/structured || !maskAll);
         // Tiles that span query blocks test each score's key block against
         // its row's list (aligned tiles visit only listed blocks).
         if (op.hasKeyBlockLists() && !sizes.keyBlockAlignedTiles && structured)
@@ -150,8 +149,8 @@ SmallVector<Value> OnlineTiler::finalize(OpBuilder &nb, Value acc, Value sum,
   for (unsigned i = 0; i + 1 < r; ++i)
     rowRes.push_back(d(i));
   AffineMap rowOf = map(r, rowRes);
-  SmallVector<IterTy> parR(r, IterTy::parallel), parRow(r - 1,
-                                                        IterTy::parallel);
+  SmallVector<IterTy> parR(r, IterTy::parallel),
+      parRow(r - 1, IterTy::parallel);
   SmallVector<OpFoldResult> rowShape = tensor::getMixedSizes(nb, loc, sum);
   Type oElem = op.getOutputType().getElementType();
   Value rowInit = empty(nb, rowShape, f32);
@@ -168,9 +167,8 @@ SmallVector<Value> OnlineTiler::finalize(OpBuilder &nb, Value acc, Value sum,
   SmallVector<Value> results;
   results.push_back(generic(
       nb, {acc, rows.getResult(0)},
-      empty(nb, tensor::getMixedSizes(nb, loc, acc), oElem),
-      {idR, rowOf, idR}, parR,
-      [&](OpBuilder &bb, Location bl, ValueRange a) -> Value {
+      empty(nb, tensor::getMixedSizes(nb, loc, acc), oElem), {idR, rowOf, idR},
+      parR, [&](OpBuilder &bb, Location bl, ValueRange a) -> Value {
         Value o = arith::MulFOp::create(bb, bl, a[0], a[1]);
         if (o.getType() != oElem)
           o = arith::TruncFOp::create(bb, bl, oElem, o);
@@ -185,8 +183,7 @@ SmallVector<Value> OnlineTiler::finalize(OpBuilder &nb, Value acc, Value sum,
 /// row shape `rows`: the op's inits for a partial state (padding rows at
 /// the identity), else the identity, with the sink as a first key of logit
 /// sink_h and value 0.
-SmallVector<Value> OnlineTiler::initialState(OpBuilder &nb,
-                                             OpFoldResult rows) {
+SmallVector<Value> OnlineTiler::initialState(OpBuilder &nb, OpFoldResult rows) {
   SmallVector<OpFoldResult> rowShape = {rows};
   Value m0, l0;
   Value sinks = op.getSinks();
@@ -219,8 +216,8 @@ SmallVector<Value> OnlineTiler::initialState(OpBuilder &nb,
     RankedTensorType resT =
         tensor::ExtractSliceOp::inferCanonicalRankReducedResultType(
             withDv ? 2 : 1, initT, szs);
-    Value part = tensor::ExtractSliceOp::create(nb, loc, resT, init, offs, szs,
-                                                strides);
+    Value part =
+        tensor::ExtractSliceOp::create(nb, loc, resT, init, offs, szs, strides);
     SmallVector<OpFoldResult> dOffs(withDv ? 2 : 1, z),
         dSzs = withDv ? SmallVector<OpFoldResult>{tq, dvStatic}
                       : SmallVector<OpFoldResult>{tq};
@@ -268,12 +265,12 @@ bool OnlineTiler::usesPaddedTiles() {
 /// values no score may depend on (their keys are masked).
 Value OnlineTiler::padRowsWithPoison(OpBuilder &nb, Value t, int64_t rows) {
   auto tT = cast<RankedTensorType>(t.getType());
-  auto resT = RankedTensorType::get({rows, tT.getDimSize(1)},
-                                    tT.getElementType());
+  auto resT =
+      RankedTensorType::get({rows, tT.getDimSize(1)}, tT.getElementType());
   Value r = getValueOrCreateConstantIndexOp(
       nb, loc, tensor::getMixedSize(nb, loc, t, 0));
-  OpFoldResult high = arith::SubIOp::create(nb, loc, cst(nb, rows), r)
-                          .getResult();
+  OpFoldResult high =
+      arith::SubIOp::create(nb, loc, cst(nb, rows), r).getResult();
   Value poison = ub::PoisonOp::create(nb, loc, tT.getElementType());
   return tensor::PadOp::create(
       nb, loc, resT, t,
@@ -284,13 +281,13 @@ Value OnlineTiler::padRowsWithPoison(OpBuilder &nb, Value t, int64_t rows) {
 /// Fast-math flags of the tile's sums and products, and of its maxima
 /// (scores are never NaN: finite or -inf).
 static arith::FastMathFlagsAttr sumFlags(MLIRContext *ctx) {
-  return arith::FastMathFlagsAttr::get(
-      ctx, arith::FastMathFlags::reassoc | arith::FastMathFlags::contract);
+  return arith::FastMathFlagsAttr::get(ctx, arith::FastMathFlags::reassoc |
+                                                arith::FastMathFlags::contract);
 }
 static arith::FastMathFlagsAttr maxFlags(MLIRContext *ctx) {
-  return arith::FastMathFlagsAttr::get(
-      ctx, arith::FastMathFlags::reassoc | arith::FastMathFlags::nnan |
-               arith::FastMathFlags::nsz);
+  return arith::FastMathFlagsAttr::get(ctx, arith::FastMathFlags::reassoc |
+                                                arith::FastMathFlags::nnan |
+                                                arith::FastMathFlags::nsz);
 }
 
 TileFrame OnlineTiler::buildTileFrame(OpBuilder &nb) {
@@ -315,25 +312,23 @@ TileFrame OnlineTiler::buildTileFrame(OpBuilder &nb) {
   // Key range: [0, min(Lkv, kvLen)) intersected with every term's interval;
   // rows at or past q_lengths keep nothing, so a tile made only of them is
   // empty.
-  Value kvEnd =
-      op.getKvLengths()
-          ? arith::MinSIOp::create(nb, loc, lkvP, f.kvLen).getResult()
-          : lkvP;
+  Value kvEnd = op.getKvLengths()
+                    ? arith::MinSIOp::create(nb, loc, lkvP, f.kvLen).getResult()
+                    : lkvP;
   Value anyRow;
   if (op.getQLengths()) {
     anyRow =
         arith::CmpIOp::create(nb, loc, arith::CmpIPredicate::slt, q0, f.qLen);
-    f.rowsValid = arith::CmpIOp::create(
-        nb, loc, arith::CmpIPredicate::sle,
-        arith::AddIOp::create(nb, loc, q0, tq), f.qLen);
+    f.rowsValid =
+        arith::CmpIOp::create(nb, loc, arith::CmpIPredicate::sle,
+                              arith::AddIOp::create(nb, loc, q0, tq), f.qLen);
   }
   f.terms = op.getMaskTerms();
   // The mask_mod region's keys come from the mask analysis, for the raw
   // rows [q0, q0 + tq - 1].
   f.maskMod = op.getMaskMod().empty() ? nullptr : &op.getMaskMod();
-  f.qHiRaw =
-      arith::AddIOp::create(nb, loc, arith::AddIOp::create(nb, loc, q0, tq),
-                            cst(nb, -1));
+  f.qHiRaw = arith::AddIOp::create(
+      nb, loc, arith::AddIOp::create(nb, loc, q0, tq), cst(nb, -1));
   KeyRange range =
       buildKeyRange(nb, loc, f.terms, f.qLoA, f.qHiA, kvEnd, anyRow,
                     MaskModRows{f.maskMod, q0, f.qHiRaw, b0, h0,
@@ -359,8 +354,7 @@ TileFrame OnlineTiler::buildTileFrame(OpBuilder &nb) {
         arith::MulIOp::create(
             nb, loc,
             arith::DivUIOp::create(
-                nb, loc, arith::SubIOp::create(nb, loc, f.kvLo, kvBase),
-                f.tk0),
+                nb, loc, arith::SubIOp::create(nb, loc, f.kvLo, kvBase), f.tk0),
             f.tk0));
     Value nonEmpty = arith::CmpIOp::create(nb, loc, arith::CmpIPredicate::slt,
                                            f.kvLo, f.kvHi);
@@ -375,8 +369,8 @@ TileFrame OnlineTiler::buildTileFrame(OpBuilder &nb) {
   // -attn-register-block-contractions turns into register blocks. Other
   // tiles have the dynamic sizes tq x tk of the boundary.
   f.padded = usesPaddedTiles();
-  f.rows = f.padded ? OpFoldResult(nb.getIndexAttr(sizes.qTile))
-                    : OpFoldResult(tq);
+  f.rows =
+      f.padded ? OpFoldResult(nb.getIndexAttr(sizes.qTile)) : OpFoldResult(tq);
   f.qTile = slice2D(nb, op.getQuery(), zero, zero, zero, tq, dStatic);
   if (f.padded)
     f.qT = buildTransposedQueryTile(nb, f);
@@ -396,30 +390,24 @@ TileFrame OnlineTiler::buildTileFrame(OpBuilder &nb) {
 
 /// The zero-padded transposed query tile [D, Tq] in Q's element type, built
 /// once per query tile: qT[d, i] = q[i, d].
-Value OnlineTiler::buildTransposedQueryTile(OpBuilder &nb,
-                                            const TileFrame &f) {
+Value OnlineTiler::buildTransposedQueryTile(OpBuilder &nb, const TileFrame &f) {
   Type qElem = op.getQueryType().getElementType();
   SmallVector<OpFoldResult> zero2 = {nb.getIndexAttr(0), nb.getIndexAttr(0)};
   SmallVector<OpFoldResult> one2 = {nb.getIndexAttr(1), nb.getIndexAttr(1)};
   SmallVector<OpFoldResult> qTShape = {dStatic, f.rows};
-  Value qT =
-      linalg::FillOp::create(
-          nb, loc,
-          ValueRange{
-              arith::ConstantOp::create(nb, loc, nb.getFloatAttr(qElem, 0.0))},
-          ValueRange{empty(nb, qTShape, qElem)})
-          .getResult(0);
+  Value qT = linalg::FillOp::create(nb, loc,
+                                    ValueRange{arith::ConstantOp::create(
+                                        nb, loc, nb.getFloatAttr(qElem, 0.0))},
+                                    ValueRange{empty(nb, qTShape, qElem)})
+                 .getResult(0);
   Value part = tensor::ExtractSliceOp::create(
       nb, loc, qT, zero2, ArrayRef<OpFoldResult>{dStatic, tq}, one2);
-  part = generic(nb, {f.qTile}, part,
-                 {map(2, {d(1), d(0)}), map(2, {d(0), d(1)})},
-                 {IterTy::parallel, IterTy::parallel},
-                 [&](OpBuilder &, Location, ValueRange a) -> Value {
-                   return a[0];
-                 });
-  return tensor::InsertSliceOp::create(nb, loc, part, qT, zero2,
-                                       ArrayRef<OpFoldResult>{dStatic, tq},
-                                       one2);
+  part = generic(
+      nb, {f.qTile}, part, {map(2, {d(1), d(0)}), map(2, {d(0), d(1)})},
+      {IterTy::parallel, IterTy::parallel},
+      [&](OpBuilder &, Location, ValueRange a) -> Value { return a[0]; });
+  return tensor::InsertSliceOp::create(
+      nb, loc, part, qT, zero2, ArrayRef<OpFoldResult>{dStatic, tq}, one2);
 }
 
 /// The key tile at global key `k0` of a loop ending at `kHiEnd`: its real
@@ -433,8 +421,8 @@ KeyTile OnlineTiler::classifyKeyTile(OpBuilder &b, Location l,
   kt.tk = arith::MinSIOp::create(b, l, f.tk0,
                                  arith::SubIOp::create(b, l, kHiEnd, k0));
   kt.kl = arith::SubIOp::create(b, l, k0, kv0);
-  Value kHi = arith::AddIOp::create(b, l, arith::AddIOp::create(b, l, k0, kt.tk),
-                                    cst(b, -1));
+  Value kHi = arith::AddIOp::create(
+      b, l, arith::AddIOp::create(b, l, k0, kt.tk), cst(b, -1));
   // The mask analysis of the mask_mod region on this tile: full tiles
   // evaluate no region, tiles that keep nothing are skipped.
   if (f.maskMod)
@@ -445,9 +433,9 @@ KeyTile OnlineTiler::classifyKeyTile(OpBuilder &b, Location l,
   // neighbourhood) skip the tiles between the intervals too.
   for (StructuredMaskAttrInterface t : f.terms)
     if (Value may = t.buildTileMayKeep(b, l, f.qLoA, f.qHiA, k0, kHi))
-      kt.cls.mayKeep =
-          kt.cls.mayKeep ? arith::AndIOp::create(b, l, kt.cls.mayKeep, may)
-                         : may;
+      kt.cls.mayKeep = kt.cls.mayKeep
+                           ? arith::AndIOp::create(b, l, kt.cls.mayKeep, may)
+                           : may;
   return kt;
 }
 
@@ -475,7 +463,8 @@ Value OnlineTiler::buildTileIsFull(OpBuilder &lb, Location l,
     full = arith::AndIOp::create(
         lb, l, full, t.buildTileIsFull(lb, l, f.qLoA, f.qHiA, kt.k0, kHi));
   if (maskAll)
-    full = arith::AndIOp::create(lb, l, full, maskBlockFlag(lb, maskAll, kt.k0));
+    full =
+        arith::AndIOp::create(lb, l, full, maskBlockFlag(lb, maskAll, kt.k0));
   if (f.rowsValid)
     full = arith::AndIOp::create(lb, l, full, f.rowsValid);
   if (kt.cls.full)
@@ -488,38 +477,35 @@ Value OnlineTiler::buildTileIsFull(OpBuilder &lb, Location l,
 /// tile padded to Tk rows of unspecified values (ub.poison: their scores
 /// are masked), loops (j, i, d). Then the score semantics, with the masks
 /// only on tiles not proven full.
-Value OnlineTiler::buildScoreTile(OpBuilder &lb, Location l,
-                                  const TileFrame &f, const KeyTile &kt,
-                                  Value kTile,
+Value OnlineTiler::buildScoreTile(OpBuilder &lb, Location l, const TileFrame &f,
+                                  const KeyTile &kt, Value kTile,
                                   ArrayRef<OpFoldResult> tileShape) {
   auto fm = sumFlags(ctx);
   Value lhs = f.padded ? padRowsWithPoison(lb, kTile, sizes.kvTile) : f.qTile;
   Value rhs = f.padded ? f.qT : kTile;
-  AffineMap rhsMap =
-      f.padded ? map(3, {d(2), d(1)}) : map(3, {d(1), d(2)});
-  Value dot = generic(
-      lb, {lhs, rhs}, filled(lb, tileShape, 0.0),
-      {map(3, {d(0), d(2)}), rhsMap, map(3, {d(0), d(1)})},
-      {IterTy::parallel, IterTy::parallel, IterTy::reduction},
-      [&](OpBuilder &bb, Location bl, ValueRange a) -> Value {
-        Value p = arith::MulFOp::create(bb, bl, castToF32(bb, bl, a[0]),
-                                        castToF32(bb, bl, a[1]), fm);
-        return arith::AddFOp::create(bb, bl, a[2], p, fm);
-      });
+  AffineMap rhsMap = f.padded ? map(3, {d(2), d(1)}) : map(3, {d(1), d(2)});
+  Value dot =
+      generic(lb, {lhs, rhs}, filled(lb, tileShape, 0.0),
+              {map(3, {d(0), d(2)}), rhsMap, map(3, {d(0), d(1)})},
+              {IterTy::parallel, IterTy::parallel, IterTy::reduction},
+              [&](OpBuilder &bb, Location bl, ValueRange a) -> Value {
+                Value p = arith::MulFOp::create(bb, bl, castToF32(bb, bl, a[0]),
+                                                castToF32(bb, bl, a[1]), fm);
+                return arith::AddFOp::create(bb, bl, a[2], p, fm);
+              });
   if (!f.needsCheck)
     return scores(lb, dot, kt.k0, f.qLen, f.kvLen, false, Value(), f.padded);
   auto ifOp = scf::IfOp::create(
       lb, l, buildTileIsFull(lb, l, f, kt),
       [&](OpBuilder &tb, Location tl) {
-        scf::YieldOp::create(tb, tl,
-                             scores(tb, dot, kt.k0, f.qLen, f.kvLen, false,
-                                    Value(), f.padded));
+        scf::YieldOp::create(
+            tb, tl,
+            scores(tb, dot, kt.k0, f.qLen, f.kvLen, false, Value(), f.padded));
       },
       [&](OpBuilder &eb, Location el) {
-        scf::YieldOp::create(
-            eb, el,
-            scores(eb, dot, kt.k0, f.qLen, f.kvLen, true,
-                   f.padded ? f.kvHi : Value(), f.padded));
+        scf::YieldOp::create(eb, el,
+                             scores(eb, dot, kt.k0, f.qLen, f.kvLen, true,
+                                    f.padded ? f.kvHi : Value(), f.padded));
       });
   return ifOp.getResult(0);
 }
@@ -529,8 +515,7 @@ Value OnlineTiler::buildScoreTile(OpBuilder &lb, Location l,
 /// denominator (NormalizerAlgebra), then acc += p . V.
 SmallVector<Value> OnlineTiler::updateState(OpBuilder &lb, Location l,
                                             const TileFrame &f,
-                                            const KeyTile &kt,
-                                            ValueRange st) {
+                                            const KeyTile &kt, ValueRange st) {
   Value m = st[0], sum = st[1], acc = st[2];
   Value kTile = slice2D(lb, op.getKey(), zero, zero, kt.kl, kt.tk, dStatic);
   Value vTile = slice2D(lb, op.getValue(), zero, zero, kt.kl, kt.tk, dvStatic);
@@ -571,11 +556,11 @@ SmallVector<Value> OnlineTiler::updateState(OpBuilder &lb, Location l,
     Value maxInit =
         filled(lb, rowShape, -std::numeric_limits<double>::infinity());
     auto fmMax = maxFlags(ctx);
-    Value tileMax = generic(
-        lb, {s}, maxInit, {id2, qOf}, keyRed,
-        [&](OpBuilder &bb, Location bl, ValueRange a) -> Value {
-          return arith::MaxNumFOp::create(bb, bl, a[1], a[0], fmMax);
-        });
+    Value tileMax =
+        generic(lb, {s}, maxInit, {id2, qOf}, keyRed,
+                [&](OpBuilder &bb, Location bl, ValueRange a) -> Value {
+                  return arith::MaxNumFOp::create(bb, bl, a[1], a[0], fmMax);
+                });
     auto update = linalg::GenericOp::create(
         lb, l, TypeRange{m.getType(), m.getType()}, ValueRange{tileMax},
         ValueRange{m, empty(lb, rowShape, f32)}, {id1, id1, id1},
@@ -595,17 +580,17 @@ SmallVector<Value> OnlineTiler::updateState(OpBuilder &lb, Location l,
                                 std::nullopt);
       return absolute ? t : w;
     };
-    p = generic(lb, {s, mNew}, empty(lb, tileShape, f32), {id2, qOf, id2},
-                par2, [&](OpBuilder &bb, Location bl, ValueRange a) -> Value {
+    p = generic(lb, {s, mNew}, empty(lb, tileShape, f32), {id2, qOf, id2}, par2,
+                [&](OpBuilder &bb, Location bl, ValueRange a) -> Value {
                   return weight(bb, bl, a[0], a[1], false);
                 });
     Value weights = p;
     if (norm == Normalizer::softpick)
-      weights = generic(
-          lb, {s, mNew}, empty(lb, tileShape, f32), {id2, qOf, id2}, par2,
-          [&](OpBuilder &bb, Location bl, ValueRange a) -> Value {
-            return weight(bb, bl, a[0], a[1], true);
-          });
+      weights =
+          generic(lb, {s, mNew}, empty(lb, tileShape, f32), {id2, qOf, id2},
+                  par2, [&](OpBuilder &bb, Location bl, ValueRange a) -> Value {
+                    return weight(bb, bl, a[0], a[1], true);
+                  });
     // sum_new = sum * alpha + sum_j weights and acc *= alpha, both in place
     // on the loop-carried tensors so that they bufferize to the same
     // buffers on every iteration.
@@ -634,8 +619,7 @@ SmallVector<Value> OnlineTiler::updateState(OpBuilder &lb, Location l,
     pMap = map(3, {d(1), d(0)});
   }
   acc = generic(
-      lb, {pIn, vTile}, acc,
-      {pMap, map(3, {d(1), d(2)}), map(3, {d(0), d(2)})},
+      lb, {pIn, vTile}, acc, {pMap, map(3, {d(1), d(2)}), map(3, {d(0), d(2)})},
       {IterTy::parallel, IterTy::reduction, IterTy::parallel},
       [&](OpBuilder &bb, Location bl, ValueRange a) -> Value {
         Value prod =
@@ -741,8 +725,8 @@ void TilePlace::readTilePlace(OpBuilder &b, Location loc, AttentionOp op) {
 
 FailureOr<SmallVector<Value>> OnlineTiler::run() {
   auto dimV = [&](Value t, unsigned i) -> Value {
-    return getValueOrCreateConstantIndexOp(
-        b, loc, tensor::getMixedSize(b, loc, t, i));
+    return getValueOrCreateConstantIndexOp(b, loc,
+                                           tensor::getMixedSize(b, loc, t, i));
   };
   readTilePlace(b, loc, op);
   tq = dimV(op.getQuery(), 2);

@@ -43,7 +43,8 @@ SmallVector<Value> OnlineTiler::buildListedBlockLoop(OpBuilder &nb,
                   db, dl, arith::CmpIPredicate::eq,
                   buildKeyBlockIndex(db, dl, op, row, e2), blk);
               scf::YieldOp::create(
-                  db, dl, ValueRange{arith::OrIOp::create(db, dl, seen[0], same)});
+                  db, dl,
+                  ValueRange{arith::OrIOp::create(db, dl, seen[0], same)});
             });
         Value valid = arith::AndIOp::create(
             ob, l,
