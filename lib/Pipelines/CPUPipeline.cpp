@@ -35,10 +35,8 @@ void mlir::attn::buildAttnCPUBufferizePipeline(
     pm.addPass(createAttnDecomposePass());
   } else {
     // attn.linear_attention in its chosen form (linalg on tensors), before
-    // the softmax attention ops are tiled.
-    // Paged K/V gathered into the contiguous layout (docs/design.md, "Paged
-    // KV"); the reference path decomposes paged ops directly.
-    pm.addPass(createAttnGatherPagedPass());
+    // the softmax attention ops are tiled. (Paged ops are tiled in place:
+    // their key loops read the pools through the page table.)
     AttnLowerLinearAttentionPassOptions linearOpts;
     linearOpts.form = options.linearForm;
     linearOpts.chunkSize = options.linearChunk;

@@ -109,3 +109,14 @@ func.func @lengths(%q: tensor<1x1x1x8xf32>, %k: tensor<4x2x1x8xf32>, %v: tensor<
       kv_lengths(%len : tensor<1xi32>) page_table(%t : tensor<1x4xi32>) outs(%o : tensor<1x1x1x8xf32>) {kv_layout = #attn.kv_layout<paged_nhd>} -> tensor<1x1x1x8xf32>
   return %r : tensor<1x1x1x8xf32>
 }
+
+// -----
+
+func.func @tile_key_offset(%q: tensor<1x1x1x8xf32>, %k: tensor<4x2x1x8xf32>, %v: tensor<4x2x1x8xf32>, %t: tensor<1x2xi32>, %o: tensor<1x1x1x8xf32>, %i: index) -> tensor<1x1x1x8xf32> {
+  %c3 = arith.constant 3 : index
+  // expected-error @+1 {{expects the key offset of a paged tile to be a multiple of the page size 2, got 3}}
+  %r = attn.attention ins(%q, %k, %v : tensor<1x1x1x8xf32>, tensor<4x2x1x8xf32>, tensor<4x2x1x8xf32>)
+      page_table(%t : tensor<1x2xi32>) offsets(%i, %i, %i, %c3) problem(%i, %i, %i)
+      outs(%o : tensor<1x1x1x8xf32>) {kv_layout = #attn.kv_layout<paged_nhd>} -> tensor<1x1x1x8xf32>
+  return %r : tensor<1x1x1x8xf32>
+}

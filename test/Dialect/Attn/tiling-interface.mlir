@@ -147,3 +147,79 @@ module attributes {transform.with_named_sequence} {
     transform.yield
   }
 }
+
+// -----
+
+/// A paged op tiles in place: each (b, h, q) tile slices the table's rows of
+/// its batch and the pools' head axis (axis 2 in NHD), never the pages, and
+/// keeps the layout; no gather is built.
+// CHECK-LABEL: func @paged_tiles
+// CHECK-NOT: linalg.generic
+// CHECK: scf.forall (%[[B:.+]], %[[H:.+]]) in (2, 2)
+// CHECK-DAG: %[[KS:.+]] = tensor.extract_slice %{{.*}}[0, 0, %[[H]], 0] [10, 16, 1, 8] [1, 1, 1, 1] : tensor<10x16x2x8xf32> to tensor<10x16x1x8xf32>
+// CHECK-DAG: %[[TS:.+]] = tensor.extract_slice %{{.*}}[%[[B]], 0] [1, 4] [1, 1] : tensor<2x4xi32> to tensor<1x4xi32>
+// CHECK: attn.attention ins(%{{.*}}, %[[KS]], %{{.*}} : tensor<1x2x1x8xf32>, tensor<10x16x1x8xf32>, tensor<10x16x1x8xf32>) {{.*}} page_table(%[[TS]] : tensor<1x4xi32>) offsets
+// CHECK-SAME: kv_layout = #attn.kv_layout<paged_nhd>
+func.func @paged_tiles(%q: tensor<2x4x1x8xf32>, %k: tensor<10x16x2x8xf32>, %v: tensor<10x16x2x8xf32>,
+                       %t: tensor<2x4xi32>, %len: tensor<2xi32>, %o: tensor<2x4x1x8xf32>) -> tensor<2x4x1x8xf32> {
+  %r = attn.attention ins(%q, %k, %v : tensor<2x4x1x8xf32>, tensor<10x16x2x8xf32>, tensor<10x16x2x8xf32>)
+      kv_lengths(%len : tensor<2xi32>) page_table(%t : tensor<2x4xi32>)
+      outs(%o : tensor<2x4x1x8xf32>) {kv_layout = #attn.kv_layout<paged_nhd>} -> tensor<2x4x1x8xf32>
+  return %r : tensor<2x4x1x8xf32>
+}
+module attributes {transform.with_named_sequence} {
+  transform.named_sequence @__transform_main(%root: !transform.any_op {transform.readonly}) {
+    %a = transform.structured.match ops{["attn.attention"]} in %root : (!transform.any_op) -> !transform.any_op
+    %t, %l = transform.structured.tile_using_forall %a tile_sizes [1, 2, 0, 0] : (!transform.any_op) -> (!transform.any_op, !transform.any_op)
+    transform.yield
+  }
+}
+
+// -----
+
+/// Split-KV of a paged op: each of 2 threads takes whole pages, the
+/// table's columns [2 s, 2 s + 2) (HND pools: heads on axis 1).
+// CHECK-LABEL: func @paged_split_kv
+// CHECK: scf.forall (%[[S:.+]]) in (2)
+// CHECK:   %[[C:.+]] = affine.apply {{.*}}(%[[S]])
+// CHECK:   %[[TS:.+]] = tensor.extract_slice %{{.*}}[0, %[[C]]] [2, 2] [1, 1] : tensor<2x4xi32> to tensor<2x2xi32>
+// CHECK:   attn.attention {{.*}} page_table(%[[TS]] : tensor<2x2xi32>) offsets
+// CHECK-SAME: kv_layout = #attn.kv_layout<paged_hnd>, partial
+// CHECK: attn.merge_states
+func.func @paged_split_kv(%q: tensor<2x4x1x8xf32>, %k: tensor<10x2x16x8xf32>, %v: tensor<10x2x16x8xf32>,
+                          %t: tensor<2x4xi32>, %o: tensor<2x4x1x8xf32>) -> tensor<2x4x1x8xf32> {
+  %r = attn.attention ins(%q, %k, %v : tensor<2x4x1x8xf32>, tensor<10x2x16x8xf32>, tensor<10x2x16x8xf32>)
+      page_table(%t : tensor<2x4xi32>)
+      outs(%o : tensor<2x4x1x8xf32>) {kv_layout = #attn.kv_layout<paged_hnd>} -> tensor<2x4x1x8xf32>
+  return %r : tensor<2x4x1x8xf32>
+}
+module attributes {transform.with_named_sequence} {
+  transform.named_sequence @__transform_main(%root: !transform.any_op {transform.readonly}) {
+    %a = transform.structured.match ops{["attn.attention"]} in %root : (!transform.any_op) -> !transform.any_op
+    %f0, %f1, %f2, %f3, %f4, %part, %merge, %loop = transform.structured.tile_reduction_using_forall %a reduction_dims = [3] by num_threads = [0, 0, 0, 2] : (!transform.any_op) -> (!transform.any_op, !transform.any_op, !transform.any_op, !transform.any_op, !transform.any_op, !transform.any_op, !transform.any_op, !transform.any_op)
+    transform.yield
+  }
+}
+
+// -----
+
+/// Key tiles that cut a page cannot be expressed through the table.
+func.func @paged_unaligned_key_tiles(%q: tensor<1x2x4x8xf32>, %k: tensor<4x16x1x8xf32>, %v: tensor<4x16x1x8xf32>,
+                                     %t: tensor<1x4xi32>, %acc: tensor<1x2x4x8xf32>, %m: tensor<1x2x4xf32>, %s: tensor<1x2x4xf32>)
+    -> (tensor<1x2x4x8xf32>, tensor<1x2x4xf32>, tensor<1x2x4xf32>) {
+  // expected-error @below {{expects the key tiles of a paged op to start and end on page boundaries (page size 16)}}
+  // expected-error @below {{faild to tile operation}}
+  // expected-error @below {{failed to generate tiling loops}}
+  %a, %mx, %sm = attn.attention ins(%q, %k, %v : tensor<1x2x4x8xf32>, tensor<4x16x1x8xf32>, tensor<4x16x1x8xf32>)
+      page_table(%t : tensor<1x4xi32>)
+      outs(%acc, %m, %s : tensor<1x2x4x8xf32>, tensor<1x2x4xf32>, tensor<1x2x4xf32>)
+      {kv_layout = #attn.kv_layout<paged_nhd>, partial} -> tensor<1x2x4x8xf32>, tensor<1x2x4xf32>, tensor<1x2x4xf32>
+  return %a, %mx, %sm : tensor<1x2x4x8xf32>, tensor<1x2x4xf32>, tensor<1x2x4xf32>
+}
+module attributes {transform.with_named_sequence} {
+  transform.named_sequence @__transform_main(%root: !transform.any_op {transform.readonly}) {
+    %a = transform.structured.match ops{["attn.attention"]} in %root : (!transform.any_op) -> !transform.any_op
+    %t, %l = transform.structured.tile_using_for %a tile_sizes [0, 0, 0, 24] : (!transform.any_op) -> (!transform.any_op, !transform.any_op)
+    transform.yield
+  }
+}

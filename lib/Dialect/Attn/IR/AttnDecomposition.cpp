@@ -78,15 +78,15 @@ TileCoordinates mlir::attn::getTileCoordinates(OpBuilder &b, Location loc,
   c.b0 = c.h0 = c.q0 = c.kv0 = zero;
   c.qLen = getValueOrCreateConstantIndexOp(
       b, loc, tensor::getMixedSize(b, loc, op.getQuery(), 2));
-  c.kvLen = getValueOrCreateConstantIndexOp(
-      b, loc, tensor::getMixedSize(b, loc, op.getKey(), 2));
+  c.kvLen =
+      getValueOrCreateConstantIndexOp(b, loc, op.getMixedKVLength(b, loc));
   if (std::optional<int64_t> g = op.getStaticGroupSize()) {
     c.group = arith::ConstantIndexOp::create(b, loc, *g);
   } else {
     Value hq = getValueOrCreateConstantIndexOp(
         b, loc, tensor::getMixedSize(b, loc, op.getQuery(), 1));
-    Value hkv = getValueOrCreateConstantIndexOp(
-        b, loc, tensor::getMixedSize(b, loc, op.getKey(), 1));
+    Value hkv =
+        getValueOrCreateConstantIndexOp(b, loc, op.getMixedKVHeads(b, loc));
     c.group = arith::DivUIOp::create(b, loc, hq, hkv);
   }
   return c;

@@ -8,6 +8,7 @@
 
 #include "VerifyUtils.h"
 
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Matchers.h"
 #include "mlir/IR/OpImplementation.h"
@@ -32,7 +33,7 @@ std::optional<int64_t> AttentionOp::getStaticGroupSize() {
   if (hasTileCoordinates())
     return std::nullopt;
   return staticGroupSize(getQueryType().getDimSize(1),
-                         getKeyType().getDimSize(1));
+                         getLogicalKVShape(getKey())[1]);
 }
 
 std::optional<double> AttentionOp::getStaticScale() {
@@ -86,6 +87,22 @@ int64_t AttentionOp::getPageSize() {
   return getKeyType().getDimSize(poolAxes(getKvLayout()).first);
 }
 
+unsigned AttentionOp::getKVHeadAxis() {
+  return isPaged() ? poolAxes(getKvLayout()).second : 1;
+}
+
+OpFoldResult AttentionOp::getMixedKVLength(OpBuilder &b, Location loc) {
+  if (!isPaged())
+    return tensor::getMixedSize(b, loc, getKey(), 2);
+  return affine::makeComposedFoldedAffineApply(
+      b, loc, b.getAffineSymbolExpr(0) * getPageSize(),
+      {tensor::getMixedSize(b, loc, getPageTable(), 1)});
+}
+
+OpFoldResult AttentionOp::getMixedKVHeads(OpBuilder &b, Location loc) {
+  return tensor::getMixedSize(b, loc, getKey(), getKVHeadAxis());
+}
+
 SmallVector<int64_t> AttentionOp::getLogicalKVShape(Value keyOrValue) {
   auto t = cast<RankedTensorType>(keyOrValue.getType());
   if (!isPaged() || t.getRank() != 4)
@@ -112,8 +129,6 @@ static LogicalResult verifyPagedLayout(AttentionOp op) {
                                   "with a page_table");
   if (!paged)
     return success();
-  if (op.hasTileCoordinates())
-    return op.emitOpError("expects no tile coordinates on a paged op");
   RankedTensorType kT = op.getKeyType(), vT = op.getValueType();
   auto [pageAxis, headAxis] = poolAxes(op.getKvLayout());
   StringRef layoutStr = op.getKvLayout() == KvLayout::paged_hnd
@@ -146,6 +161,13 @@ static LogicalResult verifyPagedLayout(AttentionOp op) {
                           "([B, max_pages]), got rank ")
            << tableT.getRank();
   int64_t pageSize = k[pageAxis];
+  // A paged tile's keys are whole pages of the table's columns.
+  if (op.hasTileCoordinates())
+    if (std::optional<int64_t> kv0 = getConstantIntValue(op.getOffsets()[3]);
+        kv0 && *kv0 % pageSize != 0)
+      return op.emitOpError("expects the key offset of a paged tile to be a "
+                            "multiple of the page size ")
+             << pageSize << ", got " << *kv0;
   // Static contents: entries inside the pool, lengths inside the table.
   DenseIntElementsAttr table;
   if (!ShapedType::isDynamic(k[0]) &&
@@ -374,7 +396,7 @@ LogicalResult AttentionOp::verify() {
       prefix |= isa<PrefixLMAttr>(a);
       if (auto w = dyn_cast<SlidingWindowAttr>(a))
         windowRight = w.getRight();
-      int64_t lkv = getKeyType().getDimSize(2);
+      int64_t lkv = getLogicalKVShape(getKey())[2];
       if (auto n = dyn_cast<NeighborhoodAttr>(a);
           n && !ShapedType::isDynamic(lkv) && lkv != n.getNumTokens())
         return emitOpError("expects as many keys as tokens of the "

@@ -24,6 +24,7 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
+#include "mlir/Interfaces/LoopLikeInterface.h"
 
 using namespace mlir;
 using namespace mlir::attn;
@@ -31,6 +32,100 @@ using namespace mlir::attn;
 //===----------------------------------------------------------------------===//
 // Helpers
 //===----------------------------------------------------------------------===//
+
+/// True when `ofr` is provably a multiple of `p`: a constant, the induction
+/// variable of a loop whose lower bound and step are, or an affine.apply /
+/// min / max of such values whose every result is (the offsets and sizes
+/// upstream tiling builds).
+static bool isMultipleOfPage(OpFoldResult ofr, int64_t p, unsigned depth = 0) {
+  if (std::optional<int64_t> c = getConstantIntValue(ofr))
+    return *c % p == 0;
+  auto v = dyn_cast<Value>(ofr);
+  if (!v || depth > 8)
+    return false;
+  if (auto arg = dyn_cast<BlockArgument>(v)) {
+    Operation *parent = arg.getOwner()->getParentOp();
+    if (auto loop = dyn_cast<LoopLikeOpInterface>(parent)) {
+      std::optional<SmallVector<Value>> ivs = loop.getLoopInductionVars();
+      std::optional<SmallVector<OpFoldResult>> lbs = loop.getLoopLowerBounds(),
+                                               steps = loop.getLoopSteps();
+      if (!ivs || !lbs || !steps)
+        return false;
+      for (auto [iv, lb, step] : llvm::zip(*ivs, *lbs, *steps))
+        if (iv == v)
+          return isMultipleOfPage(lb, p, depth + 1) &&
+                 isMultipleOfPage(step, p, depth + 1);
+    }
+    return false;
+  }
+  Operation *def = v.getDefiningOp();
+  AffineMap map;
+  if (auto apply = dyn_cast<affine::AffineApplyOp>(def))
+    map = apply.getAffineMap();
+  else if (auto mn = dyn_cast<affine::AffineMinOp>(def))
+    map = mn.getAffineMap();
+  else if (auto mx = dyn_cast<affine::AffineMaxOp>(def))
+    map = mx.getAffineMap();
+  else
+    return false;
+  // Operands that are multiples of p become p * (a fresh dim), then every
+  // result must be a multiple of p.
+  MLIRContext *ctx = def->getContext();
+  unsigned nd = map.getNumDims(), n = def->getNumOperands();
+  SmallVector<AffineExpr> dims, syms;
+  for (unsigned i = 0; i < n; ++i) {
+    AffineExpr fresh = getAffineDimExpr(i, ctx);
+    if (isMultipleOfPage(def->getOperand(i), p, depth + 1))
+      fresh = fresh * p;
+    (i < nd ? dims : syms).push_back(fresh);
+  }
+  for (AffineExpr r : map.getResults())
+    if (!r.replaceDimsAndSymbols(dims, syms).isMultipleOf(p))
+      return false;
+  return true;
+}
+
+/// True when `size` is the key length of `op`: the same constant, or the
+/// same dynamic value (a `tensor.dim` of the key's axis 2 built by anyone).
+static bool isKeyLength(AttentionOp op, OpFoldResult size) {
+  int64_t lkv = op.getLogicalKVShape(op.getKey())[2];
+  if (!ShapedType::isDynamic(lkv))
+    return isConstantIntValue(size, lkv);
+  auto v = dyn_cast<Value>(size);
+  if (op.isPaged()) {
+    // getMixedKVLength: max_pages * P, max_pages a dim of the table.
+    // (For P = 1 the product folds to the dim itself.)
+    if (auto apply = v ? v.getDefiningOp<affine::AffineApplyOp>()
+                       : affine::AffineApplyOp()) {
+      if (apply.getNumOperands() != 1 ||
+          apply.getAffineMap().getResult(0) !=
+              getAffineSymbolExpr(0, op.getContext()) * op.getPageSize())
+        return false;
+      v = apply.getOperand(0);
+    } else if (op.getPageSize() != 1) {
+      return false;
+    }
+    auto tdim = v ? v.getDefiningOp<tensor::DimOp>() : tensor::DimOp();
+    return tdim && tdim.getSource() == op.getPageTable() &&
+           tdim.getConstantIndex() == std::optional<int64_t>(1);
+  }
+  auto dim = v ? v.getDefiningOp<tensor::DimOp>() : tensor::DimOp();
+  if (!dim)
+    return false;
+  std::optional<int64_t> index = dim.getConstantIndex();
+  if (!index || *index != 2)
+    return false;
+  // The key itself, or a tensor with the key's length (the value).
+  return dim.getSource() == op.getKey() ||
+         (dim.getSource() == op.getValue() &&
+          op.getValueType().getDimSize(2) == lkv);
+}
+
+/// True when the key range of a tile is the op's whole key axis.
+static bool coversKeys(AttentionOp op, OpFoldResult offset,
+                       OpFoldResult size) {
+  return isZeroInteger(offset) && isKeyLength(op, size);
+}
 
 namespace {
 /// The loops of the iteration domain.
@@ -109,7 +204,7 @@ struct TileBuilder {
                                                 OpFoldResult hs) {
     OpFoldResult hq = dim(op.getQuery(), 1);
     if (isZeroInteger(h0) && isEqualConstantIntOrValue(hs, hq))
-      return {zero(), dim(op.getKey(), 1)};
+      return {zero(), op.getMixedKVHeads(b, loc)};
     // Global head offsets: local h0 of a tile is globalH0 - tileH0.
     OpFoldResult g = problemGroup();
     OpFoldResult base =
@@ -137,21 +232,43 @@ struct TileBuilder {
 FailureOr<TilingResult> TileBuilder::build(ArrayRef<OpFoldResult> offsets,
                                            ArrayRef<OpFoldResult> sizes,
                                            ValueRange inits, bool partial) {
-  // A paged op's key axis is (page, offset) through the table; its tiles are
-  // built after attn-gather-paged has made K/V contiguous.
-  if (op.isPaged())
-    return op.emitOpError("cannot be tiled through TilingInterface in the "
-                          "paged layout; run attn-gather-paged first");
   OpFoldResult b0 = offsets[kB], h0 = offsets[kH], q0 = offsets[kQ],
                kv0 = offsets[kKV];
   OpFoldResult bs = sizes[kB], hs = sizes[kH], qs = sizes[kQ], kvs = sizes[kKV];
   Value q = slice(op.getQuery(), {b0, h0, q0, zero()},
                   {bs, hs, qs, dim(op.getQuery(), 3)});
   auto [kvh0, kvhs] = kvHeads(h0, hs);
-  Value k = slice(op.getKey(), {b0, kvh0, kv0, zero()},
-                  {bs, kvhs, kvs, dim(op.getKey(), 3)});
-  Value v = slice(op.getValue(), {b0, kvh0, kv0, zero()},
-                  {bs, kvhs, kvs, dim(op.getValue(), 3)});
+  Value k, v, table;
+  if (op.isPaged()) {
+    // The pools stay whole but for their head axis; the tile's keys are the
+    // table's columns of its pages (docs/design.md, "Paged KV").
+    int64_t p = op.getPageSize();
+    if (!isMultipleOfPage(kv0, p) ||
+        !(isMultipleOfPage(kvs, p) || coversKeys(op, kv0, kvs)))
+      return op.emitOpError("expects the key tiles of a paged op to start "
+                            "and end on page boundaries (page size ")
+             << p << ")";
+    unsigned headAxis = op.getKVHeadAxis();
+    auto slicePool = [&](Value pool) {
+      SmallVector<OpFoldResult> o(4, zero());
+      SmallVector<OpFoldResult> s = tensor::getMixedSizes(b, loc, pool);
+      o[headAxis] = kvh0;
+      s[headAxis] = kvhs;
+      return slice(pool, o, s);
+    };
+    k = slicePool(op.getKey());
+    v = slicePool(op.getValue());
+    OpFoldResult pages = coversKeys(op, kv0, kvs)
+                             ? dim(op.getPageTable(), 1)
+                             : floorDiv(kvs, b.getIndexAttr(p));
+    table = slice(op.getPageTable(), {b0, floorDiv(kv0, b.getIndexAttr(p))},
+                  {bs, pages});
+  } else {
+    k = slice(op.getKey(), {b0, kvh0, kv0, zero()},
+              {bs, kvhs, kvs, dim(op.getKey(), 3)});
+    v = slice(op.getValue(), {b0, kvh0, kv0, zero()},
+              {bs, kvhs, kvs, dim(op.getValue(), 3)});
+  }
 
   Value mask;
   if (Value m = op.getMask()) {
@@ -194,11 +311,10 @@ FailureOr<TilingResult> TileBuilder::build(ArrayRef<OpFoldResult> offsets,
     resultTypes.push_back(init.getType());
   auto tile = AttentionOp::create(
       b, loc, resultTypes, q, k, v, mask, ql, kl, qsIds, kvIds, sinks,
-      /*page_table=*/Value(), op.getKvBlockCounts(), op.getKvBlockIndices(),
-      newOffsets, newExtents, inits, op.getScaleAttr(), op.getSoftcapAttr(),
+      table, op.getKvBlockCounts(), op.getKvBlockIndices(), newOffsets,
+      newExtents, inits, op.getScaleAttr(), op.getSoftcapAttr(),
       op.getMasksAttr(), op.getNormalizerAttr(), op.getSigmoidBiasAttr(),
-      partial ? b.getUnitAttr() : UnitAttr(),
-      KvLayoutAttr::get(b.getContext(), KvLayout::contiguous),
+      partial ? b.getUnitAttr() : UnitAttr(), op.getKvLayoutAttr(),
       // Key-block lists stay whole: they are indexed with global
       // coordinates.
       op.getQBlockSizeAttr(), op.getKvBlockSizeAttr(),
@@ -223,11 +339,7 @@ SmallVector<Range> AttentionOp::getIterationDomain(OpBuilder &b) {
   Location loc = getLoc();
   OpFoldResult zero = b.getIndexAttr(0), one = b.getIndexAttr(1);
   SmallVector<OpFoldResult> q = tensor::getMixedSizes(b, loc, getQuery());
-  OpFoldResult lkv =
-      isPaged() ? affine::makeComposedFoldedAffineApply(
-                      b, loc, b.getAffineSymbolExpr(0) * getPageSize(),
-                      {tensor::getMixedSize(b, loc, getPageTable(), 1)})
-                : tensor::getMixedSize(b, loc, getKey(), 2);
+  OpFoldResult lkv = getMixedKVLength(b, loc);
   return {Range{zero, q[0], one}, Range{zero, q[1], one},
           Range{zero, q[2], one}, Range{zero, lkv, one}};
 }
@@ -235,31 +347,6 @@ SmallVector<Range> AttentionOp::getIterationDomain(OpBuilder &b) {
 SmallVector<utils::IteratorType> AttentionOp::getLoopIteratorTypes() {
   return {utils::IteratorType::parallel, utils::IteratorType::parallel,
           utils::IteratorType::parallel, utils::IteratorType::reduction};
-}
-
-/// True when `size` is the key length of `op`: the same constant, or the
-/// same dynamic value (a `tensor.dim` of the key's axis 2 built by anyone).
-static bool isKeyLength(AttentionOp op, OpFoldResult size) {
-  int64_t lkv = op.getKeyType().getDimSize(2);
-  if (!ShapedType::isDynamic(lkv))
-    return isConstantIntValue(size, lkv);
-  auto v = dyn_cast<Value>(size);
-  auto dim = v ? v.getDefiningOp<tensor::DimOp>() : tensor::DimOp();
-  if (!dim)
-    return false;
-  std::optional<int64_t> index = dim.getConstantIndex();
-  if (!index || *index != 2)
-    return false;
-  // The key itself, or a tensor with the key's length (the value).
-  return dim.getSource() == op.getKey() ||
-         (dim.getSource() == op.getValue() &&
-          op.getValueType().getDimSize(2) == lkv);
-}
-
-/// True when the key range of a tile is the op's whole key axis.
-static bool coversKeys(AttentionOp op, OpFoldResult offset,
-                       OpFoldResult size) {
-  return isZeroInteger(offset) && isKeyLength(op, size);
 }
 
 /// The slices of the op's inits for the (b, h, q) tile.
@@ -317,7 +404,7 @@ AttentionOp::generateResultTileValue(OpBuilder &b, unsigned resultNumber,
   SmallVector<OpFoldResult> iterOffsets(offsets.take_front(3)),
       iterSizes(sizes.take_front(3));
   iterOffsets.push_back(b.getIndexAttr(0));
-  iterSizes.push_back(tensor::getMixedSize(b, getLoc(), getKey(), 2));
+  iterSizes.push_back(getMixedKVLength(b, getLoc()));
   return getTiledImplementation(b, iterOffsets, iterSizes);
 }
 

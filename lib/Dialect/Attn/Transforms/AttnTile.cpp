@@ -35,6 +35,8 @@
 #include "mlir/Dialect/UB/IR/UBOps.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 
+#include <numeric>
+
 namespace mlir {
 namespace attn {
 #define GEN_PASS_DEF_ATTNTILEPASS
@@ -53,7 +55,7 @@ static AttentionTileSizes resolveTileSizes(AttentionOp op,
                                            AttentionTileSizes sizes,
                                            int64_t group) {
   auto qT = op.getQueryType();
-  int64_t lq = qT.getDimSize(2), lkv = op.getKeyType().getDimSize(2);
+  int64_t lq = qT.getDimSize(2), lkv = op.getLogicalKVShape(op.getKey())[2];
   if (group > 0) {
     sizes.qTile = lq;
   } else if (sizes.qTile == 0) {
@@ -243,6 +245,12 @@ mlir::attn::tileAttentionOnline(RewriterBase &rewriter, AttentionOp op,
   AttentionTileSizes sizes = resolveTileSizes(op, requested, group);
   if (op.hasKeyBlockLists())
     sizes = alignTilesToKeyBlocks(op, sizes);
+  // Paged ops: key tiles within one page (a divisor of the page size), and
+  // splits of whole pages.
+  if (op.isPaged())
+    sizes.kvTile = op.hasKeyBlockLists()
+                       ? std::gcd(op.getPageSize(), sizes.kvTile)
+                       : largestDivisorAtMost(op.getPageSize(), sizes.kvTile);
   if (sizes.qTile < 1 || sizes.kvTile < 1 || sizes.kvSplits < 1)
     return op.emitOpError("expects positive tile sizes, got q-tile = ")
            << sizes.qTile << ", kv-tile = " << sizes.kvTile
@@ -266,9 +274,10 @@ mlir::attn::tileAttentionOnline(RewriterBase &rewriter, AttentionOp op,
   // level of threads). Otherwise an scf.forall over (batch, head, query
   // tile).
   if (sizes.kvSplits > 1) {
-    int64_t lkv = op.getKeyType().getDimSize(2);
+    int64_t lkv = op.getLogicalKVShape(op.getKey())[2];
     int64_t chunk = llvm::alignTo(llvm::divideCeil(lkv, sizes.kvSplits),
-                                  sizes.kvTile);
+                                  op.isPaged() ? op.getPageSize()
+                                               : sizes.kvTile);
     SmallVector<OpFoldResult> splitSizes(3, rewriter.getIndexAttr(0));
     splitSizes.push_back(rewriter.getIndexAttr(chunk));
     scf::SCFTilingOptions options;

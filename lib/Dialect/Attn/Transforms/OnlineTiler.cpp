@@ -347,7 +347,9 @@ TileFrame OnlineTiler::buildTileFrame(OpBuilder &nb) {
   // key) when the mask summary describes them (the extra keys are masked by
   // the partial-tile path). An empty range stays empty (its bounds may lie
   // past Lkv).
-  if (maskAny) {
+  // Key tiles of a paged op start on multiples of the tile size too, so
+  // that none crosses a page (the tile size divides the page size).
+  if (maskAny || op.isPaged()) {
     Value kvBase = summary ? summary->kv0 : kv0;
     Value aligned = arith::AddIOp::create(
         nb, loc, kvBase,
@@ -517,8 +519,8 @@ SmallVector<Value> OnlineTiler::updateState(OpBuilder &lb, Location l,
                                             const TileFrame &f,
                                             const KeyTile &kt, ValueRange st) {
   Value m = st[0], sum = st[1], acc = st[2];
-  Value kTile = slice2D(lb, op.getKey(), zero, zero, kt.kl, kt.tk, dStatic);
-  Value vTile = slice2D(lb, op.getValue(), zero, zero, kt.kl, kt.tk, dvStatic);
+  Value kTile = readKeyRows(lb, l, op.getKey(), kt.kl, kt.tk, dStatic);
+  Value vTile = readKeyRows(lb, l, op.getValue(), kt.kl, kt.tk, dvStatic);
   OpFoldResult cols = f.padded ? OpFoldResult(lb.getIndexAttr(sizes.kvTile))
                                : OpFoldResult(kt.tk);
   SmallVector<OpFoldResult> tileShape = {f.rows, cols};
@@ -723,6 +725,39 @@ void TilePlace::readTilePlace(OpBuilder &b, Location loc, AttentionOp op) {
   group = c.group;
 }
 
+Value OnlineTiler::readKeyRows(OpBuilder &nb, Location l, Value kv, Value kl,
+                               OpFoldResult rows, OpFoldResult cols) {
+  // (The decode tile body calls this without reading the tile place.)
+  Value zero = cst(nb, 0);
+  if (!op.isPaged())
+    return slice2D(nb, kv, zero, zero, kl, rows, cols);
+  Value p = cst(nb, op.getPageSize());
+  Value entry = tensor::ExtractOp::create(
+      nb, l, op.getPageTable(),
+      ValueRange{zero, arith::DivUIOp::create(nb, l, kl, p)});
+  Value page = arith::IndexCastOp::create(nb, l, nb.getIndexType(), entry);
+  // Clamped into the pool, as the gather of the semantics does: entries
+  // past a sequence's length are read for masked keys only.
+  Value last = arith::SubIOp::create(
+      nb, l, tensor::DimOp::create(nb, l, kv, 0), cst(nb, 1));
+  page = arith::MinSIOp::create(nb, l, arith::MaxSIOp::create(nb, l, page, zero),
+                                last);
+  Value row = arith::RemUIOp::create(nb, l, kl, p);
+  bool hnd = op.getKvLayout() == KvLayout::paged_hnd;
+  OpFoldResult one = nb.getIndexAttr(1), z = nb.getIndexAttr(0);
+  SmallVector<OpFoldResult> offs = {page, row, z, z}, szs = {one, rows, one,
+                                                             cols};
+  if (hnd) {
+    offs = {page, z, row, z};
+    szs = {one, one, rows, cols};
+  }
+  auto kvT = cast<RankedTensorType>(kv.getType());
+  RankedTensorType resT =
+      tensor::ExtractSliceOp::inferCanonicalRankReducedResultType(2, kvT, szs);
+  return tensor::ExtractSliceOp::create(
+      nb, l, resT, kv, offs, szs, SmallVector<OpFoldResult>(4, one));
+}
+
 FailureOr<SmallVector<Value>> OnlineTiler::run() {
   auto dimV = [&](Value t, unsigned i) -> Value {
     return getValueOrCreateConstantIndexOp(b, loc,
@@ -730,7 +765,7 @@ FailureOr<SmallVector<Value>> OnlineTiler::run() {
   };
   readTilePlace(b, loc, op);
   tq = dimV(op.getQuery(), 2);
-  lkvT = dimV(op.getKey(), 2);
+  lkvT = getValueOrCreateConstantIndexOp(b, loc, op.getMixedKVLength(b, loc));
   D = dimV(op.getQuery(), 3);
   dStatic = tensor::getMixedSize(b, loc, op.getQuery(), 3);
   dvStatic = tensor::getMixedSize(b, loc, op.getValue(), 3);

@@ -172,6 +172,13 @@ struct OnlineTiler : TilePlace {
     return tensor::ExtractSliceOp::create(nb, loc, resT, t, offs, szs, strides);
   }
 
+  /// Rows [kl, kl + rows) of the tile's key (or value) operand `kv` as a
+  /// 2-D [rows, cols] tensor: a slice of the contiguous operand, or of the
+  /// one page that holds them in a paged tile (one table load per key tile:
+  /// the key tiles of a paged op never cross a page).
+  Value readKeyRows(OpBuilder &nb, Location l, Value kv, Value kl,
+                    OpFoldResult rows, OpFoldResult cols);
+
   FailureOr<SmallVector<Value>> run();
   SmallVector<Value> initialState(OpBuilder &nb, OpFoldResult rows);
   SmallVector<Value> insertIntoInits(OpBuilder &nb, ValueRange tiles);

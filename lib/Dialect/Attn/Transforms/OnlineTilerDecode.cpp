@@ -70,8 +70,9 @@ static int64_t decodeLanes(const CPUVectorTarget &target, int64_t dv) {
 }
 
 std::optional<int64_t> mlir::attn::detail::decodeGroupSize(AttentionOp op) {
-  auto qT = op.getQueryType(), kT = op.getKeyType(), vT = op.getValueType();
-  int64_t hq = qT.getDimSize(1), hkv = kT.getDimSize(1), lq = qT.getDimSize(2);
+  auto qT = op.getQueryType(), vT = op.getValueType();
+  int64_t hq = qT.getDimSize(1), hkv = op.getLogicalKVShape(op.getKey())[1],
+          lq = qT.getDimSize(2);
   int64_t d = qT.getDimSize(3), dv = vT.getDimSize(3);
   // Static group and row counts (the tile is one group of whole rows), a
   // static Dqk (unrolled along D) and a static Dv of whole vectors.
@@ -461,8 +462,7 @@ Value DecodeTiler::scores(OpBuilder &nb, Value dot, Value k0, Value qLen,
 
 FailureOr<SmallVector<Value>> DecodeTiler::run() {
   readTilePlace(b, loc, op);
-  lkvT = getValueOrCreateConstantIndexOp(
-      b, loc, tensor::getMixedSize(b, loc, op.getKey(), 2));
+  lkvT = getValueOrCreateConstantIndexOp(b, loc, op.getMixedKVLength(b, loc));
   scale = buildScale(b, loc, op, cst(b, D));
   OpFoldResult dOfr = b.getIndexAttr(D), dvOfr = b.getIndexAttr(Dv);
 
@@ -499,6 +499,23 @@ FailureOr<SmallVector<Value>> DecodeTiler::run() {
     kvHi = arith::MinSIOp::create(b, loc, kvHi,
                                   arith::AddIOp::create(b, loc, kv0, lkvT));
   }
+  // Key tiles of a paged op start on multiples of the tile size, which
+  // divides the page size, so that none crosses a page; the keys below the
+  // range's start are masked by the partial path (the terms that bound the
+  // range do not find such tiles full). An empty range stays empty.
+  if (op.isPaged()) {
+    Value aligned = arith::AddIOp::create(
+        b, loc, kv0,
+        arith::MulIOp::create(
+            b, loc,
+            arith::DivUIOp::create(
+                b, loc, arith::SubIOp::create(b, loc, kvLo, kv0), cst(b, Tk)),
+            cst(b, Tk)));
+    Value nonEmpty =
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, kvLo, kvHi);
+    kvHi = arith::SelectOp::create(b, loc, nonEmpty, kvHi, aligned);
+    kvLo = aligned;
+  }
   bool alwaysPartial = op.getMask() || op.getQSegmentIds() ||
                        !op.getMaskMod().empty();
 
@@ -529,8 +546,8 @@ FailureOr<SmallVector<Value>> DecodeTiler::run() {
         Value tk = arith::MinSIOp::create(
             lb, l, tk0, arith::SubIOp::create(lb, l, kvHi, k0));
         Value kl = arith::SubIOp::create(lb, l, k0, kv0);
-        Value kTile = ot.slice2D(lb, op.getKey(), zero, zero, kl, tk, dOfr);
-        Value vTile = ot.slice2D(lb, op.getValue(), zero, zero, kl, tk, dvOfr);
+        Value kTile = ot.readKeyRows(lb, l, op.getKey(), kl, tk, dOfr);
+        Value vTile = ot.readKeyRows(lb, l, op.getValue(), kl, tk, dvOfr);
         Value dot = dotT(lb, kTile, qp, tk);
 
         // Scores: the masks only on tiles not proven full.

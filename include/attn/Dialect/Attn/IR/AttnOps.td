@@ -252,6 +252,14 @@ def Attn_AttentionOp : Attn_Op<"attention", [
     bool hasKeyBlockLists() { return static_cast<bool>(getKvBlockIndices()); }
     /// The static page size of a paged op.
     int64_t getPageSize();
+    /// The axis of K and V that holds the key/value heads: 1 in the
+    /// contiguous layout and `paged_hnd`, 2 in `paged_nhd`.
+    unsigned getKVHeadAxis();
+    /// The logical key length (axis 2 of getLogicalKVShape: `max_pages * P`
+    /// for a paged op) and the number of key/value heads, static or built
+    /// at `b`'s insertion point.
+    OpFoldResult getMixedKVLength(OpBuilder &b, Location loc);
+    OpFoldResult getMixedKVHeads(OpBuilder &b, Location loc);
     /// True when the op carries tile coordinates.
     bool hasTileCoordinates() { return !getOffsets().empty(); }
     MutableOperandRange getDpsInitsMutable() { return getInitsMutable(); }

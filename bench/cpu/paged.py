@@ -1,0 +1,140 @@
+#!/usr/bin/env python3
+"""CPU paged-KV benchmark: the paged layout against the contiguous one, the
+same build, the same shapes, interleaved in one run (issue #14).
+
+    ATTN_BUILD_DIR=build PYTHONPATH=python /usr/bin/python3 bench/cpu/paged.py \
+        [--rounds 3] [--reps 3] [--quick] [--only decode|prefill]
+
+Decode: Lq = 1, Hq = 32 over Hkv = 8, D = 128, fp32 and bf16 caches,
+B in {1, 8}, Lkv in {4k, 32k} (--quick: 4k only), pages of 16 and 128 rows
+in the NHD layout ([pages, P, Hkv, D], vLLM's), the table a random
+permutation of the pool's pages. Prefill: B = 1, Hq = 8 over Hkv = 2,
+Lq = Lkv = 4096, D = 128, causal, fp32. Each cell compiles the contiguous
+op and the paged ones with attn-cpu-pipeline and times them in turns
+(contiguous, P=16, P=128, then reversed, ...) for --rounds rounds of --reps
+calls; best per side, spread = worst/best of the round bests. Decode prints
+GB/s of K/V read and the share of the streaming read bandwidth of
+bench/cpu/roof.c (same run); prefill GFLOP/s (4 B H Lq Lkv D / 2, causal)
+and the share of the FMA peak. The targets: paged within 10% of
+contiguous.
+"""
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "..", "python"))
+sys.path.insert(0, HERE)
+from attn import ir, runner  # noqa: E402
+from decode import roof_gbs  # noqa: E402
+
+PAGES = (16, 128)
+
+
+def variant(kind, B, L, dtype, page):
+    if kind == "decode":
+        var = dict(B=B, Hkv=8, Hq=32, Lq=1, Lkv=L, D=128, Dv=128,
+                   dtype=dtype, masks=[])
+    else:
+        var = dict(B=B, Hkv=2, Hq=8, Lq=L, Lkv=L, D=128, Dv=128,
+                   dtype=dtype, masks=[("causal",)])
+    var.update(kv_lengths=False, q_lengths=False, segments=False,
+               normalizer="softmax")
+    if page:
+        # One spare page, so the table is not the identity of the pool.
+        var["paged"] = ("nhd", page, B * (L // page) + 1)
+    return var
+
+
+def inputs(var, rng):
+    """Storage arrays: random blocks tiled (cheap to make), the page table
+    a random permutation of the pool's pages."""
+    st = []
+    for name, shape, elem, _ in ir.arguments(var):
+        n = int(np.prod(shape))
+        if name == "page_table":
+            pages = var["paged"][2]
+            x = rng.permutation(pages)[:n].reshape(shape).astype(np.int32)
+            st.append(x)
+            continue
+        block = rng.standard_normal(min(n, 1 << 20)).astype(np.float32)
+        st.append(runner.to_storage(np.resize(block, n).reshape(shape), elem))
+    outs = [np.zeros(shape, runner.STORAGE[elem])
+            for _, shape, elem, _ in ir.results(var)]
+    return st, outs
+
+
+def time_calls(lib, ins, outs, reps):
+    best = 1e30
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        runner.call(lib, "f", ins, outs)
+        best = min(best, time.perf_counter() - t0)
+    return best
+
+
+def run_cell(kind, B, L, dt, rounds, reps, rng):
+    sides = [0] + list(PAGES)
+    libs, args = {}, {}
+    for p in sides:
+        var = variant(kind, B, L, dt, p)
+        libs[p] = runner.compile_module(
+            ir.function("f", var), workdir=tempfile.mkdtemp(prefix="paged-"))
+        args[p] = inputs(var, rng)
+    best = {p: [] for p in sides}
+    for r in range(rounds):
+        for p in (sides if r % 2 == 0 else sides[::-1]):
+            best[p].append(time_calls(libs[p], *args[p], reps))
+    return {p: (min(best[p]), max(best[p]) / min(best[p])) for p in sides}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--reps", type=int, default=3)
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--only", choices=("decode", "prefill"))
+    a = ap.parse_args()
+    rng = np.random.default_rng(0)
+    threads = os.cpu_count()
+    bw, fma = roof_gbs(threads)
+    print("roof.c, %d threads: read_bw_gbs %.1f fma_peak_gflops %.1f"
+          % (threads, bw, fma))
+    cells = []
+    if a.only != "prefill":
+        cells += [("decode", B, L, dt) for dt in ("f32", "bf16")
+                  for B in (1, 8) for L in (4096, 32768)
+                  if not (a.quick and L > 4096)]
+    if a.only != "decode":
+        cells.append(("prefill", 1, 4096, "f32"))
+    print("%-7s %-4s %1s %6s | %-22s | %-22s | %-22s | %s" % (
+        "kind", "dt", "B", "Lkv", "contiguous ms (rate)", "P=16 ms (rate)",
+        "P=128 ms (rate)", "paged/contig 16, 128; spreads"))
+    for kind, B, L, dt in cells:
+        res = run_cell(kind, B, L, dt, a.rounds, a.reps, rng)
+        if kind == "decode":
+            elem = 4 if dt == "f32" else 2
+            work = 2 * B * 8 * L * 128 * elem / 1e9
+            unit, roof = "GB/s", bw
+        else:
+            work = 4 * B * 8 * L * L * 128 / 2 / 1e9
+            unit, roof = "GF/s", fma
+        cols = []
+        for p in (0,) + PAGES:
+            t = res[p][0]
+            cols.append("%8.3f (%6.1f %s %3.0f%%)" % (
+                t * 1e3, work / t, unit, 100 * work / t / roof))
+        print("%-7s %-4s %1d %6d | %s | %s | %s | %.2f, %.2f; %s" % (
+            kind, dt, B, L, cols[0], cols[1], cols[2],
+            res[16][0] / res[0][0], res[128][0] / res[0][0],
+            "/".join("%.2f" % res[p][1] for p in (0,) + PAGES)), flush=True)
+    print("load average %s" % " ".join("%.2f" % x for x in os.getloadavg()))
+
+
+if __name__ == "__main__":
+    main()
