@@ -47,7 +47,8 @@ def variant(kind, B, L, dtype, page):
                normalizer="softmax")
     if page:
         # One spare page, so the table is not the identity of the pool.
-        var["paged"] = ("nhd", page, B * (L // page) + 1)
+        var["paged"] = (os.environ.get("ATTN_PAGED_LAYOUT", "nhd"), page,
+                        B * (L // page) + 1)
     return var
 
 

@@ -245,12 +245,18 @@ mlir::attn::tileAttentionOnline(RewriterBase &rewriter, AttentionOp op,
   AttentionTileSizes sizes = resolveTileSizes(op, requested, group);
   if (op.hasKeyBlockLists())
     sizes = alignTilesToKeyBlocks(op, sizes);
-  // Paged ops: key tiles within one page (a divisor of the page size), and
-  // splits of whole pages.
-  if (op.isPaged())
-    sizes.kvTile = op.hasKeyBlockLists()
-                       ? std::gcd(op.getPageSize(), sizes.kvTile)
-                       : largestDivisorAtMost(op.getPageSize(), sizes.kvTile);
+  // Paged ops: key tiles within one page (a divisor of the page size), or
+  // for the decode tile body, which reads a key tile page by page, whole
+  // pages; splits of whole pages.
+  if (op.isPaged()) {
+    int64_t p = op.getPageSize();
+    if (group > 0 && p < sizes.kvTile)
+      sizes.kvTile = sizes.kvTile / p * p;
+    else if (op.hasKeyBlockLists())
+      sizes.kvTile = std::gcd(p, sizes.kvTile);
+    else
+      sizes.kvTile = largestDivisorAtMost(p, sizes.kvTile);
+  }
   if (sizes.qTile < 1 || sizes.kvTile < 1 || sizes.kvSplits < 1)
     return op.emitOpError("expects positive tile sizes, got q-tile = ")
            << sizes.qTile << ", kv-tile = " << sizes.kvTile

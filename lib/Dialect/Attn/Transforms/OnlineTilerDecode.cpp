@@ -111,6 +111,9 @@ struct DecodeTiler : TilePlace {
   /// The helper of the general tile body, for its builders and finalize().
   OnlineTiler ot;
   int64_t G, Lq, M, R, Mp, D, Dv, Tk;
+  /// Key rows read as one slice: the whole key tile, or for a paged op
+  /// whose pages are shorter than the key tile, one page.
+  int64_t chunk;
   /// f32 lanes of the tile's vectors, the accumulator budget of a P.V
   /// register block and the vector registers, from the vector target.
   int64_t lanes, accumulators, registers;
@@ -127,6 +130,7 @@ struct DecodeTiler : TilePlace {
     D = op.getQueryType().getDimSize(3);
     Dv = op.getValueType().getDimSize(3);
     Tk = sizes.kvTile;
+    chunk = op.isPaged() ? std::min(Tk, op.getPageSize()) : Tk;
     CPUVectorTarget target = getCPUVectorTarget(sizes.vectorBits);
     lanes = decodeLanes(target, Dv);
     accumulators = target.blockRows * target.blockVectors;
@@ -139,8 +143,13 @@ struct DecodeTiler : TilePlace {
   SmallVector<Value> initialState(OpBuilder &nb);
   Value rowsOf(OpBuilder &nb, Value t, bool withDv);
   Value unpad(OpBuilder &nb, Value t, Value init);
-  Value dotT(OpBuilder &nb, Value kTile, Value qp, Value tk);
-  Value accumulatePV(OpBuilder &nb, Value p, Value vTile, Value acc, Value tk);
+  using RowChunkBody = function_ref<SmallVector<Value>(
+      OpBuilder &, Location, Value rows, Value first, Value count, ValueRange)>;
+  SmallVector<Value> forEachRowChunk(OpBuilder &nb, Value kv, Value kl,
+                                     Value tk, OpFoldResult cols,
+                                     ValueRange init, RowChunkBody body);
+  Value dotT(OpBuilder &nb, Value kl, Value qp, Value tk);
+  Value accumulatePV(OpBuilder &nb, Value p, Value kl, Value acc, Value tk);
   Value scores(OpBuilder &nb, Value dot, Value k0, Value qLen, Value kvLen,
                bool structured, Value kvEnd);
 };
@@ -286,9 +295,34 @@ SmallVector<Value> DecodeTiler::initialState(OpBuilder &nb) {
 /// past tk are left undefined; the caller masks them): per key and block of
 /// R rows, R f32 vector accumulators of `lanes` along D, K[j] read once per
 /// block and widened in registers, then one horizontal sum per row.
-Value DecodeTiler::dotT(OpBuilder &nb, Value kTile, Value qp, Value tk) {
+/// The key rows [kl, kl + tk) of `kv` (the key or the value operand, `cols`
+/// wide) as slices of at most `chunk` rows that each lie in one page: `body`
+/// gets a slice, its first row in the key tile and its row count, and
+/// carries `init` through the chunks. One slice when the tile is one chunk.
+SmallVector<Value> DecodeTiler::forEachRowChunk(OpBuilder &nb, Value kv,
+                                                Value kl, Value tk,
+                                                OpFoldResult cols,
+                                                ValueRange init,
+                                                RowChunkBody body) {
+  if (chunk >= Tk)
+    return body(nb, loc, ot.readKeyRows(nb, loc, kv, kl, tk, cols),
+                cst(nb, 0), tk, init);
+  auto chunks = scf::ForOp::create(
+      nb, loc, cst(nb, 0), tk, cst(nb, chunk), init,
+      [&](OpBuilder &cb, Location cl, Value c0, ValueRange args) {
+        Value n = arith::MinSIOp::create(
+            cb, cl, cst(cb, chunk), arith::SubIOp::create(cb, cl, tk, c0));
+        Value rows = ot.readKeyRows(cb, cl, kv,
+                                    arith::AddIOp::create(cb, cl, kl, c0), n,
+                                    cols);
+        scf::YieldOp::create(cb, cl, body(cb, cl, rows, c0, n, args));
+      });
+  return SmallVector<Value>(chunks.getResults());
+}
+
+Value DecodeTiler::dotT(OpBuilder &nb, Value kl, Value qp, Value tk) {
   auto vecT = VectorType::get({lanes}, f32);
-  Type kElem = cast<RankedTensorType>(kTile.getType()).getElementType();
+  Type kElem = op.getKeyType().getElementType();
   Value zeroVec = arith::ConstantOp::create(
       nb, loc, vecT, DenseElementsAttr::get(vecT, nb.getF32FloatAttr(0.0)));
   Value pad = OnlineTiler::f32Const(nb, loc, 0.0);
@@ -297,9 +331,12 @@ Value DecodeTiler::dotT(OpBuilder &nb, Value kTile, Value qp, Value tk) {
       b.getContext(),
       arith::FastMathFlags::reassoc | arith::FastMathFlags::contract);
   Value out = ot.empty(nb, {nb.getIndexAttr(Tk), nb.getIndexAttr(Mp)}, f32);
+  auto chunkBody = [&](OpBuilder &xb, Location xl, Value kTile, Value first,
+                       Value count, ValueRange xArgs) -> SmallVector<Value> {
   auto keys = scf::ForOp::create(
-      nb, loc, cst(nb, 0), tk, cst(nb, 1), ValueRange{out},
+      xb, xl, cst(xb, 0), count, cst(xb, 1), xArgs,
       [&](OpBuilder &jb, Location jl, Value j, ValueRange jArgs) {
+        Value jt = arith::AddIOp::create(jb, jl, first, j);
         auto blocks = scf::ForOp::create(
             jb, jl, cst(jb, 0), cst(jb, Mp), cst(jb, R), jArgs,
             [&](OpBuilder &rb, Location rl, Value r0, ValueRange rArgs) {
@@ -330,14 +367,17 @@ Value DecodeTiler::dotT(OpBuilder &nb, Value kTile, Value qp, Value tk) {
               Value row = vector::FromElementsOp::create(
                   rb, rl, VectorType::get({R}, f32), sums);
               Value t = vector::TransferWriteOp::create(
-                            rb, rl, row, rArgs[0], ValueRange{j, r0},
+                            rb, rl, row, rArgs[0], ValueRange{jt, r0},
                             ArrayRef<bool>{true})
                             .getResult();
               scf::YieldOp::create(rb, rl, t);
             });
         scf::YieldOp::create(jb, jl, blocks.getResults());
       });
-  return keys.getResult(0);
+  return SmallVector<Value>(keys.getResults());
+  };
+  return forEachRowChunk(nb, op.getKey(), kl, tk, nb.getIndexAttr(D),
+                         ValueRange{out}, chunkBody)[0];
 }
 
 /// acc[Mp, Dv] += P^T[0:tk, Mp]^T . V[0:tk, Dv] in RB x (C * lanes) register
@@ -347,10 +387,10 @@ Value DecodeTiler::dotT(OpBuilder &nb, Value kTile, Value qp, Value tk) {
 /// so the first row block streams V rows contiguously (a narrow column block
 /// strides through V by rows and defeats the prefetchers); the other row blocks
 /// find the tile in cache.
-Value DecodeTiler::accumulatePV(OpBuilder &nb, Value p, Value vTile, Value acc,
+Value DecodeTiler::accumulatePV(OpBuilder &nb, Value p, Value kl, Value acc,
                                 Value tk) {
   auto vecT = VectorType::get({lanes}, f32);
-  Type vElem = cast<RankedTensorType>(vTile.getType()).getElementType();
+  Type vElem = op.getValueType().getElementType();
   Value pad = OnlineTiler::f32Const(nb, loc, 0.0);
   Value vPad = arith::ConstantOp::create(nb, loc, nb.getFloatAttr(vElem, 0.0));
   // A widened V vector needs a register of its own (an f32 one can be the
@@ -382,35 +422,44 @@ Value DecodeTiler::accumulatePV(OpBuilder &nb, Value p, Value vTile, Value acc,
                   init.push_back(vector::TransferReadOp::create(
                       cb, cl, vecT, cArgs[0], ValueRange{rows[r], cols[c]},
                       pad, ArrayRef<bool>{true}));
-              auto keys = scf::ForOp::create(
-                  cb, cl, cst(cb, 0), tk, cst(cb, 1), init,
-                  [&](OpBuilder &kb, Location kl, Value j, ValueRange a) {
-                    SmallVector<Value> vv;
-                    for (int64_t c = 0; c < C; ++c) {
-                      Value x = vector::TransferReadOp::create(
-                          kb, kl, VectorType::get({lanes}, vElem), vTile,
-                          ValueRange{j, cols[c]}, vPad, ArrayRef<bool>{true});
-                      if (vElem != f32)
-                        x = arith::ExtFOp::create(kb, kl, vecT, x);
-                      vv.push_back(x);
-                    }
-                    SmallVector<Value> next;
-                    for (int64_t r = 0; r < RB; ++r) {
-                      Value pr = vector::BroadcastOp::create(
-                          kb, kl, vecT,
-                          tensor::ExtractOp::create(kb, kl, p,
-                                                    ValueRange{j, rows[r]}));
-                      for (int64_t c = 0; c < C; ++c)
-                        next.push_back(vector::FMAOp::create(
-                            kb, kl, pr, vv[c], a[r * C + c]));
-                    }
-                    scf::YieldOp::create(kb, kl, next);
-                  });
+              auto chunkBody = [&](OpBuilder &xb, Location xl, Value vTile,
+                                   Value first, Value count,
+                                   ValueRange xArgs) -> SmallVector<Value> {
+                auto keys = scf::ForOp::create(
+                    xb, xl, cst(xb, 0), count, cst(xb, 1), xArgs,
+                    [&](OpBuilder &kb, Location kloc, Value j, ValueRange a) {
+                      SmallVector<Value> vv;
+                      for (int64_t c = 0; c < C; ++c) {
+                        Value x = vector::TransferReadOp::create(
+                            kb, kloc, VectorType::get({lanes}, vElem), vTile,
+                            ValueRange{j, cols[c]}, vPad, ArrayRef<bool>{true});
+                        if (vElem != f32)
+                          x = arith::ExtFOp::create(kb, kloc, vecT, x);
+                        vv.push_back(x);
+                      }
+                      Value jt = arith::AddIOp::create(kb, kloc, first, j);
+                      SmallVector<Value> next;
+                      for (int64_t r = 0; r < RB; ++r) {
+                        Value pr = vector::BroadcastOp::create(
+                            kb, kloc, vecT,
+                            tensor::ExtractOp::create(kb, kloc, p,
+                                                      ValueRange{jt, rows[r]}));
+                        for (int64_t c = 0; c < C; ++c)
+                          next.push_back(vector::FMAOp::create(
+                              kb, kloc, pr, vv[c], a[r * C + c]));
+                      }
+                      scf::YieldOp::create(kb, kloc, next);
+                    });
+                return SmallVector<Value>(keys.getResults());
+              };
+              SmallVector<Value> sums =
+                  forEachRowChunk(cb, op.getValue(), kl, tk,
+                                  cb.getIndexAttr(Dv), init, chunkBody);
               Value t = cArgs[0];
               for (int64_t r = 0; r < RB; ++r)
                 for (int64_t c = 0; c < C; ++c)
                   t = vector::TransferWriteOp::create(
-                          cb, cl, keys.getResult(r * C + c), t,
+                          cb, cl, sums[r * C + c], t,
                           ValueRange{rows[r], cols[c]}, ArrayRef<bool>{true})
                           .getResult();
               scf::YieldOp::create(cb, cl, t);
@@ -464,7 +513,6 @@ FailureOr<SmallVector<Value>> DecodeTiler::run() {
   readTilePlace(b, loc, op);
   lkvT = getValueOrCreateConstantIndexOp(b, loc, op.getMixedKVLength(b, loc));
   scale = buildScale(b, loc, op, cst(b, D));
-  OpFoldResult dOfr = b.getIndexAttr(D), dvOfr = b.getIndexAttr(Dv);
 
   auto lengthOf = [&](Value lengths, Value dflt) -> Value {
     if (!lengths)
@@ -546,9 +594,7 @@ FailureOr<SmallVector<Value>> DecodeTiler::run() {
         Value tk = arith::MinSIOp::create(
             lb, l, tk0, arith::SubIOp::create(lb, l, kvHi, k0));
         Value kl = arith::SubIOp::create(lb, l, k0, kv0);
-        Value kTile = ot.readKeyRows(lb, l, op.getKey(), kl, tk, dOfr);
-        Value vTile = ot.readKeyRows(lb, l, op.getValue(), kl, tk, dvOfr);
-        Value dot = dotT(lb, kTile, qp, tk);
+        Value dot = dotT(lb, kl, qp, tk);
 
         // Scores: the masks only on tiles not proven full.
         Value full =
@@ -630,7 +676,7 @@ FailureOr<SmallVector<Value>> DecodeTiler::run() {
                              return arith::MulFOp::create(bb, bl, a[1], a[0]);
                            });
         }
-        acc = accumulatePV(lb, p, vTile, acc, tk);
+        acc = accumulatePV(lb, p, kl, acc, tk);
         scf::YieldOp::create(lb, l, ValueRange{mNew, sum, acc});
       });
   Value m = loop.getResult(0), sum = loop.getResult(1), acc = loop.getResult(2);

@@ -45,3 +45,26 @@ func.func @paged_decode_hnd(%q: tensor<1x8x1x128xf32>, %k: tensor<9x2x128x128xf3
       {kv_layout = #attn.kv_layout<paged_hnd>} -> tensor<1x8x1x128xf32>
   return %r : tensor<1x8x1x128xf32>
 }
+
+// -----
+
+/// Decode over pages shorter than the key tile: the decode tile body keeps
+/// 64-key tiles (whole pages) and reads each tile page by page, one table
+/// load and one slice per 16-row page, in both its Q.K and its P.V loops.
+// CHECK-LABEL: func @paged_decode_small_pages
+// CHECK-DAG: %[[C16:.+]] = arith.constant 16 : index
+// CHECK-DAG: %[[C64:.+]] = arith.constant 64 : index
+// CHECK: scf.for %{{.*}} = %{{.*}} to %{{.*}} step %[[C64]]
+// CHECK:   scf.for %{{.*}} = %c0 to %{{.*}} step %[[C16]] iter_args(%{{.*}}) -> (tensor<64x8xf32>)
+// CHECK:     tensor.extract %{{.*}} : tensor<1x32xi32>
+// CHECK:     tensor.extract_slice %{{.*}} [1, %{{.*}}, 1, 64] [1, 1, 1, 1] : tensor<40x16x1x64xf32> to tensor<?x64xf32>
+// CHECK:   scf.for %{{.*}} = %c0 to %{{.*}} step %[[C16]] iter_args({{.*}}) -> (vector<8xf32>,
+// CHECK:     tensor.extract %{{.*}} : tensor<1x32xi32>
+// CHECK:     tensor.extract_slice %{{.*}} [1, %{{.*}}, 1, 64] [1, 1, 1, 1] : tensor<40x16x1x64xf32> to tensor<?x64xf32>
+func.func @paged_decode_small_pages(%q: tensor<1x8x2x64xf32>, %k: tensor<40x16x2x64xf32>, %v: tensor<40x16x2x64xf32>,
+                                    %t: tensor<1x32xi32>, %len: tensor<1xi32>, %o: tensor<1x8x2x64xf32>) -> tensor<1x8x2x64xf32> {
+  %r = attn.attention ins(%q, %k, %v : tensor<1x8x2x64xf32>, tensor<40x16x2x64xf32>, tensor<40x16x2x64xf32>)
+      kv_lengths(%len : tensor<1xi32>) page_table(%t : tensor<1x32xi32>) outs(%o : tensor<1x8x2x64xf32>)
+      {kv_layout = #attn.kv_layout<paged_nhd>, masks = [#attn.causal]} -> tensor<1x8x2x64xf32>
+  return %r : tensor<1x8x2x64xf32>
+}
