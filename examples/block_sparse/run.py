@@ -1,5 +1,5 @@
-"""Compiles the MoBA, NSA and SeerAttention compositions (moba.mlir,
-nsa.mlir, seer.mlir) with the CPU pipeline, runs them on random inputs and
+"""Compiles the MoBA, NSA, SeerAttention and BLASST compositions (moba.mlir,
+nsa.mlir, seer.mlir, blasst.mlir) with the CPU pipeline, runs them on random inputs and
 compares them with float64 numpy models written from the papers'
 definitions (not from the ops):
 
@@ -121,6 +121,36 @@ def seer_reference(q, k, v, wq, wk, topk=3):
     return out
 
 
+def blasst_reference(q, k, v, lam=0.5, cap=4):
+    """BLASST's threshold on exact block maxima: key block n is kept for a
+    query block when the largest causal score between them is at least the
+    best block's + log(lam); the first and the diagonal block always; at
+    most `cap` blocks, the highest maxima first."""
+    _, Hq, L, D = q.shape
+    g = Hq // k.shape[1]
+    nb = -(-L // BK)
+    out = np.zeros((1, Hq, L, D))
+    for h in range(Hq):
+        K, V = k[0, h // g], v[0, h // g]
+        s = q[0, h] @ K.T / np.sqrt(D)
+        s[np.triu_indices(L, 1)] = -np.inf
+        for qb in range(nb):
+            rows = range(qb * BK, min((qb + 1) * BK, L))
+            last = rows[-1]
+            visible = [n for n in range(nb) if n * BK <= last]
+            bmax = {n: s[rows, n * BK:(n + 1) * BK].max() for n in visible}
+            best = max(bmax.values())
+            forced = {0, last // BK}
+            kept = [n for n in visible
+                    if n in forced or bmax[n] >= best + np.log(lam)]
+            chosen = top_blocks(bmax, kept, forced, cap)
+            for i in rows:
+                keep = np.array([(j // BK) in chosen and j <= i
+                                 for j in range(L)])
+                out[0, h, i] = softmax_attend(q[0, h, i], K, V, keep)[0]
+    return out
+
+
 def rel_error(out, ref):
     return np.max(np.abs(out - ref)) / np.max(np.abs(ref))
 
@@ -140,6 +170,7 @@ def main(argv=None):
         ("moba", moba_reference, qkv(96), None),
         ("nsa", nsa_reference, qkv(128), (1, 4, 128, 3)),
         ("seer", seer_reference, qkv(100) + [(4, 16, 8), (2, 16, 8)], None),
+        ("blasst", blasst_reference, qkv(100), None),
     ]
     for name, reference, shapes, gates in compositions:
         src = open(os.path.join(HERE, name + ".mlir")).read()

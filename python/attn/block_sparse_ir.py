@@ -6,7 +6,8 @@ A scores variant is a dict: sizes ``B Hq Hkv Lq Lk D``, ``dtype``,
 per query head, "kv": reduced over a GQA group) and ``dynamic`` (the size
 names compiled as ``?``). A selection variant: sizes ``B H Nq Nk``,
 ``dtype``, ``k``, ``block_size``, ``query_block``, ``causal``,
-``forced_first``, ``local``, ``split``, ``k_dynamic`` (a 0-d i32 operand),
+``forced_first``, ``local``, ``split``, ``threshold`` (None or the
+``log lambda`` of threshold selection), ``k_dynamic`` (a 0-d i32 operand),
 ``lengths`` (a ``[2]`` i64 operand ``(Lq, Lkv)``) and ``dynamic``.
 :func:`scores_function` and :func:`select_function` print a ``func.func``
 whose arguments are the op's operands (``*_arguments``) and whose results
@@ -170,6 +171,8 @@ def select_function(name, var):
     for flag in ("causal", "split"):
         if var.get(flag):
             attrs.append(flag)
+    if var.get("threshold") is not None:
+        attrs.append("threshold = %r" % float(var["threshold"]))
     op.append("{%s} -> %s" % (", ".join(attrs), ", ".join(rtypes)))
     rs = ["%%r%d" % i for i in range(len(res))]
     lines.append("  %s = %s" % (", ".join(rs), " ".join(op)))
