@@ -500,8 +500,8 @@ FailureOr<SmallVector<Value>> SelectBlocksOp::decomposeOperation(OpBuilder &b) {
           Value qb = linalg::IndexOp::create(nb, l, 2);
           Value n = linalg::IndexOp::create(nb, l, 3);
           Value s = arith::SelectOp::create(
-              nb, l, visible(nb, l, aligned(nb, l, qb), n),
-              score(nb, l, a[0]), negInf(nb, l));
+              nb, l, visible(nb, l, aligned(nb, l, qb), n), score(nb, l, a[0]),
+              negInf(nb, l));
           yield(nb, l, arith::MaximumFOp::create(nb, l, a[1], s));
         });
     Value tv = arith::ConstantOp::create(
