@@ -21,6 +21,12 @@ def _cdiv(a, b):
     return -(-a // b)
 
 
+def _f64(x):
+    """An f64 attribute literal (MLIR's float literals need a '.': 1e-05
+    would lex as an integer)."""
+    return "%.17e : f64" % float(x)
+
+
 def _type(shape, elem, dyn):
     dims = ["?" if i in dyn else str(d) for i, d in enumerate(shape)]
     return "tensor<" + "x".join(dims + [elem]) + ">"
@@ -108,7 +114,7 @@ def scores_function(name, var):
         if var.get(flag):
             attrs.append(flag)
     if var.get("scale") is not None:
-        attrs.append("scale = %r" % var["scale"])
+        attrs.append("scale = %s" % _f64(var["scale"]))
     op.append("{%s} -> %s" % (", ".join(attrs), rtype))
     lines.append("  %%r = %s" % " ".join(op))
     lines.append("  return %%r : %s" % rtype)
@@ -172,7 +178,7 @@ def select_function(name, var):
         if var.get(flag):
             attrs.append(flag)
     if var.get("threshold") is not None:
-        attrs.append("threshold = %r" % float(var["threshold"]))
+        attrs.append("threshold = %s" % _f64(var["threshold"]))
     op.append("{%s} -> %s" % (", ".join(attrs), ", ".join(rtypes)))
     rs = ["%%r%d" % i for i in range(len(res))]
     lines.append("  %s = %s" % (", ".join(rs), " ".join(op)))
