@@ -138,8 +138,8 @@ def Attn_SelectBlocksOp : Attn_Op<"select_blocks", [
       `k_eff = clamp(k_dynamic, 0, k)` with a `k(%kd)` operand, `k`
       otherwise;
     * with `threshold = t` (BLASST's `log lambda`, `t <= 0`), only forced
-      blocks and the visible blocks whose score is within `t` of the row's
-      maximum are candidates: block `n` passes when
+      blocks and the visible blocks whose score is at least the row's
+      maximum plus `t` are candidates: block `n` passes when
       `s[n] >= max_{visible m} s[m] + t` (in f32; a `-inf` or NaN score
       never passes), and the selection is the first
       `min(k_eff, #forced visible + #passing)` visible blocks in the order
