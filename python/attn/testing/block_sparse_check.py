@@ -11,7 +11,8 @@ float64 model of :mod:`attn.block_sparse_reference` (the same ``-inf``
 pattern, then 1e-5 relative error for f32 inputs, 1e-2 for f16 / bf16).
 Selection: k from 0 to the number of blocks, forced first and local
 blocks, full/partial split, a run-time k, explicit lengths, threshold
-selection, scores with ties, ``-inf`` and NaN; compared exactly. Exits non-zero on any mismatch.
+selection, scores with ties, ``-inf`` and NaN; compared exactly. Exits
+non-zero on any mismatch.
 """
 
 import argparse
