@@ -89,13 +89,15 @@ def block_scores(q, k, *, block_size, query_block=1, pooling="mean",
 
 def select_blocks(scores, *, k, block_size, query_block=1, causal=True,
                   forced_first=0, local=0, split=False, dynamic_k=False,
-                  lengths=False, dtype="f32"):
+                  lengths=False, threshold=None, dtype="f32"):
     """Builds an ``attn.select_blocks`` kernel over scores of shape
     ``[B, H, Nq, Nk]``. `dynamic_k`: the kernel takes a run-time k (clamped
     to ``[0, k]``); `lengths`: it takes ``(Lq, Lkv)`` (otherwise
-    ``Nq * query_block`` and ``Nk * block_size``). Returns (counts,
-    indices) or, with `split`, (partial counts, partial indices, full
-    counts, full indices)."""
+    ``Nq * query_block`` and ``Nk * block_size``); `threshold`: BLASST's
+    ``log(lambda) <= 0``, keeping (besides the forced blocks) only the
+    blocks whose score is within it of the row's best, at most `k`.
+    Returns (counts, indices) or, with `split`, (partial counts, partial
+    indices, full counts, full indices)."""
     s = _shape("scores", scores, 4)
     block_size = _positive("block_size", block_size)
     query_block = _positive("query_block", query_block)
@@ -106,6 +108,11 @@ def select_blocks(scores, *, k, block_size, query_block=1, causal=True,
         raise ValueError("forced_first and local must be >= 0 with "
                          "forced_first + local <= k, got %r and %r" %
                          (forced_first, local))
+    if threshold is not None and not (
+            isinstance(threshold, (int, float, np.floating)) and
+            np.isfinite(threshold) and threshold <= 0):
+        raise ValueError("threshold must be a finite number <= 0 (log "
+                         "lambda), got %r" % (threshold,))
     if dtype not in _DTYPES:
         raise ValueError("dtype must be one of %s, got %r" % (_DTYPES, dtype))
     var = {"B": s[0], "H": s[1], "Nq": s[2], "Nk": s[3], "dtype": dtype,
@@ -113,7 +120,8 @@ def select_blocks(scores, *, k, block_size, query_block=1, causal=True,
            "causal": bool(causal), "forced_first": int(forced_first),
            "local": int(local), "split": bool(split),
            "k_dynamic": 0 if dynamic_k else None,
-           "lengths": (0, 0) if lengths else None}
+           "lengths": (0, 0) if lengths else None,
+           "threshold": None if threshold is None else float(threshold)}
     return _Kernel("select_blocks", var, ir.select_arguments(var),
                    ir.select_results(var),
                    ir.select_function("select_blocks", var))
@@ -181,5 +189,6 @@ class _Kernel:
             x[0], k=v["k"], block_size=v["block_size"],
             query_block=v["query_block"], causal=v["causal"],
             forced_first=v["forced_first"], local=v["local"],
-            split=v["split"], k_dynamic=kd, lengths=lens)
+            split=v["split"], k_dynamic=kd, lengths=lens,
+            threshold=v["threshold"])
         return res

@@ -6,7 +6,8 @@ A scores variant is a dict: sizes ``B Hq Hkv Lq Lk D``, ``dtype``,
 per query head, "kv": reduced over a GQA group) and ``dynamic`` (the size
 names compiled as ``?``). A selection variant: sizes ``B H Nq Nk``,
 ``dtype``, ``k``, ``block_size``, ``query_block``, ``causal``,
-``forced_first``, ``local``, ``split``, ``k_dynamic`` (a 0-d i32 operand),
+``forced_first``, ``local``, ``split``, ``threshold`` (None or the
+``log lambda`` of threshold selection), ``k_dynamic`` (a 0-d i32 operand),
 ``lengths`` (a ``[2]`` i64 operand ``(Lq, Lkv)``) and ``dynamic``.
 :func:`scores_function` and :func:`select_function` print a ``func.func``
 whose arguments are the op's operands (``*_arguments``) and whose results
@@ -18,6 +19,12 @@ are its results (``*_results``); the Python API
 
 def _cdiv(a, b):
     return -(-a // b)
+
+
+def _f64(x):
+    """An f64 attribute literal (MLIR's float literals need a '.': 1e-05
+    would lex as an integer)."""
+    return "%.17e : f64" % float(x)
 
 
 def _type(shape, elem, dyn):
@@ -107,7 +114,7 @@ def scores_function(name, var):
         if var.get(flag):
             attrs.append(flag)
     if var.get("scale") is not None:
-        attrs.append("scale = %r" % var["scale"])
+        attrs.append("scale = %s" % _f64(var["scale"]))
     op.append("{%s} -> %s" % (", ".join(attrs), rtype))
     lines.append("  %%r = %s" % " ".join(op))
     lines.append("  return %%r : %s" % rtype)
@@ -170,6 +177,8 @@ def select_function(name, var):
     for flag in ("causal", "split"):
         if var.get(flag):
             attrs.append(flag)
+    if var.get("threshold") is not None:
+        attrs.append("threshold = %s" % _f64(var["threshold"]))
     op.append("{%s} -> %s" % (", ".join(attrs), ", ".join(rtypes)))
     rs = ["%%r%d" % i for i in range(len(res))]
     lines.append("  %s = %s" % (", ".join(rs), " ".join(op)))

@@ -87,8 +87,11 @@ def _geometry(nq, nk, block_size, query_block, lengths):
 
 def select_blocks(scores, *, k, block_size, query_block=1, causal=False,
                   forced_first=0, local=0, split=False, k_dynamic=None,
-                  lengths=None):
-    """(counts, indices[, full_counts, full_indices]) as int32 arrays."""
+                  lengths=None, threshold=None):
+    """(counts, indices[, full_counts, full_indices]) as int32 arrays. With
+    `threshold` t, the candidates are the forced visible blocks and those
+    whose score is at least the row's visible maximum + t (the sum rounded
+    to float32, as the op computes it; -inf and NaN never pass)."""
     scores = np.asarray(scores, np.float64)
     B, H, nq, nk = scores.shape
     lq, lkv = _geometry(nq, nk, block_size, query_block, lengths)
@@ -109,7 +112,14 @@ def select_blocks(scores, *, k, block_size, query_block=1, causal=False,
                     s = scores[b, h, qb, n]
                     s = -np.inf if np.isnan(s) else s
                     return (n not in forced, -s, n)
-                chosen = sorted(sorted(visible, key=key)[:keff])
+                cands = visible
+                if threshold is not None:
+                    row = [-key(n)[1] for n in visible]
+                    bound = float(np.float32(max(row, default=-np.inf)) +
+                                  np.float32(threshold))
+                    cands = [n for n, s in zip(visible, row) if n in forced
+                             or (s > -np.inf and s >= bound)]
+                chosen = sorted(sorted(cands, key=key)[:keff])
                 for n in chosen:
                     full = not causal or min((n + 1) * block_size,
                                              lkv) - 1 <= first

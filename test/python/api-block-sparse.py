@@ -32,6 +32,17 @@ print("select: %s, last row %d blocks" % (
     "ok" if all(np.array_equal(a, b) for a, b in zip(got, exp))
     else "mismatch", got[0][0, 0, -1]))
 
+# Threshold selection: the blocks within log(0.5) of each row's best.
+thresh = attn.select_blocks(scores=s.shape, k=8, block_size=64, causal=True,
+                            forced_first=1, local=1, threshold=np.log(0.5))
+got = thresh(s)
+exp = thresh.reference(s)
+# CHECK: threshold: ok, fewer blocks than top-8
+print("threshold: %s, %s" % (
+    "ok" if all(np.array_equal(a, b) for a, b in zip(got, exp))
+    else "mismatch", "fewer blocks than top-8" if got[0].sum() <
+    select(s, lens)[0].sum() else "no fewer blocks"))
+
 # Bad arguments raise before compiling.
 for kwargs in [dict(q=(1, 3, 8, 4), k=(1, 2, 8, 4), block_size=4),
                dict(q=(1, 2, 8, 4), k=(1, 2, 8, 4), block_size=0),
@@ -48,7 +59,8 @@ for kwargs in [dict(q=(1, 3, 8, 4), k=(1, 2, 8, 4), block_size=4),
 # CHECK: ValueError: an lse operand needs normalize=True
 # CHECK: ValueError: pooling must be 'mean', 'max' or 'none', got 'sum'
 for kwargs in [dict(scores=(1, 1, 4, 4), k=5, block_size=4),
-               dict(scores=(1, 1, 4, 4), k=2, block_size=4, local=3)]:
+               dict(scores=(1, 1, 4, 4), k=2, block_size=4, local=3),
+               dict(scores=(1, 1, 4, 4), k=2, block_size=4, threshold=0.5)]:
     try:
         attn.select_blocks(**kwargs)
         print("no error")
@@ -56,3 +68,4 @@ for kwargs in [dict(scores=(1, 1, 4, 4), k=5, block_size=4),
         print("ValueError:", e)
 # CHECK: ValueError: k must be an int in [0, 4] (the number of key blocks), got 5
 # CHECK: ValueError: forced_first and local must be >= 0 with forced_first + local <= k, got 0 and 3
+# CHECK: ValueError: threshold must be a finite number <= 0 (log lambda), got 0.5

@@ -10,8 +10,9 @@ with a computed or given lse, dynamic dims, f32 / f16 / bf16; compared with the
 float64 model of :mod:`attn.block_sparse_reference` (the same ``-inf``
 pattern, then 1e-5 relative error for f32 inputs, 1e-2 for f16 / bf16).
 Selection: k from 0 to the number of blocks, forced first and local
-blocks, full/partial split, a run-time k, explicit lengths, scores with
-ties, ``-inf`` and NaN; compared exactly. Exits non-zero on any mismatch.
+blocks, full/partial split, a run-time k, explicit lengths, threshold
+selection, scores with ties, ``-inf`` and NaN; compared exactly. Exits
+non-zero on any mismatch.
 """
 
 import argparse
@@ -80,6 +81,11 @@ def random_select_variant(rng):
                           rng.randint((nk - 1) * bk + 1, nk * bk))
     if rng.random() < 0.25:
         var["dynamic"] = rng.sample(["B", "H", "Nq", "Nk"], rng.randint(1, 2))
+    if rng.random() < 0.35:
+        # On the integer scores of select_inputs: bounds on a score, between
+        # two, and 0 (the row's maximum only).
+        var["threshold"] = rng.choice([0.0, -1.0, -2.0, -0.5, -2.75,
+                                       -round(rng.uniform(0.0, 4.0), 3)])
     return var
 
 
@@ -177,7 +183,7 @@ def check_select(var, lib, name, nrng):
         query_block=var["query_block"], causal=var["causal"],
         forced_first=var["forced_first"], local=var["local"],
         split=var["split"], k_dynamic=var.get("k_dynamic"),
-        lengths=var.get("lengths"))
+        lengths=var.get("lengths"), threshold=var.get("threshold"))
     for (rname, _, _, _), o, e in zip(res, outs, expected):
         if not np.array_equal(o, e):
             return False, 1.0, rname + " differ"

@@ -272,6 +272,24 @@ func.func @f(%s: tensor<1x2x16x4xf32>, %o0: tensor<1x2x16xi32>, %o1: tensor<1x2x
 
 // -----
 
+/// A positive threshold.
+func.func @f(%s: tensor<1x2x16x4xf32>, %o0: tensor<1x2x16xi32>, %o1: tensor<1x2x16x2xi32>) {
+  // expected-error @+1 {{expects a finite threshold <= 0 (log lambda, lambda in (0, 1]), got 5.000000e-01}}
+  %r0, %r1 = attn.select_blocks ins(%s : tensor<1x2x16x4xf32>) outs(%o0, %o1 : tensor<1x2x16xi32>, tensor<1x2x16x2xi32>) {k = 2, block_size = 4, threshold = 0.5} -> tensor<1x2x16xi32>, tensor<1x2x16x2xi32>
+  return
+}
+
+// -----
+
+/// A non-finite threshold.
+func.func @f(%s: tensor<1x2x16x4xf32>, %o0: tensor<1x2x16xi32>, %o1: tensor<1x2x16x2xi32>) {
+  // expected-error @+1 {{expects a finite threshold <= 0 (log lambda, lambda in (0, 1]), got -INF}}
+  %r0, %r1 = attn.select_blocks ins(%s : tensor<1x2x16x4xf32>) outs(%o0, %o1 : tensor<1x2x16xi32>, tensor<1x2x16x2xi32>) {k = 2, block_size = 4, threshold = 0xFFF0000000000000 : f64} -> tensor<1x2x16xi32>, tensor<1x2x16x2xi32>
+  return
+}
+
+// -----
+
 /// One length.
 func.func @f(%s: tensor<1x2x16x4xf32>, %o0: tensor<1x2x16xi32>, %o1: tensor<1x2x16x2xi32>, %l: index) {
   // expected-error @+1 {{expects two lengths (Lq, Lkv), got 1}}

@@ -48,6 +48,20 @@ func.func @select_blocks_plain(%s: tensor<1x2x256x4xf32>) -> (tensor<1x2x256xi32
   return %c, %i : tensor<1x2x256xi32>, tensor<1x2x256x2xi32>
 }
 
+/// Threshold selection (BLASST): every block within log(0.5) of the row's
+/// best, at most 4.
+// CHECK-LABEL: func @select_blocks_threshold
+// CHECK: attn.select_blocks ins(%{{.+}} : tensor<1x2x256x4xf32>) outs({{.+}}) {block_size = 64 : i64, causal, k = 4 : i64, local = 1 : i64, threshold = -0.69314718055994529 : f64}
+func.func @select_blocks_threshold(%s: tensor<1x2x256x4xf32>) -> (tensor<1x2x256xi32>, tensor<1x2x256x4xi32>) {
+  %ci = tensor.empty() : tensor<1x2x256xi32>
+  %ii = tensor.empty() : tensor<1x2x256x4xi32>
+  %c, %i = attn.select_blocks ins(%s : tensor<1x2x256x4xf32>)
+      outs(%ci, %ii : tensor<1x2x256xi32>, tensor<1x2x256x4xi32>)
+      {k = 4, block_size = 64, causal, local = 1, threshold = -0.69314718055994529}
+      -> tensor<1x2x256xi32>, tensor<1x2x256x4xi32>
+  return %c, %i : tensor<1x2x256xi32>, tensor<1x2x256x4xi32>
+}
+
 /// Split into partial and full lists, a run-time k and explicit lengths.
 // CHECK-LABEL: func @select_blocks_split
 // CHECK: attn.select_blocks ins(%{{.+}} : tensor<1x1x4x8xf32>) k(%{{.+}} : i32) lengths(%{{.+}}, %{{.+}}) outs({{.+}}) {block_size = 16 : i64, causal, forced_first = 1 : i64, k = 4 : i64, query_block = 16 : i64, split}

@@ -145,6 +145,13 @@ LogicalResult SelectBlocksOp::verify() {
   if (forcedFirst + local > k)
     return emitOpError("expects forced_first + local <= k, got ")
            << forcedFirst << " + " << local << " > " << k;
+  if (FloatAttr t = getThresholdAttr()) {
+    double v = t.getValueAsDouble();
+    if (!std::isfinite(v) || v > 0.0)
+      return emitOpError("expects a finite threshold <= 0 (log lambda, "
+                         "lambda in (0, 1]), got ")
+             << v;
+  }
   if (!getLengths().empty() && getLengths().size() != 2)
     return emitOpError("expects two lengths (Lq, Lkv), got ")
            << getLengths().size();

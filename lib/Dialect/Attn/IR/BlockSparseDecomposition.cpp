@@ -483,6 +483,48 @@ FailureOr<SmallVector<Value>> SelectBlocksOp::decomposeOperation(OpBuilder &b) {
         yield(nb, l, arith::AddIOp::create(nb, l, a[2], i32Of(nb, l, c)));
       });
 
+  // With a threshold, an unforced block whose score is below the row's
+  // visible maximum + t (or is -inf / NaN) gets rank k: never selected.
+  // Passing blocks are a prefix of the unforced ones in the selection
+  // order, so the ranks of the others stay as they are.
+  if (FloatAttr t = getThresholdAttr()) {
+    Type f32 = b.getF32Type();
+    SmallVector<OpFoldResult> rowSizes(ss.begin(), ss.begin() + 3);
+    Value rowMax = lb.generic(
+        {scores},
+        linalg::FillOp::create(b, loc, ValueRange{negInf(b, loc)},
+                               ValueRange{lb.empty(rowSizes, f32)})
+            .getResult(0),
+        {lb.id(4), lb.map(4, {d0, d1, d2})}, LinalgBuilder::iters(3, 1),
+        [&](OpBuilder &nb, Location l, ValueRange a) {
+          Value qb = linalg::IndexOp::create(nb, l, 2);
+          Value n = linalg::IndexOp::create(nb, l, 3);
+          Value s = arith::SelectOp::create(
+              nb, l, visible(nb, l, aligned(nb, l, qb), n), score(nb, l, a[0]),
+              negInf(nb, l));
+          yield(nb, l, arith::MaximumFOp::create(nb, l, a[1], s));
+        });
+    Value tv = arith::ConstantOp::create(
+        b, loc, b.getF32FloatAttr(static_cast<float>(t.getValueAsDouble())));
+    Value never = arith::ConstantIntOp::create(b, loc, k, 32);
+    rank = lb.generic(
+        {scores, rowMax}, rank, {lb.id(4), lb.map(4, {d0, d1, d2}), lb.id(4)},
+        LinalgBuilder::iters(4, 0),
+        [&](OpBuilder &nb, Location l, ValueRange a) {
+          Value qb = linalg::IndexOp::create(nb, l, 2);
+          Value n = linalg::IndexOp::create(nb, l, 3);
+          Value s = score(nb, l, a[0]);
+          Value bound = arith::AddFOp::create(nb, l, a[1], tv);
+          Value pass = andI(
+              nb, l,
+              arith::CmpFOp::create(nb, l, arith::CmpFPredicate::OGE, s, bound),
+              arith::CmpFOp::create(nb, l, arith::CmpFPredicate::OGT, s,
+                                    negInf(nb, l)));
+          Value keep = orI(nb, l, forced(nb, l, aligned(nb, l, qb), n), pass);
+          yield(nb, l, arith::SelectOp::create(nb, l, keep, a[2], never));
+        });
+  }
+
   // Selected and class (full or not, with `split`) of block n of row qb.
   auto selected = [&](OpBuilder &nb, Location l, Value qb, Value n,
                       Value r) -> Value {

@@ -335,11 +335,53 @@ struct OpVectorizer {
 };
 } // namespace
 
+namespace {
+/// A masked float min/max `vector.reduction` as an unmasked reduction of the
+/// vector with its masked-off lanes replaced by -inf (max) or +inf (min).
+/// convert-vector-to-llvm of MLIR 22 lowers the masked form with the wrong
+/// neutral values (the negative subnormal closest to 0 for maximumf, which
+/// beats every negative lane; FLT_MAX for minimumf, which beats +inf;
+/// fixed upstream by llvm/llvm-project#222275): a row maximum over a
+/// partial vector tile of negative values came out as -0.
+struct MaskedMinMaxReductionToSelect : OpRewritePattern<vector::MaskOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(vector::MaskOp mask,
+                                PatternRewriter &rewriter) const override {
+    auto red = dyn_cast_or_null<vector::ReductionOp>(mask.getMaskableOp());
+    if (!red || mask.hasPassthru())
+      return failure();
+    vector::CombiningKind kind = red.getKind();
+    bool isMax = kind == vector::CombiningKind::MAXIMUMF ||
+                 kind == vector::CombiningKind::MAXNUMF;
+    bool isMin = kind == vector::CombiningKind::MINIMUMF ||
+                 kind == vector::CombiningKind::MINNUMF;
+    auto elem = dyn_cast<FloatType>(red.getVector().getType().getElementType());
+    if (!(isMax || isMin) || !elem)
+      return failure();
+    Location loc = red.getLoc();
+    Value inf = arith::ConstantOp::create(
+        rewriter, loc,
+        DenseElementsAttr::get(
+            red.getVector().getType(),
+            rewriter.getFloatAttr(
+                elem, APFloat::getInf(elem.getFloatSemantics(), isMax))));
+    Value kept = arith::SelectOp::create(rewriter, loc, mask.getMask(),
+                                         red.getVector(), inf);
+    Value r = vector::ReductionOp::create(rewriter, loc, kind, kept,
+                                          red.getAcc(), red.getFastmath());
+    rewriter.replaceOp(mask, r);
+    return success();
+  }
+};
+} // namespace
+
 void mlir::attn::populateAttnCPUVectorLoweringPatterns(
     RewritePatternSet &patterns) {
   // vector.mask around transfers -> masked transfers; contractions -> outer
-  // products -> FMAs of rows; reductions -> vector.reduction.
+  // products -> FMAs of rows; reductions -> vector.reduction (masked float
+  // min/max ones as selects and unmasked reductions).
   vector::populateVectorMaskLoweringPatternsForSideEffectingOps(patterns);
+  patterns.add<MaskedMinMaxReductionToSelect>(patterns.getContext());
   vector::populateVectorContractLoweringPatterns(
       patterns, vector::VectorContractLowering::OuterProduct);
   vector::populateVectorMultiReductionLoweringPatterns(

@@ -50,6 +50,29 @@ func.func @select_split(%s: tensor<1x1x8x8xf32>) -> (tensor<1x1x8xi32>, tensor<1
   return %c, %i, %fc, %fi : tensor<1x1x8xi32>, tensor<1x1x8x3xi32>, tensor<1x1x8xi32>, tensor<1x1x8x3xi32>
 }
 
+/// Threshold selection: the row maximum over the visible blocks, then
+/// every unforced block below max + t ranked k (never selected).
+// CHECK-LABEL: func @select_threshold
+// CHECK: arith.cmpf ogt
+// CHECK: linalg.generic {{.*}}iterator_types = ["parallel", "parallel", "parallel", "reduction"]} ins(%{{.+}} : tensor<1x1x8x8xf32>) outs(%{{.+}} : tensor<1x1x8xf32>)
+// CHECK: arith.maximumf
+// CHECK: %[[T:.+]] = arith.constant -0.693147182 : f32
+// CHECK: %[[NEVER:.+]] = arith.constant 3 : i32
+// CHECK: linalg.generic {{.*}}iterator_types = ["parallel", "parallel", "parallel", "parallel"]
+// CHECK: %[[B:.+]] = arith.addf %{{.+}}, %[[T]] : f32
+// CHECK: arith.cmpf oge, %{{.+}}, %[[B]] : f32
+// CHECK: arith.select %{{.+}}, %{{.+}}, %[[NEVER]] : i32
+// CHECK-NOT: attn.select_blocks
+func.func @select_threshold(%s: tensor<1x1x8x8xf32>) -> (tensor<1x1x8xi32>, tensor<1x1x8x3xi32>) {
+  %c0 = tensor.empty() : tensor<1x1x8xi32>
+  %i0 = tensor.empty() : tensor<1x1x8x3xi32>
+  %c, %i = attn.select_blocks ins(%s : tensor<1x1x8x8xf32>)
+      outs(%c0, %i0 : tensor<1x1x8xi32>, tensor<1x1x8x3xi32>)
+      {k = 3, block_size = 4, query_block = 4, causal, local = 1, threshold = -0.69314718055994529}
+      -> tensor<1x1x8xi32>, tensor<1x1x8x3xi32>
+  return %c, %i : tensor<1x1x8xi32>, tensor<1x1x8x3xi32>
+}
+
 /// A dynamic group size gathers the pooled key of head h / g.
 // CHECK-LABEL: func @scores_dynamic_group
 // CHECK: arith.divui

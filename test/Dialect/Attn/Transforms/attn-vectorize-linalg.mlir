@@ -189,3 +189,27 @@ func.func @negative_bool_result(%x: tensor<256x256xf32>) -> tensor<256x256xi1> {
   } -> tensor<256x256xi1>
   return %r : tensor<256x256xi1>
 }
+
+// -----
+
+/// A row maximum over a partial (masked) vector tile: the masked-off lanes
+/// become -inf before an unmasked reduction (MLIR 22 lowers the masked
+/// float min/max reductions with wrong neutral values).
+// CHECK-LABEL: func.func @row_max_masked
+//       CHECK:   %[[NINF:.+]] = arith.constant dense<0xFF800000> : vector<32xf32>
+//       CHECK:   %[[KEPT:.+]] = arith.select %{{.+}}, %{{.+}}, %[[NINF]] : vector<32xi1>, vector<32xf32>
+//       CHECK:   vector.reduction <maximumf>, %[[KEPT]], %{{.+}} : vector<32xf32> into f32
+//   CHECK-NOT:   vector.mask
+#id2 = affine_map<(d0, d1) -> (d0, d1)>
+#row = affine_map<(d0, d1) -> (d0)>
+func.func @row_max_masked(%x: tensor<3x53xf32>) -> tensor<3xf32> {
+  %ninf = arith.constant 0xFF800000 : f32
+  %e = tensor.empty() : tensor<3xf32>
+  %f = linalg.fill ins(%ninf : f32) outs(%e : tensor<3xf32>) -> tensor<3xf32>
+  %m = linalg.generic {indexing_maps = [#id2, #row], iterator_types = ["parallel", "reduction"]} ins(%x : tensor<3x53xf32>) outs(%f : tensor<3xf32>) {
+  ^bb0(%a: f32, %acc: f32):
+    %r = arith.maximumf %acc, %a : f32
+    linalg.yield %r : f32
+  } -> tensor<3xf32>
+  return %m : tensor<3xf32>
+}

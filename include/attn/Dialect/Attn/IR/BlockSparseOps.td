@@ -136,7 +136,15 @@ def Attn_SelectBlocksOp : Attn_Op<"select_blocks", [
       the order (forced first, then higher score, then lower index): ties
       go to the lowest block index, NaN scores rank as `-inf`;
       `k_eff = clamp(k_dynamic, 0, k)` with a `k(%kd)` operand, `k`
-      otherwise.
+      otherwise;
+    * with `threshold = t` (BLASST's `log lambda`, `t <= 0`), only forced
+      blocks and the visible blocks whose score is at least the row's
+      maximum plus `t` are candidates: block `n` passes when
+      `s[n] >= max_{visible m} s[m] + t` (in f32; a `-inf` or NaN score
+      never passes), and the selection is the first
+      `min(k_eff, #forced visible + #passing)` visible blocks in the order
+      above (the passing blocks are a prefix of the unforced ones); `k` is
+      then the static cap of the list.
 
     With `split` the op has four results, `counts, indices, full_counts,
     full_indices`: the first pair lists the selected *partial* blocks, the
@@ -149,6 +157,17 @@ def Attn_SelectBlocksOp : Attn_Op<"select_blocks", [
         outs(%ci, %ii : tensor<1x2x256xi32>, tensor<1x2x256x2xi32>)
         {k = 2, block_size = 64, causal, local = 1}
         -> tensor<1x2x256xi32>, tensor<1x2x256x2xi32>
+    ```
+
+    Every block within `log 0.5` of the row's best, at most 4, the
+    diagonal block always:
+
+    ```mlir
+    %c, %i = attn.select_blocks ins(%s : tensor<1x2x256x4xf32>)
+        outs(%ci, %ii : tensor<1x2x256xi32>, tensor<1x2x256x4xi32>)
+        {k = 4, block_size = 64, causal, local = 1,
+         threshold = -0.69314718055994529}
+        -> tensor<1x2x256xi32>, tensor<1x2x256x4xi32>
     ```
   }];
 
@@ -163,7 +182,8 @@ def Attn_SelectBlocksOp : Attn_Op<"select_blocks", [
     DefaultValuedAttr<I64Attr, "0">:$forced_first,
     DefaultValuedAttr<I64Attr, "0">:$local,
     UnitAttr:$causal,
-    UnitAttr:$split
+    UnitAttr:$split,
+    OptionalAttr<F64Attr>:$threshold
   );
   let results = (outs Variadic<AnyRankedTensor>:$results);
 
