@@ -10,9 +10,10 @@ B in {1, 8}, Lkv in {4k, 32k} (--quick: 4k only), pages of 16 and 128 rows
 in the NHD layout ([pages, P, Hkv, D], vLLM's), the table a random
 permutation of the pool's pages. Prefill: B = 1, Hq = 8 over Hkv = 2,
 Lq = Lkv = 4096, D = 128, causal, fp32. Each cell compiles the contiguous
-op and the paged ones with attn-cpu-pipeline and times them in turns
-(contiguous, P=16, P=128, then reversed, ...) for --rounds rounds of --reps
-calls; best per side, spread = worst/best of the round bests. Decode prints
+op and the paged ones with attn-cpu-pipeline, and the P=16 op through
+attn-gather-paged first (`gather16`: the CPU path before the in-place key
+loop), and times them in turns (then reversed, ...) for --rounds rounds of
+--reps calls; best per side, spread = worst/best of the round bests. Decode prints
 GB/s of K/V read and the share of the streaming read bandwidth of
 bench/cpu/roof.c (same run); prefill GFLOP/s (4 B H Lq Lkv D / 2, causal)
 and the share of the FMA peak. The targets: paged within 10% of
@@ -32,9 +33,6 @@ sys.path.insert(0, os.path.join(HERE, "..", "..", "python"))
 sys.path.insert(0, HERE)
 from attn import ir, runner  # noqa: E402
 from decode import roof_gbs  # noqa: E402
-
-PAGES = (16, 128)
-
 
 def variant(kind, B, L, dtype, page):
     if kind == "decode":
@@ -79,19 +77,30 @@ def time_calls(lib, ins, outs, reps):
     return best
 
 
+# The sides of a cell: (label, page size, pipeline). "gather16" is the CPU
+# path before the in-place key loop: attn-gather-paged copies the pages the
+# table names into contiguous K/V, then the contiguous tiled path runs.
+SIDES = [("contig", 0, "attn-cpu-pipeline"),
+         ("P=16", 16, "attn-cpu-pipeline"),
+         ("P=128", 128, "attn-cpu-pipeline"),
+         ("gather16", 16, "pass-pipeline=builtin.module(attn-gather-paged,"
+          "attn-cpu-pipeline)")]
+
+
 def run_cell(kind, B, L, dt, rounds, reps, rng):
-    sides = [0] + list(PAGES)
     libs, args = {}, {}
-    for p in sides:
-        var = variant(kind, B, L, dt, p)
-        libs[p] = runner.compile_module(
-            ir.function("f", var), workdir=tempfile.mkdtemp(prefix="paged-"))
-        args[p] = inputs(var, rng)
-    best = {p: [] for p in sides}
+    for label, page, pipeline in SIDES:
+        var = variant(kind, B, L, dt, page)
+        libs[label] = runner.compile_module(
+            ir.function("f", var), workdir=tempfile.mkdtemp(prefix="paged-"),
+            pipeline=pipeline)
+        args[label] = inputs(var, rng)
+    labels = [s[0] for s in SIDES]
+    best = {s: [] for s in labels}
     for r in range(rounds):
-        for p in (sides if r % 2 == 0 else sides[::-1]):
-            best[p].append(time_calls(libs[p], *args[p], reps))
-    return {p: (min(best[p]), max(best[p]) / min(best[p])) for p in sides}
+        for s in (labels if r % 2 == 0 else labels[::-1]):
+            best[s].append(time_calls(libs[s], *args[s], reps))
+    return {s: (min(best[s]), max(best[s]) / min(best[s])) for s in labels}
 
 
 def main():
@@ -113,9 +122,11 @@ def main():
                   if not (a.quick and L > 4096)]
     if a.only != "decode":
         cells.append(("prefill", 1, 4096, "f32"))
-    print("%-7s %-4s %1s %6s | %-22s | %-22s | %-22s | %s" % (
-        "kind", "dt", "B", "Lkv", "contiguous ms (rate)", "P=16 ms (rate)",
-        "P=128 ms (rate)", "paged/contig 16, 128; spreads"))
+    labels = [s[0] for s in SIDES]
+    print("%-7s %-4s %1s %6s | %s | %s" % (
+        "kind", "dt", "B", "Lkv",
+        " | ".join("%-23s" % (l + " ms (rate)") for l in labels),
+        "time / contig (P=16, P=128, gather16); spreads"))
     for kind, B, L, dt in cells:
         res = run_cell(kind, B, L, dt, a.rounds, a.reps, rng)
         if kind == "decode":
@@ -125,15 +136,14 @@ def main():
         else:
             work = 4 * B * 8 * L * L * 128 / 2 / 1e9
             unit, roof = "GF/s", fma
-        cols = []
-        for p in (0,) + PAGES:
-            t = res[p][0]
-            cols.append("%8.3f (%6.1f %s %3.0f%%)" % (
-                t * 1e3, work / t, unit, 100 * work / t / roof))
-        print("%-7s %-4s %1d %6d | %s | %s | %s | %.2f, %.2f; %s" % (
-            kind, dt, B, L, cols[0], cols[1], cols[2],
-            res[16][0] / res[0][0], res[128][0] / res[0][0],
-            "/".join("%.2f" % res[p][1] for p in (0,) + PAGES)), flush=True)
+        cols = ["%8.3f (%6.1f %s %3.0f%%)" % (
+            res[l][0] * 1e3, work / res[l][0], unit,
+            100 * work / res[l][0] / roof) for l in labels]
+        print("%-7s %-4s %1d %6d | %s | %s; %s" % (
+            kind, dt, B, L, " | ".join(cols),
+            ", ".join("%.2f" % (res[l][0] / res["contig"][0])
+                      for l in labels[1:]),
+            "/".join("%.2f" % res[l][1] for l in labels)), flush=True)
     print("load average %s" % " ".join("%.2f" % x for x in os.getloadavg()))
 
 
