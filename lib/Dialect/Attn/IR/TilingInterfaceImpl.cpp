@@ -122,8 +122,7 @@ static bool isKeyLength(AttentionOp op, OpFoldResult size) {
 }
 
 /// True when the key range of a tile is the op's whole key axis.
-static bool coversKeys(AttentionOp op, OpFoldResult offset,
-                       OpFoldResult size) {
+static bool coversKeys(AttentionOp op, OpFoldResult offset, OpFoldResult size) {
   return isZeroInteger(offset) && isKeyLength(op, size);
 }
 
@@ -310,10 +309,10 @@ FailureOr<TilingResult> TileBuilder::build(ArrayRef<OpFoldResult> offsets,
   for (Value init : inits)
     resultTypes.push_back(init.getType());
   auto tile = AttentionOp::create(
-      b, loc, resultTypes, q, k, v, mask, ql, kl, qsIds, kvIds, sinks,
-      table, op.getKvBlockCounts(), op.getKvBlockIndices(), newOffsets,
-      newExtents, inits, op.getScaleAttr(), op.getSoftcapAttr(),
-      op.getMasksAttr(), op.getNormalizerAttr(), op.getSigmoidBiasAttr(),
+      b, loc, resultTypes, q, k, v, mask, ql, kl, qsIds, kvIds, sinks, table,
+      op.getKvBlockCounts(), op.getKvBlockIndices(), newOffsets, newExtents,
+      inits, op.getScaleAttr(), op.getSoftcapAttr(), op.getMasksAttr(),
+      op.getNormalizerAttr(), op.getSigmoidBiasAttr(),
       partial ? b.getUnitAttr() : UnitAttr(), op.getKvLayoutAttr(),
       // Key-block lists stay whole: they are indexed with global
       // coordinates.

@@ -281,9 +281,9 @@ mlir::attn::tileAttentionOnline(RewriterBase &rewriter, AttentionOp op,
   // tile).
   if (sizes.kvSplits > 1) {
     int64_t lkv = op.getLogicalKVShape(op.getKey())[2];
-    int64_t chunk = llvm::alignTo(llvm::divideCeil(lkv, sizes.kvSplits),
-                                  op.isPaged() ? op.getPageSize()
-                                               : sizes.kvTile);
+    int64_t chunk =
+        llvm::alignTo(llvm::divideCeil(lkv, sizes.kvSplits),
+                      op.isPaged() ? op.getPageSize() : sizes.kvTile);
     SmallVector<OpFoldResult> splitSizes(3, rewriter.getIndexAttr(0));
     splitSizes.push_back(rewriter.getIndexAttr(chunk));
     scf::SCFTilingOptions options;

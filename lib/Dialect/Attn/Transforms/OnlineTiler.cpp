@@ -738,15 +738,15 @@ Value OnlineTiler::readKeyRows(OpBuilder &nb, Location l, Value kv, Value kl,
   Value page = arith::IndexCastOp::create(nb, l, nb.getIndexType(), entry);
   // Clamped into the pool, as the gather of the semantics does: entries
   // past a sequence's length are read for masked keys only.
-  Value last = arith::SubIOp::create(
-      nb, l, tensor::DimOp::create(nb, l, kv, 0), cst(nb, 1));
-  page = arith::MinSIOp::create(nb, l, arith::MaxSIOp::create(nb, l, page, zero),
-                                last);
+  Value last = arith::SubIOp::create(nb, l, tensor::DimOp::create(nb, l, kv, 0),
+                                     cst(nb, 1));
+  page = arith::MinSIOp::create(
+      nb, l, arith::MaxSIOp::create(nb, l, page, zero), last);
   Value row = arith::RemUIOp::create(nb, l, kl, p);
   bool hnd = op.getKvLayout() == KvLayout::paged_hnd;
   OpFoldResult one = nb.getIndexAttr(1), z = nb.getIndexAttr(0);
-  SmallVector<OpFoldResult> offs = {page, row, z, z}, szs = {one, rows, one,
-                                                             cols};
+  SmallVector<OpFoldResult> offs = {page, row, z, z},
+                            szs = {one, rows, one, cols};
   if (hnd) {
     offs = {page, z, row, z};
     szs = {one, one, rows, cols};
@@ -754,8 +754,8 @@ Value OnlineTiler::readKeyRows(OpBuilder &nb, Location l, Value kv, Value kl,
   auto kvT = cast<RankedTensorType>(kv.getType());
   RankedTensorType resT =
       tensor::ExtractSliceOp::inferCanonicalRankReducedResultType(2, kvT, szs);
-  return tensor::ExtractSliceOp::create(
-      nb, l, resT, kv, offs, szs, SmallVector<OpFoldResult>(4, one));
+  return tensor::ExtractSliceOp::create(nb, l, resT, kv, offs, szs,
+                                        SmallVector<OpFoldResult>(4, one));
 }
 
 FailureOr<SmallVector<Value>> OnlineTiler::run() {

@@ -305,16 +305,15 @@ SmallVector<Value> DecodeTiler::forEachRowChunk(OpBuilder &nb, Value kv,
                                                 ValueRange init,
                                                 RowChunkBody body) {
   if (chunk >= Tk)
-    return body(nb, loc, ot.readKeyRows(nb, loc, kv, kl, tk, cols),
-                cst(nb, 0), tk, init);
+    return body(nb, loc, ot.readKeyRows(nb, loc, kv, kl, tk, cols), cst(nb, 0),
+                tk, init);
   auto chunks = scf::ForOp::create(
       nb, loc, cst(nb, 0), tk, cst(nb, chunk), init,
       [&](OpBuilder &cb, Location cl, Value c0, ValueRange args) {
-        Value n = arith::MinSIOp::create(
-            cb, cl, cst(cb, chunk), arith::SubIOp::create(cb, cl, tk, c0));
-        Value rows = ot.readKeyRows(cb, cl, kv,
-                                    arith::AddIOp::create(cb, cl, kl, c0), n,
-                                    cols);
+        Value n = arith::MinSIOp::create(cb, cl, cst(cb, chunk),
+                                         arith::SubIOp::create(cb, cl, tk, c0));
+        Value rows = ot.readKeyRows(
+            cb, cl, kv, arith::AddIOp::create(cb, cl, kl, c0), n, cols);
         scf::YieldOp::create(cb, cl, body(cb, cl, rows, c0, n, args));
       });
   return SmallVector<Value>(chunks.getResults());
@@ -333,48 +332,50 @@ Value DecodeTiler::dotT(OpBuilder &nb, Value kl, Value qp, Value tk) {
   Value out = ot.empty(nb, {nb.getIndexAttr(Tk), nb.getIndexAttr(Mp)}, f32);
   auto chunkBody = [&](OpBuilder &xb, Location xl, Value kTile, Value first,
                        Value count, ValueRange xArgs) -> SmallVector<Value> {
-  auto keys = scf::ForOp::create(
-      xb, xl, cst(xb, 0), count, cst(xb, 1), xArgs,
-      [&](OpBuilder &jb, Location jl, Value j, ValueRange jArgs) {
-        Value jt = arith::AddIOp::create(jb, jl, first, j);
-        auto blocks = scf::ForOp::create(
-            jb, jl, cst(jb, 0), cst(jb, Mp), cst(jb, R), jArgs,
-            [&](OpBuilder &rb, Location rl, Value r0, ValueRange rArgs) {
-              SmallVector<Value> acc(R, zeroVec);
-              SmallVector<Value> rowIdx;
-              for (int64_t r = 0; r < R; ++r)
-                rowIdx.push_back(arith::AddIOp::create(rb, rl, r0, cst(rb, r)));
-              for (int64_t c = 0; c < D; c += lanes) {
-                // The D tail reads padding zeros (Qp's are zero too).
-                bool inBounds = c + lanes <= D;
-                Value dIdx = cst(rb, c);
-                Value kv = vector::TransferReadOp::create(
-                    rb, rl, VectorType::get({lanes}, kElem), kTile,
-                    ValueRange{j, dIdx}, kPad, ArrayRef<bool>{inBounds});
-                if (kElem != f32)
-                  kv = arith::ExtFOp::create(rb, rl, vecT, kv);
-                for (int64_t r = 0; r < R; ++r) {
-                  Value qv = vector::TransferReadOp::create(
-                      rb, rl, vecT, qp, ValueRange{rowIdx[r], dIdx}, pad,
-                      ArrayRef<bool>{inBounds});
-                  acc[r] = vector::FMAOp::create(rb, rl, kv, qv, acc[r]);
+    auto keys = scf::ForOp::create(
+        xb, xl, cst(xb, 0), count, cst(xb, 1), xArgs,
+        [&](OpBuilder &jb, Location jl, Value j, ValueRange jArgs) {
+          Value jt = arith::AddIOp::create(jb, jl, first, j);
+          auto blocks = scf::ForOp::create(
+              jb, jl, cst(jb, 0), cst(jb, Mp), cst(jb, R), jArgs,
+              [&](OpBuilder &rb, Location rl, Value r0, ValueRange rArgs) {
+                SmallVector<Value> acc(R, zeroVec);
+                SmallVector<Value> rowIdx;
+                for (int64_t r = 0; r < R; ++r)
+                  rowIdx.push_back(
+                      arith::AddIOp::create(rb, rl, r0, cst(rb, r)));
+                for (int64_t c = 0; c < D; c += lanes) {
+                  // The D tail reads padding zeros (Qp's are zero too).
+                  bool inBounds = c + lanes <= D;
+                  Value dIdx = cst(rb, c);
+                  Value kv = vector::TransferReadOp::create(
+                      rb, rl, VectorType::get({lanes}, kElem), kTile,
+                      ValueRange{j, dIdx}, kPad, ArrayRef<bool>{inBounds});
+                  if (kElem != f32)
+                    kv = arith::ExtFOp::create(rb, rl, vecT, kv);
+                  for (int64_t r = 0; r < R; ++r) {
+                    Value qv = vector::TransferReadOp::create(
+                        rb, rl, vecT, qp, ValueRange{rowIdx[r], dIdx}, pad,
+                        ArrayRef<bool>{inBounds});
+                    acc[r] = vector::FMAOp::create(rb, rl, kv, qv, acc[r]);
+                  }
                 }
-              }
-              SmallVector<Value> sums;
-              for (int64_t r = 0; r < R; ++r)
-                sums.push_back(vector::ReductionOp::create(
-                    rb, rl, vector::CombiningKind::ADD, acc[r], fm.getValue()));
-              Value row = vector::FromElementsOp::create(
-                  rb, rl, VectorType::get({R}, f32), sums);
-              Value t = vector::TransferWriteOp::create(
-                            rb, rl, row, rArgs[0], ValueRange{jt, r0},
-                            ArrayRef<bool>{true})
-                            .getResult();
-              scf::YieldOp::create(rb, rl, t);
-            });
-        scf::YieldOp::create(jb, jl, blocks.getResults());
-      });
-  return SmallVector<Value>(keys.getResults());
+                SmallVector<Value> sums;
+                for (int64_t r = 0; r < R; ++r)
+                  sums.push_back(vector::ReductionOp::create(
+                      rb, rl, vector::CombiningKind::ADD, acc[r],
+                      fm.getValue()));
+                Value row = vector::FromElementsOp::create(
+                    rb, rl, VectorType::get({R}, f32), sums);
+                Value t = vector::TransferWriteOp::create(rb, rl, row, rArgs[0],
+                                                          ValueRange{jt, r0},
+                                                          ArrayRef<bool>{true})
+                              .getResult();
+                scf::YieldOp::create(rb, rl, t);
+              });
+          scf::YieldOp::create(jb, jl, blocks.getResults());
+        });
+    return SmallVector<Value>(keys.getResults());
   };
   return forEachRowChunk(nb, op.getKey(), kl, tk, nb.getIndexAttr(D),
                          ValueRange{out}, chunkBody)[0];
