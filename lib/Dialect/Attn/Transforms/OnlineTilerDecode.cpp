@@ -291,10 +291,6 @@ SmallVector<Value> DecodeTiler::initialState(OpBuilder &nb) {
           into(rowsOf(nb, inits[0], true), acc0, true)};
 }
 
-/// S^T[Tk, Mp] with S^T[j, m] = K[j, :] . Qp[m, :] for keys j < tk (rows
-/// past tk are left undefined; the caller masks them): per key and block of
-/// R rows, R f32 vector accumulators of `lanes` along D, K[j] read once per
-/// block and widened in registers, then one horizontal sum per row.
 /// The key rows [kl, kl + tk) of `kv` (the key or the value operand, `cols`
 /// wide) as slices of at most `chunk` rows that each lie in one page: `body`
 /// gets a slice, its first row in the key tile and its row count, and
@@ -319,6 +315,10 @@ SmallVector<Value> DecodeTiler::forEachRowChunk(OpBuilder &nb, Value kv,
   return SmallVector<Value>(chunks.getResults());
 }
 
+/// S^T[Tk, Mp] with S^T[j, m] = K[j, :] . Qp[m, :] for keys j < tk (rows
+/// past tk are left undefined; the caller masks them): per key and block of
+/// R rows, R f32 vector accumulators of `lanes` along D, K[j] read once per
+/// block and widened in registers, then one horizontal sum per row.
 Value DecodeTiler::dotT(OpBuilder &nb, Value kl, Value qp, Value tk) {
   auto vecT = VectorType::get({lanes}, f32);
   Type kElem = op.getKeyType().getElementType();
