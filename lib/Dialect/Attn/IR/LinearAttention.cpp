@@ -15,6 +15,7 @@
 
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/OpImplementation.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
 
 #include <cmath>
 
@@ -175,6 +176,36 @@ LogicalResult LinearAttentionOp::verify() {
     if (!std::isfinite(getEpsValue()) || getEpsValue() < 0)
       return emitOpError("expects a finite non-negative eps, got ")
              << getEpsValue();
+  }
+  return success();
+}
+
+/// The block argument types of a q_mod/k_mod region: (x, b, h, t, d).
+static SmallVector<Type> featureModArgTypes(MLIRContext *ctx) {
+  Builder b(ctx);
+  Type idx = b.getIndexType();
+  return {b.getF32Type(), idx, idx, idx, idx};
+}
+
+LogicalResult LinearAttentionOp::verifyRegions() {
+  SmallVector<Type> args = featureModArgTypes(getContext());
+  Type f32 = Float32Type::get(getContext());
+  for (auto [region, name] :
+       {std::pair{&getQMod(), "q_mod"}, std::pair{&getKMod(), "k_mod"}}) {
+    if (region->empty())
+      continue;
+    if (failed(verifyModRegion(*this, *region, name, args, f32)))
+      return failure();
+    if (getFeatureMap() != FeatureMap::identity)
+      return emitOpError("expects the identity feature_map with a ")
+             << name << " region (the region is the feature map), got "
+             << stringifyFeatureMap(getFeatureMap());
+    // The op is Pure: what it runs must be.
+    for (Operation &o : region->front().without_terminator())
+      if (!isMemoryEffectFree(&o))
+        return emitOpError("expects ")
+               << name << " to be free of side effects, got '" << o.getName()
+               << "'";
   }
   return success();
 }
