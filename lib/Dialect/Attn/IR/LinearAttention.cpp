@@ -15,6 +15,7 @@
 
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/OpImplementation.h"
+#include "mlir/IR/PatternMatch.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 
 #include <cmath>
@@ -208,6 +209,32 @@ LogicalResult LinearAttentionOp::verifyRegions() {
                << "'";
   }
   return success();
+}
+
+namespace {
+/// Erases a q_mod/k_mod region that yields its element unchanged (the
+/// identity map, which is the default).
+struct EraseIdentityFeatureMod final : OpRewritePattern<LinearAttentionOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(LinearAttentionOp op,
+                                PatternRewriter &rewriter) const override {
+    for (Region *r : {&op.getQMod(), &op.getKMod()}) {
+      if (r->empty())
+        continue;
+      auto yield = cast<YieldOp>(r->front().getTerminator());
+      if (yield.getValues()[0] != r->front().getArgument(0))
+        continue;
+      rewriter.modifyOpInPlace(op, [&] { rewriter.eraseBlock(&r->front()); });
+      return success();
+    }
+    return rewriter.notifyMatchFailure(op, "no identity q_mod/k_mod");
+  }
+};
+} // namespace
+
+void LinearAttentionOp::getCanonicalizationPatterns(RewritePatternSet &results,
+                                                    MLIRContext *context) {
+  results.add<EraseIdentityFeatureMod>(context);
 }
 
 void LinearAttentionOp::getAsmResultNames(

@@ -156,6 +156,7 @@ def Attn_LinearAttentionOp : Attn_Op<"linear_attention", [
 
   let hasVerifier = 1;
   let hasRegionVerifier = 1;
+  let hasCanonicalizer = 1;
 
   let extraClassDeclaration = [{
     RankedTensorType getQueryType() {
