@@ -9,6 +9,14 @@
     out, state = kernel(q, k, v, log_decay=g)
     ref_out, ref_state = kernel.reference(q, k, v, log_decay=g)
 
+User feature maps are Python functions ``phi(x, b, h, t, d)`` traced into
+the op's ``q_mod`` / ``k_mod`` regions like ``score_mod`` (:mod:`attn.trace`)::
+
+    based = attn.linear_attention(q=(1, 4, 256, 16), v=(1, 4, 256, 64),
+                                  q_mod=lambda x, b, h, t, d: 1 + x + x * x / 2,
+                                  k_mod=lambda x, b, h, t, d: 1 + x + x * x / 2,
+                                  normalize=True)
+
 Shapes are static. Every argument is checked in Python (``ValueError`` /
 ``TypeError``) before anything is compiled; the kernel is compiled on the
 first call (or :meth:`LinearKernel.compile`) with the CPU pipeline, in the
@@ -20,6 +28,7 @@ import ctypes
 import numpy as np
 
 from attn import linear_ir, linear_reference, runner
+from attn import trace as tr
 
 _DTYPES = ("f32", "f16", "bf16")
 _FEATURES = ("identity", "elu1", "relu")
@@ -40,7 +49,7 @@ def linear_attention(q, k=None, v=None, *, dtype="f32", causal=True,
                      decay=None, feature_map="identity", normalize=False,
                      eps=None, scale=None, segments=None, num_sequences=None,
                      initial_state=False, final_state=False, form="auto",
-                     chunk_size=0):
+                     chunk_size=0, q_mod=None, k_mod=None):
     """Builds an ``attn.linear_attention`` kernel.
 
     `q`, `k`, `v`: static shapes ``[B, Hq, L, Dk]``, ``[B, Hkv, L, Dk]``,
@@ -52,6 +61,12 @@ def linear_attention(q, k=None, v=None, *, dtype="f32", causal=True,
     `initial_state` / `final_state`: take / return the f32 state (and the
     normaliser state with `normalize`). `form`: auto, parallel, chunked or
     recurrent; `chunk_size`: tokens per chunk (0: from the shape).
+    `q_mod` / `k_mod`: user feature maps ``phi(x, b, h, t, d) -> x'``
+    applied to each element ``x`` of Q / K (``h`` the key/value head for
+    K), traced into the op's regions (docs/semantics.md, "User feature
+    maps"); they replace `feature_map`, which must then be "identity".
+    Numpy arrays they index (per-head or per-channel tables) are captured
+    as constants of the kernel.
     """
     q = _shape4("q", q)
     k = _shape4("k", k if k is not None else q)
@@ -101,6 +116,24 @@ def linear_attention(q, k=None, v=None, *, dtype="f32", causal=True,
     if segments == "cu" and not (isinstance(num_sequences, int) and
                                  num_sequences >= 1):
         raise ValueError("segments='cu' needs num_sequences >= 1")
+    mods = {n: f for n, f in (("q_mod", q_mod), ("k_mod", k_mod))
+            if f is not None}
+    if mods and feature_map != "identity":
+        raise ValueError("q_mod/k_mod replace the feature map: feature_map "
+                         "must be 'identity' with them, got %r" %
+                         (feature_map,))
+    # Captured arrays become `cap_`-prefixed function arguments.
+    registry = tr.Captures()
+    traces = {n: tr.trace(f, n, registry) for n, f in mods.items()}
+    for c in registry.items:
+        if c.array is None:
+            raise ValueError("%s reads attn.capture(%s) without an array: "
+                             "linear_attention kernels capture constants"
+                             % (" and ".join(mods), c.name))
+    heads = {"q_mod": Hq, "k_mod": k[1]}
+    for n, t in traces.items():
+        tr.check_bounds(t, (B, heads[n], L, Dk),
+                        {c: c.array for c in registry.items})
     var = {"B": B, "Hq": Hq, "Hkv": k[1], "L": L, "Dk": Dk, "Dv": v[3],
            "dtype": dtype, "causal": bool(causal), "feature": feature_map,
            "decay": decay, "normalize": bool(normalize), "eps": eps,
@@ -109,6 +142,8 @@ def linear_attention(q, k=None, v=None, *, dtype="f32", causal=True,
            "final_state": bool(final_state)}
     if segments == "cu":
         var["ncu"] = num_sequences + 1
+    var.update(traces)
+    var["captures"] = list(registry.items)
     pipeline = "attn-cpu-pipeline=linear-form=%s linear-chunk=%d" % (
         form, chunk_size)
     return LinearKernel(var, pipeline)
@@ -153,7 +188,10 @@ class LinearKernel:
                 raise TypeError("unexpected argument %r (this kernel takes "
                                 "%s)" % (key, sorted(expected) or "none"))
         bound = {"q": q, "k": k, "v": v}
-        for n in names - {"q", "k", "v"}:
+        # Captured tables are constants of the kernel.
+        for c in self.var["captures"]:
+            bound["cap_" + c.name] = c.array
+        for n in names - set(bound):
             if _KEYWORDS[n] not in kwargs:
                 raise TypeError("missing argument %r" % _KEYWORDS[n])
             bound[n] = kwargs[_KEYWORDS[n]]
@@ -187,11 +225,14 @@ class LinearKernel:
                  if e in ("f32", "f16", "bf16") else bound[n])
              for n, _, e, _ in self.args}
         var = self.var
+        caps = {c: x["cap_" + c.name] for c in var["captures"]}
+        mods = {n: tr.numpy_function(var[n], caps)
+                for n in ("q_mod", "k_mod") if var.get(n) is not None}
         out, S, z = linear_reference.linear_attention(
             x["q"], x["k"], x["v"], log_decay=x.get("g"),
             segment_ids=x.get("seg"), cu_seqlens=x.get("cu"),
             initial_state=x.get("s0"), initial_norm=x.get("z0"),
-            scale=var["scale"], feature=var["feature"],
+            scale=var["scale"], feature=var["feature"], **mods,
             causal=var["causal"], normalize=var["normalize"],
             eps=var["eps"] if var["eps"] is not None else 1e-6)
         res = [out] + [S, z][:len(self.outs) - 1]

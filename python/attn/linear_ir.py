@@ -4,12 +4,16 @@ A variant is a plain dict: sizes ``B Hq Hkv L Dk Dv``, ``dtype``,
 ``causal``, ``feature`` (feature map), ``decay`` (None, ``"head"``,
 ``"token"``, ``"channel"``), ``normalize``, ``eps``, ``scale``,
 ``segments`` (``"ids"`` or ``"cu"`` with ``ncu`` entries),
-``initial_state``, ``final_state`` and ``dynamic`` (the size names
-compiled as ``?``). :func:`function` prints a ``func.func`` whose arguments
+``initial_state``, ``final_state``, ``dynamic`` (the size names
+compiled as ``?``), ``q_mod`` / ``k_mod`` (traced feature maps,
+:mod:`attn.trace`) and ``captures`` (the :class:`attn.trace.Capture`
+tensors they read, extra arguments ``%cap_<name>`` after the operands). :func:`function` prints a ``func.func`` whose arguments
 are the op's operands (:func:`arguments`) and whose results are its
 results (:func:`results`); the Python API (:mod:`attn.linear_api`) and the
 random check (:mod:`attn.testing.linear_check`) both use it.
 """
+
+from attn import trace as tr
 
 
 def arguments(var):
@@ -39,6 +43,8 @@ def arguments(var):
         args.append(("s0", (B, Hq, Dk, Dv), "f32", dd("B", "H", "Dk", "Dv")))
         if var.get("normalize"):
             args.append(("z0", (B, Hq, Dk), "f32", dd("B", "H", "Dk")))
+    for c in var.get("captures", ()):
+        args.append(("cap_" + c.name, c.shape, c.elem, c.dynamic))
     return args
 
 
@@ -114,6 +120,10 @@ def function(name, var):
     if var.get("scale") is not None:
         attrs.append("scale = %r" % var["scale"])
     op.append("{%s} -> %s" % (", ".join(attrs), ", ".join(rtypes)))
+    for kind, prefix in (("q_mod", "qm_"), ("k_mod", "km_")):
+        if var.get(kind) is not None:
+            op.append("%s %s" % (kind, tr.region_text(var[kind], prefix,
+                                                      indent="    ")))
     rs = ["%%r%d" % i for i in range(len(res))]
     lines.append("  %s = %s" % (", ".join(rs), " ".join(op)))
     lines.append("  return %s : %s" % (", ".join(rs), ", ".join(rtypes)))

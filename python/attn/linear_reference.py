@@ -18,6 +18,13 @@ def feature_map(x, kind):
     raise ValueError("unknown feature map %r" % kind)
 
 
+def user_feature_map(x, fn):
+    """`fn(x, b, h, t, d)` (a q_mod / k_mod) on the [B, H, L, D] array `x`,
+    the coordinates as broadcast int64 grids; float64."""
+    grids = np.indices(x.shape, sparse=True)
+    return np.broadcast_to(np.asarray(fn(x, *grids), np.float64), x.shape)
+
+
 def segments_from_cu_seqlens(cu, B, L):
     """Sequence ids [B, L] of cumulative lengths: #{n : cu[n] <= t}."""
     t = np.arange(L)
@@ -27,18 +34,25 @@ def segments_from_cu_seqlens(cu, B, L):
 
 def linear_attention(q, k, v, *, log_decay=None, segment_ids=None,
                      cu_seqlens=None, initial_state=None, initial_norm=None,
-                     scale=None, feature="identity", causal=True,
-                     normalize=False, eps=1e-6):
+                     scale=None, feature="identity", q_mod=None,
+                     k_mod=None, causal=True, normalize=False, eps=1e-6):
     """Returns (out [B, Hq, L, Dv], final state [B, Hq, Dk, Dv], final
-    normaliser state [B, Hq, Dk]) in float64."""
+    normaliser state [B, Hq, Dk]) in float64. `q_mod` / `k_mod`: Python
+    callables ``(x, b, h, t, d)`` replacing the feature map on Q / K (``h``
+    the key/value head for K), evaluated on numpy arrays."""
+    if (q_mod is not None or k_mod is not None) and feature != "identity":
+        raise ValueError("q_mod/k_mod replace the feature map: feature must "
+                         "be 'identity', got %r" % (feature,))
     q, k, v = (np.asarray(a, np.float64) for a in (q, k, v))
     B, Hq, L, Dk = q.shape
     Hkv, Dv = k.shape[1], v.shape[3]
     g = Hq // Hkv
     if scale is None:
         scale = 1.0 / np.sqrt(Dk)
-    qf = scale * feature_map(q, feature)
-    kf = np.repeat(feature_map(k, feature), g, axis=1)
+    qf = scale * (user_feature_map(q, q_mod) if q_mod is not None
+                  else feature_map(q, feature))
+    kf = np.repeat(user_feature_map(k, k_mod) if k_mod is not None
+                   else feature_map(k, feature), g, axis=1)
     vf = np.repeat(v, g, axis=1)
     # lam[b, h, t, d]: the decay of state row d at token t.
     lam = np.ones((B, Hq, L, Dk))

@@ -50,6 +50,30 @@ check("packed_non_causal", pk(x, x, x, cu_seqlens=cu),
       pk.reference(x, x, x, cu_seqlens=cu))
 # CHECK: packed_non_causal: ok
 
+# User feature maps (Based's 1 + x + x^2/2 on Q, a captured per-head
+# per-channel scale of exp(x) on K, Hedgehog-like), normalised, in the
+# chunked form; the reference calls the traced maps through numpy.
+w = rng.uniform(0.5, 1.5, (2, 8))
+um = attn.linear_attention(q=(1, 4, 40, 8), k=(1, 2, 40, 8), v=(1, 2, 40, 6),
+                           normalize=True, final_state=True, form="chunked",
+                           chunk_size=16,
+                           q_mod=lambda x, b, h, t, d: 1 + x + x * x / 2,
+                           k_mod=lambda x, b, h, t, d: w[h, d] * np.exp(x))
+q, k, v = (rng.standard_normal(s) for s in ((1, 4, 40, 8), (1, 2, 40, 8),
+                                            (1, 2, 40, 6)))
+print("q_mod" in um.mlir, "k_mod" in um.mlir, "%cap_w" in um.mlir)
+# CHECK: True True True
+check("user_maps_chunked", um(q, k, v), um.reference(q, k, v))
+# CHECK: user_maps_chunked: ok
+sq = lambda x, b, h, t, d: x * x  # noqa: E731
+dec = attn.linear_attention(q=(1, 2, 1, 4), k_mod=sq, initial_state=True,
+                            final_state=True)
+q1 = rng.standard_normal((1, 2, 1, 4))
+s0 = rng.standard_normal((1, 2, 4, 4))
+check("user_map_decode", dec(q1, q1, q1, initial_state=s0),
+      dec.reference(q1, q1, q1, initial_state=s0))
+# CHECK: user_map_decode: ok
+
 # Bad arguments: exceptions, and no tool ever ran for them.
 before = sum(runner.STATS.values())
 bad = [
@@ -61,6 +85,11 @@ bad = [
     dict(q=(1, 2, 8, 4), form="blocked"),
     dict(q=(1, 2, 8, 0)),
     dict(q=(1, 2, 8)),
+    dict(q=(1, 2, 8, 4), q_mod="square"),
+    dict(q=(1, 2, 8, 4), k_mod=sq, feature_map="elu1"),
+    dict(q=(1, 2, 8, 4), q_mod=lambda x: x * x),
+    dict(q=(1, 2, 8, 4), k_mod=lambda x, b, h, t, d: w[h + 1, d] * x),
+    dict(q=(1, 2, 8, 4), q_mod=lambda x, b, h, t, d: "x"),
 ]
 for kw in bad:
     try:
@@ -77,6 +106,6 @@ for args, kw in [((np.zeros((1, 1, 5, 2)),) * 3, {}),
     except (ValueError, TypeError) as e:
         print("rejected: %s" % e)
 print("tools run for bad input: %d" % (sum(runner.STATS.values()) - before))
-# CHECK-COUNT-10: rejected:
+# CHECK-COUNT-15: rejected:
 # CHECK-NOT: accepted
 # CHECK: tools run for bad input: 0

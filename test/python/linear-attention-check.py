@@ -1,5 +1,6 @@
 # Random variants of attn.linear_attention (GQA, Dk != Dv, odd lengths and
-# L = 0 / 1, every decay kind and feature map, normalisation, segment ids
+# L = 0 / 1, every decay kind and feature map, user feature maps traced
+# into q_mod / k_mod (x*x, exp, 1 + x + x*x/2, captured tables), segment ids
 # and cumulative lengths, initial and final states, dynamic dims, f32 / f16
 # / bf16) compared with the float64 recurrence of attn.linear_reference,
 # in every form.
@@ -17,5 +18,9 @@
 # RUN: %python -m attn.testing.linear_check --seed 7 --count 30 --pipeline "attn-cpu-pipeline=linear-form=recurrent" | FileCheck %s
 # RUN: %python -m attn.testing.linear_check --seed 8 --count 20 --require segments --pipeline "attn-cpu-pipeline=linear-form=recurrent" | FileCheck %s
 # RUN: %python -m attn.testing.linear_check --seed 9 --count 30 | FileCheck %s
+# User feature maps in f32 (1e-5) in every form.
+# RUN: %python -m attn.testing.linear_check --seed 10 --count 20 --dtype f32 --require q_mod --pipeline attn-cpu-pipeline=reference=true | FileCheck %s
+# RUN: %python -m attn.testing.linear_check --seed 11 --count 20 --dtype f32 --require k_mod --pipeline "attn-cpu-pipeline=linear-form=chunked linear-chunk=6" | FileCheck %s
+# RUN: %python -m attn.testing.linear_check --seed 12 --count 20 --dtype f32 --require q_mod --pipeline "attn-cpu-pipeline=linear-form=recurrent" | FileCheck %s
 
 # CHECK: linear attention check: {{[0-9]+}} variants, 0 mismatches

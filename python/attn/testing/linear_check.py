@@ -4,11 +4,13 @@
         [--pipeline "attn-cpu-pipeline=linear-form=chunked linear-chunk=5"]
 
 Draws random variants (GQA, Dk != Dv, odd lengths, L = 0 and 1, every
-decay kind, feature map, normalisation, packed sequences as segment ids or
-cumulative lengths, initial and final states, dynamic dims, f32/f16/bf16),
-compiles them in one module, runs them on random inputs and compares the
-output and final states with the float64 recurrence of
-:mod:`attn.linear_reference`. Exits non-zero on any mismatch.
+decay kind, feature map, user feature maps traced into q_mod/k_mod,
+normalisation, packed sequences as segment ids or cumulative lengths,
+initial and final states, dynamic dims, f32/f16/bf16), compiles them in
+one module, runs them on random inputs and compares the output and final
+states with the float64 recurrence of :mod:`attn.linear_reference`, which
+calls the user maps themselves on numpy arrays (not their traces). Exits
+non-zero on any mismatch.
 """
 
 import argparse
@@ -18,12 +20,51 @@ import sys
 import numpy as np
 
 from attn import linear_reference, runner
+from attn import trace as tr
 from attn.linear_ir import arguments, function, results  # noqa: F401
 from attn.testing.check import compare
 
 TOLERANCE = {"f32": 1e-5, "f16": 1e-2, "bf16": 1e-2}
 # The states are f32 whatever the inputs: f32 accumulation error only.
 STATE_TOLERANCE = 1e-5
+
+
+# User feature maps (q_mod / k_mod): written with numpy functions, so the
+# same Python function is traced into the region and run by the reference.
+# The positive ones keep a normaliser well conditioned.
+USER_MAPS = {
+    "square": lambda x, b, h, t, d: x * x,
+    "exp": lambda x, b, h, t, d: np.exp(x),              # Hedgehog-like
+    "taylor": lambda x, b, h, t, d: 1 + x + x * x / 2,   # Based
+    "relu_shift": lambda x, b, h, t, d: np.maximum(x, 0) + 0.1 * (h + 1),
+}
+POSITIVE_MAPS = ("square", "exp", "taylor", "relu_shift")
+
+
+def _table_map(w):
+    """A per-head per-channel scale read from a captured table."""
+    return lambda x, b, h, t, d: w[h, d] * x
+
+
+def user_maps(rng, var):
+    """Draws q_mod / k_mod for an identity-map variant: their traces, in a
+    registry of the captures they read (var["captures"])."""
+    registry = tr.Captures()
+    heads = {"q_mod": var["Hq"], "k_mod": var["Hkv"]}
+    for kind in ("q_mod", "k_mod"):
+        r = rng.random()
+        if r < 0.2:
+            continue
+        if r < 0.35 and var["Dk"] > 0:
+            nrng = np.random.default_rng(rng.randrange(1 << 30))
+            w = nrng.uniform(0.5, 1.5, (heads[kind], var["Dk"]))
+            fn, name = _table_map(w.astype(np.float32)), "table"
+        else:
+            name = rng.choice(sorted(USER_MAPS))
+            fn = USER_MAPS[name]
+        var[kind] = tr.trace(fn, kind, registry)
+        var[kind + "_name"] = name
+    var["captures"] = list(registry.items)
 
 
 def random_variant(rng, dtype=None):
@@ -47,10 +88,14 @@ def random_variant(rng, dtype=None):
         var["Dk"] = 0
     if rng.random() < 0.2:
         var["L"] = rng.randint(40, 140)
+    if var["feature"] == "identity" and rng.random() < 0.5:
+        user_maps(rng, var)
     if var["causal"]:
         var["decay"] = rng.choice([None, "head", "token", "channel"])
     # A normaliser is well conditioned with positive features only.
-    if var["feature"] != "identity" and rng.random() < 0.4:
+    positive = var["feature"] != "identity" or all(
+        var.get(m + "_name") in POSITIVE_MAPS for m in ("q_mod", "k_mod"))
+    if positive and rng.random() < 0.4:
         var["normalize"] = True
         if rng.random() < 0.5:
             var["eps"] = rng.choice([1e-3, 0.5])
@@ -96,6 +141,8 @@ def random_inputs(var, nrng):
         x["s0"] = nrng.standard_normal((B, Hq, Dk, Dv))
         if var.get("normalize"):
             x["z0"] = nrng.uniform(0.0, 2.0, size=(B, Hq, Dk))
+    for c in var.get("captures", ()):
+        x["cap_" + c.name] = c.array
     return x
 
 
@@ -120,9 +167,15 @@ def reference_for(var, x):
         segment_ids=x.get("seg"), cu_seqlens=x.get("cu"),
         initial_state=x.get("s0"), initial_norm=x.get("z0"),
         scale=var.get("scale"), feature=var["feature"],
+        q_mod=var["q_mod"].fn if var.get("q_mod") else None,
+        k_mod=var["k_mod"].fn if var.get("k_mod") else None,
         causal=var.get("causal", False),
         normalize=var.get("normalize", False),
         eps=var.get("eps") if var.get("eps") is not None else 1e-6)
+
+
+# Variant entries left out of a mismatch report (the map names say it).
+_UNPRINTED = ("cu", "q_mod", "k_mod", "captures")
 
 
 def run(seed, count, pipeline="attn-cpu-pipeline", verbose=False, dtype=None,
@@ -154,7 +207,7 @@ def run(seed, count, pipeline="attn-cpu-pipeline", verbose=False, dtype=None,
         if not ok or verbose:
             print("%s v%d: %s %.3g %s" % ("ok  " if ok else "FAIL", i, why,
                                           err, {k: v for k, v in var.items()
-                                                if k != "cu"}))
+                                                if k not in _UNPRINTED}))
         failures += not ok
     print("linear attention check: %d variants, %d mismatches (seed %d, %s)"
           % (len(variants), failures, seed, pipeline))

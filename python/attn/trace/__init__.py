@@ -1,4 +1,6 @@
-"""Tracing of ``score_mod`` / ``mask_mod`` Python functions.
+"""Tracing of ``score_mod`` / ``mask_mod`` (attn.attention) and ``q_mod`` /
+``k_mod`` (attn.linear_attention, ``(x, b, h, t, d) -> f32``) Python
+functions.
 
 A modifier is an ordinary Python function::
 
@@ -38,9 +40,9 @@ is the interface.
 """
 
 # Re-exports: the public interface of the package.
-from attn.trace.dsl import (F32, I1, INDEX, MASK_MOD_ARGS,
-                            SCORE_MOD_ARGS, Capture, Captures, Trace,
-                            TraceError, Value, abs, capture, capture_element,
+from attn.trace.dsl import (F32, FEATURE_MOD_ARGS, I1, INDEX, MASK_MOD_ARGS,
+                            MOD_ARGS, SCORE_MOD_ARGS, Capture, Captures,
+                            Trace, TraceError, Value, abs, capture, capture_element,
                             cast, const, exp, floor, log, maximum, minimum,
                             sqrt, tanh, trace, walk, where)
 from attn.trace.region import (RegionEmitter, f32_literal,
@@ -49,7 +51,8 @@ from attn.trace.numpy_eval import evaluate, numpy_function
 from attn.trace.bounds import check_bounds
 
 __all__ = [
-    "F32", "I1", "INDEX", "MASK_MOD_ARGS", "SCORE_MOD_ARGS", "Capture",
+    "F32", "FEATURE_MOD_ARGS", "I1", "INDEX", "MASK_MOD_ARGS", "MOD_ARGS",
+    "SCORE_MOD_ARGS", "Capture",
     "Captures", "Trace", "TraceError", "Value", "abs", "capture",
     "capture_element", "cast", "const", "exp", "floor", "log", "maximum",
     "minimum", "sqrt", "tanh", "trace", "walk", "where", "RegionEmitter",

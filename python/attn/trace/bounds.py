@@ -25,13 +25,16 @@ def _floordiv_bounds(a, b):
 
 def check_bounds(tr, extents, arrays):
     """Proves by interval arithmetic that every captured read is in bounds
-    and no integer division divides by zero, for block arguments
-    ``b < B, h < Hq, q_idx < Lq, kv_idx < Lkv`` (`extents`) and the given
+    and no integer division divides by zero, for index block arguments
+    below `extents` (``b < B, h < Hq, q_idx < Lq, kv_idx < Lkv`` for
+    score_mod / mask_mod, ``b < B, h < H, t < L, d < Dk`` for the feature
+    maps, H the heads of the mapped operand) and the given
     capture values (`arrays`: Capture -> array). Raises ValueError naming
     the read otherwise."""
     if any(e <= 0 for e in extents):
         return  # the region is never evaluated
-    base = 1 if tr.kind == "score_mod" else 0
+    # The index arguments follow the f32 value of score_mod / q_mod / k_mod.
+    base = 0 if tr.kind == "mask_mod" else 1
     iv = {}
     for v in walk(tr.root):
         a = [iv.get(id(x)) for x in v.args]

@@ -1,4 +1,5 @@
-"""The tracing DSL of ``score_mod`` / ``mask_mod`` functions.
+"""The tracing DSL of ``score_mod`` / ``mask_mod`` / ``q_mod`` / ``k_mod``
+functions.
 
 :func:`trace` calls a modifier once with symbolic :class:`Value` arguments
 whose operators record an expression graph (a DAG of :class:`Value` nodes,
@@ -20,6 +21,13 @@ _RANK = {I1: 0, INDEX: 1, F32: 2}
 
 SCORE_MOD_ARGS = ("score", "b", "h", "q_idx", "kv_idx")
 MASK_MOD_ARGS = ("b", "h", "q_idx", "kv_idx")
+# The feature maps of attn.linear_attention: the element and its
+# (batch, head, token, channel) coordinates.
+FEATURE_MOD_ARGS = ("x", "b", "h", "t", "d")
+# The block arguments of each kind of region; the first of score_mod and
+# the feature maps is the f32 value.
+MOD_ARGS = {"score_mod": SCORE_MOD_ARGS, "mask_mod": MASK_MOD_ARGS,
+            "q_mod": FEATURE_MOD_ARGS, "k_mod": FEATURE_MOD_ARGS}
 
 
 class TraceError(TypeError):
@@ -538,14 +546,15 @@ class Trace:
 
 
 def trace(fn, kind, registry=None):
-    """Traces `fn` as a ``score_mod`` or ``mask_mod``; returns a Trace."""
-    if kind not in ("score_mod", "mask_mod"):
+    """Traces `fn` as a ``score_mod``, ``mask_mod``, ``q_mod`` or ``k_mod``
+    (the kinds of :data:`MOD_ARGS`); returns a Trace."""
+    if kind not in MOD_ARGS:
         raise ValueError(kind)
     if not callable(fn):
         raise TypeError("%s must be callable, got %r" % (kind, fn))
     registry = registry if registry is not None else Captures()
-    argnames = SCORE_MOD_ARGS if kind == "score_mod" else MASK_MOD_ARGS
-    args = [Value("arg", F32 if n == "score" else INDEX, attr=i)
+    argnames = MOD_ARGS[kind]
+    args = [Value("arg", F32 if n in ("score", "x") else INDEX, attr=i)
             for i, n in enumerate(argnames)]
     label = "%s %s" % (kind, getattr(fn, "__qualname__", repr(fn)))
     f = _auto_captures(fn, registry)
@@ -571,7 +580,7 @@ def trace(fn, kind, registry=None):
     except TraceError:
         raise TraceError("%s returned %r, not a traced expression or a "
                          "scalar" % (label, out)) from None
-    if kind == "score_mod":
+    if kind != "mask_mod":
         out = cast(out, F32)
     elif out.type != I1:
         raise TraceError("%s must return a boolean expression (a "

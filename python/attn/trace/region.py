@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 
-from attn.trace.dsl import F32, I1, MASK_MOD_ARGS, SCORE_MOD_ARGS
+from attn.trace.dsl import F32, I1, MOD_ARGS
 
 
 def f32_literal(x):
@@ -157,16 +157,16 @@ class RegionEmitter:
 
     def region(self, tr, indent="      "):
         """The full region text ``{ ^bb0(...): ... attn.yield }``."""
-        argnames = (SCORE_MOD_ARGS if tr.kind == "score_mod"
-                    else MASK_MOD_ARGS)
+        argnames = MOD_ARGS[tr.kind]
         short = {"score": "s", "b": "b", "h": "h", "q_idx": "i",
-                 "kv_idx": "j"}
+                 "kv_idx": "j", "x": "x", "t": "t", "d": "d"}
         self.arg_names = ["%%%s%s" % (self.prefix, short[n])
                           for n in argnames]
-        sig = ", ".join("%s: %s" % (n, "f32" if a == "score" else "index")
+        sig = ", ".join("%s: %s" % (n, "f32" if a in ("score", "x")
+                                    else "index")
                         for n, a in zip(self.arg_names, argnames))
         res = self.emit(tr.root)
-        yty = "f32" if tr.kind == "score_mod" else "i1"
+        yty = "i1" if tr.kind == "mask_mod" else "f32"
         body = "".join("\n%s  %s" % (indent, line) for line in self.lines)
         return ("{\n%s^bb0(%s):%s\n%s  attn.yield %s : %s\n%s}" %
                 (indent, sig, body, indent, res, yty, indent))

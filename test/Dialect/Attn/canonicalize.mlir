@@ -164,3 +164,27 @@ func.func @negative_merge_split_dimension(%o: tensor<1x2x4x1x8xf32>, %l: tensor<
       outs(%eo, %el : tensor<1x2x4x8xf32>, tensor<1x2x4xf32>) {dimension = 3} -> tensor<1x2x4x8xf32>, tensor<1x2x4xf32>
   return %r#0 : tensor<1x2x4x8xf32>
 }
+
+// -----
+
+/// An identity q_mod is dropped; a k_mod that maps its element stays.
+// CHECK-LABEL: func @identity_q_mod
+// CHECK: attn.linear_attention
+// CHECK-NOT: q_mod
+// CHECK: k_mod
+// CHECK: math.exp
+func.func @identity_q_mod(%q: tensor<1x1x4x8xf32>) -> tensor<1x1x4x8xf32> {
+  %i = tensor.empty() : tensor<1x1x4x8xf32>
+  %o = attn.linear_attention ins(%q, %q, %q : tensor<1x1x4x8xf32>, tensor<1x1x4x8xf32>, tensor<1x1x4x8xf32>)
+      outs(%i : tensor<1x1x4x8xf32>) {causal} -> tensor<1x1x4x8xf32>
+      q_mod {
+      ^bb0(%x: f32, %b: index, %h: index, %t: index, %d: index):
+        attn.yield %x : f32
+      }
+      k_mod {
+      ^bb0(%x: f32, %b: index, %h: index, %t: index, %d: index):
+        %e = math.exp %x : f32
+        attn.yield %e : f32
+      }
+  return %o : tensor<1x1x4x8xf32>
+}

@@ -276,6 +276,42 @@ func.func @linear_attention_gla_decode(%q: tensor<1x4x1x16xf32>, %k: tensor<1x4x
   return %o, %s : tensor<1x4x1x32xf32>, tensor<1x4x16x32xf32>
 }
 
+/// User feature maps: q_mod reading a captured per-head table, k_mod the
+/// Based-style 1 + x + x^2/2.
+// CHECK-LABEL: func @linear_attention_feature_mods
+func.func @linear_attention_feature_mods(%q: tensor<1x4x8x16xf16>, %k: tensor<1x2x8x16xf16>,
+    %v: tensor<1x2x8x32xf16>, %w: tensor<4xf32>) -> tensor<1x4x8x32xf16> {
+  // CHECK: attn.linear_attention
+  // CHECK-SAME: {causal, normalize} -> tensor<1x4x8x32xf16> q_mod {
+  // CHECK-NEXT: ^bb0(%{{.*}}: f32, %{{.*}}: index, %[[H:.*]]: index, %{{.*}}: index, %{{.*}}: index):
+  // CHECK: tensor.extract %{{.*}}[%[[H]]] : tensor<4xf32>
+  // CHECK: attn.yield %{{.*}} : f32
+  // CHECK-NEXT: } k_mod {
+  // CHECK: arith.mulf
+  // CHECK: attn.yield %{{.*}} : f32
+  %io = tensor.empty() : tensor<1x4x8x32xf16>
+  %o = attn.linear_attention ins(%q, %k, %v : tensor<1x4x8x16xf16>, tensor<1x2x8x16xf16>, tensor<1x2x8x32xf16>)
+      outs(%io : tensor<1x4x8x32xf16>) {causal, normalize} -> tensor<1x4x8x32xf16>
+      q_mod {
+      ^bb0(%x: f32, %b: index, %h: index, %t: index, %d: index):
+        %wh = tensor.extract %w[%h] : tensor<4xf32>
+        %e = math.exp %x : f32
+        %r = arith.mulf %wh, %e : f32
+        attn.yield %r : f32
+      }
+      k_mod {
+      ^bb0(%x: f32, %b: index, %h: index, %t: index, %d: index):
+        %one = arith.constant 1.0 : f32
+        %half = arith.constant 0.5 : f32
+        %x2 = arith.mulf %x, %x : f32
+        %h2 = arith.mulf %x2, %half : f32
+        %s = arith.addf %x, %h2 : f32
+        %r = arith.addf %s, %one : f32
+        attn.yield %r : f32
+      }
+  return %o : tensor<1x4x8x32xf16>
+}
+
 /// KV append into an NHD pool (the default layout) and an HND pool with
 /// dynamic batch and i64 positions.
 // CHECK-LABEL: func @kv_append

@@ -415,39 +415,6 @@ LogicalResult AttentionOp::verify() {
   return success();
 }
 
-/// Verifies a modifier region: its argument types and the single value it
-/// yields.
-static LogicalResult verifyModRegion(AttentionOp op, Region &region,
-                                     StringRef name, TypeRange argTypes,
-                                     Type yieldType) {
-  if (region.empty())
-    return success();
-  Block &block = region.front();
-  auto sig = [&]() {
-    std::string s;
-    llvm::raw_string_ostream os(s);
-    os << "(";
-    llvm::interleaveComma(argTypes, os);
-    os << ")";
-    return s;
-  };
-  if (block.getNumArguments() != argTypes.size() ||
-      !llvm::equal(block.getArgumentTypes(), argTypes))
-    return op.emitOpError("expects ")
-           << name << " arguments " << sig() << ", got "
-           << block.getNumArguments() << " argument(s)"
-           << (block.getNumArguments() ? " of types (" : "")
-           << block.getArgumentTypes()
-           << (block.getNumArguments() ? ")" : "");
-  auto yield = dyn_cast<YieldOp>(block.getTerminator());
-  if (!yield || yield.getValues().size() != 1 ||
-      yield.getValues()[0].getType() != yieldType)
-    return op.emitOpError("expects ")
-           << name << " to end with 'attn.yield' of one " << yieldType
-           << " value";
-  return success();
-}
-
 LogicalResult AttentionOp::verifyRegions() {
   Builder b(getContext());
   Type idx = b.getIndexType();

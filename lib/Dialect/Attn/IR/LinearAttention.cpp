@@ -15,6 +15,8 @@
 
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/OpImplementation.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
 
 #include <cmath>
 
@@ -177,6 +179,62 @@ LogicalResult LinearAttentionOp::verify() {
              << getEpsValue();
   }
   return success();
+}
+
+/// The block argument types of a q_mod/k_mod region: (x, b, h, t, d).
+static SmallVector<Type> featureModArgTypes(MLIRContext *ctx) {
+  Builder b(ctx);
+  Type idx = b.getIndexType();
+  return {b.getF32Type(), idx, idx, idx, idx};
+}
+
+LogicalResult LinearAttentionOp::verifyRegions() {
+  SmallVector<Type> args = featureModArgTypes(getContext());
+  Type f32 = Float32Type::get(getContext());
+  for (auto [region, name] :
+       {std::pair{&getQMod(), "q_mod"}, std::pair{&getKMod(), "k_mod"}}) {
+    if (region->empty())
+      continue;
+    if (failed(verifyModRegion(*this, *region, name, args, f32)))
+      return failure();
+    if (getFeatureMap() != FeatureMap::identity)
+      return emitOpError("expects the identity feature_map with a ")
+             << name << " region (the region is the feature map), got "
+             << stringifyFeatureMap(getFeatureMap());
+    // The op is Pure: what it runs must be.
+    for (Operation &o : region->front().without_terminator())
+      if (!isMemoryEffectFree(&o))
+        return emitOpError("expects ")
+               << name << " to be free of side effects, got '" << o.getName()
+               << "'";
+  }
+  return success();
+}
+
+namespace {
+/// Erases a q_mod/k_mod region that yields its element unchanged (the
+/// identity map, which is the default).
+struct EraseIdentityFeatureMod final : OpRewritePattern<LinearAttentionOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(LinearAttentionOp op,
+                                PatternRewriter &rewriter) const override {
+    for (Region *r : {&op.getQMod(), &op.getKMod()}) {
+      if (r->empty())
+        continue;
+      auto yield = cast<YieldOp>(r->front().getTerminator());
+      if (yield.getValues()[0] != r->front().getArgument(0))
+        continue;
+      rewriter.modifyOpInPlace(op, [&] { rewriter.eraseBlock(&r->front()); });
+      return success();
+    }
+    return rewriter.notifyMatchFailure(op, "no identity q_mod/k_mod");
+  }
+};
+} // namespace
+
+void LinearAttentionOp::getCanonicalizationPatterns(RewritePatternSet &results,
+                                                    MLIRContext *context) {
+  results.add<EraseIdentityFeatureMod>(context);
 }
 
 void LinearAttentionOp::getAsmResultNames(

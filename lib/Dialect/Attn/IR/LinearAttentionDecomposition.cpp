@@ -91,6 +91,20 @@ Value mlir::attn::buildFeatureMap(OpBuilder &b, Location loc, FeatureMap fm,
   llvm_unreachable("unknown feature map");
 }
 
+bool mlir::attn::hasFeatureMap(LinearAttentionOp op, Region &mod) {
+  return !mod.empty() || op.getFeatureMap() != FeatureMap::identity;
+}
+
+Value mlir::attn::applyFeatureMap(OpBuilder &b, Location loc,
+                                  LinearAttentionOp op, Region &mod, Value x,
+                                  function_ref<SmallVector<Value>()> indices) {
+  if (mod.empty())
+    return buildFeatureMap(b, loc, op.getFeatureMap(), x);
+  SmallVector<Value> args = {x};
+  llvm::append_range(args, indices());
+  return inlineModRegion(b, mod, args);
+}
+
 std::optional<SmallVector<Value>>
 mlir::attn::buildTrivialLinearAttention(OpBuilder &b, LinearAttentionOp op) {
   ArrayRef<int64_t> q = op.getQueryType().getShape();
@@ -148,7 +162,6 @@ LinearAttentionInputs mlir::attn::prepareLinearAttention(OpBuilder &b,
                      lb.index(1))
                      .getResult();
   }
-  FeatureMap fm = op.getFeatureMap();
 
   // The scale, applied to the output in finalizeLinearAttention (every
   // term of the output is linear in q).
@@ -162,18 +175,27 @@ LinearAttentionInputs mlir::attn::prepareLinearAttention(OpBuilder &b,
   }
   // An f32 operand that needs no feature map (and, for K and V, no head
   // broadcast) is used as it is: no copy.
-  auto isPlain = [&](Value t, bool phi) {
+  auto isPlain = [&](Value t, Region *phi) {
     return cast<RankedTensorType>(t.getType()).getElementType().isF32() &&
-           (!phi || fm == FeatureMap::identity);
+           (!phi || !hasFeatureMap(op, *phi));
   };
-  in.q = isPlain(op.getQuery(), true)
+  // The linalg.index values of a [B, H, L, D] generic's body.
+  auto indices = [](OpBuilder &nb, Location l) {
+    SmallVector<Value> idx;
+    for (unsigned i = 0; i < 4; ++i)
+      idx.push_back(linalg::IndexOp::create(nb, l, i));
+    return idx;
+  };
+  in.q = isPlain(op.getQuery(), &op.getQMod())
              ? op.getQuery()
              : lb.generic(
                    {op.getQuery()}, lb.empty({in.B, in.H, in.L, in.Dk}, lb.f32),
                    {lb.id(4), lb.id(4)}, LinalgBuilder::iters(4),
                    [&](OpBuilder &nb, Location l, ValueRange a) {
+                     Value x = castToF32(nb, l, a[0]);
                      yield(nb, l,
-                           buildFeatureMap(nb, l, fm, castToF32(nb, l, a[0])));
+                           applyFeatureMap(nb, l, op, op.getQMod(), x,
+                                           [&] { return indices(nb, l); }));
                    });
 
   // K and V per query head: through a `h floordiv g` map for a static group
@@ -185,8 +207,9 @@ LinearAttentionInputs mlir::attn::prepareLinearAttention(OpBuilder &b,
     Value hkv = tensor::DimOp::create(b, loc, op.getKey(), 1);
     group = arith::DivUIOp::create(b, loc, hq, hkv);
   }
-  auto perQueryHead = [&](Value t, OpFoldResult feat, bool applyPhi) {
-    if (g == 1 && isPlain(t, applyPhi))
+  // `phi`: the region of the feature map to apply (k_mod), null for none.
+  auto perQueryHead = [&](Value t, OpFoldResult feat, Region *phi) {
+    if (g == 1 && isPlain(t, phi))
       return t;
     SmallVector<Value> ins;
     SmallVector<AffineMap> maps;
@@ -196,27 +219,29 @@ LinearAttentionInputs mlir::attn::prepareLinearAttention(OpBuilder &b,
           lb.map(4, {lb.d(0), lb.d(1).floorDiv(*g), lb.d(2), lb.d(3)}));
     }
     maps.push_back(lb.id(4));
-    return lb.generic(ins, lb.empty({in.B, in.H, in.L, feat}, lb.f32), maps,
-                      LinalgBuilder::iters(4),
-                      [&](OpBuilder &nb, Location l, ValueRange a) {
-                        Value x;
-                        if (g) {
-                          x = a[0];
-                        } else {
-                          SmallVector<Value> idx;
-                          for (unsigned i = 0; i < 4; ++i)
-                            idx.push_back(linalg::IndexOp::create(nb, l, i));
-                          idx[1] = arith::DivUIOp::create(nb, l, idx[1], group);
-                          x = tensor::ExtractOp::create(nb, l, t, idx);
-                        }
-                        x = castToF32(nb, l, x);
-                        if (applyPhi)
-                          x = buildFeatureMap(nb, l, fm, x);
-                        yield(nb, l, x);
-                      });
+    return lb.generic(
+        ins, lb.empty({in.B, in.H, in.L, feat}, lb.f32), maps,
+        LinalgBuilder::iters(4), [&](OpBuilder &nb, Location l, ValueRange a) {
+          // The coordinates of the element in `t`: the key/value head is
+          // h / g.
+          auto kvIndices = [&] {
+            SmallVector<Value> idx = indices(nb, l);
+            Value gv = g ? arith::ConstantIndexOp::create(nb, l, *g).getResult()
+                         : group;
+            idx[1] = arith::DivUIOp::create(nb, l, idx[1], gv);
+            return idx;
+          };
+          Value x =
+              g ? a[0]
+                : tensor::ExtractOp::create(nb, l, t, kvIndices()).getResult();
+          x = castToF32(nb, l, x);
+          if (phi)
+            x = applyFeatureMap(nb, l, op, *phi, x, kvIndices);
+          yield(nb, l, x);
+        });
   };
-  in.k = perQueryHead(op.getKey(), in.Dk, /*applyPhi=*/true);
-  in.v = perQueryHead(op.getValue(), in.Dv, /*applyPhi=*/false);
+  in.k = perQueryHead(op.getKey(), in.Dk, &op.getKMod());
+  in.v = perQueryHead(op.getValue(), in.Dv, /*phi=*/nullptr);
   OpFoldResult zero = b.getIndexAttr(0), one = b.getIndexAttr(1);
   SmallVector<OpFoldResult> ones4(4, one), zeros4(4, zero);
   // A statically empty Dv takes no slice of it (not valid IR).

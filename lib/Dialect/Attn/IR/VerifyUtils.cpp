@@ -6,6 +6,8 @@
 
 #include "VerifyUtils.h"
 
+#include "attn/Dialect/Attn/IR/AttnOps.h"
+
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -119,4 +121,36 @@ std::optional<double> verify::staticScale(FloatAttr scale, int64_t headDim) {
   if (ShapedType::isDynamic(headDim) || headDim <= 0)
     return std::nullopt;
   return 1.0 / std::sqrt(static_cast<double>(headDim));
+}
+
+/// Verifies a modifier region: its argument types and the single value it
+/// yields.
+LogicalResult verify::verifyModRegion(Operation *op, Region &region,
+                                      StringRef name, TypeRange argTypes,
+                                      Type yieldType) {
+  if (region.empty())
+    return success();
+  Block &block = region.front();
+  auto sig = [&]() {
+    std::string s;
+    llvm::raw_string_ostream os(s);
+    os << "(";
+    llvm::interleaveComma(argTypes, os);
+    os << ")";
+    return s;
+  };
+  if (block.getNumArguments() != argTypes.size() ||
+      !llvm::equal(block.getArgumentTypes(), argTypes))
+    return op->emitOpError("expects ")
+           << name << " arguments " << sig() << ", got "
+           << block.getNumArguments() << " argument(s)"
+           << (block.getNumArguments() ? " of types (" : "")
+           << block.getArgumentTypes() << (block.getNumArguments() ? ")" : "");
+  auto yield = dyn_cast<YieldOp>(block.getTerminator());
+  if (!yield || yield.getValues().size() != 1 ||
+      yield.getValues()[0].getType() != yieldType)
+    return op->emitOpError("expects ")
+           << name << " to end with 'attn.yield' of one " << yieldType
+           << " value";
+  return success();
 }

@@ -76,6 +76,12 @@ std::optional<double> staticScale(FloatAttr scale, int64_t headDim);
 LogicalResult verifyOneResultPerInit(Operation *op, unsigned numResults,
                                      unsigned numInits);
 
+/// Verifies a modifier region (score_mod, mask_mod, q_mod, k_mod) of `op`
+/// named `name`: when present, its block takes `argTypes` and ends with an
+/// `attn.yield` of one `yieldType` value.
+LogicalResult verifyModRegion(Operation *op, Region &region, StringRef name,
+                              TypeRange argTypes, Type yieldType);
+
 } // namespace verify
 } // namespace attn
 } // namespace mlir

@@ -106,3 +106,57 @@ func.func @short(%q: tensor<1x1x9x4xf32>, %k: tensor<1x1x9x4xf32>,
       outs(%e : tensor<1x1x9x4xf32>) {causal} -> tensor<1x1x9x4xf32>
   return %o : tensor<1x1x9x4xf32>
 }
+
+// -----
+
+/// User feature maps: every form maps Q and K through the prepared
+/// operands, the q_mod region inlined into the generic that converts Q, the
+/// k_mod region into the one that broadcasts K over the query heads, with
+/// its `h` the key/value head (h floordiv 2). auto takes the parallel form
+/// (L <= chunk), then the chunked and recurrent forms.
+// AUTO-LABEL: func @feature_mods
+// AUTO-SAME:    %[[W:[a-z0-9]+]]: tensor<2xf32>)
+// AUTO:         linalg.generic {{.*}} ins(%{{.*}} : tensor<1x4x20x8xf32>)
+// AUTO:           %[[SQ:.+]] = arith.mulf %{{.*}}, %{{.*}} : f32
+// AUTO:           linalg.yield %[[SQ]]
+// AUTO:         linalg.generic {{.*}} ins(%{{.*}} : tensor<1x2x20x8xf32>)
+// AUTO:           %[[H:.+]] = linalg.index 1
+// AUTO:           %[[KVH:.+]] = arith.divui %[[H]], %c2
+// AUTO:           tensor.extract %[[W]][%[[KVH]]]
+// AUTO:           math.exp
+// AUTO:         outs(%{{.*}} : tensor<1x4x20x20xf32>)
+// CHUNK-LABEL: func @feature_mods
+// CHUNK:        linalg.generic {{.*}} ins(%{{.*}} : tensor<1x4x20x8xf32>)
+// CHUNK:          arith.mulf
+// CHUNK:        linalg.generic {{.*}} ins(%{{.*}} : tensor<1x2x20x8xf32>)
+// CHUNK:          arith.divui
+// CHUNK:          tensor.extract
+// CHUNK:          math.exp
+// CHUNK:        scf.for
+// REC-LABEL: func @feature_mods
+// REC:          linalg.generic {{.*}} ins(%{{.*}} : tensor<1x4x20x8xf32>)
+// REC:            arith.mulf
+// REC:          linalg.generic {{.*}} ins(%{{.*}} : tensor<1x2x20x8xf32>)
+// REC:            arith.divui
+// REC:            tensor.extract
+// REC:            math.exp
+// REC:          scf.for %{{.*}} = %c0{{.*}} to %c20
+func.func @feature_mods(%q: tensor<1x4x20x8xf32>, %k: tensor<1x2x20x8xf32>,
+    %v: tensor<1x2x20x6xf32>, %w: tensor<2xf32>) -> tensor<1x4x20x6xf32> {
+  %e = tensor.empty() : tensor<1x4x20x6xf32>
+  %o = attn.linear_attention ins(%q, %k, %v : tensor<1x4x20x8xf32>, tensor<1x2x20x8xf32>, tensor<1x2x20x6xf32>)
+      outs(%e : tensor<1x4x20x6xf32>) {causal} -> tensor<1x4x20x6xf32>
+      q_mod {
+      ^bb0(%x: f32, %b: index, %h: index, %t: index, %d: index):
+        %r = arith.mulf %x, %x : f32
+        attn.yield %r : f32
+      }
+      k_mod {
+      ^bb0(%x: f32, %b: index, %h: index, %t: index, %d: index):
+        %wh = tensor.extract %w[%h] : tensor<2xf32>
+        %ex = math.exp %x : f32
+        %r = arith.mulf %wh, %ex : f32
+        attn.yield %r : f32
+      }
+  return %o : tensor<1x4x20x6xf32>
+}

@@ -360,11 +360,12 @@ def Attn_MergeStatesOp : Attn_Op<"merge_states", [
 //===----------------------------------------------------------------------===//
 
 def Attn_YieldOp : Attn_Op<"yield", [Pure, Terminator,
-    HasParent<"AttentionOp">]> {
-  let summary = "terminates the score_mod and mask_mod regions";
+    ParentOneOf<["AttentionOp", "LinearAttentionOp"]>]> {
+  let summary = "terminates the modifier regions";
   let description = [{
-    Yields the modified score (`f32`) of a `score_mod` region or the keep
-    predicate (`i1`) of a `mask_mod` region.
+    Yields the modified score (`f32`) of a `score_mod` region, the keep
+    predicate (`i1`) of a `mask_mod` region, or the mapped element (`f32`)
+    of a `q_mod`/`k_mod` feature-map region of `attn.linear_attention`.
 
     ```mlir
     attn.yield %s : f32

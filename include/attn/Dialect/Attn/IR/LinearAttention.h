@@ -104,6 +104,18 @@ buildTrivialLinearAttention(OpBuilder &b, LinearAttentionOp op);
 /// The feature map `fm` applied to the f32 scalar `x`.
 Value buildFeatureMap(OpBuilder &b, Location loc, FeatureMap fm, Value x);
 
+/// Whether `op` maps the operand whose user region is `mod` (q_mod or
+/// k_mod): a region or a non-identity `feature_map`.
+bool hasFeatureMap(LinearAttentionOp op, Region &mod);
+
+/// The feature map of the operand whose user region is `mod` (q_mod or
+/// k_mod) applied to its f32 element `x`: the region inlined with `x` and
+/// the element's (b, h, t, d) coordinates, which `indices` builds only then,
+/// or else the `feature_map` attribute. The one place phi is applied.
+Value applyFeatureMap(OpBuilder &b, Location loc, LinearAttentionOp op,
+                      Region &mod, Value x,
+                      function_ref<SmallVector<Value>()> indices);
+
 } // namespace attn
 } // namespace mlir
 

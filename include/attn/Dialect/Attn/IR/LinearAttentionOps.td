@@ -52,7 +52,14 @@ def Attn_LinearAttentionOp : Attn_Op<"linear_attention", [
 
     Feature maps `phi` (`feature_map`, applied elementwise to Q and K):
     `identity`, `elu1` (`elu(x) + 1`: `x + 1` for `x > 0`, `exp(x)`
-    otherwise) and `relu`.
+    otherwise) and `relu`, or user maps: the `q_mod` region replaces `phi`
+    on Q and the `k_mod` region on K (an absent one leaves that operand
+    unmapped). Each takes `(f32 x, index b, index h, index t, index d)`,
+    the element `x = Q[b,h,t,d]` (resp. `K[b,h,t,d]`, `h` then the
+    key/value head) converted to f32 and its coordinates, and yields
+    `phi(x)` as f32 with `attn.yield`. A region may read values defined
+    above the op and must be free of side effects; it is not combined with
+    a `feature_map` other than `identity`.
 
     **Packed sequences**: `segment_ids [B, L]` (i32 or i64) or `cu_seqlens
     [N + 1]` (cumulative lengths, the same for every batch row; token `t`
@@ -83,6 +90,36 @@ def Attn_LinearAttentionOp : Attn_Op<"linear_attention", [
         {causal, feature_map = #attn.feature_map<elu1>}
         -> tensor<1x8x128x64xf32>, tensor<1x8x64x64xf32>
     ```
+
+    A user feature map (Based's second-order Taylor map `1 + x + x^2/2` on
+    both Q and K):
+
+    ```mlir
+    %o = attn.linear_attention ins(%q, %k, %v : tensor<1x8x128x16xf32>,
+                                   tensor<1x8x128x16xf32>, tensor<1x8x128x64xf32>)
+        outs(%o_init : tensor<1x8x128x64xf32>) {causal, normalize}
+        -> tensor<1x8x128x64xf32>
+        q_mod {
+        ^bb0(%x: f32, %b: index, %h: index, %t: index, %d: index):
+          %one = arith.constant 1.0 : f32
+          %half = arith.constant 0.5 : f32
+          %x2 = arith.mulf %x, %x : f32
+          %h2 = arith.mulf %x2, %half : f32
+          %s = arith.addf %x, %h2 : f32
+          %r = arith.addf %s, %one : f32
+          attn.yield %r : f32
+        }
+        k_mod {
+        ^bb0(%x: f32, %b: index, %h: index, %t: index, %d: index):
+          %one = arith.constant 1.0 : f32
+          %half = arith.constant 0.5 : f32
+          %x2 = arith.mulf %x, %x : f32
+          %h2 = arith.mulf %x2, %half : f32
+          %s = arith.addf %x, %h2 : f32
+          %r = arith.addf %s, %one : f32
+          attn.yield %r : f32
+        }
+    ```
   }];
 
   let arguments = (ins
@@ -102,6 +139,7 @@ def Attn_LinearAttentionOp : Attn_Op<"linear_attention", [
     OptionalAttr<F64Attr>:$eps
   );
   let results = (outs Variadic<AnyRankedTensor>:$results);
+  let regions = (region MaxSizedRegion<1>:$q_mod, MaxSizedRegion<1>:$k_mod);
 
   let assemblyFormat = [{
     `ins` `(` $query `,` $key `,` $value `:` type($query) `,` type($key) `,`
@@ -112,9 +150,13 @@ def Attn_LinearAttentionOp : Attn_Op<"linear_attention", [
     (`initial_state` `(` $initial_state^ `:` type($initial_state) `)`)?
     `outs` `(` $inits `:` type($inits) `)`
     attr-dict `->` type($results)
+    (`q_mod` $q_mod^)?
+    (`k_mod` $k_mod^)?
   }];
 
   let hasVerifier = 1;
+  let hasRegionVerifier = 1;
+  let hasCanonicalizer = 1;
 
   let extraClassDeclaration = [{
     RankedTensorType getQueryType() {
