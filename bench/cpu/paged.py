@@ -24,7 +24,6 @@ import argparse
 import os
 import sys
 import tempfile
-import time
 
 import numpy as np
 
@@ -32,7 +31,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "python"))
 sys.path.insert(0, HERE)
 from attn import ir, runner  # noqa: E402
-from decode import roof_gbs  # noqa: E402
+from decode import roof_gbs, time_calls  # noqa: E402
 
 def variant(kind, B, L, dtype, page):
     if kind == "decode":
@@ -66,15 +65,6 @@ def inputs(var, rng):
     outs = [np.zeros(shape, runner.STORAGE[elem])
             for _, shape, elem, _ in ir.results(var)]
     return st, outs
-
-
-def time_calls(lib, ins, outs, reps):
-    best = 1e30
-    for _ in range(reps):
-        t0 = time.perf_counter()
-        runner.call(lib, "f", ins, outs)
-        best = min(best, time.perf_counter() - t0)
-    return best
 
 
 # The sides of a cell: (label, page size, pipeline). "gather16" is the CPU
