@@ -26,6 +26,8 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "..", "python"))
 
 import gen_hybrid  # noqa: E402
+# The float64 LayerNorm and GELU of the GPT-2 example's numpy model.
+from run_gpt2 import gelu_tanh, layer_norm  # noqa: E402
 from attn import runner  # noqa: E402
 
 TOLERANCE = 2e-5
@@ -58,17 +60,6 @@ def random_weights(cfg, seed):
 
 
 # Independent float64 model ------------------------------------------------
-
-def layer_norm(x, g, b):
-    mean = x.mean(axis=-1, keepdims=True)
-    var = ((x - mean) ** 2).mean(axis=-1, keepdims=True)
-    return (x - mean) / np.sqrt(var + gen_hybrid.LN_EPS) * g + b
-
-
-def gelu_tanh(x):
-    return 0.5 * x * (1.0 + np.tanh(math.sqrt(2.0 / math.pi)
-                                    * (x + 0.044715 * x ** 3)))
-
 
 def taylor(x):
     return 1.0 + x + x * x / 2.0
