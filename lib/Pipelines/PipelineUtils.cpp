@@ -6,11 +6,17 @@
 
 #include "PipelineUtils.h"
 
+#include "attn/Dialect/Attn/Transforms/Passes.h"
+
 #include "mlir/Dialect/Bufferization/Transforms/Passes.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 
 using namespace mlir;
 
 void mlir::attn::addFunctionBufferizationPass(OpPassManager &pm) {
+  // One-Shot Analysis is quadratic in the readers of one tensor value
+  // (docs/design.md, Robustness 11): bound them first.
+  pm.addNestedPass<func::FuncOp>(createAttnBoundTensorFanoutPass());
   bufferization::OneShotBufferizePassOptions bufOpts;
   bufOpts.bufferizeFunctionBoundaries = true;
   bufOpts.functionBoundaryTypeConversion =

@@ -254,6 +254,49 @@ def AttnLowerKVAppendPass : Pass<"attn-lower-kv-append"> {
   ];
 }
 
+def AttnBoundTensorFanoutPass : Pass<"attn-bound-tensor-fanout", "func::FuncOp"> {
+  let summary = "Give each group of a tensor's many readers its own copy, so One-Shot Analysis stays linear";
+  let description = [{
+    A generic pass, not specific to attn ops, run right before One-Shot
+    Bufferize. For every ranked tensor value defined at the top level of a
+    function (a block argument of the function body or a result of an op
+    directly in it) that has more than `max-uses` uses other than
+    terminators and bufferization ops, the uses are split, in program
+    order: `%v` keeps its first readers and the others read copies
+    `bufferization.alloc_tensor() copy(%v)`, built right after `%v`, in
+    groups of `max-uses`, so that `%v` and each copy end with at most
+    `max-uses` uses. When the copies alone would be more than `max-uses`,
+    every group reads a copy and the copies are split again (a tree). Replacing a use by a copy of the
+    same tensor is always valid under value semantics.
+
+    Reason: upstream One-Shot Analysis walks every use of a value's whole
+    alias set once per analysed operand of that set, so a tensor read by U
+    operations costs O(U^2) (4000 `tensor.extract` of one function argument
+    took 1.8 s, 1000 took 0.1 s); a function whose attention ops all read
+    the same K and V is quadratic in its number of ops
+    (docs/design.md, Robustness 11). With groups of at most `max-uses`
+    readers the analysis costs O(U * max-uses); the price is one copy of
+    the tensor per `max-uses` readers (each of which reads it whole at
+    least once in the attention case).
+
+    ```mlir
+    // max-uses = 2: three readers of %k; %k keeps one and one copy.
+    %k1 = bufferization.alloc_tensor() copy(%k) : tensor<8xf32>
+    %a = tensor.extract %k[%c0] : tensor<8xf32>
+    %b = tensor.extract %k1[%c1] : tensor<8xf32>
+    %c = tensor.extract %k1[%c2] : tensor<8xf32>
+    ```
+  }];
+  let options = [
+    Option<"maxUses", "max-uses", "int64_t", /*default=*/"256",
+           "Most readers of one tensor value before its readers are split "
+           "into groups that read copies (at least 2)">
+  ];
+  let dependentDialects = [
+    "::mlir::bufferization::BufferizationDialect"
+  ];
+}
+
 def AttnNestedCSEPass : Pass<"attn-nested-cse", "func::FuncOp"> {
   let summary = "Common-subexpression elimination inside each loop nest of a function, in linear time";
   let description = [{
