@@ -50,7 +50,7 @@ using namespace mlir::attn::detail;
 
 /// The tile sizes of `op` with every 0 resolved from its shape (see
 /// AttentionTileSizes); `group` is the head tile of the decode path (0 when
-/// the op does not take it), whose tiles hold all Lq rows.
+/// the op does not take it: decodeHeadTile), whose tiles hold all Lq rows.
 static AttentionTileSizes resolveTileSizes(AttentionOp op,
                                            AttentionTileSizes sizes,
                                            int64_t group) {
@@ -163,8 +163,8 @@ fuseIntoTiledLoop(RewriterBase &rewriter, scf::ForallOp loop, bool fuse,
 /// TilingInterface driver -- an scf.forall (`threads`) or scf.for loops --
 /// fuses elementwise producers and consumers into the forall (`fuse`) and
 /// lowers each tile to the FlashAttention-2 recurrence over its key tiles.
-/// The head tile is 1, or a whole GQA group of `group` heads for the decode
-/// tile body (lowerDecodeTile). Returns the values that replaced `op`.
+/// The head tile is 1, or for the decode tile body (lowerDecodeTile) the
+/// `group` heads of one GQA group or of all KV heads (decodeHeadTile). Returns the values that replaced `op`.
 static FailureOr<SmallVector<Value>>
 tileAndLowerQueryTiles(RewriterBase &rewriter, AttentionOp op,
                        const AttentionTileSizes &sizes, bool threads,
@@ -238,10 +238,11 @@ mlir::attn::tileAttentionOnline(RewriterBase &rewriter, AttentionOp op,
     return op.emitOpError("expects positive tile sizes, got q-tile = ")
            << requested.qTile << ", kv-tile = " << requested.kvTile
            << ", kv-splits = " << requested.kvSplits;
-  // Decode shapes (decodeGroupSize) take tiles of one whole GQA group.
+  // Decode shapes (decodeGroupSize) take tiles of one whole GQA group, or
+  // of all the heads of NHD pools (decodeHeadTile).
   int64_t group = 0;
   if (requested.decode && !op.hasKeyBlockLists())
-    group = decodeGroupSize(op).value_or(0);
+    group = decodeHeadTile(op, decodeGroupSize(op).value_or(0));
   AttentionTileSizes sizes = resolveTileSizes(op, requested, group);
   if (op.hasKeyBlockLists())
     sizes = alignTilesToKeyBlocks(op, sizes);
