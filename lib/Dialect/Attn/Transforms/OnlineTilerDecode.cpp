@@ -737,12 +737,15 @@ FailureOr<SmallVector<Value>> DecodeTiler::run() {
 FailureOr<SmallVector<Value>>
 mlir::attn::detail::lowerDecodeTile(OpBuilder &b, AttentionOp tile,
                                     const AttentionTileSizes &sizes) {
-  // Tiles of several KV heads hold whole groups of each.
+  // Tiles of several KV heads hold whole groups of each (a static count).
   int64_t hq = tile.getQueryType().getDimSize(1),
           hkv = tile.getLogicalKVShape(tile.getKey())[1];
-  if (!ShapedType::isDynamic(hkv) && hkv > 1 && hq % hkv != 0)
-    return tile.emitOpError("expects a decode tile of several KV heads to "
-                            "hold whole GQA groups, got ")
-           << hq << " query heads over " << hkv << " KV heads";
+  if (ShapedType::isDynamic(hkv) || (hkv > 1 && hq % hkv != 0))
+    return tile.emitOpError("expects a decode tile of whole GQA groups over "
+                            "a static number of KV heads, got ")
+           << hq << " query heads over "
+           << (ShapedType::isDynamic(hkv) ? std::string("?")
+                                          : std::to_string(hkv))
+           << " KV heads";
   return DecodeTiler(tile, b, sizes).run();
 }
