@@ -1,4 +1,5 @@
 // RUN: attn-opt %s -attn-tile="kv-tile=64 vector-bits=256 num-threads=2" -canonicalize -cse -split-input-file | FileCheck %s
+// RUN: attn-opt %s -attn-tile="kv-tile=64 vector-bits=256 num-threads=16" -canonicalize -cse -split-input-file | FileCheck %s --check-prefix=T16
 
 /// Paged ops are tiled in place (docs/design.md, "Paged KV"): the key loop
 /// steps by a divisor of the page size (64 requested, page 16), each key tile
@@ -115,4 +116,47 @@ func.func @paged_decode_nhd_all_heads(%q: tensor<2x4x1x64xf32>, %k: tensor<40x16
       kv_lengths(%len : tensor<2xi32>) page_table(%t : tensor<2x32xi32>) outs(%o : tensor<2x4x1x64xf32>)
       {kv_layout = #attn.kv_layout<paged_nhd>} -> tensor<2x4x1x64xf32>
   return %r : tensor<2x4x1x64xf32>
+}
+
+// -----
+
+/// NHD decode tiles of all KV heads give B items instead of B * Hkv: with
+/// 2 threads (the first RUN line) B = 2 keeps them busy, and 512 keys make
+/// only 2 splits for 16 threads, where the 16 group tiles keep all 16 busy:
+/// group tiles there, each reading its KV head's [rows, 64] page rows
+/// (of the pools sliced to the tile's KV head).
+// CHECK-LABEL: func @paged_decode_nhd_threads
+// CHECK:     scf.forall (%{{.*}}) in (2)
+// CHECK:       tensor.extract_slice %{{.*}} [1, %{{.*}}, 8, 64] [1, 1, 1, 1] : tensor<70x16x8x64xf32> to tensor<?x8x64xf32>
+// T16-LABEL: func @paged_decode_nhd_threads
+// T16:       scf.forall (%{{.*}}, %{{.*}}) in (2, 8)
+// T16-NOT:     tensor<?x8x64xf32>
+// T16:         tensor.extract_slice %{{.*}} [1, %{{.*}}, 1, 64] [1, 1, 1, 1] : tensor<70x16x1x64xf32> to tensor<?x64xf32>
+// T16-NOT:     tensor<?x8x64xf32>
+// T16:       return
+func.func @paged_decode_nhd_threads(%q: tensor<2x16x1x64xf32>, %k: tensor<70x16x8x64xf32>, %v: tensor<70x16x8x64xf32>,
+                                    %t: tensor<2x32xi32>, %o: tensor<2x16x1x64xf32>) -> tensor<2x16x1x64xf32> {
+  %r = attn.attention ins(%q, %k, %v : tensor<2x16x1x64xf32>, tensor<70x16x8x64xf32>, tensor<70x16x8x64xf32>)
+      page_table(%t : tensor<2x32xi32>) outs(%o : tensor<2x16x1x64xf32>)
+      {kv_layout = #attn.kv_layout<paged_nhd>} -> tensor<2x16x1x64xf32>
+  return %r : tensor<2x16x1x64xf32>
+}
+
+// -----
+
+/// One query head per KV head and 11 rows: register blocks within one KV
+/// head's rows would be 1 row (11 is prime), under half of the group tile's
+/// 8 (padded) rows, so NHD keeps tiles of one group (one head) here.
+// CHECK-LABEL: func @paged_decode_nhd_prime_rows
+// CHECK:     scf.forall (%{{.*}}) in (2)
+// CHECK-NOT:   tensor<?x2x64xf32>
+// CHECK:       tensor.extract_slice %{{.*}} [1, %{{.*}}, 1, 64] [1, 1, 1, 1] : tensor<40x16x1x64xf32> to tensor<?x64xf32>
+// CHECK-NOT:   tensor<?x2x64xf32>
+// CHECK:     return
+func.func @paged_decode_nhd_prime_rows(%q: tensor<1x2x11x64xf32>, %k: tensor<40x16x2x64xf32>, %v: tensor<40x16x2x64xf32>,
+                                       %t: tensor<1x32xi32>, %o: tensor<1x2x11x64xf32>) -> tensor<1x2x11x64xf32> {
+  %r = attn.attention ins(%q, %k, %v : tensor<1x2x11x64xf32>, tensor<40x16x2x64xf32>, tensor<40x16x2x64xf32>)
+      page_table(%t : tensor<1x32xi32>) outs(%o : tensor<1x2x11x64xf32>)
+      {kv_layout = #attn.kv_layout<paged_nhd>} -> tensor<1x2x11x64xf32>
+  return %r : tensor<1x2x11x64xf32>
 }
