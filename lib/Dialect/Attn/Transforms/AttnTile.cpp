@@ -107,10 +107,10 @@ static int64_t chooseDecodeHeadTile(AttentionOp op,
   int64_t all = decodeHeadTile(op, group);
   if (all == group)
     return group;
-  int64_t threads = requested.numThreads > 0
-                        ? requested.numThreads
-                        : std::max<int64_t>(
-                              1, std::thread::hardware_concurrency());
+  int64_t threads =
+      requested.numThreads > 0
+          ? requested.numThreads
+          : std::max<int64_t>(1, std::thread::hardware_concurrency());
   AttentionTileSizes perGroup = resolveTileSizes(op, requested, group);
   AttentionTileSizes perBatch = resolveTileSizes(op, requested, all);
   if (busyThreads(op, perBatch, all, threads) <
@@ -201,7 +201,8 @@ fuseIntoTiledLoop(RewriterBase &rewriter, scf::ForallOp loop, bool fuse,
 /// fuses elementwise producers and consumers into the forall (`fuse`) and
 /// lowers each tile to the FlashAttention-2 recurrence over its key tiles.
 /// The head tile is 1, or for the decode tile body (lowerDecodeTile) the
-/// `group` heads of one GQA group or of all KV heads (decodeHeadTile). Returns the values that replaced `op`.
+/// `group` heads of one GQA group or of all KV heads (decodeHeadTile). Returns
+/// the values that replaced `op`.
 static FailureOr<SmallVector<Value>>
 tileAndLowerQueryTiles(RewriterBase &rewriter, AttentionOp op,
                        const AttentionTileSizes &sizes, bool threads,
@@ -279,7 +280,8 @@ mlir::attn::tileAttentionOnline(RewriterBase &rewriter, AttentionOp op,
   // of all the heads of NHD pools (decodeHeadTile).
   int64_t group = 0;
   if (requested.decode && !op.hasKeyBlockLists())
-    group = chooseDecodeHeadTile(op, requested, decodeGroupSize(op).value_or(0));
+    group =
+        chooseDecodeHeadTile(op, requested, decodeGroupSize(op).value_or(0));
   AttentionTileSizes sizes = resolveTileSizes(op, requested, group);
   if (op.hasKeyBlockLists())
     sizes = alignTilesToKeyBlocks(op, sizes);

@@ -7,7 +7,9 @@
 // Decode (a few query rows against a long KV cache) is bound by the bytes of
 // K/V read. -attn-tile gives such an op (decodeGroupSize) tiles of one
 // batch and one whole GQA group: g query heads x Lq rows, M = g * Lq rows in
-// all, over one key/value head, so each K/V byte is read once per group.
+// all, over one key/value head, so each K/V byte is read once per group;
+// for NHD page pools, of all the KV heads of the batch, each register block
+// of rows in one KV head's rows (OnlineTilerDecodeHeads.cpp).
 // This file lowers such a tile to the FlashAttention-2 recurrence over its
 // key tiles with (head, row) as the row dimension and matrix-vector
 // micro-kernels:
@@ -322,14 +324,15 @@ Value DecodeTiler::readRows(OpBuilder &nb, Location l, Value kv, Value kl,
 Value DecodeTiler::headRows(OpBuilder &nb, Location l, Value tile, Value r0) {
   if (KVH == 1)
     return tile;
-  return kvHeadRows(nb, l, op, tile, arith::DivUIOp::create(nb, l, r0,
-                                                            cst(nb, Mk)));
+  return kvHeadRows(nb, l, op, tile,
+                    arith::DivUIOp::create(nb, l, r0, cst(nb, Mk)));
 }
 
 /// The key rows [kl, kl + tk) of `kv` (the key or the value operand, `cols`
-/// wide; of every KV head of the tile, see readRows) as slices of at most `chunk` rows that each lie in one page: `body`
-/// gets a slice, its first row in the key tile and its row count, and
-/// carries `init` through the chunks. One slice when the tile is one chunk.
+/// wide; of every KV head of the tile, see readRows) as slices of at most
+/// `chunk` rows that each lie in one page: `body` gets a slice, its first row
+/// in the key tile and its row count, and carries `init` through the chunks.
+/// One slice when the tile is one chunk.
 SmallVector<Value> DecodeTiler::forEachRowChunk(OpBuilder &nb, Value kv,
                                                 Value kl, Value tk,
                                                 OpFoldResult cols,
@@ -343,8 +346,8 @@ SmallVector<Value> DecodeTiler::forEachRowChunk(OpBuilder &nb, Value kv,
       [&](OpBuilder &cb, Location cl, Value c0, ValueRange args) {
         Value n = arith::MinSIOp::create(cb, cl, cst(cb, chunk),
                                          arith::SubIOp::create(cb, cl, tk, c0));
-        Value rows = readRows(cb, cl, kv,
-                              arith::AddIOp::create(cb, cl, kl, c0), n, cols);
+        Value rows = readRows(cb, cl, kv, arith::AddIOp::create(cb, cl, kl, c0),
+                              n, cols);
         scf::YieldOp::create(cb, cl, body(cb, cl, rows, c0, n, args));
       });
   return SmallVector<Value>(chunks.getResults());

@@ -1,4 +1,4 @@
-//===- OnlineTilerDecodeHeads.cpp - decode tiles of all KV heads -*- C++ -*-===//
+//===- OnlineTilerDecodeHeads.cpp - decode tiles of all heads --*- C++ -*-===//
 //
 // Part of the attn project.
 //
@@ -75,10 +75,10 @@ Value mlir::attn::detail::readKeyRowsAllHeads(OpBuilder &b, Location l,
         ValueRange{zero, arith::DivUIOp::create(b, l, kl, p)});
     Value page = arith::IndexCastOp::create(b, l, b.getIndexType(), entry);
     // Clamped into the pool, as OnlineTiler::readKeyRows does.
-    Value last = arith::SubIOp::create(
-        b, l, tensor::DimOp::create(b, l, kv, 0), cst(1));
-    page = arith::MinSIOp::create(b, l, arith::MaxSIOp::create(b, l, page, zero),
-                                  last);
+    Value last =
+        arith::SubIOp::create(b, l, tensor::DimOp::create(b, l, kv, 0), cst(1));
+    page = arith::MinSIOp::create(
+        b, l, arith::MaxSIOp::create(b, l, page, zero), last);
     Value row = arith::RemUIOp::create(b, l, kl, p);
     offs = {page, row, z, z};
     szs = {one, rows, heads, cols};
@@ -99,7 +99,8 @@ Value mlir::attn::detail::kvHeadRows(OpBuilder &b, Location l, AttentionOp op,
   // The head axis of readKeyRowsAllHeads' slice: 1 for NHD pools, else 0.
   unsigned axis = op.getKvLayout() == KvLayout::paged_nhd ? 1 : 0;
   OpFoldResult one = b.getIndexAttr(1), z = b.getIndexAttr(0);
-  SmallVector<OpFoldResult> offs(3, z), szs = tensor::getMixedSizes(b, l, slice);
+  SmallVector<OpFoldResult> offs(3, z),
+      szs = tensor::getMixedSizes(b, l, slice);
   offs[axis] = kvHead;
   szs[axis] = one;
   RankedTensorType resT =
