@@ -232,12 +232,16 @@ std::optional<int64_t> decodeGroupSize(AttentionOp op);
 /// The most rows of a Q.K^T register block of a decode tile.
 constexpr int64_t kDecodeBlockRows = 8;
 
+/// The most rows (Hq * Lq) of a decode tile of all KV heads.
+constexpr int64_t kMaxAllHeadsRows = 512;
+
 /// The head tile of a decode op whose GQA groups have `group` heads
 /// (decodeGroupSize; <= 0: not decode, returned as is): all Hq heads for an
 /// NHD paged op with more than one KV head, whose tiles then read each page
-/// row of all heads at once (OnlineTilerDecodeHeads.cpp), unless its row
-/// blocks (decodeRowBlock of g * Lq rows) would be under half as tall as a
-/// group tile's; else the group.
+/// row of all heads at once (OnlineTilerDecodeHeads.cpp), unless that tile
+/// would have more than kMaxAllHeadsRows rows or its row blocks
+/// (decodeRowBlock of g * Lq rows) would be under half as tall as a group
+/// tile's; else the group.
 int64_t decodeHeadTile(AttentionOp op, int64_t group);
 
 /// The rows of a register block of a decode tile of several KV heads: the

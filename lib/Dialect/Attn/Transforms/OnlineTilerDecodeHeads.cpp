@@ -45,6 +45,12 @@ int64_t mlir::attn::detail::decodeHeadTile(AttentionOp op, int64_t group) {
   int64_t lq = op.getQueryType().getDimSize(2);
   if (hq == group) // One KV head: the group is all the heads already.
     return group;
+  // The tile's state (S^T [Tk, M], acc [M, Dv], f32) grows with its rows,
+  // Hkv times a group tile's: up to 512 rows (Hq = 32, Lq = 16) the tile
+  // ran as fast as group tiles or faster (docs/performance.md, "NHD decode
+  // tiles of all KV heads"); beyond, unmeasured, the state would outgrow L2.
+  if (hq * lq > kMaxAllHeadsRows)
+    return group;
   // The register blocks of rows may not straddle two KV heads, so they
   // divide g * Lq; keep the all-heads tile only while they stay at least
   // half as tall as the group tile's (which pads its rows instead).

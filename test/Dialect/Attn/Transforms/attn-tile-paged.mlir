@@ -160,3 +160,22 @@ func.func @paged_decode_nhd_prime_rows(%q: tensor<1x2x11x64xf32>, %k: tensor<40x
       {kv_layout = #attn.kv_layout<paged_nhd>} -> tensor<1x2x11x64xf32>
   return %r : tensor<1x2x11x64xf32>
 }
+
+// -----
+
+/// 64 query heads x 9 rows = 576 rows, over the 512 of a tile of all KV
+/// heads (its softmax state would outgrow L2): tiles of one group of 32
+/// heads (288 rows), each reading its KV head's page rows.
+// CHECK-LABEL: func @paged_decode_nhd_many_rows
+// CHECK:     scf.forall (%{{.*}}) in (2)
+// CHECK-NOT:   tensor<?x2x16xf32>
+// CHECK:       tensor.extract_slice %{{.*}} [1, %{{.*}}, 1, 16] [1, 1, 1, 1] : tensor<40x16x1x16xf32> to tensor<?x16xf32>
+// CHECK-NOT:   tensor<?x2x16xf32>
+// CHECK:     return
+func.func @paged_decode_nhd_many_rows(%q: tensor<1x64x9x16xf32>, %k: tensor<40x16x2x16xf32>, %v: tensor<40x16x2x16xf32>,
+                                      %t: tensor<1x32xi32>, %o: tensor<1x64x9x16xf32>) -> tensor<1x64x9x16xf32> {
+  %r = attn.attention ins(%q, %k, %v : tensor<1x64x9x16xf32>, tensor<40x16x2x16xf32>, tensor<40x16x2x16xf32>)
+      page_table(%t : tensor<1x32xi32>) outs(%o : tensor<1x64x9x16xf32>)
+      {kv_layout = #attn.kv_layout<paged_nhd>} -> tensor<1x64x9x16xf32>
+  return %r : tensor<1x64x9x16xf32>
+}
