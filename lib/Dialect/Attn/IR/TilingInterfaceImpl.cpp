@@ -211,12 +211,19 @@ struct TileBuilder {
     OpFoldResult gLo = add(base, h0);
     AffineExpr s0, s1;
     bindSymbols(b.getContext(), s0, s1);
-    OpFoldResult gLast =
-        affine::makeComposedFoldedAffineApply(b, loc, s0 + s1 - 1, {gLo, hs});
-    OpFoldResult lo = floorDiv(gLo, g), hiIncl = floorDiv(gLast, g);
+    OpFoldResult lo = floorDiv(gLo, g);
     OpFoldResult baseKV = floorDiv(base, g);
     OpFoldResult localLo =
         affine::makeComposedFoldedAffineApply(b, loc, s0 - s1, {lo, baseKV});
+    // Whole groups from a group boundary (the decode tiles of all heads):
+    // hs / g heads, static where the floordivs below do not fold.
+    std::optional<int64_t> gc = getConstantIntValue(g),
+                           hsc = getConstantIntValue(hs);
+    if (gc && hsc && *gc > 0 && *hsc % *gc == 0 && isMultipleOfPage(gLo, *gc))
+      return {localLo, b.getIndexAttr(*hsc / *gc)};
+    OpFoldResult gLast =
+        affine::makeComposedFoldedAffineApply(b, loc, s0 + s1 - 1, {gLo, hs});
+    OpFoldResult hiIncl = floorDiv(gLast, g);
     OpFoldResult size = affine::makeComposedFoldedAffineApply(
         b, loc, s0 - s1 + 1, {hiIncl, lo});
     return {localLo, size};

@@ -36,6 +36,7 @@
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 
 #include <numeric>
+#include <thread>
 
 namespace mlir {
 namespace attn {
@@ -50,7 +51,7 @@ using namespace mlir::attn::detail;
 
 /// The tile sizes of `op` with every 0 resolved from its shape (see
 /// AttentionTileSizes); `group` is the head tile of the decode path (0 when
-/// the op does not take it), whose tiles hold all Lq rows.
+/// the op does not take it: decodeHeadTile), whose tiles hold all Lq rows.
 static AttentionTileSizes resolveTileSizes(AttentionOp op,
                                            AttentionTileSizes sizes,
                                            int64_t group) {
@@ -80,6 +81,42 @@ static AttentionTileSizes resolveTileSizes(AttentionOp op,
     }
   }
   return sizes;
+}
+
+/// The threads that the tiles of `op` with head tile `group` keep busy:
+/// the splits when there are several (they are the only threads), else the
+/// static (batch, head tile) items, at most `threads`; `threads` when the
+/// items are not static.
+static int64_t busyThreads(AttentionOp op, const AttentionTileSizes &sizes,
+                           int64_t group, int64_t threads) {
+  auto qT = op.getQueryType();
+  if (sizes.kvSplits > 1)
+    return std::min(threads, sizes.kvSplits);
+  if (!qT.hasStaticShape())
+    return threads;
+  return std::min(threads, qT.getDimSize(0) * (qT.getDimSize(1) / group));
+}
+
+/// The head tile of a decode op whose GQA groups have `group` heads: the
+/// tiles of all KV heads that decodeHeadTile picks for NHD pools, unless
+/// they keep fewer threads busy than group tiles would (fewer items: B
+/// instead of B * Hkv, with too few keys to split into enough splits).
+static int64_t chooseDecodeHeadTile(AttentionOp op,
+                                    const AttentionTileSizes &requested,
+                                    int64_t group) {
+  int64_t all = decodeHeadTile(op, group);
+  if (all == group)
+    return group;
+  int64_t threads =
+      requested.numThreads > 0
+          ? requested.numThreads
+          : std::max<int64_t>(1, std::thread::hardware_concurrency());
+  AttentionTileSizes perGroup = resolveTileSizes(op, requested, group);
+  AttentionTileSizes perBatch = resolveTileSizes(op, requested, all);
+  if (busyThreads(op, perBatch, all, threads) <
+      busyThreads(op, perGroup, group, threads))
+    return group;
+  return all;
 }
 
 /// The largest divisor of `n` that is at most `limit` (>= 1).
@@ -163,8 +200,9 @@ fuseIntoTiledLoop(RewriterBase &rewriter, scf::ForallOp loop, bool fuse,
 /// TilingInterface driver -- an scf.forall (`threads`) or scf.for loops --
 /// fuses elementwise producers and consumers into the forall (`fuse`) and
 /// lowers each tile to the FlashAttention-2 recurrence over its key tiles.
-/// The head tile is 1, or a whole GQA group of `group` heads for the decode
-/// tile body (lowerDecodeTile). Returns the values that replaced `op`.
+/// The head tile is 1, or for the decode tile body (lowerDecodeTile) the
+/// `group` heads of one GQA group or of all KV heads (decodeHeadTile). Returns
+/// the values that replaced `op`.
 static FailureOr<SmallVector<Value>>
 tileAndLowerQueryTiles(RewriterBase &rewriter, AttentionOp op,
                        const AttentionTileSizes &sizes, bool threads,
@@ -238,10 +276,12 @@ mlir::attn::tileAttentionOnline(RewriterBase &rewriter, AttentionOp op,
     return op.emitOpError("expects positive tile sizes, got q-tile = ")
            << requested.qTile << ", kv-tile = " << requested.kvTile
            << ", kv-splits = " << requested.kvSplits;
-  // Decode shapes (decodeGroupSize) take tiles of one whole GQA group.
+  // Decode shapes (decodeGroupSize) take tiles of one whole GQA group, or
+  // of all the heads of NHD pools (decodeHeadTile).
   int64_t group = 0;
   if (requested.decode && !op.hasKeyBlockLists())
-    group = decodeGroupSize(op).value_or(0);
+    group =
+        chooseDecodeHeadTile(op, requested, decodeGroupSize(op).value_or(0));
   AttentionTileSizes sizes = resolveTileSizes(op, requested, group);
   if (op.hasKeyBlockLists())
     sizes = alignTilesToKeyBlocks(op, sizes);

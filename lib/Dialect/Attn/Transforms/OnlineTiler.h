@@ -229,6 +229,38 @@ struct OnlineTiler : TilePlace {
 /// normaliser is handled by the decode tile body.
 std::optional<int64_t> decodeGroupSize(AttentionOp op);
 
+/// The most rows of a Q.K^T register block of a decode tile.
+constexpr int64_t kDecodeBlockRows = 8;
+
+/// The most rows (Hq * Lq) of a decode tile of all KV heads.
+constexpr int64_t kMaxAllHeadsRows = 512;
+
+/// The head tile of a decode op whose GQA groups have `group` heads
+/// (decodeGroupSize; <= 0: not decode, returned as is): all Hq heads for an
+/// NHD paged op with more than one KV head, whose tiles then read each page
+/// row of all heads at once (OnlineTilerDecodeHeads.cpp), unless that tile
+/// would have more than kMaxAllHeadsRows rows or its row blocks
+/// (decodeRowBlock of g * Lq rows) would be under half as tall as a group
+/// tile's; else the group.
+int64_t decodeHeadTile(AttentionOp op, int64_t group);
+
+/// The rows of a register block of a decode tile of several KV heads: the
+/// largest divisor of `rowsPerKVHead` (g * Lq) that is at most `maxRows`, so
+/// that no block straddles two KV heads.
+int64_t decodeRowBlock(int64_t rowsPerKVHead,
+                       int64_t maxRows = kDecodeBlockRows);
+
+/// Rows [kl, kl + rows) of every KV head of a decode tile's key (or value)
+/// operand `kv` as one 3-D slice: [rows, Hkv, cols] of the one page that
+/// holds them for NHD pools (one table load), [Hkv, rows, cols] for HND pools
+/// and contiguous operands.
+Value readKeyRowsAllHeads(OpBuilder &b, Location l, AttentionOp op, Value kv,
+                          Value kl, OpFoldResult rows, OpFoldResult cols);
+
+/// The [rows, cols] part of KV head `kvHead` of a readKeyRowsAllHeads slice.
+Value kvHeadRows(OpBuilder &b, Location l, AttentionOp op, Value slice,
+                 Value kvHead);
+
 /// The number of key-axis splits (split-KV, merged by attn.merge_states) of
 /// an op whose tiling has `items` parallel work items (static; <= 0 when
 /// unknown), `lkv` keys and key tiles of `kvTile`, for code that runs on
@@ -237,8 +269,9 @@ std::optional<int64_t> decodeGroupSize(AttentionOp op);
 int64_t chooseKVSplits(int64_t items, int64_t lkv, int64_t kvTile,
                        int64_t threads);
 
-/// Lowers a decode tile (one batch, the g heads of one group, all Lq rows,
-/// as -attn-tile makes them for ops that decodeGroupSize accepts) to the
+/// Lowers a decode tile (one batch, the g heads of one group or, for NHD
+/// pools, the Hq heads of all KV heads (decodeHeadTile), all Lq rows, as
+/// -attn-tile makes them for ops that decodeGroupSize accepts) to the
 /// online-softmax recurrence with (head, row) as the row dimension and
 /// matrix-vector micro-kernels. Returns the values replacing the tile.
 FailureOr<SmallVector<Value>> lowerDecodeTile(OpBuilder &b, AttentionOp tile,

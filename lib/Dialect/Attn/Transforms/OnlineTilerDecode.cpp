@@ -7,7 +7,9 @@
 // Decode (a few query rows against a long KV cache) is bound by the bytes of
 // K/V read. -attn-tile gives such an op (decodeGroupSize) tiles of one
 // batch and one whole GQA group: g query heads x Lq rows, M = g * Lq rows in
-// all, over one key/value head, so each K/V byte is read once per group.
+// all, over one key/value head, so each K/V byte is read once per group;
+// for NHD page pools, of all the KV heads of the batch, each register block
+// of rows in one KV head's rows (OnlineTilerDecodeHeads.cpp).
 // This file lowers such a tile to the FlashAttention-2 recurrence over its
 // key tiles with (head, row) as the row dimension and matrix-vector
 // micro-kernels:
@@ -52,7 +54,7 @@ using namespace mlir;
 using namespace mlir::attn;
 using namespace mlir::attn::detail;
 
-static constexpr int64_t kMaxRows = 8;  // Rows of a Q.K^T register block.
+static constexpr int64_t kMaxRows = kDecodeBlockRows;
 static constexpr int64_t kMaxDecodeRows = 16; // Largest Lq of the path.
 
 /// The f32 lanes of the narrowest vector target: every Dv the predicate
@@ -111,6 +113,11 @@ struct DecodeTiler : TilePlace {
   /// The helper of the general tile body, for its builders and finalize().
   OnlineTiler ot;
   int64_t G, Lq, M, R, Mp, D, Dv, Tk;
+  /// The KV heads of the tile (1, or all of an NHD paged op's: see
+  /// OnlineTilerDecodeHeads.cpp) and the rows of each one's in Qp: with
+  /// several, the row blocks divide them (Mp = M), so each block lies in
+  /// one KV head's rows.
+  int64_t KVH, Mk;
   /// Key rows read as one slice: the whole key tile, or for a paged op
   /// whose pages are shorter than the key tile, one page.
   int64_t chunk;
@@ -125,8 +132,17 @@ struct DecodeTiler : TilePlace {
     G = op.getQueryType().getDimSize(1);
     Lq = op.getQueryType().getDimSize(2);
     M = G * Lq;
-    R = std::min(kMaxRows, M);
-    Mp = llvm::alignTo(M, R);
+    int64_t hkv = op.getLogicalKVShape(op.getKey())[1];
+    KVH = !ShapedType::isDynamic(hkv) && hkv > 1 ? hkv : 1;
+    if (KVH == 1) {
+      R = std::min(kMaxRows, M);
+      Mp = llvm::alignTo(M, R);
+      Mk = Mp;
+    } else {
+      Mk = M / KVH;
+      R = decodeRowBlock(Mk, kMaxRows);
+      Mp = M;
+    }
     D = op.getQueryType().getDimSize(3);
     Dv = op.getValueType().getDimSize(3);
     Tk = sizes.kvTile;
@@ -138,6 +154,9 @@ struct DecodeTiler : TilePlace {
   }
 
   Value cst(OpBuilder &nb, int64_t v) { return ot.cst(nb, v); }
+  Value readRows(OpBuilder &nb, Location l, Value kv, Value kl, Value rows,
+                 OpFoldResult cols);
+  Value headRows(OpBuilder &nb, Location l, Value tile, Value r0);
   FailureOr<SmallVector<Value>> run();
   Value paddedQueries(OpBuilder &nb);
   SmallVector<Value> initialState(OpBuilder &nb);
@@ -291,25 +310,44 @@ SmallVector<Value> DecodeTiler::initialState(OpBuilder &nb) {
           into(rowsOf(nb, inits[0], true), acc0, true)};
 }
 
+/// Rows [kl, kl + rows) of `kv`: as [rows, cols] for a tile of one KV head,
+/// else of all its KV heads at once (readKeyRowsAllHeads).
+Value DecodeTiler::readRows(OpBuilder &nb, Location l, Value kv, Value kl,
+                            Value rows, OpFoldResult cols) {
+  if (KVH == 1)
+    return ot.readKeyRows(nb, l, kv, kl, rows, cols);
+  return readKeyRowsAllHeads(nb, l, op, kv, kl, rows, cols);
+}
+
+/// The [rows, cols] rows of the KV head of the row block at Qp row `r0` in
+/// a readRows slice: the slice itself for a tile of one KV head.
+Value DecodeTiler::headRows(OpBuilder &nb, Location l, Value tile, Value r0) {
+  if (KVH == 1)
+    return tile;
+  return kvHeadRows(nb, l, op, tile,
+                    arith::DivUIOp::create(nb, l, r0, cst(nb, Mk)));
+}
+
 /// The key rows [kl, kl + tk) of `kv` (the key or the value operand, `cols`
-/// wide) as slices of at most `chunk` rows that each lie in one page: `body`
-/// gets a slice, its first row in the key tile and its row count, and
-/// carries `init` through the chunks. One slice when the tile is one chunk.
+/// wide; of every KV head of the tile, see readRows) as slices of at most
+/// `chunk` rows that each lie in one page: `body` gets a slice, its first row
+/// in the key tile and its row count, and carries `init` through the chunks.
+/// One slice when the tile is one chunk.
 SmallVector<Value> DecodeTiler::forEachRowChunk(OpBuilder &nb, Value kv,
                                                 Value kl, Value tk,
                                                 OpFoldResult cols,
                                                 ValueRange init,
                                                 RowChunkBody body) {
   if (chunk >= Tk)
-    return body(nb, loc, ot.readKeyRows(nb, loc, kv, kl, tk, cols), cst(nb, 0),
-                tk, init);
+    return body(nb, loc, readRows(nb, loc, kv, kl, tk, cols), cst(nb, 0), tk,
+                init);
   auto chunks = scf::ForOp::create(
       nb, loc, cst(nb, 0), tk, cst(nb, chunk), init,
       [&](OpBuilder &cb, Location cl, Value c0, ValueRange args) {
         Value n = arith::MinSIOp::create(cb, cl, cst(cb, chunk),
                                          arith::SubIOp::create(cb, cl, tk, c0));
-        Value rows = ot.readKeyRows(
-            cb, cl, kv, arith::AddIOp::create(cb, cl, kl, c0), n, cols);
+        Value rows = readRows(cb, cl, kv, arith::AddIOp::create(cb, cl, kl, c0),
+                              n, cols);
         scf::YieldOp::create(cb, cl, body(cb, cl, rows, c0, n, args));
       });
   return SmallVector<Value>(chunks.getResults());
@@ -340,6 +378,7 @@ Value DecodeTiler::dotT(OpBuilder &nb, Value kl, Value qp, Value tk) {
               jb, jl, cst(jb, 0), cst(jb, Mp), cst(jb, R), jArgs,
               [&](OpBuilder &rb, Location rl, Value r0, ValueRange rArgs) {
                 SmallVector<Value> acc(R, zeroVec);
+                Value kRows = headRows(rb, rl, kTile, r0);
                 SmallVector<Value> rowIdx;
                 for (int64_t r = 0; r < R; ++r)
                   rowIdx.push_back(
@@ -349,7 +388,7 @@ Value DecodeTiler::dotT(OpBuilder &nb, Value kl, Value qp, Value tk) {
                   bool inBounds = c + lanes <= D;
                   Value dIdx = cst(rb, c);
                   Value kv = vector::TransferReadOp::create(
-                      rb, rl, VectorType::get({lanes}, kElem), kTile,
+                      rb, rl, VectorType::get({lanes}, kElem), kRows,
                       ValueRange{j, dIdx}, kPad, ArrayRef<bool>{inBounds});
                   if (kElem != f32)
                     kv = arith::ExtFOp::create(rb, rl, vecT, kv);
@@ -402,8 +441,9 @@ Value DecodeTiler::accumulatePV(OpBuilder &nb, Value p, Value kl, Value acc,
   while (C > 1 && ((Dv / lanes) % C != 0 ||
                    (widened && accumulators + C + 1 > registers)))
     --C;
-  int64_t RB = std::min(Mp, std::max<int64_t>(1, accumulators / C));
-  while (Mp % RB != 0)
+  // (Blocks of one KV head's rows: Mk divides Mp.)
+  int64_t RB = std::min(Mk, std::max<int64_t>(1, accumulators / C));
+  while (Mk % RB != 0)
     --RB;
   auto rowLoop = scf::ForOp::create(
       nb, loc, cst(nb, 0), cst(nb, Mp), cst(nb, RB), ValueRange{acc},
@@ -426,13 +466,14 @@ Value DecodeTiler::accumulatePV(OpBuilder &nb, Value p, Value kl, Value acc,
               auto chunkBody = [&](OpBuilder &xb, Location xl, Value vTile,
                                    Value first, Value count,
                                    ValueRange xArgs) -> SmallVector<Value> {
+                Value vRows = headRows(xb, xl, vTile, r0);
                 auto keys = scf::ForOp::create(
                     xb, xl, cst(xb, 0), count, cst(xb, 1), xArgs,
                     [&](OpBuilder &kb, Location kloc, Value j, ValueRange a) {
                       SmallVector<Value> vv;
                       for (int64_t c = 0; c < C; ++c) {
                         Value x = vector::TransferReadOp::create(
-                            kb, kloc, VectorType::get({lanes}, vElem), vTile,
+                            kb, kloc, VectorType::get({lanes}, vElem), vRows,
                             ValueRange{j, cols[c]}, vPad, ArrayRef<bool>{true});
                         if (vElem != f32)
                           x = arith::ExtFOp::create(kb, kloc, vecT, x);
@@ -699,5 +740,15 @@ FailureOr<SmallVector<Value>> DecodeTiler::run() {
 FailureOr<SmallVector<Value>>
 mlir::attn::detail::lowerDecodeTile(OpBuilder &b, AttentionOp tile,
                                     const AttentionTileSizes &sizes) {
+  // Tiles of several KV heads hold whole groups of each (a static count).
+  int64_t hq = tile.getQueryType().getDimSize(1),
+          hkv = tile.getLogicalKVShape(tile.getKey())[1];
+  if (ShapedType::isDynamic(hkv) || (hkv > 1 && hq % hkv != 0))
+    return tile.emitOpError("expects a decode tile of whole GQA groups over "
+                            "a static number of KV heads, got ")
+           << hq << " query heads over "
+           << (ShapedType::isDynamic(hkv) ? std::string("?")
+                                          : std::to_string(hkv))
+           << " KV heads";
   return DecodeTiler(tile, b, sizes).run();
 }
