@@ -298,17 +298,17 @@ splitPartialTiles(RewriterBase &rewriter, linalg::LinalgOp op,
 }
 
 namespace {
-/// Tiles and vectorises one op; reports the outermost loops of its register
-/// tile nests.
+/// Tiles and vectorises one op; reports the loops of its register tiles.
 struct OpVectorizer {
   RewriterBase &rewriter;
   const LinalgCPUVectorizeOptions &options;
 
-  /// Returns true when `op` was vectorised, with the outermost scf.for loop
-  /// of each register tile nest in `nests` (one nest per part of the op,
-  /// see splitPartialTiles). An op whose tiles the vectoriser rejects stays
-  /// tiled, as scalar linalg.
-  bool run(linalg::LinalgOp op, SmallVectorImpl<Operation *> &nests) {
+  /// Returns true when `op` was vectorised, with the scf.for loops of the
+  /// register tiles of each of its parts (see splitPartialTiles) in
+  /// `loopNests` (outermost first). An op whose tiles the vectoriser rejects
+  /// stays tiled, as scalar linalg.
+  bool run(linalg::LinalgOp op,
+           SmallVectorImpl<SmallVector<LoopLikeOpInterface>> &loopNests) {
     auto dims = getRegisterTileableContraction(op);
     if ((!dims && !hasProjectedPermutationMaps(op)) || hasSubByteResults(op) ||
         hasGatherInBody(op))
@@ -341,15 +341,16 @@ struct OpVectorizer {
 
     bool vectorized = false;
     for (linalg::LinalgOp part : parts)
-      vectorized |= vectorizePart(part, dims, nests);
+      vectorized |= vectorizePart(part, dims, loopNests);
     return vectorized;
   }
 
   /// Register level of one part: tiles and vectorises it; reports the
-  /// outermost loop of its tiles.
-  bool vectorizePart(linalg::LinalgOp part,
-                     const std::optional<linalg::ContractionDimensions> &dims,
-                     SmallVectorImpl<Operation *> &nests) {
+  /// loops of its tiles.
+  bool
+  vectorizePart(linalg::LinalgOp part,
+                const std::optional<linalg::ContractionDimensions> &dims,
+                SmallVectorImpl<SmallVector<LoopLikeOpInterface>> &loopNests) {
     Operation *current = part;
     SmallVector<int64_t> sizes, interchange;
     getRegisterTileSizes(part, dims, options, sizes, interchange);
@@ -389,8 +390,7 @@ struct OpVectorizer {
     if (failed(result))
       return false;
     rewriter.replaceOp(current, result->replacements);
-    if (!loops.empty())
-      nests.push_back(loops.front());
+    loopNests.push_back(std::move(loops));
     return true;
   }
 
@@ -526,7 +526,7 @@ unsigned mlir::attn::vectorizeLinalgForCPU(
       candidates.push_back(op);
   });
   unsigned numVectorized = 0;
-  SmallVector<Operation *> loopNests;
+  SmallVector<SmallVector<LoopLikeOpInterface>> loopNests;
   OpVectorizer vectorizer{rewriter, options};
   for (linalg::LinalgOp op : candidates)
     if (vectorizer.run(op, loopNests))
@@ -547,13 +547,11 @@ unsigned mlir::attn::vectorizeLinalgForCPU(
     tensor::InsertSliceOp::getCanonicalizationPatterns(patterns, ctx);
     return FrozenRewritePatternSet(std::move(patterns));
   }();
-  for (Operation *nest : loopNests) {
-    (void)applyPatternsGreedily(nest, transferPatterns);
-    // Post-order: inner loops first (each is replaced by the hoisting, after
-    // its inner loops and before its parent).
-    SmallVector<LoopLikeOpInterface> loops;
-    nest->walk([&](scf::ForOp loop) { loops.push_back(loop); });
-    for (LoopLikeOpInterface loop : loops)
+  for (ArrayRef<LoopLikeOpInterface> loops : loopNests) {
+    if (loops.empty())
+      continue;
+    (void)applyPatternsGreedily(loops.front(), transferPatterns);
+    for (LoopLikeOpInterface loop : llvm::reverse(loops))
       (void)hoistLoopInvariantSubsets(rewriter, loop);
   }
 
