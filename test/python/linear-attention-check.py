@@ -5,11 +5,7 @@
 # / bf16) compared with the float64 recurrence of attn.linear_reference,
 # in every form.
 # Reference decomposition (the parallel form):
-# (Seed 0's 40-variant module held a variant whose reference form made
-# 5.7 MB of LLVM IR and compiled for about 7 minutes, past the runner's
-# 600 s timeout on a loaded machine: two modules of 20 instead.)
-# RUN: %python -m attn.testing.linear_check --seed 0 --count 20 --pipeline attn-cpu-pipeline=reference=true | FileCheck %s
-# RUN: %python -m attn.testing.linear_check --seed 13 --count 20 --pipeline attn-cpu-pipeline=reference=true | FileCheck %s
+# RUN: %python -m attn.testing.linear_check --seed 0 --count 40 --pipeline attn-cpu-pipeline=reference=true | FileCheck %s
 # RUN: %python -m attn.testing.linear_check --seed 1 --count 20 --dtype bf16 --pipeline attn-cpu-pipeline=reference=true | FileCheck %s
 # Chunked form: chunk sizes that divide no length, single-token chunks,
 # sequential; packed sequences and initial states on their own.

@@ -235,16 +235,80 @@ static void getRegisterTileSizes(
       sizes[d] = 0;
 }
 
+/// The loop of `op` whose tile is the vector lanes: the innermost N
+/// dimension of a contraction, the innermost loop otherwise.
+static unsigned
+getLaneDim(linalg::LinalgOp op,
+           const std::optional<linalg::ContractionDimensions> &dims) {
+  return dims ? dims->n.back() : op.getNumLoops() - 1;
+}
+
+/// Splits `op` (upstream `linalg::splitOp`) so that no register tile of a
+/// static loop is partial: a static loop of R iterations whose register tile
+/// T does not divide R becomes a part of R - R mod T iterations and a
+/// remainder; a remainder of the lane loop (`laneRemainder`) is split
+/// further into power-of-two widths. Appends the parts to `parts`.
+///
+/// Partial tiles would otherwise be masked: masked stores of constant
+/// masks, in the small static loops that LLVM fully unrolls, make the X86
+/// DAG combiner superlinear in their number (a 2x3x49x49 linalg.fill
+/// compiled for minutes). Lane widths that are not powers of two (24, 17)
+/// make LLVM split the loop-carried accumulators of a register tile into
+/// lane inserts and spills, slower than the masked tile they replace.
+static LogicalResult
+splitPartialTiles(RewriterBase &rewriter, linalg::LinalgOp op,
+                  const std::optional<linalg::ContractionDimensions> &dims,
+                  const LinalgCPUVectorizeOptions &options, bool laneRemainder,
+                  SmallVectorImpl<linalg::LinalgOp> &parts) {
+  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+  SmallVector<int64_t> sizes, interchange;
+  getRegisterTileSizes(op, dims, options, sizes, interchange);
+  unsigned lane = getLaneDim(op, dims);
+  for (unsigned d = 0, e = ranges.size(); d < e; ++d) {
+    if (ShapedType::isDynamic(ranges[d]))
+      continue;
+    int64_t splitPoint = 0;
+    if (sizes[d] != 0 && ranges[d] % sizes[d] != 0)
+      splitPoint = ranges[d] - ranges[d] % sizes[d];
+    else if (d == lane && laneRemainder && ranges[d] > 1 &&
+             !llvm::isPowerOf2_64(ranges[d]))
+      splitPoint = llvm::bit_floor(static_cast<uint64_t>(ranges[d]));
+    if (splitPoint == 0)
+      continue;
+    OpBuilder::InsertionGuard guard(rewriter);
+    rewriter.setInsertionPoint(op);
+    // The tiled implementation of a linalg op on tensors (each part) does
+    // not fail.
+    auto [first, second] =
+        linalg::splitOp(rewriter, cast<TilingInterface>(op.getOperation()), d,
+                        rewriter.getIndexAttr(splitPoint));
+    auto firstOp = dyn_cast_if_present<linalg::LinalgOp>(first.getOperation());
+    auto secondOp =
+        dyn_cast_if_present<linalg::LinalgOp>(second.getOperation());
+    if (!firstOp || !secondOp)
+      return failure();
+    if (failed(splitPartialTiles(rewriter, firstOp, dims, options,
+                                 laneRemainder, parts)))
+      return failure();
+    return splitPartialTiles(rewriter, secondOp, dims, options,
+                             laneRemainder || d == lane, parts);
+  }
+  parts.push_back(op);
+  return success();
+}
+
 namespace {
 /// Tiles and vectorises one op; reports the loops of its register tiles.
 struct OpVectorizer {
   RewriterBase &rewriter;
   const LinalgCPUVectorizeOptions &options;
 
-  /// Returns true when `op` was vectorised, with the scf.for loops of its
-  /// register tiles in `loops` (outermost first). An op whose tiles the
-  /// vectoriser rejects stays tiled, as scalar linalg.
-  bool run(linalg::LinalgOp op, SmallVectorImpl<LoopLikeOpInterface> &loops) {
+  /// Returns true when `op` was vectorised, with the scf.for loops of the
+  /// register tiles of each of its parts (see splitPartialTiles) in
+  /// `loopNests` (outermost first). An op whose tiles the vectoriser rejects
+  /// stays tiled, as scalar linalg.
+  bool run(linalg::LinalgOp op,
+           SmallVectorImpl<SmallVector<LoopLikeOpInterface>> &loopNests) {
     auto dims = getRegisterTileableContraction(op);
     if ((!dims && !hasProjectedPermutationMaps(op)) || hasSubByteResults(op) ||
         hasGatherInBody(op))
@@ -268,10 +332,29 @@ struct OpVectorizer {
       }
     }
 
-    // Register level.
-    auto tiledOp = cast<linalg::LinalgOp>(current);
+    // Parts without partial register tiles in their static loops.
+    SmallVector<linalg::LinalgOp> parts;
+    if (failed(splitPartialTiles(rewriter, cast<linalg::LinalgOp>(current),
+                                 dims, options, /*laneRemainder=*/false,
+                                 parts)))
+      return false;
+
+    bool vectorized = false;
+    for (linalg::LinalgOp part : parts)
+      vectorized |= vectorizePart(part, dims, loopNests);
+    return vectorized;
+  }
+
+  /// Register level of one part: tiles and vectorises it; reports the
+  /// loops of its tiles.
+  bool
+  vectorizePart(linalg::LinalgOp part,
+                const std::optional<linalg::ContractionDimensions> &dims,
+                SmallVectorImpl<SmallVector<LoopLikeOpInterface>> &loopNests) {
+    Operation *current = part;
     SmallVector<int64_t> sizes, interchange;
-    getRegisterTileSizes(tiledOp, dims, options, sizes, interchange);
+    getRegisterTileSizes(part, dims, options, sizes, interchange);
+    SmallVector<LoopLikeOpInterface> loops;
     if (llvm::any_of(sizes, [](int64_t s) { return s != 0; })) {
       FailureOr<Operation *> tiled =
           tile(current, sizes, interchange,
@@ -282,7 +365,7 @@ struct OpVectorizer {
     }
 
     // Vector sizes: the tile sizes, or the static size of untiled loops.
-    tiledOp = cast<linalg::LinalgOp>(current);
+    auto tiledOp = cast<linalg::LinalgOp>(current);
     SmallVector<int64_t> ranges = tiledOp.getStaticLoopRanges();
     SmallVector<int64_t> vectorSizes;
     for (auto [size, range] : llvm::zip_equal(sizes, ranges)) {
@@ -307,6 +390,7 @@ struct OpVectorizer {
     if (failed(result))
       return false;
     rewriter.replaceOp(current, result->replacements);
+    loopNests.push_back(std::move(loops));
     return true;
   }
 
@@ -444,13 +528,9 @@ unsigned mlir::attn::vectorizeLinalgForCPU(
   unsigned numVectorized = 0;
   SmallVector<SmallVector<LoopLikeOpInterface>> loopNests;
   OpVectorizer vectorizer{rewriter, options};
-  for (linalg::LinalgOp op : candidates) {
-    SmallVector<LoopLikeOpInterface> loops;
-    if (vectorizer.run(op, loops)) {
+  for (linalg::LinalgOp op : candidates)
+    if (vectorizer.run(op, loopNests))
       ++numVectorized;
-      loopNests.push_back(std::move(loops));
-    }
-  }
   if (numVectorized == 0)
     return 0;
   MLIRContext *ctx = root->getContext();

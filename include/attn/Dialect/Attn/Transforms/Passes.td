@@ -426,8 +426,15 @@ def AttnVectorizeLinalgPass : Pass<"attn-vectorize-linalg"> {
       reduction loops run innermost with hoisted accumulators.
 
     Ops with fewer than 16384 static iterations get no `scf.forall`
-    (`parallel=false`: none do). Partial tiles (sizes that the tiles do not
-    divide, dynamic sizes) are vectorised with masks. Ops the vectoriser
+    (`parallel=false`: none do). Static loops get no partial register
+    tiles: the op (inside its `scf.forall`) is split with the upstream
+    `linalg::splitOp` into a part of whole tiles and a remainder, the
+    remainder of the vector lane loop into power-of-two widths, and each
+    part is vectorised without masks. (Masked stores of constant masks, in
+    the small static loops that LLVM fully unrolls, make the X86 DAG
+    combiner superlinear in their number; lanes that are not a power of
+    two spill loop-carried accumulators.) Partial tiles of dynamic sizes
+    are vectorised with masks. Ops the vectoriser
     rejects (e.g. convolutions, non-permutation maps) and ops with `i1`
     results stay scalar; `i1` inputs (mask tensors) are read as
     `vector<N x i1>`, which `attn-lower-i1-vector-memory` later loads as
