@@ -66,8 +66,7 @@ static void sortByProgramOrder(SmallVector<OpOperand *> &uses, Block *block) {
 /// take the other ones. Otherwise every group reads a copy and `value` is
 /// left with one use per copy, fewer than before, to be split again.
 /// Returns whether `value` needs another split.
-static bool splitReaders(RewriterBase &rewriter, Value value,
-                         int64_t maxUses) {
+static bool splitReaders(RewriterBase &rewriter, Value value, int64_t maxUses) {
   SmallVector<OpOperand *> uses = getMovableUses(value);
   int64_t numUses = uses.size();
   if (numUses <= maxUses)

@@ -728,34 +728,7 @@ void TilePlace::readTilePlace(OpBuilder &b, Location loc, AttentionOp op) {
 Value OnlineTiler::readKeyRows(OpBuilder &nb, Location l, Value kv, Value kl,
                                OpFoldResult rows, OpFoldResult cols) {
   // (The decode tile body calls this without reading the tile place.)
-  Value zero = cst(nb, 0);
-  if (!op.isPaged())
-    return slice2D(nb, kv, zero, zero, kl, rows, cols);
-  Value p = cst(nb, op.getPageSize());
-  Value entry = tensor::ExtractOp::create(
-      nb, l, op.getPageTable(),
-      ValueRange{zero, arith::DivUIOp::create(nb, l, kl, p)});
-  Value page = arith::IndexCastOp::create(nb, l, nb.getIndexType(), entry);
-  // Clamped into the pool, as the gather of the semantics does: entries
-  // past a sequence's length are read for masked keys only.
-  Value last = arith::SubIOp::create(nb, l, tensor::DimOp::create(nb, l, kv, 0),
-                                     cst(nb, 1));
-  page = arith::MinSIOp::create(
-      nb, l, arith::MaxSIOp::create(nb, l, page, zero), last);
-  Value row = arith::RemUIOp::create(nb, l, kl, p);
-  bool hnd = op.getKvLayout() == KvLayout::paged_hnd;
-  OpFoldResult one = nb.getIndexAttr(1), z = nb.getIndexAttr(0);
-  SmallVector<OpFoldResult> offs = {page, row, z, z},
-                            szs = {one, rows, one, cols};
-  if (hnd) {
-    offs = {page, z, row, z};
-    szs = {one, one, rows, cols};
-  }
-  auto kvT = cast<RankedTensorType>(kv.getType());
-  RankedTensorType resT =
-      tensor::ExtractSliceOp::inferCanonicalRankReducedResultType(2, kvT, szs);
-  return tensor::ExtractSliceOp::create(nb, l, resT, kv, offs, szs,
-                                        SmallVector<OpFoldResult>(4, one));
+  return readKVRows(nb, l, op, kv, kl, rows, cols, /*allHeads=*/false);
 }
 
 FailureOr<SmallVector<Value>> OnlineTiler::run() {

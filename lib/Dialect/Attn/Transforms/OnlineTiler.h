@@ -173,9 +173,7 @@ struct OnlineTiler : TilePlace {
   }
 
   /// Rows [kl, kl + rows) of the tile's key (or value) operand `kv` as a
-  /// 2-D [rows, cols] tensor: a slice of the contiguous operand, or of the
-  /// one page that holds them in a paged tile (one table load per key tile:
-  /// the key tiles of a paged op never cross a page).
+  /// 2-D [rows, cols] tensor (readKVRows of one KV head).
   Value readKeyRows(OpBuilder &nb, Location l, Value kv, Value kl,
                     OpFoldResult rows, OpFoldResult cols);
 
@@ -250,14 +248,19 @@ int64_t decodeHeadTile(AttentionOp op, int64_t group);
 int64_t decodeRowBlock(int64_t rowsPerKVHead,
                        int64_t maxRows = kDecodeBlockRows);
 
-/// Rows [kl, kl + rows) of every KV head of a decode tile's key (or value)
-/// operand `kv` as one 3-D slice: [rows, Hkv, cols] of the one page that
-/// holds them for NHD pools (one table load), [Hkv, rows, cols] for HND pools
-/// and contiguous operands.
-Value readKeyRowsAllHeads(OpBuilder &b, Location l, AttentionOp op, Value kv,
-                          Value kl, OpFoldResult rows, OpFoldResult cols);
+/// Rows [kl, kl + rows) of a tile's key (or value) operand `kv`, the one home
+/// of the logical key row -> storage mapping of the tile bodies: a slice of
+/// the contiguous operand, or of the one page that holds the rows in a paged
+/// tile (one page-table load, the entry clamped into the pool; key tiles of
+/// a paged op never cross a page). With `allHeads` false the tile has one KV
+/// head and the slice is 2-D [rows, cols]; with `allHeads` true it is one
+/// 3-D slice of every KV head: [rows, Hkv, cols] for NHD pools,
+/// [Hkv, rows, cols] for HND pools and contiguous operands.
+Value readKVRows(OpBuilder &b, Location l, AttentionOp op, Value kv, Value kl,
+                 OpFoldResult rows, OpFoldResult cols, bool allHeads);
 
-/// The [rows, cols] part of KV head `kvHead` of a readKeyRowsAllHeads slice.
+/// The [rows, cols] part of KV head `kvHead` of an all-heads readKVRows
+/// slice.
 Value kvHeadRows(OpBuilder &b, Location l, AttentionOp op, Value slice,
                  Value kvHead);
 

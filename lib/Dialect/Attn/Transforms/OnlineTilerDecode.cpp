@@ -311,12 +311,10 @@ SmallVector<Value> DecodeTiler::initialState(OpBuilder &nb) {
 }
 
 /// Rows [kl, kl + rows) of `kv`: as [rows, cols] for a tile of one KV head,
-/// else of all its KV heads at once (readKeyRowsAllHeads).
+/// else of all its KV heads at once (readKVRows).
 Value DecodeTiler::readRows(OpBuilder &nb, Location l, Value kv, Value kl,
                             Value rows, OpFoldResult cols) {
-  if (KVH == 1)
-    return ot.readKeyRows(nb, l, kv, kl, rows, cols);
-  return readKeyRowsAllHeads(nb, l, op, kv, kl, rows, cols);
+  return readKVRows(nb, l, op, kv, kl, rows, cols, /*allHeads=*/KVH != 1);
 }
 
 /// The [rows, cols] rows of the KV head of the row block at Qp row `r0` in

@@ -13,7 +13,7 @@
 // tiles of all the KV heads of one batch instead (decodeHeadTile): Hq query
 // heads x Lq rows, row m = h * Lq + i, so the g * Lq rows of each KV head
 // are consecutive. Each key tile reads its page as one 3-D slice
-// [rows, Hkv, D] (readKeyRowsAllHeads: one table load, contiguous bytes),
+// [rows, Hkv, D] (readKVRows: one table load, contiguous bytes),
 // and each register block of rows, which lies in one KV head's rows, takes
 // its head's [rows, D] part of it (kvHeadRows).
 //
@@ -60,41 +60,40 @@ int64_t mlir::attn::detail::decodeHeadTile(AttentionOp op, int64_t group) {
   return hq;
 }
 
-Value mlir::attn::detail::readKeyRowsAllHeads(OpBuilder &b, Location l,
-                                              AttentionOp op, Value kv,
-                                              Value kl, OpFoldResult rows,
-                                              OpFoldResult cols) {
+Value mlir::attn::detail::readKVRows(OpBuilder &b, Location l, AttentionOp op,
+                                     Value kv, Value kl, OpFoldResult rows,
+                                     OpFoldResult cols, bool allHeads) {
   auto cst = [&](int64_t v) -> Value {
     return arith::ConstantIndexOp::create(b, l, v);
   };
   auto kvT = cast<RankedTensorType>(kv.getType());
   OpFoldResult one = b.getIndexAttr(1), z = b.getIndexAttr(0);
-  OpFoldResult heads = tensor::getMixedSize(b, l, kv, op.getKVHeadAxis());
-  SmallVector<OpFoldResult> offs, szs;
-  if (!op.isPaged()) {
-    offs = {z, z, kl, z};
-    szs = {one, heads, rows, cols};
-  } else {
+  OpFoldResult heads =
+      allHeads ? tensor::getMixedSize(b, l, kv, op.getKVHeadAxis()) : one;
+  SmallVector<OpFoldResult> offs = {z, z, kl, z},
+                            szs = {one, heads, rows, cols};
+  if (op.isPaged()) {
     Value zero = cst(0), p = cst(op.getPageSize());
     Value entry = tensor::ExtractOp::create(
         b, l, op.getPageTable(),
         ValueRange{zero, arith::DivUIOp::create(b, l, kl, p)});
     Value page = arith::IndexCastOp::create(b, l, b.getIndexType(), entry);
-    // Clamped into the pool, as OnlineTiler::readKeyRows does.
+    // Clamped into the pool, as the gather of the semantics does: entries
+    // past a sequence's length are read for masked keys only.
     Value last =
         arith::SubIOp::create(b, l, tensor::DimOp::create(b, l, kv, 0), cst(1));
     page = arith::MinSIOp::create(
         b, l, arith::MaxSIOp::create(b, l, page, zero), last);
     Value row = arith::RemUIOp::create(b, l, kl, p);
-    offs = {page, row, z, z};
-    szs = {one, rows, heads, cols};
-    if (op.getKvLayout() == KvLayout::paged_hnd) {
-      offs = {page, z, row, z};
-      szs = {one, heads, rows, cols};
+    offs = {page, z, row, z};
+    if (op.getKvLayout() == KvLayout::paged_nhd) {
+      offs = {page, row, z, z};
+      szs = {one, rows, heads, cols};
     }
   }
   RankedTensorType resT =
-      tensor::ExtractSliceOp::inferCanonicalRankReducedResultType(3, kvT, szs);
+      tensor::ExtractSliceOp::inferCanonicalRankReducedResultType(
+          allHeads ? 3 : 2, kvT, szs);
   return tensor::ExtractSliceOp::create(b, l, resT, kv, offs, szs,
                                         SmallVector<OpFoldResult>(4, one));
 }
@@ -102,7 +101,7 @@ Value mlir::attn::detail::readKeyRowsAllHeads(OpBuilder &b, Location l,
 Value mlir::attn::detail::kvHeadRows(OpBuilder &b, Location l, AttentionOp op,
                                      Value slice, Value kvHead) {
   auto sT = cast<RankedTensorType>(slice.getType());
-  // The head axis of readKeyRowsAllHeads' slice: 1 for NHD pools, else 0.
+  // The head axis of readKVRows' all-heads slice: 1 for NHD pools, else 0.
   unsigned axis = op.getKvLayout() == KvLayout::paged_nhd ? 1 : 0;
   OpFoldResult one = b.getIndexAttr(1), z = b.getIndexAttr(0);
   SmallVector<OpFoldResult> offs(3, z),
