@@ -150,8 +150,8 @@ extern "C" int LLVMFuzzerInitialize(int *argc, char ***argv) {
 static bool hasHugeFromElements(llvm::StringRef text) {
   for (size_t p = text.find("from_elements"); p != llvm::StringRef::npos;
        p = text.find("from_elements", p + 1)) {
-    llvm::StringRef line = text.drop_front(p).take_until(
-        [](char c) { return c == '\n'; });
+    llvm::StringRef line =
+        text.drop_front(p).take_until([](char c) { return c == '\n'; });
     size_t t = line.rfind("tensor<");
     if (t == llvm::StringRef::npos)
       continue;
