@@ -11,7 +11,6 @@
 
 #include "mlir/Conversion/Passes.h"
 #include "mlir/Dialect/Arith/Transforms/Passes.h"
-#include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
 #include "mlir/Dialect/Bufferization/Transforms/Passes.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/LLVMIR/Transforms/Passes.h"
@@ -83,7 +82,7 @@ void mlir::attn::buildAttnCPUBufferizePipeline(
     outOpts.hoistStaticAllocs = true;
     pm.addPass(bufferization::createBufferResultsToOutParamsPass(outOpts));
   }
-  bufferization::buildBufferDeallocationPipeline(pm);
+  addBufferDeallocationPasses(pm);
   pm.addPass(createCanonicalizerPass());
 }
 

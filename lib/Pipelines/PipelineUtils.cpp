@@ -10,6 +10,8 @@
 
 #include "mlir/Dialect/Bufferization/Transforms/Passes.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/MemRef/Transforms/Passes.h"
+#include "mlir/Transforms/Passes.h"
 
 using namespace mlir;
 
@@ -22,4 +24,21 @@ void mlir::attn::addFunctionBufferizationPass(OpPassManager &pm) {
   bufOpts.functionBoundaryTypeConversion =
       bufferization::LayoutMapOption::IdentityLayoutMap;
   pm.addPass(bufferization::createOneShotBufferizePass(bufOpts));
+}
+
+void mlir::attn::addBufferDeallocationPasses(OpPassManager &pm) {
+  // Upstream's buildBufferDeallocationPipeline (MLIR 22), with
+  // -attn-split-deallocs before the simplification, which is quadratic in
+  // the memrefs of one dealloc (docs/design.md, Robustness 11).
+  memref::ExpandReallocPassOptions reallocOpts;
+  reallocOpts.emitDeallocs = false;
+  pm.addPass(memref::createExpandReallocPass(reallocOpts));
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(bufferization::createOwnershipBasedBufferDeallocationPass());
+  pm.addPass(createCanonicalizerPass());
+  pm.addNestedPass<func::FuncOp>(createAttnSplitDeallocsPass());
+  pm.addPass(bufferization::createBufferDeallocationSimplificationPass());
+  pm.addPass(bufferization::createLowerDeallocationsPass());
+  pm.addPass(createCSEPass());
+  pm.addPass(createCanonicalizerPass());
 }

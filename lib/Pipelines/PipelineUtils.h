@@ -23,6 +23,10 @@ namespace attn {
 /// layouts on the function signatures.
 void addFunctionBufferizationPass(OpPassManager &pm);
 
+/// Adds upstream's buffer deallocation pipeline with -attn-split-deallocs
+/// before its simplification step.
+void addBufferDeallocationPasses(OpPassManager &pm);
+
 /// A pipeline to register: its command-line name, description and builder.
 template <typename OptionsT>
 struct PipelineEntry {

@@ -297,6 +297,38 @@ def AttnBoundTensorFanoutPass : Pass<"attn-bound-tensor-fanout", "func::FuncOp">
   ];
 }
 
+def AttnSplitDeallocsPass : Pass<"attn-split-deallocs", "func::FuncOp"> {
+  let summary = "Split deallocs of many distinct allocations, so dealloc simplification stays linear";
+  let description = [{
+    A generic pass, not specific to attn ops, run between
+    `-ownership-based-buffer-deallocation` and
+    `-buffer-deallocation-simplification`. A `bufferization.dealloc` of more
+    than `max-memrefs` memrefs, each of them a view (through view-like ops)
+    of a `memref.alloc` or `memref.alloca` result, becomes several deallocs
+    of at most `max-memrefs` memrefs each, all views of one allocation in
+    the same one, each with the whole retained list; the updated conditions
+    of the retained values are the `arith.ori` of the parts'. Views of
+    distinct allocations never alias, so every buffer is freed exactly as
+    before (the simplification makes the same split itself, for memrefs it
+    proves not to alias, by pairwise queries). A dealloc with a memref of
+    unknown origin is left alone.
+
+    Reason: ownership-based deallocation frees a block's buffers at its end,
+    so a function of n chained attention ops ends in one dealloc of n output
+    buffers, and the simplification compares them pairwise
+    (`BufferOriginAnalysis::isSameAllocation`): quadratic in the number of
+    ops (docs/design.md, Robustness 11).
+  }];
+  let options = [
+    Option<"maxMemrefs", "max-memrefs", "int64_t", /*default=*/"16",
+           "Most memrefs of one dealloc after the split (at least 1)">
+  ];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::bufferization::BufferizationDialect"
+  ];
+}
+
 def AttnNestedCSEPass : Pass<"attn-nested-cse", "func::FuncOp"> {
   let summary = "Common-subexpression elimination inside each loop nest of a function, in linear time";
   let description = [{
